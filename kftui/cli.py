@@ -1,0 +1,96 @@
+"""The `kftui` command line: a thin click group whose commands import their work lazily."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from kftui import __version__
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _fail(message: str, code: int = 1) -> None:
+    """One readable line on stderr and a non-zero exit: never a traceback."""
+    click.echo(f"kftui: {message}", err=True)
+    sys.exit(code)
+
+
+def _guard(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a command body, turning expected errors into one line and an exit code."""
+    from kftui.errors import ConfigError, KftuiError, ToolMissingError, UsageError
+
+    try:
+        return fn(*args, **kwargs)
+    except UsageError as exc:
+        _fail(str(exc), 2)
+    except (ConfigError, ToolMissingError, KftuiError) as exc:
+        _fail(str(exc), 1)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    return None
+
+
+@click.group(context_settings=CONTEXT_SETTINGS, invoke_without_command=True)
+@click.version_option(__version__, "-V", "--version", prog_name="kftui")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """From an empty Google Cloud project to Kubeflow with GPUs, then a live cockpit.
+
+    Without a command, kftui opens setup mode until setup has passed once, then watch mode.
+    """
+    if ctx.invoked_subcommand is None:
+        from kftui.commands.launch import launch
+
+        _guard(launch, mode=None)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+def setup() -> None:
+    """Open the setup wizard: account, project, billing, APIs, IAM, OAuth, GPUs."""
+    from kftui.commands.launch import launch
+
+    _guard(launch, mode="setup")
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.option("--context", "context", metavar="CTX", help="kubeconfig context (default: current).")
+@click.option("-n", "--namespace", metavar="NAMESPACE", help="Namespace to watch (default: all).")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False), help="kubeconfig file (default: $KUBECONFIG).")
+def watch(context: str | None, namespace: str | None, kubeconfig: str | None) -> None:
+    """Open watch mode: live pods, logs, events, notebooks and pipeline runs."""
+    from kftui.commands.launch import launch
+
+    _guard(launch, mode="watch", context=context, namespace=namespace, kubeconfig=kubeconfig)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.option("--scenario", default="demo", show_default=True, help="Sandbox scenario name or directory.")
+@click.option("--mode", type=click.Choice(["setup", "watch"]), default="setup", show_default=True)
+def demo(scenario: str, mode: str) -> None:
+    """Start the built-in sandbox (fake GCP, Kubernetes and KFP on loopback) and open kftui on it."""
+    from kftui.commands.demo import run_demo
+
+    _guard(run_demo, scenario=scenario, mode=mode)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("text", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+def explain(text: str | None, as_json: bool) -> None:
+    """Explain an error message in plain words, with the fix. Reads stdin when TEXT is - or absent."""
+    from kftui.commands.explain import run_explain
+
+    code = _guard(run_explain, text=text, as_json=as_json)
+    sys.exit(code if isinstance(code, int) else 1)
+
+
+def main() -> None:
+    """Console-script entry point; click's own usage errors already exit 2 with one line."""
+    cli(prog_name="kftui")
+
+
+if __name__ == "__main__":
+    main()

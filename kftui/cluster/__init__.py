@@ -1,0 +1,1 @@
+"""Adapters over the `kubernetes` client: kubeconfig, pods, watches, logs, events, notebooks."""

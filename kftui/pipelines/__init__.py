@@ -1,0 +1,1 @@
+"""Adapters over `kfp`: runs, experiments, task-to-pod mapping, local runs."""

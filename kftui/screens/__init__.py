@@ -1,0 +1,1 @@
+"""Textual screens: setup, watch and the modals."""

@@ -1,0 +1,47 @@
+"""What a wizard step is: an id, a title, what it needs, and a run that yields findings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from kftui.core.findings import Finding
+
+
+@dataclass
+class StepContext:
+    """Everything a step may use; built once by the factory so tests and the sandbox swap it whole."""
+
+    answers: Mapping[str, Any]
+    """Remembered answers (project, zone, gpu ...) the step may read."""
+    services: Any
+    """The adapters (a `kftui.factory.Services`); typed loosely so steps stay testable with stand-ins."""
+    passed: frozenset[str] = field(default_factory=frozenset)
+    """Ids of steps that have passed in this session (for `requires`)."""
+    cancelled: Callable[[], bool] = lambda: False
+    """Polled between slow calls so a step stops when the user moves on."""
+
+    def answer(self, name: str) -> Any:
+        """A remembered answer or None."""
+        return self.answers.get(name)
+
+
+@runtime_checkable
+class Step(Protocol):
+    """A wizard step; the setup screen and `kftui doctor` render any step without knowing which."""
+
+    id: str
+    title: str
+    order: int
+    requires: tuple[str, ...]
+    """Answer names (e.g. "project") the step cannot run without; the UI shows "waiting for: ..."."""
+
+    def run(self, ctx: StepContext) -> Iterator[Finding]:
+        """Yield findings as each check completes, so the UI can show them one by one."""
+        ...
+
+
+def missing_requirements(step: Step, ctx: StepContext) -> list[str]:
+    """Names of answers a step is still waiting for."""
+    return [name for name in step.requires if not ctx.answer(name)]

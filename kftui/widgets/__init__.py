@@ -1,0 +1,1 @@
+"""Textual widgets: step list, check view, pod table, log view ..."""
