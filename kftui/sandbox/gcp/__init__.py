@@ -1,0 +1,59 @@
+"""Fake Google Cloud REST APIs on loopback: one module per service, each exporting add_routes(app, world)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+from aiohttp import web
+
+from kftui.sandbox.base import Served
+from kftui.sandbox.gcp.common import World
+
+_NOT_SERVICES = {"common", "env"}
+
+
+def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Merge scenario fragments so each service's data can live in its own file."""
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_scenario(directory: Path) -> dict[str, Any]:
+    """Every `gcp*.yaml` in a scenario directory, merged in name order."""
+    merged: dict[str, Any] = {}
+    for path in sorted(directory.glob("gcp*.yaml")):
+        merged = deep_merge(merged, yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    return merged
+
+
+def build_app(world: World) -> web.Application:
+    """One aiohttp app serving every service module found in this package."""
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        if info.name in _NOT_SERVICES or info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        add_routes = getattr(module, "add_routes", None)
+        if add_routes is not None:
+            add_routes(app, world)
+    return app
+
+
+async def serve(scenario: dict[str, Any], host: str = "127.0.0.1", port: int = 0) -> Served:
+    """Start the fake GCP on host:port (0 picks a free port) and return how to reach and stop it."""
+    world = World(scenario=scenario)
+    runner = web.AppRunner(build_app(world), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = runner.addresses[0][1]
+    return Served(name="gcp", url=f"http://{host}:{bound}", close=runner.cleanup, state=world)
