@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import itertools
 import json
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -136,3 +140,228 @@ async def read_json(request: web.Request, world: World) -> Any:
                 body = raw.decode(errors="replace")
     world.record(request, body)
     return body
+
+
+# --------------------------------------------------------------------------------------------------
+# Identity, projects and service state: the guards every fake service applies before answering.
+# --------------------------------------------------------------------------------------------------
+
+_TOKEN_KEY = b"kftui-sandbox-token-key"
+"""Tokens are HMAC-signed so they stay valid across sandbox restarts (gcloud caches them on disk)."""
+
+SERVICE_TITLES = {
+    "compute.googleapis.com": "Compute Engine API",
+    "container.googleapis.com": "Kubernetes Engine API",
+    "iam.googleapis.com": "Identity and Access Management (IAM) API",
+    "cloudresourcemanager.googleapis.com": "Cloud Resource Manager API",
+    "serviceusage.googleapis.com": "Service Usage API",
+    "cloudbilling.googleapis.com": "Cloud Billing API",
+    "cloudquotas.googleapis.com": "Cloud Quotas API",
+    "iap.googleapis.com": "Cloud Identity-Aware Proxy API",
+    "servicemanagement.googleapis.com": "Service Management API",
+    "logging.googleapis.com": "Cloud Logging API",
+    "monitoring.googleapis.com": "Cloud Monitoring API",
+}
+"""Display titles real services put in messages (`<title> has not been used in project ...`)."""
+
+ALWAYS_ON = frozenset({"serviceusage.googleapis.com", "cloudresourcemanager.googleapis.com"})
+"""Services a new project has enabled that the sandbox never refuses."""
+
+
+def service_title(service: str) -> str:
+    """The title a service calls itself in error messages."""
+    return SERVICE_TITLES.get(service, f"{service.split('.', maxsplit=1)[0].capitalize()} API")
+
+
+def issue_token(email: str) -> str:
+    """A bearer token naming its holder, verifiable without server-side state."""
+    who = base64.urlsafe_b64encode(email.encode()).decode().rstrip("=")
+    nonce = secrets.token_hex(8)
+    mac = hmac.new(_TOKEN_KEY, f"{who}.{nonce}".encode(), hashlib.sha256).hexdigest()[:32]
+    return f"ya29.sbx.{who}.{nonce}.{mac}"
+
+
+def token_identity(token: str) -> str | None:
+    """The email a sandbox-issued token belongs to, or None when it was not issued by us."""
+    parts = token.split(".")
+    if len(parts) != 5 or parts[:2] != ["ya29", "sbx"]:
+        return None
+    who, nonce, mac = parts[2], parts[3], parts[4]
+    good = hmac.new(_TOKEN_KEY, f"{who}.{nonce}".encode(), hashlib.sha256).hexdigest()[:32]
+    if not hmac.compare_digest(good, mac):
+        return None
+    try:
+        return base64.urlsafe_b64decode(who + "=" * (-len(who) % 4)).decode()
+    except ValueError:
+        return None
+
+
+def caller(request: web.Request) -> str | None:
+    """The identity behind the request's `Authorization: Bearer` token, if the token endpoint issued it."""
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    return token_identity(header[7:].strip())
+
+
+def unauthenticated(request: web.Request, service: str) -> web.Response:
+    """401 with the text Google returns for a missing or unknown access token."""
+    missing = "Authorization" not in request.headers
+    return error(
+        401,
+        "Request is missing required authentication credential. Expected OAuth 2 access token, login "
+        "cookie or other valid authentication credential. See "
+        "https://developers.google.com/identity/sign-in/web/devconsole-project."
+        if missing
+        else "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie "
+        "or other valid authentication credential. See "
+        "https://developers.google.com/identity/sign-in/web/devconsole-project.",
+        "CREDENTIALS_MISSING" if missing else "ACCESS_TOKEN_TYPE_UNSUPPORTED",
+        metadata={"service": service, "method": f"{request.method} {request.path}"},
+    )
+
+
+def service_disabled(service: str, number: str) -> web.Response:
+    """403 SERVICE_DISABLED exactly as a real API answers when it is off in the consumer project."""
+    title = service_title(service)
+    url = f"https://console.developers.google.com/apis/api/{service}/overview?project={number}"
+    message = (
+        f"{title} has not been used in project {number} before or it is disabled. Enable it by visiting "
+        f"{url} then retry. If you enabled this API recently, wait a few minutes for the action to "
+        "propagate to our systems and retry."
+    )
+    return error(
+        403,
+        message,
+        "SERVICE_DISABLED",
+        metadata={
+            "service": service,
+            "consumer": f"projects/{number}",
+            "activationUrl": url,
+            "containerInfo": number,
+            "serviceTitle": title,
+        },
+        extra_details=[
+            {
+                "@type": "type.googleapis.com/google.rpc.LocalizedMessage",
+                "locale": "en-US",
+                "message": message,
+            },
+            {
+                "@type": "type.googleapis.com/google.rpc.Help",
+                "links": [{"description": "Google developers console API activation", "url": url}],
+            },
+        ],
+    )
+
+
+def permission_denied(permission: str, resource: str, service: str) -> web.Response:
+    """403 IAM_PERMISSION_DENIED naming the permission, as IAM-checked methods answer."""
+    return error(
+        403,
+        f"Permission '{permission}' denied on resource '{resource}' (or it may not exist).",
+        "IAM_PERMISSION_DENIED",
+        metadata={"permission": permission, "resource": resource.removeprefix("//").split("/", 1)[-1]},
+        domain=service if service.endswith(".googleapis.com") else "iam.googleapis.com",
+    )
+
+
+def not_found(message: str = "Requested entity was not found.") -> web.Response:
+    """404 NOT_FOUND with Google's generic wording unless the caller has a better one."""
+    return error(404, message)
+
+
+def _project_entry(world: World, key: str) -> tuple[str, dict[str, Any]] | None:
+    """Find a scenario project by id or number."""
+    projects: dict[str, Any] = world.scenario.get("projects") or {}
+    if key in projects:
+        return key, projects[key]
+    for pid, data in projects.items():
+        if str((data or {}).get("number", "")) == key:
+            return pid, data
+    return None
+
+
+def project_of(world: World, key: str) -> dict[str, Any] | None:
+    """The scenario entry of a project the caller can see (by id or number), with `id` filled in."""
+    found = _project_entry(world, key)
+    if found is None:
+        return None
+    pid, data = found
+    data = data if data is not None else {}
+    world.scenario["projects"][pid] = data
+    if data.get("visible", True) is False:
+        return None
+    data.setdefault("id", pid)
+    data.setdefault("number", str(abs(hash(pid)) % 10**12))
+    data["number"] = str(data["number"])
+    return data
+
+
+def service_state(project: dict[str, Any], service: str) -> str:
+    """ENABLED or DISABLED for a service in a project entry (always-on services are ENABLED)."""
+    if service in ALWAYS_ON:
+        return "ENABLED"
+    raw = (project.get("services") or {}).get(service, "DISABLED")
+    return "ENABLED" if raw is True or str(raw).upper() == "ENABLED" else "DISABLED"
+
+
+def set_service_state(project: dict[str, Any], service: str, state: str) -> None:
+    """Flip a service so later calls (and re-checks) see the new state."""
+    project.setdefault("services", {})[service] = state
+
+
+def guard(
+    request: web.Request,
+    world: World,
+    project_key: str,
+    service: str,
+    permission: str | None = None,
+) -> tuple[dict[str, Any] | None, web.Response | None]:
+    """Apply auth, project visibility and API enablement in Google's order; returns (project, error)."""
+    who = caller(request)
+    if who is None:
+        return None, unauthenticated(request, service)
+    project = project_of(world, project_key)
+    if project is None:
+        perm = permission or f"{service.split('.', maxsplit=1)[0]}.projects.get"
+        return None, permission_denied(perm, f"//{service}/projects/{project_key}", service)
+    if service_state(project, service) != "ENABLED":
+        return None, service_disabled(service, project["number"])
+    if permission is not None and not has_permission(project, permission):
+        return None, permission_denied(permission, f"//{service}/projects/{project['id']}", service)
+    return project, None
+
+
+def has_permission(project: dict[str, Any], permission: str) -> bool:
+    """Whether the caller holds a permission on a project (`granted` list, `*` = all, minus `denied`)."""
+    iam = project.get("iam") or {}
+    denied = set(iam.get("denied") or [])
+    granted = set(iam.get("granted") or [])
+    return permission not in denied and ("*" in granted or permission in granted)
+
+
+def start_operation(
+    world: World, prefix: str, finish: Callable[[], Any], polls: int | None = None
+) -> Operation:
+    """Register an LRO named `<prefix><id>` finishing after `polls` polls (scenario `operation_polls`)."""
+    if polls is None:
+        polls = int(world.scenario.get("operation_polls", 1))
+    with world.lock:
+        op = Operation(name=f"{prefix}{world.next_id()}", polls_left=polls, finish=finish)
+        world.operations[op.name] = op
+    return op
+
+
+def operation_json(op: Operation, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+    """google.longrunning.Operation in proto3 JSON; `op.result` must carry its own `@type`."""
+    out: dict[str, Any] = {"name": op.name}
+    if metadata:
+        out["metadata"] = metadata
+    if op.done:
+        out["done"] = True
+        if op.error is not None:
+            out["error"] = op.error
+        elif op.result is not None:
+            out["response"] = op.result
+    return out
