@@ -1,1 +1,108 @@
-"""The Textual application: setup mode and watch mode."""
+"""The Textual application: setup mode and watch mode, one error handler, remembered state."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from kftui import settings as settings_mod
+from kftui.factory import Services
+
+
+def _setup_screen() -> Screen[Any]:
+    from kftui.screens.setup import SetupScreen
+
+    return SetupScreen()
+
+
+def _watch_screen() -> Screen[Any]:
+    from kftui.screens.watch import WatchScreen
+
+    return WatchScreen()
+
+
+class KftuiApp(App[None]):
+    """kftui: the wizard on one side, the cockpit on the other, switched with one key."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "kftui"
+    ENABLE_COMMAND_PALETTE = True
+    MODES: ClassVar[dict[str, Any]] = {"setup": _setup_screen, "watch": _watch_screen}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f2", "toggle_mode", "Setup/Watch", priority=True),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        services: Services | None = None,
+        mode: str | None = None,
+        state: settings_mod.State | None = None,
+        persist: bool = True,
+    ) -> None:
+        state = state if state is not None else self._load_state()
+        start = mode or ("watch" if state.setup_passed else "setup")
+        # Textual starts in DEFAULT_MODE; pointing it at the wanted mode avoids drawing a blank first frame.
+        self.DEFAULT_MODE = start  # type: ignore[misc]
+        super().__init__()
+        self.state = state
+        self.start_mode = start
+        self.services = services or Services()
+        self.persist = persist
+
+    @staticmethod
+    def _load_state() -> settings_mod.State:
+        try:
+            return settings_mod.load_state()
+        except Exception:  # a corrupt state file must not stop the app; it is replaced on save
+            return settings_mod.State()
+
+    def action_toggle_mode(self) -> None:
+        """Swap between setup and watch; each mode keeps its screen alive, so nothing restarts."""
+        self.switch_to("setup" if self.current_mode == "watch" else "watch")
+
+    def switch_to(self, mode: str) -> None:
+        """Show a mode (its screen is built on the first visit)."""
+        self.switch_mode(mode)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Any:
+        """Put the mode switch and re-checks in the command palette too."""
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Setup mode", "The wizard: account, project, billing, APIs ...", lambda: self.switch_to("setup")
+        )
+        yield SystemCommand("Watch mode", "Pods, logs, notebooks, pipeline runs", lambda: self.switch_to("watch"))
+
+    def remember(self, **answers: Any) -> None:
+        """Store answers now, atomically, so nothing the user entered is lost on a crash."""
+        self.state.answers.update(answers)
+        self.save_state()
+
+    def save_state(self) -> None:
+        """Persist the state file unless running a throwaway session (tests)."""
+        if not self.persist:
+            return
+        try:
+            settings_mod.save_state(self.state)
+        except OSError as exc:
+            self.notify(f"could not save state: {exc.strerror}", severity="warning")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one error handler: any failed worker becomes a plain-language message, never a traceback."""
+        if event.state != WorkerState.ERROR or event.worker.error is None:
+            return
+        self.show_error(event.worker.error, context=event.worker.description or event.worker.name)
+
+    def show_error(self, error: BaseException, context: str = "") -> None:
+        """Explain an error through the diagnosis engine and show it without a traceback."""
+        from kftui.screens.modals import explain_error
+
+        diagnosis = explain_error(error)
+        where = f"{context}: " if context else ""
+        self.notify(
+            f"{where}{diagnosis.explanation}", title=diagnosis.title, severity="error", timeout=12, markup=False
+        )

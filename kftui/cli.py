@@ -87,9 +87,18 @@ def explain(text: str | None, as_json: bool) -> None:
     sys.exit(code if isinstance(code, int) else 1)
 
 
-def main() -> None:
-    """Console-script entry point; click's own usage errors already exit 2 with one line."""
-    cli(prog_name="kftui")
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: usage errors become one line (exit 2), never a usage dump or traceback."""
+    try:
+        code = cli.main(args=argv, prog_name="kftui", standalone_mode=False)
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        _fail(f"{exc.format_message()}{hint}", 2)
+    except click.ClickException as exc:
+        _fail(exc.format_message(), exc.exit_code)
+    except click.Abort:
+        _fail("interrupted", 130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

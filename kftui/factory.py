@@ -1,1 +1,54 @@
-"""The one place that builds real clients from the environment (endpoints, ADC, kubeconfig)."""
+"""The one place that builds real clients from the environment (endpoints, ADC, kubeconfig).
+
+Adapters read gcloud-style endpoint overrides, ADC and kubeconfig themselves, so the sandbox and tests
+swap the whole outside world through the environment: there is no test branch anywhere.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the command line chose; None means "as the environment says"."""
+
+    context: str | None = None
+    namespace: str | None = None
+    kubeconfig: str | None = None
+    kfp_host: str | None = None
+    project: str | None = None
+
+
+class Services:
+    """Lazily built adapters shared by the screens and `kftui doctor`; heavy imports wait until first use."""
+
+    def __init__(self, options: Options | None = None) -> None:
+        self.options = options or Options()
+        self._lock = threading.Lock()
+        self._cache: dict[str, Any] = {}
+
+    def _get(self, key: str, build: Any) -> Any:
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = build()
+            return self._cache[key]
+
+    def kube_api(self, context: str | None = None) -> Any:
+        """A kubernetes ApiClient for a context (default: the chosen or current one)."""
+        ctx = context or self.options.context
+
+        def build() -> Any:
+            from kftui.cluster.kubeconfig import api_client
+
+            return api_client(self.options.kubeconfig, ctx)
+
+        return self._get(f"kube:{ctx}", build)
+
+    def forget_kube(self) -> None:
+        """Drop cached cluster clients after a context switch or a kubeconfig change."""
+        with self._lock:
+            for key in [k for k in self._cache if k.startswith("kube:")]:
+                del self._cache[key]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 from kftui.core.diagnosis import Diagnosis, Fix
@@ -36,6 +37,8 @@ class Finding:
     message: str
     fixes: tuple[Fix, ...] = ()
     diagnosis: Diagnosis | None = None
+    learned: Mapping[str, str] = field(default_factory=dict)
+    """Answers this check discovered (e.g. the active project) that unblock later steps."""
 
     def to_json(self, step: str) -> dict[str, Any]:
         """The documented `kftui doctor --json` check object."""

@@ -1,0 +1,43 @@
+"""Run the sandbox as its own process, so its servers never compete with the UI for the GIL.
+
+Prints one line `READY <json env>` once everything listens, then serves until stdin closes or a signal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from kftui.sandbox import Sandbox
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start, announce the environment, wait for the end."""
+    parser = argparse.ArgumentParser(prog="python -m kftui.sandbox", description=__doc__)
+    parser.add_argument("--scenario", default="demo", help="built-in scenario name or a directory")
+    parser.add_argument("--workdir", required=True, type=Path, help="where credentials and kubeconfig go")
+    parser.add_argument("--until-stdin-closes", action="store_true", help="exit when stdin reaches EOF")
+    args = parser.parse_args(argv)
+    try:
+        sandbox = Sandbox(args.scenario, args.workdir)
+        env = sandbox.start()
+    except Exception as exc:  # report one line to the parent process
+        print(f"FAILED {type(exc).__name__}: {exc}", flush=True)
+        return 1
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    if args.until_stdin_closes:
+        threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+    print("READY " + json.dumps(env), flush=True)
+    done.wait()
+    sandbox.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,256 @@
+"""Setup mode: the wizard's steps on the left, the selected step's findings and fixes on the right."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from kftui.core.diagnosis import Diagnosis
+from kftui.core.findings import Finding, Status, worst
+from kftui.steps import Step, StepContext, all_steps, missing_requirements
+
+ICONS = {
+    "pass": ("✔", "green"),
+    "warn": ("▲", "yellow"),
+    "fail": ("✖", "red"),
+    "skip": ("–", "dim"),
+    "running": ("…", "cyan"),
+    "pending": ("○", "dim"),
+    "waiting": ("⏸", "dim"),
+}
+
+
+@dataclass
+class StepView:
+    """What the screen knows of one step right now."""
+
+    step: Step
+    phase: str = "pending"
+    findings: list[Finding] = field(default_factory=list)
+    waiting_for: list[str] = field(default_factory=list)
+
+    @property
+    def badge(self) -> str:
+        """Key into ICONS: the worst finding once done, else the phase."""
+        if self.phase == "done":
+            return str(worst(self.findings))
+        return self.phase
+
+
+class StepFinding(Message):
+    """A finding arrived from a step's worker thread."""
+
+    def __init__(self, step_id: str, finding: Finding) -> None:
+        super().__init__()
+        self.step_id = step_id
+        self.finding = finding
+
+
+class StepDone(Message):
+    """A step's worker finished (its findings already arrived)."""
+
+    def __init__(self, step_id: str) -> None:
+        super().__init__()
+        self.step_id = step_id
+
+
+def finding_text(finding: Finding) -> Text:
+    """One finding with its fixes; untrusted strings are never parsed as markup."""
+    icon, colour = ICONS[str(finding.status)]
+    out = Text()
+    out.append(f"{icon} ", style=f"bold {colour}")
+    out.append(finding.title + "\n", style="bold")
+    out.append(finding.message + "\n")
+    fixes = finding.fixes or (finding.diagnosis.fixes if finding.diagnosis else ())
+    if finding.diagnosis and finding.diagnosis.explanation and finding.diagnosis.explanation not in finding.message:
+        out.append(finding.diagnosis.explanation + "\n", style="italic")
+    for fix in fixes:
+        out.append("  → ", style="bold cyan")
+        out.append(fix.title + "\n")
+        if fix.command:
+            out.append("    $ ", style="dim")
+            out.append(fix.command + "\n", style="bold")
+        if fix.url:
+            out.append("    " + fix.url + "\n", style="underline")
+    return out
+
+
+class SetupScreen(Screen[None]):
+    """The wizard; it renders any step without knowing which one it is."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "rerun", "Re-check step"),
+        Binding("R", "rerun_all", "Re-check all"),
+        Binding("tab", "focus_next", "Next pane", show=False),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="setup")
+        self.views: dict[str, StepView] = {}
+
+    def compose(self) -> ComposeResult:
+        """Step list | detail pane, with header and the key bindings in the footer."""
+        yield Header()
+        with Horizontal(id="setup-body"):
+            yield OptionList(id="steps")
+            with VerticalScroll(id="step-detail"):
+                yield Static(id="detail-title")
+                yield Static(id="detail-body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Discover the steps and start every one whose inputs are known."""
+        self.sub_title = "setup"
+        self.views = {step.id: StepView(step) for step in all_steps()}
+        steps = self.query_one("#steps", OptionList)
+        steps.add_options([Option(self._label(v), id=v.step.id) for v in self.views.values()])
+        steps.highlighted = 0
+        steps.focus()
+        self.run_ready()
+
+    # -- running ---------------------------------------------------------------------------------
+    def context(self) -> StepContext:
+        """A fresh context: remembered answers plus what steps learned this session."""
+        app: Any = self.app
+        passed = frozenset(sid for sid, v in self.views.items() if v.phase == "done" and v.badge == "pass")
+        return StepContext(answers=dict(app.state.answers), services=app.services, passed=passed)
+
+    def run_ready(self, force: set[str] | None = None) -> None:
+        """Start steps that are pending (or forced) and no longer waiting for an answer."""
+        ctx = self.context()
+        for view in self.views.values():
+            if view.phase == "running":
+                continue
+            if view.phase == "done" and not (force and view.step.id in force):
+                continue
+            view.waiting_for = missing_requirements(view.step, ctx)
+            if view.waiting_for:
+                view.phase = "waiting"
+            else:
+                self._start(view, ctx)
+            self._refresh_step(view.step.id)
+
+    def _start(self, view: StepView, ctx: StepContext) -> None:
+        view.phase = "running"
+        view.findings = []
+        step = view.step
+        self.run_worker(
+            lambda: self._run_step(step, ctx),
+            thread=True,
+            exclusive=True,
+            group=f"step-{step.id}",
+            name=f"step-{step.id}",
+            description=f"checking {step.title.lower()}",
+        )
+
+    def _run_step(self, step: Step, ctx: StepContext) -> None:
+        """Worker body: stream findings to the screen; a crash in a step becomes a failing finding."""
+        try:
+            for finding in step.run(ctx):
+                self.post_message(StepFinding(step.id, finding))
+        except Exception as exc:
+            from kftui.screens.modals import explain_error
+
+            diagnosis: Diagnosis = explain_error(exc)
+            self.post_message(
+                StepFinding(
+                    step.id,
+                    Finding(
+                        f"{step.id}.error", Status.FAIL, diagnosis.title, diagnosis.explanation, diagnosis=diagnosis
+                    ),
+                )
+            )
+        finally:
+            self.post_message(StepDone(step.id))
+
+    def on_step_finding(self, message: StepFinding) -> None:
+        """Show a finding as soon as it exists; remember what it learned."""
+        view = self.views[message.step_id]
+        view.findings.append(message.finding)
+        if message.finding.learned:
+            app: Any = self.app
+            app.remember(**message.finding.learned)
+        self._refresh_step(message.step_id)
+
+    def on_step_done(self, message: StepDone) -> None:
+        """A finished step may unblock the ones waiting for its answers."""
+        view = self.views[message.step_id]
+        view.phase = "done"
+        self._refresh_step(message.step_id)
+        self.run_ready()
+        if all(v.phase == "done" and v.badge in ("pass", "skip") for v in self.views.values()):
+            app: Any = self.app
+            if not app.state.setup_passed:
+                app.state.setup_passed = True
+                app.save_state()
+
+    # -- rendering -------------------------------------------------------------------------------
+    def _label(self, view: StepView) -> Text:
+        icon, colour = ICONS[view.badge]
+        label = Text()
+        label.append(f" {icon} ", style=f"bold {colour}")
+        label.append(view.step.title)
+        if view.phase == "waiting" and view.waiting_for:
+            label.append(f"\n    waiting for: {', '.join(view.waiting_for)}", style="dim")
+        return label
+
+    def _refresh_step(self, step_id: str) -> None:
+        steps = self.query_one("#steps", OptionList)
+        index = steps.get_option_index(step_id)
+        steps.replace_option_prompt_at_index(index, self._label(self.views[step_id]))
+        if steps.highlighted == index:
+            self._show_detail(step_id)
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        """Moving through the list shows each step's findings."""
+        if event.option.id:
+            self._show_detail(event.option.id)
+
+    def _show_detail(self, step_id: str) -> None:
+        view = self.views[step_id]
+        icon, colour = ICONS[view.badge]
+        title = Text()
+        title.append(f"{icon} ", style=f"bold {colour}")
+        title.append(view.step.title, style="bold")
+        self.query_one("#detail-title", Static).update(title)
+        body = Text()
+        if view.phase == "waiting":
+            body.append(f"waiting for: {', '.join(view.waiting_for)}\n", style="dim")
+            body.append("This step runs as soon as an earlier step provides that answer.\n", style="dim")
+        elif view.phase == "running" and not view.findings:
+            body.append("checking…\n", style="dim")
+        for finding in view.findings:
+            body.append_text(finding_text(finding))
+            body.append("\n")
+        self.query_one("#detail-body", Static).update(body)
+
+    @property
+    def selected(self) -> str | None:
+        """The highlighted step's id."""
+        steps = self.query_one("#steps", OptionList)
+        if steps.highlighted is None:
+            return None
+        return steps.get_option_at_index(steps.highlighted).id
+
+    # -- actions ---------------------------------------------------------------------------------
+    def action_rerun(self) -> None:
+        """Run the highlighted step again (e.g. after fixing something outside kftui)."""
+        if self.selected:
+            self.run_ready(force={self.selected})
+
+    def action_rerun_all(self) -> None:
+        """Run every step again."""
+        for view in self.views.values():
+            if view.phase != "running":
+                view.phase = "pending"
+        self.run_ready()
