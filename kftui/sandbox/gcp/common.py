@@ -47,6 +47,8 @@ class World:
     requests: list[Recorded] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
     operations: dict[str, Operation] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    """Access tokens issued by this sandbox's token endpoint -> the identity (email) they belong to."""
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def next_id(self) -> int:
@@ -266,6 +268,16 @@ def permission_denied(permission: str, resource: str, service: str) -> web.Respo
     )
 
 
+def consumer_invalid(project_key: str, service: str) -> web.Response:
+    """403 CONSUMER_INVALID: how APIs answer for a project that does not exist or the caller cannot see."""
+    return error(
+        403,
+        f"Permission denied on resource project {project_key}.",
+        "CONSUMER_INVALID",
+        metadata={"consumer": f"projects/{project_key}", "service": service},
+    )
+
+
 def not_found(message: str = "Requested entity was not found.") -> web.Response:
     """404 NOT_FOUND with Google's generic wording unless the caller has a better one."""
     return error(404, message)
@@ -324,8 +336,11 @@ def guard(
         return None, unauthenticated(request, service)
     project = project_of(world, project_key)
     if project is None:
-        perm = permission or f"{service.split('.', maxsplit=1)[0]}.projects.get"
-        return None, permission_denied(perm, f"//{service}/projects/{project_key}", service)
+        if service == "cloudresourcemanager.googleapis.com":
+            return None, permission_denied(
+                "resourcemanager.projects.get", f"//{service}/projects/{project_key}", service
+            )
+        return None, consumer_invalid(project_key, service)
     if service_state(project, service) != "ENABLED":
         return None, service_disabled(service, project["number"])
     if permission is not None and not has_permission(project, permission):

@@ -1,0 +1,66 @@
+"""Fake Cloud Billing v1: a project's billingInfo and the billing account it points at."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from kftui.sandbox.gcp.common import (
+    World,
+    caller,
+    guard,
+    not_found,
+    ok,
+    project_of,
+    read_json,
+    unauthenticated,
+)
+
+SERVICE = "cloudbilling.googleapis.com"
+
+
+def billing_info(project: dict[str, Any]) -> dict[str, Any]:
+    """ProjectBillingInfo in proto3 JSON (an unbilled project has an empty account name)."""
+    billing = project.get("billing") or {}
+    enabled = bool(billing.get("enabled", False))
+    out: dict[str, Any] = {"name": f"projects/{project['id']}/billingInfo", "projectId": project["id"]}
+    account = str(billing.get("account") or "")
+    if account and enabled:
+        out["billingAccountName"] = account
+        out["billingEnabled"] = True
+    return out
+
+
+def add_routes(app: web.Application, world: World) -> None:
+    """Register Cloud Billing v1 routes."""
+
+    async def get_info(request: web.Request) -> web.Response:
+        await read_json(request, world)
+        project, err = guard(request, world, request.match_info["project"], SERVICE)
+        if err is not None:
+            return err
+        assert project is not None
+        return ok(billing_info(project))
+
+    async def get_account(request: web.Request) -> web.Response:
+        await read_json(request, world)
+        if caller(request) is None:
+            return unauthenticated(request, SERVICE)
+        name = "billingAccounts/" + request.match_info["account"]
+        for pid in world.scenario.get("projects") or {}:
+            project = project_of(world, pid)
+            billing = (project or {}).get("billing") or {}
+            if billing.get("account") == name:
+                return ok(
+                    {
+                        "name": name,
+                        "open": bool(billing.get("open", True)),
+                        "displayName": str(billing.get("display_name", "My Billing Account")),
+                        "masterBillingAccount": "",
+                    }
+                )
+        return not_found()
+
+    app.router.add_get("/v1/projects/{project:[^/]+}/billingInfo", get_info)
+    app.router.add_get("/v1/billingAccounts/{account:[^/:]+}", get_account)
