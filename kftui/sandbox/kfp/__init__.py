@@ -131,15 +131,15 @@ def build_app(world: World) -> web.Application:
         runs = [
             r
             for r in world.runs.values()
-            if (not experiment_id or r.experiment_id == experiment_id)
-            and (not namespace or r.namespace == namespace)
+            if (not experiment_id or r.experiment_id == experiment_id) and (not namespace or r.namespace == namespace)
         ]
         for run in runs:
             world.touch(run)
         runs = [r for r in runs if keep(r)]
         runs = sort_items(runs, request.query.get("sort_by", ""), RUN_FIELDS, "created_at")
         page, token = _page(request, runs)
-        body: dict[str, Any] = {"runs": [r.to_json() for r in page], "total_size": len(runs)}
+        # grpc-gateway omits empty fields: an empty list is `{}`, and the SDK then sees runs=None.
+        body: dict[str, Any] = {"runs": [r.to_json() for r in page], "total_size": len(runs)} if runs else {}
         if token:
             body["next_page_token"] = token
         return body
@@ -177,12 +177,10 @@ def build_app(world: World) -> web.Application:
     def list_experiments(request: web.Request, _body: Any) -> Any:
         namespace = _namespace_ok(world, request)
         keep = parse_filter(request.query.get("filter"), EXPERIMENT_FIELDS)
-        items = [
-            e for e in world.experiments.values() if (not namespace or e.namespace == namespace) and keep(e)
-        ]
+        items = [e for e in world.experiments.values() if (not namespace or e.namespace == namespace) and keep(e)]
         items = sort_items(items, request.query.get("sort_by", ""), EXPERIMENT_FIELDS, "created_at")
         page, token = _page(request, items)
-        body: dict[str, Any] = {"experiments": [e.to_json() for e in page], "total_size": len(items)}
+        body: dict[str, Any] = {"experiments": [e.to_json() for e in page], "total_size": len(items)} if items else {}
         if token:
             body["next_page_token"] = token
         return body
@@ -214,7 +212,7 @@ def build_app(world: World) -> web.Application:
         return exp.to_json()
 
     def list_pipelines(_request: web.Request, _body: Any) -> Any:
-        return {"pipelines": [], "total_size": 0}
+        return {}
 
     routes: list[tuple[str, str, Callable[[web.Request, Any], Any]]] = [
         ("GET", "/healthz", healthz),
@@ -229,7 +227,8 @@ def build_app(world: World) -> web.Application:
         ("GET", "/pipelines", list_pipelines),
     ]
     app = web.Application(client_max_size=64 * 1024 * 1024)
-    for prefix in ("", PROXY_PREFIX):
+    # kfp.Client joins its proxy base (ending in "/") and "/apis/...": the real API server merges "//".
+    for prefix in ("", PROXY_PREFIX, PROXY_PREFIX + "/"):
         for method, path, handler in routes:
             app.router.add_route(method, prefix + API + path, _guard(world, handler))
     return app

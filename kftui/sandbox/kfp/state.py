@@ -38,9 +38,7 @@ class KfpError(Exception):
             "error": self.message,
             "code": self.code,
             "message": self.message,
-            "details": [
-                {"@type": "type.googleapis.com/google.rpc.Status", "code": self.code, "message": self.message}
-            ],
+            "details": [{"@type": "type.googleapis.com/google.rpc.Status", "code": self.code, "message": self.message}],
         }
 
 
@@ -432,18 +430,14 @@ class World:
         """The run or KFP's 404."""
         run = self.runs.get(run_id)
         if run is None:
-            raise KfpError(
-                404, f"Failed to get run {run_id}: ResourceNotFoundError: Run {run_id} not found"
-            )
+            raise KfpError(404, f"Failed to get run {run_id}: ResourceNotFoundError: Run {run_id} not found")
         return run
 
     def terminate(self, run_id: str) -> None:
         """Ask a run to stop: CANCELING now, CANCELED on the next step."""
         run = self.get_run(run_id)
         if run.state in FINISHED:
-            raise KfpError(
-                400, f"Failed to terminate run {run_id}: run is already {run.state}", code=9
-            )
+            raise KfpError(400, f"Failed to terminate run {run_id}: run is already {run.state}", code=9)
         run.set_state("CANCELING", datetime.now(UTC))
         run.advance = True
         run.polls = 0
@@ -453,9 +447,7 @@ class World:
         """Re-run the failed, skipped and canceled tasks of a failed or canceled run."""
         run = self.get_run(run_id)
         if run.state not in {"FAILED", "CANCELED"}:
-            raise KfpError(
-                400, f"Failed to retry run {run_id}: run in state {run.state} cannot be retried", code=9
-            )
+            raise KfpError(400, f"Failed to retry run {run_id}: run in state {run.state} cannot be retried", code=9)
         now = datetime.now(UTC)
         for task in run.tasks.values():
             if task.state in {"FAILED", "SKIPPED", "CANCELED"}:
