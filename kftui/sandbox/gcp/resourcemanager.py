@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import shlex
 import time
 from typing import Any
 
@@ -96,7 +97,11 @@ def _field_value(project: dict[str, Any], name: str) -> list[str]:
 
 def matches(project: dict[str, Any], query: str) -> bool:
     """The basics of projects.search's query: `field:value` terms (AND), `*` wildcards, bare words."""
-    for term in query.split():
+    try:
+        terms = shlex.split(query)
+    except ValueError:
+        terms = query.split()
+    for term in terms:
         if term.upper() in {"AND"}:
             continue
         field_name, sep, value = term.partition(":")
