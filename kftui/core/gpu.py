@@ -1,0 +1,545 @@
+"""GPU facts and quota maths: which machines take which GPU, which quota counts it, what blocks a pool.
+
+Pure: standard library only. Adapters (kftui.gcp.compute/quotas/container) fill these types from the APIs.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+GLOBAL_GPU_METRIC = "GPUS_ALL_REGIONS"
+"""The project-wide GPU cap every GPU VM counts against (absent on some projects: no global cap)."""
+
+# --------------------------------------------------------------------------------------------------
+# Read-side types
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaValue:
+    """One compute quota as `projects.get` / `regions.get` report it."""
+
+    metric: str
+    limit: float
+    usage: float = 0.0
+
+    @property
+    def available(self) -> float:
+        """What is left to use before the quota is exceeded."""
+        return max(0.0, self.limit - self.usage)
+
+
+@dataclass(frozen=True, slots=True)
+class RegionQuotas:
+    """A region's quotas; `unreadable` means compute could not read them (not that they are zero)."""
+
+    region: str
+    quotas: Mapping[str, QuotaValue] = field(default_factory=dict)
+    unreadable: bool = False
+    warning: str = ""
+
+    def get(self, metric: str) -> QuotaValue | None:
+        """The quota for a metric, if the region reported one."""
+        return self.quotas.get(metric)
+
+
+@dataclass(frozen=True, slots=True)
+class AcceleratorOffer:
+    """A GPU type offered in one zone, as `acceleratorTypes.aggregatedList` lists it."""
+
+    gpu_type: str
+    zone: str
+    max_cards: int
+    description: str = ""
+
+    @property
+    def region(self) -> str:
+        """The zone's region (zone names are `<region>-<letter>`)."""
+        return region_of(self.zone)
+
+
+@dataclass(frozen=True, slots=True)
+class AcceleratorOffers:
+    """All offers plus the zones that could not be read (partial success)."""
+
+    offers: tuple[AcceleratorOffer, ...]
+    unreachable: tuple[str, ...] = ()
+
+    def zones_for(self, gpu_type: str) -> tuple[str, ...]:
+        """Zones offering a GPU type, sorted."""
+        return tuple(sorted({o.zone for o in self.offers if o.gpu_type == gpu_type}))
+
+    def in_zone(self, gpu_type: str, zone: str) -> AcceleratorOffer | None:
+        """The offer of a type in one zone, if any."""
+        return next((o for o in self.offers if o.gpu_type == gpu_type and o.zone == zone), None)
+
+    def gpu_types(self) -> tuple[str, ...]:
+        """Every GPU type offered anywhere, sorted (what the API says, never an allowlist)."""
+        return tuple(sorted({o.gpu_type for o in self.offers}))
+
+
+@dataclass(frozen=True, slots=True)
+class MachineType:
+    """A machine type in a zone; `accelerators` are the GPUs bundled with it (G2, A2, A3...)."""
+
+    name: str
+    zone: str
+    guest_cpus: int
+    memory_mb: int
+    accelerators: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def family(self) -> str:
+        """The series prefix (`n1`, `g2`, `a2`...)."""
+        return self.name.split("-", 1)[0]
+
+
+def region_of(zone: str) -> str:
+    """`us-central1-a` -> `us-central1`."""
+    return zone.rsplit("-", 1)[0] if zone.count("-") >= 2 else zone
+
+
+# --------------------------------------------------------------------------------------------------
+# GPU type -> machine types and quota metric
+# --------------------------------------------------------------------------------------------------
+
+# Machine-type name prefixes a GPU attaches to or comes bundled with (GCE's GPU platform table).
+_FAMILY_RULES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"^nvidia-(tesla-)?(t4|p4|v100|p100|k80)(-vws)?$"), ("n1-",)),
+    (re.compile(r"^nvidia-l4(-vws)?$"), ("g2-",)),
+    (re.compile(r"^nvidia-(tesla-)?a100$"), ("a2-highgpu-", "a2-megagpu-")),
+    (re.compile(r"^nvidia-a100-80gb$"), ("a2-ultragpu-",)),
+    (re.compile(r"^nvidia-h100-mega-80gb$"), ("a3-megagpu-",)),
+    (re.compile(r"^nvidia-h100-80gb$"), ("a3-highgpu-", "a3-edgegpu-")),
+    (re.compile(r"^nvidia-h200-141gb$"), ("a3-ultragpu-",)),
+    (re.compile(r"^nvidia-b200$"), ("a4-highgpu-",)),
+)
+
+# Exact names where the rule below would guess wrong.
+_METRIC_TABLE = {
+    "nvidia-tesla-t4": "NVIDIA_T4_GPUS",
+    "nvidia-tesla-t4-vws": "NVIDIA_T4_VWS_GPUS",
+    "nvidia-tesla-p4": "NVIDIA_P4_GPUS",
+    "nvidia-tesla-p4-vws": "NVIDIA_P4_VWS_GPUS",
+    "nvidia-tesla-v100": "NVIDIA_V100_GPUS",
+    "nvidia-tesla-p100": "NVIDIA_P100_GPUS",
+    "nvidia-tesla-p100-vws": "NVIDIA_P100_VWS_GPUS",
+    "nvidia-tesla-k80": "NVIDIA_K80_GPUS",
+    "nvidia-l4": "NVIDIA_L4_GPUS",
+    "nvidia-l4-vws": "NVIDIA_L4_VWS_GPUS",
+    "nvidia-tesla-a100": "NVIDIA_A100_GPUS",
+    "nvidia-a100-80gb": "NVIDIA_A100_80GB_GPUS",
+    "nvidia-h100-80gb": "NVIDIA_H100_GPUS",
+    "nvidia-h100-mega-80gb": "NVIDIA_H100_MEGA_GPUS",
+    "nvidia-h200-141gb": "NVIDIA_H200_GPUS",
+    "nvidia-b200": "NVIDIA_B200_GPUS",
+}
+
+
+def machine_prefixes(gpu_type: str, machine_types: Iterable[MachineType] = ()) -> tuple[str, ...]:
+    """Machine-type name prefixes that can carry a GPU type: known rules, plus what the API bundles."""
+    out: list[str] = []
+    for pattern, prefixes in _FAMILY_RULES:
+        if pattern.match(gpu_type):
+            out.extend(prefixes)
+    for mt in machine_types:
+        if any(gpu == gpu_type for gpu, _ in mt.accelerators):
+            prefix = mt.name.rsplit("-", 1)[0] + "-"
+            if not any(mt.name.startswith(p) for p in out):
+                out.append(prefix)
+    return tuple(dict.fromkeys(out))
+
+
+def bundled(machine_type: str, machine_types: Iterable[MachineType]) -> tuple[tuple[str, int], ...]:
+    """The GPUs a machine type comes with (empty for attach-your-own types like N1)."""
+    for mt in machine_types:
+        if mt.name == machine_type:
+            return mt.accelerators
+    return ()
+
+
+def machine_type_compatible(
+    gpu_type: str, count: int, machine_type: str, machine_types: Iterable[MachineType] = ()
+) -> bool:
+    """Whether `count` GPUs of a type can run on a machine type (bundled types fix the count)."""
+    catalog = tuple(machine_types)
+    fixed = bundled(machine_type, catalog)
+    if fixed:
+        return any(gpu == gpu_type and n == count for gpu, n in fixed)
+    return any(machine_type.startswith(p) for p in machine_prefixes(gpu_type, catalog))
+
+
+def quota_metric(gpu_type: str, preemptible: bool = False) -> str:
+    """The regional compute quota metric a GPU type counts against (rule-based for unknown names)."""
+    metric = _METRIC_TABLE.get(gpu_type)
+    if metric is None:
+        core = gpu_type.lower().removeprefix("nvidia-").removeprefix("tesla-")
+        metric = "NVIDIA_" + re.sub(r"[^A-Z0-9]+", "_", core.upper()).strip("_") + "_GPUS"
+    return ("PREEMPTIBLE_" + metric) if preemptible else metric
+
+
+def resolve_metric(gpu_type: str, known: Iterable[str], preemptible: bool = False) -> str:
+    """The metric for a GPU type among those a region actually lists (newer names the rule misses)."""
+    names = set(known)
+    guess = quota_metric(gpu_type, preemptible)
+    if guess in names or not names:
+        return guess
+    model = gpu_type.lower().removeprefix("nvidia-").removeprefix("tesla-").split("-", 1)[0].upper()
+    for name in sorted(names):
+        if name.startswith("PREEMPTIBLE_") != preemptible or not name.endswith("_GPUS"):
+            continue
+        if f"_{model}_" in f"_{name}_" and "VWS" not in name:
+            return name
+    return guess
+
+
+def quota_id(metric: str, regional: bool) -> str:
+    """Cloud Quotas' id for a compute metric (NVIDIA_T4_GPUS -> NVIDIA-T4-GPUS-per-project-region)."""
+    return metric.replace("_", "-") + ("-per-project-region" if regional else "-per-project")
+
+
+# --------------------------------------------------------------------------------------------------
+# Feasibility of a GPU node pool
+# --------------------------------------------------------------------------------------------------
+
+
+class BlockerKind(enum.StrEnum):
+    """Why a GPU pool cannot be created as asked; values are stable ids for diagnoses and JSON."""
+
+    ZERO_GLOBAL = "zero-global"
+    GLOBAL_TOO_LOW = "global-too-low"
+    ZERO_REGIONAL = "zero-regional"
+    REGIONAL_TOO_LOW = "regional-too-low"
+    NOT_IN_ZONE = "not-in-zone"
+    TOO_MANY_PER_NODE = "too-many-per-node"
+    MACHINE_TYPE_INCOMPATIBLE = "machine-type-incompatible"
+    QUOTA_UNREADABLE = "quota-unreadable"
+    NO_GLOBAL_CAP = "no-global-cap"
+
+
+_NOT_BLOCKING = {BlockerKind.NO_GLOBAL_CAP, BlockerKind.QUOTA_UNREADABLE}
+
+
+@dataclass(frozen=True, slots=True)
+class GpuRequest:
+    """What the user wants: `count` GPUs of a type per node, up to `max_nodes` nodes, in one zone."""
+
+    gpu_type: str
+    count: int
+    max_nodes: int
+    zone: str
+    machine_type: str | None = None
+    preemptible: bool = False
+
+    @property
+    def region(self) -> str:
+        """The region the zone belongs to."""
+        return region_of(self.zone)
+
+    @property
+    def total(self) -> int:
+        """GPUs in use when the pool is at its maximum size."""
+        return self.count * self.max_nodes
+
+
+@dataclass(frozen=True, slots=True)
+class Blocker:
+    """One reason (or caveat) with the numbers; `unblock_value` is the smallest value that clears it."""
+
+    kind: BlockerKind
+    message: str
+    metric: str | None = None
+    region: str | None = None
+    current: float | None = None
+    needed: float | None = None
+    unblock_value: int | None = None
+    alternatives: tuple[str, ...] = ()
+
+    @property
+    def blocking(self) -> bool:
+        """Caveats (no global cap, unreadable quota) do not stop the pool; the rest do."""
+        return self.kind not in _NOT_BLOCKING
+
+    @property
+    def quota_id(self) -> str | None:
+        """The Cloud Quotas id to request for a quota blocker."""
+        if self.metric is None or self.kind not in _QUOTA_KINDS:
+            return None
+        return quota_id(self.metric, regional=self.region is not None)
+
+
+_QUOTA_KINDS = {
+    BlockerKind.ZERO_GLOBAL,
+    BlockerKind.GLOBAL_TOO_LOW,
+    BlockerKind.ZERO_REGIONAL,
+    BlockerKind.REGIONAL_TOO_LOW,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Feasibility:
+    """The verdict on a GpuRequest: blockers in the order to fix them, and caveats."""
+
+    request: GpuRequest
+    blockers: tuple[Blocker, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing blocks (caveats may remain)."""
+        return not any(b.blocking for b in self.blockers)
+
+    def kinds(self) -> tuple[BlockerKind, ...]:
+        """Blocker kinds, for quick assertions and JSON."""
+        return tuple(b.kind for b in self.blockers)
+
+    def first(self, kind: BlockerKind) -> Blocker | None:
+        """The blocker of a kind, if present."""
+        return next((b for b in self.blockers if b.kind == kind), None)
+
+
+def _quota_blocker(
+    quota: QuotaValue, needed: int, zero: BlockerKind, low: BlockerKind, where: str, region: str | None
+) -> Blocker | None:
+    """A quota blocker when the quota cannot fit `needed` more GPUs."""
+    if quota.available >= needed:
+        return None
+    unblock = math.ceil(quota.usage + needed)
+    kind = zero if quota.limit <= 0 else low
+    return Blocker(
+        kind=kind,
+        message=(
+            f"Quota '{quota.metric}' is {quota.limit:g} {where} ({quota.usage:g} in use); "
+            f"{needed} GPU(s) need a limit of at least {unblock}."
+        ),
+        metric=quota.metric,
+        region=region,
+        current=quota.limit,
+        needed=needed,
+        unblock_value=unblock,
+    )
+
+
+def assess(
+    request: GpuRequest,
+    global_quotas: Mapping[str, QuotaValue],
+    region: RegionQuotas | None,
+    offers: AcceleratorOffers,
+    machine_types: Sequence[MachineType] = (),
+) -> Feasibility:
+    """Everything that stops `request` from scheduling at full size, each with the value that unblocks it."""
+    found: list[Blocker] = []
+    gpu, zone = request.gpu_type, request.zone
+    offer = offers.in_zone(gpu, zone)
+    if offer is None:
+        zones = offers.zones_for(gpu)
+        near = tuple(z for z in zones if region_of(z) == request.region)
+        found.append(
+            Blocker(
+                kind=BlockerKind.NOT_IN_ZONE,
+                message=f"Zone {zone} does not offer {gpu}."
+                + (f" Zones that do: {', '.join(near or zones)}." if zones else " No zone offers it."),
+                region=request.region,
+                alternatives=near or zones,
+            )
+        )
+    elif request.count > offer.max_cards:
+        found.append(
+            Blocker(
+                kind=BlockerKind.TOO_MANY_PER_NODE,
+                message=f"{gpu} allows at most {offer.max_cards} per VM in {zone}; asked for {request.count}.",
+                current=offer.max_cards,
+                needed=request.count,
+                unblock_value=offer.max_cards,
+            )
+        )
+    if request.machine_type and not machine_type_compatible(gpu, request.count, request.machine_type, machine_types):
+        prefixes = machine_prefixes(gpu, machine_types)
+        found.append(
+            Blocker(
+                kind=BlockerKind.MACHINE_TYPE_INCOMPATIBLE,
+                message=f"Machine type {request.machine_type} cannot carry {request.count} x {gpu}"
+                + (f"; use {' or '.join(p + '*' for p in prefixes)}." if prefixes else "."),
+                alternatives=prefixes,
+            )
+        )
+    overall = global_quotas.get(GLOBAL_GPU_METRIC)
+    if overall is None:
+        found.append(
+            Blocker(
+                kind=BlockerKind.NO_GLOBAL_CAP,
+                message=f"The project has no {GLOBAL_GPU_METRIC} quota: only the regional quota applies.",
+                metric=GLOBAL_GPU_METRIC,
+            )
+        )
+    else:
+        b = _quota_blocker(
+            overall, request.total, BlockerKind.ZERO_GLOBAL, BlockerKind.GLOBAL_TOO_LOW, "globally", None
+        )
+        if b:
+            found.append(b)
+    if region is None or region.unreadable:
+        found.append(
+            Blocker(
+                kind=BlockerKind.QUOTA_UNREADABLE,
+                message=f"Compute could not read the quotas of {request.region}"
+                + (f" ({region.warning})" if region and region.warning else "")
+                + "; that is not a zero. Check again later or in the Console.",
+                region=request.region,
+                metric=quota_metric(gpu, request.preemptible),
+            )
+        )
+    else:
+        metric = resolve_metric(gpu, region.quotas.keys(), request.preemptible)
+        quota = region.get(metric) or QuotaValue(metric=metric, limit=0.0)
+        b = _quota_blocker(
+            quota,
+            request.total,
+            BlockerKind.ZERO_REGIONAL,
+            BlockerKind.REGIONAL_TOO_LOW,
+            f"in region {request.region}",
+            request.region,
+        )
+        if b:
+            found.append(b)
+    return Feasibility(request=request, blockers=tuple(found))
+
+
+# --------------------------------------------------------------------------------------------------
+# Quota requests (Cloud Quotas)
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaInfo:
+    """A quota as Cloud Quotas describes it: id, dimensions, current values, whether it may be raised."""
+
+    quota_id: str
+    metric: str
+    dimensions: tuple[str, ...]
+    eligible: bool
+    ineligibility_reason: str | None = None
+    values: tuple[tuple[Mapping[str, str], int], ...] = ()
+
+    @property
+    def metric_name(self) -> str:
+        """The compute-style metric name (`compute.googleapis.com/nvidia_t4_gpus` -> NVIDIA_T4_GPUS)."""
+        return self.metric.rsplit("/", 1)[-1].upper()
+
+    def value_for(self, dimensions: Mapping[str, str]) -> int | None:
+        """The current value for exact dimensions, else the default (dimensionless) value."""
+        wanted = dict(dimensions)
+        default: int | None = None
+        for dims, value in self.values:
+            if dict(dims) == wanted:
+                return value
+            if not dims:
+                default = value
+        return default
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaRequest:
+    """A filed quota preference and how far Google got with it."""
+
+    name: str
+    quota_id: str
+    dimensions: Mapping[str, str]
+    preferred_value: int
+    granted_value: int | None
+    reconciling: bool
+    state_detail: str = ""
+    trace_id: str = ""
+    already_filed: bool = False
+
+    @property
+    def state(self) -> str:
+        """pending, granted, partially-granted or denied (for display and JSON)."""
+        if self.reconciling:
+            return "pending"
+        if self.granted_value is None:
+            return "pending"
+        if self.granted_value >= self.preferred_value:
+            return "granted"
+        return "denied"
+
+
+# --------------------------------------------------------------------------------------------------
+# GKE: the pools kftui creates and what it reads back
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NodePoolSpec:
+    """A node pool to create; GPU pools autoscale from `min_nodes` (usually 0) to `max_nodes`."""
+
+    name: str
+    machine_type: str
+    min_nodes: int = 0
+    max_nodes: int = 1
+    initial_nodes: int = 0
+    gpu_type: str | None = None
+    gpu_count: int = 0
+    locations: tuple[str, ...] = ()
+    spot: bool = False
+    disk_size_gb: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSpec:
+    """A GKE cluster to create: a location (region or zone) and its initial pools."""
+
+    name: str
+    location: str
+    pools: tuple[NodePoolSpec, ...]
+    node_locations: tuple[str, ...] = ()
+    release_channel: str = "REGULAR"
+
+
+@dataclass(frozen=True, slots=True)
+class NodePoolInfo:
+    """A node pool as GKE reports it."""
+
+    name: str
+    status: str
+    machine_type: str
+    gpu_type: str | None
+    gpu_count: int
+    min_nodes: int | None
+    max_nodes: int | None
+    locations: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterInfo:
+    """A cluster as GKE reports it (endpoint and CA are what a kubeconfig needs)."""
+
+    name: str
+    location: str
+    status: str
+    endpoint: str
+    ca_certificate: str
+    pools: tuple[NodePoolInfo, ...]
+    locations: tuple[str, ...] = ()
+    status_message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OperationInfo:
+    """A GKE long-running operation: what it does, whether it is done, and its error if it failed."""
+
+    name: str
+    location: str
+    kind: str
+    status: str
+    target: str = ""
+    error: str = ""
+    progress: float | None = None
+
+    @property
+    def done(self) -> bool:
+        """True once GKE reports DONE."""
+        return self.status == "DONE"
