@@ -97,7 +97,9 @@ def to_gcp_error(exc: BaseException) -> GcpApiError:
     if isinstance(exc, requests.Timeout):
         return GcpApiError(raw, status=504, raw_text=raw, kind="timeout")
     if isinstance(exc, requests.ConnectionError):
-        return GcpApiError(raw, status=503, raw_text=raw, kind="unreachable")
+        request = getattr(exc, "request", None)
+        where = getattr(request, "url", None) or "the Google API endpoint"
+        return GcpApiError(f"Cannot reach {where}: {raw}", status=503, raw_text=raw, kind="unreachable")
     return GcpApiError(raw or type(exc).__name__, status=0, raw_text=raw, kind="unknown")
 
 

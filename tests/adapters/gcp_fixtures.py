@@ -104,3 +104,16 @@ def gcp_env(gcp_sandbox: GcpSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyP
     for name, value in override_env(gcp_sandbox.url).items():
         monkeypatch.setenv(name, value)
     return gcp_sandbox
+
+
+@pytest.fixture
+def gcloud_env(gcp_sandbox: GcpSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The sandbox plus ADC and a real gcloud configuration made by write_env, exported to the environment."""
+    from kftui.sandbox.gcp.env import write_env
+
+    for name in ("CLOUDSDK_ACTIVE_CONFIG_NAME", "GOOGLE_CLOUD_PROJECT", "GOOGLE_CLOUD_QUOTA_PROJECT"):
+        monkeypatch.delenv(name, raising=False)
+    env = write_env(gcp_sandbox.url, tmp_path / "gcp-env", gcp_sandbox.world.scenario)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
