@@ -1,0 +1,472 @@
+"""The cluster's live state: objects with resourceVersions, a change history for watches, container logs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kftui.sandbox.kube import objects as o
+from kftui.sandbox.kube.loggen import LogRun
+
+Key = tuple[str, str | None, str]
+
+
+@dataclass
+class Change:
+    """One entry of the watch history: what happened to which object at which resourceVersion."""
+
+    rv: int
+    resource: str
+    type: str
+    obj: o.Obj
+    old: o.Obj | None
+
+
+@dataclass(eq=False)
+class LogStream:
+    """An open follow request, so the world can wake it or drop it."""
+
+    namespace: str
+    pod: str
+    container: str
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    dropped: bool = False
+
+
+def deep_merge(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON merge patch (RFC 7386): dicts merge, None deletes, everything else replaces."""
+    out = dict(base)
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _fill(value: Any, n: int) -> Any:
+    """Replace `{n}` in every string of a timeline template, so repeated actions make unique names."""
+    if isinstance(value, str):
+        return value.replace("{n}", str(n))
+    if isinstance(value, Mapping):
+        return {k: _fill(v, n) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, n) for v in value]
+    return value
+
+
+class KubeWorld:
+    """Everything the fake API server knows; mutators are thread-safe and wake watchers and log streams."""
+
+    def __init__(self, scenario: Mapping[str, Any], loop: asyncio.AbstractEventLoop) -> None:
+        """Build the initial world from a scenario (the `kube:` section or the bare mapping)."""
+        self.scenario: dict[str, Any] = dict(scenario.get("kube", scenario))
+        self.loop = loop
+        self.lock = threading.RLock()
+        self.rv = 1000
+        self.objects: dict[Key, o.Obj] = {}
+        self.history: deque[Change] = deque(maxlen=int(self.scenario.get("history_limit", 10_000)))
+        self.oldest_rv = self.rv  # a watch from a resourceVersion below this gets 410 Gone
+        self.logs: dict[tuple[str, str, str], list[LogRun]] = {}
+        self.log_streams: set[LogStream] = set()
+        self._wakers: set[asyncio.Event] = set()
+        self._seq = 0
+        self.requests: list[tuple[str, str]] = []
+        self._load()
+
+    # ---- reading -------------------------------------------------------------------------------
+
+    def get(self, resource: str, namespace: str | None, name: str) -> o.Obj | None:
+        """A copy of one object, or None."""
+        with self.lock:
+            obj = self.objects.get((resource, namespace, name))
+            return copy.deepcopy(obj) if obj is not None else None
+
+    def list_objects(self, resource: str, namespace: str | None = None) -> tuple[list[o.Obj], int]:
+        """Copies of every object of a resource (in one namespace or all) and the current resourceVersion."""
+        with self.lock:
+            items = [
+                copy.deepcopy(obj)
+                for (res, ns, _), obj in sorted(self.objects.items(), key=lambda kv: (kv[0][1] or "", kv[0][2]))
+                if res == resource and (namespace is None or ns == namespace)
+            ]
+            return items, self.rv
+
+    def changes_after(self, rv: int) -> list[Change] | None:
+        """History entries after rv, or None when rv is older than what the history still holds (410)."""
+        with self.lock:
+            if rv < self.oldest_rv:
+                return None
+            return [c for c in self.history if c.rv > rv]
+
+    def add_waker(self, event: asyncio.Event) -> None:
+        """Register a watch stream's wake-up event."""
+        self._wakers.add(event)
+
+    def remove_waker(self, event: asyncio.Event) -> None:
+        """Forget a finished watch stream."""
+        self._wakers.discard(event)
+
+    # ---- low-level mutation ----------------------------------------------------------------------
+
+    def _notify(self) -> None:
+        """Wake every watch and log stream (from any thread)."""
+
+        def wake() -> None:
+            for ev in list(self._wakers):
+                ev.set()
+            for stream in list(self.log_streams):
+                stream.wake.set()
+
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self.loop:
+            wake()
+        elif not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(wake)
+
+    def _record(self, resource: str, kind: str, obj: o.Obj, old: o.Obj | None) -> None:
+        """Bump the resourceVersion, stamp the object, append to history (lock held)."""
+        self.rv += 1
+        obj.setdefault("metadata", {})["resourceVersion"] = str(self.rv)
+        if len(self.history) == self.history.maxlen and self.history:
+            self.oldest_rv = self.history[0].rv
+        self.history.append(Change(self.rv, resource, kind, copy.deepcopy(obj), old))
+
+    def put(self, resource: str, obj: o.Obj) -> o.Obj:
+        """Create or replace an object; watchers see ADDED or MODIFIED."""
+        meta = obj.setdefault("metadata", {})
+        ns = meta.get("namespace") if o.RESOURCES[resource][2] else None
+        key: Key = (resource, ns, meta["name"])
+        with self.lock:
+            old = self.objects.get(key)
+            meta.setdefault("uid", o.uid_for(resource, ns or "", meta["name"]))
+            meta.setdefault("creationTimestamp", o.ago(0))
+            self._record(resource, "MODIFIED" if old is not None else "ADDED", obj, old)
+            self.objects[key] = obj
+            if resource == "pods":
+                self._sync_notebook(obj)
+        self._notify()
+        return copy.deepcopy(obj)
+
+    def patch(self, resource: str, namespace: str | None, name: str, patch: Mapping[str, Any]) -> o.Obj:
+        """Merge-patch an object (KeyError when it does not exist)."""
+        with self.lock:
+            old = self.objects[(resource, namespace, name)]
+            new = deep_merge(old, patch)
+            return self.put(resource, new)
+
+    def delete(self, resource: str, namespace: str | None, name: str) -> o.Obj | None:
+        """Remove an object; watchers see DELETED; a pod's log runs end."""
+        with self.lock:
+            old = self.objects.pop((resource, namespace, name), None)
+            if old is None:
+                return None
+            self._record(resource, "DELETED", old, old)
+            if resource == "pods":
+                for (ns, pod, _), runs in self.logs.items():
+                    if ns == namespace and pod == name:
+                        runs[-1].end()
+                self._sync_notebook(old, deleted=True)
+        self._notify()
+        return copy.deepcopy(old)
+
+    def compact(self) -> int:
+        """Forget the watch history, as etcd compaction does: any older resourceVersion now gets 410 Gone."""
+        with self.lock:
+            self.history.clear()
+            self.oldest_rv = self.rv
+            return self.rv
+
+    # ---- friendly mutators (tests and the timeline) ----------------------------------------------
+
+    def add_namespace(self, entry: Mapping[str, Any] | str) -> o.Obj:
+        """Create a namespace from a name or a scenario entry."""
+        return self.put("namespaces", o.expand_namespace(entry))
+
+    def add_node(self, entry: Mapping[str, Any]) -> o.Obj:
+        """Create a node from a scenario entry."""
+        return self.put("nodes", o.expand_node(entry))
+
+    def add_pod(self, entry: Mapping[str, Any]) -> o.Obj:
+        """Create a pod (shorthand or full object); container `logs` specs start their log runs now."""
+        pod = o.expand_pod(entry)
+        ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        containers = entry.get("containers") or []
+        logs_by_name: dict[str, Mapping[str, Any]] = {}
+        prev_by_name: dict[str, Mapping[str, Any]] = {}
+        if isinstance(entry.get("logs"), Mapping):
+            logs_by_name.update(entry["logs"])
+        for c in containers:
+            if isinstance(c, Mapping) and c.get("logs") is not None:
+                logs_by_name[str(c["name"])] = c["logs"]
+            if isinstance(c, Mapping) and c.get("previous_logs") is not None:
+                prev_by_name[str(c["name"])] = c["previous_logs"]
+        statuses = {s["name"]: s for s in pod["status"].get("containerStatuses") or []}
+        with self.lock:
+            for c in pod["spec"]["containers"]:
+                cname = c["name"]
+                st = statuses.get(cname)
+                runs: list[LogRun] = []
+                if cname in prev_by_name:
+                    prev = LogRun(prev_by_name[cname], time.time_ns() - 120 * 1_000_000_000)
+                    prev.end()
+                    runs.append(prev)
+                if st is not None and "waiting" not in st.get("state", {}):
+                    run = LogRun(logs_by_name.get(cname), None)
+                    if "terminated" in st.get("state", {}):
+                        total = run.total()
+                        run.ended_at = total if total is not None else run.available()
+                    runs.append(run)
+                self.logs[(ns, name, cname)] = runs
+            return self.put("pods", pod)
+
+    def update_pod(self, namespace: str, name: str, patch: Mapping[str, Any]) -> o.Obj:
+        """Merge-patch a pod; `status.phase: Succeeded/Failed` also terminates its containers."""
+        with self.lock:
+            pod = self.objects[("pods", namespace, name)]
+            new = deep_merge(pod, patch)
+            phase = (new.get("status") or {}).get("phase")
+            if phase in ("Succeeded", "Failed") and (pod.get("status") or {}).get("phase") != phase:
+                code = 0 if phase == "Succeeded" else 1
+                for st in new["status"].get("containerStatuses") or []:
+                    if "terminated" not in st.get("state", {}):
+                        started = (st.get("state", {}).get("running") or {}).get("startedAt", o.ago(0))
+                        st["state"] = {"terminated": {"exitCode": code, "startedAt": started,
+                                                      "finishedAt": o.ago(0),
+                                                      "reason": "Completed" if code == 0 else "Error"}}
+                        st["ready"] = False
+                        st["started"] = False
+                        self._end_run(namespace, name, st["name"])
+                for cond in new["status"].get("conditions") or []:
+                    if cond.get("type") in ("Ready", "ContainersReady"):
+                        cond["status"] = "False"
+                        cond["reason"] = "PodCompleted"
+            return self.put("pods", new)
+
+    def set_container(self, namespace: str, pod: str, container: str, state: str = "running",
+                      reason: str | None = None, message: str | None = None, exit_code: int = 0,
+                      logs: Mapping[str, Any] | None = None) -> o.Obj:
+        """Move one container to running/waiting/terminated (waiting->running starts its log run)."""
+        with self.lock:
+            obj = copy.deepcopy(self.objects[("pods", namespace, pod)])
+            st = self._status_of(obj, container)
+            now = o.ago(0)
+            if state == "running":
+                st["state"] = {"running": {"startedAt": now}}
+                st["ready"] = True
+                st["started"] = True
+                st.setdefault("containerID", f"containerd://{o.uid_for(namespace, pod, container)}")
+                runs = self.logs.setdefault((namespace, pod, container), [])
+                if not runs or runs[-1].ended_at is not None:
+                    runs.append(LogRun(logs if logs is not None else (runs[-1].spec if runs else None)))
+            elif state == "waiting":
+                block: dict[str, Any] = {"reason": reason or "ContainerCreating"}
+                if message:
+                    block["message"] = message
+                st["state"] = {"waiting": block}
+                st["ready"] = False
+                st["started"] = False
+                self._end_run(namespace, pod, container)
+            else:
+                st["state"] = {"terminated": {"exitCode": exit_code, "reason": reason or (
+                    "Completed" if exit_code == 0 else "Error"), "finishedAt": now, "startedAt": now}}
+                st["ready"] = False
+                st["started"] = False
+                self._end_run(namespace, pod, container)
+            self._refresh_ready(obj)
+            return self.put("pods", obj)
+
+    def restart_container(self, namespace: str, pod: str, container: str, exit_code: int = 1,
+                          logs: Mapping[str, Any] | None = None) -> o.Obj:
+        """The container exits and the kubelet starts it again: restartCount+1, previous log kept, new run."""
+        with self.lock:
+            obj = copy.deepcopy(self.objects[("pods", namespace, pod)])
+            st = self._status_of(obj, container)
+            now = o.ago(0)
+            started = (st.get("state", {}).get("running") or {}).get("startedAt", now)
+            st["lastState"] = {"terminated": {"exitCode": exit_code, "reason": "Error" if exit_code else "Completed",
+                                              "startedAt": started, "finishedAt": now,
+                                              "containerID": st.get("containerID", "")}}
+            st["restartCount"] = int(st.get("restartCount", 0)) + 1
+            st["containerID"] = f"containerd://{o.uid_for(namespace, pod, container, str(st['restartCount']))}"
+            st["state"] = {"running": {"startedAt": now}}
+            st["ready"] = True
+            st["started"] = True
+            runs = self.logs.setdefault((namespace, pod, container), [])
+            spec = logs if logs is not None else (runs[-1].spec if runs else None)
+            if runs:
+                runs[-1].end()
+            runs.append(LogRun(spec))
+            self._refresh_ready(obj)
+            return self.put("pods", obj)
+
+    def delete_pod(self, namespace: str, name: str, graceful: bool = False) -> o.Obj | None:
+        """Delete a pod at once, or (graceful) mark it Terminating first as the API does with a grace period."""
+        if graceful:
+            with self.lock:
+                if ("pods", namespace, name) not in self.objects:
+                    return None
+                return self.patch("pods", namespace, name, {"metadata": {"deletionTimestamp": o.ago(0),
+                                                                         "deletionGracePeriodSeconds": 30}})
+        return self.delete("pods", namespace, name)
+
+    def add_event(self, entry: Mapping[str, Any]) -> o.Obj:
+        """Record an event; events about a notebook's pod are reissued on the Notebook like the controller."""
+        with self.lock:
+            self._seq += 1
+            inv = dict(entry.get("involvedObject") or {})
+            ns = str(entry.get("namespace") or inv.get("namespace") or "default")
+            kind = inv.get("kind", "Pod")
+            res = {"Pod": "pods", "Notebook": "notebooks", "Node": "nodes"}.get(kind)
+            target = self.objects.get((res, None if res == "nodes" else ns, inv.get("name", ""))) if res else None
+            uid = (target or {}).get("metadata", {}).get("uid")
+            ev = self.put("events", o.expand_event(entry, self._seq, None, uid))
+            if kind == "Pod":
+                owner = self._notebook_of_pod(ns, str(inv.get("name", "")))
+                if owner is not None and not entry.get("no_reissue"):
+                    again = dict(entry)
+                    again["involvedObject"] = {"kind": "Notebook", "name": owner, "namespace": ns}
+                    again["message"] = f"Reissued from pod/{inv.get('name')}: {entry.get('message', '')}"
+                    again["source"] = {"component": "notebook-controller"}
+                    again["no_reissue"] = True
+                    self.add_event(again)
+            return ev
+
+    def add_notebook(self, entry: Mapping[str, Any]) -> o.Obj:
+        """Create a Notebook; its status mirrors pod `<name>-0` if that pod exists."""
+        nb = o.expand_notebook(entry)
+        ns, name = nb["metadata"]["namespace"], nb["metadata"]["name"]
+        with self.lock:
+            nb["status"] = o.notebook_status_from_pod(self.objects.get(("pods", ns, f"{name}-0")))
+            return self.put("notebooks", nb)
+
+    def drop_log_streams(self) -> int:
+        """Close every open follow stream while the pods keep running (what GKE does after a while)."""
+        streams = list(self.log_streams)
+        for s in streams:
+            s.dropped = True
+        self._notify()
+        return len(streams)
+
+    def log_runs(self, namespace: str, pod: str, container: str) -> list[LogRun]:
+        """The runs of one container, oldest first (the last one is the current run)."""
+        with self.lock:
+            return list(self.logs.get((namespace, pod, container), []))
+
+    # ---- helpers -----------------------------------------------------------------------------
+
+    def _status_of(self, pod: o.Obj, container: str) -> dict[str, Any]:
+        """The containerStatus entry for a container, created if the pod had none yet."""
+        statuses = pod.setdefault("status", {}).setdefault("containerStatuses", [])
+        for st in statuses:
+            if st["name"] == container:
+                return dict_(st)
+        image = next((c.get("image", "") for c in pod["spec"]["containers"] if c["name"] == container), "")
+        st = {"name": container, "image": image, "imageID": "", "ready": False, "restartCount": 0, "state": {}}
+        statuses.append(st)
+        return st
+
+    def _refresh_ready(self, pod: o.Obj) -> None:
+        """Recompute the Ready/ContainersReady conditions from container readiness."""
+        statuses = pod.get("status", {}).get("containerStatuses") or []
+        ready = bool(statuses) and all(s.get("ready") for s in statuses)
+        for cond in pod.get("status", {}).get("conditions") or []:
+            if cond.get("type") in ("Ready", "ContainersReady"):
+                cond["status"] = "True" if ready else "False"
+
+    def _end_run(self, namespace: str, pod: str, container: str) -> None:
+        """Stop the current log run of a container."""
+        runs = self.logs.get((namespace, pod, container))
+        if runs:
+            runs[-1].end()
+
+    def _notebook_of_pod(self, namespace: str, pod: str) -> str | None:
+        """The Notebook that owns a pod (label notebook-name), if that Notebook exists."""
+        obj = self.objects.get(("pods", namespace, pod))
+        name = ((obj or {}).get("metadata", {}).get("labels") or {}).get("notebook-name")
+        if name is None and pod.endswith("-0"):
+            name = pod[:-2]
+        if name and ("notebooks", namespace, name) in self.objects:
+            return str(name)
+        return None
+
+    def _sync_notebook(self, pod: o.Obj, deleted: bool = False) -> None:
+        """Copy a notebook pod's state into its Notebook's status, as the notebook controller does."""
+        meta = pod.get("metadata", {})
+        name = (meta.get("labels") or {}).get("notebook-name")
+        key: Key = ("notebooks", meta.get("namespace"), str(name))
+        if not name or key not in self.objects:
+            return
+        nb = copy.deepcopy(self.objects[key])
+        nb["status"] = o.notebook_status_from_pod(None if deleted else pod)
+        old = self.objects[key]
+        self._record("notebooks", "MODIFIED", nb, old)
+        self.objects[key] = nb
+
+    # ---- scenario ------------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        """Create everything the scenario declares, in dependency order."""
+        sc = self.scenario
+        for ns in sc.get("namespaces") or []:
+            self.add_namespace(ns)
+        for node in sc.get("nodes") or []:
+            self.add_node(node)
+        for nb in sc.get("notebooks") or []:
+            self.add_notebook(nb)
+        for pod in sc.get("pods") or []:
+            self.add_pod(pod)
+        for ev in sc.get("events") or []:
+            self.add_event(ev)
+
+    def actions(self) -> dict[str, Callable[..., Any]]:
+        """Timeline action names -> mutators."""
+        return {
+            "add_pod": lambda a: self.add_pod(a["pod"]),
+            "update_pod": lambda a: self.update_pod(a["namespace"], a["name"], a["patch"]),
+            "delete_pod": lambda a: self.delete_pod(a["namespace"], a["name"], bool(a.get("graceful"))),
+            "add_event": lambda a: self.add_event(a["event"]),
+            "restart_container": lambda a: self.restart_container(a["namespace"], a["name"], a["container"]),
+            "set_container": lambda a: self.set_container(a["namespace"], a["name"], a["container"],
+                                                          a.get("state", "running"), a.get("reason"),
+                                                          a.get("message"), int(a.get("exitCode", 0))),
+            "drop_log_streams": lambda a: self.drop_log_streams(),
+        }
+
+    async def run_timeline(self) -> None:
+        """Play the scenario's timed changes: `{after: s, every: s, times: n, action: ..., ...}`."""
+        items = list(self.scenario.get("timeline") or [])
+        if items:
+            await asyncio.gather(*(self._play(item) for item in items))
+
+    async def _play(self, item: Mapping[str, Any]) -> None:
+        """One timeline entry; `{n}` in its strings becomes the repetition number."""
+        action = self.actions()[str(item["action"])]
+        await asyncio.sleep(float(item.get("after", 0)))
+        n = 1
+        times = item.get("times")
+        while True:
+            with contextlib.suppress(KeyError):  # its target is gone: a timeline never crashes the server
+                action(_fill(item, n))
+            if not item.get("every") or (times is not None and n >= int(times)):
+                return
+            n += 1
+            await asyncio.sleep(float(item["every"]))
+
+
+def dict_(value: Any) -> dict[str, Any]:
+    """Narrow a JSON value to a dict for the type checker."""
+    assert isinstance(value, dict)
+    return value

@@ -1,0 +1,71 @@
+"""The fake Kubernetes API in a background thread, a kubeconfig pointing at it, and a polling helper."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from kftui.sandbox.base import Served
+from kftui.sandbox.kube import KubeWorld, load_scenario, serve, write_kubeconfig
+
+DEMO = Path(__file__).resolve().parents[2] / "kftui" / "sandbox" / "scenarios" / "demo"
+PROFILE = "kubeflow-user-example-com"
+T = TypeVar("T")
+
+
+@dataclass
+class KubeSandbox:
+    """A running fake API server: URL, kubeconfig written for it, and the live world to mutate."""
+
+    url: str
+    kubeconfig: Path
+    world: KubeWorld
+    served: Served
+    loop: asyncio.AbstractEventLoop
+
+
+def demo_scenario(timeline: bool = False) -> dict[str, Any]:
+    """A fresh copy of the demo scenario; the timeline is off unless asked (tests drive changes)."""
+    sc = copy.deepcopy(load_scenario(DEMO))
+    if not timeline:
+        sc["kube"].pop("timeline", None)
+    return sc
+
+
+@contextmanager
+def running_kube(scenario: dict[str, Any], tmp: Path) -> Iterator[KubeSandbox]:
+    """serve() on a private loop thread for the duration of the block."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="kube-sandbox", daemon=True)
+    thread.start()
+    served = asyncio.run_coroutine_threadsafe(serve(scenario), loop).result(timeout=30)
+    kubeconfig = write_kubeconfig(served.url, tmp / "kubeconfig", namespace=PROFILE)
+    try:
+        yield KubeSandbox(served.url, kubeconfig, served.state, served, loop)
+    finally:
+        async def close() -> None:
+            await served.close()
+
+        asyncio.run_coroutine_threadsafe(close(), loop).result(timeout=30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
+
+
+def wait_for(predicate: Callable[[], T], timeout: float = 5.0, interval: float = 0.01, what: str = "") -> T:
+    """Poll until predicate() is truthy and return it; fail with `what` after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+        time.sleep(interval)
