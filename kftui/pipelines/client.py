@@ -85,10 +85,17 @@ def describe_failure(exc: BaseException, timeout: float) -> str:
         seen.add(id(current))
         if isinstance(current, ConnectionRefusedError):
             return "connection refused (nothing listens there; is the port-forward running?)"
-        if isinstance(current, urllib3.exceptions.ConnectTimeoutError | urllib3.exceptions.ReadTimeoutError):
-            return f"no answer within {timeout:g} s"
         if isinstance(current, urllib3.exceptions.NameResolutionError):
             return "the host name does not resolve"
+        if isinstance(current, urllib3.exceptions.NewConnectionError):  # a ConnectTimeoutError subclass
+            if "refused" in str(current).lower():
+                return "connection refused (nothing listens there; is the port-forward running?)"
+            current = current.__cause__ or current.__context__
+            if current is None:
+                break
+            continue
+        if isinstance(current, urllib3.exceptions.ConnectTimeoutError | urllib3.exceptions.ReadTimeoutError):
+            return f"no answer within {timeout:g} s"
         if isinstance(current, urllib3.exceptions.SSLError):
             return f"TLS failed ({current})"
         if isinstance(current, urllib3.exceptions.MaxRetryError) and current.reason is not None:
@@ -183,6 +190,13 @@ def connect(
         try:
             if host or resolve_host(None, env):
                 client = kfp.Client(host=url, existing_token=existing_token)
+            elif config.refresh_api_key_hook is not None:
+                client = kfp.Client(
+                    host=url,
+                    credentials=_kube_token_credentials(config),
+                    ssl_ca_cert=config.ssl_ca_cert,
+                    verify_ssl=config.verify_ssl,
+                )
             else:
                 client = kfp.Client(kube_context=kube_context, namespace=install_namespace)
         except Exception as exc:  # kfp raises bare Exception/TimeoutError/ValueError from its constructor
@@ -209,5 +223,34 @@ def _kube_proxy_config(config: Any, kube_context: str | None, install_namespace:
             "no pipelines API given (--kfp-host or KF_PIPELINES_ENDPOINT) and the kubeconfig "
             f"({which}) cannot be used: {exc}"
         ) from exc
-    config.host = f"{config.host.rstrip('/')}/{PROXY_PATH.format(install_namespace)}"
-    return str(config.host)
+    proxied = f"{config.host.rstrip('/')}/{PROXY_PATH.format(install_namespace)}"
+    config.host = proxied
+    kube_refresh = config.refresh_api_key_hook
+    if kube_refresh is not None:
+        # The kubernetes loader's token refresh re-applies the cluster's host on every request, which
+        # silently drops the service-proxy path (so kfp.Client(kube_context=...) with token auth, e.g.
+        # gke-gcloud-auth-plugin, calls https://API-SERVER/apis/v2beta1/... and gets 404s). Put it back.
+        def refresh(target: Any) -> None:
+            kube_refresh(target)
+            target.host = proxied
+
+        config.refresh_api_key_hook = refresh
+    return proxied
+
+
+def _kube_token_credentials(kube_config: Any) -> Any:
+    """kfp credentials that take a fresh kubeconfig token for each request (tokens of exec plugins expire)."""
+    from kfp.client.token_credentials_base import TokenCredentialsBase
+
+    class KubeTokenCredentials(TokenCredentialsBase):  # type: ignore[misc]
+        """Bearer token from the kubeconfig context, refreshed through the kubernetes loader."""
+
+        def refresh_api_key_hook(self, config: Any) -> None:
+            """Copy the current kubeconfig token into the kfp configuration before a request."""
+            kube_config.refresh_api_key_hook(kube_config)
+            token = str(kube_config.api_key.get("authorization", ""))
+            # The kubernetes loader stores "Bearer <token>" without a prefix; kfp adds the prefix itself.
+            config.api_key["authorization"] = token.removeprefix("Bearer ").strip()
+            config.api_key_prefix["authorization"] = "Bearer"
+
+    return KubeTokenCredentials()

@@ -90,7 +90,9 @@ def _guard(world: World, handler: Callable[[web.Request, Any], Any]) -> Handler:
             except json.JSONDecodeError:
                 return _json(KfpError(400, "Invalid input error: request body is not JSON").body(), 400)
         with world.lock:
-            world.requests.append((request.method, request.path, dict(request.query), body))
+            world.requests.append(
+                (request.method, request.path, dict(request.query), body, request.headers.get("Authorization", ""))
+            )
             if not world.healthy:
                 err = KfpError(503, "the pipelines API server is not ready", code=14)
                 return _json(err.body(), 503)

@@ -206,7 +206,8 @@ class World:
         self.healthy = bool(scenario.get("healthy", True))
         self.experiments: dict[str, Experiment] = {}
         self.runs: dict[str, Run] = {}
-        self.requests: list[tuple[str, str, dict[str, str], Any]] = []
+        self.requests: list[tuple[str, str, dict[str, str], Any, str]] = []
+        """(method, path, query, JSON body, Authorization header) of every request, for tests."""
         for item in scenario.get("experiments") or []:
             self._seed_experiment(item)
         for item in scenario.get("runs") or []:
