@@ -34,7 +34,7 @@ class KftuiApp(App[None]):
     MODES: ClassVar[dict[str, Any]] = {"setup": _setup_screen, "watch": _watch_screen}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2", "toggle_mode", "Setup/Watch", priority=True),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+q", "quit", "Quit", priority=True, show=False),
     ]
 
     def __init__(

@@ -13,24 +13,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-# C0 controls except tab, DEL, and C1 controls: anything that could steer the terminal.
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
-
-
-def _visible(ch: re.Match[str]) -> str:
-    code = ord(ch.group())
-    if code == 0x1B:
-        return "␛"
-    if code < 0x20:
-        return "^" + chr(code + 0x40)
-    return f"\\x{code:02x}"
-
-
-def escape_controls(line: str) -> str:
-    """Show control characters as inert text so a log line can never drive the terminal."""
-    if line.isprintable():
-        return line
-    return _CONTROL.sub(_visible, line.replace("\t", "    "))
+from kftui.core.logbuffer import sanitize
 
 
 class LineRing:
@@ -102,8 +85,8 @@ class LogView(ScrollView, can_focus=True):
         return len(self.lines)
 
     def write_lines(self, raw: Iterable[str]) -> None:
-        """Append a batch in one refresh; lines are escaped here, once, so rendering never re-checks."""
-        batch = [escape_controls(line) for line in raw]
+        """Append a batch in one refresh; lines are made inert here, once, so rendering never re-checks."""
+        batch = [sanitize(line) for line in raw]
         if not batch:
             return
         self.lines.extend(batch)

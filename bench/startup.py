@@ -1,0 +1,75 @@
+"""Start-up speed: `kftui --help` and the app's first frame on the sandbox, beside `kubectl version --client`.
+
+Prints medians and ratios against kubectl measured in the same run, so the figures mean something on any
+machine. Run: .venv/bin/python bench/startup.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FIRST_FRAME = """
+import sys
+from kftui.app import KftuiApp
+from kftui.factory import Services
+
+mode = sys.argv[1]
+
+async def first_frame(pilot):
+    await pilot.pause()
+    pilot.app.exit()
+
+KftuiApp(services=Services(), mode=mode, persist=False).run(headless=True, size=(120, 40), auto_pilot=first_frame)
+"""
+
+
+def timed(cmd: list[str], env: dict[str, str], runs: int) -> list[float]:
+    """Wall time of a whole process, start to exit, `runs` times."""
+    out = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def main() -> None:
+    """Measure, then print one line per subject with its median and its ratio to kubectl."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from kftui.sandbox import Sandbox
+
+    kubectl = shutil.which("kubectl")
+    kftui = str(Path(sys.executable).with_name("kftui"))
+    with tempfile.TemporaryDirectory() as tmp:
+        sandbox = Sandbox("demo", Path(tmp) / "sandbox")
+        env = {**os.environ, **sandbox.start(), "XDG_STATE_HOME": tmp, "XDG_CONFIG_HOME": tmp}
+        try:
+            results: dict[str, list[float]] = {}
+            if kubectl:
+                results["kubectl version --client"] = timed([kubectl, "version", "--client"], env, args.runs)
+            results["kftui --help"] = timed([kftui, "--help"], env, args.runs)
+            for mode in ("setup", "watch"):
+                results[f"first frame ({mode})"] = timed([sys.executable, "-c", FIRST_FRAME, mode], env, args.runs)
+        finally:
+            sandbox.stop()
+    reference = statistics.median(results["kubectl version --client"]) if kubectl else None
+    print(f"{'subject':32} {'median':>9} {'min':>9}  vs kubectl")
+    for name, samples in results.items():
+        med = statistics.median(samples)
+        ratio = f"{med / reference:6.2f}x" if reference else "   n/a"
+        print(f"{name:32} {med * 1000:7.0f}ms {min(samples) * 1000:7.0f}ms  {ratio}")
+
+
+if __name__ == "__main__":
+    main()

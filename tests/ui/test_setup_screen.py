@@ -1,0 +1,85 @@
+"""Setup mode against the sandbox: steps run in workers, findings stream in, answers are remembered."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kftui.app import KftuiApp
+from kftui.core.findings import Status
+from kftui.sandbox import Sandbox
+
+SIZE = (120, 40)
+
+
+async def wait_steps_done(pilot: Any, timeout: float = 60) -> None:
+    """Let every step worker finish (polling the screen's own state, not sleeping a fixed time)."""
+    for _ in range(int(timeout / 0.05)):
+        await pilot.pause(0.05)
+        views = getattr(pilot.app.screen, "views", {})
+        if views and all(v.phase in ("done", "waiting") for v in views.values()):
+            await pilot.pause()
+            return
+    raise AssertionError("setup steps did not finish")
+
+
+@pytest.fixture(scope="module")
+def fixed_sandbox() -> Any:
+    """A sandbox whose files live at a fixed path, so paths shown on screen are the same in every run."""
+    workdir = Path("/tmp/kftui-snapshot-sandbox")
+    shutil.rmtree(workdir, ignore_errors=True)
+    sb = Sandbox("demo", workdir)
+    sb.start()
+    yield sb
+    sb.stop()
+
+
+@pytest.fixture
+def env(fixed_sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    for key, value in fixed_sandbox.env.items():
+        monkeypatch.setenv(key, value)
+    return dict(fixed_sandbox.env)
+
+
+async def test_account_step_passes_and_learns_the_project(env: dict[str, str]) -> None:
+    app = KftuiApp(mode="setup", persist=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_steps_done(pilot)
+        view = app.screen.views["account"]
+        statuses = {f.id: f.status for f in view.findings}
+        assert statuses["account.adc"] == Status.PASS
+        assert statuses["account.match"] == Status.PASS
+        assert statuses["account.auth-plugin"] == (
+            Status.PASS if shutil.which("gke-gcloud-auth-plugin") else Status.FAIL
+        )
+        assert app.state.answers["project"] == "robot-ml-demo"
+
+
+async def test_missing_adc_fails_with_the_login_command(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS")
+    app = KftuiApp(mode="setup", persist=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_steps_done(pilot)
+        adc = next(f for f in app.screen.views["account"].findings if f.id == "account.adc")
+        assert adc.status == Status.FAIL
+        assert adc.fixes[0].command == "gcloud auth application-default login"
+
+
+async def test_answers_survive_a_restart(env: dict[str, str]) -> None:
+    app = KftuiApp(mode="setup", persist=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_steps_done(pilot)
+    again = KftuiApp(mode="setup", persist=True)
+    assert again.state.answers["project"] == "robot-ml-demo"
+
+
+def test_snapshot_setup_passing(env: dict[str, str], snap_compare: Any) -> None:
+    assert snap_compare(KftuiApp(mode="setup", persist=False), terminal_size=SIZE, run_before=wait_steps_done)
+
+
+def test_snapshot_setup_failing_adc(env: dict[str, str], monkeypatch: pytest.MonkeyPatch, snap_compare: Any) -> None:
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS")
+    assert snap_compare(KftuiApp(mode="setup", persist=False), terminal_size=SIZE, run_before=wait_steps_done)
