@@ -1,0 +1,167 @@
+"""Quota refusals: the 'Limit: 0.0 globally' that every new project meets on its first GPU."""
+
+from __future__ import annotations
+
+import math
+
+from kftui.core.diagnosis import Diagnosis, Fix
+from kftui.diagnose import values as v
+from kftui.diagnose.advice import console, quota_fixes
+from kftui.diagnose.normalize import Problem
+from kftui.diagnose.registry import rule
+
+# 'Quota 'X' exceeded. Limit: 0.0 globally.' and the loose retellings people paste (blog: 'Quota gpus
+# all regions exceeded limit 0.0').
+_COMPUTE = (
+    r"\bquota '?(?P<metric>[a-z0-9_ ]{2,60}?)'? exceeded\b[.,:]? ?(?:limit:? ?(?P<limit>\d+(?:\.\d+)?))?"
+    rf"(?: (?P<global>globally)| in region (?P<region>{v.REGION_RE}))?"
+)
+# GKE: 'Insufficient regional quota to satisfy request: resource "NVIDIA_T4_GPUS": request requires
+# '1.0' and is short '1.0'. project has a quota of '0.0' with '0.0' available.'
+_GKE = (
+    r"insufficient (?P<scope>regional |global )?quota to satisfy request: resource \"(?P<metric>[A-Z0-9_]+)\":"
+    r" request requires '(?P<requires>[\d.]+)' and is short '(?P<short>[\d.]+)'\.? project has a quota of"
+    r" '(?P<limit>[\d.]+)'"
+)
+_RATE = r"(?:per minute|per 100 seconds|per second|per day|rate ?limit)"
+
+
+@rule("quota-exceeded", priority=60)
+def quota_exceeded(p: Problem, ctx: v.Context) -> Diagnosis | None:
+    """Quota refusals, with the quota id to request and the value that unblocks the user."""
+    gke = p.search(_GKE)
+    m = gke or p.search(_COMPUTE)
+    if m is None and not p.has_reason("QUOTAEXCEEDED", "QUOTA_EXCEEDED"):
+        return None
+    if m is not None and gke is None and "'" not in m.group(0) and v.group(m, "limit") is None:
+        return None
+    if p.search(_RATE) or (m is None and "metric_name" not in p.values and "quota_id" not in p.values):
+        return None
+    metric = (v.group(m, "metric") or "").strip().upper().replace(" ", "_") or None
+    metric_name = v.group(p.search(r"metric name = (\S+)")) or p.values.get("metric_name")
+    if metric is None and isinstance(metric_name, str):
+        metric = metric_name.rsplit("/", 1)[-1].upper()
+    if metric is None:
+        return None
+    limit = v.number(v.group(m, "limit"))
+    if limit is None and isinstance(p.values.get("limit"), float):
+        limit = float(p.values["limit"])
+    quota_id = v.group(p.search(r"limit name = ([\w-]+)")) or p.values.get("quota_id")
+    scope_word = (v.group(m, "scope") or "").strip()
+    regional = bool(
+        v.group(m, "region")
+        or scope_word == "regional"
+        or (isinstance(quota_id, str) and quota_id.endswith("-region"))
+        or p.values.get("region")
+    )
+    if v.group(m, "global") or metric == "GPUS_ALL_REGIONS" or scope_word == "global":
+        regional = False
+    zone = v.zone(p, ctx)
+    json_region = p.values.get("region")
+    region = (
+        (v.group(m, "region") or (json_region if isinstance(json_region, str) else None) or v.region(p, ctx, zone))
+        if regional
+        else None
+    )
+    region_for_request = region or v.region(p, ctx, zone)
+    if not isinstance(quota_id, str):
+        quota_id = v.quota_id_for(metric, regional)
+    project, number = v.project(p, ctx)
+    gpu = v.gpu_from_metric(metric) or v.gpu(p, ctx)
+    short = v.number(v.group(gke, "short"))
+    base = limit or 0.0
+    if short is not None:
+        wanted = math.ceil(base + short)
+    elif v.is_gpu_metric(metric):
+        wanted = int(base) + 1
+    else:
+        wanted = max(int(base) * 2, 8)
+    where = f"in region {region}" if regional and region else ("in this region" if regional else "globally")
+    limit_words = f"{base:g}" if limit is not None else "its limit"
+    proj_words = v.shown(project, "your project")
+    if metric == "GPUS_ALL_REGIONS":
+        title = f"No GPU quota: GPUS_ALL_REGIONS is {limit_words} in project {proj_words}"
+        explanation = (
+            f"Google Cloud refused to start a GPU machine because project {proj_words} may use "
+            f"{limit_words} GPUs in total (quota GPUS_ALL_REGIONS, global). New projects start with no GPUs "
+            "at all, and this project-wide cap applies on top of each region's own GPU quota; Spot VMs count "
+            f"too. Ask for GPUS_ALL_REGIONS = {wanted} (quota id {quota_id}): small first requests from a "
+            "billed account are usually approved within minutes to a few days; the regional quota for your GPU "
+            f"type{' in ' + region_for_request if region_for_request else ''} must allow it as well."
+        )
+    elif v.is_gpu_metric(metric):
+        title = f"GPU quota {metric} is {limit_words} {where}"
+        explanation = (
+            f"Google Cloud refused the GPUs because project {proj_words} may use {limit_words} {metric} "
+            f"{where}, and this request needs more. GPU quotas are counted per GPU type and region, and the "
+            "project-wide GPUS_ALL_REGIONS must allow the total too. "
+            f"Ask for {metric} = {wanted} (quota id {quota_id}), or use a region where you already have it."
+        )
+    else:
+        title = f"Quota {metric} exceeded ({limit_words} {where})"
+        explanation = (
+            f"Project {proj_words} has reached its {metric} quota ({limit_words} {where}), so Google Cloud "
+            "refused to create more. Either free what you no longer use (stopped VMs, idle node pools, "
+            f"disks, addresses) or ask for a higher limit (quota id {quota_id}); the commands ask for {wanted}, "
+            "change --preferred-value to what you need."
+        )
+    fixes = quota_fixes(
+        project=project,
+        metric=metric,
+        quota_id=quota_id,
+        region=region_for_request,
+        regional=regional,
+        gpu=gpu,
+        wanted=wanted,
+        email=v.ctx_get(ctx, "email") or v.ctx_get(ctx, "account"),
+    )
+    return Diagnosis(
+        cause="quota-exceeded",
+        title=title,
+        explanation=explanation,
+        facts=v.facts(
+            metric=metric,
+            metric_name=metric_name if isinstance(metric_name, str) else None,
+            quota_id=quota_id,
+            limit=limit,
+            scope="regional" if regional else "global",
+            region=region,
+            zone=zone,
+            project=project,
+            project_number=number,
+            gpu=gpu if v.is_gpu_metric(metric) else None,
+            requested=v.number(v.group(gke, "requires")),
+            short=short,
+            suggested=wanted,
+        ),
+        fixes=fixes,
+    )
+
+
+@rule("rate-limited", priority=58)
+def rate_limited(p: Problem, ctx: v.Context) -> Diagnosis | None:
+    """Per-minute request quotas: nothing to request, just slow down and retry."""
+    m = p.search(r"quota exceeded for quota metric '(?P<metric>[^']+)' and limit '(?P<limit>[^']+)'")
+    if m is None and not (p.has_reason("RATE_LIMIT_EXCEEDED", "RATELIMITEXCEEDED") or p.search(_RATE)):
+        return None
+    if m is None and not p.has("quota", "rate limit", "too many requests"):
+        return None
+    service = v.group(p.search(r"of service '([\w.-]+)'")) or p.metadata.get("service")
+    project, number = v.project(p, ctx)
+    metric = v.group(m, "metric")
+    limit = v.group(m, "limit")
+    return Diagnosis(
+        cause="rate-limited",
+        title=f"Too many requests{' to ' + service if service else ''}: a per-minute limit was hit",
+        explanation=(
+            f"Google Cloud throttled calls{' to ' + service if service else ''} from project "
+            f"{v.shown(project, 'your project')} (limit: {limit or 'requests per minute'}). This is a rate "
+            "limit, not a resource quota: nothing was refused for good. Wait a minute and retry; kftui "
+            "retries such calls with a pause."
+        ),
+        facts=v.facts(metric=metric, limit_name=limit, service=service, project=project, project_number=number),
+        fixes=(
+            Fix(title="See the API's quotas and current usage", url=console("iam-admin/quotas", project)),
+            Fix(title="Wait a minute, then run the same command again"),
+        ),
+    )

@@ -1,0 +1,208 @@
+"""Why the scheduler leaves a pod Pending: no free GPU, no matching node, or a taint in the way."""
+
+from __future__ import annotations
+
+import re
+
+from kftui.core.diagnosis import Diagnosis, FactValue, Fix
+from kftui.diagnose import values as v
+from kftui.diagnose.normalize import Problem
+from kftui.diagnose.registry import rule
+from kftui.diagnose.rules.autoscaler import verdict
+
+_NODES = r"(?P<available>\d+)/(?P<total>\d+) nodes are available"
+_GPU_SHORT = r"(?:(?P<count>\d+) )?Insufficient nvidia\.com/gpu"
+_SELECTOR = r"didn't match (?:Pod's )?node (?:affinity/selector|selector|affinity)"
+
+
+def _pod_facts(p: Problem, ctx: v.Context) -> dict[str, FactValue]:
+    """Pod, namespace and node counts every scheduling diagnosis reports."""
+    nodes = p.last(_NODES)
+    return v.facts(
+        pod=v.ctx_get(ctx, "pod") or (str(p.values["pod"]) if "pod" in p.values else None),
+        namespace=v.ctx_get(ctx, "namespace"),
+        nodes_total=int(nodes.group("total")) if nodes else None,
+        nodes_available=int(nodes.group("available")) if nodes else None,
+    )
+
+
+def _describe(facts: dict[str, FactValue]) -> Fix:
+    """kubectl describe for the pod, the place all of this is written."""
+    pod = v.or_placeholder(facts.get("pod"), "pod")
+    return Fix(
+        title="Read the pod's events",
+        command=f"kubectl -n {v.or_placeholder(facts.get('namespace'), 'namespace')} describe pod {pod}",
+    )
+
+
+def gpu_pool_fix(ctx: v.Context, gpu: str | None, zone: str | None) -> Fix:
+    """A GPU node pool that scales from zero, the shape kftui recommends."""
+    location = v.ctx_get(ctx, "location") or v.ctx_get(ctx, "region") or v.region_of(zone)
+    return Fix(
+        title="Create a GPU node pool that scales from 0",
+        command=(
+            "gcloud container node-pools create gpu-pool"
+            f" --cluster={v.or_placeholder(v.ctx_get(ctx, 'cluster'), 'cluster')}"
+            f" --location={v.or_placeholder(location, 'region')} --node-locations={v.or_placeholder(zone, 'zone')}"
+            f" --machine-type=n1-standard-4 --accelerator=type={v.or_placeholder(gpu, 'gpu')},count=1,"
+            "gpu-driver-version=default --enable-autoscaling --min-nodes=0 --max-nodes=2"
+        ),
+        action="cluster.create_gpu_pool",
+    )
+
+
+@rule("insufficient-gpu", priority=70)
+def insufficient_gpu(p: Problem, ctx: v.Context) -> Diagnosis | None:
+    """No node has a free GPU; tell apart 'no GPU pool at all' from 'not yet known why'."""
+    short = p.last(_GPU_SHORT)
+    if short is None:
+        return None
+    facts = _pod_facts(p, ctx)
+    gpu = v.gpu(p, ctx)
+    zone = v.zone(p, ctx)
+    said = verdict(p)
+    no_pool = (said is not None and said.kind == "nofit") or v.ctx_get(ctx, "gpu_pools") == "0"
+    who = f"Pod {facts['pod']}" if "pod" in facts else "The pod"
+    total = facts.get("nodes_total")
+    nodes = f"none of the cluster's {total} nodes" if total is not None else "no node"
+    if no_pool:
+        variant = "no-gpu-pool"
+        title = "No node pool can provide a GPU"
+        explanation = (
+            f"{who} asks for a GPU, but {nodes} has one free, and the autoscaler says even a new node would not "
+            "fit: the cluster has no GPU node pool (or none with this GPU type). Add a GPU node pool that scales "
+            f"from 0 in a zone that offers {v.shown(gpu, 'your GPU type')}; the pod then starts once its node is up."
+        )
+        fixes: tuple[Fix, ...] = (gpu_pool_fix(ctx, gpu, zone), _describe(facts))
+    else:
+        variant = "unknown"
+        title = "Waiting for a GPU: no node has one free"
+        explanation = (
+            f"{who} asks for a GPU, but {nodes} has one free, so it stays Pending (a notebook spins). There are "
+            "three usual reasons: the cluster has no GPU node pool, the GPU pool is at its maximum size, or the "
+            "autoscaler cannot add a node because of GPU quota. The autoscaler's next event says which (kftui "
+            "shows it as soon as it appears); a GPU node without its driver also shows no GPU."
+        )
+        fixes = (
+            Fix(title="See which nodes have GPUs", command="kubectl get nodes -L cloud.google.com/gke-accelerator"),
+            _describe(facts),
+            gpu_pool_fix(ctx, gpu, zone),
+        )
+    count = v.group(short, "count")
+    return Diagnosis(
+        cause="insufficient-gpu",
+        title=title,
+        explanation=explanation,
+        facts={**facts, **v.facts(variant=variant, gpu=gpu, zone=zone,
+                                  nodes_short=int(count) if count else None)},
+        fixes=fixes,
+    )
+
+
+@rule("untolerated-taint", priority=72)
+def untolerated_taint(p: Problem, ctx: v.Context) -> Diagnosis | None:
+    """The only nodes with room are tainted (usually GPU nodes) and the pod does not tolerate it."""
+    m = p.search(r"had (?:untolerated )?taints? \{(?P<taint>[^}]{0,200})\}")
+    if m is None:
+        return None
+    taint = m.group("taint").strip()
+    gpu_taint = "gpu" in taint.lower()
+    if not gpu_taint and (p.search(_GPU_SHORT) or p.search(_SELECTOR)):
+        return None
+    facts = _pod_facts(p, ctx)
+    key = taint.split(":", 1)[0].strip()
+    who = f"pod {facts['pod']}" if "pod" in facts else "the pod"
+    if gpu_taint:
+        explanation = (
+            f"The nodes that could take {who} are GPU nodes, and GKE marks them with the taint {{{taint}}} so "
+            "that only pods asking for a GPU land there. This pod does not tolerate it: it most likely requests "
+            "no nvidia.com/gpu (GKE adds the toleration to pods that do). Request a GPU in the pod (for a "
+            "notebook, pick a GPU in the form), or add the toleration if it must run there without one."
+        )
+    else:
+        explanation = (
+            f"The nodes that could take {who} carry the taint {{{taint}}}, which the pod does not tolerate, so "
+            "the scheduler keeps it off them. Taints like node.kubernetes.io/not-ready or unreachable mean the "
+            "node itself is unhealthy; others are set on purpose and need a matching toleration in the pod."
+        )
+    return Diagnosis(
+        cause="untolerated-taint",
+        title=f"The free nodes have taint {key} that the pod does not tolerate",
+        explanation=explanation,
+        facts={**facts, **v.facts(taint=taint, taint_key=key)},
+        fixes=(
+            Fix(
+                title="See the taints on each node",
+                command="kubectl get nodes -o custom-columns=NAME:.metadata.name,TAINTS:.spec.taints",
+            ),
+            _describe(facts),
+        ),
+    )
+
+
+@rule("node-selector-mismatch", priority=65)
+def node_selector_mismatch(p: Problem, ctx: v.Context) -> Diagnosis | None:
+    """The pod wants a node label nobody has, typically a GPU type with no pool."""
+    if p.search(_SELECTOR) is None or p.search(_GPU_SHORT):
+        return None
+    facts = _pod_facts(p, ctx)
+    gpu = v.gpu(p, ctx)
+    zone = v.zone(p, ctx)
+    who = f"Pod {facts['pod']}" if "pod" in facts else "The pod"
+    pod = v.or_placeholder(facts.get("pod"), "pod")
+    ns = v.or_placeholder(facts.get("namespace"), "namespace")
+    return Diagnosis(
+        cause="node-selector-mismatch",
+        title="No node has the labels the pod asks for",
+        explanation=(
+            f"{who} may only run on nodes with certain labels (node selector or affinity), and no node, nor any "
+            "node pool the autoscaler could grow, has them. For GPU notebooks the label is usually "
+            f"cloud.google.com/gke-accelerator={v.shown(gpu, 'GPU_TYPE')}, so this means no pool has that GPU "
+            "type. Create a pool with it, or choose a GPU type (vendor) the cluster has."
+        ),
+        facts={**facts, **v.facts(gpu=gpu)},
+        fixes=(
+            Fix(
+                title="Compare the pod's selector ...",
+                command=f"kubectl -n {ns} get pod {pod} -o jsonpath='{{.spec.nodeSelector}}'",
+            ),
+            Fix(
+                title="... with the nodes' GPU labels",
+                command="kubectl get nodes -L cloud.google.com/gke-accelerator",
+            ),
+            gpu_pool_fix(ctx, gpu, zone),
+        ),
+    )
+
+
+@rule("insufficient-resources", priority=62)
+def insufficient_resources(p: Problem, ctx: v.Context) -> Diagnosis | None:
+    """Not enough CPU or memory anywhere; smaller requests or a bigger pool."""
+    found = sorted({m.lower() for m in _find_all(p, r"Insufficient (cpu|memory|ephemeral-storage|pods)\b")})
+    if not found:
+        return None
+    facts = _pod_facts(p, ctx)
+    who = f"Pod {facts['pod']}" if "pod" in facts else "The pod"
+    what = " and ".join(found)
+    return Diagnosis(
+        cause="insufficient-resources",
+        title=f"Not enough {what} on any node",
+        explanation=(
+            f"{who} requests more {what} than any node has free, so it stays Pending. Lower the requests (a "
+            "notebook's CPU and memory fields), stop idle workloads, or let the CPU node pool grow "
+            "(autoscaling with a higher --max-nodes, or a larger machine type)."
+        ),
+        facts={**facts, **v.facts(resources=",".join(found))},
+        fixes=(
+            Fix(
+                title="See what each node has left",
+                command="kubectl describe nodes | grep -A 8 'Allocated resources'",
+            ),
+            _describe(facts),
+        ),
+    )
+
+
+def _find_all(p: Problem, pattern: str) -> list[str]:
+    """Every first group of a pattern in the text."""
+    return [m.group(1) for m in re.finditer(pattern, p.flat, re.IGNORECASE)]
