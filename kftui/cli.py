@@ -87,6 +87,20 @@ def explain(text: str | None, as_json: bool) -> None:
     sys.exit(code if isinstance(code, int) else 1)
 
 
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.option("--project", metavar="P", help="Project to check (default: the remembered one, then gcloud's).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+@click.option("--gpu", metavar="TYPE", help="GPU type to plan for, e.g. nvidia-tesla-t4.")
+@click.option("--gpu-count", type=click.IntRange(min=1), metavar="N", help="GPUs per node (at least 1).")
+@click.option("--zone", metavar="Z", help="Zone to check the GPU plan in.")
+def doctor(project: str | None, as_json: bool, gpu: str | None, gpu_count: int | None, zone: str | None) -> None:
+    """Run every setup check headless; exit 0 when nothing fails, 1 when a check fails."""
+    from kftui.commands.doctor import run_doctor
+
+    code = _guard(run_doctor, project=project, as_json=as_json, gpu=gpu, gpu_count=gpu_count, zone=zone)
+    sys.exit(code if isinstance(code, int) else 1)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: usage errors become one line (exit 2), never a usage dump or traceback."""
     try:

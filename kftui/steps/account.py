@@ -9,6 +9,7 @@ from kftui.core.cloud import AuthState
 from kftui.core.diagnosis import Fix
 from kftui.core.findings import Finding, Status
 from kftui.diagnose import diagnose_exception
+from kftui.steps.base import Field, Progress, StepContext
 
 ADC_LOGIN = "gcloud auth application-default login"
 PLUGIN_INSTALL = "gcloud components install gke-gcloud-auth-plugin"
@@ -22,6 +23,7 @@ class AccountStep:
     title = "Account"
     order = 10
     requires: tuple[str, ...] = ()
+    fields: tuple[Field, ...] = ()
 
     def run(self, ctx: Any) -> Iterator[Finding]:
         """Read gcloud's and ADC's identities once, then judge each question from that one reading."""
@@ -54,7 +56,11 @@ class AccountStep:
         others = [c.name for c in state.configurations if not c.is_active]
         switch = (
             tuple(
-                Fix(f"Switch to configuration '{n}'", command=f"gcloud config configurations activate {n}")
+                Fix(
+                    f"Switch to configuration '{n}'",
+                    command=f"gcloud config configurations activate {n}",
+                    action=f"activate-configuration:{n}",
+                )
                 for n in others
             )
             if others
@@ -165,6 +171,18 @@ class AccountStep:
                 Fix("Or from your OS packages", command="sudo apt-get install google-cloud-cli-gke-gcloud-auth-plugin"),
             ),
         )
+
+    def apply(self, action: str, ctx: StepContext, progress: Progress) -> str:
+        """Switching gcloud configuration is the one thing this step does for the user."""
+        from kftui.gcp.auth import run_gcloud
+
+        prefix = "activate-configuration:"
+        if not action.startswith(prefix):
+            raise ValueError(f"the account step has no action {action!r}")
+        name = action[len(prefix) :]
+        progress(f"gcloud config configurations activate {name}")
+        run_gcloud("config", "configurations", "activate", name)
+        return f"gcloud now uses configuration '{name}'"
 
 
 STEP = AccountStep()

@@ -27,6 +27,28 @@ class StepContext:
         return self.answers.get(name)
 
 
+@dataclass(frozen=True)
+class Field:
+    """An input a step asks for; the setup screen renders any field without knowing the step."""
+
+    name: str
+    """Answer key the value is remembered under (e.g. "project")."""
+    label: str
+    kind: str = "text"
+    """text | secret | choice. Secrets are never written to the state file or shown again."""
+    placeholder: str = ""
+    help: str = ""
+    validate: Callable[[str], str | None] | None = None
+    """Returns None when valid, else a message naming the field and the rule it breaks."""
+    suggest: Callable[[StepContext, str], list[tuple[str, str]]] | None = None
+    """Search-as-you-type: (value, label) pairs for what the user typed so far; runs in a worker."""
+    required: bool = True
+
+
+Progress = Callable[[str], None]
+"""Called with one line of progress text while a fix is being applied."""
+
+
 @runtime_checkable
 class Step(Protocol):
     """A wizard step; the setup screen and `kftui doctor` render any step without knowing which."""
@@ -37,8 +59,15 @@ class Step(Protocol):
     requires: tuple[str, ...]
     """Answer names (e.g. "project") the step cannot run without; the UI shows "waiting for: ..."."""
 
+    fields: tuple[Field, ...]
+    """Inputs the step asks for (empty for steps that only check)."""
+
     def run(self, ctx: StepContext) -> Iterator[Finding]:
         """Yield findings as each check completes, so the UI can show them one by one."""
+        ...
+
+    def apply(self, action: str, ctx: StepContext, progress: Progress) -> str:
+        """Carry out a Fix whose `action` this step offered (only after the user confirmed); returns a summary."""
         ...
 
 
