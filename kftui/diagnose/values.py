@@ -52,6 +52,12 @@ def shown(value: FactValue | None, fallback: str) -> str:
     return fallback if value is None or value == "" else str(value)
 
 
+def project_words(project: str | None, capital: bool = False) -> str:
+    """'project P' when known, else 'your project', so sentences read well either way."""
+    words = f"project {project}" if project else "your project"
+    return words[0].upper() + words[1:] if capital else words
+
+
 def group(m: re.Match[str] | None, name: str | int = 1) -> str | None:
     """A regex group or None, without tripping over absent matches."""
     if m is None:

@@ -76,9 +76,9 @@ def api_disabled(p: Problem, ctx: v.Context) -> Diagnosis | None:
         )
     return Diagnosis(
         cause="api-disabled",
-        title=f"{service or title or 'An API'} is not enabled in project {v.shown(project, 'this project')}",
+        title=f"{service or title or 'An API'} is not enabled in {v.project_words(project)}",
         explanation=(
-            f"Project {v.shown(project, 'this project')} has not turned on the {name}, so Google refuses "
+            f"{v.project_words(project, capital=True)} has not turned on the {name}, so Google refuses "
             "every call to it. Enable it (it takes about a minute); if you enabled it just now, wait a few "
             "minutes for the change to reach all of Google's servers and try again."
         ),

@@ -25,7 +25,7 @@ def free_tier(p: Problem, ctx: v.Context) -> Diagnosis | None:
         cause="billing-free-tier",
         title="Free Trial billing accounts cannot use GPUs",
         explanation=(
-            f"Google Cloud refused the GPU because the billing account of project {v.shown(project, 'this project')} "
+            f"Google Cloud refused the GPU because the billing account of {v.project_words(project)} "
             "is still a Free Trial account, and trial accounts may not use GPUs (non-TPU accelerators) at all. "
             "This is not a quota, so a quota request will not help. Upgrade the billing account to a paid "
             "account in the Console: the remaining trial credit stays and is spent first; then request the "
@@ -71,12 +71,12 @@ def billing_disabled(p: Problem, ctx: v.Context) -> Diagnosis | None:
             p.search(r"\bproject ([\w-]+) cannot accept requests")
         )
     service = p.metadata.get("service") or v.group(p.search(r"activation of service\(s\) '([\w.,-]+)'"))
-    proj = v.shown(project, "this project")
+    proj = v.project_words(project)
     return Diagnosis(
         cause="billing-disabled",
-        title=f"Billing is not enabled on project {proj}",
+        title=f"Billing is not enabled on {proj}",
         explanation=(
-            f"Google Cloud refused the request because project {proj} has no active billing account (never "
+            f"Google Cloud refused the request because {proj} has no active billing account (never "
             "linked, or the account was closed or suspended). Anything that costs money, including Compute "
             "Engine, GKE and turning on their APIs, needs one. Link an open billing account to the project; "
             "it takes effect within a few minutes."

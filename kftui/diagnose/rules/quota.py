@@ -78,11 +78,11 @@ def quota_exceeded(p: Problem, ctx: v.Context) -> Diagnosis | None:
         wanted = max(int(base) * 2, 8)
     where = f"in region {region}" if regional and region else ("in this region" if regional else "globally")
     limit_words = f"{base:g}" if limit is not None else "its limit"
-    proj_words = v.shown(project, "your project")
+    proj_words = v.project_words(project)
     if metric == "GPUS_ALL_REGIONS":
-        title = f"No GPU quota: GPUS_ALL_REGIONS is {limit_words} in project {proj_words}"
+        title = f"No GPU quota: GPUS_ALL_REGIONS is {limit_words} in {proj_words}"
         explanation = (
-            f"Google Cloud refused to start a GPU machine because project {proj_words} may use "
+            f"Google Cloud refused to start a GPU machine because {proj_words} may use "
             f"{limit_words} GPUs in total (quota GPUS_ALL_REGIONS, global). New projects start with no GPUs "
             "at all, and this project-wide cap applies on top of each region's own GPU quota; Spot VMs count "
             f"too. Ask for GPUS_ALL_REGIONS = {wanted} (quota id {quota_id}): small first requests from a "
@@ -92,7 +92,7 @@ def quota_exceeded(p: Problem, ctx: v.Context) -> Diagnosis | None:
     elif v.is_gpu_metric(metric):
         title = f"GPU quota {metric} is {limit_words} {where}"
         explanation = (
-            f"Google Cloud refused the GPUs because project {proj_words} may use {limit_words} {metric} "
+            f"Google Cloud refused the GPUs because {proj_words} may use {limit_words} {metric} "
             f"{where}, and this request needs more. GPU quotas are counted per GPU type and region, and the "
             "project-wide GPUS_ALL_REGIONS must allow the total too. "
             f"Ask for {metric} = {wanted} (quota id {quota_id}), or use a region where you already have it."
@@ -100,8 +100,8 @@ def quota_exceeded(p: Problem, ctx: v.Context) -> Diagnosis | None:
     else:
         title = f"Quota {metric} exceeded ({limit_words} {where})"
         explanation = (
-            f"Project {proj_words} has reached its {metric} quota ({limit_words} {where}), so Google Cloud "
-            "refused to create more. Either free what you no longer use (stopped VMs, idle node pools, "
+            f"{v.project_words(project, capital=True)} has reached its {metric} quota ({limit_words} {where}), "
+            "so Google Cloud refused to create more. Either free what you no longer use (stopped VMs, idle node pools, "
             f"disks, addresses) or ask for a higher limit (quota id {quota_id}); the commands ask for {wanted}, "
             "change --preferred-value to what you need."
         )
@@ -154,10 +154,9 @@ def rate_limited(p: Problem, ctx: v.Context) -> Diagnosis | None:
         cause="rate-limited",
         title=f"Too many requests{' to ' + service if service else ''}: a per-minute limit was hit",
         explanation=(
-            f"Google Cloud throttled calls{' to ' + service if service else ''} from project "
-            f"{v.shown(project, 'your project')} (limit: {limit or 'requests per minute'}). This is a rate "
-            "limit, not a resource quota: nothing was refused for good. Wait a minute and retry; kftui "
-            "retries such calls with a pause."
+            f"Google Cloud throttled calls{' to ' + service if service else ''} from "
+            f"{v.project_words(project)} (limit: {limit or 'requests per minute'}). This is a rate limit, not a "
+            "resource quota: nothing was refused for good. Wait a minute and run the same command again."
         ),
         facts=v.facts(metric=metric, limit_name=limit, service=service, project=project, project_number=number),
         fixes=(

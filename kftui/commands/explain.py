@@ -1,0 +1,83 @@
+"""`kftui explain`: paste an error, get what happened, why, and the exact command that fixes it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import IO, TYPE_CHECKING
+
+from kftui.errors import UsageError
+
+if TYPE_CHECKING:
+    from kftui.core.diagnosis import Diagnosis
+
+MAX_BYTES = 1 << 20
+"""Read at most this much; the diagnosis engine looks no further anyway."""
+
+_EMPTY = (
+    "nothing to explain: give the error text as an argument, or pipe it in "
+    "(for example: kubectl describe pod NAME | kftui explain -)"
+)
+
+
+def _read_stdin(stream: IO[bytes]) -> str:
+    """Bytes in any encoding become text; undecodable bytes become U+FFFD instead of a crash."""
+    return stream.read(MAX_BYTES).decode("utf-8", errors="replace")
+
+
+def _from_argument(text: str) -> str:
+    """Command-line text may carry surrogate escapes from undecodable argv bytes; make it plain text."""
+    return text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")[:MAX_BYTES]
+
+
+def read_input(text: str | None, stdin: IO[bytes] | None = None) -> str:
+    """The text to explain: the argument, or standard input when it is `-` or absent."""
+    if text is not None and text != "-":
+        return _from_argument(text)
+    if stdin is None:
+        if sys.stdin is None:
+            raise UsageError(_EMPTY)
+        if sys.stdin.isatty():
+            print("Paste the error, then press Ctrl-D:", file=sys.stderr)
+        stdin = sys.stdin.buffer
+    return _read_stdin(stdin)
+
+
+def render(diagnosis: Diagnosis, out: IO[str]) -> None:
+    """Title, explanation and numbered fixes; commands never wrap, so they stay copyable."""
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(file=out, highlight=False, emoji=False)
+    style = "bold green" if diagnosis.known else "bold yellow"
+    console.print(Text.assemble((diagnosis.title, style), ("  [" + diagnosis.cause + "]", "dim")))
+    console.print()
+    console.print(Text(diagnosis.explanation))
+    if diagnosis.fixes:
+        console.print()
+        console.print(Text("What to do:", style="bold"))
+        for number, fix in enumerate(diagnosis.fixes, 1):
+            console.print(Text(f"{number}. {fix.title}"))
+            if fix.command:
+                console.print(Text("   $ " + fix.command, style="cyan"), soft_wrap=True)
+            if fix.url:
+                console.print(Text("   " + fix.url, style="underline"), soft_wrap=True)
+
+
+def run_explain(text: str | None, as_json: bool, stdin: IO[bytes] | None = None, out: IO[str] | None = None) -> int:
+    """Exit 0 when a cause was recognised, 1 for unknown; empty input is a usage error (exit 2)."""
+    from kftui.diagnose import diagnose
+
+    raw = read_input(text, stdin)
+    if not raw.strip():
+        raise UsageError(_EMPTY)
+    diagnosis = diagnose(raw)
+    target = out if out is not None else sys.stdout
+    if hasattr(target, "reconfigure"):
+        target.reconfigure(errors="replace")  # a terminal without UTF-8 must not crash on U+FFFD
+    if as_json:
+        target.write(json.dumps(diagnosis.to_json()) + "\n")
+    else:
+        render(diagnosis, target)
+    target.flush()
+    return 0 if diagnosis.known else 1
