@@ -58,18 +58,15 @@ def test_a_dead_endpoint_fails_fast_as_unreachable(gcp_env: GcpSandbox, monkeypa
 
 def test_a_revoked_key_is_a_refresh_error(gcp_env: GcpSandbox) -> None:
     # The token endpoint refuses revoked keys with invalid_grant; google-auth raises RefreshError.
-    import os
-
+    from google.auth.exceptions import RefreshError
     from google.auth.transport.requests import Request
-    from google.oauth2 import service_account
 
+    from kftui.gcp.endpoints import credentials
     from kftui.gcp.errors import to_gcp_error
 
     gcp_env.world.scenario["revoked_keys"] = ["ada@robot-ml-demo.iam.gserviceaccount.com"]
-    creds = service_account.Credentials.from_service_account_file(
-        os.environ["GOOGLE_APPLICATION_CREDENTIALS"], scopes=["https://www.googleapis.com/auth/cloud-platform"]
-    )
-    with pytest.raises(Exception) as caught:
+    creds = credentials()
+    with pytest.raises(RefreshError) as caught:
         creds.refresh(Request())
     err = to_gcp_error(caught.value)
     assert (err.kind, err.status) == ("refresh", 401)
