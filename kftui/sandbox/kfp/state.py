@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import re
 import threading
 import time
@@ -78,6 +79,8 @@ class Task:
     children: list[str] = field(default_factory=list)
     parent: str = ""
     attempt: int = 0
+    seq: int = 0
+    """Start order: KFP's times have whole seconds, so ties are listed in the order tasks started."""
 
     def to_json(self, run_id: str) -> dict[str, Any]:
         """The PipelineTaskDetail JSON; pod_name stays empty as in real KFP."""
@@ -133,6 +136,12 @@ class Run:
         if state in FINISHED:
             self.finished = now
 
+    def _in_start_order(self) -> list[Task]:
+        """Started tasks by start time then start order; tasks not started yet last, in plan order."""
+        started = [t for t in self.tasks.values() if t.start is not None]
+        waiting = [t for t in self.tasks.values() if t.start is None]
+        return sorted(started, key=lambda t: (t.start or self.created, t.seq)) + waiting
+
     def to_json(self) -> dict[str, Any]:
         """The V2beta1Run JSON."""
         body: dict[str, Any] = {
@@ -147,7 +156,7 @@ class Run:
             "finished_at": rfc3339(self.finished),
             "state": self.state,
             "runtime_config": {"parameters": self.parameters, "pipeline_root": self.pipeline_root},
-            "run_details": {"task_details": [t.to_json(self.run_id) for t in self.tasks.values()]},
+            "run_details": {"task_details": [t.to_json(self.run_id) for t in self._in_start_order()]},
             "state_history": [{"update_time": rfc3339(t), "state": s} for t, s in self.history],
         }
         if self.pipeline_spec is not None:
@@ -206,6 +215,7 @@ class World:
         self.healthy = bool(scenario.get("healthy", True))
         self.experiments: dict[str, Experiment] = {}
         self.runs: dict[str, Run] = {}
+        self.seq = itertools.count(1)
         self.requests: list[tuple[str, str, dict[str, str], Any, str]] = []
         """(method, path, query, JSON body, Authorization header) of every request, for tests."""
         for item in scenario.get("experiments") or []:
@@ -276,6 +286,7 @@ class World:
                 error=str(item.get("error", "") or ""),
                 depends=[str(d) for d in item.get("depends") or []],
                 parent=parent.task_id,
+                seq=next(self.seq),
             )
             run.tasks[task.task_id] = task
             run.order.append(task.task_id)
@@ -384,6 +395,7 @@ class World:
                     by_name[d].state == "SUCCEEDED" for d in task.depends if d in by_name
                 ):
                     task.state, task.start, task.attempt = "RUNNING", now, task.attempt + 1
+                    task.seq = next(self.seq)
                     task.error = ""
             for task in run.tasks.values():
                 started = any(run.tasks[c].state != "PENDING" for c in task.children)
