@@ -382,9 +382,7 @@ def has_permission(project: dict[str, Any], permission: str) -> bool:
     return permission not in denied and ("*" in granted or permission in granted)
 
 
-def start_operation(
-    world: World, prefix: str, finish: Callable[[], Any], polls: int | None = None
-) -> Operation:
+def start_operation(world: World, prefix: str, finish: Callable[[], Any], polls: int | None = None) -> Operation:
     """Register an LRO named `<prefix><id>` finishing after `polls` polls (scenario `operation_polls`)."""
     if polls is None:
         polls = int(world.scenario.get("operation_polls", 1))
