@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -65,7 +65,7 @@ def _quantity(value: Any) -> int:
         return 0
 
 
-def gpus_requested(containers: list[Mapping[str, Any]] | None) -> int:
+def gpus_requested(containers: Sequence[Mapping[str, Any]] | None) -> int:
     """Sum of nvidia.com/gpu over containers (limits, else requests: GPUs must have limit == request)."""
     total = 0
     for c in containers or []:
@@ -264,7 +264,9 @@ class NotebookRow:
         return f"{self.name}-0"
 
 
-def notebook_phase(nb: Mapping[str, Any], events: list[Mapping[str, Any]] | None = None) -> tuple[NotebookPhase, str]:
+def notebook_phase(
+    nb: Mapping[str, Any], events: Sequence[Mapping[str, Any]] | None = None
+) -> tuple[NotebookPhase, str]:
     """Phase and message computed like the Kubeflow jupyter web app's `process_status`."""
     meta = nb.get("metadata") or {}
     st = nb.get("status")
@@ -295,7 +297,7 @@ def notebook_phase(nb: Mapping[str, Any], events: list[Mapping[str, Any]] | None
     return NotebookPhase.WAITING, "Scheduling the Pod"
 
 
-def notebook_row(nb: Mapping[str, Any], events: list[Mapping[str, Any]] | None = None) -> NotebookRow:
+def notebook_row(nb: Mapping[str, Any], events: Sequence[Mapping[str, Any]] | None = None) -> NotebookRow:
     """A NotebookRow from a Notebook as JSON plus its events (newest relevant first)."""
     meta = nb.get("metadata") or {}
     containers = ((((nb.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers")) or []

@@ -312,10 +312,11 @@ class KubeApi:
                         await send("ADDED", it)
             else:
                 last = int(rv_text)
+            expirations = self.world.expirations
             while True:
                 wake.clear()
                 changes = self.world.changes_after(last)
-                if changes is None:
+                if changes is None or self.world.expirations != expirations:
                     await send("ERROR", {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                                          "message": f"too old resource version: {last} ({self.world.oldest_rv})",
                                          "reason": "Expired", "code": 410})

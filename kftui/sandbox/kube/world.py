@@ -80,6 +80,7 @@ class KubeWorld:
         self.log_streams: set[LogStream] = set()
         self._wakers: set[asyncio.Event] = set()
         self._seq = 0
+        self.expirations = 0
         self.requests: list[tuple[str, str]] = []
         self._load()
 
@@ -188,6 +189,14 @@ class KubeWorld:
             self.history.clear()
             self.oldest_rv = self.rv
             return self.rv
+
+    def expire_watches(self) -> int:
+        """Compact and end every open watch with 410 Gone, as an API server whose watch cache fell behind."""
+        with self.lock:
+            self.expirations += 1
+            rv = self.compact()
+        self._notify()
+        return rv
 
     # ---- friendly mutators (tests and the timeline) ----------------------------------------------
 

@@ -1,0 +1,142 @@
+"""Live pod table data: list, then watch from the list's resourceVersion; re-list on 410 Gone."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from kftui.cluster._http import ClusterApiError, Stoppable, api_error, get_json, iter_lines, open_stream
+from kftui.core.kube import PodEvent, PodRow, WatchKind, pod_row
+
+_KINDS = {"ADDED": WatchKind.ADDED, "MODIFIED": WatchKind.MODIFIED, "DELETED": WatchKind.DELETED}
+
+
+class GoneError(Exception):
+    """The watch's resourceVersion is too old (HTTP 410): list again."""
+
+
+def _pods_path(namespace: str | None) -> str:
+    """The pod collection URL for one namespace or all."""
+    return f"/api/v1/namespaces/{namespace}/pods" if namespace else "/api/v1/pods"
+
+
+def list_pods(client: Any, namespace: str | None = None, label_selector: str | None = None,
+              field_selector: str | None = None) -> tuple[list[PodRow], str]:
+    """Pods as rows plus the list's resourceVersion (raises ClusterApiError)."""
+    query: list[tuple[str, Any]] = []
+    if label_selector:
+        query.append(("labelSelector", label_selector))
+    if field_selector:
+        query.append(("fieldSelector", field_selector))
+    data = get_json(client, _pods_path(namespace), query)
+    return [pod_row(p) for p in data.get("items") or []], str((data.get("metadata") or {}).get("resourceVersion", ""))
+
+
+class PodWatcher:
+    """Yields a SYNCED snapshot, then one PodEvent per change; stop() from any thread ends it at once."""
+
+    def __init__(self, client: Any, namespace: str | None = None, label_selector: str | None = None,
+                 field_selector: str | None = None, timeout_seconds: int = 240, retry_delay: float = 1.0) -> None:
+        """Watch pods of one namespace (or all) with server-side timeouts so a dead watch never lingers."""
+        self.client = client
+        self.namespace = namespace
+        self.label_selector = label_selector
+        self.field_selector = field_selector
+        self.timeout_seconds = timeout_seconds
+        self.retry_delay = retry_delay
+        self.resource_version = ""
+        self.relists = 0
+        self._stop = Stoppable()
+
+    def stop(self) -> None:
+        """End the watch now: shuts the open response down so a blocked reader returns immediately."""
+        self._stop.stop()
+
+    @property
+    def stopped(self) -> bool:
+        """Whether stop() was called."""
+        return self._stop.stopped.is_set()
+
+    def events(self) -> Iterator[PodEvent]:
+        """Blocking generator for a dedicated thread: snapshot, changes, re-list after 410, errors as events."""
+        delay = self.retry_delay
+        while not self.stopped:
+            try:
+                rows, self.resource_version = list_pods(self.client, self.namespace, self.label_selector,
+                                                        self.field_selector)
+                if self.stopped:
+                    return
+                yield PodEvent(WatchKind.SYNCED, snapshot=tuple(rows))
+                delay = self.retry_delay
+                while not self.stopped:
+                    yield from self._watch_once()
+            except GoneError:
+                self.relists += 1
+                continue
+            except ClusterApiError as exc:
+                if self.stopped:
+                    return
+                yield PodEvent(WatchKind.ERROR, message=str(exc))
+                if exc.status in (401, 403, 404):
+                    return
+            except Exception as exc:  # transport errors: say so, back off, retry
+                if self.stopped:
+                    return
+                yield PodEvent(WatchKind.ERROR, message=f"connection to the cluster lost: {exc}")
+            if self._stop.stopped.wait(delay):
+                return
+            delay = min(delay * 2, 15.0)
+
+    def _watch_once(self) -> Iterator[PodEvent]:
+        """One watch request from the current resourceVersion until the server's timeout or a 410."""
+        from kubernetes.client.exceptions import ApiException
+
+        query: list[tuple[str, Any]] = [("watch", "true"), ("resourceVersion", self.resource_version),
+                                        ("allowWatchBookmarks", "true"), ("timeoutSeconds", self.timeout_seconds)]
+        if self.label_selector:
+            query.append(("labelSelector", self.label_selector))
+        if self.field_selector:
+            query.append(("fieldSelector", self.field_selector))
+        try:
+            resp = open_stream(self.client, _pods_path(self.namespace), query, self.timeout_seconds + 30)
+        except ApiException as exc:
+            if exc.status == 410:
+                raise GoneError from exc
+            raise api_error(exc) from exc
+        self._stop.track(resp)
+        try:
+            for line in iter_lines(resp):
+                if not line.strip():
+                    continue
+                event = json.loads(line)
+                kind = event.get("type")
+                obj = event.get("object") or {}
+                if kind == "ERROR":
+                    if obj.get("code") == 410:
+                        raise GoneError(obj.get("message", ""))
+                    raise ClusterApiError(str(obj.get("message") or obj), int(obj.get("code") or 0),
+                                          str(obj.get("reason") or ""))
+                rv = (obj.get("metadata") or {}).get("resourceVersion")
+                if rv:
+                    self.resource_version = str(rv)
+                if kind in _KINDS:
+                    yield PodEvent(_KINDS[kind], pod=pod_row(obj))
+        except Exception:
+            if self.stopped:
+                return
+            raise
+        finally:
+            self._stop.release(resp)
+
+    def start(self, callback: Callable[[PodEvent], None]) -> threading.Thread:
+        """Run events() on a daemon thread (never a pool worker, never blocks exit), calling back per event."""
+
+        def run() -> None:
+            for event in self.events():
+                callback(event)
+
+        thread = threading.Thread(target=run, name="kftui-pod-watch", daemon=True)
+        thread.start()
+        return thread
