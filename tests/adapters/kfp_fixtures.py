@@ -46,8 +46,11 @@ def start_kfp(scenario: dict[str, Any]) -> tuple[KfpSandbox, Callable[[], None]]
     thread.start()
     served = asyncio.run_coroutine_threadsafe(serve(scenario), loop).result(timeout=30)
 
+    async def close() -> None:
+        await served.close()
+
     def stop() -> None:
-        asyncio.run_coroutine_threadsafe(served.close(), loop).result(timeout=30)
+        asyncio.run_coroutine_threadsafe(close(), loop).result(timeout=30)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
 

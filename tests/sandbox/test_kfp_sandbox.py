@@ -1,6 +1,5 @@
 """The fake KFP speaks what the real kfp.Client sends: lists, filters, paging, errors, run lifecycle."""
 
-
 import json
 import warnings
 from collections.abc import Iterator
