@@ -28,8 +28,8 @@ _PREFIXES: tuple[re.Pattern[str], ...] = tuple(
         r"^ERROR:\s*\((?P<command>gcloud[\w.-]*)\)\s*",
         r"^(?-i:(?P<exception>(?:[a-z_]\w*\.)+[A-Z]\w*)):\s+",  # google.api_core.exceptions.Forbidden:
         r"^(?:Error|HTTP error)\s+(?P<http_status>\d{3}):\s*",
-        r"^(?P<http_status>\d{3})\s+(?:GET|POST|PUT|PATCH|DELETE|HEAD)\s+https?://\S+?:\s+",
-        r"^(?:GET|POST|PUT|PATCH|DELETE|HEAD)\s+https?://\S+?:\s+",
+        r"^(?P<http_status>\d{3})\s+(?:GET|POST|PUT|PATCH|DELETE|HEAD)\s+(?P<url>https?://\S+?):\s+",
+        r"^(?:GET|POST|PUT|PATCH|DELETE|HEAD)\s+(?P<url>https?://\S+?):\s+",
         r"^Reissued from (?:pod|statefulset)/(?P<pod>[\w.-]+):\s*",
         r"^ResponseError:\s*code=(?P<http_status>\d{3}),\s*message=",
         r"^Could not fetch resource:\s*",

@@ -77,6 +77,9 @@ def project(p: Problem, ctx: Context) -> tuple[str | None, str | None]:
     if m:
         number = m.group(1)
     found = group(p.search(rf"projects/({_PROJECT_ID})(?:[/:'\"\s,.)\]]|$)"), 1)
+    url = p.values.get("url")
+    if found is None and isinstance(url, str):
+        found = group(re.search(rf"projects/({_PROJECT_ID}|\d{{5,}})(?:[/:?]|$)", url), 1)
     if found is None:
         found = group(p.search(rf"[?&]project=({_PROJECT_ID}|\d{{5,}})\b"), 1)
     if found is None:
@@ -95,7 +98,9 @@ def project(p: Problem, ctx: Context) -> tuple[str | None, str | None]:
 
 def zone(p: Problem, ctx: Context) -> str | None:
     """The zone the text names, else the context's."""
-    return group(p.search(rf"({ZONE_RE})")) or ctx_get(ctx, "zone")
+    url = p.values.get("url")
+    from_url = group(re.search(rf"/zones/({ZONE})\b", url)) if isinstance(url, str) else None
+    return group(p.search(rf"({ZONE_RE})")) or from_url or ctx_get(ctx, "zone")
 
 
 def zones(p: Problem) -> list[str]:

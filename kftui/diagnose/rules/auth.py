@@ -19,7 +19,7 @@ PLUGIN_DOC = "https://cloud.google.com/kubernetes-engine/docs/how-to/cluster-acc
 def adc_missing(p: Problem, ctx: v.Context) -> Diagnosis | None:
     """Client libraries read ADC, not the gcloud login; say which store is empty and how to fill it."""
     missing_file = v.group(p.search(r"\bFile (\S+?) was not found\b"))
-    is_adc_error = p.has("DefaultCredentialsError")
+    is_adc_error = p.has("DefaultCredentialsError") or "DefaultCredentialsError" in str(p.values.get("exception"))
     if not (
         p.has("default credentials were not found", "could not automatically determine credentials")
         or (is_adc_error and (missing_file or p.has("credentials")))
@@ -113,10 +113,12 @@ def credentials_expired(p: Problem, ctx: v.Context) -> Diagnosis | None:
         p.has("reauthentication is needed", "reauthentication failed", "invalid_grant", "invalid_rapt")
         or p.search(r"\btoken has been expired or revoked\b")
         or p.search(r"problem refreshing your current auth tokens")
-        or (p.has("RefreshError") and p.has("token", "reauth", "expired"))
+        or ("RefreshError" in f"{p.flat} {p.values.get('exception')}" and p.has("token", "reauth", "expired"))
     ):
         return None
-    adc = p.has("application-default", "application default", "RefreshError", "google.auth")
+    adc = p.has("application-default", "application default", "google.auth") or "google.auth" in str(
+        p.values.get("exception")
+    )
     command = "gcloud auth application-default login" if adc else "gcloud auth login"
     return Diagnosis(
         cause="credentials-expired",

@@ -1,0 +1,119 @@
+"""Every real-shaped sample in tests/data/errors must come out with its cause and facts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from kftui.core.diagnosis import Diagnosis
+from kftui.diagnose import causes, diagnose, diagnose_events
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "errors"
+
+REQUIRED = {
+    "quota-exceeded", "gpu-stockout", "accelerator-not-in-zone", "machine-type-incompatible", "billing-free-tier",
+    "billing-disabled", "api-disabled", "permission-denied", "adc-missing", "adc-no-quota-project",
+    "auth-plugin-missing", "insufficient-gpu", "node-selector-mismatch", "untolerated-taint", "scale-up-quota",
+    "scale-up-max-size", "scale-up-pending", "unbound-pvc", "image-pull-auth", "image-pull-token-expired",
+    "image-not-found", "pipeline-logs-gone", "unknown",
+}
+
+
+def _load() -> list[tuple[str, dict[str, Any]]]:
+    """(file stem, sample) pairs from every YAML file."""
+    found = []
+    for path in sorted(DATA.glob("*.yaml")):
+        for sample in yaml.safe_load(path.read_text(encoding="utf-8"))["samples"]:
+            found.append((path.stem, sample))
+    return found
+
+
+SAMPLES = _load()
+
+
+def _run(sample: dict[str, Any]) -> Diagnosis:
+    """Events samples go through diagnose_events, text samples through diagnose."""
+    context = sample.get("context") or {}
+    if "events" in sample:
+        return diagnose_events(sample["events"], **context)
+    return diagnose(sample["text"], **context)
+
+
+@pytest.mark.parametrize(("stem", "sample"), SAMPLES, ids=[f"{s}:{x['name']}" for s, x in SAMPLES])
+def test_sample_gives_its_cause_and_facts(stem: str, sample: dict[str, Any]) -> None:
+    result = _run(sample)
+    assert sample["cause"] == stem, "a sample lives in the file named after its cause"
+    assert result.cause == sample["cause"], result
+    for key, expected in (sample.get("facts") or {}).items():
+        assert key in result.facts, f"fact {key} missing from {dict(result.facts)}"
+        assert result.facts[key] == expected, f"fact {key}: {result.facts[key]!r} != {expected!r}"
+
+
+@pytest.mark.parametrize(("stem", "sample"), SAMPLES, ids=[f"{s}:{x['name']}" for s, x in SAMPLES])
+def test_sample_reads_well(stem: str, sample: dict[str, Any]) -> None:
+    result = _run(sample)
+    assert result.title and "\n" not in result.title
+    assert len(result.explanation.split(". ")) >= 2, "explanations say what, why and what next"
+    assert result.fixes, "every diagnosis offers a way out"
+    for fix in result.fixes:
+        assert fix.title
+        assert fix.command or fix.url or fix.title
+    assert "None" not in result.explanation and "None" not in result.title
+    out = json.loads(json.dumps(result.to_json()))
+    assert set(out) == {"cause", "title", "explanation", "facts", "fixes"}
+    assert all(isinstance(v, str | int | float) for v in out["facts"].values())
+
+
+def test_every_cause_has_samples() -> None:
+    by_cause: dict[str, int] = {}
+    for _, sample in SAMPLES:
+        by_cause[sample["cause"]] = by_cause.get(sample["cause"], 0) + 1
+    missing = [c for c in causes() if c not in by_cause]
+    assert not missing, f"causes without a sample: {missing}"
+    thin = [c for c in causes() if by_cause.get(c, 0) < 3]
+    assert not thin, f"causes with fewer than three samples: {thin}"
+
+
+def test_required_causes_exist() -> None:
+    assert set(causes()) >= REQUIRED
+
+
+def test_values_from_the_text_beat_the_context() -> None:
+    result = diagnose("Quota 'NVIDIA_T4_GPUS' exceeded. Limit: 0.0 in region us-west1.", region="europe-west4")
+    assert result.facts["region"] == "us-west1"
+    assert "us-west1" in result.explanation
+
+
+def test_quota_fix_carries_the_users_values() -> None:
+    result = diagnose(
+        "Quota 'NVIDIA_L4_GPUS' exceeded. Limit: 0.0 in region europe-west4.",
+        project="kf-demo-381201",
+        email="ana@example.com",
+    )
+    commands = [f.command or "" for f in result.fixes]
+    assert (
+        "kftui quota request --project kf-demo-381201 --gpu nvidia-l4 --region europe-west4 --count 1"
+        " --email ana@example.com"
+    ) in commands
+    gcloud = next(c for c in commands if c.startswith("gcloud beta quotas preferences create"))
+    for part in (
+        "--service=compute.googleapis.com",
+        "--quota-id=NVIDIA-L4-GPUS-per-project-region",
+        "--dimensions=region=europe-west4",
+        "--preferred-value=1",
+        "--project=kf-demo-381201",
+        "--email=ana@example.com",
+    ):
+        assert part in gcloud
+    assert any(f.url == "https://console.cloud.google.com/iam-admin/quotas?project=kf-demo-381201" for f in result.fixes)
+
+
+def test_zero_global_quota_explains_new_projects() -> None:
+    result = diagnose("Quota 'GPUS_ALL_REGIONS' exceeded.  Limit: 0.0 globally.", project="p-1234567")
+    assert "New projects start with no GPUs" in result.explanation
+    assert "p-1234567" in result.title
+    assert "GPUS-ALL-REGIONS-per-project" in result.explanation
