@@ -43,7 +43,7 @@ class Services:
         def build() -> Any:
             from kftui.cluster.kubeconfig import api_client
 
-            return api_client(self.options.kubeconfig, ctx)
+            return api_client(context=ctx, path=self.options.kubeconfig)
 
         return self._get(f"kube:{ctx}", build)
 

@@ -35,6 +35,10 @@ def scenario_dir(name_or_path: str | Path) -> Path:
     raise ValueError(f"unknown sandbox scenario {name_or_path!r} (built-in: {known}; or give a directory)")
 
 
+async def _awaited(served: Served) -> None:
+    await served.close()
+
+
 class Sandbox:
     """All fake services of one scenario, running on loopback until stop()."""
 
@@ -100,7 +104,7 @@ class Sandbox:
             return
         for served in reversed(list(self.served.values())):
             with contextlib.suppress(Exception):  # best effort: a server that fails to close is dropped
-                self._run(served.close(), timeout=10)
+                self._run(_awaited(served), timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
 

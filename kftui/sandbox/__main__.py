@@ -32,7 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
     if args.until_stdin_closes:
-        threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+
+        def wait_stdin() -> None:
+            sys.stdin.read()
+            done.set()
+
+        threading.Thread(target=wait_stdin, daemon=True).start()
     print("READY " + json.dumps(env), flush=True)
     done.wait()
     sandbox.stop()

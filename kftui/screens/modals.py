@@ -9,7 +9,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, OptionList, Static
+from textual.widgets.option_list import Option
 
 from kftui.core.diagnosis import Diagnosis
 
@@ -97,4 +98,33 @@ class MessageScreen(ModalScreen[None]):
 
     def on_click(self, _event: Any) -> None:
         """A click anywhere also closes it."""
+        self.dismiss(None)
+
+
+class ChooseScreen(ModalScreen[int | None]):
+    """Pick one of several options (e.g. which fix to apply); returns its index or None."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, options: list[Text]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.options = options
+
+    def compose(self) -> ComposeResult:
+        """Title and the list."""
+        with Vertical(classes="modal-box"):
+            yield Static(Text(self.title_text, style="bold"))
+            yield OptionList(*[Option(o, id=str(i)) for i, o in enumerate(self.options)], id="choices")
+
+    def on_mount(self) -> None:
+        """Keyboard first: the list has focus."""
+        self.query_one("#choices", OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """Enter picks."""
+        self.dismiss(int(event.option.id or 0))
+
+    def action_cancel(self) -> None:
+        """Esc backs out."""
         self.dismiss(None)

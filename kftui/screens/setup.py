@@ -37,6 +37,8 @@ class StepView:
     phase: str = "pending"
     findings: list[Finding] = field(default_factory=list)
     waiting_for: list[str] = field(default_factory=list)
+    progress: list[str] = field(default_factory=list)
+    """Lines from a fix being applied, shown until the step re-runs."""
 
     @property
     def badge(self) -> str:
@@ -53,6 +55,16 @@ class StepFinding(Message):
         super().__init__()
         self.step_id = step_id
         self.finding = finding
+
+
+class FixProgress(Message):
+    """A line of progress from a fix being applied in a worker."""
+
+    def __init__(self, step_id: str, line: str, finished: bool = False) -> None:
+        super().__init__()
+        self.step_id = step_id
+        self.line = line
+        self.finished = finished
 
 
 class StepDone(Message):
@@ -88,6 +100,8 @@ class SetupScreen(Screen[None]):
     """The wizard; it renders any step without knowing which one it is."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("e", "answer", "Answer"),
+        Binding("f", "fix", "Apply fix"),
         Binding("r", "rerun", "Re-check step"),
         Binding("R", "rerun_all", "Re-check all"),
         Binding("tab", "focus_next", "Next pane", show=False),
@@ -149,6 +163,7 @@ class SetupScreen(Screen[None]):
             thread=True,
             exclusive=True,
             group=f"step-{step.id}",
+            exit_on_error=False,
             name=f"step-{step.id}",
             description=f"checking {step.title.lower()}",
         )
@@ -229,10 +244,29 @@ class SetupScreen(Screen[None]):
             body.append("This step runs as soon as an earlier step provides that answer.\n", style="dim")
         elif view.phase == "running" and not view.findings:
             body.append("checking…\n", style="dim")
+        for line in view.progress:
+            body.append("⟳ " + line + "\n", style="cyan")
+        if view.step.fields:
+            shown = self._answers_text(view)
+            if shown:
+                body.append(shown)
         for finding in view.findings:
             body.append_text(finding_text(finding))
             body.append("\n")
         self.query_one("#detail-body", Static).update(body)
+
+    def _answers_text(self, view: StepView) -> Text:
+        app: Any = self.app
+        out = Text()
+        for f in view.step.fields:
+            value = app.state.answers.get(f.name)
+            if f.kind == "secret":
+                continue
+            out.append(f"{f.label}: ", style="dim")
+            out.append(f"{value}\n" if value else "not set (press e)\n", style="bold" if value else "yellow")
+        if out:
+            out.append("\n")
+        return out
 
     @property
     def selected(self) -> str | None:
@@ -254,3 +288,114 @@ class SetupScreen(Screen[None]):
             if view.phase != "running":
                 view.phase = "pending"
         self.run_ready()
+
+    def action_answer(self) -> None:
+        """Open the form for the highlighted step's inputs (project, OAuth client ...)."""
+        view = self.views.get(self.selected or "")
+        if view is None or not view.step.fields:
+            self.notify("This step asks for nothing; it only checks.", timeout=3)
+            return
+        from kftui.screens.form import FormScreen
+
+        app: Any = self.app
+        values = {f.name: str(app.state.answers.get(f.name, "")) for f in view.step.fields}
+        self.app.push_screen(
+            FormScreen(view.step.title, view.step.fields, values, self.context()),
+            lambda result: self._answered(view, result),
+        )
+
+    def _answered(self, view: StepView, result: dict[str, str] | None) -> None:
+        if result is None:
+            return
+        from kftui import secrets
+
+        app: Any = self.app
+        plain = {}
+        for f in view.step.fields:
+            if f.name not in result:
+                continue
+            if f.kind == "secret":
+                where = secrets.store(f.name, result[f.name])
+                self.notify(f"{f.label} kept {where}; it will not be shown again.", timeout=5)
+            else:
+                plain[f.name] = result[f.name]
+        if plain:
+            app.remember(**plain)
+        self._rerun_with_dependents(view.step.id)
+
+    def _rerun_with_dependents(self, step_id: str) -> None:
+        """An answer or a fix changes this step and possibly every later one."""
+        order = self.views[step_id].step.order
+        force = {sid for sid, v in self.views.items() if v.step.order >= order}
+        for sid in force:
+            if self.views[sid].phase != "running":
+                self.views[sid].phase = "pending"
+        self.run_ready()
+
+    def action_fix(self) -> None:
+        """Apply one of the highlighted step's fixes, after showing the exact command and asking."""
+        view = self.views.get(self.selected or "")
+        if view is None:
+            return
+        fixes = [
+            fix
+            for finding in view.findings
+            for fix in (finding.fixes or (finding.diagnosis.fixes if finding.diagnosis else ()))
+            if fix.action
+        ]
+        if not fixes:
+            self.notify("Nothing here that kftui can fix for you; the commands shown are yours to run.", timeout=4)
+            return
+        from kftui.screens.modals import ChooseScreen, ConfirmScreen
+
+        def confirm(index: int | None) -> None:
+            if index is None:
+                return
+            fix = fixes[index]
+            self.app.push_screen(
+                ConfirmScreen(fix.title + "?", fix.command),
+                lambda yes: self._apply(view, fix.action or "") if yes else None,
+            )
+
+        if len(fixes) == 1:
+            confirm(0)
+        else:
+            self.app.push_screen(ChooseScreen("Which fix?", [Text(f.title) for f in fixes]), confirm)
+
+    def _apply(self, view: StepView, action: str) -> None:
+        view.progress = [f"applying: {action}"]
+        self._refresh_step(view.step.id)
+        ctx = self.context()
+        step = view.step
+
+        def progress(line: str) -> None:
+            self.post_message(FixProgress(step.id, line))
+
+        def body() -> None:
+            try:
+                summary = step.apply(action, ctx, progress)
+                self.post_message(FixProgress(step.id, summary, finished=True))
+            except Exception as exc:
+                from kftui.screens.modals import explain_error
+
+                diagnosis = explain_error(exc)
+                self.post_message(FixProgress(step.id, f"failed: {diagnosis.title}. {diagnosis.explanation}", True))
+
+        self.run_worker(
+            body,
+            thread=True,
+            exclusive=True,
+            group=f"fix-{step.id}",
+            description=f"applying {action}",
+            exit_on_error=False,
+        )
+
+    def on_fix_progress(self, message: FixProgress) -> None:
+        """Show progress as it happens; when the fix is done, check again so the step shows the truth."""
+        view = self.views[message.step_id]
+        view.progress.append(message.line)
+        self._refresh_step(message.step_id)
+        if message.finished:
+            self.notify(message.line, timeout=5)
+            view.progress = []
+            self._rerun_with_dependents(message.step_id)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from kftui.app import KftuiApp
 from kftui.core.findings import Status
-from kftui.sandbox import Sandbox
 
 SIZE = (120, 40)
 
@@ -24,17 +22,6 @@ async def wait_steps_done(pilot: Any, timeout: float = 60) -> None:
             await pilot.pause()
             return
     raise AssertionError("setup steps did not finish")
-
-
-@pytest.fixture(scope="module")
-def fixed_sandbox() -> Any:
-    """A sandbox whose files live at a fixed path, so paths shown on screen are the same in every run."""
-    workdir = Path("/tmp/kftui-snapshot-sandbox")
-    shutil.rmtree(workdir, ignore_errors=True)
-    sb = Sandbox("demo", workdir)
-    sb.start()
-    yield sb
-    sb.stop()
 
 
 @pytest.fixture

@@ -1,0 +1,75 @@
+"""The details pane's content: conditions, container states, recent events and, when stuck, the diagnosis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+
+from kftui.core.kube import PodRow, human_age, parse_time
+from kftui.screens.modals import diagnosis_text
+
+HEALTHY = {"Running", "Completed", "Succeeded"}
+
+
+def _section(out: Text, title: str) -> None:
+    out.append(f"\n{title}\n", style="bold underline")
+
+
+def pod_details(services: Any, row: PodRow) -> Text:
+    """Read the pod and its events (in a worker) and lay them out; a stuck pod gets a plain-language reason."""
+    from kftui.cluster.events import object_events
+    from kftui.cluster.objects import get_pod
+    from kftui.diagnose import diagnose_events
+
+    client = services.kube_api()
+    pod = get_pod(client, row.namespace, row.name)
+    events = object_events(client, row.namespace, row.name, kind=None)
+    out = Text()
+    out.append(f"{row.namespace}/{row.name}\n", style="bold")
+    out.append(row.status + " ", style="bold green" if row.status in HEALTHY else "bold red")
+    if row.node:
+        out.append(f"on {row.node} ", style="dim")
+    if row.gpus:
+        out.append(f"· {row.gpus} GPU", style="dim")
+    out.append("\n")
+    status = pod.get("status") or {}
+    conditions = [c for c in status.get("conditions") or [] if c.get("status") != "True"]
+    if conditions:
+        _section(out, "Conditions not met")
+        for cond in conditions:
+            out.append(f"{cond.get('type')}: ", style="bold")
+            out.append(" ".join(str(cond.get(k) or "") for k in ("reason", "message")).strip() + "\n")
+    containers = (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
+    if containers:
+        _section(out, "Containers")
+        for cs in containers:
+            out.append(f"{cs.get('name')} ", style="bold")
+            out.append(f"{cs.get('image', '')}\n", style="dim")
+            state = cs.get("state") or {}
+            for kind, body in state.items():
+                reason = (body or {}).get("reason") or ""
+                message = (body or {}).get("message") or ""
+                out.append(f"  {kind}", style="green" if kind == "running" else "yellow")
+                if reason:
+                    out.append(f": {reason}")
+                if message:
+                    out.append(f" ({message})", style="dim")
+                out.append("\n")
+            if cs.get("restartCount"):
+                out.append(f"  restarts: {cs.get('restartCount')}\n", style="dim")
+    if events:
+        _section(out, "Recent events")
+        for ev in events[-12:]:
+            when = human_age(parse_time(ev.get("lastTimestamp")))
+            count = f" x{ev['count']}" if int(ev.get("count") or 1) > 1 else ""
+            warn = ev.get("type") == "Warning"
+            out.append(f"{when:>6} ", style="dim")
+            out.append(f"{ev.get('reason')}{count} ", style="bold yellow" if warn else "bold")
+            out.append(f"{ev.get('message')}\n")
+    if row.status not in HEALTHY or any(e.get("type") == "Warning" for e in events[-5:]):
+        diagnosis = diagnose_events(events, namespace=row.namespace, pod=row.name)
+        if diagnosis.known:
+            _section(out, "Why")
+            out.append_text(diagnosis_text(diagnosis))
+    return out

@@ -1,0 +1,448 @@
+"""Watch mode: the pod table, the selected pod's details and its live log, in resizable splits."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.coordinate import Coordinate
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from kftui.core.kube import PodRow, human_age
+from kftui.widgets.logview import LogView
+
+POD_COLUMNS = (
+    ("namespace", "NAMESPACE", 18),
+    ("name", "NAME", 34),
+    ("ready", "READY", 5),
+    ("status", "STATUS", 17),
+    ("restarts", "RESTARTS", 8),
+    ("age", "AGE", 6),
+    ("gpus", "GPU", 3),
+    ("node", "NODE", 40),
+)
+STATUS_STYLE = {
+    "Running": "green",
+    "Completed": "dim",
+    "Succeeded": "dim",
+    "Pending": "yellow",
+    "ContainerCreating": "yellow",
+    "Terminating": "magenta",
+}
+LOG_FLUSH_SECONDS = 0.05
+
+
+class PodsChanged(Message):
+    """A batch of pod events from the watch (added/modified/deleted rows, or a full re-list)."""
+
+    def __init__(self, changes: list[tuple[str, Any]], relisted: bool = False) -> None:
+        super().__init__()
+        self.changes = changes
+        self.relisted = relisted
+
+
+class FeedState(Message):
+    """The pod feed or the log stream changed state (connecting, streaming, reconnecting ...)."""
+
+    def __init__(self, feed: str, state: str, detail: str = "") -> None:
+        super().__init__()
+        self.feed = feed
+        self.state = state
+        self.detail = detail
+
+
+class PodDetails(Message):
+    """Details of the selected pod were fetched (conditions, containers, events, diagnosis)."""
+
+    def __init__(self, key: str, body: Text) -> None:
+        super().__init__()
+        self.key = key
+        self.body = body
+
+    def can_replace(self, message: Message) -> bool:
+        """Only the latest details matter when the selection moves fast."""
+        return isinstance(message, PodDetails)
+
+
+class WatchScreen(Screen[None]):
+    """The cockpit: every pod live, the selected one's log following, its reason for waiting explained."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("l", "focus_logs", "Logs"),
+        Binding("d", "focus_details", "Details", show=False),
+        Binding("f", "toggle_follow", "Follow"),
+        Binding("plus,equals_sign", "grow_logs", "Log+", show=False),
+        Binding("minus", "shrink_logs", "Log-", show=False),
+        Binding("z", "zoom", "Zoom pane"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="watch")
+        self.rows: dict[str, Any] = {}
+        self.filter_text = ""
+        self.selected_key: str | None = None
+        self._pending_lines: deque[list[str]] = deque()
+        self._follower: Any = None
+        self._log_lines_total = 0
+        self._log_state = "no pod selected"
+        self._log_height = 45
+        self._zoomed: str | None = None
+
+    def compose(self) -> ComposeResult:
+        """Pods | details on top, the log below; the footer lists every key."""
+        yield Header()
+        with Horizontal(id="watch-top"):
+            with Vertical(id="pods-pane"):
+                yield Input(placeholder="filter pods (regex, Enter keeps it, Esc clears)", id="pods-filter")
+                yield DataTable(id="pods", cursor_type="row", zebra_stripes=False)
+            with VerticalScroll(id="details-pane"):
+                yield Static(Text("select a pod", style="dim"), id="details")
+        with Vertical(id="logs-pane"):
+            yield Static(id="log-status")
+            yield LogView(id="log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Start the pod watch and the log flush timer."""
+        app: Any = self.app
+        self.sub_title = "watch"
+        table = self.query_one("#pods", DataTable)
+        for key, label, width in POD_COLUMNS:
+            table.add_column(label, key=key, width=width)
+        self.query_one("#pods-pane").border_title = "pods"
+        self.query_one("#details-pane").border_title = "details"
+        self.query_one("#logs-pane").border_title = "log"
+        self._apply_log_height()
+        self.set_interval(LOG_FLUSH_SECONDS, self._flush_logs)
+        self.set_interval(5, self._refresh_ages)
+        self._render_log_status()
+        table.focus()
+        self.start_pod_feed(app.services)
+
+    # -- pods ------------------------------------------------------------------------------------
+    def start_pod_feed(self, services: Any) -> None:
+        """Watch pods in a thread worker; the worker posts batches, the table updates by key."""
+        self.run_worker(
+            lambda: self._pod_feed(services),
+            thread=True,
+            exclusive=True,
+            group="pods",
+            name="pod-watch",
+            exit_on_error=False,
+            description="watching pods",
+        )
+
+    def _pod_feed(self, services: Any) -> None:
+        from kftui.cluster.pods import PodWatcher
+        from kftui.core.kube import WatchKind
+
+        namespace = services.options.namespace
+        watcher = PodWatcher(services.kube_api(), namespace=namespace)
+        self._pod_watcher = watcher
+        self.post_message(FeedState("pods", "connecting", namespace or "all namespaces"))
+        for event in watcher.events():
+            if event.kind == WatchKind.SYNCED:
+                self.post_message(PodsChanged([("modified", row) for row in event.snapshot], relisted=True))
+                self.post_message(FeedState("pods", "live"))
+            elif event.kind == WatchKind.ERROR:
+                self.post_message(FeedState("pods", "reconnecting", event.message))
+            elif event.pod is not None:
+                kind = "deleted" if event.kind == WatchKind.DELETED else "modified"
+                self.post_message(PodsChanged([(kind, event.pod)]))
+
+    def on_pods_changed(self, message: PodsChanged) -> None:
+        """Apply a batch: update cells of known rows, add new ones, remove deleted ones."""
+        table = self.query_one("#pods", DataTable)
+        if message.relisted:
+            keep = {self._key(row) for kind, row in message.changes if kind != "deleted"}
+            for key in [k for k in self.rows if k not in keep]:
+                self._remove_row(table, key)
+        for kind, row in message.changes:
+            key = self._key(row)
+            if kind == "deleted":
+                self._remove_row(table, key)
+                continue
+            self.rows[key] = row
+            if not self._matches(row):
+                self._remove_row(table, key, forget=False)
+                continue
+            cells = self._cells(row)
+            if key in table.rows:
+                for (column, _, _), value in zip(POD_COLUMNS, cells, strict=True):
+                    table.update_cell(key, column, value)
+            else:
+                table.add_row(*cells, key=key)
+        self._update_pods_title()
+        if self.selected_key is None and table.row_count:
+            self._select_key(str(table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value))
+
+    def _remove_row(self, table: DataTable[Any], key: str, forget: bool = True) -> None:
+        if key in table.rows:
+            table.remove_row(key)
+        if forget:
+            self.rows.pop(key, None)
+
+    @staticmethod
+    def _key(row: Any) -> str:
+        return f"{row.namespace}/{row.name}"
+
+    def _cells(self, row: PodRow) -> list[Text | str]:
+        status = Text(row.status, style=STATUS_STYLE.get(row.status, "bold red"))
+        return [
+            Text(row.namespace, style="dim"),
+            Text(row.name, overflow="ellipsis", no_wrap=True),
+            row.ready,
+            status,
+            str(row.restarts),
+            human_age(row.created),
+            str(row.gpus or ""),
+            row.node or "",
+        ]
+
+    @property
+    def app_namespace(self) -> str | None:
+        """The namespace being watched (None = all)."""
+        app: Any = self.app
+        ns: str | None = app.services.options.namespace
+        return ns
+
+    def _refresh_ages(self) -> None:
+        table = self.query_one("#pods", DataTable)
+        for key, row in self.rows.items():
+            if key in table.rows:
+                table.update_cell(key, "age", human_age(row.created))
+
+    def _update_pods_title(self) -> None:
+        table = self.query_one("#pods", DataTable)
+        scope = self.app_namespace or "all namespaces"
+        shown = f"{table.row_count}/{len(self.rows)}" if self.filter_text else str(len(self.rows))
+        flt = f" · filter /{self.filter_text}/" if self.filter_text else ""
+        self.query_one("#pods-pane").border_title = f"pods · {scope} · {shown}{flt}"
+
+    # -- filter ----------------------------------------------------------------------------------
+    def _matches(self, row: Any) -> bool:
+        if not self.filter_text:
+            return True
+        haystack = f"{row.namespace}/{row.name} {row.status} {row.node or ''}"
+        try:
+            return re.search(self.filter_text, haystack, re.IGNORECASE) is not None
+        except re.error:
+            return self.filter_text.lower() in haystack.lower()
+
+    def action_filter(self) -> None:
+        """`/` opens the filter (k9s habit)."""
+        box = self.query_one("#pods-filter", Input)
+        box.add_class("visible")
+        box.focus()
+
+    @on(Input.Changed, "#pods-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+        self._rebuild_table()
+
+    @on(Input.Submitted, "#pods-filter")
+    def _filter_kept(self, _event: Input.Submitted) -> None:
+        self.query_one("#pods", DataTable).focus()
+
+    def action_clear_filter(self) -> None:
+        """Esc drops the filter and shows every pod again."""
+        box = self.query_one("#pods-filter", Input)
+        box.value = ""
+        box.remove_class("visible")
+        self.filter_text = ""
+        self._rebuild_table()
+        self.query_one("#pods", DataTable).focus()
+
+    def _rebuild_table(self) -> None:
+        table = self.query_one("#pods", DataTable)
+        for row_key in list(table.rows):
+            table.remove_row(row_key)
+        for key, row in sorted(self.rows.items()):
+            if self._matches(row):
+                table.add_row(*self._cells(row), key=key)
+        self._update_pods_title()
+
+    # -- selection, details, logs ----------------------------------------------------------------
+    @on(DataTable.RowHighlighted, "#pods")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value:
+            self._select_key(str(event.row_key.value))
+
+    def _select_key(self, key: str) -> None:
+        if key == self.selected_key:
+            return
+        self.selected_key = key
+        row = self.rows.get(key)
+        if row is None:
+            return
+        self.query_one("#details", Static).update(Text(f"{key}\nloading…", style="dim"))
+        self.follow_logs(row)
+        app: Any = self.app
+        services = app.services
+        self.run_worker(
+            lambda: self._load_details(services, row),
+            thread=True,
+            exclusive=True,
+            group="details",
+            exit_on_error=False,
+            description=f"reading {key}",
+        )
+
+    def _load_details(self, services: Any, row: Any) -> None:
+        from kftui.screens.details import pod_details
+
+        self.post_message(PodDetails(self._key(row), pod_details(services, row)))
+
+    def on_pod_details(self, message: PodDetails) -> None:
+        """Show details only if the user has not moved on."""
+        if message.key == self.selected_key:
+            self.query_one("#details", Static).update(message.body)
+
+    def follow_logs(self, row: PodRow) -> None:
+        """Stop the previous stream at once and follow the newly selected pod on its own daemon thread."""
+        from kftui.cluster.logs import LogFollower
+
+        if self._follower is not None:
+            self._follower.stop()
+        self._pending_lines.clear()
+        self._log_lines_total = 0
+        log = self.query_one("#log", LogView)
+        log.clear()
+        log.follow = True
+        self.query_one("#logs-pane").border_title = f"log · {row.namespace}/{row.name}"
+        app: Any = self.app
+        try:
+            client = app.services.kube_api()
+        except Exception as exc:
+            app.show_error(exc, "logs")
+            return
+        follower = LogFollower(
+            client,
+            row.namespace,
+            row.name,
+            all_containers=len(row.containers) > 1,
+            on_lines=lambda _container, lines: self._pending_lines.append(lines),
+            on_status=self._post_log_status,
+        )
+        self._follower = follower
+        follower.start()
+
+    def _post_log_status(self, status: Any) -> None:
+        """Runs on the follower's thread; post_message is thread-safe."""
+        self.post_message(FeedState("logs", str(status.state), self._status_detail(status)))
+
+    @staticmethod
+    def _status_detail(status: Any) -> str:
+        parts = [status.container] if status.container else []
+        if status.detail:
+            parts.append(status.detail)
+        if status.attempt:
+            parts.append(f"attempt {status.attempt}")
+        if status.since is not None:
+            parts.append(f"since {human_age(status.since)} ago")
+        return " · ".join(parts)
+
+    def _flush_logs(self) -> None:
+        """Pour every batch read since the last tick into the view in one write."""
+        if not self._pending_lines:
+            return
+        merged: list[str] = []
+        while self._pending_lines:
+            merged.extend(self._pending_lines.popleft())
+        self._log_lines_total += len(merged)
+        self.query_one("#log", LogView).write_lines(merged)
+        self._render_log_status()
+
+    def on_feed_state(self, message: FeedState) -> None:
+        """Explicit states instead of a spinner."""
+        if message.feed == "pods" and message.state == "live":
+            self.query_one("#pods-pane").border_subtitle = ""
+            return
+        if message.feed == "logs":
+            self._log_state = message.state + (f" · {message.detail}" if message.detail else "")
+            self._render_log_status()
+        elif message.feed == "pods":
+            self.query_one("#pods-pane").border_subtitle = message.state
+
+    def on_log_view_followed(self, _message: LogView.Followed) -> None:
+        """Autoscroll paused or resumed."""
+        self._render_log_status()
+
+    def _render_log_status(self) -> None:
+        log = self.query_one("#log", LogView)
+        status = Text()
+        status.append(self._log_state, style="bold")
+        status.append(f" · {self._log_lines_total:,} lines", style="dim")
+        if log.lines.dropped:
+            status.append(f" ({log.lines.dropped:,} oldest dropped)", style="dim")
+        status.append(" · following" if log.follow else " · paused (f or End resumes)", style="dim")
+        self.query_one("#log-status", Static).update(status)
+
+    # -- layout ----------------------------------------------------------------------------------
+    def _apply_log_height(self) -> None:
+        self.query_one("#logs-pane").styles.height = f"{self._log_height}%"
+        self.query_one("#watch-top").styles.height = "1fr"
+
+    def action_grow_logs(self) -> None:
+        """Give the log pane more room."""
+        self._log_height = min(85, self._log_height + 10)
+        self._apply_log_height()
+
+    def action_shrink_logs(self) -> None:
+        """Give the tables more room."""
+        self._log_height = max(15, self._log_height - 10)
+        self._apply_log_height()
+
+    def action_zoom(self) -> None:
+        """Show only the focused pane, or everything again."""
+        panes = ("#pods-pane", "#details-pane", "#logs-pane")
+        focused = next((p for p in panes if self.query_one(p).has_focus_within), "#pods-pane")
+        if self._zoomed:
+            for pane in panes:
+                self.query_one(pane).remove_class("zoomed")
+            self.query_one("#watch-top").remove_class("zoomed")
+            self._zoomed = None
+            self._apply_log_height()
+            return
+        self._zoomed = focused
+        for pane in panes:
+            if pane != focused:
+                self.query_one(pane).add_class("zoomed")
+        if focused == "#logs-pane":
+            self.query_one("#watch-top").add_class("zoomed")
+            self.query_one("#logs-pane").styles.height = "1fr"
+
+    def action_focus_logs(self) -> None:
+        """Jump to the log pane."""
+        self.query_one("#log", LogView).focus()
+
+    def action_focus_details(self) -> None:
+        """Jump to the details pane."""
+        self.query_one("#details-pane").focus()
+
+    def action_toggle_follow(self) -> None:
+        """Pause or resume autoscroll."""
+        log = self.query_one("#log", LogView)
+        log.follow = not log.follow
+        if log.follow:
+            log.scroll_end(animate=False)
+        self._render_log_status()
+
+    def on_unmount(self) -> None:
+        """Stop streams at once so the app exits without waiting on sockets."""
+        if self._follower is not None:
+            self._follower.stop()
+        watcher = getattr(self, "_pod_watcher", None)
+        if watcher is not None:
+            watcher.stop()
