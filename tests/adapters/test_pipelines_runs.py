@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from kftui.core.runs import RunState, map_tasks_to_pods, task_name_from_node
+from kftui.core.runs import RunDetail, RunState, map_tasks_to_pods, task_name_from_node
 from kftui.errors import UsageError
 from kftui.pipelines.client import PipelinesClient, connect
 from kftui.pipelines.runs import (
@@ -20,6 +20,11 @@ from tests.adapters.kfp_fixtures import FAILED_RUN, OLD_RUN, RUNNING_RUN, KfpSan
 
 __all__ = ["kfp_sandbox"]
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def _finished(client: PipelinesClient, run_id: str, state: RunState) -> RunDetail | None:
+    detail = get_run(client, run_id)
+    return detail if detail.row.state is state else None
 
 
 @pytest.fixture
@@ -98,7 +103,7 @@ def test_terminate_retry_archive_change_state(client: PipelinesClient) -> None:
     wait_for(lambda: get_run(client, RUNNING_RUN).row.state is RunState.CANCELED)
     retry_run(client, FAILED_RUN)
     assert get_run(client, FAILED_RUN).row.state in {RunState.RUNNING, RunState.SUCCEEDED}
-    done = wait_for(lambda: (d := get_run(client, FAILED_RUN)).row.state is RunState.SUCCEEDED and d)
+    done = wait_for(lambda: _finished(client, FAILED_RUN, RunState.SUCCEEDED))
     assert done.failed_tasks() == [] and {t.state for t in done.walk()} == {RunState.SUCCEEDED}
     archive_run(client, OLD_RUN)
     assert OLD_RUN not in {r.id for r in list_runs(client)}
@@ -113,7 +118,7 @@ def test_submit_compiled_yaml_creates_a_run(client: PipelinesClient, kfp_sandbox
     rows = {r.id: r for r in list_runs(client)}
     assert rows[run_id].name == "yaml-run" and rows[run_id].experiment == "robot-grasping"
     assert kfp_sandbox.world.runs[run_id].parameters == {"epochs": 3}  # typed from the spec, not "3"
-    done = wait_for(lambda: (d := get_run(client, run_id)).row.state is RunState.SUCCEEDED and d)
+    done = wait_for(lambda: _finished(client, run_id, RunState.SUCCEEDED))
     assert [t.name for t in done.tasks] == ["download-data", "train", "evaluate", "notify"]
 
 

@@ -1,9 +1,13 @@
 """The fake KFP speaks what the real kfp.Client sends: lists, filters, paging, errors, run lifecycle."""
 
+# kfp decorators are untyped (and components must not use postponed annotations).
+# mypy: disable-error-code="untyped-decorator"
+
 import json
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +17,7 @@ __all__ = ["kfp_sandbox"]
 
 
 @pytest.fixture
-def client(kfp_sandbox: KfpSandbox) -> Iterator[object]:
+def client(kfp_sandbox: KfpSandbox) -> Iterator[Any]:
     import kfp
 
     with warnings.catch_warnings():
@@ -25,14 +29,14 @@ def _eq(key: str, value: str) -> str:
     return json.dumps({"predicates": [{"operation": 1, "key": key, "stringValue": value}]})
 
 
-def test_healthz_and_list_runs_with_states(client) -> None:
+def test_healthz_and_list_runs_with_states(client: Any) -> None:
     assert client.get_kfp_healthz().multi_user is False
     runs = client.list_runs(page_size=50).runs
     states = {r.run_id: r.state for r in runs}
     assert states == {FAILED_RUN: "FAILED", OLD_RUN: "SUCCEEDED", RUNNING_RUN: "RUNNING"}
 
 
-def test_sort_and_paging(client) -> None:
+def test_sort_and_paging(client: Any) -> None:
     first = client.list_runs(page_size=2, sort_by="created_at desc")
     assert [r.run_id for r in first.runs] == [RUNNING_RUN, FAILED_RUN]
     assert first.total_size == 3 and first.next_page_token
@@ -41,7 +45,7 @@ def test_sort_and_paging(client) -> None:
     assert not second.next_page_token
 
 
-def test_filters_by_state_experiment_and_in(client) -> None:
+def test_filters_by_state_experiment_and_in(client: Any) -> None:
     assert [r.run_id for r in client.list_runs(filter=_eq("state", "FAILED")).runs] == [FAILED_RUN]
     exp = client.get_experiment(experiment_name="robot-grasping")
     assert len(client.list_runs(experiment_id=exp.experiment_id, page_size=10).runs) == 3
@@ -52,7 +56,7 @@ def test_filters_by_state_experiment_and_in(client) -> None:
     assert client.list_runs(filter=_eq("namespace", "elsewhere")).runs is None
 
 
-def test_failed_run_task_details_have_error_and_no_pod_name(client) -> None:
+def test_failed_run_task_details_have_error_and_no_pod_name(client: Any) -> None:
     run = client.get_run(FAILED_RUN)
     tasks = {t.display_name: t for t in run.run_details.task_details}
     assert tasks["train"].state == "FAILED"
@@ -65,8 +69,8 @@ def test_failed_run_task_details_have_error_and_no_pod_name(client) -> None:
     assert run.finished_at.year > 1970
 
 
-def test_unknown_run_is_a_kfp_json_404(client) -> None:
-    import kfp_server_api
+def test_unknown_run_is_a_kfp_json_404(client: Any) -> None:
+    import kfp_server_api  # type: ignore[import-untyped]
 
     with pytest.raises(kfp_server_api.ApiException) as info:
         client.get_run("no-such-run")
@@ -75,15 +79,17 @@ def test_unknown_run_is_a_kfp_json_404(client) -> None:
     assert "no-such-run" in body["message"] and body["details"][0]["@type"].endswith("google.rpc.Status")
 
 
-def test_bad_filter_key_is_400(client) -> None:
-    import kfp_server_api
+def test_bad_filter_key_is_400(client: Any) -> None:
+    import kfp_server_api  # type: ignore[import-untyped]
 
     with pytest.raises(kfp_server_api.ApiException) as info:
         client.list_runs(filter=_eq("colour", "blue"))
     assert info.value.status == 400 and "colour" in json.loads(info.value.body)["message"]
 
 
-def test_submitted_pipeline_runs_to_success_with_task_details(client, kfp_sandbox: KfpSandbox, tmp_path: Path) -> None:
+def test_submitted_pipeline_runs_to_success_with_task_details(
+    client: Any, kfp_sandbox: KfpSandbox, tmp_path: Path
+) -> None:
     from kfp import compiler, dsl
 
     @dsl.component(base_image="python:3.11")
@@ -113,14 +119,14 @@ def test_submitted_pipeline_runs_to_success_with_task_details(client, kfp_sandbo
     assert history[0] == "PENDING" and "RUNNING" in history and history[-1] == "SUCCEEDED"
 
 
-def test_create_experiment_then_duplicate_is_found_not_recreated(client, kfp_sandbox: KfpSandbox) -> None:
+def test_create_experiment_then_duplicate_is_found_not_recreated(client: Any, kfp_sandbox: KfpSandbox) -> None:
     exp = client.create_experiment("new-exp")
     again = client.create_experiment("new-exp")
     assert exp.experiment_id == again.experiment_id
     assert sum(e.name == "new-exp" for e in kfp_sandbox.world.experiments.values()) == 1
 
 
-def test_terminate_then_retry(client) -> None:
+def test_terminate_then_retry(client: Any) -> None:
     client.terminate_run(RUNNING_RUN)
     assert client.get_run(RUNNING_RUN).state in {"CANCELING", "CANCELED"}
     canceled = wait_for(lambda: (r := client.get_run(RUNNING_RUN)).state == "CANCELED" and r)
@@ -129,22 +135,24 @@ def test_terminate_then_retry(client) -> None:
     wait_for(lambda: client.get_run(RUNNING_RUN).state == "SUCCEEDED")
 
 
-def test_archive_marks_storage_state(client) -> None:
+def test_archive_marks_storage_state(client: Any) -> None:
     client.archive_run(OLD_RUN)
     assert client.get_run(OLD_RUN).storage_state == "ARCHIVED"
     client.unarchive_run(OLD_RUN)
     assert client.get_run(OLD_RUN).storage_state == "AVAILABLE"
 
 
-def test_retry_of_succeeded_run_is_refused(client) -> None:
-    import kfp_server_api
+def test_retry_of_succeeded_run_is_refused(client: Any) -> None:
+    import kfp_server_api  # type: ignore[import-untyped]
 
     with pytest.raises(kfp_server_api.ApiException) as info:
         client.runs.run_service_retry_run(run_id=OLD_RUN)
     assert info.value.status == 400 and "cannot be retried" in info.value.body
 
 
-def test_fail_tasks_simulation_fails_once_then_retry_succeeds(kfp_sandbox: KfpSandbox, client, tmp_path: Path) -> None:
+def test_fail_tasks_simulation_fails_once_then_retry_succeeds(
+    kfp_sandbox: KfpSandbox, client: Any, tmp_path: Path
+) -> None:
     from kfp import compiler, dsl
 
     kfp_sandbox.world.fail_tasks = {"boom": "ValueError: bad batch"}
