@@ -28,6 +28,16 @@ _RANK = {Status.PASS: 0, Status.SKIP: 1, Status.WARN: 2, Status.FAIL: 3}
 
 
 @dataclass(frozen=True, slots=True)
+class Table:
+    """Rows a finding shows as a table (e.g. the GPU planner's zones); cells are plain strings."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    row_status: tuple[Status, ...] = ()
+    """Per-row status (colours the row: pass = feasible, fail = blocked); empty means no colouring."""
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One check's result; `id` is stable (e.g. `account.adc`) so tools can rely on it."""
 
@@ -39,6 +49,8 @@ class Finding:
     diagnosis: Diagnosis | None = None
     learned: Mapping[str, str] = field(default_factory=dict)
     """Answers this check discovered (e.g. the active project) that unblock later steps."""
+    table: Table | None = None
+    """Optional rows to show under the message (rendered by any UI, printed by `kftui doctor`)."""
 
     def to_json(self, step: str) -> dict[str, Any]:
         """The documented `kftui doctor --json` check object."""

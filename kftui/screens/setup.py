@@ -15,7 +15,7 @@ from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kftui.core.diagnosis import Diagnosis
-from kftui.core.findings import Finding, Status, worst
+from kftui.core.findings import Finding, Status, Table, worst
 from kftui.steps import Step, StepContext, all_steps, missing_requirements
 
 ICONS = {
@@ -75,6 +75,20 @@ class StepDone(Message):
         self.step_id = step_id
 
 
+def table_text(table: Table) -> Text:
+    """A finding's table as aligned text; rows coloured by their status so feasible rows stand out."""
+    widths = [len(c) for c in table.columns]
+    for row in table.rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=False)]
+    out = Text()
+    out.append("  " + "  ".join(c.ljust(w) for c, w in zip(table.columns, widths, strict=False)) + "\n", style="bold")
+    for index, row in enumerate(table.rows):
+        status = table.row_status[index] if index < len(table.row_status) else None
+        colour = {Status.PASS: "green", Status.FAIL: "red", Status.WARN: "yellow"}.get(status, "") if status else ""
+        out.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "\n", style=colour)
+    return out
+
+
 def finding_text(finding: Finding) -> Text:
     """One finding with its fixes; untrusted strings are never parsed as markup."""
     icon, colour = ICONS[str(finding.status)]
@@ -85,6 +99,8 @@ def finding_text(finding: Finding) -> Text:
     fixes = finding.fixes or (finding.diagnosis.fixes if finding.diagnosis else ())
     if finding.diagnosis and finding.diagnosis.explanation and finding.diagnosis.explanation not in finding.message:
         out.append(finding.diagnosis.explanation + "\n", style="italic")
+    if finding.table is not None:
+        out.append_text(table_text(finding.table))
     for fix in fixes:
         out.append("  → ", style="bold cyan")
         out.append(fix.title + "\n")
