@@ -1,0 +1,219 @@
+"""`kftui doctor`: every setup check that needs no input, headless, as one table or one JSON object."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING, Any
+
+from kftui.errors import UsageError
+
+if TYPE_CHECKING:
+    from kftui.core.findings import Finding
+    from kftui.steps.base import Step, StepContext
+
+KNOWN_CHECKS: dict[str, tuple[str, ...]] = {
+    "account": ("account.gcloud", "account.adc", "account.match", "account.quota-project", "account.auth-plugin"),
+}
+"""Check ids of steps that do not list their own (`checks`), so a step that cannot run still reports them."""
+
+GPU_LATER = "kftui: GPU checks (--gpu, --gpu-count, --zone) arrive with the gpu step; they are not checked yet."
+
+ICONS = {"pass": ("✔", "green"), "warn": ("▲", "yellow"), "fail": ("✖", "red"), "skip": ("–", "dim")}
+
+
+@dataclass
+class StepResult:
+    """One step's findings in doctor's run, in the order they came."""
+
+    step: Step
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        """Whether any finding of this step failed (steps that require it are then skipped)."""
+        return any(str(f.status) == "fail" for f in self.findings)
+
+
+def known_checks(step: Step) -> tuple[str, ...]:
+    """The ids a step always reports: its own `checks`, else the table above, else `<step>.check`."""
+    own = getattr(step, "checks", None)
+    if isinstance(own, tuple) and own:
+        return tuple(str(c) for c in own)
+    return KNOWN_CHECKS.get(step.id, (f"{step.id}.check",))
+
+
+def skipped(step: Step, reason: str) -> list[Finding]:
+    """Every known check of a step that cannot run, as `skip` with the reason."""
+    from kftui.core.findings import Finding, Status
+
+    return [
+        Finding(check, Status.SKIP, f"Not checked: {reason}", f"Skipped because {reason}.")
+        for check in known_checks(step)
+    ]
+
+
+def run_step(step: Step, ctx: StepContext) -> list[Finding]:
+    """All findings of one step; a crash becomes a diagnosed failure, and unreported known checks become skips."""
+    from kftui.core.findings import Finding, Status
+    from kftui.diagnose import diagnose_exception
+
+    found: list[Finding] = []
+    try:
+        found.extend(step.run(ctx))
+    except Exception as exc:
+        project = ctx.answer("project")
+        diagnosis = diagnose_exception(exc, **({"project": str(project)} if project else {}))
+        found.append(
+            Finding(f"{step.id}.error", Status.FAIL, diagnosis.title, diagnosis.explanation, diagnosis=diagnosis)
+        )
+    seen = {f.id for f in found}
+    reason = "an earlier check in this step failed"
+    found.extend(f for f in skipped(step, reason) if f.id not in seen)
+    return found
+
+
+def _blocked_by(step: Step, answers: Mapping[str, Any], results: Mapping[str, StepResult]) -> str | None:
+    """Why a step cannot run: a missing answer, or a failed step it requires; None when it can run."""
+    missing = [name for name in step.requires if not answers.get(name)]
+    if missing:
+        return f"waiting for: {', '.join(missing)}"
+    failed = [name for name in step.requires if name in results and results[name].failed]
+    if failed:
+        return f"the {', '.join(failed)} check failed"
+    return None
+
+
+def run_checks(answers: dict[str, Any], services: Any, pinned: frozenset[str] = frozenset()) -> list[StepResult]:
+    """Run the steps in order; steps without requirements run one by one (they may learn answers),
+    steps with requirements run side by side once what they require has finished."""
+    from kftui.steps import StepContext, all_steps
+
+    results: dict[str, StepResult] = {}
+    running: dict[str, Future[list[Finding]]] = {}
+    order: list[str] = []
+
+    def learn(result: StepResult) -> None:
+        for finding in result.findings:
+            for key, value in finding.learned.items():
+                if key not in pinned and (key not in answers or key == result.step.id):
+                    answers[key] = value
+
+    def settle(step_id: str) -> None:
+        future = running.pop(step_id, None)
+        if future is not None:
+            results[step_id].findings = future.result()
+            learn(results[step_id])
+
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="doctor") as pool:
+        for step in all_steps():
+            order.append(step.id)
+            results[step.id] = StepResult(step)
+            if not step.requires:
+                for step_id in list(running):
+                    settle(step_id)
+            for name in step.requires:
+                settle(name)
+            reason = _blocked_by(step, answers, results)
+            if reason is not None:
+                results[step.id].findings = skipped(step, reason)
+                continue
+            ctx = StepContext(answers=dict(answers), services=services)
+            if step.requires:
+                running[step.id] = pool.submit(run_step, step, ctx)
+            else:
+                results[step.id].findings = run_step(step, ctx)
+                learn(results[step.id])
+        for step_id in list(running):
+            settle(step_id)
+    return [results[step_id] for step_id in order]
+
+
+def to_json(project: str | None, results: list[StepResult]) -> dict[str, Any]:
+    """The documented `kftui doctor --json` object."""
+    return {
+        "project": project,
+        "checks": [finding.to_json(result.step.id) for result in results for finding in result.findings],
+    }
+
+
+def _first_fix(finding: Finding) -> str:
+    """The first fix's command (or its link) for the table's last column."""
+    fixes = finding.fixes or (finding.diagnosis.fixes if finding.diagnosis else ())
+    for fix in fixes:
+        if fix.command or fix.url:
+            return fix.command or fix.url or ""
+    return ""
+
+
+def render(project: str | None, results: list[StepResult], out: IO[str]) -> None:
+    """A readable table: status icon, id, title, message and the first fix; text is never parsed as markup."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(file=out, highlight=False, emoji=False, soft_wrap=False)
+    table = Table(title=Text(f"kftui doctor — project {project or '(none)'}"), show_lines=False, expand=True)
+    table.add_column("", no_wrap=True, width=1)
+    table.add_column("check", overflow="fold")
+    table.add_column("result", ratio=3, overflow="fold")
+    table.add_column("first fix", ratio=2, overflow="fold")
+    for result in results:
+        for finding in result.findings:
+            icon, colour = ICONS.get(str(finding.status), ("?", "white"))
+            what = Text(finding.title, style="bold")
+            what.append("\n" + finding.message, style="")
+            table.add_row(Text(icon, style=f"bold {colour}"), Text(finding.id), what, Text(_first_fix(finding)))
+    console.print(table)
+    counts = dict.fromkeys(ICONS, 0)
+    for result in results:
+        for finding in result.findings:
+            counts[str(finding.status)] = counts.get(str(finding.status), 0) + 1
+    console.print(Text(", ".join(f"{n} {status}" for status, n in counts.items())))
+
+
+def run_doctor(
+    project: str | None,
+    as_json: bool,
+    gpu: str | None,
+    gpu_count: int | None,
+    zone: str | None,
+    *,
+    out: IO[str] | None = None,
+    err: IO[str] | None = None,
+    services: Any | None = None,
+) -> int:
+    """Exit 0 when nothing fails, 1 when a check fails; an invalid --project is a usage error (exit 2)."""
+    from kftui.core import validate
+    from kftui.settings import load_state
+
+    target = out if out is not None else sys.stdout
+    errors = err if err is not None else sys.stderr
+    if gpu or gpu_count or zone:
+        print(GPU_LATER, file=errors)
+    pinned: frozenset[str] = frozenset()
+    answers: dict[str, Any] = {k: v for k, v in load_state().answers.items() if isinstance(v, str) and v}
+    if project is not None:
+        problem = validate.project_id(project.strip())
+        if problem:
+            raise UsageError(f"--project: {problem}")
+        answers["project"] = project.strip()
+        pinned = frozenset({"project"})
+    if services is None:
+        from kftui.factory import Options, Services
+
+        services = Services(Options(project=answers.get("project")))
+    results = run_checks(answers, services, pinned)
+    final_project = answers.get("project") or None
+    if as_json:
+        target.write(json.dumps(to_json(final_project, results)) + "\n")
+    else:
+        if hasattr(target, "reconfigure"):
+            target.reconfigure(errors="replace")
+        render(final_project, results, target)
+    target.flush()
+    failed = any(result.failed for result in results)
+    return 1 if failed else 0
