@@ -39,6 +39,8 @@ class StepView:
     waiting_for: list[str] = field(default_factory=list)
     progress: list[str] = field(default_factory=list)
     """Lines from a fix being applied, shown until the step re-runs."""
+    generation: int = 0
+    """Bumped on every (re)start; messages from an older run of the step are ignored."""
 
     @property
     def badge(self) -> str:
@@ -51,10 +53,11 @@ class StepView:
 class StepFinding(Message):
     """A finding arrived from a step's worker thread."""
 
-    def __init__(self, step_id: str, finding: Finding) -> None:
+    def __init__(self, step_id: str, finding: Finding, generation: int) -> None:
         super().__init__()
         self.step_id = step_id
         self.finding = finding
+        self.generation = generation
 
 
 class FixProgress(Message):
@@ -70,9 +73,10 @@ class FixProgress(Message):
 class StepDone(Message):
     """A step's worker finished (its findings already arrived)."""
 
-    def __init__(self, step_id: str) -> None:
+    def __init__(self, step_id: str, generation: int) -> None:
         super().__init__()
         self.step_id = step_id
+        self.generation = generation
 
 
 def table_text(table: Table) -> Text:
@@ -159,9 +163,8 @@ class SetupScreen(Screen[None]):
         """Start steps that are pending (or forced) and no longer waiting for an answer."""
         ctx = self.context()
         for view in self.views.values():
-            if view.phase == "running":
-                continue
-            if view.phase == "done" and not (force and view.step.id in force):
+            forced = bool(force and view.step.id in force)
+            if not forced and view.phase not in ("pending", "waiting"):
                 continue
             view.waiting_for = missing_requirements(view.step, ctx)
             if view.waiting_for:
@@ -173,9 +176,11 @@ class SetupScreen(Screen[None]):
     def _start(self, view: StepView, ctx: StepContext) -> None:
         view.phase = "running"
         view.findings = []
+        view.generation += 1
         step = view.step
+        generation = view.generation
         self.run_worker(
-            lambda: self._run_step(step, ctx),
+            lambda: self._run_step(step, ctx, generation),
             thread=True,
             exclusive=True,
             group=f"step-{step.id}",
@@ -184,11 +189,11 @@ class SetupScreen(Screen[None]):
             description=f"checking {step.title.lower()}",
         )
 
-    def _run_step(self, step: Step, ctx: StepContext) -> None:
+    def _run_step(self, step: Step, ctx: StepContext, generation: int) -> None:
         """Worker body: stream findings to the screen; a crash in a step becomes a failing finding."""
         try:
             for finding in step.run(ctx):
-                self.post_message(StepFinding(step.id, finding))
+                self.post_message(StepFinding(step.id, finding, generation))
         except Exception as exc:
             from kftui.screens.modals import explain_error
 
@@ -199,23 +204,31 @@ class SetupScreen(Screen[None]):
                     Finding(
                         f"{step.id}.error", Status.FAIL, diagnosis.title, diagnosis.explanation, diagnosis=diagnosis
                     ),
+                    generation,
                 )
             )
         finally:
-            self.post_message(StepDone(step.id))
+            self.post_message(StepDone(step.id, generation))
 
     def on_step_finding(self, message: StepFinding) -> None:
-        """Show a finding as soon as it exists; remember what it learned."""
+        """Show a finding as soon as it exists; a newly learned answer re-checks every later step."""
         view = self.views[message.step_id]
+        if message.generation != view.generation:
+            return
         view.findings.append(message.finding)
+        self._refresh_step(message.step_id)
         if message.finding.learned:
             app: Any = self.app
-            app.remember(**message.finding.learned)
-        self._refresh_step(message.step_id)
+            changed = {k: v for k, v in message.finding.learned.items() if app.state.answers.get(k) != v}
+            if changed:
+                app.remember(**changed)
+                self._rerun_with_dependents(message.step_id, include_self=False)
 
     def on_step_done(self, message: StepDone) -> None:
         """A finished step may unblock the ones waiting for its answers."""
         view = self.views[message.step_id]
+        if message.generation != view.generation:
+            return
         view.phase = "done"
         self._refresh_step(message.step_id)
         self.run_ready()
@@ -339,14 +352,15 @@ class SetupScreen(Screen[None]):
             app.remember(**plain)
         self._rerun_with_dependents(view.step.id)
 
-    def _rerun_with_dependents(self, step_id: str) -> None:
-        """An answer or a fix changes this step and possibly every later one."""
+    def _rerun_with_dependents(self, step_id: str, include_self: bool = True) -> None:
+        """An answer or a fix changes this step and possibly every later one; restart them (stale runs are ignored)."""
         order = self.views[step_id].step.order
-        force = {sid for sid, v in self.views.items() if v.step.order >= order}
-        for sid in force:
-            if self.views[sid].phase != "running":
-                self.views[sid].phase = "pending"
-        self.run_ready()
+        force = {
+            sid
+            for sid, v in self.views.items()
+            if v.step.order > order or (include_self and sid == step_id)
+        }
+        self.run_ready(force=force)
 
     def action_fix(self) -> None:
         """Apply one of the highlighted step's fixes, after showing the exact command and asking."""

@@ -20,14 +20,14 @@ from kftui.core.kube import PodRow, human_age
 from kftui.widgets.logview import LogView
 
 POD_COLUMNS = (
-    ("namespace", "NAMESPACE", 18),
-    ("name", "NAME", 34),
+    ("namespace", "NAMESPACE", 25),
+    ("name", "NAME", 42),
     ("ready", "READY", 5),
-    ("status", "STATUS", 17),
+    ("status", "STATUS", 18),
     ("restarts", "RESTARTS", 8),
     ("age", "AGE", 6),
     ("gpus", "GPU", 3),
-    ("node", "NODE", 40),
+    ("node", "NODE", 36),
 )
 STATUS_STYLE = {
     "Running": "green",
@@ -96,21 +96,21 @@ class WatchScreen(Screen[None]):
         self._follower: Any = None
         self._log_lines_total = 0
         self._log_state = "no pod selected"
-        self._log_height = 45
+        self._log_height = 55
         self._zoomed: str | None = None
 
     def compose(self) -> ComposeResult:
-        """Pods | details on top, the log below; the footer lists every key."""
+        """Pods across the top; the log and the details side by side below; the footer lists every key."""
         yield Header()
-        with Horizontal(id="watch-top"):
-            with Vertical(id="pods-pane"):
-                yield Input(placeholder="filter pods (regex, Enter keeps it, Esc clears)", id="pods-filter")
-                yield DataTable(id="pods", cursor_type="row", zebra_stripes=False)
+        with Vertical(id="watch-top"), Vertical(id="pods-pane"):
+            yield Input(placeholder="filter pods (regex, Enter keeps it, Esc clears)", id="pods-filter")
+            yield DataTable(id="pods", cursor_type="row", zebra_stripes=False)
+        with Horizontal(id="watch-bottom"):
+            with Vertical(id="logs-pane"):
+                yield Static(id="log-status")
+                yield LogView(id="log")
             with VerticalScroll(id="details-pane"):
                 yield Static(Text("select a pod", style="dim"), id="details")
-        with Vertical(id="logs-pane"):
-            yield Static(id="log-status")
-            yield LogView(id="log")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -200,7 +200,7 @@ class WatchScreen(Screen[None]):
     def _cells(self, row: PodRow) -> list[Text | str]:
         status = Text(row.status, style=STATUS_STYLE.get(row.status, "bold red"))
         return [
-            Text(row.namespace, style="dim"),
+            Text(row.namespace, style="dim", overflow="ellipsis", no_wrap=True),
             Text(row.name, overflow="ellipsis", no_wrap=True),
             row.ready,
             status,
@@ -391,7 +391,7 @@ class WatchScreen(Screen[None]):
 
     # -- layout ----------------------------------------------------------------------------------
     def _apply_log_height(self) -> None:
-        self.query_one("#logs-pane").styles.height = f"{self._log_height}%"
+        self.query_one("#watch-bottom").styles.height = f"{self._log_height}%"
         self.query_one("#watch-top").styles.height = "1fr"
 
     def action_grow_logs(self) -> None:
@@ -412,6 +412,7 @@ class WatchScreen(Screen[None]):
             for pane in panes:
                 self.query_one(pane).remove_class("zoomed")
             self.query_one("#watch-top").remove_class("zoomed")
+            self.query_one("#watch-bottom").remove_class("zoomed")
             self._zoomed = None
             self._apply_log_height()
             return
@@ -419,9 +420,11 @@ class WatchScreen(Screen[None]):
         for pane in panes:
             if pane != focused:
                 self.query_one(pane).add_class("zoomed")
-        if focused == "#logs-pane":
+        if focused in ("#logs-pane", "#details-pane"):
             self.query_one("#watch-top").add_class("zoomed")
-            self.query_one("#logs-pane").styles.height = "1fr"
+            self.query_one("#watch-bottom").styles.height = "1fr"
+        else:
+            self.query_one("#watch-bottom").add_class("zoomed")
 
     def action_focus_logs(self) -> None:
         """Jump to the log pane."""
