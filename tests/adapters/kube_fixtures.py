@@ -59,7 +59,7 @@ def running_kube(scenario: dict[str, Any], tmp: Path) -> Iterator[KubeSandbox]:
         loop.close()
 
 
-def wait_for(predicate: Callable[[], T], timeout: float = 5.0, interval: float = 0.01, what: str = "") -> T:
+def wait_for(predicate: Callable[[], T | None], timeout: float = 5.0, interval: float = 0.01, what: str = "") -> T:
     """Poll until predicate() is truthy and return it; fail with `what` after timeout seconds."""
     deadline = time.monotonic() + timeout
     while True:
