@@ -1,0 +1,68 @@
+"""Validators: each rule of Google's project-id grammar, OAuth client shapes, emails and members."""
+
+from __future__ import annotations
+
+import pytest
+
+from kftui.core import validate
+
+
+@pytest.mark.parametrize("good", ["robot-ml-demo", "abcdef", "a23456", "my-project-2026", "a" * 30])
+def test_valid_project_ids_pass(good: str) -> None:
+    assert validate.project_id(good) is None
+
+
+@pytest.mark.parametrize(
+    ("bad", "words"),
+    [
+        ("", "empty"),
+        ("abc", "6 to 30 characters"),
+        ("a" * 31, "6 to 30 characters"),
+        ("My-Project", "lowercase letters, digits and hyphens"),
+        ("my_project", "'_'"),
+        ("1project", "start with a lowercase letter"),
+        ("-project", "start with a lowercase letter"),
+        ("project-", "cannot end with a hyphen"),
+        ("my-google-ml", "restricted word 'google'"),
+        ("123456789012", "project number"),
+    ],
+)
+def test_invalid_project_ids_name_the_field_and_rule(bad: str, words: str) -> None:
+    message = validate.project_id(bad)
+    assert message is not None
+    assert message.startswith("Project ID")
+    assert words in message
+
+
+def test_oauth_client_id_shape() -> None:
+    assert validate.oauth_client_id("1234567890-abc123def456.apps.googleusercontent.com") is None
+    assert "ends" not in (validate.oauth_client_id("1234-abc.apps.googleusercontent.com") or "")
+    missing_suffix = validate.oauth_client_id("1234567890-abc123")
+    assert missing_suffix is not None and ".apps.googleusercontent.com" in missing_suffix
+    secret_pasted = validate.oauth_client_id("GOCSPX-abcdefghijklmnopqrstuvwxyz12")
+    assert secret_pasted is not None and "secret" in secret_pasted
+    wrong_shape = validate.oauth_client_id("abc-1234.apps.googleusercontent.com")
+    assert wrong_shape is not None and wrong_shape.startswith("OAuth client ID")
+
+
+def test_oauth_client_secret_shape() -> None:
+    assert validate.oauth_client_secret("GOCSPX-abcdefghijklmnopqrstuvwxyz12") is None
+    assert "empty" in (validate.oauth_client_secret("  ") or "")
+    assert "client ID" in (validate.oauth_client_secret("1-a.apps.googleusercontent.com") or "")
+    assert "spaces" in (validate.oauth_client_secret("GOCSPX-abc defghijklmnopq") or "")
+    assert "too short" in (validate.oauth_client_secret("GOCSPX-ab") or "")
+
+
+def test_email_billing_account_and_zone() -> None:
+    assert validate.email("ada@example.com") is None
+    assert "name@example.com" in (validate.email("ada@") or "")
+    assert validate.billing_account_id("01A2B3-C4D5E6-F7A8B9") is None
+    assert validate.billing_account_id("billingAccounts/01A2B3-C4D5E6-F7A8B9") is None
+    assert "Billing account ID" in (validate.billing_account_id("01A2B3") or "")
+    assert validate.zone("us-central1-a") is None
+    assert "us-central1-a" in (validate.zone("us-central1") or "")
+
+
+def test_member_kind_follows_the_email() -> None:
+    assert validate.member_for("ada@example.com") == "user:ada@example.com"
+    assert validate.member_for("sa@p.iam.gserviceaccount.com") == "serviceAccount:sa@p.iam.gserviceaccount.com"
