@@ -14,10 +14,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
 
 from kftui.core.kube import PodRow, human_age
 from kftui.widgets.logview import LogView
+from kftui.widgets.messages import FollowPod, ShowDetails
+from kftui.widgets.notebooks import NotebooksView
 
 POD_COLUMNS = (
     ("namespace", "NAMESPACE", 25),
@@ -76,6 +78,8 @@ class WatchScreen(Screen[None]):
     """The cockpit: every pod live, the selected one's log following, its reason for waiting explained."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "show_tab('tab-pods')", "Pods"),
+        Binding("2", "show_tab('tab-notebooks')", "Notebooks"),
         Binding("slash", "filter", "Filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("l", "focus_logs", "Logs"),
@@ -102,9 +106,12 @@ class WatchScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         """Pods across the top; the log and the details side by side below; the footer lists every key."""
         yield Header()
-        with Vertical(id="watch-top"), Vertical(id="pods-pane"):
-            yield Input(placeholder="filter pods (regex, Enter keeps it, Esc clears)", id="pods-filter")
-            yield DataTable(id="pods", cursor_type="row", zebra_stripes=False)
+        with Vertical(id="watch-top"), Vertical(id="pods-pane"), TabbedContent(id="views", initial="tab-pods"):
+            with TabPane("1 Pods", id="tab-pods"):
+                yield Input(placeholder="filter pods (regex, Enter keeps it, Esc clears)", id="pods-filter")
+                yield DataTable(id="pods", cursor_type="row", zebra_stripes=False)
+            with TabPane("2 Notebooks", id="tab-notebooks"):
+                yield NotebooksView(id="notebooks-view")
         with Horizontal(id="watch-bottom"):
             with Vertical(id="logs-pane"):
                 yield Static(id="log-status")
@@ -272,6 +279,37 @@ class WatchScreen(Screen[None]):
             if self._matches(row):
                 table.add_row(*self._cells(row), key=key)
         self._update_pods_title()
+
+    # -- views ----------------------------------------------------------------------------------
+    def action_show_tab(self, tab: str) -> None:
+        """Switch the top view (pods, notebooks, runs) and focus its table."""
+        self.query_one("#views", TabbedContent).active = tab
+        pane = self.query_one(f"#{tab}", TabPane)
+        tables = list(pane.query(DataTable))
+        if tables:
+            tables[0].focus()
+
+    def on_show_details(self, message: ShowDetails) -> None:
+        """A view explains its own selection in the details pane."""
+        self.selected_key = message.key
+        self.query_one("#details", Static).update(message.body)
+
+    def on_follow_pod(self, message: FollowPod) -> None:
+        """A view asks for a pod's log; if the pod is gone, say so plainly instead of an error."""
+        row = self.rows.get(f"{message.pod_namespace}/{message.pod}")
+        if row is None:
+            self._show_gone(message)
+            return
+        self.follow_logs(row)
+
+    def _show_gone(self, message: FollowPod) -> None:
+        if self._follower is not None:
+            self._follower.stop()
+            self._follower = None
+        self.query_one("#log", LogView).clear()
+        self.query_one("#logs-pane").border_title = f"log · {message.pod_namespace}/{message.pod}"
+        self._log_state = message.gone_note or f"pod {message.pod} does not exist (any more)"
+        self._render_log_status()
 
     # -- selection, details, logs ----------------------------------------------------------------
     @on(DataTable.RowHighlighted, "#pods")
