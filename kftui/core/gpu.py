@@ -9,7 +9,7 @@ import enum
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 GLOBAL_GPU_METRIC = "GPUS_ALL_REGIONS"
 """The project-wide GPU cap every GPU VM counts against (absent on some projects: no global cap)."""
@@ -543,3 +543,159 @@ class OperationInfo:
     def done(self) -> bool:
         """True once GKE reports DONE."""
         return self.status == "DONE"
+
+
+# --------------------------------------------------------------------------------------------------
+# The planner: every zone that offers a GPU type, judged for one plan
+# --------------------------------------------------------------------------------------------------
+
+QUOTA_KINDS = frozenset(_QUOTA_KINDS)
+"""Blocker kinds a quota increase can clear (so a request is worth offering)."""
+
+
+def compatible_machine_types(gpu_type: str, count: int, machine_types: Sequence[MachineType]) -> tuple[str, ...]:
+    """Names in one zone's catalog that can carry `count` GPUs of a type (bundled types must match exactly)."""
+    return tuple(mt.name for mt in machine_types if machine_type_compatible(gpu_type, count, mt.name, machine_types))
+
+
+def default_machine_type(gpu_type: str, count: int, machine_types: Sequence[MachineType]) -> str | None:
+    """The machine type a GPU pool would use: n1-standard-4 for attach-your-own GPUs, else the smallest fit."""
+    names = set(compatible_machine_types(gpu_type, count, machine_types))
+    if not names:
+        return None
+    if "n1-standard-4" in names:
+        return "n1-standard-4"
+    fits = sorted((mt for mt in machine_types if mt.name in names), key=lambda m: (m.guest_cpus, m.memory_mb, m.name))
+    return fits[0].name
+
+
+def machine_words(gpu_type: str, names: Sequence[str], limit: int = 3) -> str:
+    """Short words for a table cell: attach-your-own families as `n1-*`, bundled types by name."""
+    rule_prefixes = machine_prefixes(gpu_type)
+    shown: list[str] = []
+    for name in names:
+        prefix = next((p for p in rule_prefixes if name.startswith(p)), None)
+        if prefix is not None and prefix.count("-") == 1:
+            label = prefix + "*"
+        else:
+            label = name
+        if label not in shown:
+            shown.append(label)
+    if len(shown) > limit:
+        return ", ".join(shown[:limit]) + f" (+{len(shown) - limit})"
+    return ", ".join(shown)
+
+
+@dataclass(frozen=True, slots=True)
+class ZonePlan:
+    """One row of the planner: a zone, what it offers, the regional quota and whether the plan fits today."""
+
+    zone: str
+    max_cards: int
+    machine_types: tuple[str, ...]
+    """Compatible machine types in the zone (empty when none fits or the catalog could not be read)."""
+    machines_known: bool
+    quota: QuotaValue | None
+    """The regional quota counting this GPU; None when compute could not read the region's quotas."""
+    feasibility: Feasibility
+
+    @property
+    def region(self) -> str:
+        """The zone's region."""
+        return region_of(self.zone)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing blocks the plan in this zone."""
+        return self.feasibility.ok
+
+    @property
+    def machine_type(self) -> str | None:
+        """The machine type the plan was judged with."""
+        return self.feasibility.request.machine_type
+
+
+def plan_zone(
+    request: GpuRequest,
+    global_quotas: Mapping[str, QuotaValue],
+    region: RegionQuotas | None,
+    offers: AcceleratorOffers,
+    machine_types: Sequence[MachineType] | None,
+) -> ZonePlan:
+    """Judge a plan in one zone: assess() plus "no machine type in this zone carries that many GPUs"."""
+    gpu, count = request.gpu_type, request.count
+    known = machine_types is not None
+    catalog = tuple(machine_types or ())
+    names = compatible_machine_types(gpu, count, catalog) if known else ()
+    if request.machine_type is None and names:
+        request = replace(request, machine_type=default_machine_type(gpu, count, catalog))
+    feasibility = assess(request, global_quotas, region, offers, catalog)
+    offer = offers.in_zone(gpu, request.zone)
+    if known and not names and offer is not None and request.machine_type is None:
+        counts = sorted({n for mt in catalog for g, n in mt.accelerators if g == gpu})
+        extra = Blocker(
+            kind=BlockerKind.MACHINE_TYPE_INCOMPATIBLE,
+            message=f"No machine type in {request.zone} carries {count} x {gpu}"
+            + (f"; its machine types come with {', '.join(map(str, counts))} of them." if counts else "."),
+            alternatives=tuple(str(n) for n in counts),
+        )
+        feasibility = Feasibility(request=request, blockers=(*feasibility.blockers, extra))
+    quota: QuotaValue | None = None
+    if region is not None and not region.unreadable:
+        metric = resolve_metric(gpu, region.quotas.keys(), request.preemptible)
+        quota = region.get(metric) or QuotaValue(metric=metric, limit=0.0)
+    return ZonePlan(
+        zone=request.zone,
+        max_cards=offer.max_cards if offer else 0,
+        machine_types=names,
+        machines_known=known,
+        quota=quota,
+        feasibility=feasibility,
+    )
+
+
+def plan_zones(
+    gpu_type: str,
+    count: int,
+    max_nodes: int,
+    global_quotas: Mapping[str, QuotaValue],
+    regions: Mapping[str, RegionQuotas | None],
+    offers: AcceleratorOffers,
+    machine_types: Mapping[str, Sequence[MachineType]],
+    *,
+    machine_type: str | None = None,
+    preemptible: bool = False,
+) -> tuple[ZonePlan, ...]:
+    """Every zone offering the type, feasible ones first (then by region and zone)."""
+    rows = [
+        plan_zone(
+            GpuRequest(gpu_type, count, max_nodes, zone, machine_type, preemptible),
+            global_quotas,
+            regions.get(region_of(zone)),
+            offers,
+            machine_types.get(zone),
+        )
+        for zone in offers.zones_for(gpu_type)
+    ]
+    return tuple(sorted(rows, key=lambda r: (not r.ok, r.region, r.zone)))
+
+
+INELIGIBILITY_WORDS = {
+    "NO_VALID_BILLING_ACCOUNT": (
+        "the project has no valid paid billing account (Free Trial accounts cannot get GPUs): "
+        "upgrade or link a paid billing account first"
+    ),
+    "NOT_ENOUGH_USAGE_HISTORY": (
+        "the project has too little usage history for Google to grant more yet: use it for a while, "
+        "or ask from an older project"
+    ),
+    "NOT_SUPPORTED": "this quota cannot be raised through the Cloud Quotas API: ask in the Console or contact sales",
+    "OTHER": "Google did not say why: the Console's Quotas page may tell more",
+}
+
+
+def ineligibility_words(reason: str | None) -> str:
+    """Plain words for Cloud Quotas' `ineligibility_reason` (unknown reasons are shown as they are)."""
+    if reason and reason in INELIGIBILITY_WORDS:
+        return INELIGIBILITY_WORDS[reason]
+    return f"Google refuses increases for this project ({reason or 'no reason given'})"
