@@ -610,6 +610,11 @@ class ZonePlan:
         return self.feasibility.ok
 
     @property
+    def certain(self) -> bool:
+        """False when the verdict rests on quotas compute could not read (feasible only as far as known)."""
+        return self.quota is not None
+
+    @property
     def machine_type(self) -> str | None:
         """The machine type the plan was judged with."""
         return self.feasibility.request.machine_type
@@ -677,7 +682,7 @@ def plan_zones(
         )
         for zone in offers.zones_for(gpu_type)
     ]
-    return tuple(sorted(rows, key=lambda r: (not r.ok, r.region, r.zone)))
+    return tuple(sorted(rows, key=lambda r: (not r.ok, not r.certain, r.region, r.zone)))
 
 
 INELIGIBILITY_WORDS = {

@@ -1,0 +1,1090 @@
+"""The GPU step: which zones can run the GPU pool today, what blocks it, and the quota requests that unblock it."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from kftui.core.diagnosis import Diagnosis, Fix
+from kftui.core.findings import Finding, Status, Table
+from kftui.core.gpu import (
+    GLOBAL_GPU_METRIC,
+    QUOTA_KINDS,
+    AcceleratorOffers,
+    Blocker,
+    BlockerKind,
+    GpuRequest,
+    MachineType,
+    QuotaInfo,
+    QuotaRequest,
+    QuotaValue,
+    RegionQuotas,
+    ZonePlan,
+    ineligibility_words,
+    machine_prefixes,
+    machine_words,
+    plan_zone,
+    plan_zones,
+    region_of,
+    resolve_metric,
+)
+from kftui.diagnose import diagnose, diagnose_exception
+from kftui.errors import ConfigError, KftuiError, UsageError
+from kftui.steps.base import Field, Progress, StepContext
+
+NONE = "none"
+"""The gpu_type answer meaning "no GPUs": a valid choice that passes the step."""
+REQUEST_ACTION = "request-quota:"
+"""Fix action prefix: `request-quota:<quota_id>:<region or global>:<value>`."""
+KFTUI_PREFIX = "kftui-"
+"""Quota preference ids kftui files start with this (see kftui.gcp.quotas.preference_id)."""
+CONSOLE = "https://console.cloud.google.com"
+
+_GPU_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_ZONE = re.compile(r"^[a-z]+-[a-z]+[0-9]+-[a-z]$")
+_REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"^[^@\s]+@{_LABEL}(?:\.{_LABEL})+$")
+
+
+# --------------------------------------------------------------------------------------------------
+# Validation of what a person types
+# --------------------------------------------------------------------------------------------------
+
+
+def validate_gpu_type(value: str) -> str | None:
+    """A GPU type is a Compute accelerator name (checked against the project later), or `none`."""
+    text = value.strip()
+    if not text:
+        return "GPU type is empty: pick a type your project offers, or 'none' for a cluster without GPUs."
+    if text == NONE or _GPU_NAME.match(text):
+        return None
+    return f"GPU type must be an accelerator name such as nvidia-tesla-t4 (lowercase, digits, hyphens); got {text!r}."
+
+
+def _positive(label: str) -> Callable[[str], str | None]:
+    """A validator for whole numbers of at least 1, whose message names the field."""
+
+    def check(value: str) -> str | None:
+        text = value.strip()
+        try:
+            number = int(text)
+        except ValueError:
+            return f"{label} must be a whole number of at least 1 (got {text!r})."
+        if number < 1:
+            return f"{label} must be at least 1 (got {number})."
+        return None
+
+    check.__doc__ = f"{label}: a whole number of at least 1."
+    return check
+
+
+validate_gpu_count = _positive("GPUs per node")
+validate_max_nodes = _positive("Maximum GPU nodes")
+
+
+def validate_zone(value: str) -> str | None:
+    """A zone is optional; when given it must be shaped like `us-central1-a`."""
+    text = value.strip()
+    if not text or _ZONE.match(text):
+        return None
+    return f"Zone must look like us-central1-a (a region, a hyphen and a letter); got {text!r}."
+
+
+def validate_region(value: str) -> str | None:
+    """A region (`us-central1`) or `global` for the project-wide GPUS_ALL_REGIONS quota."""
+    text = value.strip()
+    if text == "global" or _REGION.match(text):
+        return None
+    return f"Region must look like us-central1, or be 'global' for GPUS_ALL_REGIONS; got {text!r}."
+
+
+def validate_email(value: str) -> str | None:
+    """Contact email for quota requests: optional in the form, but shaped like an address when given."""
+    text = value.strip()
+    if not text or _EMAIL.match(text):
+        return None
+    return f"Email must look like name@example.com; got {text!r}."
+
+
+def is_user_email(value: str | None) -> bool:
+    """Google wants a person to contact about a quota request, not a service account."""
+    return bool(value) and bool(_EMAIL.match(value or "")) and not (value or "").endswith(".gserviceaccount.com")
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading the world
+# --------------------------------------------------------------------------------------------------
+
+
+def _project(ctx: Any) -> str | None:
+    """The chosen project id, stripped, or None."""
+    value = ctx.answer("project") if hasattr(ctx, "answer") else None
+    text = str(value).strip() if value else ""
+    return text or None
+
+
+def _compute(project: str) -> Any:
+    """A Compute adapter for the project (it reads endpoints and ADC from the environment)."""
+    from kftui.gcp.compute import Compute
+
+    return Compute(project)
+
+
+def _quotas(project: str) -> Any:
+    """A Cloud Quotas adapter for the project."""
+    from kftui.gcp.quotas import Quotas
+
+    return Quotas(project)
+
+
+def _suggest_gpu(ctx: StepContext, text: str) -> list[tuple[str, str]]:
+    """The project's own accelerator types (never a fixed list), plus `none`."""
+    from kftui.gcp.errors import GcpApiError
+
+    typed = text.strip().lower()
+    out: list[tuple[str, str]] = []
+    project = _project(ctx)
+    if project is not None:
+        try:
+            offers: AcceleratorOffers = _compute(project).accelerator_offers()
+        except GcpApiError:
+            offers = AcceleratorOffers(offers=())
+        for gpu in offers.gpu_types():
+            if typed and typed not in gpu:
+                continue
+            zones = offers.zones_for(gpu)
+            desc = next((o.description for o in offers.offers if o.gpu_type == gpu and o.description), "")
+            out.append((gpu, f"{gpu}  {desc} ({len(zones)} zone{'s' if len(zones) != 1 else ''})".replace("  (", " (")))
+    if not typed or typed in NONE:
+        out.append((NONE, "none  no GPUs: a CPU-only cluster"))
+    return out
+
+
+def _suggest_zone(ctx: StepContext, text: str) -> list[tuple[str, str]]:
+    """Zones that offer the chosen GPU type."""
+    from kftui.gcp.errors import GcpApiError
+
+    project, gpu = _project(ctx), str(ctx.answer("gpu_type") or "").strip()
+    if project is None or not gpu or gpu == NONE:
+        return []
+    try:
+        offers: AcceleratorOffers = _compute(project).accelerator_offers()
+    except GcpApiError:
+        return []
+    typed = text.strip().lower()
+    return [(z, f"{z}  offers {gpu}") for z in offers.zones_for(gpu) if typed in z]
+
+
+@dataclass
+class GpuWorld:
+    """What one run read from Compute: offers, global and regional quotas, machine catalogs."""
+
+    offers: AcceleratorOffers
+    global_quotas: dict[str, QuotaValue]
+    regions: dict[str, RegionQuotas | None] = field(default_factory=dict)
+    region_errors: dict[str, str] = field(default_factory=dict)
+    machine_types: dict[str, Sequence[MachineType]] = field(default_factory=dict)
+
+
+def read_world(project: str, gpu: str, extra_zones: Sequence[str] = ()) -> GpuWorld:
+    """One reading of Compute for a GPU plan; regions and zones are read in parallel."""
+    from kftui.gcp.errors import GcpApiError
+
+    compute = _compute(project)
+    offers: AcceleratorOffers = compute.accelerator_offers()
+    world = GpuWorld(offers=offers, global_quotas=compute.global_quotas())
+    zones = sorted(set(offers.zones_for(gpu)) | {z for z in extra_zones if z})
+    regions = sorted({region_of(z) for z in zones})
+
+    def region(name: str) -> None:
+        try:
+            world.regions[name] = compute.region_quotas(name)
+        except GcpApiError as exc:
+            world.regions[name] = None
+            world.region_errors[name] = exc.message
+
+    def machines(zone: str) -> None:
+        with contextlib.suppress(GcpApiError):  # unknown catalog: the planner falls back to the family rules
+            world.machine_types[zone] = compute.machine_types(zone)
+
+    # One call of each kind first, so the lazily built clients exist before threads share them.
+    if regions:
+        region(regions[0])
+    if zones:
+        machines(zones[0])
+    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="gpu-plan") as pool:
+        jobs = [pool.submit(region, r) for r in regions[1:]] + [pool.submit(machines, z) for z in zones[1:]]
+        for job in jobs:
+            job.result()
+    return world
+
+
+# --------------------------------------------------------------------------------------------------
+# Remembered quota requests (kftui.settings State.quota_requests)
+# --------------------------------------------------------------------------------------------------
+
+
+def request_record(project: str, request: QuotaRequest) -> dict[str, Any]:
+    """What kftui remembers about a filed request (and what `kftui quota status --json` prints)."""
+    return {
+        "project": project,
+        "name": request.name,
+        "quota_id": request.quota_id,
+        "dimensions": dict(request.dimensions),
+        "preferred_value": request.preferred_value,
+        "granted_value": request.granted_value,
+        "state": request.state,
+        "state_detail": request.state_detail,
+        "trace_id": request.trace_id,
+    }
+
+
+def remember_requests(project: str, requests: Sequence[QuotaRequest]) -> None:
+    """Read-modify-write the state file so the app's own answers (and other requests) survive."""
+    from kftui.settings import load_state, save_state
+
+    if not requests:
+        return
+    state = load_state()
+    records = [dict(r) for r in state.quota_requests]
+    for request in requests:
+        record = request_record(project, request)
+        index = next((i for i, r in enumerate(records) if r.get("name") == request.name), None)
+        if index is None:
+            records.append(record)
+        else:
+            records[index] = {**records[index], **record}
+    state.quota_requests = records
+    save_state(state)
+
+
+def remembered_requests(project: str | None = None) -> list[dict[str, Any]]:
+    """Requests kftui filed (for one project, or all); an unreadable state file means none."""
+    from kftui.settings import load_state
+
+    try:
+        state = load_state()
+    except ConfigError:
+        return []
+    return [dict(r) for r in state.quota_requests if project is None or r.get("project") == project]
+
+
+def follow_requests(project: str) -> list[QuotaRequest]:
+    """Re-read every request kftui filed for a project: remembered ones plus kftui's ids the API lists."""
+    from kftui.gcp.errors import GcpApiError
+
+    quotas = _quotas(project)
+    names = [str(r["name"]) for r in remembered_requests(project) if r.get("name")]
+    try:
+        listed: list[QuotaRequest] = quotas.requests()
+    except GcpApiError:
+        listed = []
+    names += [r.name for r in listed if r.name.rsplit("/", 1)[-1].startswith(KFTUI_PREFIX)]
+    out: list[QuotaRequest] = []
+    for name in dict.fromkeys(names):
+        try:
+            out.append(quotas.get(name))
+        except GcpApiError as exc:
+            if exc.status != 404:
+                raise
+    with contextlib.suppress(ConfigError, OSError):  # still shown; re-found from the API next time
+        remember_requests(project, out)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Quota ids, contact email, justification
+# --------------------------------------------------------------------------------------------------
+
+
+def quota_info_for(infos: Sequence[QuotaInfo], metric: str, regional: bool) -> QuotaInfo | None:
+    """The Cloud Quotas entry counting a compute metric (regional or global), looked up, never guessed."""
+    return next(
+        (i for i in infos if i.metric_name == metric.upper() and ("region" in i.dimensions) == regional),
+        None,
+    )
+
+
+def gpu_metric(infos: Sequence[QuotaInfo], gpu: str, preemptible: bool = False) -> str:
+    """The regional GPU metric for a type, among the metrics the project's quota infos list."""
+    return resolve_metric(gpu, [i.metric_name for i in infos if "region" in i.dimensions], preemptible)
+
+
+def justification(gpu: str, count: int, max_nodes: int, region: str) -> str:
+    """The prefilled reason Google reads: what the GPUs are for, how many, where."""
+    total = count * max_nodes
+    return (
+        f"Kubeflow on GKE: {total} x {gpu} for a GPU node pool ({max_nodes} node(s) x {count} GPU(s), "
+        f"autoscaling from 0) for notebooks and training pipelines in {region}. Requested with kftui."
+    )
+
+
+def contact_email(answers: Mapping[str, Any]) -> str:
+    """answers["email"], else the ADC or gcloud account when it is a person's; else say which field is missing."""
+    given = str(answers.get("email") or "").strip()
+    if given:
+        problem = validate_email(given)
+        if problem:
+            raise UsageError(problem)
+        return given
+    from kftui.gcp.auth import adc_identity, effective_config
+
+    try:
+        adc = adc_identity()
+    except KftuiError:
+        adc = None
+    if adc is not None and is_user_email(adc.email):
+        return str(adc.email)
+    try:
+        account = (effective_config().get("core") or {}).get("account")
+    except KftuiError:
+        account = None
+    if is_user_email(account):
+        return str(account)
+    raise UsageError(
+        "Email is missing: Google needs a person to contact about a quota request, and neither ADC nor gcloud "
+        "is logged in as a user. Fill in the GPU step's 'Contact email' field (or pass --email)."
+    )
+
+
+def request_command(project: str, gpu: str, where: str, value: int, email: str | None) -> str:
+    """The `kftui quota request` line a Fix shows."""
+    return (
+        f"kftui quota request --project {project} --gpu {gpu} --region {where} --count {value}"
+        f" --email {email or 'EMAIL'}"
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Plain words through the diagnosis engine
+# --------------------------------------------------------------------------------------------------
+
+
+def _quota_text(quota: QuotaValue, needed: int, quota_id: str, regional: bool) -> str:
+    """The text GKE gives when a GPU node pool does not fit a quota (the engine turns it into plain words)."""
+    short = max(0.0, needed - quota.available)
+    scope = "regional" if regional else "global"
+    return (
+        f'Insufficient {scope} quota to satisfy request: resource "{quota.metric}": request requires '
+        f"'{float(needed):.1f}' and is short '{short:.1f}'. project has a quota of '{quota.limit:.1f}' with "
+        f"'{quota.available:.1f}' available.\n\tlimit name = {quota_id}"
+    )
+
+
+def _context(project: str, gpu: str, zone: str, email: str | None) -> dict[str, str]:
+    """What the engine may fill in when the text does not say it."""
+    out = {"project": project, "gpu": gpu, "zone": zone}
+    if email:
+        out["email"] = email
+    return out
+
+
+def _zone_diagnosis(project: str, gpu: str, zone: str) -> Diagnosis:
+    """Compute's own 404 for a type a zone does not have."""
+    return diagnose(
+        f"The resource 'projects/{project}/zones/{zone}/acceleratorTypes/{gpu}' was not found",
+        project=project,
+        gpu=gpu,
+        zone=zone,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# The checks (shared by the step and `kftui doctor`)
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanInput:
+    """What the user asked for."""
+
+    project: str
+    gpu: str
+    count: int
+    max_nodes: int
+    zone: str | None = None
+    machine_type: str | None = None
+    email: str | None = None
+
+    @property
+    def total(self) -> int:
+        """GPUs at the pool's maximum size."""
+        return self.count * self.max_nodes
+
+
+def _int_answer(value: Any, default: int) -> int:
+    """An integer answer (already validated), or the default when absent."""
+    text = str(value).strip() if value is not None else ""
+    return int(text) if text else default
+
+
+def _pending_for(
+    requests: Sequence[QuotaRequest], quota_id: str, dims: Mapping[str, str], value: int
+) -> QuotaRequest | None:
+    """A request already filed (and not denied) that asks for at least `value` of this quota."""
+    return next(
+        (
+            r
+            for r in requests
+            if r.quota_id == quota_id
+            and dict(r.dimensions) == dict(dims)
+            and r.preferred_value >= value
+            and r.state == "pending"
+        ),
+        None,
+    )
+
+
+class _Checker:
+    """Turns one reading of the world into the four checks the step and the doctor share."""
+
+    def __init__(
+        self,
+        plan: PlanInput,
+        world: GpuWorld,
+        row: ZonePlan,
+        infos: Sequence[QuotaInfo] | None,
+        infos_error: str,
+        requests: Sequence[QuotaRequest],
+    ) -> None:
+        self.plan, self.world, self.row = plan, world, row
+        self.infos, self.infos_error, self.requests = infos, infos_error, requests
+        self.ctx = _context(plan.project, plan.gpu, row.zone, plan.email)
+
+    def all(self) -> list[Finding]:
+        """gpu.zone, gpu.machine-type, quota.gpus-all-regions, quota.region-gpus."""
+        return [self.zone(), self.machine_type(), self.global_quota(), self.regional_quota()]
+
+    def zone(self) -> Finding:
+        """Does the zone offer the type (and that many per VM)?"""
+        plan, row = self.plan, self.row
+        missing = row.feasibility.first(BlockerKind.NOT_IN_ZONE)
+        if missing is not None:
+            diagnosis = _zone_diagnosis(plan.project, plan.gpu, row.zone)
+            return Finding(
+                "gpu.zone",
+                Status.FAIL,
+                f"{row.zone} does not offer {plan.gpu}",
+                f"{missing.message} {diagnosis.explanation}",
+                fixes=diagnosis.fixes,
+                diagnosis=diagnosis,
+            )
+        too_many = row.feasibility.first(BlockerKind.TOO_MANY_PER_NODE)
+        if too_many is not None:
+            return Finding(
+                "gpu.zone",
+                Status.FAIL,
+                f"{plan.count} x {plan.gpu} do not fit one VM",
+                f"{too_many.message} Ask for fewer GPUs per node and more nodes instead.",
+            )
+        return Finding(
+            "gpu.zone",
+            Status.PASS,
+            f"{row.zone} offers {plan.gpu}",
+            f"Up to {row.max_cards} per VM; the plan puts {plan.count} on each node.",
+        )
+
+    def machine_type(self) -> Finding:
+        """Can a machine type in the zone carry that many of the GPU?"""
+        plan, row = self.plan, self.row
+        if row.feasibility.first(BlockerKind.NOT_IN_ZONE) is not None:
+            return Finding(
+                "gpu.machine-type",
+                Status.SKIP,
+                "Machine type not checked",
+                f"Not checked: {row.zone} does not offer {plan.gpu}.",
+            )
+        bad = row.feasibility.first(BlockerKind.MACHINE_TYPE_INCOMPATIBLE)
+        catalog = self.world.machine_types.get(row.zone, ())
+        if bad is not None:
+            example = plan.machine_type or next(
+                (mt.name for mt in catalog if any(g == plan.gpu for g, _ in mt.accelerators)), "n1-standard-4"
+            )
+            diagnosis = diagnose(
+                f"Accelerator type {plan.gpu} is not compatible with machine type {example}.", **self.ctx
+            )
+            return Finding(
+                "gpu.machine-type",
+                Status.FAIL,
+                f"No machine type in {row.zone} takes {plan.count} x {plan.gpu}"
+                if plan.machine_type is None
+                else f"{plan.machine_type} cannot carry {plan.count} x {plan.gpu}",
+                f"{bad.message} {diagnosis.explanation}",
+                fixes=diagnosis.fixes,
+                diagnosis=diagnosis,
+            )
+        if not row.machines_known:
+            prefixes = machine_prefixes(plan.gpu)
+            return Finding(
+                "gpu.machine-type",
+                Status.WARN,
+                f"Machine types of {row.zone} could not be read",
+                f"By Google's GPU table, {plan.gpu} runs on "
+                + (", ".join(p + "*" for p in prefixes) if prefixes else "a machine family kftui does not know")
+                + ". Check again later to confirm it is offered in this zone.",
+            )
+        chosen = row.machine_type or (row.machine_types[0] if row.machine_types else "")
+        return Finding(
+            "gpu.machine-type",
+            Status.PASS,
+            f"{chosen} can carry {plan.count} x {plan.gpu}",
+            f"Compatible machine types in {row.zone}: {machine_words(plan.gpu, row.machine_types, limit=6)}.",
+        )
+
+    def global_quota(self) -> Finding:
+        """GPUS_ALL_REGIONS: the project-wide GPU cap (absent on some projects)."""
+        plan = self.plan
+        quota = self.world.global_quotas.get(GLOBAL_GPU_METRIC)
+        if quota is None:
+            blocker = self.row.feasibility.first(BlockerKind.NO_GLOBAL_CAP)
+            diagnosis = diagnose(blocker.message if blocker else "no global GPU cap", **self.ctx)
+            return Finding(
+                "quota.gpus-all-regions",
+                Status.PASS,
+                "No project-wide GPU cap (GPUS_ALL_REGIONS is absent)",
+                diagnosis.explanation,
+                diagnosis=diagnosis,
+            )
+        blocker = next((b for b in self.row.feasibility.blockers if b.kind in QUOTA_KINDS and b.region is None), None)
+        if blocker is None:
+            return Finding(
+                "quota.gpus-all-regions",
+                Status.PASS,
+                f"GPUS_ALL_REGIONS allows {plan.total} more GPU(s)",
+                f"Limit {quota.limit:g}, {quota.usage:g} in use, {quota.available:g} free; the plan needs "
+                f"{plan.total} ({plan.max_nodes} node(s) x {plan.count}).",
+            )
+        return self._quota_blocked("quota.gpus-all-regions", blocker, quota, None)
+
+    def regional_quota(self) -> Finding:
+        """The GPU type's quota in the zone's region."""
+        plan, row = self.plan, self.row
+        region = row.region
+        unreadable = row.feasibility.first(BlockerKind.QUOTA_UNREADABLE)
+        if unreadable is not None:
+            error = self.world.region_errors.get(region)
+            if error:
+                diagnosis = diagnose(error, **self.ctx)
+                return Finding(
+                    "quota.region-gpus",
+                    Status.FAIL,
+                    f"Quotas of {region} could not be read",
+                    f"{diagnosis.title}. {diagnosis.explanation}",
+                    diagnosis=diagnosis,
+                )
+            diagnosis = diagnose(unreadable.message, **self.ctx)
+            return Finding(
+                "quota.region-gpus",
+                Status.WARN,
+                diagnosis.title,
+                f"{unreadable.message} {diagnosis.explanation}",
+                diagnosis=diagnosis,
+            )
+        blocker = next((b for b in row.feasibility.blockers if b.kind in QUOTA_KINDS and b.region), None)
+        quota = row.quota or QuotaValue(metric=blocker.metric if blocker and blocker.metric else "", limit=0.0)
+        if blocker is None:
+            return Finding(
+                "quota.region-gpus",
+                Status.PASS,
+                f"{quota.metric} in {region} allows {plan.total} more",
+                f"Limit {quota.limit:g}, {quota.usage:g} in use, {quota.available:g} free; the plan needs "
+                f"{plan.total}.",
+            )
+        return self._quota_blocked("quota.region-gpus", blocker, quota, region)
+
+    def _quota_blocked(self, check: str, blocker: Blocker, quota: QuotaValue, region: str | None) -> Finding:
+        """A failing quota check: numbers, quota id, the engine's words and the request that unblocks it."""
+        plan = self.plan
+        regional = region is not None
+        info = quota_info_for(self.infos or (), quota.metric, regional)
+        qid = info.quota_id if info else (blocker.quota_id or "")
+        value = blocker.unblock_value or plan.total
+        diagnosis = diagnose(_quota_text(quota, plan.total, qid, regional), **self.ctx)
+        where_words = f"in {region}" if region else "across all regions"
+        message = (
+            f"{quota.metric} {where_words}: limit {quota.limit:g}, {quota.usage:g} in use (quota id {qid}). "
+            f"The plan needs {plan.total} ({plan.max_nodes} node(s) x {plan.count} x {plan.gpu}), so the limit "
+            f"must be at least {value}."
+        )
+        others = tuple(f for f in diagnosis.fixes if f.action != "quota.request")
+        where = region or "global"
+        title = f"{quota.metric} is {quota.limit:g} {where_words}"
+        if self.infos is None:
+            return Finding(
+                check,
+                Status.FAIL,
+                title,
+                f"{message} Cloud Quotas could not be read ({self.infos_error}), so kftui cannot file the request; "
+                "use gcloud or the Console.",
+                fixes=others,
+                diagnosis=diagnosis,
+            )
+        if info is None:
+            return Finding(
+                check,
+                Status.FAIL,
+                title,
+                f"{message} Cloud Quotas lists no quota for {quota.metric}; ask in the Console.",
+                fixes=others,
+                diagnosis=diagnosis,
+            )
+        if not info.eligible:
+            refusal = diagnose(
+                f"The project {plan.project} is not eligible for a quota increase: {info.ineligibility_reason}.",
+                project=plan.project,
+            )
+            return Finding(
+                check,
+                Status.FAIL,
+                title,
+                f"{message} It cannot be requested now: {ineligibility_words(info.ineligibility_reason)}.",
+                fixes=refusal.fixes,
+                diagnosis=refusal,
+            )
+        dims = {"region": region} if region and "region" in info.dimensions else {}
+        pending = _pending_for(self.requests, info.quota_id, dims, value)
+        if pending is not None:
+            return Finding(
+                check,
+                Status.FAIL,
+                title,
+                f"{message} Requested {pending.preferred_value} already; Google is still deciding "
+                f"(request {pending.name.rsplit('/', 1)[-1]}).",
+                fixes=others,
+                diagnosis=diagnosis,
+            )
+        request = Fix(
+            f"Request {quota.metric} = {value} {where_words}",
+            command=request_command(plan.project, plan.gpu, where, value, plan.email),
+            action=f"{REQUEST_ACTION}{info.quota_id}:{where}:{value}",
+        )
+        return Finding(
+            check,
+            Status.FAIL,
+            title,
+            f"{message} kftui can file the request for you (or use gcloud or the Console).",
+            fixes=(request, *others),
+            diagnosis=diagnosis,
+        )
+
+
+def _read_infos(project: str) -> tuple[list[QuotaInfo] | None, str]:
+    """Cloud Quotas' view of compute quotas, or None and why it could not be read."""
+    from kftui.gcp.errors import GcpApiError
+
+    try:
+        infos: list[QuotaInfo] = _quotas(project).quota_infos()
+    except GcpApiError as exc:
+        return None, diagnose_exception(exc, project=project).title
+    return infos, ""
+
+
+def _plan_table(plan: PlanInput, rows: Sequence[ZonePlan]) -> Table:
+    """The zone table: region, zone, cards per VM, machine types, regional quota, feasible today."""
+    body: list[tuple[str, ...]] = []
+    for r in rows:
+        machines = machine_words(plan.gpu, r.machine_types) if r.machines_known else "unknown (n/a)"
+        if not r.machines_known:
+            machines = ", ".join(p + "*" for p in machine_prefixes(plan.gpu)) or "unknown"
+        if r.quota is None:
+            quota_cells = ("unreadable", "-", "-")
+        else:
+            quota_cells = (f"{r.quota.limit:g}", f"{r.quota.usage:g}", f"{r.quota.available:g}")
+        blocking = [b for b in r.feasibility.blockers if b.blocking]
+        if not r.ok:
+            verdict = "no: " + ", ".join(str(b.kind) for b in blocking)
+        else:
+            verdict = "yes" if r.certain else "unknown: quota unreadable"
+        body.append((r.region, r.zone, str(r.max_cards), machines or "none", *quota_cells, verdict))
+    return Table(
+        columns=("region", "zone", "max/VM", "machine types", "quota", "used", "free", "feasible"),
+        rows=tuple(body),
+        row_status=tuple(Status.FAIL if not r.ok else Status.PASS if r.certain else Status.WARN for r in rows),
+    )
+
+
+def _plan_finding(plan: PlanInput, world: GpuWorld, rows: Sequence[ZonePlan]) -> Finding:
+    """The planner finding: the global cap above the table, feasible zones first, the zone to remember."""
+    quota = world.global_quotas.get(GLOBAL_GPU_METRIC)
+    cap = (
+        f"GPUS_ALL_REGIONS (all regions): limit {quota.limit:g}, {quota.usage:g} in use, {quota.available:g} free."
+        if quota
+        else "GPUS_ALL_REGIONS: not set for this project (no project-wide GPU cap)."
+    )
+    good = [r for r in rows if r.ok and r.certain]
+    need = f"The plan needs {plan.total} GPU(s): {plan.max_nodes} node(s) x {plan.count} x {plan.gpu}."
+    unreachable = (
+        f" Zones Compute could not reach: {', '.join(world.offers.unreachable)}." if world.offers.unreachable else ""
+    )
+    learned: dict[str, str] = {}
+    if plan.zone is None and good:
+        learned["zone"] = good[0].zone
+    chosen = plan.zone or (good[0].zone if good else None)
+    tail = f" Zone for the GPU pool: {chosen}." if chosen else ""
+    return Finding(
+        "gpu.plan",
+        Status.PASS if good else Status.FAIL,
+        f"{len(good)} of {len(rows)} zones offering {plan.gpu} can run the plan today",
+        f"{cap} {need}{unreachable}{tail}",
+        learned=learned,
+        table=_plan_table(plan, rows),
+    )
+
+
+def _requests_finding(requests: Sequence[QuotaRequest]) -> Finding:
+    """The quota requests kftui filed and where Google is with each (re-read on every run)."""
+    rows = []
+    for r in requests:
+        where = r.dimensions.get("region", "global")
+        granted = "-" if r.granted_value is None else str(r.granted_value)
+        rows.append((r.quota_id, where, str(r.preferred_value), granted, r.state, r.state_detail or "-", r.trace_id))
+    states = [r.state for r in requests]
+    pending = states.count("pending")
+    denied = states.count("denied")
+    status = Status.PASS if pending == 0 and denied == 0 else Status.WARN
+    words = []
+    if pending:
+        words.append(f"{pending} pending (Google is still deciding; kftui re-reads them on every run)")
+    if denied:
+        words.append(f"{denied} not granted in full (see the state detail; ask for less, or another region)")
+    n_granted = states.count("granted")
+    if n_granted:
+        words.append(f"{n_granted} granted")
+    return Finding(
+        "quota.requests",
+        status,
+        f"{len(requests)} quota request(s) filed by kftui",
+        _sentence("; ".join(words) or "no state yet"),
+        table=Table(
+            columns=("quota", "where", "asked", "granted", "state", "detail", "trace id"),
+            rows=tuple(rows),
+            row_status=tuple(
+                Status.PASS if s == "granted" else Status.WARN if s == "pending" else Status.FAIL for s in states
+            ),
+        ),
+    )
+
+
+def _sentence(text: str) -> str:
+    """Capital first letter and a full stop, leaving names inside alone."""
+    return text[:1].upper() + text[1:] + "."
+
+
+def _error_finding(check: str, exc: BaseException, project: str, doing: str) -> Finding:
+    """A failing finding with the engine's words for an API error, never the raw text alone."""
+    diagnosis = diagnose_exception(exc, project=project)
+    return Finding(
+        check, Status.FAIL, diagnosis.title, f"Could not {doing}. {diagnosis.explanation}", diagnosis=diagnosis
+    )
+
+
+def _checks_for(
+    plan: PlanInput, world: GpuWorld, rows: Sequence[ZonePlan], requests: Sequence[QuotaRequest]
+) -> list[Finding]:
+    """The four shared checks for the user's zone, else the best zone, else the first zone offering the type."""
+    zone = plan.zone or (rows[0].zone if rows else None)
+    if zone is None:
+        return []
+    row = next((r for r in rows if r.zone == zone), None)
+    if row is None:
+        row = plan_zone(
+            GpuRequest(plan.gpu, plan.count, plan.max_nodes, zone, plan.machine_type),
+            world.global_quotas,
+            world.regions.get(region_of(zone)),
+            world.offers,
+            world.machine_types.get(zone),
+        )
+    needs_infos = any(b.kind in QUOTA_KINDS for b in row.feasibility.blockers)
+    infos, infos_error = _read_infos(plan.project) if needs_infos else ([], "")
+    return _Checker(plan, world, row, infos, infos_error, requests).all()
+
+
+def _unknown_type(plan: PlanInput, offers: AcceleratorOffers) -> Finding:
+    """The project offers no such GPU type anywhere: name the ones it does offer."""
+    types = offers.gpu_types()
+    return Finding(
+        "gpu.zone",
+        Status.FAIL,
+        f"{plan.gpu} is not offered to {plan.project}",
+        f"No zone lists {plan.gpu} for this project. Types it offers: {', '.join(types) or 'none'}.",
+        fixes=(
+            Fix(
+                "List the GPU types and their zones",
+                command=f"gcloud compute accelerator-types list --project={plan.project}",
+            ),
+        ),
+    )
+
+
+def doctor_checks(ctx: Any, gpu: str, count: int, zone: str | None) -> list[Finding]:
+    """`kftui doctor --gpu TYPE --gpu-count N [--zone Z]`: gpu.zone, gpu.machine-type and the two quota checks."""
+    from kftui.gcp.errors import GcpApiError
+
+    project = _project(ctx)
+    ids = ("gpu.zone", "gpu.machine-type", "quota.gpus-all-regions", "quota.region-gpus")
+    if project is None:
+        return [Finding(i, Status.SKIP, "GPU plan not checked", "Not checked: no project chosen.") for i in ids]
+    for problem in (validate_gpu_type(gpu), validate_gpu_count(str(count)), validate_zone(zone or "")):
+        if problem:
+            raise UsageError(problem)
+    plan = PlanInput(
+        project=project,
+        gpu=gpu.strip(),
+        count=count,
+        max_nodes=_int_answer(ctx.answer("gpu_max_nodes"), 1),
+        zone=(zone or "").strip() or None,
+        machine_type=str(ctx.answer("machine_type") or "").strip() or None,
+        email=str(ctx.answer("email") or "").strip() or None,
+    )
+    try:
+        world = read_world(project, plan.gpu, [plan.zone] if plan.zone else [])
+    except GcpApiError as exc:
+        return [_error_finding(i, exc, project, f"read the GPU offers and quotas of {project}") for i in ids]
+    if plan.gpu not in world.offers.gpu_types():
+        first = _unknown_type(plan, world.offers)
+        return [first] + [
+            Finding(i, Status.SKIP, "Not checked", f"Not checked: {gpu} is not offered.") for i in ids[1:]
+        ]
+    rows = plan_zones(
+        plan.gpu,
+        plan.count,
+        plan.max_nodes,
+        world.global_quotas,
+        world.regions,
+        world.offers,
+        world.machine_types,
+        machine_type=plan.machine_type,
+    )
+    requests = _safe_follow(project)
+    return _checks_for(plan, world, rows, requests)
+
+
+def _safe_follow(project: str) -> list[QuotaRequest]:
+    """Filed requests, re-read; a Cloud Quotas failure must not hide the plan."""
+    from kftui.gcp.errors import GcpApiError
+
+    try:
+        return follow_requests(project)
+    except GcpApiError:
+        return []
+
+
+# --------------------------------------------------------------------------------------------------
+# The step
+# --------------------------------------------------------------------------------------------------
+
+
+class GpuStep:
+    """Plans the GPU node pool against what the project may really use, and files the quota requests it lacks."""
+
+    id = "gpu"
+    title = "GPUs"
+    order = 70
+    requires: tuple[str, ...] = ("project",)
+    checks: tuple[str, ...] = (
+        "gpu.plan",
+        "gpu.zone",
+        "gpu.machine-type",
+        "quota.gpus-all-regions",
+        "quota.region-gpus",
+        "quota.requests",
+    )
+    fields: tuple[Field, ...] = (
+        Field(
+            "gpu_type",
+            "GPU type",
+            kind="choice",
+            placeholder="nvidia-tesla-t4",
+            help="Types your project offers (read from Compute, so new ones appear by themselves), or 'none'.",
+            validate=validate_gpu_type,
+            suggest=_suggest_gpu,
+        ),
+        Field(
+            "gpu_count",
+            "GPUs per node",
+            placeholder="1",
+            help="How many GPUs each GPU node carries (at least 1).",
+            validate=validate_gpu_count,
+        ),
+        Field(
+            "gpu_max_nodes",
+            "Maximum GPU nodes",
+            placeholder="1",
+            help="The GPU pool autoscales from 0 up to this many nodes (at least 1).",
+            validate=validate_max_nodes,
+        ),
+        Field(
+            "zone",
+            "Zone",
+            kind="choice",
+            placeholder="us-central1-a",
+            help="Leave empty and kftui picks a zone where the plan fits today.",
+            validate=validate_zone,
+            suggest=_suggest_zone,
+            required=False,
+        ),
+        Field(
+            "email",
+            "Contact email",
+            placeholder="you@example.com",
+            help="Google writes here about quota requests (default: your gcloud or ADC user account).",
+            validate=validate_email,
+            required=False,
+        ),
+    )
+
+    def run(self, ctx: Any) -> Iterator[Finding]:
+        """Read requests first (a grant changes the quotas), then offers and quotas once, then judge."""
+        from kftui.gcp.errors import GcpApiError
+
+        project = _project(ctx)
+        if project is None:
+            yield Finding("gpu.plan", Status.SKIP, "GPU plan not checked", "Not checked: no project chosen.")
+            return
+        gpu = str(ctx.answer("gpu_type") or "").strip()
+        if not gpu:
+            yield Finding(
+                "gpu.plan",
+                Status.FAIL,
+                "No GPU type chosen",
+                "Pick the GPU type for the GPU node pool (the list shows the types your project offers), "
+                "or 'none' for a cluster without GPUs.",
+                fixes=(
+                    Fix(
+                        "List the GPU types your project offers",
+                        command=f"gcloud compute accelerator-types list --project={project}",
+                    ),
+                ),
+            )
+            return
+        if gpu == NONE:
+            yield Finding(
+                "gpu.plan",
+                Status.PASS,
+                "No GPUs planned",
+                "The cluster gets CPU nodes only; choose a GPU type here later to add a GPU pool.",
+            )
+            return
+        problems = [
+            p
+            for p in (
+                validate_gpu_type(gpu),
+                validate_gpu_count(str(ctx.answer("gpu_count") or "1")),
+                validate_max_nodes(str(ctx.answer("gpu_max_nodes") or "1")),
+                validate_zone(str(ctx.answer("zone") or "")),
+                validate_email(str(ctx.answer("email") or "")),
+            )
+            if p
+        ]
+        if problems:
+            yield Finding("gpu.plan", Status.FAIL, "The GPU plan has invalid values", " ".join(problems))
+            return
+        plan = PlanInput(
+            project=project,
+            gpu=gpu,
+            count=_int_answer(ctx.answer("gpu_count"), 1),
+            max_nodes=_int_answer(ctx.answer("gpu_max_nodes"), 1),
+            zone=str(ctx.answer("zone") or "").strip() or None,
+            machine_type=str(ctx.answer("machine_type") or "").strip() or None,
+            email=str(ctx.answer("email") or "").strip() or None,
+        )
+        requests = _safe_follow(project)
+        if ctx.cancelled():
+            return
+        try:
+            world = read_world(project, gpu, [plan.zone] if plan.zone else [])
+        except GcpApiError as exc:
+            yield _error_finding("gpu.plan", exc, project, f"read the GPU offers and quotas of {project}")
+            return
+        if gpu not in world.offers.gpu_types():
+            found = _unknown_type(plan, world.offers)
+            yield Finding("gpu.plan", Status.FAIL, found.title, found.message, fixes=found.fixes)
+            return
+        rows = plan_zones(
+            gpu,
+            plan.count,
+            plan.max_nodes,
+            world.global_quotas,
+            world.regions,
+            world.offers,
+            world.machine_types,
+            machine_type=plan.machine_type,
+        )
+        plan_finding = _plan_finding(plan, world, rows)
+        yield plan_finding
+        if ctx.cancelled():
+            return
+        if plan.zone is None and plan_finding.learned.get("zone"):
+            plan = PlanInput(**{**plan.__dict__, "zone": plan_finding.learned["zone"]})
+        yield from _checks_for(plan, world, rows, requests)
+        if requests:
+            yield _requests_finding(requests)
+
+    def apply(self, action: str, ctx: StepContext, progress: Progress) -> str:
+        """File the quota request a Fix offered (deterministic id: a second press finds the first)."""
+        if not action.startswith(REQUEST_ACTION):
+            raise ValueError(f"the gpu step has no action {action!r}")
+        parts = action[len(REQUEST_ACTION) :].split(":")
+        if len(parts) != 3 or not parts[2].isdigit():
+            raise ValueError(f"malformed quota request action {action!r}")
+        quota_id, where, value_text = parts
+        value = int(value_text)
+        project = _project(ctx)
+        if project is None:
+            raise UsageError("Project is missing: choose a project before requesting quota.")
+        email = contact_email(ctx.answers)
+        gpu = str(ctx.answer("gpu_type") or "GPUs").strip()
+        count = _int_answer(ctx.answer("gpu_count"), 1)
+        max_nodes = _int_answer(ctx.answer("gpu_max_nodes"), 1)
+        zone = str(ctx.answer("zone") or "").strip()
+        region = where if where != "global" else (region_of(zone) if zone else "any region")
+        request = file_request(
+            project, quota_id, where, value, email, justification(gpu, count, max_nodes, region), progress
+        )
+        verb = "was already filed" if request.already_filed else "is filed"
+        return (
+            f"Quota request for {quota_id} ({where}) = {value} {verb}: {request.state}. "
+            "kftui re-reads its state on every run."
+        )
+
+
+def file_request(
+    project: str,
+    quota_id: str,
+    where: str,
+    value: int,
+    email: str,
+    reason: str,
+    progress: Progress = lambda _line: None,
+) -> QuotaRequest:
+    """Resolve the quota's dimensions from list_quota_infos, refuse when ineligible, file, remember."""
+    quotas = _quotas(project)
+    progress(f"reading the quota {quota_id} of {project}")
+    infos: list[QuotaInfo] = quotas.quota_infos()
+    info = next((i for i in infos if i.quota_id == quota_id), None)
+    if info is None:
+        raise KftuiError(f"Project {project} has no quota {quota_id}; nothing was requested.")
+    if not info.eligible:
+        raise KftuiError(
+            f"Project {project} cannot ask for more {info.metric_name} now: "
+            f"{ineligibility_words(info.ineligibility_reason)}. Nothing was requested."
+        )
+    regional = "region" in info.dimensions
+    if regional and where == "global":
+        raise UsageError(f"Region is missing: {quota_id} is counted per region; give the region.")
+    dims = {"region": where} if regional else {}
+    progress(f"filing {quota_id} {dims or '(global)'} = {value}")
+    request: QuotaRequest = quotas.file(quota_id, dims, value, contact_email=email, justification=reason)
+    try:
+        remember_requests(project, [request])
+    except (ConfigError, OSError) as exc:
+        progress(f"filed, but could not remember it locally: {exc}")
+    return request
+
+
+STEP = GpuStep()
