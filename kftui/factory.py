@@ -52,3 +52,18 @@ class Services:
         with self._lock:
             for key in [k for k in self._cache if k.startswith("kube:")]:
                 del self._cache[key]
+
+    def kfp(self) -> Any:
+        """The PipelinesClient, built once; an unreachable API raises "cannot reach the pipelines API at URL: why".
+
+        Built outside the lock: the probe may take seconds and must not hold up the cluster clients.
+        """
+        with self._lock:
+            cached = self._cache.get("kfp")
+        if cached is not None:
+            return cached
+        from kftui.pipelines.client import connect
+
+        client = connect(self.options.kfp_host, namespace=self.options.namespace, kube_context=self.options.context)
+        with self._lock:
+            return self._cache.setdefault("kfp", client)

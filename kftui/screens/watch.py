@@ -20,6 +20,7 @@ from kftui.core.kube import PodRow, human_age
 from kftui.widgets.logview import LogView
 from kftui.widgets.messages import FollowPod, ShowDetails
 from kftui.widgets.notebooks import NotebooksView
+from kftui.widgets.runs import RunsView
 
 POD_COLUMNS = (
     ("namespace", "NAMESPACE", 25),
@@ -80,6 +81,7 @@ class WatchScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "show_tab('tab-pods')", "Pods"),
         Binding("2", "show_tab('tab-notebooks')", "Notebooks"),
+        Binding("3", "show_tab('tab-runs')", "Runs"),
         Binding("slash", "filter", "Filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("l", "focus_logs", "Logs"),
@@ -112,6 +114,8 @@ class WatchScreen(Screen[None]):
                 yield DataTable(id="pods", cursor_type="row", zebra_stripes=False)
             with TabPane("2 Notebooks", id="tab-notebooks"):
                 yield NotebooksView(id="notebooks-view")
+            with TabPane("3 Runs", id="tab-runs"):
+                yield RunsView(id="runs-view")
         with Horizontal(id="watch-bottom"):
             with Vertical(id="logs-pane"):
                 yield Static(id="log-status")

@@ -1,0 +1,683 @@
+"""The runs view: pipeline runs on the KFP server (and past local runs), a run's task tree, and each task's log.
+
+KFP never fills a task's pod name, so the view finds the pod itself (label `pipeline/runid`, Argo's node-name
+annotation) and asks the screen to follow its `main` container; when the pods are gone it says so plainly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.coordinate import Coordinate
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import DataTable, Static, Tree
+from textual.widgets.tree import TreeNode
+
+from kftui.core.runs import USER_CONTAINER, LocalRunRecord, RunDetail, RunRow, RunState, TaskNode
+from kftui.widgets.messages import FollowPod, ShowDetails
+
+POLL_SECONDS = 5.0
+POD_WAIT_TRIES = 40
+"""How many times (every 0.25 s) to wait for the screen's pod list to include a pod the view found."""
+STATE_STYLE = {
+    RunState.PENDING: "yellow",
+    RunState.RUNNING: "cyan",
+    RunState.SUCCEEDED: "green",
+    RunState.SKIPPED: "dim",
+    RunState.FAILED: "bold red",
+    RunState.CANCELING: "magenta",
+    RunState.CANCELED: "magenta",
+    RunState.PAUSED: "yellow",
+    RunState.UNKNOWN: "dim",
+}
+STATE_MARK = {
+    RunState.SUCCEEDED: "✓",
+    RunState.FAILED: "✗",
+    RunState.RUNNING: "▶",
+    RunState.PENDING: "…",
+    RunState.SKIPPED: "-",
+    RunState.CANCELED: "■",
+    RunState.CANCELING: "■",
+}
+STATE_FILTERS: tuple[tuple[str, frozenset[RunState] | None], ...] = (
+    ("all", None),
+    ("running", frozenset({RunState.PENDING, RunState.RUNNING, RunState.PAUSED, RunState.CANCELING})),
+    ("failed", frozenset({RunState.FAILED, RunState.CANCELED})),
+    ("succeeded", frozenset({RunState.SUCCEEDED, RunState.SKIPPED})),
+)
+COLUMNS = (
+    ("name", "NAME", 34),
+    ("experiment", "EXPERIMENT", 18),
+    ("state", "STATE", 10),
+    ("created", "CREATED", 8),
+    ("duration", "DURATION", 8),
+)
+LOCAL = "local"
+"""Experiment column of runs made with `kftui runs local` (kfp.local on this machine)."""
+
+Item = RunRow | LocalRunRecord
+PodRef = tuple[str, str]
+"""(namespace, pod name)."""
+
+
+def short_duration(delta: timedelta | None) -> str:
+    """`8m`, `1h52m`, `7d2h`: kubectl's style, for run and task durations."""
+    if delta is None:
+        return ""
+    secs = max(0, int(delta.total_seconds()))
+    if secs < 120:
+        return f"{secs}s"
+    mins = secs // 60
+    if mins < 60:
+        return f"{mins}m"
+    hours = mins // 60
+    if hours < 48:
+        return f"{hours}h{mins % 60}m" if mins % 60 else f"{hours}h"
+    days = hours // 24
+    return f"{days}d{hours % 24}h" if hours % 24 else f"{days}d"
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "an unknown time"
+
+
+def gone_note(detail: RunDetail, task: TaskNode, now: datetime, pods_error: str = "") -> str:
+    """Why a task has no log to follow, in plain words, with what the API still knows."""
+    row = detail.row
+    knows = f"the API still knows: task {task.name} {task.state}"
+    if task.duration is not None:
+        knows += f" after {short_duration(task.duration)}"
+    if task.error:
+        knows += f", error: {task.error}"
+    elif row.error:
+        knows += f"; run error: {row.error}"
+    if pods_error:
+        return f"cannot list the pods of run {row.name}: {pods_error} · {knows}"
+    if task.start is None and task.state in (RunState.SKIPPED, RunState.PENDING, RunState.CANCELED):
+        if row.state.finished or task.state is RunState.SKIPPED:
+            return f"task {task.name} was {str(task.state).lower()} and never ran: it has no pod and no log"
+        return f"task {task.name} has not started yet: its pod and log appear when Argo schedules it"
+    if row.state.finished:
+        ago = short_duration(now - row.finished) if row.finished else ""
+        return (
+            f"the run finished at {_when(row.finished)}{f' ({ago} ago)' if ago else ''}; its pods were "
+            "garbage-collected, so the live log is gone (kubectl logs is no longer possible; a copy exists only "
+            f"if KFP archives logs to its artifact store, e.g. the pipeline root bucket) · {knows}"
+        )
+    return (
+        f"no pod of run {row.name} matches task {task.name} (label pipeline/runid={row.id}, "
+        f"node name …{task.name}) in the namespaces kftui can see · {knows}"
+    )
+
+
+def run_details(detail: RunDetail, pods: dict[str, list[PodRef]], now: datetime, pods_error: str = "") -> Text:
+    """The details pane for a run: state, times, error, parameters, and every task with its pod."""
+    row = detail.row
+    out = Text()
+    out.append(f"run {row.name} ", style="bold")
+    out.append(str(row.state), style=STATE_STYLE.get(row.state, ""))
+    out.append(f"\nid {row.id}\nexperiment {row.experiment or '-'}\n", style="dim")
+    created = f"created {short_duration(now - row.created)} ago" if row.created else "created ?"
+    if row.finished:
+        created += f" · finished {short_duration(now - row.finished)} ago"
+    if row.duration is not None:
+        created += f" · took {short_duration(row.duration)}"
+    elif row.created and not row.state.finished:
+        created += f" · running for {short_duration(now - row.created)}"
+    out.append(created + "\n")
+    if row.error:
+        out.append("error ", style="bold red")
+        out.append(row.error + "\n")
+    if detail.parameters:
+        params = " ".join(f"{k}={v}" for k, v in sorted(detail.parameters.items()))
+        out.append(f"parameters {params}\n", style="dim")
+    out.append("\nTasks\n", style="bold underline")
+    for task in detail.walk():
+        out.append(f"{STATE_MARK.get(task.state, '?')} {task.name} ", style=STATE_STYLE.get(task.state, ""))
+        out.append(f"{task.state}", style=STATE_STYLE.get(task.state, ""))
+        if task.duration is not None:
+            out.append(f" {short_duration(task.duration)}", style="dim")
+        found = pods.get(task.name)
+        out.append(f" · pod {found[0][1]}\n" if found else " · no pod\n", style="dim")
+        if task.error:
+            out.append(f"    {task.error}\n", style="red")
+    if pods_error:
+        out.append(f"\ncannot list the run's pods: {pods_error}\n", style="yellow")
+    return out
+
+
+def local_details(record: LocalRunRecord, now: datetime) -> Text:
+    """The details pane for a local (kfp.local) run: where its files and its full log are."""
+    out = Text()
+    out.append(f"local run {record.id} ", style="bold")
+    out.append(str(record.state), style=STATE_STYLE.get(record.state, ""))
+    out.append(f"\npipeline {record.pipeline}\n")
+    out.append(f"started {short_duration(now - record.started)} ago")
+    out.append(f" · took {short_duration(record.duration)}\n" if record.duration else "\n")
+    if record.parameters:
+        out.append("parameters " + " ".join(f"{k}={v}" for k, v in record.parameters.items()) + "\n", style="dim")
+    if record.error:
+        out.append("error ", style="bold red")
+        out.append(record.error + "\n")
+    out.append(f"log {record.log_path}\nroot {record.root}\n", style="dim")
+    out.append("\nTasks\n", style="bold underline")
+    for name, state in record.tasks.items():
+        out.append(f"{STATE_MARK.get(state, '?')} {name} {state}\n", style=STATE_STYLE.get(state, ""))
+    return out
+
+
+class RunsLoaded(Message):
+    """A fresh list of server runs (or why there is none) and the local runs."""
+
+    def __init__(self, rows: list[RunRow], local: list[LocalRunRecord], error: str = "", url: str = "") -> None:
+        super().__init__()
+        self.rows = rows
+        self.local = local
+        self.error = error
+        self.url = url
+
+
+class RunDetailLoaded(Message):
+    """One run's task tree and which pod ran which task."""
+
+    def __init__(self, key: str, detail: RunDetail | None, pods: dict[str, list[PodRef]], error: str = "",
+                 pods_error: str = "") -> None:
+        super().__init__()
+        self.key = key
+        self.detail = detail
+        self.pods = pods
+        self.error = error
+        self.pods_error = pods_error
+
+    def can_replace(self, message: Message) -> bool:
+        """Only the newest detail of the same run matters."""
+        return isinstance(message, RunDetailLoaded) and message.key == self.key
+
+
+class RunActionDone(Message):
+    """Terminate, retry or archive came back (ok or with the API's reason)."""
+
+    def __init__(self, text: str, failed: bool) -> None:
+        super().__init__()
+        self.text = text
+        self.failed = failed
+
+
+@dataclass(frozen=True)
+class _Action:
+    verb: str
+    allowed: Callable[[RunState], bool]
+    question: str
+
+
+ACTIONS = {
+    "terminate": _Action("terminate", lambda s: s.can_terminate, "Terminate run {name}? Running tasks are stopped."),
+    "retry": _Action("retry", lambda s: s.can_retry, "Retry run {name}? KFP re-runs its failed and skipped tasks."),
+    "archive": _Action("archive", lambda s: True, "Archive run {name}? It leaves this list; KFP keeps it."),
+}
+
+
+class RunsView(Vertical):
+    """Runs above, the selected run's tasks below; highlighting a task shows its pod's log in the log pane."""
+
+    DEFAULT_CSS = """
+    RunsView { height: 1fr; }
+    RunsView #runs-status { height: auto; max-height: 3; padding: 0 1; }
+    RunsView #runs { height: 1fr; }
+    RunsView #run-tasks { height: 45%; border-top: solid $panel; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "refresh", "Refresh"),
+        Binding("e", "cycle_experiment", "Experiment"),
+        Binding("s", "cycle_state", "State"),
+        Binding("t", "run_action('terminate')", "Terminate"),
+        Binding("R", "run_action('retry')", "Retry"),
+        Binding("a", "run_action('archive')", "Archive"),
+    ]
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.items: dict[str, Item] = {}
+        self.order: list[str] = []
+        self.experiment: str | None = None
+        self.state_index = 0
+        self.error = ""
+        self.api_url = ""
+        self.selected: str | None = None
+        self.detail: RunDetail | None = None
+        self.pods: dict[str, list[PodRef]] = {}
+        self.pods_error = ""
+        self.task_name: str | None = None
+        self.followed: tuple[str, str, str] | None = None
+        self.loaded_once = False
+        self._auto_pick = False
+        self._timer: Timer | None = None
+        self._pod_wait: Timer | None = None
+
+    # -- layout ----------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        """Status line, runs table, task tree."""
+        yield Static(Text("connecting to the pipelines API…", style="dim"), id="runs-status")
+        yield DataTable(id="runs", cursor_type="row")
+        tree: Tree[TaskNode | None] = Tree("select a run", id="run-tasks")
+        tree.show_root = True
+        yield tree
+
+    def on_mount(self) -> None:
+        """Columns, then the first poll; each poll re-arms the next only after it finished."""
+        table = self.query_one("#runs", DataTable)
+        for key, label, width in COLUMNS:
+            table.add_column(label, key=key, width=width)
+        self.border_title = "runs"
+        self.poll()
+
+    def now(self) -> datetime:
+        """The app's clock (fixed in screenshots), else the wall clock."""
+        clock = getattr(getattr(self.app, "services", None), "now", None)
+        return clock() if callable(clock) else datetime.now(UTC)
+
+    # -- polling ---------------------------------------------------------------------------------
+    def action_refresh(self) -> None:
+        """Poll now."""
+        self.poll()
+
+    @work(thread=True, exclusive=True, group="runs", description="listing pipeline runs", exit_on_error=False)
+    def poll(self) -> None:
+        """List server runs and local runs (in a worker); an unreachable API becomes a message, not an error."""
+        from kftui import paths
+        from kftui.errors import KftuiError
+        from kftui.pipelines.local import list_local_runs
+        from kftui.pipelines.runs import list_runs
+
+        app: Any = self.app
+        local = list_local_runs(paths.state_dir())
+        try:
+            client = app.services.kfp()
+            rows = list_runs(client)
+        except KftuiError as exc:
+            self.post_message(RunsLoaded([], local, str(exc)))
+            return
+        except Exception as exc:  # anything else still must not stop the poll or freeze the view
+            self.post_message(RunsLoaded([], local, f"listing runs failed: {type(exc).__name__}: {exc}"))
+            return
+        self.post_message(RunsLoaded(rows, local, url=str(client.url)))
+
+    def on_runs_loaded(self, message: RunsLoaded) -> None:
+        """Keep the rows, redraw the table with the filters, refresh the open run, schedule the next poll."""
+        message.stop()
+        previous = self.items
+        self.error = message.error
+        self.api_url = message.url or self.api_url
+        self.items = {f"run:{r.id}": r for r in message.rows}
+        self.items.update({f"local:{r.id}": r for r in message.local})
+        self.order = sorted(self.items, key=lambda k: self._started(self.items[k]), reverse=True)
+        self.loaded_once = True
+        key = self.selected
+        self._redraw()
+        if key is not None and key == self.selected and key in self.items:
+            item, old = self.items[key], previous.get(key)
+            if old is not None and item.state.finished and old.state == item.state and self.detail is not None:
+                pass  # a finished run does not change: keep the tree and the followed log as they are
+            elif isinstance(item, LocalRunRecord):
+                self._show_local(key)
+            else:
+                self._load_detail(key, item.id)
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(POLL_SECONDS, self.poll)
+
+    @staticmethod
+    def _started(item: Item) -> datetime:
+        moment = item.started if isinstance(item, LocalRunRecord) else item.created
+        return moment or datetime.min.replace(tzinfo=UTC)
+
+    # -- the table -------------------------------------------------------------------------------
+    def _visible(self) -> list[str]:
+        states = STATE_FILTERS[self.state_index][1]
+        keys = []
+        for key in self.order:
+            item = self.items[key]
+            if states is not None and item.state not in states:
+                continue
+            if self.experiment is not None and self._experiment(item) != self.experiment:
+                continue
+            keys.append(key)
+        return keys
+
+    @staticmethod
+    def _experiment(item: Item) -> str:
+        return LOCAL if isinstance(item, LocalRunRecord) else item.experiment
+
+    def _cells(self, item: Item) -> list[Text | str]:
+        now = self.now()
+        state = Text(str(item.state), style=STATE_STYLE.get(item.state, ""))
+        if isinstance(item, LocalRunRecord):
+            name = Text(f"{item.pipeline.rsplit('/', 1)[-1]} {item.id}", overflow="ellipsis", no_wrap=True)
+            running = item.state.finished is False
+            duration = item.duration or (now - item.started if running else None)
+            return [name, Text(LOCAL, style="italic magenta"), state, short_duration(now - item.started),
+                    short_duration(duration)]
+        created = short_duration(now - item.created) if item.created else ""
+        duration = item.duration
+        if duration is None and item.created is not None and not item.state.finished:
+            duration = now - item.created
+        return [Text(item.name, overflow="ellipsis", no_wrap=True),
+                Text(item.experiment, style="dim", overflow="ellipsis", no_wrap=True), state, created,
+                short_duration(duration)]
+
+    def _redraw(self) -> None:
+        """Update cells by key when the order is unchanged; otherwise rebuild and keep the cursor on the run."""
+        table = self.query_one("#runs", DataTable)
+        visible = self._visible()
+        current = [str(k.value) for k in table.rows]
+        if current == visible:
+            for key in visible:
+                for (column, _, _), value in zip(COLUMNS, self._cells(self.items[key]), strict=True):
+                    table.update_cell(key, column, value)
+        else:
+            table.clear()
+            for key in visible:
+                table.add_row(*self._cells(self.items[key]), key=key)
+            if self.selected in visible:
+                table.move_cursor(row=visible.index(self.selected), animate=False)
+        self._render_status(len(visible))
+        if visible and self.selected not in visible:
+            row = min(table.cursor_row, len(visible) - 1) if table.cursor_row >= 0 else 0
+            self._select(str(table.coordinate_to_cell_key(Coordinate(max(row, 0), 0)).row_key.value))
+        elif not visible and self.selected is not None:
+            self._clear_selection()
+
+    def _render_status(self, shown: int) -> None:
+        status = Text()
+        if self.error:
+            status.append(self.error, style="bold red")
+            status.append(f" · retrying every {POLL_SECONDS:g} s", style="dim")
+            status.append("\n")
+        exp = self.experiment or "all experiments"
+        status.append(f"experiment: {exp} (e) · state: {STATE_FILTERS[self.state_index][0]} (s) · ", style="dim")
+        status.append(f"{shown} of {len(self.items)} runs", style="dim")
+        self.query_one("#runs-status", Static).update(status)
+        where = f" · {self.api_url}" if self.api_url else ""
+        self.border_title = f"runs{where}"
+
+    def action_cycle_experiment(self) -> None:
+        """All experiments, then each one seen in the list (local runs count as one), then all again."""
+        names = sorted({self._experiment(i) for i in self.items.values()})
+        choices: list[str | None] = [None, *names]
+        index = choices.index(self.experiment) if self.experiment in choices else 0
+        self.experiment = choices[(index + 1) % len(choices)]
+        self._redraw()
+
+    def action_cycle_state(self) -> None:
+        """All, running, failed, succeeded."""
+        self.state_index = (self.state_index + 1) % len(STATE_FILTERS)
+        self._redraw()
+
+    # -- selection and detail --------------------------------------------------------------------
+    @on(DataTable.RowHighlighted, "#runs")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        if event.row_key.value:
+            self._select(str(event.row_key.value))
+
+    @on(DataTable.RowSelected, "#runs")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a run moves to its tasks."""
+        event.stop()
+        self.query_one("#run-tasks", Tree).focus()
+
+    def _select(self, key: str) -> None:
+        if key == self.selected or key not in self.items:
+            return
+        self.selected = key
+        self.detail = None
+        self.pods = {}
+        self.task_name = None
+        self._auto_pick = True
+        item = self.items[key]
+        if isinstance(item, LocalRunRecord):
+            self._show_local(key)
+            return
+        tree = self.query_one("#run-tasks", Tree)
+        tree.reset(Text(f"{item.name} · loading tasks…", style="dim"))
+        self._load_detail(key, item.id)
+
+    def _clear_selection(self) -> None:
+        self.selected = None
+        self.detail = None
+        self.query_one("#run-tasks", Tree).reset(Text("no run matches the filters", style="dim"))
+
+    def _load_detail(self, key: str, run_id: str) -> None:
+        app: Any = self.app
+        services = app.services
+        self.run_worker(
+            lambda: self._fetch_detail(services, key, run_id),
+            thread=True,
+            exclusive=True,
+            group="run-detail",
+            exit_on_error=False,
+            description=f"reading run {run_id}",
+        )
+
+    def _fetch_detail(self, services: Any, key: str, run_id: str) -> None:
+        """Runs in a worker: the run's task tree from KFP, then its pods from Kubernetes."""
+        from kftui.cluster.runpods import list_run_pods
+        from kftui.core.runs import map_tasks_to_pods
+        from kftui.errors import KftuiError
+        from kftui.pipelines.runs import get_run
+
+        try:
+            detail = get_run(services.kfp(), run_id)
+        except KftuiError as exc:
+            self.post_message(RunDetailLoaded(key, None, {}, error=str(exc)))
+            return
+        pods: dict[str, list[PodRef]] = {}
+        pods_error = ""
+        try:
+            raw = list_run_pods(services.kube_api(), run_id, services.options.namespace)
+            where = {str(p["name"]): str(p["namespace"]) for p in raw}
+            names = [t.name for t in detail.walk()]
+            for task, found in map_tasks_to_pods(run_id, names, raw).items():
+                pods[task] = [(where[name], name) for name in found]
+        except Exception as exc:  # no cluster, or no right to list pods: the tree still shows, the log explains
+            pods_error = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if not isinstance(exc, KftuiError):
+                pods_error = f"{type(exc).__name__}: {pods_error}"
+        self.post_message(RunDetailLoaded(key, detail, pods, pods_error=pods_error))
+
+    def on_run_detail_loaded(self, message: RunDetailLoaded) -> None:
+        """Show the task tree; a failed run's failing task is highlighted at once so its log shows."""
+        message.stop()
+        if message.key != self.selected:
+            return
+        tree: Tree[TaskNode | None] = self.query_one("#run-tasks", Tree)
+        if message.detail is None:
+            tree.reset(Text(message.error, style="red"))
+            self.post_message(ShowDetails(message.key, Text(message.error, style="red")))
+            return
+        detail = self.detail = message.detail
+        self.pods = message.pods
+        self.pods_error = message.pods_error
+        row = detail.row
+        label = Text(f"{row.name} ", style="bold")
+        label.append(str(row.state), style=STATE_STYLE.get(row.state, ""))
+        tree.reset(label)
+        self._add_tasks(tree.root, detail.tasks)
+        tree.root.expand_all()
+        wanted = self.task_name
+        if self._auto_pick:
+            self._auto_pick = False
+            wanted = self._first_interesting(detail)
+        node = self._find_node(tree, wanted) if wanted else None
+        self.post_message(ShowDetails(message.key, self._details_body()))
+        if node is not None:
+            tree.move_cursor_to_line(node.line if node.line >= 0 else self._line_of(tree, node))
+            self._follow(node.data)
+
+    @staticmethod
+    def _first_interesting(detail: RunDetail) -> str | None:
+        """The task whose log explains the run: the failing one, else the running one, else the latest started."""
+        failed = detail.failed_tasks()
+        if failed:
+            return failed[0].name
+        tasks = [t for t in detail.walk() if not t.children]
+        running = [t for t in tasks if t.state is RunState.RUNNING]
+        if running:
+            return running[0].name
+        started = [t for t in tasks if t.start is not None]
+        if started:
+            return max(started, key=lambda t: t.start or datetime.min.replace(tzinfo=UTC)).name
+        return tasks[0].name if tasks else None
+
+    def _add_tasks(self, parent: TreeNode[TaskNode | None], tasks: tuple[TaskNode, ...]) -> None:
+        for task in tasks:
+            label = Text(f"{STATE_MARK.get(task.state, '?')} {task.name} ", style=STATE_STYLE.get(task.state, ""))
+            label.append(str(task.state), style=STATE_STYLE.get(task.state, ""))
+            if task.duration is not None:
+                label.append(f" {short_duration(task.duration)}", style="dim")
+            elif task.start is not None and not task.state.finished:
+                label.append(f" {short_duration(self.now() - task.start)}…", style="dim")
+            found = self.pods.get(task.name)
+            label.append(f" · {found[0][1]}" if found else " · no pod", style="dim")
+            if task.children:
+                node = parent.add(label, data=task, expand=True)
+                self._add_tasks(node, task.children)
+            else:
+                parent.add_leaf(label, data=task)
+
+    @staticmethod
+    def _walk(node: TreeNode[TaskNode | None]) -> Iterator[TreeNode[TaskNode | None]]:
+        for child in node.children:
+            yield child
+            yield from RunsView._walk(child)
+
+    def _find_node(self, tree: Tree[TaskNode | None], name: str) -> TreeNode[TaskNode | None] | None:
+        return next((n for n in self._walk(tree.root) if n.data is not None and n.data.name == name), None)
+
+    def _line_of(self, tree: Tree[TaskNode | None], node: TreeNode[TaskNode | None]) -> int:
+        """The node's line (root is line 0, every node is expanded)."""
+        for line, candidate in enumerate(self._walk(tree.root), start=1 if tree.show_root else 0):
+            if candidate is node:
+                return line
+        return 0
+
+    def _details_body(self, task: TaskNode | None = None, note: str = "") -> Text:
+        if self.detail is None:
+            return Text("")
+        body = run_details(self.detail, self.pods, self.now(), self.pods_error)
+        if task is not None and note:
+            body.append(f"\nLog of {task.name}\n", style="bold underline")
+            body.append(note.replace(" · ", "\n") + "\n")
+        return body
+
+    @on(Tree.NodeHighlighted, "#run-tasks")
+    def _task_highlighted(self, event: Tree.NodeHighlighted[TaskNode | None]) -> None:
+        event.stop()
+        if isinstance(event.node.data, TaskNode):
+            self._follow(event.node.data)
+
+    def _follow(self, task: TaskNode | None) -> None:
+        """Ask the screen for the task's pod log, or explain why there is none."""
+        if task is None or self.detail is None:
+            return
+        self.task_name = task.name
+        found = self.pods.get(task.name)
+        if self._pod_wait is not None:
+            self._pod_wait.stop()
+            self._pod_wait = None
+        if found:
+            namespace, pod = found[0]
+            if self.selected is not None and self.followed is not None and self.followed[2]:
+                self.post_message(ShowDetails(self.selected, self._details_body()))  # drop the previous note
+            self._post_follow(namespace, pod, "", POD_WAIT_TRIES)
+            return
+        note = gone_note(self.detail, task, self.now(), self.pods_error)
+        if self.selected is not None:
+            self.post_message(ShowDetails(self.selected, self._details_body(task, note)))
+        self._post_follow(f"run {self.detail.row.name}", task.name, note, 0)
+
+    def _post_follow(self, namespace: str, pod: str, note: str, tries: int) -> None:
+        """Post FollowPod once the screen's pod list has the pod (its watch may still be loading)."""
+        key = (namespace, pod, note)
+        if key == self.followed:
+            return
+        known = getattr(self.screen, "rows", None)
+        if tries > 0 and isinstance(known, dict) and f"{namespace}/{pod}" not in known:
+            self._pod_wait = self.set_timer(0.25, lambda: self._post_follow(namespace, pod, note, tries - 1))
+            return
+        if not note and isinstance(known, dict) and f"{namespace}/{pod}" not in known:
+            note = f"pod {namespace}/{pod} ran this task but is not in the watched pods (another namespace?)"
+        self.followed = key
+        self.post_message(FollowPod(namespace, pod, container=USER_CONTAINER, gone_note=note))
+
+    # -- local runs ------------------------------------------------------------------------------
+    def _show_local(self, key: str) -> None:
+        item = self.items.get(key)
+        if not isinstance(item, LocalRunRecord):
+            return
+        tree: Tree[TaskNode | None] = self.query_one("#run-tasks", Tree)
+        label = Text(f"local {item.id} ", style="bold")
+        label.append(str(item.state), style=STATE_STYLE.get(item.state, ""))
+        tree.reset(label)
+        for name, state in item.tasks.items():
+            task_label = Text(f"{STATE_MARK.get(state, '?')} {name} {state}", style=STATE_STYLE.get(state, ""))
+            tree.root.add_leaf(task_label, data=None)
+        tree.root.expand()
+        self.post_message(ShowDetails(key, local_details(item, self.now())))
+
+    # -- actions ---------------------------------------------------------------------------------
+    def action_run_action(self, verb: str) -> None:
+        """Terminate, retry or archive the selected run, after showing the exact REST call and asking."""
+        from kftui.screens.modals import ConfirmScreen
+
+        action = ACTIONS[verb]
+        item = self.items.get(self.selected or "")
+        if not isinstance(item, RunRow):
+            self.app.notify("select a run on the pipelines server first", severity="warning")
+            return
+        if not action.allowed(item.state):
+            self.app.notify(f"run {item.name} is {item.state}: it cannot be {verb}d now", severity="warning")
+            return
+        base = self.api_url or "$KF_PIPELINES_ENDPOINT"
+        command = f"curl -X POST {base}/apis/v2beta1/runs/{item.id}:{verb}"
+        if verb == "archive":
+            command = f"kfp --endpoint {base} run archive {item.id}   # or: {command}"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._do_action(verb, item)
+
+        self.app.push_screen(ConfirmScreen(action.question.format(name=item.name), command), answered)
+
+    def _do_action(self, verb: str, item: RunRow) -> None:
+        app: Any = self.app
+        services = app.services
+
+        def call() -> None:
+            from kftui.errors import KftuiError
+            from kftui.pipelines import runs
+
+            fn = {"terminate": runs.terminate_run, "retry": runs.retry_run, "archive": runs.archive_run}[verb]
+            try:
+                fn(services.kfp(), item.id)
+            except KftuiError as exc:
+                self.post_message(RunActionDone(str(exc), failed=True))
+                return
+            self.post_message(RunActionDone(f"{verb} sent for run {item.name}", failed=False))
+
+        self.run_worker(call, thread=True, group="run-action", exit_on_error=False, description=f"{verb} run")
+
+    def on_run_action_done(self, message: RunActionDone) -> None:
+        """Say what happened, then refresh the list at once."""
+        message.stop()
+        self.app.notify(message.text, severity="error" if message.failed else "information", markup=False)
+        self.poll()
