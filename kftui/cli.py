@@ -101,6 +101,58 @@ def doctor(project: str | None, as_json: bool, gpu: str | None, gpu_count: int |
     sys.exit(code if isinstance(code, int) else 1)
 
 
+@cli.group(context_settings=CONTEXT_SETTINGS)
+def quota() -> None:
+    """Ask Google for GPU quota and follow the requests kftui filed."""
+
+
+@quota.command("request", context_settings=CONTEXT_SETTINGS)
+@click.option("--project", metavar="P", help="Project to raise the quota of (default: the remembered one).")
+@click.option("--gpu", required=True, metavar="TYPE", help="GPU type, e.g. nvidia-tesla-t4 (one the project offers).")
+@click.option("--region", required=True, metavar="R", help="Region of the GPU quota, or 'global' for GPUS_ALL_REGIONS.")
+@click.option("--count", required=True, type=int, metavar="N", help="The quota limit to ask for (at least 1).")
+@click.option("--email", metavar="E", help="Contact email Google writes to (default: your gcloud or ADC user).")
+@click.option("--justification", metavar="J", help="Why you need it (default: a Kubeflow-on-GKE sentence).")
+@click.option("--yes", is_flag=True, help="File without asking for confirmation.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+def quota_request(
+    project: str | None,
+    gpu: str,
+    region: str,
+    count: int,
+    email: str | None,
+    justification: str | None,
+    yes: bool,
+    as_json: bool,
+) -> None:
+    """File a GPU quota increase request (Cloud Quotas); filing the same request twice files it once."""
+    from kftui.commands.quota import run_request
+
+    code = _guard(
+        run_request,
+        project=project,
+        gpu=gpu,
+        region=region,
+        count=count,
+        email=email,
+        justification=justification,
+        yes=yes,
+        as_json=as_json,
+    )
+    sys.exit(code if isinstance(code, int) else 1)
+
+
+@quota.command("status", context_settings=CONTEXT_SETTINGS)
+@click.option("--project", metavar="P", help="Only this project's requests (default: every remembered one).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of requests.")
+def quota_status(project: str | None, as_json: bool) -> None:
+    """List the quota requests kftui filed and Google's current decision on each."""
+    from kftui.commands.quota import run_status
+
+    code = _guard(run_status, project=project, as_json=as_json)
+    sys.exit(code if isinstance(code, int) else 1)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: usage errors become one line (exit 2), never a usage dump or traceback."""
     try:
