@@ -7,7 +7,9 @@ swap the whole outside world through the environment: there is no test branch an
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -25,8 +27,10 @@ class Options:
 class Services:
     """Lazily built adapters shared by the screens and `kftui doctor`; heavy imports wait until first use."""
 
-    def __init__(self, options: Options | None = None) -> None:
+    def __init__(self, options: Options | None = None, now: Callable[[], datetime] | None = None) -> None:
         self.options = options or Options()
+        self.now: Callable[[], datetime] = now or (lambda: datetime.now(UTC))
+        """The clock ages are shown against (a fixed one makes screenshots repeatable)."""
         self._lock = threading.Lock()
         self._cache: dict[str, Any] = {}
 

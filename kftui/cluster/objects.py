@@ -11,3 +11,9 @@ def get_pod(client: Any, namespace: str, name: str) -> dict[str, Any]:
     """The pod as the API returns it (raises ClusterApiError, e.g. 404 once it is gone)."""
     data: dict[str, Any] = get_json(client, f"/api/v1/namespaces/{namespace}/pods/{name}")
     return data
+
+
+def list_namespaces(client: Any) -> list[str]:
+    """Namespace names the user may list, for the namespace picker (raises ClusterApiError)."""
+    data = get_json(client, "/api/v1/namespaces")
+    return sorted(str((item.get("metadata") or {}).get("name", "")) for item in data.get("items") or [])

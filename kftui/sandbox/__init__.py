@@ -11,7 +11,9 @@ import asyncio
 import contextlib
 import importlib
 import threading
+import time
 from collections.abc import Coroutine
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -42,11 +44,17 @@ async def _awaited(served: Served) -> None:
 class Sandbox:
     """All fake services of one scenario, running on loopback until stop()."""
 
-    def __init__(self, scenario: str | Path = "demo", workdir: Path | None = None, host: str = "127.0.0.1"):
+    def __init__(
+        self, scenario: str | Path = "demo", workdir: Path | None = None, host: str = "127.0.0.1", still: bool = False
+    ):
         self.scenario_path = scenario_dir(scenario)
+        self.still = still
+        """A still world: no timed changes, so screenshots and snapshots are the same in every run."""
         self.workdir = workdir
         self.host = host
         self.env: dict[str, str] = {}
+        self.epoch = datetime.fromtimestamp(int(time.time()), tz=UTC)
+        """The instant a still world's ages count from (whole seconds)."""
         self.served: dict[str, Served] = {}
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="kftui-sandbox", daemon=True)
@@ -60,6 +68,9 @@ class Sandbox:
         for name in ("gcp", "kube", "kfp"):
             module = importlib.import_module(f"kftui.sandbox.{name}")
             scenario = module.load_scenario(self.scenario_path)
+            if self.still and isinstance(scenario.get("kube"), dict):
+                scenario["kube"].pop("timeline", None)
+                scenario["kube"]["epoch_ns"] = int(self.epoch.timestamp()) * 1_000_000_000
             self.served[name] = self._run(module.serve(scenario, self.host, 0))
         if write_env:
             if self.workdir is None:

@@ -20,10 +20,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kftui.sandbox", description=__doc__)
     parser.add_argument("--scenario", default="demo", help="built-in scenario name or a directory")
     parser.add_argument("--workdir", required=True, type=Path, help="where credentials and kubeconfig go")
+    parser.add_argument("--still", action="store_true", help="no timed changes (for screenshots)")
     parser.add_argument("--until-stdin-closes", action="store_true", help="exit when stdin reaches EOF")
     args = parser.parse_args(argv)
     try:
-        sandbox = Sandbox(args.scenario, args.workdir)
+        sandbox = Sandbox(args.scenario, args.workdir, still=args.still)
         env = sandbox.start()
     except Exception as exc:  # report one line to the parent process
         print(f"FAILED {type(exc).__name__}: {exc}", flush=True)

@@ -61,7 +61,7 @@ def pod_details(services: Any, row: PodRow) -> Text:
     if events:
         _section(out, "Recent events")
         for ev in events[-12:]:
-            when = human_age(parse_time(ev.get("lastTimestamp")))
+            when = human_age(parse_time(ev.get("lastTimestamp")), services.now())
             count = f" x{ev['count']}" if int(ev.get("count") or 1) > 1 else ""
             warn = ev.get("type") == "Warning"
             out.append(f"{when:>6} ", style="dim")

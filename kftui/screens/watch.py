@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -46,10 +47,11 @@ LOG_FLUSH_SECONDS = 0.05
 class PodsChanged(Message):
     """A batch of pod events from the watch (added/modified/deleted rows, or a full re-list)."""
 
-    def __init__(self, changes: list[tuple[str, Any]], relisted: bool = False) -> None:
+    def __init__(self, changes: list[tuple[str, Any]], relisted: bool = False, generation: int = 0) -> None:
         super().__init__()
         self.changes = changes
         self.relisted = relisted
+        self.generation = generation
 
 
 class FeedState(Message):
@@ -83,6 +85,7 @@ class WatchScreen(Screen[None]):
         Binding("2", "show_tab('tab-notebooks')", "Notebooks"),
         Binding("3", "show_tab('tab-runs')", "Runs"),
         Binding("slash", "filter", "Filter"),
+        Binding("colon", "command", ":ctx :ns"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("l", "focus_logs", "Logs"),
         Binding("d", "focus_details", "Details", show=False),
@@ -96,6 +99,7 @@ class WatchScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__(id="watch")
         self.rows: dict[str, Any] = {}
+        self._pod_generation = 0
         self.filter_text = ""
         self.selected_key: str | None = None
         self._pending_lines: deque[list[str]] = deque()
@@ -116,6 +120,7 @@ class WatchScreen(Screen[None]):
                 yield NotebooksView(id="notebooks-view")
             with TabPane("3 Runs", id="tab-runs"):
                 yield RunsView(id="runs-view")
+        yield Input(placeholder=":ctx [NAME]   :ns [NAME|all]   :pods   :nb   :setup", id="command")
         with Horizontal(id="watch-bottom"):
             with Vertical(id="logs-pane"):
                 yield Static(id="log-status")
@@ -127,7 +132,7 @@ class WatchScreen(Screen[None]):
     def on_mount(self) -> None:
         """Start the pod watch and the log flush timer."""
         app: Any = self.app
-        self.sub_title = "watch"
+        self.sub_title = self._scope_text()
         table = self.query_one("#pods", DataTable)
         for key, label, width in POD_COLUMNS:
             table.add_column(label, key=key, width=width)
@@ -144,8 +149,10 @@ class WatchScreen(Screen[None]):
     # -- pods ------------------------------------------------------------------------------------
     def start_pod_feed(self, services: Any) -> None:
         """Watch pods in a thread worker; the worker posts batches, the table updates by key."""
+        self._pod_generation += 1
+        generation = self._pod_generation
         self.run_worker(
-            lambda: self._pod_feed(services),
+            lambda: self._pod_feed(services, generation),
             thread=True,
             exclusive=True,
             group="pods",
@@ -154,7 +161,7 @@ class WatchScreen(Screen[None]):
             description="watching pods",
         )
 
-    def _pod_feed(self, services: Any) -> None:
+    def _pod_feed(self, services: Any, generation: int) -> None:
         from kftui.cluster.pods import PodWatcher
         from kftui.core.kube import WatchKind
 
@@ -164,16 +171,19 @@ class WatchScreen(Screen[None]):
         self.post_message(FeedState("pods", "connecting", namespace or "all namespaces"))
         for event in watcher.events():
             if event.kind == WatchKind.SYNCED:
-                self.post_message(PodsChanged([("modified", row) for row in event.snapshot], relisted=True))
+                rows = [("modified", row) for row in event.snapshot]
+                self.post_message(PodsChanged(rows, relisted=True, generation=generation))
                 self.post_message(FeedState("pods", "live"))
             elif event.kind == WatchKind.ERROR:
                 self.post_message(FeedState("pods", "reconnecting", event.message))
             elif event.pod is not None:
                 kind = "deleted" if event.kind == WatchKind.DELETED else "modified"
-                self.post_message(PodsChanged([(kind, event.pod)]))
+                self.post_message(PodsChanged([(kind, event.pod)], generation=generation))
 
     def on_pods_changed(self, message: PodsChanged) -> None:
         """Apply a batch: update cells of known rows, add new ones, remove deleted ones."""
+        if message.generation != self._pod_generation:
+            return  # from a watch that was replaced (context or namespace switched)
         table = self.query_one("#pods", DataTable)
         if message.relisted:
             keep = {self._key(row) for kind, row in message.changes if kind != "deleted"}
@@ -216,10 +226,14 @@ class WatchScreen(Screen[None]):
             row.ready,
             status,
             str(row.restarts),
-            human_age(row.created),
+            human_age(row.created, self._now()),
             str(row.gpus or ""),
             row.node or "",
         ]
+
+    def _now(self) -> Any:
+        app: Any = self.app
+        return app.services.now()
 
     @property
     def app_namespace(self) -> str | None:
@@ -232,7 +246,7 @@ class WatchScreen(Screen[None]):
         table = self.query_one("#pods", DataTable)
         for key, row in self.rows.items():
             if key in table.rows:
-                table.update_cell(key, "age", human_age(row.created))
+                table.update_cell(key, "age", human_age(row.created, self._now()))
 
     def _update_pods_title(self) -> None:
         table = self.query_one("#pods", DataTable)
@@ -283,6 +297,129 @@ class WatchScreen(Screen[None]):
             if self._matches(row):
                 table.add_row(*self._cells(row), key=key)
         self._update_pods_title()
+
+    # -- k9s-style commands: switch context and namespace without leaving -----------------------
+    def action_command(self) -> None:
+        """`:` opens the command line."""
+        box = self.query_one("#command", Input)
+        box.add_class("visible")
+        box.value = ""
+        box.focus()
+
+    @on(Input.Submitted, "#command")
+    def _command_submitted(self, event: Input.Submitted) -> None:
+        box = self.query_one("#command", Input)
+        box.remove_class("visible")
+        self.query_one("#pods", DataTable).focus()
+        self.run_command(event.value)
+
+    def run_command(self, text: str) -> None:
+        """Interpret `ctx NAME`, `ns NAME|all`, `pods`, `nb`, `setup`; a bad one is named, never a crash."""
+        words = text.strip().lstrip(":").split()
+        if not words:
+            return
+        verb, args = words[0].lower(), words[1:]
+        if verb in ("ctx", "context"):
+            if args:
+                self.switch_context(args[0])
+            else:
+                self._pick_context()
+        elif verb in ("ns", "namespace"):
+            if args:
+                self.switch_namespace(None if args[0] in ("all", "-A", "*") else args[0])
+            else:
+                self._pick_namespace()
+        elif verb in ("po", "pod", "pods"):
+            self.action_show_tab("tab-pods")
+        elif verb in ("nb", "notebook", "notebooks"):
+            self.action_show_tab("tab-notebooks")
+        elif verb == "setup":
+            app: Any = self.app
+            app.switch_to("setup")
+        else:
+            self.notify(f"unknown command ':{verb}' (try :ctx, :ns, :pods, :nb, :setup)", severity="warning")
+
+    def _pick_context(self) -> None:
+        from kftui.cluster.kubeconfig import load_contexts
+        from kftui.screens.modals import ChooseScreen
+
+        app: Any = self.app
+        try:
+            contexts = load_contexts(app.services.options.kubeconfig)
+        except Exception as exc:
+            app.show_error(exc, "kubeconfig")
+            return
+        if not contexts:
+            self.notify("the kubeconfig has no contexts", severity="warning")
+            return
+        labels = [
+            Text.assemble((c.name, "bold"), f"  {c.server}", (" (current)" if c.current else "", "dim"))
+            for c in contexts
+        ]
+        self.app.push_screen(
+            ChooseScreen("Switch context", labels),
+            lambda i: self.switch_context(contexts[i].name) if i is not None else None,
+        )
+
+    @work(thread=True, exclusive=True, group="namespaces", exit_on_error=False, description="listing namespaces")
+    def _pick_namespace(self) -> None:
+        from kftui.cluster.objects import list_namespaces
+
+        app: Any = self.app
+        names = list_namespaces(app.services.kube_api())
+        self.app.call_from_thread(self._show_namespace_picker, names)
+
+    def _show_namespace_picker(self, names: list[str]) -> None:
+        from kftui.screens.modals import ChooseScreen
+
+        choices: list[str | None] = [None, *names]
+        labels = [Text("all namespaces", style="bold"), *(Text(n) for n in names)]
+        self.app.push_screen(
+            ChooseScreen("Switch namespace", labels),
+            lambda i: self.switch_namespace(choices[i]) if i is not None else None,
+        )
+
+    def switch_context(self, context: str) -> None:
+        """Point every view at another cluster; the old watch and log stream stop at once."""
+        app: Any = self.app
+        from kftui.cluster.kubeconfig import load_contexts
+
+        try:
+            names = [c.name for c in load_contexts(app.services.options.kubeconfig)]
+        except Exception as exc:
+            app.show_error(exc, "kubeconfig")
+            return
+        if context not in names:
+            self.notify(f"no context named '{context}' (known: {', '.join(names)})", severity="error")
+            return
+        app.services.options = replace(app.services.options, context=context)
+        app.services.forget_kube()
+        self._restart_feeds()
+
+    def switch_namespace(self, namespace: str | None) -> None:
+        """Watch one namespace, or all of them (None)."""
+        app: Any = self.app
+        app.services.options = replace(app.services.options, namespace=namespace)
+        self._restart_feeds()
+
+    def _restart_feeds(self) -> None:
+        watcher = getattr(self, "_pod_watcher", None)
+        if watcher is not None:
+            watcher.stop()
+        table = self.query_one("#pods", DataTable)
+        table.clear()
+        self.rows.clear()
+        self.selected_key = None
+        app: Any = self.app
+        self.sub_title = self._scope_text()
+        self.start_pod_feed(app.services)
+        self.query_one(NotebooksView).poll()
+        self._update_pods_title()
+
+    def _scope_text(self) -> str:
+        app: Any = self.app
+        opts = app.services.options
+        return f"watch · {opts.context or 'current context'} · {opts.namespace or 'all namespaces'}"
 
     # -- views ----------------------------------------------------------------------------------
     def action_show_tab(self, tab: str) -> None:

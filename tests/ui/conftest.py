@@ -20,7 +20,7 @@ def fixed_sandbox() -> Iterator[Any]:
     with open("/tmp/kftui-snapshot-sandbox.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # two test runs on one machine must not share the fixed path
         shutil.rmtree(workdir, ignore_errors=True)
-        sb = Sandbox("demo", workdir)
+        sb = Sandbox("demo", workdir, still=True)
         sb.start()
         yield sb
         sb.stop()

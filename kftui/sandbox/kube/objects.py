@@ -5,7 +5,9 @@ from __future__ import annotations
 import copy
 import hashlib
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,8 +30,23 @@ def rfc3339(ns: int, nano: bool = False) -> str:
     return f"{base}.{frac:09d}Z" if nano else f"{base}Z"
 
 
+_PINNED_NOW: ContextVar[int | None] = ContextVar("pinned_now", default=None)
+
+
+@contextmanager
+def pinned_now(now_ns: int | None) -> Iterator[None]:
+    """Seed a scenario as of a fixed instant, so a still world has the same timestamps in every run."""
+    token = _PINNED_NOW.set(now_ns)
+    try:
+        yield
+    finally:
+        _PINNED_NOW.reset(token)
+
+
 def ago(seconds: float | int | None, now_ns: int | None = None) -> str:
     """An object timestamp `seconds` before now (scenario files speak in ages, not dates)."""
+    if now_ns is None:
+        now_ns = _PINNED_NOW.get()
     now_ns = time.time_ns() if now_ns is None else now_ns
     return rfc3339(now_ns - int(float(seconds or 0) * 1_000_000_000))
 

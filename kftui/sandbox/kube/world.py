@@ -82,7 +82,9 @@ class KubeWorld:
         self._seq = 0
         self.expirations = 0
         self.requests: list[tuple[str, str]] = []
-        self._load()
+        epoch = self.scenario.get("epoch_ns")
+        with o.pinned_now(int(epoch) if epoch is not None else None):
+            self._load()
 
     # ---- reading -------------------------------------------------------------------------------
 

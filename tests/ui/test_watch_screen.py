@@ -1,0 +1,143 @@
+"""Watch mode against the sandbox's Kubernetes: live pods by key, details with the reason, notebooks, switching."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kftui.app import KftuiApp
+from kftui.factory import Services
+from kftui.widgets.notebooks import NotebooksView
+
+SIZE = (120, 40)
+PROFILE = "kubeflow-user-example-com"
+
+
+async def until(pilot: Any, condition: Any, timeout: float = 20, what: str = "") -> None:
+    """Poll the app's own state between frames; never a fixed sleep."""
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for {what or condition}")
+
+
+def text_of(widget: Any) -> str:
+    return str(widget.render())
+
+
+@pytest.fixture
+def env(fixed_sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    for key, value in fixed_sandbox.env.items():
+        monkeypatch.setenv(key, value)
+    return fixed_sandbox
+
+
+def still_app(sandbox: Any) -> KftuiApp:
+    """The app against the still sandbox with its clock pinned, so ages read the same every run."""
+    return KftuiApp(services=Services(now=lambda: sandbox.epoch), mode="watch", persist=False)
+
+
+async def select_pod(pilot: Any, key: str) -> None:
+    table = pilot.app.screen.query_one("#pods")
+    keys = [str(k.value) for k in table.rows]
+    table.move_cursor(row=keys.index(key))
+    await pilot.pause()
+
+
+async def test_pods_show_kubectl_statuses_and_gpus(env: Any) -> None:
+    app = still_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
+        assert screen.rows[f"{PROFILE}/ecr-notebook-0"].status == "ImagePullBackOff"
+        assert screen.rows[f"{PROFILE}/gpu-notebook-0"].status == "Pending"
+        assert screen.rows[f"{PROFILE}/gpu-notebook-0"].gpus == 1
+        table = screen.query_one("#pods")
+        assert str(table.get_cell(f"{PROFILE}/ecr-notebook-0", "status")) == "ImagePullBackOff"
+
+
+async def test_stuck_gpu_notebook_pod_explains_the_quota(env: Any) -> None:
+    app = still_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await until(pilot, lambda: f"{PROFILE}/gpu-notebook-0" in screen.rows, what="gpu notebook pod")
+        await select_pod(pilot, f"{PROFILE}/gpu-notebook-0")
+        details = screen.query_one("#details")
+        await until(pilot, lambda: "Why" in text_of(details), what="diagnosis in details")
+        shown = text_of(details)
+        assert "quota" in shown.lower()
+        assert "FailedScaleUp" in shown
+
+
+async def test_notebooks_view_names_each_reason(env: Any) -> None:
+    app = still_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        view = app.screen.query_one(NotebooksView)
+        await until(pilot, lambda: len(view.known) >= 3, what="notebooks listed")
+        _ecr_row, ecr_diag = view.known[f"{PROFILE}/ecr-notebook"]
+        _gpu_row, gpu_diag = view.known[f"{PROFILE}/gpu-notebook"]
+        assert ecr_diag is not None and ecr_diag.cause == "image-pull-auth"
+        assert gpu_diag is not None and gpu_diag.cause == "scale-up-quota"
+        secret = next(f.command or "" for f in ecr_diag.fixes if "create secret docker-registry" in (f.command or ""))
+        assert f"kubectl -n {PROFILE} " in secret  # the user's own namespace, not a placeholder
+        table = view.query_one("#notebooks")
+        assert str(table.get_cell(f"{PROFILE}/ecr-notebook", "phase")) == "warning"
+
+
+async def test_namespace_switch_with_colon_command(env: Any) -> None:
+    app = still_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
+        await pilot.press("colon")
+        await pilot.press(*"ns kubeflow", "enter")
+        await until(
+            pilot,
+            lambda: screen.rows and all(k.startswith("kubeflow/") for k in screen.rows),
+            what="only kubeflow pods",
+        )
+        assert app.services.options.namespace == "kubeflow"
+        await pilot.press("colon")
+        await pilot.press(*"nonsense", "enter")
+        await pilot.pause()
+        assert app.services.options.namespace == "kubeflow"
+
+
+async def test_pod_added_and_deleted_shows_up(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in sandbox.env.items():
+        monkeypatch.setenv(key, value)
+    world = sandbox.kube.state
+    app = KftuiApp(mode="watch", persist=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
+        world.add_pod({"name": "late-arrival", "namespace": "default", "node": "gke-kubeflow-cpu-pool-3f6a2b1c-7k2x"})
+        await until(pilot, lambda: "default/late-arrival" in screen.rows, timeout=5, what="new pod")
+        assert "default/late-arrival" in screen.query_one("#pods").rows
+        world.delete_pod("default", "late-arrival")
+        await until(pilot, lambda: "default/late-arrival" not in screen.rows, timeout=5, what="pod removed")
+
+
+def test_snapshot_watch_pods(env: Any, snap_compare: Any) -> None:
+    async def ready(pilot: Any) -> None:
+        screen = pilot.app.screen
+        await until(pilot, lambda: len(screen.rows) >= 10, what="pods")
+        await select_pod(pilot, f"{PROFILE}/ecr-notebook-0")
+        await until(pilot, lambda: "Why" in text_of(screen.query_one("#details")), what="details")
+        await until(pilot, lambda: "not-started" in text_of(screen.query_one("#log-status")), what="log state")
+
+    assert snap_compare(still_app(env), terminal_size=SIZE, run_before=ready)
+
+
+def test_snapshot_notebooks_view(env: Any, snap_compare: Any) -> None:
+    async def ready(pilot: Any) -> None:
+        await pilot.press("2")
+        view = pilot.app.screen.query_one(NotebooksView)
+        await until(pilot, lambda: len(view.known) >= 3, what="notebooks")
+        await pilot.press("down", "down")
+        await until(pilot, lambda: "Why" in text_of(pilot.app.screen.query_one("#details")), what="details")
+
+    assert snap_compare(still_app(env), terminal_size=SIZE, run_before=ready)
