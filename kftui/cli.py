@@ -10,6 +10,10 @@ import click
 from kftui import __version__
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+KFP_HOST_HELP = (
+    "Kubeflow Pipelines API URL, e.g. http://localhost:8080 after a port-forward "
+    "(default: $KF_PIPELINES_ENDPOINT, then the kube context's service proxy)."
+)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -59,11 +63,12 @@ def setup() -> None:
 @click.option("--context", "context", metavar="CTX", help="kubeconfig context (default: current).")
 @click.option("-n", "--namespace", metavar="NAMESPACE", help="Namespace to watch (default: all).")
 @click.option("--kubeconfig", type=click.Path(dir_okay=False), help="kubeconfig file (default: $KUBECONFIG).")
-def watch(context: str | None, namespace: str | None, kubeconfig: str | None) -> None:
+@click.option("--kfp-host", metavar="URL", help=KFP_HOST_HELP)
+def watch(context: str | None, namespace: str | None, kubeconfig: str | None, kfp_host: str | None) -> None:
     """Open watch mode: live pods, logs, events, notebooks and pipeline runs."""
     from kftui.commands.launch import launch
 
-    _guard(launch, mode="watch", context=context, namespace=namespace, kubeconfig=kubeconfig)
+    _guard(launch, mode="watch", context=context, namespace=namespace, kubeconfig=kubeconfig, kfp_host=kfp_host)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -150,6 +155,58 @@ def quota_status(project: str | None, as_json: bool) -> None:
     from kftui.commands.quota import run_status
 
     code = _guard(run_status, project=project, as_json=as_json)
+    sys.exit(code if isinstance(code, int) else 1)
+
+
+@cli.group(context_settings=CONTEXT_SETTINGS)
+def runs() -> None:
+    """Kubeflow Pipelines runs: submit to the server, list them, or run a pipeline here with kfp.local."""
+
+
+@runs.command("submit", context_settings=CONTEXT_SETTINGS)
+@click.argument("pipeline", metavar="PIPELINE")
+@click.option("-p", "--param", "params", multiple=True, metavar="K=V", help="Pipeline parameter (repeatable).")
+@click.option("-e", "--experiment", default="Default", show_default=True, help="Experiment (created if missing).")
+@click.option("--run-name", metavar="NAME", help="Run name (default: pipeline name and time).")
+@click.option("--kfp-host", metavar="URL", help=KFP_HOST_HELP)
+def runs_submit(pipeline: str, params: tuple[str, ...], experiment: str, run_name: str | None,
+                kfp_host: str | None) -> None:
+    """Submit PIPELINE (compiled YAML, or file.py[:name] with a @dsl.pipeline) and print the run id and state."""
+    from kftui.commands.runs import run_submit
+
+    code = _guard(run_submit, pipeline, params, experiment, kfp_host, run_name)
+    sys.exit(code if isinstance(code, int) else 1)
+
+
+@runs.command("list", context_settings=CONTEXT_SETTINGS)
+@click.option("-e", "--experiment", metavar="E", help="Only runs of this experiment.")
+@click.option("-s", "--state", "states", multiple=True, metavar="STATE", help="Only runs in this state (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
+@click.option("--kfp-host", metavar="URL", help=KFP_HOST_HELP)
+def runs_list(experiment: str | None, states: tuple[str, ...], as_json: bool, kfp_host: str | None) -> None:
+    """List runs on the pipelines server, newest first."""
+    from kftui.commands.runs import run_list
+
+    code = _guard(run_list, kfp_host, as_json, experiment, states)
+    sys.exit(code if isinstance(code, int) else 1)
+
+
+@runs.command("local", context_settings=CONTEXT_SETTINGS)
+@click.argument("pipeline", metavar="PIPELINE", required=False)
+@click.option("-p", "--param", "params", multiple=True, metavar="K=V", help="Pipeline parameter (repeatable).")
+@click.option("--list", "list_runs", is_flag=True, help="List past local runs instead of running one.")
+@click.option("--json", "as_json", is_flag=True, help="With --list: print JSON.")
+@click.option("-v", "--verbose", is_flag=True, help="Also print the KFP executor's own lines (always in the log file).")
+def runs_local(pipeline: str | None, params: tuple[str, ...], list_runs: bool, as_json: bool, verbose: bool) -> None:
+    """Run PIPELINE on this machine with kfp.local (no cluster, no Docker); exit 0 on success, 1 on failure."""
+    from kftui.commands.runs import run_local, run_local_list
+
+    if list_runs:
+        code = _guard(run_local_list, as_json)
+    elif not pipeline:
+        raise click.UsageError("give a PIPELINE file (file.py[:name] or compiled YAML), or --list")
+    else:
+        code = _guard(run_local, pipeline, params, verbose)
     sys.exit(code if isinstance(code, int) else 1)
 
 

@@ -1,0 +1,234 @@
+"""`kftui runs submit | list | local`: pipeline runs from the shell, with the same adapters the runs view uses."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+
+from kftui.core.runs import LocalEvent, LocalEventKind, LocalRunRecord, RunRow, RunState
+from kftui.errors import UsageError
+
+MARK = {RunState.SUCCEEDED: "✓", RunState.FAILED: "✗", RunState.RUNNING: "▶", RunState.CANCELED: "■"}
+COLOUR = {RunState.SUCCEEDED: "green", RunState.FAILED: "red", RunState.RUNNING: "cyan", RunState.CANCELED: "magenta"}
+
+
+def _duration(delta: timedelta | None) -> str:
+    """`45s`, `8m`, `1h52m`, `7d2h`."""
+    if delta is None:
+        return "-"
+    secs = max(0, int(delta.total_seconds()))
+    if secs < 120:
+        return f"{secs}s"
+    mins = secs // 60
+    if mins < 60:
+        return f"{mins}m"
+    hours = mins // 60
+    if hours < 48:
+        return f"{hours}h{mins % 60}m" if mins % 60 else f"{hours}h"
+    return f"{hours // 24}d{hours % 24}h" if hours % 24 else f"{hours // 24}d"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+
+
+def run_submit(
+    pipeline: str,
+    params: Iterable[str],
+    experiment: str,
+    kfp_host: str | None,
+    run_name: str | None = None,
+    out: TextIO | None = None,
+) -> int:
+    """Check the parameters against the pipeline first (offline), then submit; print the new run id and state."""
+    from kftui.pipelines.client import connect
+    from kftui.pipelines.params import coerce_all, spec_parameter_types, split_params, split_target
+    from kftui.pipelines.runs import compile_pipeline, get_run, load_package, submit_run
+
+    stream = out or sys.stdout
+    raw = split_params(params)
+    path, name = split_target(pipeline)
+    with tempfile.TemporaryDirectory(prefix="kftui-submit-") as tmp:
+        package = compile_pipeline(path, Path(tmp) / "pipeline.yaml", name) if path.suffix == ".py" else path
+        _, spec = load_package(package)
+        coerce_all(raw, spec_parameter_types(spec))  # a bad name or value is a UsageError naming it, before any call
+        client = connect(kfp_host)
+        run_id = submit_run(client, package, params=raw, experiment=experiment, run_name=run_name)
+    state = get_run(client, run_id).row.state
+    print(f"run {run_id} {state}", file=stream)
+    print(f"experiment {experiment} · {client.url}", file=stream)
+    print(f"follow it: kftui watch --kfp-host {client.url}   (3 = runs)", file=stream)
+    return 0
+
+
+def _row_json(row: RunRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "experiment": row.experiment,
+        "state": str(row.state),
+        "created": _iso(row.created),
+        "finished": _iso(row.finished),
+        "duration_seconds": int(row.duration.total_seconds()) if row.duration else None,
+        "error": row.error,
+    }
+
+
+def run_list(
+    kfp_host: str | None,
+    as_json: bool,
+    experiment: str | None = None,
+    states: Iterable[str] = (),
+    out: TextIO | None = None,
+) -> int:
+    """Runs newest first as a table (or JSON), optionally of one experiment and in some states."""
+    from kftui.pipelines.client import connect
+    from kftui.pipelines.runs import list_runs
+
+    stream = out or sys.stdout
+    wanted = [RunState.parse(s) for s in states]
+    unknown = [s for s, parsed in zip(states, wanted, strict=True) if parsed is RunState.UNKNOWN]
+    if unknown:
+        known = ", ".join(s.lower() for s in RunState if s is not RunState.UNKNOWN)
+        raise UsageError(f"unknown run state {unknown[0]!r} (states: {known})")
+    rows = list_runs(connect(kfp_host), experiment=experiment, states=wanted or None)
+    if as_json:
+        print(json.dumps([_row_json(r) for r in rows], indent=2), file=stream)
+        return 0
+    if not rows:
+        print("no runs", file=stream)
+        return 0
+    now = datetime.now(UTC)
+    table = [("ID", "NAME", "EXPERIMENT", "STATE", "AGE", "DURATION")]
+    for row in rows:
+        age = _duration(now - row.created) if row.created else "-"
+        duration = row.duration or (now - row.created if row.created and not row.state.finished else None)
+        table.append((row.id, row.name, row.experiment, str(row.state), age, _duration(duration)))
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    for line in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip(), file=stream)
+    return 0
+
+
+def _print_event(event: LocalEvent, stream: TextIO) -> None:
+    """One line per event: task states marked, log lines prefixed by their task."""
+    if event.kind is LocalEventKind.LOG:
+        prefix = click.style(f"[{event.task}]", fg="bright_black") if event.task else ""
+        click.echo(f"{prefix} {event.line}" if prefix else event.line, file=stream)
+    elif event.kind is LocalEventKind.TASK_START:
+        click.echo(click.style(f"▶ {event.task} started", fg="cyan", bold=True), file=stream)
+    elif event.kind is LocalEventKind.TASK_END:
+        state = event.state or RunState.UNKNOWN
+        text = f"{MARK.get(state, '?')} {event.task} {state}"
+        if event.error:
+            text += f": {event.error}"
+        click.echo(click.style(text, fg=COLOUR.get(state), bold=True), file=stream)
+    elif event.kind is LocalEventKind.PIPELINE_START:
+        click.echo(click.style("pipeline started (kfp.local, SubprocessRunner)", dim=True), file=stream)
+
+
+class ExecutorNoise:
+    """Hides the KFP executor's own chatter (its INFO lines and the executor_input JSON dump) from the stream.
+
+    The full output, noise included, stays in the run's output.log.
+    """
+
+    def __init__(self) -> None:
+        self.in_dump: dict[str, bool] = {}
+
+    def hides(self, event: LocalEvent) -> bool:
+        """Whether this log line is executor noise rather than the task's own output."""
+        if event.kind is not LocalEventKind.LOG:
+            return False
+        task, line = event.task or "", event.line
+        if self.in_dump.get(task):
+            if line == "}":
+                self.in_dump[task] = False
+            return True
+        if line.startswith("[KFP Executor "):
+            if line.rstrip().endswith("Got executor_input:"):
+                self.in_dump[task] = True
+            return True
+        return False
+
+
+def run_local(pipeline: str, params: Iterable[str], verbose: bool = False, out: TextIO | None = None) -> int:
+    """Run a pipeline with kfp.local in a child process, streaming states and logs; 0 on success, 1 on failure."""
+    from kftui import paths
+    from kftui.pipelines.local import start_local_run
+    from kftui.pipelines.params import split_params, split_target
+
+    stream = out or sys.stdout
+    raw = split_params(params)
+    path, _ = split_target(pipeline)
+    if not path.is_file():
+        raise UsageError(f"no pipeline file at {path}")
+    run = start_local_run(pipeline, raw, paths.state_dir())
+    click.echo(click.style(f"local run {run.id}: {pipeline}", bold=True), file=stream)
+    outputs: dict[str, dict[str, str]] = {}
+    noise = ExecutorNoise()
+    try:
+        for event in run.events():
+            if event.kind is LocalEventKind.TASK_END and event.task and event.outputs:
+                outputs[event.task] = dict(event.outputs)
+            if verbose or not noise.hides(event):
+                _print_event(event, stream)
+    except KeyboardInterrupt:
+        run.stop()
+        raise
+    record = run.record
+    if outputs:
+        click.echo(click.style("outputs", bold=True), file=stream)
+        for task, values in outputs.items():
+            for key, value in values.items():
+                click.echo(f"  {task}.{key} = {value}", file=stream)
+    ok = record.state is RunState.SUCCEEDED
+    summary = f"{MARK.get(record.state, '?')} pipeline {record.state} in {_duration(record.duration)}"
+    if record.error and not ok:
+        summary += f": {record.error}"
+    click.echo(click.style(summary, fg=COLOUR.get(record.state), bold=True), file=stream)
+    click.echo(click.style(f"log {record.log_path}\nroot {record.root}", dim=True), file=stream)
+    return 0 if ok else 1
+
+
+def _local_json(record: LocalRunRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "pipeline": record.pipeline,
+        "parameters": dict(record.parameters),
+        "state": str(record.state),
+        "started": _iso(record.started),
+        "finished": _iso(record.finished),
+        "tasks": {k: str(v) for k, v in record.tasks.items()},
+        "error": record.error,
+        "log": record.log_path,
+    }
+
+
+def run_local_list(as_json: bool, out: TextIO | None = None) -> int:
+    """Past local runs (newest first) from the XDG state directory."""
+    from kftui import paths
+    from kftui.pipelines.local import list_local_runs
+
+    stream = out or sys.stdout
+    records = list_local_runs(paths.state_dir())
+    if as_json:
+        print(json.dumps([_local_json(r) for r in records], indent=2), file=stream)
+        return 0
+    if not records:
+        print("no local runs yet (kftui runs local PIPELINE)", file=stream)
+        return 0
+    for record in records:
+        params = " ".join(f"{k}={v}" for k, v in record.parameters.items())
+        line = f"{record.id}  {record.state!s:<9}  {_duration(record.duration):>6}  {record.pipeline}"
+        print(f"{line}  {params}".rstrip(), file=stream)
+        if record.error:
+            print(f"    {record.error}", file=stream)
+    return 0
