@@ -569,13 +569,14 @@ def default_machine_type(gpu_type: str, count: int, machine_types: Sequence[Mach
     return fits[0].name
 
 
-def machine_words(gpu_type: str, names: Sequence[str], limit: int = 3) -> str:
-    """Short words for a table cell: attach-your-own families as `n1-*`, bundled types by name."""
+def machine_words(gpu_type: str, names: Sequence[str], limit: int = 3, bundled: Iterable[str] = ()) -> str:
+    """Short words for a table cell: attach-your-own families as `n1-*`, types that bundle GPUs by name."""
     rule_prefixes = machine_prefixes(gpu_type)
+    fixed = set(bundled)
     shown: list[str] = []
     for name in names:
         prefix = next((p for p in rule_prefixes if name.startswith(p)), None)
-        if prefix is not None and prefix.count("-") == 1:
+        if prefix is not None and prefix.count("-") == 1 and name not in fixed:
             label = prefix + "*"
         else:
             label = name
@@ -598,11 +599,18 @@ class ZonePlan:
     quota: QuotaValue | None
     """The regional quota counting this GPU; None when compute could not read the region's quotas."""
     feasibility: Feasibility
+    bundled: tuple[str, ...] = ()
+    """Those of `machine_types` that come with their GPUs (G2, A2, A3...): the count is fixed by the name."""
 
     @property
     def region(self) -> str:
         """The zone's region."""
         return region_of(self.zone)
+
+    @property
+    def words(self) -> str:
+        """The compatible machine types as a short table cell."""
+        return machine_words(self.feasibility.request.gpu_type, self.machine_types, bundled=self.bundled)
 
     @property
     def ok(self) -> bool:
@@ -656,6 +664,7 @@ def plan_zone(
         machines_known=known,
         quota=quota,
         feasibility=feasibility,
+        bundled=tuple(mt.name for mt in catalog if mt.name in names and mt.accelerators),
     )
 
 

@@ -533,7 +533,8 @@ class _Checker:
             "gpu.machine-type",
             Status.PASS,
             f"{chosen} can carry {plan.count} x {plan.gpu}",
-            f"Compatible machine types in {row.zone}: {machine_words(plan.gpu, row.machine_types, limit=6)}.",
+            f"Compatible machine types in {row.zone}: "
+            f"{machine_words(plan.gpu, row.machine_types, limit=6, bundled=row.bundled)}.",
         )
 
     def global_quota(self) -> Finding:
@@ -688,8 +689,9 @@ def _plan_table(plan: PlanInput, rows: Sequence[ZonePlan]) -> Table:
     """The zone table: region, zone, cards per VM, machine types, regional quota, feasible today."""
     body: list[tuple[str, ...]] = []
     for r in rows:
-        machines = machine_words(plan.gpu, r.machine_types) if r.machines_known else "unknown (n/a)"
-        if not r.machines_known:
+        if r.machines_known:
+            machines = r.words
+        else:
             machines = ", ".join(p + "*" for p in machine_prefixes(plan.gpu)) or "unknown"
         if r.quota is None:
             quota_cells = ("unreadable", "-", "-")
