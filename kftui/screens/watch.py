@@ -429,14 +429,27 @@ class WatchScreen(Screen[None]):
         tables = list(pane.query(DataTable))
         if tables:
             tables[0].focus()
+        for view in pane.children:
+            announce = getattr(view, "announce", None)
+            if callable(announce):
+                self.call_after_refresh(announce)
+
+    def _from_active_view(self) -> bool:
+        """Only the view the user is looking at may take over the shared log and details panes."""
+        active = self.query_one("#views", TabbedContent).active
+        return bool(active) and self.query_one(f"#{active}", TabPane).has_focus_within
 
     def on_show_details(self, message: ShowDetails) -> None:
         """A view explains its own selection in the details pane."""
+        if not self._from_active_view():
+            return
         self.selected_key = message.key
         self.query_one("#details", Static).update(message.body)
 
     def on_follow_pod(self, message: FollowPod) -> None:
         """A view asks for a pod's log; if the pod is gone, say so plainly instead of an error."""
+        if not self._from_active_view():
+            return
         row = self.rows.get(f"{message.pod_namespace}/{message.pod}")
         if row is None:
             self._show_gone(message)

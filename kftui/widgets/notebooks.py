@@ -131,9 +131,17 @@ class NotebooksView(Vertical):
         self.border_title = f"notebooks · {len(fresh)}"
         self.set_timer(POLL_SECONDS, self.poll)
 
+    def announce(self) -> None:
+        """Re-send the highlighted notebook's details and log (the view just became the active one)."""
+        table = self.query_one(DataTable)
+        if table.row_count:
+            self._select(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or ""))
+
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        key = str(event.row_key.value or "")
+        self._select(str(event.row_key.value or ""))
+
+    def _select(self, key: str) -> None:
         if key not in self.known:
             return
         row, diagnosis = self.known[key]
