@@ -1,0 +1,634 @@
+"""The log pane of watch mode: a status line that always says what the stream is doing, filters, search, the view."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import chain
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Input, Static
+
+from kftui.cluster.logs import LogFollower
+from kftui.core.kube import LogState, LogStatus, PodRow
+from kftui.core.logbuffer import sanitize
+from kftui.widgets.logview import Chunk, LogView, prepare
+
+FLUSH_SECONDS = 0.05
+ALL = "all"
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """How much history to ask for when a follow starts."""
+
+    label: str
+    tail_lines: int | None = None
+    since_seconds: int | None = None
+
+
+WINDOWS: tuple[Window, ...] = (
+    Window("tail 1000", tail_lines=1000),
+    Window("all"),
+    Window("since 5m", since_seconds=300),
+    Window("since 1h", since_seconds=3600),
+    Window("tail 100", tail_lines=100),
+)
+STATE_STYLE = {
+    LogState.CONNECTING: "bold yellow",
+    LogState.STREAMING: "bold green",
+    LogState.WAITING: "bold yellow",
+    LogState.NOT_STARTED: "bold yellow",
+    LogState.RECONNECTING: "bold yellow",
+    LogState.RESTARTED: "bold cyan",
+    LogState.ENDED: "bold magenta",
+    LogState.ERROR: "bold red",
+}
+
+
+class PaneFollower(LogFollower):
+    """A LogFollower that keeps the API timestamp in front of each line, so the pane can show or hide it.
+
+    Delivered lines look like `STAMP [container] text` (prefix only when interleaving). Resume, restart and
+    state logic are the parent's; only the reading loop differs, and it does less per line.
+    """
+
+    def _stream(self, container: str, query: list[tuple[str, Any]],
+                last_stamp: str | None) -> tuple[str, str | None]:
+        """One log request read to its end; returns (why it ended, last timestamp delivered)."""
+        from kubernetes.client.exceptions import ApiException
+
+        from kftui.cluster._http import api_error, open_stream
+        from kftui.cluster.logs import WAITING_AFTER, ts_ns
+
+        path = f"/api/v1/namespaces/{self.namespace}/pods/{self.pod}/log"
+        try:
+            resp = open_stream(self.client, path, query, None if self.follow else 60)
+        except ApiException as exc:
+            raise api_error(exc) from exc
+        self._stop.track(resp)
+        got_data = threading.Event()
+        connected = datetime.now(UTC)
+
+        def say_waiting() -> None:
+            if not got_data.is_set() and not self.stopped:
+                self._status(LogState.WAITING, container, "the container has not written anything yet",
+                             since=connected)
+
+        timer = threading.Timer(WAITING_AFTER, say_waiting) if self.follow else None
+        if timer is not None:
+            timer.daemon = True
+            timer.start()
+        skip_until = ts_ns(last_stamp) if last_stamp else None
+        tag = f" [{container}] " if self.prefix else ""
+        buf = b""
+        streaming = False
+        try:
+            for chunk in resp.stream(1024 * 1024, decode_content=False):
+                if not chunk:
+                    continue
+                data = buf + chunk if buf else chunk
+                cut = data.rfind(b"\n")
+                if cut < 0:
+                    buf = data
+                    continue
+                buf = data[cut + 1 :]
+                lines = data[:cut].decode("utf-8", "replace").split("\n")
+                if skip_until is not None:
+                    lines, skip_until = self._drop_seen(lines, skip_until)
+                    if not lines:
+                        continue
+                got_data.set()
+                if not streaming:
+                    streaming = True
+                    self._status(LogState.STREAMING, container)
+                last_stamp = lines[-1].partition(" ")[0]
+                if tag:
+                    lines = [line.replace(" ", tag, 1) for line in lines]
+                self.lines_seen += len(lines)
+                self._on_lines(container, lines)
+            if buf:  # limitBytes or a stream cut mid-line: deliver the fragment
+                line = buf.decode("utf-8", "replace")
+                stamp = line.partition(" ")[0]
+                if skip_until is None or ts_ns(stamp) > skip_until:
+                    last_stamp = stamp
+                    self.lines_seen += 1
+                    self._on_lines(container, [line.replace(" ", tag, 1) if tag else line])
+        finally:
+            if timer is not None:
+                timer.cancel()
+            self._stop.release(resp)
+        return ("the server closed the stream" if self.follow else "done"), last_stamp
+
+
+_frozen = threading.Event()
+
+
+def freeze_startup_heap() -> None:
+    """Once per process, after the kubernetes import: move the long-lived heap out of the collector's sight.
+
+    A full (generation 2) collection walks every tracked object and holds the GIL meanwhile; with Textual and
+    the kubernetes client loaded that is 70-300 ms on a busy two-core machine, a visible stall while logs pour
+    in. Frozen objects are still freed by reference counting; only cycles among them would outlive their use.
+    """
+    if not _frozen.is_set():
+        _frozen.set()
+        import gc
+
+        gc.freeze()
+
+
+def compile_pattern(text: str) -> re.Pattern[str]:
+    """A user's regex, case-insensitive unless it has a capital letter (smart case, as in less and k9s)."""
+    return re.compile(text, 0 if any(ch.isupper() for ch in text) else re.IGNORECASE)
+
+
+def save_dir() -> Path:
+    """The current directory when writable, else the XDG data directory."""
+    import os
+
+    cwd = Path.cwd()
+    if os.access(cwd, os.W_OK):
+        return cwd
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "kftui" / "logs"
+
+
+class LogPane(Vertical):
+    """Status line, an input row for search and filters, and the LogView; owns the follower and the flush timer."""
+
+    DEFAULT_CSS = """
+    LogPane { height: 1fr; }
+    LogPane > #log-status { height: 1; padding: 0 1; background: $boost; }
+    LogPane > #log-input-row { display: none; height: 1; }
+    LogPane > #log-input-row.visible { display: block; }
+    LogPane #log-input-kind { width: auto; padding: 0 1; background: $accent 30%; }
+    LogPane #log-input { border: none; height: 1; width: 1fr; padding: 0 1; }
+    LogPane #log-input-error { width: auto; max-width: 60%; color: $error; padding: 0 1; }
+    LogPane > LogView { height: 1fr; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "open_input('search')", "Search"),
+        Binding("n", "next_match", "Next"),
+        Binding("N", "previous_match", "Prev"),
+        Binding("i", "open_input('include')", "Include"),
+        Binding("x", "open_input('exclude')", "Exclude"),
+        Binding("f", "toggle_follow", "Follow"),
+        Binding("end", "resume", "End: resume"),
+        Binding("c", "cycle_container", "Container"),
+        Binding("p", "toggle_previous", "Previous"),
+        Binding("t", "cycle_window", "Tail/since"),
+        Binding("T", "toggle_timestamps", "Timestamps"),
+        Binding("w", "toggle_wrap", "Wrap"),
+        Binding("s", "save", "Save"),
+        Binding("escape", "close_input", "Close input"),
+    ]
+
+    class StatusChanged(Message):
+        """A follower reported a state (posted from its thread; `generation` drops stale ones)."""
+
+        def __init__(self, generation: int, status: LogStatus) -> None:
+            super().__init__()
+            self.generation = generation
+            self.status = status
+
+    class Saved(Message):
+        """The shown lines were written to a file (or could not be)."""
+
+        def __init__(self, path: Path | None, count: int, error: str = "") -> None:
+            super().__init__()
+            self.path = path
+            self.count = count
+            self.error = error
+
+    def __init__(self, client_factory: Any = None, *, max_lines: int = 100_000, flush_seconds: float = FLUSH_SECONDS,
+                 window: int = 0, name: str | None = None, id: str | None = None) -> None:
+        """`client_factory()` returns a kubernetes ApiClient (called on each follow; None: feed by hand)."""
+        super().__init__(name=name, id=id)
+        self.client_factory = client_factory
+        self.max_lines = max_lines
+        self.flush_seconds = flush_seconds
+        self.row: PodRow | None = None
+        self.container: str | None = None
+        """Chosen container; ALL interleaves every container; None lets the API pick the default."""
+        self.previous = False
+        self.window = window
+        self.follower: LogFollower | None = None
+        self.statuses: dict[str, LogStatus] = {}
+        self.received = 0
+        """Lines received from the stream since the last follow()."""
+        self.coalesced = 0
+        """Lines dropped before display because the UI fell behind by more than the limit."""
+        self.note = ""
+        """A one-off message for the status line (saved file, invalid choice)."""
+        self.search: re.Pattern[str] | None = None
+        self._input_kind = "search"
+        self._texts = {"search": "", "include": "", "exclude": ""}
+        self._generation = 0
+        self._lock = threading.Lock()
+        self._pending: deque[tuple[int, list[Chunk]]] = deque()
+        self._pending_count = 0
+
+    def compose(self) -> ComposeResult:
+        """Status, the (hidden) input row, the view."""
+        yield Static(id="log-status")
+        with Horizontal(id="log-input-row"):
+            yield Static("search", id="log-input-kind")
+            yield Input(id="log-input", placeholder="regex; Enter applies, Esc closes, empty clears")
+            yield Static("", id="log-input-error")
+        yield LogView(self.max_lines, id="log")
+
+    @property
+    def view(self) -> LogView:
+        """The LogView inside."""
+        return self.query_one("#log", LogView)
+
+    def on_mount(self) -> None:
+        """Start the flush timer: every tick pours all pending batches into the view in one write."""
+        self.set_interval(self.flush_seconds, self.flush)
+        self.render_status()
+
+    # ---- following -------------------------------------------------------------------------------
+
+    def follow(self, row: PodRow) -> None:
+        """Follow a pod (a different pod resets the container choice); the old stream stops at once."""
+        if self.row is None or self.row.key != row.key:
+            self.container = ALL if len(row.containers) > 1 else None
+            self.previous = False
+        self.row = row
+        self.restart()
+
+    def restart(self) -> None:
+        """(Re)start following the current pod with the current options, from an empty view."""
+        self.stop()
+        self.view.clear()
+        self.view.follow = True
+        self.statuses = {}
+        self.received = self.coalesced = 0
+        self.note = ""
+        row = self.row
+        if row is None:
+            self.render_status()
+            return
+        everything = self.container == ALL
+        self.view.stamped = True
+        self.view.prefixed = everything
+        generation = self._generation
+        self.statuses[""] = LogStatus(LogState.CONNECTING, "", f"{row.namespace}/{row.name}")
+        self.render_status()
+        if self.client_factory is None:
+            return
+        win = WINDOWS[self.window]
+        follower = PaneFollower(
+            None, row.namespace, row.name, None if everything else self.container,
+            all_containers=everything, previous=self.previous,
+            tail_lines=win.tail_lines, since_seconds=win.since_seconds,
+            on_lines=lambda _c, lines: self.feed_lines(lines, generation),
+            on_status=lambda status: self._post_status(generation, status),
+        )
+        self.follower = follower
+        threading.Thread(target=self._run, args=(follower, generation), daemon=True,
+                         name=f"kftui-logpane-{row.name}").start()
+
+    def _post_status(self, generation: int, status: LogStatus) -> None:
+        """Runs on the follower's thread; post_message is thread-safe."""
+        self.post_message(self.StatusChanged(generation, status))
+
+    def _run(self, follower: LogFollower, generation: int) -> None:
+        """The follower's thread: builds the client here (the kubernetes import is slow), reports any failure."""
+        try:
+            follower.client = self.client_factory()
+        except Exception as exc:  # no kubeconfig, bad context: say it where the lines would be
+            self._post_status(generation, LogStatus(LogState.ERROR, "", f"cannot build a Kubernetes client: {exc}"))
+            return
+        freeze_startup_heap()
+        try:
+            follower.run()
+        except Exception as exc:
+            if not follower.stopped:
+                self.post_message(self.StatusChanged(generation, LogStatus(
+                    LogState.ERROR, follower.container or "", f"log reader failed: {type(exc).__name__}: {exc}")))
+
+    def stop(self) -> None:
+        """Stop the stream at once and forget lines not yet shown (also called on unmount)."""
+        with self._lock:
+            self._generation += 1
+            self._pending.clear()
+            self._pending_count = 0
+        if self.follower is not None:
+            self.follower.stop()
+            self.follower = None
+
+    def on_unmount(self) -> None:
+        """Leaving the screen or quitting stops the stream."""
+        self.stop()
+
+    # ---- lines and states in -----------------------------------------------------------------------
+
+    def feed_lines(self, lines: list[str], generation: int | None = None) -> None:
+        """Queue a batch from any thread, never blocking it: the lines are made inert and chunked here, on the
+        reader's thread, so the UI tick only appends; if the UI falls behind, the oldest batches are coalesced away.
+        """
+        pieces = prepare(lines)
+        count = len(lines)
+        with self._lock:
+            if generation is not None and generation != self._generation:
+                return
+            self._pending.append((count, pieces))
+            self._pending_count += count
+            self.received += count
+            while len(self._pending) > 1 and self._pending_count - self._pending[0][0] >= self.max_lines:
+                gone, _ = self._pending.popleft()  # the view would drop these anyway: skip storing them
+                self._pending_count -= gone
+                self.coalesced += gone
+
+    def feed_status(self, status: LogStatus) -> None:
+        """Show a state (tests and snapshots drive the pane with this directly)."""
+        self.statuses.pop("", None)
+        self.statuses[status.container] = status
+        self.render_status()
+
+    def on_log_pane_status_changed(self, message: StatusChanged) -> None:
+        """A state from the current follower (stale generations are ignored)."""
+        message.stop()
+        if message.generation == self._generation:
+            self.feed_status(message.status)
+
+    def flush(self) -> None:
+        """Pour every batch read since the last tick into the view in one write."""
+        with self._lock:
+            if not self._pending:
+                return
+            batches = list(self._pending)
+            self._pending.clear()
+            self._pending_count = 0
+        self.view.write_chunks(list(chain.from_iterable(pieces for _, pieces in batches)))
+        self.render_status()
+
+    @property
+    def dropped(self) -> int:
+        """Lines no longer held: coalesced before display plus dropped by the view's limit."""
+        return self.coalesced + self.view.lines.dropped
+
+    # ---- status line -------------------------------------------------------------------------------
+
+    def state_text(self) -> Text:
+        """The state part of the status line: what the stream is doing, and why, in words."""
+        text = Text()
+        if self.row is None:
+            text.append("no pod selected", style="dim")
+            return text
+        items = list(self.statuses.values()) or [LogStatus(LogState.CONNECTING)]
+        for i, status in enumerate(items):
+            if i:
+                text.append(" │ ", style="dim")
+            text.append(describe_state(status), style=STATE_STYLE.get(status.state, "bold"))
+            detail = describe_detail(status)
+            if status.container and len(items) > 1:
+                detail = f"{status.container}" + (f": {detail}" if detail else "")
+            elif status.container:
+                detail = f"{status.container}" + (f" · {detail}" if detail else "")
+            if detail:
+                text.append(" · " + sanitize(detail))
+        return text
+
+    def render_status(self) -> None:
+        """Redraw the status line: state, counts, follow, options, filters."""
+        if not self.is_mounted:
+            return
+        view = self.view
+        text = self.state_text()
+        text.append(f"  {view.row_count:,} shown / {view.line_count:,} kept / {self.dropped:,} dropped", style="dim")
+        text.append(" · following" if view.follow else " · paused (End resumes)",
+                    style="dim" if view.follow else "bold yellow")
+        opts = [WINDOWS[self.window].label]
+        if self.previous:
+            opts.append("previous run")
+        if self.container == ALL:
+            opts.append("all containers")
+        if view.show_timestamps:
+            opts.append("timestamps")
+        if view.wrap:
+            opts.append("wrap")
+        text.append(" · " + ", ".join(opts), style="dim")
+        for kind, mark in (("include", "+"), ("exclude", "-"), ("search", "/")):
+            if self._texts[kind]:
+                text.append(f" {mark}{sanitize(self._texts[kind])}", style="bold cyan")
+        if self.note:
+            text.append(" · " + sanitize(self.note), style="italic")
+        self.query_one("#log-status", Static).update(text)
+
+    # ---- input row: search, include, exclude ---------------------------------------------------------
+
+    def action_open_input(self, kind: str) -> None:
+        """Open the input row for a search or a filter, prefilled with what is in force."""
+        self._input_kind = kind
+        self.query_one("#log-input-kind", Static).update(kind)
+        box = self.query_one("#log-input", Input)
+        box.value = self._texts[kind]
+        self.query_one("#log-input-error", Static).update("")
+        self.query_one("#log-input-row").add_class("visible")
+        box.focus()
+
+    def action_close_input(self) -> None:
+        """Hide the input row and go back to the log."""
+        self.query_one("#log-input-row").remove_class("visible")
+        self.view.focus()
+
+    @on(Input.Changed, "#log-input")
+    def _input_changed(self, event: Input.Changed) -> None:
+        """Check the regex as it is typed; search highlights live."""
+        event.stop()
+        valid, pattern = self._check(event.value)
+        if valid and self._input_kind == "search":
+            self.search = pattern
+            self.view.set_highlight(pattern)
+
+    @on(Input.Submitted, "#log-input")
+    def _input_submitted(self, event: Input.Submitted) -> None:
+        """Enter applies: search jumps to the first match, filters rebuild what is shown."""
+        event.stop()
+        valid, pattern = self._check(event.value)
+        if not valid:
+            return  # the error stays next to the input; nothing changes
+        self._texts[self._input_kind] = event.value
+        if self._input_kind == "search":
+            self.search = pattern
+            self.view.set_highlight(pattern)
+            self.view.current = None
+            if pattern is not None:
+                self._jump(backwards=False)
+        else:
+            include, exclude = self.view.filters
+            if self._input_kind == "include":
+                include = pattern
+            else:
+                exclude = pattern
+            self.view.set_filters(include, exclude)
+        self.action_close_input()
+        self.render_status()
+
+    def _check(self, value: str) -> tuple[bool, re.Pattern[str] | None]:
+        """(valid, compiled pattern or None when empty); an invalid regex is reported next to the input."""
+        error = self.query_one("#log-input-error", Static)
+        if not value:
+            error.update("")
+            return True, None
+        try:
+            pattern = compile_pattern(value)
+        except re.error as exc:
+            error.update(Text(f"invalid regex: {exc}", style="bold"))
+            return False, None
+        error.update("")
+        return True, pattern
+
+    def _jump(self, backwards: bool) -> None:
+        if self.search is None:
+            self.note = "no search: press / first"
+        else:
+            row = self.view.find(self.search, backwards)
+            self.note = "" if row is not None else f"no line matches /{self._texts['search']}/"
+            if row is not None:
+                self.view.jump_to_row(row)
+        self.render_status()
+
+    def action_next_match(self) -> None:
+        """Jump to the next line matching the search."""
+        self._jump(backwards=False)
+
+    def action_previous_match(self) -> None:
+        """Jump to the previous line matching the search."""
+        self._jump(backwards=True)
+
+    # ---- options -------------------------------------------------------------------------------------
+
+    def action_toggle_follow(self) -> None:
+        """Pause or resume autoscroll."""
+        view = self.view
+        view.follow = not view.follow
+        if view.follow:
+            view.current = None
+            view.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.render_status()
+
+    def action_resume(self) -> None:
+        """End: back to the newest line, autoscroll on."""
+        self.view.follow = True
+        self.view.current = None
+        self.view.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.render_status()
+
+    def on_log_view_followed(self, message: LogView.Followed) -> None:
+        """Autoscroll paused or resumed by scrolling."""
+        self.render_status()
+
+    def action_cycle_container(self) -> None:
+        """Next container; "all" interleaves them with a coloured prefix."""
+        if self.row is None:
+            return
+        choices: list[str | None] = list(self.row.containers) or [None]
+        if len(choices) > 1:
+            choices.append(ALL)
+        if len(choices) == 1:
+            self.note = "this pod has one container"
+            self.render_status()
+            return
+        index = choices.index(self.container) if self.container in choices else -1
+        self.container = choices[(index + 1) % len(choices)]
+        self.restart()
+
+    def action_toggle_previous(self) -> None:
+        """The previous (crashed or restarted) run of the container, or back to the live one."""
+        if self.row is None:
+            return
+        self.previous = not self.previous
+        if self.previous and self.container == ALL:
+            self.container = self.row.containers[0] if self.row.containers else None
+        self.restart()
+
+    def action_cycle_window(self) -> None:
+        """Next history window: tail 1000, all, since 5m, since 1h, tail 100."""
+        self.window = (self.window + 1) % len(WINDOWS)
+        self.restart()
+
+    def action_toggle_timestamps(self) -> None:
+        """Show or hide the API timestamp of each line (kept for every line, so no refetch)."""
+        self.view.set_timestamps(not self.view.show_timestamps)
+        self.render_status()
+
+    def action_toggle_wrap(self) -> None:
+        """Wrap long lines (only visible rows are wrapped) or scroll sideways."""
+        self.view.set_wrap(not self.view.wrap)
+        self.render_status()
+
+    # ---- saving --------------------------------------------------------------------------------------
+
+    def save_path(self) -> Path:
+        """Where `s` writes: kftui-<namespace>-<pod>[-<container>]-<UTC time>.log in save_dir()."""
+        row = self.row
+        parts = ["kftui"]
+        if row is not None:
+            parts += [row.namespace, row.name]
+        if self.container not in (None, ALL):
+            parts.append(str(self.container))
+        parts.append(datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"))
+        return save_dir() / ("-".join(parts) + ".log")
+
+    def action_save(self) -> None:
+        """Write the lines shown (filters applied, timestamps as displayed) to a file; the status says where."""
+        lines = list(self.view.shown_lines())
+        path = self.save_path()
+        self.note = f"saving {len(lines):,} lines…"
+        self.render_status()
+        self.run_worker(lambda: self._write(path, lines), thread=True, group="log-save", exit_on_error=False,
+                        description=f"saving log to {path}")
+
+    def _write(self, path: Path, lines: list[str]) -> None:
+        from kftui.paths import atomic_write
+
+        try:
+            atomic_write(path, "".join(line + "\n" for line in lines), mode=0o644)
+        except OSError as exc:
+            self.post_message(self.Saved(None, len(lines), f"cannot save to {path}: {exc.strerror or exc}"))
+            return
+        self.post_message(self.Saved(path, len(lines)))
+
+    def on_log_pane_saved(self, message: Saved) -> None:
+        """Say where the file went (or why it did not)."""
+        self.note = message.error or f"saved {message.count:,} lines to {message.path}"
+        if message.error:
+            self.notify(message.error, severity="error")
+        else:
+            self.notify(self.note, title="log saved")
+        self.render_status()
+
+
+def describe_state(status: LogStatus) -> str:
+    """The state in a few words, with the attempt for reconnects."""
+    if status.state == LogState.RECONNECTING and status.attempt:
+        return f"reconnecting (attempt {status.attempt})"
+    if status.state == LogState.NOT_STARTED:
+        return "not started"
+    return str(status.state)
+
+
+def describe_detail(status: LogStatus) -> str:
+    """Why: the follower's detail, and since when for a silent container."""
+    detail = status.detail
+    if status.state == LogState.WAITING and status.since is not None:
+        stamp = status.since.astimezone(UTC).strftime("%H:%M:%SZ")
+        detail = f"{detail} (since {stamp})" if detail else f"since {stamp}"
+    if status.state == LogState.CONNECTING and not detail:
+        detail = "opening the log stream"
+    return detail
