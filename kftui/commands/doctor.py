@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
@@ -21,6 +21,21 @@ KNOWN_CHECKS: dict[str, tuple[str, ...]] = {
 """Check ids of steps that do not list their own (`checks`), so a step that cannot run still reports them."""
 
 GPU_LATER = "kftui: GPU checks (--gpu, --gpu-count, --zone) arrive with the gpu step; they are not checked yet."
+
+GPU_ALONE = "kftui: --gpu-count and --zone plan a GPU pool only together with --gpu TYPE; ignored without it."
+
+DOCTOR_SUPPLIED = frozenset({"project"})
+"""Inputs doctor settles itself (--project, the remembered answer, gcloud); the step reports when none is known."""
+
+
+@dataclass(frozen=True)
+class GpuArgs:
+    """`--gpu TYPE --gpu-count N --zone Z`, handed to a step that offers `doctor_checks`."""
+
+    gpu: str
+    count: int
+    zone: str | None
+
 
 ICONS = {"pass": ("✔", "green"), "warn": ("▲", "yellow"), "fail": ("✖", "red"), "skip": ("–", "dim")}
 
@@ -70,24 +85,63 @@ def run_step(step: Step, ctx: StepContext) -> list[Finding]:
         found.append(
             Finding(f"{step.id}.error", Status.FAIL, diagnosis.title, diagnosis.explanation, diagnosis=diagnosis)
         )
+    return padded(step, found)
+
+
+def padded(step: Step, found: list[Finding], reason: str | None = None) -> list[Finding]:
+    """Add every known check a step did not report, as `skip` with the reason, so no id goes missing."""
     seen = {f.id for f in found}
-    reason = "an earlier check in this step failed"
-    found.extend(f for f in skipped(step, reason) if f.id not in seen)
-    return found
+    if reason is None:
+        failed = any(str(f.status) == "fail" for f in found)
+        reason = "an earlier check in this step failed" if failed else "it is not needed in this case"
+    return found + [f for f in skipped(step, reason) if f.id not in seen]
 
 
-def _blocked_by(step: Step, answers: Mapping[str, Any], results: Mapping[str, StepResult]) -> str | None:
-    """Why a step cannot run: a missing answer, or a failed step it requires; None when it can run."""
+def doctor_hook(step: Step) -> Callable[..., list[Finding]] | None:
+    """A step module's `doctor_checks(ctx, gpu, count, zone)`, for the checks only command-line flags can drive."""
+    module = sys.modules.get(type(step).__module__)
+    hook = getattr(module, "doctor_checks", None)
+    return hook if callable(hook) else None
+
+
+def run_gpu_checks(step: Step, ctx: StepContext, args: GpuArgs) -> list[Finding]:
+    """The GPU step's doctor checks for the flags; a usage problem in them stays a usage error."""
+    from kftui.core.findings import Finding, Status
+    from kftui.diagnose import diagnose_exception
+
+    hook = doctor_hook(step)
+    assert hook is not None
+    try:
+        found = list(hook(ctx, args.gpu, args.count, args.zone))
+    except UsageError:
+        raise
+    except Exception as exc:
+        diagnosis = diagnose_exception(exc)
+        found = [Finding(f"{step.id}.error", Status.FAIL, diagnosis.title, diagnosis.explanation, diagnosis=diagnosis)]
+    return padded(step, found, "it is not part of the --gpu checks (run `kftui setup` for the whole plan)")
+
+
+def _blocked_by(
+    step: Step, answers: Mapping[str, Any], results: Mapping[str, StepResult], flags: bool = False
+) -> str | None:
+    """Why a step cannot run: a missing answer, a failed step it requires, or an input only a person can
+    give (unless command-line flags drive the step); None when it can run."""
     missing = [name for name in step.requires if not answers.get(name)]
     if missing:
         return f"waiting for: {', '.join(missing)}"
     failed = [name for name in step.requires if name in results and results[name].failed]
     if failed:
         return f"the {', '.join(failed)} check failed"
+    needs = [f.name for f in step.fields if f.required and f.name not in DOCTOR_SUPPLIED and not answers.get(f.name)]
+    if needs and not flags:
+        hint = " (give --gpu TYPE)" if doctor_hook(step) is not None else ""
+        return f"it needs input: {', '.join(needs)}{hint}"
     return None
 
 
-def run_checks(answers: dict[str, Any], services: Any, pinned: frozenset[str] = frozenset()) -> list[StepResult]:
+def run_checks(
+    answers: dict[str, Any], services: Any, pinned: frozenset[str] = frozenset(), gpu: GpuArgs | None = None
+) -> list[StepResult]:
     """Run the steps in order; steps without requirements run one by one (they may learn answers),
     steps with requirements run side by side once what they require has finished."""
     from kftui.steps import StepContext, all_steps
@@ -117,12 +171,15 @@ def run_checks(answers: dict[str, Any], services: Any, pinned: frozenset[str] = 
                     settle(step_id)
             for name in step.requires:
                 settle(name)
-            reason = _blocked_by(step, answers, results)
+            flagged = gpu is not None and doctor_hook(step) is not None
+            reason = _blocked_by(step, answers, results, flags=flagged)
             if reason is not None:
                 results[step.id].findings = skipped(step, reason)
                 continue
             ctx = StepContext(answers=dict(answers), services=services)
-            if step.requires:
+            if flagged and gpu is not None:
+                running[step.id] = pool.submit(run_gpu_checks, step, ctx, gpu)
+            elif step.requires:
                 running[step.id] = pool.submit(run_step, step, ctx)
             else:
                 results[step.id].findings = run_step(step, ctx)
@@ -189,13 +246,20 @@ def run_doctor(
     """Exit 0 when nothing fails, 1 when a check fails; an invalid --project is a usage error (exit 2)."""
     from kftui.core import validate
     from kftui.settings import load_state
+    from kftui.steps import all_steps
 
     target = out if out is not None else sys.stdout
     errors = err if err is not None else sys.stderr
+    gpu_args: GpuArgs | None = None
     if gpu or gpu_count or zone:
-        print(GPU_LATER, file=errors)
+        if not any(doctor_hook(step) is not None for step in all_steps()):
+            print(GPU_LATER, file=errors)
+        elif not gpu:
+            print(GPU_ALONE, file=errors)
+        else:
+            gpu_args = GpuArgs(gpu.strip(), gpu_count or 1, (zone or "").strip() or None)
     pinned: frozenset[str] = frozenset()
-    answers: dict[str, Any] = {k: v for k, v in load_state().answers.items() if isinstance(v, str) and v}
+    answers: dict[str, Any] = {k: v for k, v in load_state().answers.items() if v not in (None, "")}
     if project is not None:
         problem = validate.project_id(project.strip())
         if problem:
@@ -206,7 +270,7 @@ def run_doctor(
         from kftui.factory import Options, Services
 
         services = Services(Options(project=answers.get("project")))
-    results = run_checks(answers, services, pinned)
+    results = run_checks(answers, services, pinned, gpu_args)
     final_project = answers.get("project") or None
     if as_json:
         target.write(json.dumps(to_json(final_project, results)) + "\n")

@@ -99,10 +99,12 @@ def test_json_shape_is_the_documented_one(world: Callable[..., GcpSandbox]) -> N
     world()
     _, report, _ = doctor()
     assert set(report) == {"project", "checks"}
+    ids = [check["id"] for check in report["checks"]]
+    assert len(ids) == len(set(ids)), "every check id appears once"
     for check in report["checks"]:
         assert set(check) == {"id", "step", "status", "title", "message", "fixes"}
         assert check["status"] in {"pass", "warn", "fail", "skip"}
-        assert check["id"].startswith(check["step"] + ".")
+        assert check["step"] in {"account", "project", "billing", "apis", "iam", "oauth", "gpu"}
         for fix in check["fixes"]:
             assert set(fix) == {"title", "command", "url"}
 
@@ -171,11 +173,28 @@ def test_remembered_project_wins_over_gcloud_and_flag_wins_over_both(world: Call
     assert check_of(flagged, "billing.enabled")["status"] == "pass"
 
 
-def test_gpu_arguments_are_accepted_with_one_line_on_stderr(world: Callable[..., GcpSandbox]) -> None:
+def test_gpu_flags_drive_the_gpu_checks_and_without_them_the_step_waits_for_input(
+    world: Callable[..., GcpSandbox],
+) -> None:
     world(all_good)
-    code, _, err = doctor(gpu="nvidia-tesla-t4", gpu_count=1, zone="us-central1-a")
+    code, report, err = doctor()
+    assert code == 0 and err == ""
+    gpu_checks = [c for c in report["checks"] if c["step"] == "gpu"]
+    assert gpu_checks and all(c["status"] == "skip" for c in gpu_checks)
+    assert all("needs input: gpu_type" in c["message"] and "--gpu" in c["message"] for c in gpu_checks)
+    _, flagged, err = doctor(gpu="nvidia-tesla-t4", gpu_count=1, zone="us-central1-a")
+    assert err == ""
+    zone = check_of(flagged, "gpu.zone")
+    assert zone["status"] != "skip" and "us-central1-a" in zone["title"]
+    assert statuses(flagged)["project.access"] == "pass"
+
+
+def test_gpu_count_without_gpu_is_ignored_with_one_line_on_stderr(world: Callable[..., GcpSandbox]) -> None:
+    world(all_good)
+    code, report, err = doctor(gpu_count=2)
     assert code == 0
-    assert len(err.splitlines()) == 1 and "gpu step" in err
+    assert len(err.splitlines()) == 1 and "--gpu TYPE" in err
+    assert statuses(report)["project.access"] == "pass"
 
 
 def test_invalid_project_is_a_usage_error_naming_the_rule() -> None:
