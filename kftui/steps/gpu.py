@@ -189,6 +189,7 @@ class GpuWorld:
     regions: dict[str, RegionQuotas | None] = field(default_factory=dict)
     region_errors: dict[str, str] = field(default_factory=dict)
     machine_types: dict[str, Sequence[MachineType]] = field(default_factory=dict)
+    machine_errors: dict[str, str] = field(default_factory=dict)
 
 
 def read_world(project: str, gpu: str, extra_zones: Sequence[str] = ()) -> GpuWorld:
@@ -209,8 +210,10 @@ def read_world(project: str, gpu: str, extra_zones: Sequence[str] = ()) -> GpuWo
             world.region_errors[name] = exc.message
 
     def machines(zone: str) -> None:
-        with contextlib.suppress(GcpApiError):  # unknown catalog: the planner falls back to the family rules
+        try:
             world.machine_types[zone] = compute.machine_types(zone)
+        except GcpApiError as exc:  # unknown catalog: the planner falls back to the family rules
+            world.machine_errors[zone] = exc.message
 
     # One call of each kind first, so the lazily built clients exist before threads share them.
     if regions:
@@ -520,11 +523,13 @@ class _Checker:
             )
         if not row.machines_known:
             prefixes = machine_prefixes(plan.gpu)
+            error = self.world.machine_errors.get(row.zone, "")
             return Finding(
                 "gpu.machine-type",
                 Status.WARN,
                 f"Machine types of {row.zone} could not be read",
-                f"By Google's GPU table, {plan.gpu} runs on "
+                (f"{diagnose(error, **self.ctx).title}. " if error else "")
+                + f"By Google's GPU table, {plan.gpu} runs on "
                 + (", ".join(p + "*" for p in prefixes) if prefixes else "a machine family kftui does not know")
                 + ". Check again later to confirm it is offered in this zone.",
             )

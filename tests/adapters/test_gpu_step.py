@@ -277,3 +277,14 @@ def test_doctor_checks(gcpb: Sandbox) -> None:
     assert unknown[0].status == Status.FAIL and T4 in unknown[0].message
     with pytest.raises(UsageError, match="GPUs per node"):
         doctor_checks(ctx(), T4, 0, None)
+
+
+def test_unreadable_machine_catalog_falls_back_to_the_family_rules(gcpb: Sandbox) -> None:
+    set_global(gcpb, 4)
+    gcpb.world.scenario["projects"][PROJECT]["iam"]["denied"] = ["compute.machineTypes.list"]
+    found = run(ctx(gpu_type=T4, gpu_count="1", gpu_max_nodes="1", zone="europe-west4-a"))
+    machine = found["gpu.machine-type"]
+    assert machine.status == Status.WARN
+    assert "compute.machineTypes.list" in machine.message and "n1-*" in machine.message
+    assert found["gpu.plan"].table is not None and found["gpu.plan"].table.rows[0][3] == "n1-*"
+    assert found["quota.region-gpus"].status == Status.PASS
