@@ -187,7 +187,8 @@ def main() -> None:
     print(f"  kubectl logs -f               {k_plain:>12,.0f} lines/s  ({statistics.median(plain):.2f} s)")
     print(f"  kubectl logs -f --timestamps  {k_ts:>12,.0f} lines/s  ({statistics.median(stamped):.2f} s)"
           "   <- same request as the pane")
-    print(f"  kftui LogPane (headless)      {pane_rate:>12,.0f} lines/s  ({statistics.median(r.seconds for r in runs):.2f} s)"
+    pane_median = statistics.median(r.seconds for r in runs)
+    print(f"  kftui LogPane (headless)      {pane_rate:>12,.0f} lines/s  ({pane_median:.2f} s)"
           f"   runs: {', '.join(f'{r.seconds:.2f}' for r in runs)}")
     print(f"  ratio pane / kubectl --timestamps: {pane_rate / k_ts:.2f}x   "
           f"pane / kubectl plain: {pane_rate / k_plain:.2f}x   (target >= {TARGET_RATIO:.1f}x)")

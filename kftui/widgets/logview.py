@@ -559,9 +559,20 @@ class LogView(ScrollView, can_focus=True):
         self.refresh()
 
     def on_resize(self) -> None:
-        """The wrap width follows the pane's width."""
+        """The wrap width follows the pane's width; a following view stays at the bottom."""
         if self.wrap:
             self._resize()
+        if self.follow:
+            self.call_after_refresh(self.scroll_end, animate=False, immediate=True, x_axis=False)
+
+    def action_scroll_end(self) -> None:
+        """End: back to the newest line, autoscroll on (no animation to wait for)."""
+        self.current = None
+        if not self.follow:
+            self.follow = True
+            self.post_message(self.Followed(True))
+        self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.refresh()
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         """Scrolling up pauses autoscroll; reaching the bottom resumes it (the stern/k9s habit)."""
