@@ -13,7 +13,7 @@ Context = Mapping[str, str]
 
 _REGION = r"(?:us|europe|asia|australia|northamerica|southamerica|me|africa)-[a-z]+\d{1,2}"
 ZONE = rf"{_REGION}-[a-z]"
-GPU = r"nvidia-[a-z0-9]+(?:-[a-z0-9]+)*"
+GPU = r"nvidia-[a-z0-9]{1,24}(?:-[a-z0-9]{1,24}){0,4}"
 REGION_RE = rf"\b{_REGION}\b(?!-[a-z]\b)"
 ZONE_RE = rf"\b{ZONE}\b"
 GPU_RE = rf"\b{GPU}\b"

@@ -10,7 +10,7 @@ from kftui.diagnose.advice import enable_api
 from kftui.diagnose.normalize import Problem
 from kftui.diagnose.registry import rule
 
-_SERVICE = r"[a-z0-9-]+(?:\.[a-z0-9-]+)*\.googleapis\.com"
+_SERVICE = r"[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){0,3}\.googleapis\.com"
 # Projects of Google's own OAuth clients (gcloud and ADC): an API "disabled" there means no quota project.
 GOOGLE_CLIENT_PROJECTS = frozenset({"764086051850", "32555940559"})
 
@@ -37,20 +37,28 @@ def consumer_number(p: Problem) -> str | None:
 @rule("api-disabled", priority=55)
 def api_disabled(p: Problem, ctx: v.Context) -> Diagnosis | None:
     """An API is off in the project; name it and give the enable command."""
+    names_service = p.has("googleapis.com")  # a cheap gate before the service-name regexes
     title_m = p.search(r"\b(?P<title>[A-Z][\w ()-]{1,60}?) API has not been used in project (?P<num>\d+)")
-    bracket = p.search(rf"API \[(?P<service>{_SERVICE})\] not enabled on project \[(?P<project>[\w-]+)\]")
+    bracket = (
+        p.search(rf"API \[(?P<service>{_SERVICE})\] not enabled on project \[(?P<project>[\w-]+)\]")
+        if names_service
+        else None
+    )
     if not (
         p.has_reason("SERVICE_DISABLED", "ACCESSNOTCONFIGURED")
         or title_m
         or bracket
-        or p.search(rf"\b{_SERVICE} (?:is|has) not (?:been )?enabled\b|\bservice {_SERVICE} is disabled\b")
+        or (
+            names_service
+            and p.search(rf"\b{_SERVICE} (?:is|has) not (?:been )?enabled\b|\bservice {_SERVICE} is disabled\b")
+        )
     ):
         return None
     service = (
         p.metadata.get("service")
         or v.group(bracket, "service")
-        or v.group(p.search(rf"apis/api/({_SERVICE})"))
-        or v.group(p.search(rf"\b({_SERVICE})\b"))
+        or (v.group(p.search(rf"apis/api/({_SERVICE})")) if names_service else None)
+        or (v.group(p.search(rf"\b({_SERVICE})\b")) if names_service else None)
     )
     title = p.metadata.get("serviceTitle") or (v.group(title_m, "title") or "").strip() or None
     if service is None and title:

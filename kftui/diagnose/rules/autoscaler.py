@@ -29,8 +29,21 @@ class Verdict:
     match: re.Match[str]
 
 
+_last: list[tuple[Problem, Verdict | None]] = [(Problem(raw="", lines=(), flat=""), None)]
+
+
 def verdict(p: Problem) -> Verdict | None:
-    """The newest autoscaler message wins; a backoff is blamed on the failure that caused it."""
+    """The newest autoscaler message wins; remembered for the last text, since six rules ask in a row."""
+    seen, said = _last[0]  # one read of an immutable pair: safe when worker threads diagnose at once
+    if seen is p:
+        return said
+    found = _verdict(p)
+    _last[0] = (p, found)
+    return found
+
+
+def _verdict(p: Problem) -> Verdict | None:
+    """Scan for every autoscaler message kind; a backoff is blamed on the failure that caused it."""
     found: list[Verdict] = []
     for kind, pattern in _KINDS.items():
         m = p.last(pattern)
@@ -68,7 +81,7 @@ def scale_up_pending(p: Problem, ctx: v.Context) -> Diagnosis | None:
     if found is None or found.kind != "pending":
         return None
     pod, namespace = _pod(p, ctx)
-    m = p.last(r"\{(?P<group>\S+) (?P<old>\d+)->(?P<new>\d+) \(max: (?P<max>\d+)\)\}")
+    m = p.last(r"\{(?P<group>\S{1,400}) (?P<old>\d{1,5})->(?P<new>\d{1,5}) \(max: (?P<max>\d{1,5})\)\}")
     group = v.group(m, "group")
     group_name = group.rsplit("/", 1)[-1] if group else None
     zone = v.group(p.search(rf"zones/({v.ZONE})/instanceGroups")) or v.ctx_get(ctx, "zone")

@@ -114,7 +114,7 @@ def not_in_zone(p: Problem, ctx: v.Context) -> Diagnosis | None:
 
 _INCOMPATIBLE = (
     r"cannot use default machine type \((?P<machine>[\w-]+)\) with gpus",
-    rf"\[(?P<machine>[a-z0-9]+-[\w-]+), (?P<gpu>{v.GPU})\] features are not compatible",
+    rf"\[(?P<machine>[a-z0-9]{{1,20}}-[\w-]{{1,40}}), (?P<gpu>{v.GPU})\] features are not compatible",
     r"accelerators? (?:are|is) not supported (?:for|on|with|by) (?:the )?machine type ['\"]?(?P<machine>[\w-]+)",
     r"machine type ['\"]?(?P<machine>[a-z0-9]+-[\w-]+)['\"]? (?:does not support|is not compatible with)"
     r" (?:gpus|accelerators?|guest accelerators)",

@@ -55,7 +55,8 @@ _PATTERNS = (
     rf"permission '(?P<permission>{_PERMISSION})' denied on resource '?(?P<resource>[^' ]+)'?",
     rf"permission '?(?P<permission>{_PERMISSION})'? (?:is required|denied)",
     rf"does not have (?P<permission>{_PERMISSION}) access to",
-    r"\[(?P<account>[^\]\s]+@[^\]\s]+)\] does not have permission to access \w+ instance \[(?P<resource>[^\]]+)\]",
+    r"\[(?P<account>[^\]\s@]{1,100}@[^\]\s]{1,200})\] does not have permission to access \w+ instance"
+    r" \[(?P<resource>[^\]]{1,300})\]",
     r"the caller does not have permission",
 )
 
@@ -112,8 +113,10 @@ def permission_denied(p: Problem, ctx: v.Context) -> Diagnosis | None:
 @rule("rbac-forbidden", priority=52)
 def rbac_forbidden(p: Problem, ctx: v.Context) -> Diagnosis | None:
     """Kubernetes said no (RBAC), which no Google IAM change fixes by itself."""
+    if not p.has("is forbidden: user"):
+        return None
     m = p.search(
-        r"(?:(?P<kind>[\w.-]+) (?:\"(?P<name>[^\"]+)\" )?)?is forbidden: user \"(?P<user>[^\"]+)\" cannot"
+        r"(?:(?P<kind>[\w.-]{1,100}) (?:\"(?P<name>[^\"]{1,253})\" )?)?is forbidden: user \"(?P<user>[^\"]+)\" cannot"
         r" (?P<verb>\w+) resource \"(?P<resource>[^\"]+)\"(?: in api group \"(?P<group>[^\"]*)\")?"
         r"(?: in the namespace \"(?P<namespace>[^\"]+)\")?"
     )

@@ -10,8 +10,8 @@ from kftui.diagnose.normalize import Problem
 from kftui.diagnose.registry import rule
 from kftui.diagnose.rules.autoscaler import verdict
 
-_NODES = r"(?P<available>\d+)/(?P<total>\d+) nodes are available"
-_GPU_SHORT = r"(?:(?P<count>\d+) )?Insufficient nvidia\.com/gpu"
+_NODES = r"\b(?P<available>\d{1,6})/(?P<total>\d{1,6}) nodes are available"
+_GPU_SHORT = r"(?:\b(?P<count>\d{1,6}) )?Insufficient nvidia\.com/gpu"
 _SELECTOR = r"didn't match (?:Pod's )?node (?:affinity/selector|selector|affinity)"
 
 
