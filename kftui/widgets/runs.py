@@ -19,6 +19,7 @@ from textual.containers import Vertical
 from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import DataTable, Static, Tree
 from textual.widgets.tree import TreeNode
 
@@ -502,7 +503,7 @@ class RunsView(Vertical):
         tree: Tree[TaskNode | None] = self.query_one("#run-tasks", Tree)
         if message.detail is None:
             tree.reset(Text(message.error, style="red"))
-            self.post_message(ShowDetails(message.key, Text(message.error, style="red")))
+            self._tell(ShowDetails(message.key, Text(message.error, style="red")))
             return
         detail = self.detail = message.detail
         self.pods = message.pods
@@ -518,7 +519,7 @@ class RunsView(Vertical):
             self._auto_pick = False
             wanted = self._first_interesting(detail)
         node = self._find_node(tree, wanted) if wanted else None
-        self.post_message(ShowDetails(message.key, self._details_body()))
+        self._tell(ShowDetails(message.key, self._details_body()))
         if node is not None:
             tree.move_cursor_to_line(node.line if node.line >= 0 else self._line_of(tree, node))
             self._follow(node.data)
@@ -597,18 +598,42 @@ class RunsView(Vertical):
         if found:
             namespace, pod = found[0]
             if self.selected is not None and self.followed is not None and self.followed[2]:
-                self.post_message(ShowDetails(self.selected, self._details_body()))  # drop the previous note
+                self._tell(ShowDetails(self.selected, self._details_body()))  # drop the previous note
             self._post_follow(namespace, pod, "", POD_WAIT_TRIES)
             return
         note = gone_note(self.detail, task, self.now(), self.pods_error)
         if self.selected is not None:
-            self.post_message(ShowDetails(self.selected, self._details_body(task, note)))
+            self._tell(ShowDetails(self.selected, self._details_body(task, note)))
         self._post_follow(f"run {self.detail.row.name}", task.name, note, 0)
+
+    def _active(self) -> bool:
+        """Whether the runs tab is the one showing (a hidden view must not take over the shared panes)."""
+        return all(node.display for node in self.ancestors_with_self if isinstance(node, Widget))
+
+    def _tell(self, message: Message) -> None:
+        """Post to the screen only while visible; on_show re-tells the current selection."""
+        if self._active():
+            self.post_message(message)
+
+    def on_show(self) -> None:
+        """The runs tab came up: the shared log and details panes show this view's selection again."""
+        self.followed = None
+        if self.selected is None:
+            return
+        if self.selected.startswith("local:"):
+            self._show_local(self.selected)
+            return
+        if self.detail is None:
+            return  # the detail is still loading; its arrival tells the panes
+        self._tell(ShowDetails(self.selected, self._details_body()))
+        tree: Tree[TaskNode | None] = self.query_one("#run-tasks", Tree)
+        node = tree.cursor_node
+        self._follow(node.data if node is not None else None)
 
     def _post_follow(self, namespace: str, pod: str, note: str, tries: int) -> None:
         """Post FollowPod once the screen's pod list has the pod (its watch may still be loading)."""
         key = (namespace, pod, note)
-        if key == self.followed:
+        if key == self.followed or not self._active():
             return
         known = getattr(self.screen, "rows", None)
         if tries > 0 and isinstance(known, dict) and f"{namespace}/{pod}" not in known:
@@ -617,7 +642,7 @@ class RunsView(Vertical):
         if not note and isinstance(known, dict) and f"{namespace}/{pod}" not in known:
             note = f"pod {namespace}/{pod} ran this task but is not in the watched pods (another namespace?)"
         self.followed = key
-        self.post_message(FollowPod(namespace, pod, container=USER_CONTAINER, gone_note=note))
+        self._tell(FollowPod(namespace, pod, container=USER_CONTAINER, gone_note=note))
 
     # -- local runs ------------------------------------------------------------------------------
     def _show_local(self, key: str) -> None:
@@ -632,7 +657,7 @@ class RunsView(Vertical):
             task_label = Text(f"{STATE_MARK.get(state, '?')} {name} {state}", style=STATE_STYLE.get(state, ""))
             tree.root.add_leaf(task_label, data=None)
         tree.root.expand()
-        self.post_message(ShowDetails(key, local_details(item, self.now())))
+        self._tell(ShowDetails(key, local_details(item, self.now())))
 
     # -- actions ---------------------------------------------------------------------------------
     def action_run_action(self, verb: str) -> None:
