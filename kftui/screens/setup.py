@@ -150,7 +150,7 @@ class SetupScreen(Screen[None]):
         steps.add_options([Option(self._label(v), id=v.step.id) for v in self.views.values()])
         steps.highlighted = 0
         steps.focus()
-        self.run_ready()
+        self.call_after_refresh(self.run_ready)  # draw the list first; the checks' imports can wait a frame
 
     # -- running ---------------------------------------------------------------------------------
     def context(self) -> StepContext:
@@ -344,8 +344,9 @@ class SetupScreen(Screen[None]):
             if f.name not in result:
                 continue
             if f.kind == "secret":
-                where = secrets.store(f.name, result[f.name])
-                self.notify(f"{f.label} kept {where}; it will not be shown again.", timeout=5)
+                where = secrets.default_store().put(f.name, result[f.name])
+                place = "in the OS keyring" if where == secrets.KEYRING else "in memory only, for this session"
+                self.notify(f"{f.label} kept {place}; it will not be shown again.", timeout=5)
             else:
                 plain[f.name] = result[f.name]
         if plain:
@@ -355,11 +356,7 @@ class SetupScreen(Screen[None]):
     def _rerun_with_dependents(self, step_id: str, include_self: bool = True) -> None:
         """An answer or a fix changes this step and possibly every later one; restart them (stale runs are ignored)."""
         order = self.views[step_id].step.order
-        force = {
-            sid
-            for sid, v in self.views.items()
-            if v.step.order > order or (include_self and sid == step_id)
-        }
+        force = {sid for sid, v in self.views.items() if v.step.order > order or (include_self and sid == step_id)}
         self.run_ready(force=force)
 
     def action_fix(self) -> None:

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import DataTable
 
 from kftui.core.diagnosis import Diagnosis
@@ -84,7 +85,7 @@ class NotebooksView(Vertical):
         table = self.query_one(DataTable)
         for key, label, width in COLUMNS:
             table.add_column(label, key=key, width=width)
-        self.poll()
+        self.call_after_refresh(self.poll)
 
     def action_refresh(self) -> None:
         """Poll now."""
@@ -131,6 +132,14 @@ class NotebooksView(Vertical):
         self.border_title = f"notebooks · {len(fresh)}"
         self.set_timer(POLL_SECONDS, self.poll)
 
+    def _shown(self) -> bool:
+        """Whether the notebooks tab is showing: a hidden view must not take over the shared panes."""
+        return all(node.display for node in self.ancestors_with_self if isinstance(node, Widget))
+
+    def on_show(self) -> None:
+        """The tab came up: the shared panes show this view's selection again."""
+        self.announce()
+
     def announce(self) -> None:
         """Re-send the highlighted notebook's details and log (the view just became the active one)."""
         table = self.query_one(DataTable)
@@ -142,7 +151,7 @@ class NotebooksView(Vertical):
         self._select(str(event.row_key.value or ""))
 
     def _select(self, key: str) -> None:
-        if key not in self.known:
+        if key not in self.known or not self._shown():
             return
         row, diagnosis = self.known[key]
         self.post_message(ShowDetails(f"notebook:{key}", notebook_details(row, diagnosis)))
