@@ -106,6 +106,29 @@ def doctor(project: str | None, as_json: bool, gpu: str | None, gpu_count: int |
     sys.exit(code if isinstance(code, int) else 1)
 
 
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.option("--project", metavar="P", help="Project (default: the remembered one).")
+@click.option("--zone", metavar="Z", help="Zone for the cluster and GPU pool (default: the GPU step's zone).")
+@click.option("--cluster", metavar="NAME", help="Cluster name (default: kubeflow).")
+@click.option("--gpu", metavar="TYPE", help="GPU type for the GPU pool, or 'none'.")
+@click.option("--gpu-count", type=int, metavar="N", help="GPUs per GPU node.")
+@click.option("--max-gpu-nodes", type=int, metavar="N", help="The GPU pool autoscales from 0 up to N nodes.")
+@click.option("--release", metavar="TAG", help="Kubeflow manifests tag (default: 26.03).")
+@click.option("--manifests", metavar="DIR", help="A local kubeflow/manifests checkout (default: clone the tag).")
+@click.option("--plan-only", is_flag=True, help="Print the plan as a reviewable script; create nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--destroy", is_flag=True, help="Delete the cluster (asks its name; with --yes, --cluster must match).")
+@click.option("--stop-after", type=click.Choice(["cluster", "gpu-pool", "credentials", "manifests"]), hidden=True)
+@click.option("--retry-wait", type=float, default=20.0, hidden=True)
+@click.option("--poll", type=float, default=5.0, hidden=True)
+def deploy(**options: Any) -> None:
+    """Create the GKE cluster and GPU pool and install Kubeflow; re-running continues where it stopped."""
+    from kftui.commands.deploy import run_deploy
+
+    code = _guard(run_deploy, **options)
+    sys.exit(code if isinstance(code, int) else 1)
+
+
 @cli.group(context_settings=CONTEXT_SETTINGS)
 def quota() -> None:
     """Ask Google for GPU quota and follow the requests kftui filed."""

@@ -72,6 +72,9 @@ class Sandbox:
                 scenario["kube"].pop("timeline", None)
                 scenario["kube"]["epoch_ns"] = int(self.epoch.timestamp()) * 1_000_000_000
             self.served[name] = self._run(module.serve(scenario, self.host, 0))
+        from kftui.sandbox.gcp.container import connect_kube
+
+        connect_kube(self.served["gcp"].state, self.served["kube"].url)  # a created GKE cluster is the kube sandbox
         if write_env:
             if self.workdir is None:
                 raise ValueError("Sandbox.start(write_env=True) needs a workdir for credentials")

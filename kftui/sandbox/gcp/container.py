@@ -20,11 +20,26 @@ from kftui.sandbox.gcp import compute
 from kftui.sandbox.gcp.common import Operation, World, error, guard, ok, read_json
 
 _STATE_ATTR = "_kftui_container_clusters"
+_ENDPOINT_ATTR = "_kftui_container_endpoint"
 API = "container.googleapis.com"
 DEFAULT_POLLS = 2
 _FAKE_CA = base64.b64encode(
     b"-----BEGIN CERTIFICATE-----\nMIIBsandboxkftuiFAKECA\n-----END CERTIFICATE-----\n"
 ).decode()
+
+
+def connect_kube(world: World, url: str) -> None:
+    """Make every cluster's endpoint the kube sandbox (a full http URL; real GKE gives a bare IP for https)."""
+    with world.lock:
+        vars(world)[_ENDPOINT_ATTR] = url
+        for cluster in clusters(world).values():
+            if cluster.get("endpoint"):
+                cluster["endpoint"] = url
+
+
+def _endpoint(world: World) -> str:
+    """The endpoint a running cluster reports."""
+    return str(vars(world).get(_ENDPOINT_ATTR) or "34.118.0.10")
 
 
 def clusters(world: World) -> dict[str, dict[str, Any]]:
@@ -38,7 +53,7 @@ def clusters(world: World) -> dict[str, dict[str, Any]]:
                 for key, spec in ((block or {}).get("clusters") or {}).items():
                     location, _, name = str(key).partition("/")
                     cluster = _new_cluster(pid, location, {**(spec or {}), "name": name})
-                    _set_running(cluster)
+                    _set_running(cluster, _endpoint(world))
                     store[cluster["_name"]] = cluster
             vars(world)[_STATE_ATTR] = store
         return store
@@ -98,10 +113,10 @@ def _new_cluster(project: str, location: str, spec: dict[str, Any]) -> dict[str,
     return cluster
 
 
-def _set_running(cluster: dict[str, Any]) -> None:
+def _set_running(cluster: dict[str, Any], endpoint: str) -> None:
     """What a finished create leaves: endpoint, CA, RUNNING pools."""
     cluster["status"] = "RUNNING"
-    cluster["endpoint"] = "34.118.0.10"
+    cluster["endpoint"] = endpoint
     cluster.setdefault("masterAuth", {})["clusterCaCertificate"] = _FAKE_CA
     for pool in cluster.get("nodePools") or []:
         pool["status"] = "RUNNING"
@@ -210,7 +225,7 @@ def add_routes(app: web.Application, world: World) -> None:
             store[key] = cluster
 
             def finish() -> None:
-                _set_running(cluster)
+                _set_running(cluster, _endpoint(world))
 
             target = f"https://container.googleapis.com/v1/{key}"
             return ok(start_op(project, location, "CREATE_CLUSTER", target, finish))

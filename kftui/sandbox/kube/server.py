@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from kftui.sandbox.kube import generic
 from kftui.sandbox.kube import objects as o
 from kftui.sandbox.kube.loggen import NS, LogRun
 from kftui.sandbox.kube.world import KubeWorld, LogStream
@@ -48,9 +49,9 @@ def status_error(code: int, reason: str, message: str, details: Mapping[str, Any
     return web.json_response(body, status=code)
 
 
-def _not_found(resource: str, name: str) -> web.Response:
+def _not_found(resource: str, name: str, api: str = "v1") -> web.Response:
     """The API's 404 for a missing object."""
-    group = "kubeflow.org" if resource == "notebooks" else ""
+    group = "kubeflow.org" if resource == "notebooks" else generic.split_api(api)[0]
     return status_error(404, "NotFound", f'{resource}{"." + group if group else ""} "{name}" not found',
                         {"name": name, "group": group, "kind": resource})
 
@@ -168,9 +169,9 @@ def to_table(resource: str, items: list[o.Obj], rv: int, include: str | None) ->
             "columnDefinitions": cols, "rows": rows}
 
 
-def _list_kind(resource: str) -> tuple[str, str]:
+def _list_kind(resources: Mapping[str, tuple[str, str, bool]], resource: str) -> tuple[str, str]:
     """(apiVersion, kind) of a list of this resource."""
-    api, kind, _ = o.RESOURCES[resource]
+    api, kind, _ = resources[resource]
     return api, f"{kind}List"
 
 
@@ -198,21 +199,44 @@ class KubeApi:
             return web.json_response({"kind": "APIVersions", "versions": ["v1"],
                                       "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0",
                                                                       "serverAddress": request.host}]})
+        resources = self.world.resources
+        groups = generic.group_versions(resources)
         if path == "/apis":
-            return web.json_response({"kind": "APIGroupList", "apiVersion": "v1", "groups": [self._group()]})
+            listed = [self._group()] + [generic.api_group(g, v) for g, v in sorted(groups.items())
+                                        if g != "kubeflow.org"]
+            return web.json_response({"kind": "APIGroupList", "apiVersion": "v1", "groups": listed})
         if path == "/apis/kubeflow.org":
             return web.json_response({"kind": "APIGroup", "apiVersion": "v1", **self._group()})
         if path in ("/api/v1", "/apis/kubeflow.org/v1"):
             gv = "v1" if path == "/api/v1" else "kubeflow.org/v1"
+            known = {r["name"].split("/")[0] for r in _DISCOVERY[gv]}
+            extra = [r for r in generic.resource_list(resources, gv) if r["name"].split("/")[0] not in known]
             return web.json_response({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
-                                      "resources": _DISCOVERY[gv]})
+                                      "resources": _DISCOVERY[gv] + extra})
         if path in ("/", "/healthz", "/livez", "/readyz"):
             return web.Response(text="ok")
-        for prefix, allowed in (("/api/v1/", {"namespaces", "nodes", "pods", "events"}),
-                                ("/apis/kubeflow.org/v1/", {"notebooks"})):
-            if path.startswith(prefix):
-                return await self._resource(request, path[len(prefix):].split("/"), allowed)
-        return status_error(404, "NotFound", "the server could not find the requested resource")
+        if path == "/openapi/v3":
+            return web.json_response(generic.openapi_root(resources))
+        if path.startswith("/openapi/v3/"):
+            key = path.removeprefix("/openapi/v3/")
+            gv = "v1" if key == "api/v1" else key.removeprefix("apis/")
+            return web.json_response(generic.openapi_doc(resources, gv))
+        parts = path.strip("/").split("/")
+        if parts[0] == "apis" and len(parts) == 2 and parts[1] in groups:
+            return web.json_response({"kind": "APIGroup", "apiVersion": "v1",
+                                      **generic.api_group(parts[1], groups[parts[1]])})
+        if parts[0] == "apis" and len(parts) == 3 and parts[2] in groups.get(parts[1], []):
+            gv = f"{parts[1]}/{parts[2]}"
+            return web.json_response({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
+                                      "resources": generic.resource_list(resources, gv)})
+        if parts[0] == "api" and len(parts) > 2 and parts[1] == "v1":
+            gv, rest = "v1", parts[2:]
+        elif parts[0] == "apis" and len(parts) > 3:
+            gv, rest = f"{parts[1]}/{parts[2]}", parts[3:]
+        else:
+            return status_error(404, "NotFound", "the server could not find the requested resource")
+        allowed = {name for name, info in resources.items() if info[0] == gv}
+        return await self._resource(request, rest, allowed)
 
     def _group(self) -> dict[str, Any]:
         """The kubeflow.org APIGroup."""
@@ -235,20 +259,23 @@ class KubeApi:
             return await self.pod_log(request, ns, name)
         if sub is not None:
             return status_error(404, "NotFound", "the server could not find the requested resource")
-        scope_ns = ns if o.RESOURCES[resource][2] else None
+        info = self.world.resources[resource]
+        scope_ns = ns if info[2] else None
         if request.method == "GET" and name is None:
             if request.query.get("watch") in TRUE:
                 return await self.watch(request, resource, scope_ns)
             return self.list_response(request, resource, scope_ns)
         if request.method == "GET" and name is not None:
             obj = self.world.get(resource, scope_ns, name)
-            return web.json_response(obj) if obj is not None else _not_found(resource, name)
+            return web.json_response(obj) if obj is not None else _not_found(resource, name, info[0])
         if request.method == "DELETE" and name is not None:
             if resource == "pods":
                 gone = self.world.delete_pod(str(ns), name)
             else:
                 gone = self.world.delete(resource, scope_ns, name)
             return web.json_response(gone) if gone is not None else _not_found(resource, name)
+        if request.method == "PATCH" and name is not None and request.content_type == generic.APPLY_PATCH:
+            return await self.server_side_apply(request, resource, scope_ns, name)
         if request.method == "PATCH" and name is not None:
             try:
                 obj = self.world.patch(resource, scope_ns, name, await request.json())
@@ -265,6 +292,26 @@ class KubeApi:
             return web.json_response(self.world.put(resource, body), status=201)
         return status_error(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
 
+    async def server_side_apply(self, request: web.Request, resource: str, ns: str | None,
+                                name: str) -> web.Response:
+        """PATCH application/apply-patch+yaml: create or merge, as `kubectl apply --server-side` expects."""
+        import yaml
+
+        try:
+            body = yaml.safe_load(await request.text()) or {}
+        except yaml.YAMLError as exc:
+            return status_error(400, "BadRequest", f"error decoding YAML: {exc}")
+        if not isinstance(body, dict):
+            return status_error(400, "BadRequest", "apply patch must be an object")
+        api, kind, _ = self.world.resources[resource]
+        if body.get("kind") != kind or body.get("apiVersion") != api:
+            return status_error(400, "BadRequest", f"apply patch for {resource} must be {api} {kind}")
+        if ns is not None and self.world.get("namespaces", None, ns) is None:
+            return status_error(404, "NotFound", f'namespaces "{ns}" not found',
+                                {"name": ns, "kind": "namespaces"})
+        obj, created = self.world.apply(resource, ns, name, body)
+        return web.json_response(obj, status=201 if created else 200)
+
     def list_response(self, request: web.Request, resource: str, ns: str | None) -> web.StreamResponse:
         """A list, filtered by selectors, as JSON or as a Table when kubectl asks for one."""
         items, rv = self.world.list_objects(resource, ns)
@@ -273,7 +320,7 @@ class KubeApi:
         items = [it for it in items if o.matches(it, labels, fields)]
         if "as=Table" in request.headers.get("Accept", ""):
             return web.json_response(to_table(resource, items, rv, request.query.get("includeObject")))
-        api, kind = _list_kind(resource)
+        api, kind = _list_kind(self.world.resources, resource)
         return web.json_response({"kind": kind, "apiVersion": api, "metadata": {"resourceVersion": str(rv)},
                                   "items": items})
 
@@ -292,7 +339,7 @@ class KubeApi:
         await resp.prepare(request)
         wake = asyncio.Event()
         self.world.add_waker(wake)
-        api, kind = o.RESOURCES[resource][:2]
+        api, kind = self.world.resources[resource][:2]
 
         async def send(kind_: str, obj: Mapping[str, Any]) -> None:
             await resp.write(json.dumps({"type": kind_, "object": obj}).encode() + b"\n")

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kftui.sandbox.kube import generic
 from kftui.sandbox.kube import objects as o
 from kftui.sandbox.kube.loggen import LogRun
 
@@ -82,6 +83,8 @@ class KubeWorld:
         self._seq = 0
         self.expirations = 0
         self.requests: list[tuple[str, str]] = []
+        self.resources: dict[str, tuple[str, str, bool]] = {**o.RESOURCES, **generic.BUILTIN}
+        """Resource plural -> (apiVersion, kind, namespaced); CRDs add theirs when applied."""
         epoch = self.scenario.get("epoch_ns")
         with o.pinned_now(int(epoch) if epoch is not None else None):
             self._load()
@@ -150,18 +153,66 @@ class KubeWorld:
     def put(self, resource: str, obj: o.Obj) -> o.Obj:
         """Create or replace an object; watchers see ADDED or MODIFIED."""
         meta = obj.setdefault("metadata", {})
-        ns = meta.get("namespace") if o.RESOURCES[resource][2] else None
+        ns = meta.get("namespace") if self.resources[resource][2] else None
         key: Key = (resource, ns, meta["name"])
         with self.lock:
             old = self.objects.get(key)
             meta.setdefault("uid", o.uid_for(resource, ns or "", meta["name"]))
             meta.setdefault("creationTimestamp", o.ago(0))
+            if resource == "customresourcedefinitions":
+                obj["status"] = generic.established(obj)
+                self.resources.update(generic.crd_kinds(obj))
+            if resource == "deployments" and not (obj.get("status") or {}).get("availableReplicas"):
+                obj["status"] = generic.progressing(obj)
             self._record(resource, "MODIFIED" if old is not None else "ADDED", obj, old)
             self.objects[key] = obj
             if resource == "pods":
                 self._sync_notebook(obj)
+        if resource == "deployments":
+            self._schedule_available(ns, meta["name"])
         self._notify()
         return copy.deepcopy(obj)
+
+    def apply(self, resource: str, namespace: str | None, name: str, body: Mapping[str, Any]) -> tuple[o.Obj, bool]:
+        """Server-side apply: create the object, or merge the applied fields into it; returns (object, created)."""
+        obj = copy.deepcopy(dict(body))
+        meta = obj.setdefault("metadata", {})
+        meta["name"] = name
+        if namespace is not None:
+            meta["namespace"] = namespace
+        with self.lock:
+            old = self.objects.get((resource, namespace, name))
+            if old is None:
+                meta["generation"] = 1
+                return self.put(resource, obj), True
+            merged = deep_merge(old, obj)
+            if merged.get("spec") != old.get("spec"):
+                merged["metadata"]["generation"] = int(old["metadata"].get("generation", 1)) + 1
+            return self.put(resource, merged), False
+
+    def _schedule_available(self, namespace: str | None, name: str) -> None:
+        """A Deployment becomes Available a moment after it is applied (never, with the stuck annotation)."""
+        delay = float(self.scenario.get("deployment_ready_seconds", 0.3))
+
+        def arm() -> None:
+            self.loop.call_later(delay, self._make_available, namespace, name)
+
+        if not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(arm)
+
+    def _make_available(self, namespace: str | None, name: str) -> None:
+        """Mark a Deployment Available, as its controller would once the pods are ready."""
+        with self.lock:
+            old = self.objects.get(("deployments", namespace, name))
+            if old is None or generic.STUCK_ANNOTATION in ((old.get("metadata") or {}).get("annotations") or {}):
+                return
+            new = copy.deepcopy(old)
+            new["status"] = generic.available(new)
+            if new["status"] == old.get("status"):
+                return
+            self._record("deployments", "MODIFIED", new, old)
+            self.objects[("deployments", namespace, name)] = new
+        self._notify()
 
     def patch(self, resource: str, namespace: str | None, name: str, patch: Mapping[str, Any]) -> o.Obj:
         """Merge-patch an object (KeyError when it does not exist)."""

@@ -1,0 +1,167 @@
+"""`kftui deploy`: a validated plan, its checks, then the cluster, GPU pool, credentials and Kubeflow, resumably."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Mapping
+from typing import IO, Any
+
+from kftui.errors import KftuiError, UsageError
+
+PASSWORD_ENV = "KFTUI_DEX_PASSWORD"
+"""Where a non-interactive deploy reads the Dex password from (never a flag: flags land in shell history)."""
+
+
+def _first(*values: Any) -> Any:
+    """The first value that is given (not None and not empty)."""
+    return next((v for v in values if v not in (None, "")), None)
+
+
+def plan_from(answers: Mapping[str, Any], **flags: Any) -> Any:
+    """Flags first, then remembered answers, then defaults; bad input names the field and rule (UsageError)."""
+    from kftui.core.plan import PlanError, PlanInputs, build_plan
+
+    inputs = PlanInputs(
+        project=_first(flags.get("project"), answers.get("project")),
+        zone=_first(flags.get("zone"), answers.get("zone")),
+        cluster=_first(flags.get("cluster"), answers.get("cluster_name")),
+        release=_first(flags.get("release"), answers.get("kubeflow_release")),
+        gpu_type=_first(flags.get("gpu"), answers.get("gpu_type")),
+        gpu_count=_first(flags.get("gpu_count"), answers.get("gpu_count")),
+        gpu_max_nodes=_first(flags.get("max_gpu_nodes"), answers.get("gpu_max_nodes")),
+        gpu_min_nodes=answers.get("gpu_min_nodes"),
+        gpu_machine_type=answers.get("machine_type"),
+        spot=answers.get("gpu_spot"),
+        cpu_machine_type=answers.get("cpu_machine_type"),
+        cpu_nodes=answers.get("cpu_nodes"),
+        cpu_min_nodes=answers.get("cpu_min_nodes"),
+        cpu_max_nodes=answers.get("cpu_max_nodes"),
+        nap_max_cpu=answers.get("nap_max_cpu"),
+        nap_max_memory_gb=answers.get("nap_max_memory_gb"),
+        manifests=_first(flags.get("manifests"), answers.get("manifests")),
+    )
+    try:
+        return build_plan(inputs)
+    except PlanError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def passed_steps(answers: dict[str, Any], services: Any) -> frozenset[str]:
+    """Run the earlier wizard steps headless (as `kftui doctor` does) and return the ids that passed."""
+    from kftui.commands.doctor import run_checks
+
+    results = run_checks(answers, services, frozenset({"project"}))
+    return frozenset(
+        r.step.id
+        for r in results
+        if r.step.id != "deploy" and r.findings and not r.failed and any(str(f.status) != "skip" for f in r.findings)
+    )
+
+
+def run_deploy(
+    *,
+    project: str | None = None,
+    zone: str | None = None,
+    cluster: str | None = None,
+    gpu: str | None = None,
+    gpu_count: int | None = None,
+    max_gpu_nodes: int | None = None,
+    release: str | None = None,
+    manifests: str | None = None,
+    plan_only: bool = False,
+    yes: bool = False,
+    destroy: bool = False,
+    stop_after: str | None = None,
+    retry_wait: float = 20.0,
+    poll: float = 5.0,
+    out: IO[str] | None = None,
+    services: Any | None = None,
+) -> int:
+    """0 when the plan was printed or deployed, 1 when its checks refuse it; UsageError (2) for bad input."""
+    from kftui.core.plan import blocked, check_plan, check_steps, script
+    from kftui.settings import load_state, save_state
+    from kftui.steps._deploy import Runner, read_plan_world
+    from kftui.steps._deploy import destroy as destroy_cluster
+
+    target = out if out is not None else sys.stdout
+    state = load_state()
+    answers: dict[str, Any] = {k: v for k, v in state.answers.items() if v not in (None, "")}
+    plan = plan_from(answers, project=project, zone=zone, cluster=cluster, gpu=gpu, gpu_count=gpu_count,
+                     max_gpu_nodes=max_gpu_nodes, release=release, manifests=manifests)
+
+    def say(line: str) -> None:
+        target.write(f"[{time.strftime('%H:%M:%S')}] {line}\n")
+        target.flush()
+
+    interactive = sys.stdin.isatty()
+    if destroy:
+        if cluster is None and not interactive:
+            raise UsageError(f"--destroy needs --cluster NAME matching the cluster to delete ({plan.cluster}).")
+        from kftui.steps._deploy import load_records
+
+        prefix = f"{plan.project}/{plan.zone}/"
+        known = sorted({k.removeprefix(prefix) for k in load_records() if k.startswith(prefix)}
+                       | {str(answers.get("cluster_name") or "kubeflow")})
+        if cluster is not None and cluster.strip() not in known:
+            raise UsageError(
+                f"--cluster {cluster!r} does not match a cluster kftui deployed in {plan.zone} ({', '.join(known)})."
+            )
+        if not yes:
+            if not interactive:
+                raise UsageError("Refusing to delete a cluster without a terminal to confirm: add --yes.")
+            import click
+
+            typed = click.prompt(f"Type the cluster name ({plan.cluster}) to delete it and everything on it")
+            if typed.strip() != plan.cluster:
+                raise KftuiError("The name did not match; nothing was deleted.")
+        target.write(destroy_cluster(plan, say, poll=poll) + "\n")
+        return 0
+    if plan_only:
+        target.write(script(plan))
+        return 0
+
+    if services is None:
+        from kftui.factory import Options, Services
+
+        services = Services(Options(project=plan.project))
+    gpu_answer = plan.gpu.gpu_type if plan.gpu else "none"
+    step_answers = {**answers, "project": plan.project, "zone": plan.zone, "gpu_type": gpu_answer}
+    if plan.gpu is not None:
+        step_answers.update(gpu_count=str(plan.gpu.count), gpu_max_nodes=str(plan.gpu.max_nodes))
+    say("checking the earlier setup steps, quotas and zone offers")
+    checks = check_steps(passed_steps(step_answers, services)) + check_plan(plan, read_plan_world(plan))
+    failing = blocked(checks)
+    for check in checks:
+        say(f"{'ok' if check.ok else 'BLOCKED'} {check.id}: {check.message}")
+    if failing:
+        revisit = sorted({c.revisit for c in failing if c.revisit})
+        target.write(
+            f"kftui: the plan is refused; nothing was created. Revisit: {', '.join(revisit) or 'the plan'}.\n"
+        )
+        return 1
+    target.write(plan.cost_note() + "\n")
+    if not yes:
+        if not interactive:
+            raise UsageError(
+                "Refusing to create a cluster without a terminal to confirm: review --plan-only, then add --yes."
+            )
+        import click
+
+        target.write(script(plan))
+        if not click.confirm("Create this cluster and install Kubeflow?", default=False):
+            raise KftuiError("Nothing was created.")
+    password = os.environ.get(PASSWORD_ENV) or None
+    if password is None and interactive and not yes:
+        import click
+
+        password = click.prompt("New Dex password for user@example.com (empty keeps the default)",
+                                default="", hide_input=True, confirmation_prompt=True, show_default=False) or None
+    runner = Runner(plan, say, stop_after=stop_after, password=password, poll=poll, retry_wait=retry_wait)
+    summary = runner.run()
+    if "context" in runner.record:
+        state.answers["kube_context"] = runner.record["context"]
+        save_state(state)
+    target.write(summary + "\n")
+    return 0

@@ -1,0 +1,657 @@
+"""The deploy plan: what cluster and pools to create and which Kubeflow to install, its rules, and its script.
+
+Pure: standard library and core types only. The deploy step and `kftui deploy` fill it from answers and flags,
+check it against quotas and zone offers read by adapters, and render it as a shell script a person can review.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from kftui.core.gpu import (
+    AcceleratorOffers,
+    BlockerKind,
+    ClusterSpec,
+    GpuRequest,
+    MachineType,
+    NodePoolSpec,
+    QuotaValue,
+    RegionQuotas,
+    assess,
+    machine_prefixes,
+    machine_type_compatible,
+    region_of,
+)
+
+RELEASES = ("26.03", "v1.11.0")
+"""Kubeflow manifests tags kftui knows, newest first."""
+DEFAULT_RELEASE = RELEASES[0]
+MANIFESTS_REPO = "https://github.com/kubeflow/manifests"
+ISTIO_GKE_OVERLAY = "common/istio/istio-install/overlays/gke"
+"""GKE mounts /opt/cni/bin read-only, so Istio's CNI needs the GKE overlay before the rest."""
+EXAMPLE = "example"
+GPU_POOL_NAME = "gpu-pool"
+CPU_POOL_NAME = "cpu-pool"
+GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
+"""The taint GKE puts on GPU nodes by itself (pods asking for nvidia.com/gpu get the toleration)."""
+APPLY_LOOP = (
+    f"while ! kustomize build {EXAMPLE} | kubectl apply --server-side --force-conflicts -f -; "
+    "do echo 'Retrying to apply resources'; sleep 20; done"
+)
+PORT_FORWARD = "kubectl port-forward svc/istio-ingressgateway -n istio-system 8080:80"
+URL = "http://localhost:8080"
+DEX_DEFAULT_USER = "user@example.com"
+
+REQUIRED_STEPS = ("account", "project", "billing", "apis", "iam", "gpu")
+"""Earlier wizard steps that must pass before anything is created (oauth is optional with Dex)."""
+
+_CLUSTER = re.compile(r"^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+_ZONE = re.compile(r"^[a-z]+-[a-z]+[0-9]+-[a-z]$")
+DEFAULT_CPU = ("e2-standard-8", 2, 1, 4)
+"""CPU pool defaults: machine type, nodes, autoscaling minimum and maximum."""
+_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+_MACHINE = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]*[a-z0-9]$")
+_RELEASE = re.compile(r"^v?[0-9]+\.[0-9]+(\.[0-9]+)?(-rc\.[0-9]+)?$")
+_GPU = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+# --------------------------------------------------------------------------------------------------
+# Validation: each rule names the field and the rule it breaks
+# --------------------------------------------------------------------------------------------------
+
+
+def validate_cluster_name(value: str) -> str | None:
+    """GKE's rule: 1-40 lowercase letters, digits, hyphens; starts with a letter, ends with a letter or digit."""
+    text = value.strip()
+    if _CLUSTER.match(text):
+        return None
+    return (
+        "Cluster name must be 1-40 characters of lowercase letters, digits and hyphens, start with a letter "
+        f"and end with a letter or digit (GKE's rule); got {text!r}."
+    )
+
+
+def validate_zone(value: str) -> str | None:
+    """A zone looks like `us-central1-a`."""
+    text = value.strip()
+    if _ZONE.match(text):
+        return None
+    return f"Zone must look like us-central1-a (a region, a hyphen and a letter); got {text!r}."
+
+
+def validate_release(value: str) -> str | None:
+    """A kubeflow/manifests tag: one kftui knows (26.03, v1.11.0) or shaped like one."""
+    text = value.strip()
+    if text in RELEASES or _RELEASE.match(text):
+        return None
+    return f"Kubeflow release must be a kubeflow/manifests tag such as {' or '.join(RELEASES)}; got {text!r}."
+
+
+def validate_machine_type(value: str, label: str = "Machine type") -> str | None:
+    """A Compute machine type name such as e2-standard-8."""
+    text = value.strip()
+    if _MACHINE.match(text):
+        return None
+    return f"{label} must be a Compute machine type such as e2-standard-8 (family-shape-size); got {text!r}."
+
+
+def validate_gpu_type(value: str) -> str | None:
+    """A Compute accelerator name, or `none` for a cluster without GPUs."""
+    text = value.strip()
+    if text == "none" or _GPU.match(text):
+        return None
+    return f"GPU type must be an accelerator name such as nvidia-tesla-t4, or 'none'; got {text!r}."
+
+
+def _count(label: str, value: str | int, minimum: int) -> tuple[int | None, str | None]:
+    """A whole number of at least `minimum`, or the message naming the field."""
+    text = str(value).strip()
+    try:
+        number = int(text)
+    except ValueError:
+        return None, f"{label} must be a whole number of at least {minimum} (got {text!r})."
+    if number < minimum:
+        return None, f"{label} must be at least {minimum} (got {number})."
+    return number, None
+
+
+def validate_count(label: str, minimum: int) -> Callable[[str], str | None]:
+    """A validator for whole numbers of at least `minimum`, whose message names the field."""
+
+    def check(value: str) -> str | None:
+        return _count(label, value, minimum)[1]
+
+    check.__doc__ = f"{label}: a whole number of at least {minimum}."
+    return check
+
+
+
+# --------------------------------------------------------------------------------------------------
+# The plan
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CpuPool:
+    """The CPU pool Kubeflow's own services run on (Kubeflow wants about 16 vCPUs and 32 GB)."""
+
+    machine_type: str = "e2-standard-8"
+    nodes: int = 2
+    min_nodes: int = 1
+    max_nodes: int = 4
+
+
+@dataclass(frozen=True, slots=True)
+class GpuPool:
+    """The GPU pool: autoscales from `min_nodes` (0: no idle GPU cost) to `max_nodes`; GKE installs the driver."""
+
+    gpu_type: str
+    count: int
+    machine_type: str
+    max_nodes: int
+    min_nodes: int = 0
+    spot: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NapLimits:
+    """Node auto-provisioning limits for the whole cluster (the blog edited these by hand)."""
+
+    max_cpu: int
+    max_memory_gb: int
+    max_gpus: int = 0
+    gpu_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeployPlan:
+    """Everything `kftui deploy` will create, with the user's values."""
+
+    project: str
+    zone: str
+    cluster: str = "kubeflow"
+    release: str = DEFAULT_RELEASE
+    cpu: CpuPool = field(default_factory=CpuPool)
+    gpu: GpuPool | None = None
+    nap: NapLimits | None = None
+    workload_identity: bool = True
+    manifests: str | None = None
+    """A local manifests checkout; None means clone the release tag."""
+
+    @property
+    def region(self) -> str:
+        """The zone's region (where the quotas count)."""
+        return region_of(self.zone)
+
+    @property
+    def context(self) -> str:
+        """The kube context name gcloud's get-credentials writes."""
+        return f"gke_{self.project}_{self.zone}_{self.cluster}"
+
+    @property
+    def workload_pool(self) -> str:
+        """Workload Identity's pool for the project."""
+        return f"{self.project}.svc.id.goog"
+
+    def cluster_spec(self) -> ClusterSpec:
+        """The cluster with its CPU pool (the GPU pool is added after, so a GPU refusal leaves a usable cluster)."""
+        cpu = NodePoolSpec(
+            name=CPU_POOL_NAME,
+            machine_type=self.cpu.machine_type,
+            min_nodes=self.cpu.min_nodes,
+            max_nodes=self.cpu.max_nodes,
+            initial_nodes=self.cpu.nodes,
+            locations=(self.zone,),
+        )
+        return ClusterSpec(name=self.cluster, location=self.zone, pools=(cpu,), node_locations=(self.zone,))
+
+    def gpu_pool_spec(self) -> NodePoolSpec | None:
+        """The GPU node pool, or None for a CPU-only cluster."""
+        if self.gpu is None:
+            return None
+        return NodePoolSpec(
+            name=GPU_POOL_NAME,
+            machine_type=self.gpu.machine_type,
+            min_nodes=self.gpu.min_nodes,
+            max_nodes=self.gpu.max_nodes,
+            initial_nodes=self.gpu.min_nodes,
+            gpu_type=self.gpu.gpu_type,
+            gpu_count=self.gpu.count,
+            locations=(self.zone,),
+            spot=self.gpu.spot,
+        )
+
+    def rows(self) -> tuple[tuple[str, str], ...]:
+        """The plan's key values, as (what, value) rows for a table."""
+        rows: list[tuple[str, str]] = [
+            ("project", self.project),
+            ("zone", f"{self.zone} (region {self.region})"),
+            ("cluster", f"{self.cluster}  (context {self.context})"),
+            ("Kubeflow", f"{self.release} from {self.manifests or MANIFESTS_REPO}"),
+            (
+                "CPU pool",
+                f"{self.cpu.machine_type} x {self.cpu.nodes} (autoscaling {self.cpu.min_nodes}-{self.cpu.max_nodes})",
+            ),
+        ]
+        if self.gpu is None:
+            rows.append(("GPU pool", "none (CPU-only cluster)"))
+        else:
+            g = self.gpu
+            rows.append(
+                (
+                    "GPU pool",
+                    f"{g.machine_type} + {g.count} x {g.gpu_type} per node, {g.min_nodes}-{g.max_nodes} nodes"
+                    + (", spot" if g.spot else "")
+                    + ", driver by GKE",
+                )
+            )
+        if self.nap is not None:
+            text = f"max {self.nap.max_cpu} vCPU, {self.nap.max_memory_gb} GB"
+            if self.nap.gpu_type and self.nap.max_gpus:
+                text += f", {self.nap.max_gpus} x {self.nap.gpu_type}"
+            rows.append(("auto-provisioning", text))
+        rows.append(("Workload Identity", self.workload_pool if self.workload_identity else "off"))
+        return tuple(rows)
+
+    def cost_note(self) -> str:
+        """What the GPU pool costs while idle."""
+        if self.gpu is None:
+            return "No GPU pool: only the CPU nodes cost money while idle."
+        if self.gpu.min_nodes == 0:
+            return "The GPU pool scales from 0: no GPU node (and no GPU cost) until a pod asks for a GPU."
+        return (
+            f"Warning: the GPU pool keeps at least {self.gpu.min_nodes} GPU node(s) running: they cost money even "
+            "when idle. A minimum of 0 avoids that."
+        )
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """Raw values (flags or answers) before validation; None means "use the default"."""
+
+    project: str | None = None
+    zone: str | None = None
+    cluster: str | None = None
+    release: str | None = None
+    gpu_type: str | None = None
+    gpu_count: str | int | None = None
+    gpu_max_nodes: str | int | None = None
+    gpu_min_nodes: str | int | None = None
+    gpu_machine_type: str | None = None
+    spot: bool | str | None = None
+    cpu_machine_type: str | None = None
+    cpu_nodes: str | int | None = None
+    cpu_min_nodes: str | int | None = None
+    cpu_max_nodes: str | int | None = None
+    nap_max_cpu: str | int | None = None
+    nap_max_memory_gb: str | int | None = None
+    manifests: str | None = None
+
+
+def _text(value: object) -> str:
+    """A value as stripped text ('' for None)."""
+    return "" if value is None else str(value).strip()
+
+
+def _truthy(value: object) -> bool:
+    """Answers store booleans as text in forms."""
+    return _text(value).lower() in ("1", "true", "yes", "y", "on", "spot")
+
+
+def default_gpu_machine(gpu_type: str, count: int, machine_types: Sequence[MachineType] = ()) -> str:
+    """The machine type the GPU pool uses when none is given (n1-standard-4 for attach-your-own GPUs)."""
+    fits = [mt for mt in machine_types if machine_type_compatible(gpu_type, count, mt.name, machine_types)]
+    names = {mt.name for mt in fits}
+    if "n1-standard-4" in names or (not fits and "n1-" in machine_prefixes(gpu_type)):
+        return "n1-standard-4"
+    if fits:
+        return sorted(fits, key=lambda m: (m.guest_cpus, m.memory_mb, m.name))[0].name
+    prefixes = machine_prefixes(gpu_type)
+    return prefixes[0] + ("standard-4" if prefixes and prefixes[0] == "n1-" else f"{count}g") if prefixes else ""
+
+
+def build_plan(inputs: PlanInputs, machine_types: Sequence[MachineType] = ()) -> DeployPlan:
+    """Validate every input by its rule and build the plan; raises PlanError naming each bad field."""
+    problems: list[str] = []
+
+    def check(problem: str | None) -> None:
+        if problem:
+            problems.append(problem)
+
+    project = _text(inputs.project)
+    if not project:
+        problems.append("Project is missing: choose a project (the project step, or --project P).")
+    elif not _PROJECT.match(project):
+        problems.append(f"Project must be a project id (6-30 lowercase letters, digits, hyphens); got {project!r}.")
+    zone = _text(inputs.zone)
+    if not zone:
+        problems.append("Zone is missing: pick one in the GPU step (answer 'zone') or give --zone Z.")
+    else:
+        check(validate_zone(zone))
+    cluster = _text(inputs.cluster) or "kubeflow"
+    check(validate_cluster_name(cluster))
+    release = _text(inputs.release) or DEFAULT_RELEASE
+    check(validate_release(release))
+
+    cpu_machine = _text(inputs.cpu_machine_type) or DEFAULT_CPU[0]
+    check(validate_machine_type(cpu_machine, "CPU machine type"))
+    cpu_nodes, p1 = _count("CPU nodes", _text(inputs.cpu_nodes) or DEFAULT_CPU[1], 1)
+    cpu_min, p2 = _count("CPU pool minimum nodes", _text(inputs.cpu_min_nodes) or DEFAULT_CPU[2], 0)
+    cpu_max, p3 = _count("CPU pool maximum nodes", _text(inputs.cpu_max_nodes) or DEFAULT_CPU[3], 1)
+    for p in (p1, p2, p3):
+        check(p)
+    if cpu_nodes is not None and cpu_min is not None and cpu_max is not None:
+        if not cpu_min <= cpu_max:
+            problems.append(f"CPU pool minimum nodes ({cpu_min}) must not exceed the maximum ({cpu_max}).")
+        elif not cpu_min <= cpu_nodes <= cpu_max:
+            problems.append(f"CPU nodes ({cpu_nodes}) must lie within the autoscaling bounds {cpu_min}-{cpu_max}.")
+
+    gpu: GpuPool | None = None
+    gpu_type = _text(inputs.gpu_type) or "none"
+    check(validate_gpu_type(gpu_type))
+    if gpu_type != "none" and not validate_gpu_type(gpu_type):
+        count, q1 = _count("GPUs per node", _text(inputs.gpu_count) or 1, 1)
+        gmax, q2 = _count("Maximum GPU nodes", _text(inputs.gpu_max_nodes) or 1, 1)
+        gmin, q3 = _count("Minimum GPU nodes", _text(inputs.gpu_min_nodes) or 0, 0)
+        for q in (q1, q2, q3):
+            check(q)
+        if count is not None and gmax is not None and gmin is not None:
+            if gmin > gmax:
+                problems.append(f"Minimum GPU nodes ({gmin}) must not exceed the maximum ({gmax}).")
+            machine = _text(inputs.gpu_machine_type) or default_gpu_machine(gpu_type, count, machine_types)
+            if not machine:
+                problems.append(f"GPU machine type is missing: no known machine family carries {gpu_type}.")
+            elif validate_machine_type(machine, "GPU machine type"):
+                check(validate_machine_type(machine, "GPU machine type"))
+            elif not machine_type_compatible(gpu_type, count, machine, machine_types):
+                prefixes = machine_prefixes(gpu_type, machine_types)
+                problems.append(
+                    f"GPU machine type {machine} cannot carry {count} x {gpu_type}"
+                    + (f"; use {' or '.join(p + '*' for p in prefixes)}." if prefixes else ".")
+                )
+            gpu = GpuPool(gpu_type, count, machine, gmax, gmin, _truthy(inputs.spot))
+
+    nap: NapLimits | None = None
+    if cpu_max is not None:
+        cpus = vcpus(cpu_machine, machine_types) * cpu_max
+        gpus = gpu.count * gpu.max_nodes if gpu else 0
+        cpus += vcpus(gpu.machine_type, machine_types) * gpu.max_nodes if gpu else 0
+        max_cpu, r1 = _count("Auto-provisioning max CPU", _text(inputs.nap_max_cpu) or max(cpus, 16), 1)
+        max_mem, r2 = _count("Auto-provisioning max memory (GB)", _text(inputs.nap_max_memory_gb) or cpus * 4, 1)
+        check(r1)
+        check(r2)
+        if max_cpu is not None and max_mem is not None:
+            nap = NapLimits(max_cpu, max_mem, gpus, gpu.gpu_type if gpu else None)
+    if problems:
+        raise PlanError(problems)
+    assert cpu_nodes is not None and cpu_min is not None and cpu_max is not None
+    return DeployPlan(
+        project=project,
+        zone=zone,
+        cluster=cluster,
+        release=release,
+        cpu=CpuPool(cpu_machine, cpu_nodes, cpu_min, cpu_max),
+        gpu=gpu,
+        nap=nap,
+        manifests=_text(inputs.manifests) or None,
+    )
+
+
+class PlanError(ValueError):
+    """One or more inputs break their rule; `problems` name each field and rule."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__(" ".join(problems))
+        self.problems = tuple(problems)
+
+
+def vcpus(machine_type: str, machine_types: Iterable[MachineType] = ()) -> int:
+    """vCPUs of a machine type: from the zone's catalog, else from the name's last number (e2-standard-8 -> 8)."""
+    for mt in machine_types:
+        if mt.name == machine_type:
+            return mt.guest_cpus
+    tail = machine_type.rsplit("-", 1)[-1]
+    digits = re.match(r"^([0-9]+)", tail)
+    return int(digits.group(1)) if digits else 2
+
+
+# --------------------------------------------------------------------------------------------------
+# Checks before anything is created
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlanCheck:
+    """One check of the plan against the project; `revisit` names the wizard step that fixes a failure."""
+
+    id: str
+    ok: bool
+    message: str
+    revisit: str | None = None
+
+
+@dataclass(frozen=True)
+class PlanWorld:
+    """What the adapters read for the checks: quotas, zone offers and the zone's machine catalog."""
+
+    global_quotas: Mapping[str, QuotaValue]
+    region: RegionQuotas | None
+    offers: AcceleratorOffers
+    machine_types: Sequence[MachineType] | None
+    """None when the zone's catalog could not be read (machine checks fall back to the family rules)."""
+
+
+def check_steps(passed: Iterable[str], required: Sequence[str] = REQUIRED_STEPS) -> list[PlanCheck]:
+    """Every earlier step must pass before anything is created."""
+    done = set(passed)
+    missing = [s for s in required if s not in done]
+    if not missing:
+        return [PlanCheck("steps", True, f"Earlier steps passed: {', '.join(required)}.")]
+    return [
+        PlanCheck(
+            "steps",
+            False,
+            f"Earlier step(s) have not passed: {', '.join(missing)}. Revisit the {missing[0]} step first.",
+            revisit=missing[0],
+        )
+    ]
+
+
+def check_plan(plan: DeployPlan, world: PlanWorld) -> list[PlanCheck]:
+    """Regional CPU and GPU quota cover the plan's maximum, and the zone offers its machine and GPU types."""
+    out: list[PlanCheck] = []
+    catalog = tuple(world.machine_types or ())
+    names = {mt.name for mt in catalog}
+    wanted = [plan.cpu.machine_type] + ([plan.gpu.machine_type] if plan.gpu else [])
+    if world.machine_types is not None:
+        absent = [m for m in wanted if m not in names]
+        if absent:
+            out.append(
+                PlanCheck(
+                    "zone.machine-types",
+                    False,
+                    f"Zone {plan.zone} does not offer {', '.join(absent)}; choose another machine type or zone.",
+                    revisit="gpu",
+                )
+            )
+        else:
+            out.append(PlanCheck("zone.machine-types", True, f"Zone {plan.zone} offers {', '.join(wanted)}."))
+    cpus = plan.cpu.max_nodes * vcpus(plan.cpu.machine_type, catalog)
+    if plan.gpu:
+        cpus += plan.gpu.max_nodes * vcpus(plan.gpu.machine_type, catalog)
+    out.append(_cpu_check(plan, world, cpus))
+    if plan.gpu is not None:
+        g = plan.gpu
+        request = GpuRequest(g.gpu_type, g.count, g.max_nodes, plan.zone, g.machine_type, preemptible=g.spot)
+        verdict = assess(request, world.global_quotas, world.region, world.offers, catalog)
+        zone_kinds = {BlockerKind.NOT_IN_ZONE, BlockerKind.TOO_MANY_PER_NODE, BlockerKind.MACHINE_TYPE_INCOMPATIBLE}
+        zone_blockers = [b for b in verdict.blockers if b.kind in zone_kinds]
+        quota_blockers = [b for b in verdict.blockers if b.blocking and b.kind not in zone_kinds]
+        if zone_blockers:
+            out.append(PlanCheck("zone.gpu", False, " ".join(b.message for b in zone_blockers), revisit="gpu"))
+        else:
+            out.append(PlanCheck("zone.gpu", True, f"Zone {plan.zone} offers {g.count} x {g.gpu_type} per node."))
+        if quota_blockers:
+            out.append(
+                PlanCheck(
+                    "quota.gpu",
+                    False,
+                    " ".join(b.message for b in quota_blockers) + " Request more in the GPU step.",
+                    revisit="gpu",
+                )
+            )
+        else:
+            caveat = " ".join(b.message for b in verdict.blockers if not b.blocking)
+            out.append(
+                PlanCheck(
+                    "quota.gpu",
+                    True,
+                    f"GPU quota covers {request.total} x {g.gpu_type} at the pool's maximum."
+                    + (f" {caveat}" if caveat else ""),
+                )
+            )
+    return out
+
+
+def _cpu_check(plan: DeployPlan, world: PlanWorld, cpus: int) -> PlanCheck:
+    """Regional CPUS (and CPUS_ALL_REGIONS when present) must cover every pool at its maximum."""
+    if world.region is None or world.region.unreadable:
+        return PlanCheck("quota.cpu", True, f"Compute could not read {plan.region}'s CPU quota; that is not a zero.")
+    regional = world.region.get("CPUS")
+    problems: list[str] = []
+    overall = world.global_quotas.get("CPUS_ALL_REGIONS")
+    for quota, where in ((regional, f"in region {plan.region}"), (overall, "globally")):
+        if quota is not None and quota.available < cpus:
+            problems.append(
+                f"Quota 'CPUS' {where} has {quota.available:g} vCPUs free ({quota.limit:g} limit); "
+                f"the pools at their maximum need {cpus}."
+            )
+    if problems:
+        return PlanCheck(
+            "quota.cpu",
+            False,
+            " ".join(problems) + " Lower the pools' maximum nodes or request more CPU quota.",
+            revisit="deploy",
+        )
+    free = f"{regional.available:g} free" if regional is not None else "no regional limit listed"
+    return PlanCheck("quota.cpu", True, f"CPU quota in {plan.region} covers {cpus} vCPUs ({free}).")
+
+
+def blocked(checks: Sequence[PlanCheck]) -> list[PlanCheck]:
+    """The failing checks."""
+    return [c for c in checks if not c.ok]
+
+
+# --------------------------------------------------------------------------------------------------
+# The script
+# --------------------------------------------------------------------------------------------------
+
+
+def _q(value: str) -> str:
+    """Shell-quote a value only when it needs it."""
+    return shlex.quote(value)
+
+
+def cluster_command(plan: DeployPlan) -> str:
+    """`gcloud container clusters create ...` with the user's values."""
+    c = plan.cpu
+    parts = [
+        f"gcloud container clusters create {_q(plan.cluster)}",
+        f"--project={_q(plan.project)} --zone={_q(plan.zone)} --node-locations={_q(plan.zone)}",
+        "--release-channel=regular",
+    ]
+    if plan.workload_identity:
+        parts.append(f"--workload-pool={_q(plan.workload_pool)}")
+    parts.append(f"--machine-type={_q(c.machine_type)} --num-nodes={c.nodes}")
+    parts.append(f"--enable-autoscaling --min-nodes={c.min_nodes} --max-nodes={c.max_nodes}")
+    if plan.nap is not None:
+        nap = f"--enable-autoprovisioning --max-cpu={plan.nap.max_cpu} --max-memory={plan.nap.max_memory_gb}"
+        if plan.nap.gpu_type and plan.nap.max_gpus:
+            nap += f" --max-accelerator=type={plan.nap.gpu_type},count={plan.nap.max_gpus}"
+        parts.append(nap)
+    return " \\\n    ".join(parts)
+
+
+def node_pool_command(plan: DeployPlan) -> str | None:
+    """`gcloud container node-pools create ...` for the GPU pool, or None without one."""
+    g = plan.gpu
+    if g is None:
+        return None
+    parts = [
+        f"gcloud container node-pools create {GPU_POOL_NAME}",
+        f"--project={_q(plan.project)} --zone={_q(plan.zone)} --cluster={_q(plan.cluster)}",
+        f"--machine-type={_q(g.machine_type)} --node-locations={_q(plan.zone)}",
+        f"--accelerator=type={g.gpu_type},count={g.count},gpu-driver-version=default",
+        f"--enable-autoscaling --num-nodes={g.min_nodes} --min-nodes={g.min_nodes} --max-nodes={g.max_nodes}",
+    ]
+    if g.spot:
+        parts.append("--spot")
+    return " \\\n    ".join(parts)
+
+
+def credentials_command(plan: DeployPlan) -> str:
+    """`gcloud container clusters get-credentials ...`."""
+    where = f"--project={_q(plan.project)} --zone={_q(plan.zone)}"
+    return f"gcloud container clusters get-credentials {_q(plan.cluster)} {where}"
+
+
+def deploy_command(plan: DeployPlan) -> str:
+    """The `kftui deploy` line that carries out this plan."""
+    parts = ["kftui deploy --yes", f"--project {_q(plan.project)}", f"--zone {_q(plan.zone)}",
+             f"--cluster {_q(plan.cluster)}", f"--release {_q(plan.release)}"]
+    if plan.gpu is not None:
+        parts += [f"--gpu {plan.gpu.gpu_type}", f"--gpu-count {plan.gpu.count}",
+                  f"--max-gpu-nodes {plan.gpu.max_nodes}"]
+    else:
+        parts.append("--gpu none")
+    if plan.manifests:
+        parts.append(f"--manifests {_q(plan.manifests)}")
+    return " ".join(parts)
+
+
+def script(plan: DeployPlan) -> str:
+    """The whole plan as a reviewable shell script, with the user's values."""
+    lines = [
+        "#!/usr/bin/env bash",
+        f"# Kubeflow {plan.release} on GKE: project {plan.project}, zone {plan.zone}, cluster {plan.cluster}.",
+        f"# {plan.cost_note()}",
+        "set -euo pipefail",
+        "",
+        "# 1. The cluster with its CPU pool, Workload Identity and auto-provisioning limits.",
+        cluster_command(plan),
+        "",
+    ]
+    pool = node_pool_command(plan)
+    if pool:
+        lines += [
+            "# 2. The GPU pool: autoscales from 0, GKE installs the NVIDIA driver and taints the nodes",
+            f"#    {GPU_TAINT} (pods that request nvidia.com/gpu get the toleration automatically).",
+            pool,
+            "",
+        ]
+    lines += [
+        "# 3. Credentials for kubectl (context " + plan.context + ").",
+        credentials_command(plan),
+        "",
+        "# 4. Kubeflow: the GKE Istio overlay first, then everything, retrying until the CRDs settle.",
+    ]
+    if plan.manifests:
+        lines.append(f"cd {_q(plan.manifests)}")
+    else:
+        lines += [
+            f"git clone --depth 1 --branch {_q(plan.release)} {MANIFESTS_REPO} kubeflow-manifests",
+            "cd kubeflow-manifests",
+        ]
+    lines += [
+        f"while ! kustomize build {ISTIO_GKE_OVERLAY} | kubectl apply --server-side --force-conflicts -f -; "
+        "do sleep 20; done",
+        APPLY_LOOP,
+        "",
+        "# 5. Open Kubeflow, then browse " + URL + " (Dex login; kftui replaces the default password).",
+        PORT_FORWARD,
+        "",
+    ]
+    return "\n".join(lines)

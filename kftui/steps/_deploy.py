@@ -1,0 +1,440 @@
+"""The deploy runner: cluster, GPU pool, credentials, manifests, readiness, each idempotent and recorded.
+
+Shared by the deploy step (its Fix) and `kftui deploy`. Progress is kept in its own state file, written
+atomically after every phase, so an interrupted run (Ctrl+C, a lost connection) is understood by the next one:
+it checks what exists, skips it, and continues.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kftui.core.gpu import AcceleratorOffers, ClusterInfo, OperationInfo, RegionQuotas
+from kftui.core.plan import (
+    DEX_DEFAULT_USER,
+    EXAMPLE,
+    GPU_POOL_NAME,
+    ISTIO_GKE_OVERLAY,
+    MANIFESTS_REPO,
+    PORT_FORWARD,
+    URL,
+    DeployPlan,
+    PlanWorld,
+)
+from kftui.errors import ConfigError, KftuiError
+
+PHASES = ("cluster", "gpu-pool", "credentials", "manifests", "ready", "password")
+"""Phases in order; the state file records each one finished."""
+
+Progress = Callable[[str], None]
+
+
+# --------------------------------------------------------------------------------------------------
+# The deploy state file
+# --------------------------------------------------------------------------------------------------
+
+
+def state_file() -> Path:
+    """Where deploy progress lives (next to kftui's state, never inside it)."""
+    from kftui.paths import state_dir
+
+    return state_dir() / "deploy.json"
+
+
+def plan_key(plan: DeployPlan) -> str:
+    """One record per project/zone/cluster."""
+    return f"{plan.project}/{plan.zone}/{plan.cluster}"
+
+
+def load_records() -> dict[str, dict[str, Any]]:
+    """Every recorded deploy; a missing or unreadable file means none."""
+    try:
+        data = json.loads(state_file().read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+    records = data.get("deploys") if isinstance(data, dict) else None
+    return records if isinstance(records, dict) else {}
+
+
+def record_for(plan: DeployPlan) -> dict[str, Any]:
+    """The record of this plan's cluster (empty when never deployed)."""
+    return dict(load_records().get(plan_key(plan)) or {})
+
+
+def save_record(plan: DeployPlan, record: dict[str, Any] | None) -> None:
+    """Write (or, with None, forget) one record atomically."""
+    from kftui.paths import atomic_write
+
+    records = load_records()
+    if record is None:
+        records.pop(plan_key(plan), None)
+    else:
+        records[plan_key(plan)] = record
+    atomic_write(state_file(), json.dumps({"deploys": records}, indent=2, sort_keys=True))
+
+
+def finished(record: Mapping[str, Any]) -> list[str]:
+    """Phases a record says are done, in order."""
+    done = record.get("done") or []
+    return [p for p in PHASES if p in done]
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading what the checks need
+# --------------------------------------------------------------------------------------------------
+
+
+def read_plan_world(plan: DeployPlan) -> PlanWorld:
+    """Quotas, GPU offers and the zone's machine catalog, read once through the Compute adapter."""
+    from kftui.gcp.compute import Compute
+    from kftui.gcp.errors import GcpApiError
+
+    compute = Compute(plan.project)
+    offers: AcceleratorOffers = compute.accelerator_offers() if plan.gpu else AcceleratorOffers(offers=())
+    region: RegionQuotas | None
+    try:
+        region = compute.region_quotas(plan.region)
+    except GcpApiError:
+        region = None
+    try:
+        machines = compute.machine_types(plan.zone)
+    except GcpApiError:
+        machines = None
+    return PlanWorld(compute.global_quotas(), region, offers, machines)
+
+
+# --------------------------------------------------------------------------------------------------
+# The runner
+# --------------------------------------------------------------------------------------------------
+
+
+def _clock(seconds: float) -> str:
+    """Elapsed time as m:ss."""
+    whole = int(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def bcrypt_hash(password: str) -> str | None:
+    """A bcrypt hash Dex accepts, from the C library's crypt(3) when it knows bcrypt; None when it does not."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            import crypt
+        except ImportError:
+            return None
+        try:
+            hashed = crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1 << 10))  # noqa: S324
+        except (OSError, ValueError):
+            return None
+    return hashed if hashed and hashed.startswith("$2") else None
+
+
+class Runner:
+    """Carries out a plan phase by phase; each phase first looks at what exists, so a re-run skips it."""
+
+    def __init__(
+        self,
+        plan: DeployPlan,
+        progress: Progress,
+        *,
+        stop_after: str | None = None,
+        password: str | None = None,
+        poll: float = 5.0,
+        retry_wait: float = 20.0,
+        attempts: int = 30,
+        ready_timeout: float = 900.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.plan = plan
+        self.say = progress
+        self.stop_after = stop_after
+        self.password = password
+        self.poll, self.retry_wait, self.attempts, self.ready_timeout = poll, retry_wait, attempts, ready_timeout
+        self.sleep = sleep
+        self.record: dict[str, Any] = record_for(plan)
+        self._container: Any = None
+
+    # -- bookkeeping -------------------------------------------------------------------------------
+    @property
+    def container(self) -> Any:
+        """The Container adapter for the plan's project."""
+        if self._container is None:
+            from kftui.gcp.container import Container
+
+            self._container = Container(self.plan.project)
+        return self._container
+
+    def _mark(self, phase: str, **extra: Any) -> None:
+        """Record a finished phase at once (atomic write), so an interruption after it loses nothing."""
+        done = [p for p in self.record.get("done") or [] if p != phase] + [phase]
+        self.record.update(extra)
+        self.record["done"] = [p for p in PHASES if p in done]
+        self.record["updated"] = datetime.now(UTC).isoformat(timespec="seconds")
+        self.record.setdefault("context", self.plan.context)
+        save_record(self.plan, self.record)
+
+    def _follow(self, op: OperationInfo, what: str) -> OperationInfo:
+        """Follow a GKE operation with a progress line per poll, carrying the elapsed time."""
+        start = time.monotonic()
+        self.say(f"{what}: {op.kind} {op.status} (0:00)")
+
+        def seen(current: OperationInfo) -> None:
+            share = f" {current.progress:.0%}" if current.progress is not None else ""
+            self.say(f"{what}: {current.kind} {current.status}{share} ({_clock(time.monotonic() - start)})")
+
+        done: OperationInfo = self.container.wait(op, interval=self.poll, on_progress=seen, sleep=self.sleep)
+        self.say(f"{what}: done in {_clock(time.monotonic() - start)}")
+        return done
+
+    def _wait_running(self, what: str, ready: Callable[[ClusterInfo], bool]) -> ClusterInfo:
+        """Wait for a cluster an earlier (interrupted) run started, by polling it until `ready`."""
+        start = time.monotonic()
+        while True:
+            info: ClusterInfo | None = self.container.get_cluster(self.plan.zone, self.plan.cluster)
+            if info is None:
+                raise KftuiError(f"Cluster {self.plan.cluster} disappeared while waiting for {what}.")
+            if ready(info):
+                return info
+            if info.status == "ERROR":
+                raise KftuiError(f"Cluster {self.plan.cluster} is in ERROR: {info.status_message}")
+            self.say(f"{what}: {info.status} ({_clock(time.monotonic() - start)})")
+            self.sleep(self.poll)
+
+    def _stop(self, phase: str) -> bool:
+        """Whether the caller asked to stop after this phase (resume later)."""
+        if self.stop_after == phase:
+            self.say(f"stopped after {phase} as asked; run deploy again to continue")
+            return True
+        return False
+
+    # -- phases ------------------------------------------------------------------------------------
+    def run(self) -> str:
+        """Every phase in order; returns how to open Kubeflow."""
+        plan = self.plan
+        self.say(f"deploying Kubeflow {plan.release} to {plan.context}")
+        if self.record.get("done"):
+            self.say(f"a previous run finished: {', '.join(finished(self.record))}")
+        for phase, body in (
+            ("cluster", self.cluster),
+            ("gpu-pool", self.gpu_pool),
+            ("credentials", self.credentials),
+            ("manifests", self.manifests),
+            ("ready", self.ready),
+            ("password", self.dex_password),
+        ):
+            body()
+            if self._stop(phase):
+                return f"Stopped after {phase}; `kftui deploy` again continues from there."
+        return (
+            f"Kubeflow is running on {plan.context}. Open it with `{PORT_FORWARD}` and browse {URL}."
+        )
+
+    def cluster(self) -> None:
+        """Create the cluster with its CPU pool, unless it exists (then wait for it if it is still starting)."""
+        plan = self.plan
+        info = self.container.get_cluster(plan.zone, plan.cluster)
+        what = f"cluster {plan.cluster}"
+        if info is None:
+            self.say(f"{what}: creating in {plan.zone} ({plan.cpu.machine_type} x {plan.cpu.nodes})")
+            self._follow(self.container.create_cluster(plan.cluster_spec()), what)
+        elif info.status != "RUNNING":
+            self.say(f"{what}: exists ({info.status}); waiting for it")
+            self._wait_running(what, lambda c: c.status == "RUNNING")
+        else:
+            self.say(f"{what}: exists, skipped")
+        self._mark("cluster")
+
+    def gpu_pool(self) -> None:
+        """Add the GPU pool (autoscaling from 0, driver by GKE), unless it exists."""
+        spec = self.plan.gpu_pool_spec()
+        if spec is None:
+            self.say("GPU pool: none planned")
+            self._mark("gpu-pool")
+            return
+        plan = self.plan
+        what = f"node pool {GPU_POOL_NAME}"
+        info = self.container.get_cluster(plan.zone, plan.cluster)
+        pool = next((p for p in (info.pools if info else ()) if p.name == GPU_POOL_NAME), None)
+        if pool is None:
+            self.say(f"{what}: creating ({spec.machine_type} + {spec.gpu_count} x {spec.gpu_type}, "
+                     f"{spec.min_nodes}-{spec.max_nodes} nodes)")
+            self._follow(self.container.create_node_pool(plan.cluster, plan.zone, spec), what)
+        elif pool.status != "RUNNING":
+            self.say(f"{what}: exists ({pool.status}); waiting for it")
+            self._wait_running(what, lambda c: all(p.status == "RUNNING" for p in c.pools))
+        else:
+            self.say(f"{what}: exists, skipped")
+        self._mark("gpu-pool")
+
+    def credentials(self) -> None:
+        """get-credentials with the real gcloud, then prove the context answers; write it ourselves if it cannot."""
+        from kftui.cluster.apply import context_problem
+        from kftui.gcp.credentials import get_credentials, write_context
+
+        plan = self.plan
+        self.say(f"credentials: gcloud container clusters get-credentials {plan.cluster}")
+        creds = get_credentials(plan.project, plan.zone, plan.cluster)
+        problem = context_problem(creds.context)
+        how = "gcloud"
+        if problem is not None:
+            info = self.container.get_cluster(plan.zone, plan.cluster)
+            if info is None:
+                raise KftuiError(f"Cluster {plan.cluster} is gone; cannot write its context.")
+            self.say(f"credentials: gcloud's context does not answer ({problem.splitlines()[-1]}); "
+                     "writing it from the cluster's endpoint and CA")
+            write_context(creds.context, info.endpoint, info.ca_certificate)
+            how = "kftui"
+            problem = context_problem(creds.context)
+            if problem is not None:
+                raise ConfigError(f"kubectl cannot reach {creds.context}: {problem}")
+        self.say(f"credentials: context {creds.context} works (written by {how})")
+        self._mark("credentials", context=creds.context, context_by=how)
+
+    def manifests_dir(self) -> Path:
+        """The local manifests: --manifests, else a shallow clone of the release tag (needs the network)."""
+        if self.plan.manifests:
+            path = Path(self.plan.manifests).expanduser()
+            if not path.is_dir():
+                raise ConfigError(f"Manifests directory {path} does not exist.")
+            return path
+        import subprocess
+
+        from kftui.paths import cache_dir
+
+        target = cache_dir() / "manifests" / self.plan.release
+        if (target / EXAMPLE).is_dir():
+            return target
+        self.say(f"manifests: fetching {MANIFESTS_REPO} at {self.plan.release} (needs the network)")
+        done = subprocess.run(
+            ["git", "clone", "--depth", "1", "--branch", self.plan.release, MANIFESTS_REPO, str(target)],
+            capture_output=True, text=True, timeout=600, check=False,
+        )
+        if done.returncode != 0:
+            raise ConfigError(
+                f"Could not fetch Kubeflow manifests {self.plan.release}: {done.stderr.strip()}. "
+                "Clone them yourself and pass --manifests DIR."
+            )
+        return target
+
+    def manifests(self) -> None:
+        """The GKE Istio overlay first, then the rest, retrying while CRDs settle; progress per component."""
+        root = self.manifests_dir()
+        targets = [p for p in (root / ISTIO_GKE_OVERLAY, root / EXAMPLE) if (p / "kustomization.yaml").is_file()]
+        if not targets:
+            targets = [root]
+        for target in targets:
+            self._apply_until_settled(target)
+        self._mark("manifests")
+
+    def _apply_until_settled(self, directory: Path) -> None:
+        """`kubectl apply --server-side` until it succeeds (the retry loop upstream's instructions use)."""
+        from kftui.cluster.apply import apply, build, existing
+
+        context = self.plan.context
+        objects = build(directory)
+        components: dict[str, list[str]] = {}
+        for obj in objects:
+            components.setdefault(obj.component, []).append(obj.ref)
+        before = existing(context, directory)
+        for attempt in range(1, self.attempts + 1):
+            result = apply(context, directory)
+            applied = set(result.applied)
+            for name, refs in components.items():
+                created = sum(1 for r in refs if r in applied and r not in before)
+                configured = sum(1 for r in refs if r in applied and r in before)
+                failed = sum(1 for r in refs if r not in applied)
+                words = [f"{created} created", f"{configured} configured"] + ([f"{failed} failed"] if failed else [])
+                tail = f" (retry {attempt - 1})" if attempt > 1 else ""
+                self.say(f"component {name}: {', '.join(words)}{tail}")
+            before |= applied
+            if result.ok:
+                self.say(f"applied {directory.name or directory}: {len(objects)} objects")
+                return
+            reason = result.errors[-1] if result.errors else "kubectl failed"
+            if attempt == self.attempts:
+                raise KftuiError(f"Manifests did not apply after {attempt} attempts: {reason}")
+            self.say(f"retry {attempt}: {reason[:200]}; CRDs may still be settling, again in {self.retry_wait:g} s")
+            self.sleep(self.retry_wait)
+
+    def ready(self) -> None:
+        """Wait for every deployment to become Available, naming the ones still waiting and why."""
+        from kftui.cluster.apply import deployments, pod_events
+        from kftui.diagnose import diagnose_events
+
+        start = time.monotonic()
+        diagnosed: set[str] = set()
+        while True:
+            states = deployments(self.plan.context)
+            waiting = [d for d in states if not d.ready]
+            if not waiting:
+                self.say(f"ready: all {len(states)} deployments are Available ({_clock(time.monotonic() - start)})")
+                self._mark("ready")
+                return
+            elapsed = time.monotonic() - start
+            names = ", ".join(f"{d.namespace}/{d.name}" for d in waiting[:5])
+            more = f" and {len(waiting) - 5} more" if len(waiting) > 5 else ""
+            self.say(f"ready: {len(states) - len(waiting)}/{len(states)} Available; waiting for {names}{more} "
+                     f"({_clock(elapsed)})")
+            if elapsed > min(60.0, self.ready_timeout / 3):
+                for d in waiting:
+                    key = f"{d.namespace}/{d.name}"
+                    if key in diagnosed:
+                        continue
+                    events = pod_events(self.plan.context, d.namespace, d.selector)
+                    if events:
+                        diagnosed.add(key)
+                        found = diagnose_events(events, namespace=d.namespace)
+                        self.say(f"why {key} waits: {found.title}. {found.explanation}")
+            if elapsed > self.ready_timeout:
+                raise KftuiError(
+                    f"{len(waiting)} deployment(s) not Available after {_clock(elapsed)}: {names}{more}. "
+                    "Run deploy again to keep waiting, or open watch mode (F2) to see their pods."
+                )
+            self.sleep(self.poll)
+
+    def dex_password(self) -> None:
+        """Replace Dex's default static password with the user's (hashed with bcrypt); never printed."""
+        from kftui.cluster.apply import replace_dex_password
+
+        if not self.password:
+            if "password" not in (self.record.get("done") or []):
+                self.say(f"password: Dex still has its default login ({DEX_DEFAULT_USER}); "
+                         "give a password to replace it")
+            return
+        hashed = bcrypt_hash(self.password)
+        if hashed is None:
+            self.say("password: no bcrypt library or crypt(3) with bcrypt here; the Dex password was not changed")
+            return
+        problem = replace_dex_password(self.plan.context, hashed)
+        if problem is not None:
+            self.say(f"password: Dex's secret could not be changed ({problem.splitlines()[-1]})")
+            return
+        self.say(f"password: Dex's password for {DEX_DEFAULT_USER} replaced (bcrypt)")
+        self._mark("password")
+
+
+def destroy(plan: DeployPlan, progress: Progress, *, poll: float = 5.0,
+            sleep: Callable[[float], None] = time.sleep) -> str:
+    """Delete the cluster (and forget its deploy record)."""
+    from kftui.gcp.container import Container
+
+    container = Container(plan.project)
+    if container.get_cluster(plan.zone, plan.cluster) is None:
+        save_record(plan, None)
+        return f"Cluster {plan.cluster} does not exist in {plan.zone}; nothing to delete."
+    start = time.monotonic()
+    op = container.delete_cluster(plan.zone, plan.cluster)
+    progress(f"cluster {plan.cluster}: deleting")
+
+    def seen(current: OperationInfo) -> None:
+        progress(f"cluster {plan.cluster}: {current.kind} {current.status} ({_clock(time.monotonic() - start)})")
+
+    container.wait(op, interval=poll, on_progress=seen, sleep=sleep)
+    save_record(plan, None)
+    return f"Cluster {plan.cluster} deleted."
