@@ -1,0 +1,146 @@
+"""The deploy step: the plan's key values, its checks, the reviewable script, and the Fix that deploys it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from kftui.core.diagnosis import Fix
+from kftui.core.findings import Finding, Status, Table
+from kftui.core.plan import (
+    DEFAULT_RELEASE,
+    PORT_FORWARD,
+    URL,
+    PlanError,
+    PlanInputs,
+    blocked,
+    build_plan,
+    check_plan,
+    check_steps,
+    deploy_command,
+    script,
+    validate_cluster_name,
+    validate_release,
+)
+from kftui.steps.base import Field, Progress, StepContext
+
+ACTION = "deploy"
+
+
+def plan_inputs(ctx: Any) -> PlanInputs:
+    """The plan's inputs from remembered answers (the gpu step's type, count, maximum and zone)."""
+    a = ctx.answer
+    return PlanInputs(
+        project=a("project"), zone=a("zone"), cluster=a("cluster_name"), release=a("kubeflow_release"),
+        gpu_type=a("gpu_type"), gpu_count=a("gpu_count"), gpu_max_nodes=a("gpu_max_nodes"),
+        gpu_min_nodes=a("gpu_min_nodes"), gpu_machine_type=a("machine_type"), spot=a("gpu_spot"),
+        cpu_machine_type=a("cpu_machine_type"), cpu_nodes=a("cpu_nodes"), cpu_min_nodes=a("cpu_min_nodes"),
+        cpu_max_nodes=a("cpu_max_nodes"), manifests=a("manifests"),
+    )
+
+
+class DeployStep:
+    """Turns the answers into a plan, checks it before anything is created, and deploys it on request."""
+
+    id = "deploy"
+    title = "Deploy"
+    order = 90
+    requires: tuple[str, ...] = ("project", "zone", "gpu_type")
+    checks: tuple[str, ...] = ("deploy.plan", "deploy.checks", "deploy.script", "deploy.state")
+    fields: tuple[Field, ...] = (
+        Field("cluster_name", "Cluster name", placeholder="kubeflow", validate=validate_cluster_name,
+              help="GKE's rule: 1-40 lowercase letters, digits, hyphens; starts with a letter.", required=False),
+        Field("kubeflow_release", "Kubeflow release", placeholder=DEFAULT_RELEASE, validate=validate_release,
+              help="A kubeflow/manifests tag: 26.03 (newest) or v1.11.0.", required=False),
+        Field("manifests", "Local manifests directory", placeholder="(clone the release tag)", required=False,
+              help="A kubeflow/manifests checkout; empty means kftui clones the tag (needs the network)."),
+        Field("dex_password", "New Dex password", kind="secret", required=False,
+              help="Replaces Dex's default user@example.com password (stored bcrypt-hashed in the cluster)."),
+    )
+
+    def run(self, ctx: Any) -> Iterator[Finding]:
+        """deploy.plan, deploy.checks, deploy.script, deploy.state."""
+        try:
+            plan = build_plan(plan_inputs(ctx))
+        except PlanError as exc:
+            yield Finding("deploy.plan", Status.FAIL, "The deploy plan has invalid values", str(exc))
+            return
+        rows = plan.rows()
+        yield Finding(
+            "deploy.plan",
+            Status.WARN if plan.gpu and plan.gpu.min_nodes > 0 else Status.PASS,
+            f"Plan: {plan.cluster} in {plan.zone}, Kubeflow {plan.release}",
+            plan.cost_note(),
+            table=Table(("what", "value"), rows),
+        )
+        if ctx.cancelled():
+            return
+        passed = frozenset(getattr(ctx, "passed", frozenset()))
+        checks = check_steps(passed) if passed else []
+        try:
+            from kftui.steps._deploy import read_plan_world
+
+            checks += check_plan(plan, read_plan_world(plan))
+        except Exception as exc:  # a read failure is a finding, not a crash
+            yield Finding("deploy.checks", Status.FAIL, "Could not check the plan", str(exc))
+            return
+        failing = blocked(checks)
+        table = Table(
+            ("check", "result", "revisit"),
+            tuple((c.id, c.message, c.revisit or "") for c in checks),
+            tuple(Status.PASS if c.ok else Status.FAIL for c in checks),
+        )
+        if failing:
+            steps = sorted({c.revisit for c in failing if c.revisit})
+            yield Finding("deploy.checks", Status.FAIL, "The plan is blocked",
+                          f"Nothing will be created until this is fixed. Revisit: {', '.join(steps)}.", table=table)
+        else:
+            note = "" if passed else " (earlier steps are checked again by kftui deploy)"
+            yield Finding("deploy.checks", Status.PASS, "The plan fits the project",
+                          "Quotas cover the pools at their maximum and the zone offers the types" + note + ".",
+                          table=table)
+        fixes: tuple[Fix, ...] = ()
+        if not failing:
+            fixes = (Fix("Deploy Kubeflow with this plan", command=deploy_command(plan), action=ACTION),)
+        yield Finding("deploy.script", Status.PASS, "The plan as a script", script(plan), fixes=fixes)
+        yield self._state(plan)
+
+    def _state(self, plan: Any) -> Finding:
+        """What a previous (maybe interrupted) run finished."""
+        from kftui.steps._deploy import PHASES, finished, record_for
+
+        record = record_for(plan)
+        done = finished(record)
+        if not done:
+            return Finding("deploy.state", Status.SKIP, "Not deployed yet", "No deploy of this cluster has started.")
+        left = [p for p in PHASES[:5] if p not in done]
+        if left:
+            return Finding("deploy.state", Status.WARN, "A previous deploy stopped part-way",
+                           f"Finished: {', '.join(done)}. Still to do: {', '.join(left)}. Deploy again to continue.")
+        return Finding(
+            "deploy.state", Status.PASS, "Kubeflow is deployed",
+            f"Open it: `{PORT_FORWARD}`, then {URL}. Watch mode (F2) opens on {record.get('context', plan.context)}.",
+        )
+
+    def apply(self, action: str, ctx: StepContext, progress: Progress) -> str:
+        """Run the deploy (only after the user confirmed), streaming progress lines."""
+        if action != ACTION:
+            raise ValueError(f"the deploy step has no action {action!r}")
+        from kftui import secrets
+        from kftui.steps._deploy import Runner
+
+        plan = build_plan(plan_inputs(ctx))
+        secret = secrets.default_store().get("dex_password")
+        runner = Runner(plan, progress, password=secret.reveal() if secret is not None else None)
+        summary = runner.run()
+        if runner.record.get("context"):
+            from kftui.settings import load_state, save_state
+
+            state = load_state()
+            state.answers["kube_context"] = runner.record["context"]
+            save_state(state)
+            summary += " Watch mode (F2) now opens on this context."
+        return summary
+
+
+STEP = DeployStep()

@@ -1,0 +1,114 @@
+"""The deploy plan: each input's rule, the checks against quotas and zone offers, the script's values."""
+
+from __future__ import annotations
+
+import pytest
+
+from kftui.core.gpu import AcceleratorOffer, AcceleratorOffers, MachineType, QuotaValue, RegionQuotas
+from kftui.core.plan import (
+    PlanError,
+    PlanInputs,
+    PlanWorld,
+    build_plan,
+    check_plan,
+    check_steps,
+    script,
+    validate_cluster_name,
+    validate_release,
+)
+
+BASE = PlanInputs(
+    project="robot-ml-demo", zone="us-central1-a", gpu_type="nvidia-tesla-t4", gpu_count=1, gpu_max_nodes=2
+)
+CATALOG = (
+    MachineType("e2-standard-8", "us-central1-a", 8, 32768),
+    MachineType("n1-standard-4", "us-central1-a", 4, 15360),
+)
+OFFERS = AcceleratorOffers((AcceleratorOffer("nvidia-tesla-t4", "us-central1-a", 4),))
+
+
+def world(gpus: int = 8, cpus: int = 96, machines: tuple[MachineType, ...] | None = CATALOG) -> PlanWorld:
+    region = RegionQuotas(
+        "us-central1", {"CPUS": QuotaValue("CPUS", cpus), "NVIDIA_T4_GPUS": QuotaValue("NVIDIA_T4_GPUS", gpus)}
+    )
+    return PlanWorld({"GPUS_ALL_REGIONS": QuotaValue("GPUS_ALL_REGIONS", gpus)}, region, OFFERS, machines)
+
+
+@pytest.mark.parametrize("name", ["kubeflow", "k", "ml-gpu-1", "a" * 40])
+def test_valid_cluster_names(name: str) -> None:
+    assert validate_cluster_name(name) is None
+
+
+@pytest.mark.parametrize("name", ["", "1abc", "Kubeflow", "ends-", "under_score", "a" * 41])
+def test_invalid_cluster_names_name_the_rule(name: str) -> None:
+    assert "GKE's rule" in (validate_cluster_name(name) or "")
+
+
+def test_release_rule() -> None:
+    assert validate_release("26.03") is None and validate_release("v1.11.0") is None
+    assert "kubeflow/manifests tag" in (validate_release("latest") or "")
+
+
+def test_defaults_and_gpu_pool_from_answers() -> None:
+    plan = build_plan(BASE)
+    assert (plan.cluster, plan.release, plan.cpu.machine_type) == ("kubeflow", "26.03", "e2-standard-8")
+    assert plan.gpu is not None and (plan.gpu.machine_type, plan.gpu.min_nodes, plan.gpu.max_nodes) == (
+        "n1-standard-4",
+        0,
+        2,
+    )
+    assert plan.context == "gke_robot-ml-demo_us-central1-a_kubeflow"
+    assert "no GPU cost" in plan.cost_note()
+
+
+def test_minimum_above_zero_warns_about_idle_cost() -> None:
+    plan = build_plan(PlanInputs(**{**BASE.__dict__, "gpu_min_nodes": 1}))
+    assert plan.cost_note().startswith("Warning: the GPU pool keeps at least 1")
+
+
+def test_every_bad_field_is_named() -> None:
+    with pytest.raises(PlanError) as err:
+        build_plan(
+            PlanInputs(
+                **{**BASE.__dict__, "cluster": "Bad_Name", "gpu_count": "0", "gpu_machine_type": "e2-standard-4"}
+            )
+        )
+    text = str(err.value)
+    assert "Cluster name" in text and "GPUs per node must be at least 1" in text
+
+
+def test_incompatible_gpu_machine_is_refused() -> None:
+    with pytest.raises(PlanError, match="e2-standard-4 cannot carry 1 x nvidia-tesla-t4"):
+        build_plan(PlanInputs(**{**BASE.__dict__, "gpu_machine_type": "e2-standard-4"}))
+
+
+def test_checks_pass_when_quota_and_zone_fit() -> None:
+    checks = check_plan(build_plan(BASE), world())
+    assert all(c.ok for c in checks), checks
+
+
+def test_blocked_by_gpu_quota_and_zone_say_which_step() -> None:
+    plan = build_plan(PlanInputs(**{**BASE.__dict__, "zone": "us-central1-c"}))
+    checks = {c.id: c for c in check_plan(plan, world(gpus=0))}
+    assert not checks["zone.gpu"].ok and checks["zone.gpu"].revisit == "gpu"
+    assert not checks["quota.gpu"].ok and "GPUS_ALL_REGIONS" in checks["quota.gpu"].message
+
+
+def test_cpu_quota_covers_the_pools_maximum() -> None:
+    check = next(c for c in check_plan(build_plan(BASE), world(cpus=20)) if c.id == "quota.cpu")
+    assert not check.ok and "need 40" in check.message
+
+
+def test_steps_that_have_not_passed_are_named() -> None:
+    [check] = check_steps({"account", "project"})
+    assert not check.ok and check.revisit == "billing"
+
+
+def test_script_carries_the_users_values() -> None:
+    plan = build_plan(PlanInputs(**{**BASE.__dict__, "cluster": "ml", "spot": "true"}))
+    text = script(plan)
+    assert "gcloud container clusters create ml" in text and "--workload-pool=robot-ml-demo.svc.id.goog" in text
+    assert "--accelerator=type=nvidia-tesla-t4,count=1,gpu-driver-version=default" in text
+    assert "--spot" in text and "git clone --depth 1 --branch 26.03 https://github.com/kubeflow/manifests" in text
+    assert "kustomize build common/istio/istio-install/overlays/gke" in text
+    assert text.index("overlays/gke") < text.index("kustomize build example")
