@@ -41,8 +41,11 @@ def test_list_pods_statuses_like_kubectl(kube: KubeSandbox) -> None:
 
 def test_list_pods_by_run_label(kube: KubeSandbox) -> None:
     rows, _ = list_pods(api_client(path=kube.kubeconfig), PROFILE,
+                        label_selector="pipeline/runid=8f2c1a7e-1b7d-4c3e-9a55-2f1f0c6d9b01")
+    assert sorted(r.status for r in rows) == ["Completed", "Error"]
+    gone, _ = list_pods(api_client(path=kube.kubeconfig), PROFILE,
                         label_selector="pipeline/runid=3b9e4d2a-6c1f-4f7a-8e2b-9d0a1c5e7f42")
-    assert len(rows) == 2 and all(r.status == "Completed" for r in rows)
+    assert gone == []  # the week-old run's pods were garbage-collected
 
 
 def collect(watcher: PodWatcher) -> tuple[list[PodEvent], threading.Thread]:

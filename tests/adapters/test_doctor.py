@@ -104,7 +104,7 @@ def test_json_shape_is_the_documented_one(world: Callable[..., GcpSandbox]) -> N
     for check in report["checks"]:
         assert set(check) == {"id", "step", "status", "title", "message", "fixes"}
         assert check["status"] in {"pass", "warn", "fail", "skip"}
-        assert check["step"] in {"account", "project", "billing", "apis", "iam", "oauth", "gpu"}
+        assert check["step"] in {"account", "project", "billing", "apis", "iam", "oauth", "gpu", "deploy"}
         for fix in check["fixes"]:
             assert set(fix) == {"title", "command", "url"}
 
