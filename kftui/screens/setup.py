@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 
 from kftui.core.diagnosis import Diagnosis
 from kftui.core.findings import Finding, Status, Table, worst
-from kftui.steps import Step, StepContext, all_steps, missing_requirements
+from kftui.steps import Step, StepContext, after_steps, all_steps, missing_requirements
 
 ICONS = {
     "pass": ("✔", "green"),
@@ -166,7 +166,11 @@ class SetupScreen(Screen[None]):
             forced = bool(force and view.step.id in force)
             if not forced and view.phase not in ("pending", "waiting"):
                 continue
-            view.waiting_for = missing_requirements(view.step, ctx)
+            view.waiting_for = missing_requirements(view.step, ctx) + [
+                f"{self.views[sid].step.title.lower()} step"
+                for sid in after_steps(view.step)
+                if sid in self.views and self.views[sid].phase != "done"
+            ]
             if view.waiting_for:
                 view.phase = "waiting"
             else:
@@ -231,7 +235,8 @@ class SetupScreen(Screen[None]):
             return
         view.phase = "done"
         self._refresh_step(message.step_id)
-        self.run_ready()
+        readers = {sid for sid, v in self.views.items() if message.step_id in after_steps(v.step) and v.phase == "done"}
+        self.run_ready(force=readers or None)
         if all(v.phase == "done" and v.badge in ("pass", "skip") for v in self.views.values()):
             app: Any = self.app
             if not app.state.setup_passed:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from kftui.steps.base import Step, StepContext, missing_requirements
+from kftui.steps.base import Step, StepContext, after_steps, missing_requirements
 
-__all__ = ["Step", "StepContext", "all_steps", "missing_requirements"]
+__all__ = ["Step", "StepContext", "after_steps", "all_steps", "missing_requirements"]
 
 _SKIP = {"base"}
 

@@ -71,6 +71,11 @@ class Step(Protocol):
         ...
 
 
+def after_steps(step: Step) -> tuple[str, ...]:
+    """Step ids whose outcome this step reads (through `ctx.passed`); optional, so most steps omit it."""
+    return tuple(getattr(step, "after", ()))
+
+
 def missing_requirements(step: Step, ctx: StepContext) -> list[str]:
     """Names of answers a step is still waiting for."""
     return [name for name in step.requires if not ctx.answer(name)]

@@ -46,6 +46,8 @@ class DeployStep:
     title = "Deploy"
     order = 90
     requires: tuple[str, ...] = ("project", "zone", "gpu_type")
+    after: tuple[str, ...] = ("account", "project", "billing", "apis", "iam", "oauth", "gpu")
+    """The plan's checks read whether these passed, so it runs once they are done."""
     checks: tuple[str, ...] = ("deploy.plan", "deploy.checks", "deploy.script", "deploy.state")
     fields: tuple[Field, ...] = (
         Field("cluster_name", "Cluster name", placeholder="kubeflow", validate=validate_cluster_name,
