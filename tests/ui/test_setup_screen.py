@@ -25,10 +25,10 @@ async def wait_steps_done(pilot: Any, timeout: float = 60) -> None:
 
 
 @pytest.fixture
-def env(fixed_sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    for key, value in fixed_sandbox.env.items():
+def env(fixed_path_sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    for key, value in fixed_path_sandbox.env.items():
         monkeypatch.setenv(key, value)
-    return dict(fixed_sandbox.env)
+    return dict(fixed_path_sandbox.env)
 
 
 async def test_account_step_passes_and_learns_the_project(env: dict[str, str]) -> None:
