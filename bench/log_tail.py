@@ -122,7 +122,7 @@ def run_pane(kubeconfig: str, lines: int) -> PaneRun:
         app.last_tick = start = time.perf_counter()
         app.measuring = True
         pane.follow(row)
-        while pane.view.lines.end + pane.coalesced < lines:
+        while pane.view.ring.end + pane.coalesced < lines:
             await asyncio.sleep(0.005)
             if time.perf_counter() - start > 300:
                 raise SystemExit("the pane did not receive every line within 300 s")
@@ -131,7 +131,7 @@ def run_pane(kubeconfig: str, lines: int) -> PaneRun:
         while not any(s.state in (LogState.ENDED, LogState.ERROR) for s in pane.statuses.values()):
             await asyncio.sleep(0.01)
         gc.collect()
-        ring = pane.view.lines
+        ring = pane.view.ring
         wire = sum(len(line.encode()) + 1 for line in ring)
         text = sum(len(line.partition(" ")[2].encode()) + 1 for line in ring)
         result["run"] = PaneRun(seconds, ring.end + pane.coalesced, app.worst, len(ring), ring.nbytes(), wire, text,

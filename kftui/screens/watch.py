@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import deque
 from dataclasses import replace
 from typing import Any, ClassVar
 
@@ -18,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
 
 from kftui.core.kube import PodRow, human_age
-from kftui.widgets.logview import LogView
+from kftui.widgets.logpane import LogPane
 from kftui.widgets.messages import FollowPod, ShowDetails
 from kftui.widgets.notebooks import NotebooksView
 from kftui.widgets.runs import RunsView
@@ -41,7 +40,6 @@ STATUS_STYLE = {
     "ContainerCreating": "yellow",
     "Terminating": "magenta",
 }
-LOG_FLUSH_SECONDS = 0.05
 
 
 class PodsChanged(Message):
@@ -102,10 +100,6 @@ class WatchScreen(Screen[None]):
         self._pod_generation = 0
         self.filter_text = ""
         self.selected_key: str | None = None
-        self._pending_lines: deque[list[str]] = deque()
-        self._follower: Any = None
-        self._log_lines_total = 0
-        self._log_state = "no pod selected"
         self._log_height = 55
         self._zoomed: str | None = None
 
@@ -122,15 +116,13 @@ class WatchScreen(Screen[None]):
                 yield RunsView(id="runs-view")
         yield Input(placeholder=":ctx [NAME]   :ns [NAME|all]   :pods   :nb   :setup", id="command")
         with Horizontal(id="watch-bottom"):
-            with Vertical(id="logs-pane"):
-                yield Static(id="log-status")
-                yield LogView(id="log")
+            yield LogPane(self._kube_client, id="logs-pane")
             with VerticalScroll(id="details-pane"):
                 yield Static(Text("select a pod", style="dim"), id="details")
         yield Footer()
 
     def on_mount(self) -> None:
-        """Start the pod watch and the log flush timer."""
+        """Start the pod watch (the log pane runs its own flush timer)."""
         app: Any = self.app
         self.sub_title = self._scope_text()
         table = self.query_one("#pods", DataTable)
@@ -140,9 +132,7 @@ class WatchScreen(Screen[None]):
         self.query_one("#details-pane").border_title = "details"
         self.query_one("#logs-pane").border_title = "log"
         self._apply_log_height()
-        self.set_interval(LOG_FLUSH_SECONDS, self._flush_logs)
         self.set_interval(5, self._refresh_ages)
-        self._render_log_status()
         table.focus()
         self.start_pod_feed(app.services)
 
@@ -457,13 +447,8 @@ class WatchScreen(Screen[None]):
         self.follow_logs(row)
 
     def _show_gone(self, message: FollowPod) -> None:
-        if self._follower is not None:
-            self._follower.stop()
-            self._follower = None
-        self.query_one("#log", LogView).clear()
         self.query_one("#logs-pane").border_title = f"log · {message.pod_namespace}/{message.pod}"
-        self._log_state = message.gone_note or f"pod {message.pod} does not exist (any more)"
-        self._render_log_status()
+        self.query_one(LogPane).gone(message.gone_note or f"pod {message.pod} does not exist (any more)")
 
     # -- selection, details, logs ----------------------------------------------------------------
     @on(DataTable.RowHighlighted, "#pods")
@@ -502,84 +487,22 @@ class WatchScreen(Screen[None]):
             self.query_one("#details", Static).update(message.body)
 
     def follow_logs(self, row: PodRow) -> None:
-        """Stop the previous stream at once and follow the newly selected pod on its own daemon thread."""
-        from kftui.cluster.logs import LogFollower
-
-        if self._follower is not None:
-            self._follower.stop()
-        self._pending_lines.clear()
-        self._log_lines_total = 0
-        log = self.query_one("#log", LogView)
-        log.clear()
-        log.follow = True
+        """Hand the pod to the log pane: it stops the previous stream at once and follows this one."""
         self.query_one("#logs-pane").border_title = f"log · {row.namespace}/{row.name}"
+        self.query_one(LogPane).follow(row)
+
+    def _kube_client(self) -> Any:
+        """The cluster client for the log pane (called on its reader thread)."""
         app: Any = self.app
-        try:
-            client = app.services.kube_api()
-        except Exception as exc:
-            app.show_error(exc, "logs")
-            return
-        follower = LogFollower(
-            client,
-            row.namespace,
-            row.name,
-            all_containers=len(row.containers) > 1,
-            on_lines=lambda _container, lines: self._pending_lines.append(lines),
-            on_status=self._post_log_status,
-        )
-        self._follower = follower
-        follower.start()
-
-    def _post_log_status(self, status: Any) -> None:
-        """Runs on the follower's thread; post_message is thread-safe."""
-        self.post_message(FeedState("logs", str(status.state), self._status_detail(status)))
-
-    @staticmethod
-    def _status_detail(status: Any) -> str:
-        parts = [status.container] if status.container else []
-        if status.detail:
-            parts.append(status.detail)
-        if status.attempt:
-            parts.append(f"attempt {status.attempt}")
-        if status.since is not None:
-            parts.append(f"since {human_age(status.since)} ago")
-        return " · ".join(parts)
-
-    def _flush_logs(self) -> None:
-        """Pour every batch read since the last tick into the view in one write."""
-        if not self._pending_lines:
-            return
-        merged: list[str] = []
-        while self._pending_lines:
-            merged.extend(self._pending_lines.popleft())
-        self._log_lines_total += len(merged)
-        self.query_one("#log", LogView).write_lines(merged)
-        self._render_log_status()
+        return app.services.kube_api()
 
     def on_feed_state(self, message: FeedState) -> None:
         """Explicit states instead of a spinner."""
         if message.feed == "pods" and message.state == "live":
             self.query_one("#pods-pane").border_subtitle = ""
             return
-        if message.feed == "logs":
-            self._log_state = message.state + (f" · {message.detail}" if message.detail else "")
-            self._render_log_status()
-        elif message.feed == "pods":
+        if message.feed == "pods":
             self.query_one("#pods-pane").border_subtitle = message.state
-
-    def on_log_view_followed(self, _message: LogView.Followed) -> None:
-        """Autoscroll paused or resumed."""
-        self._render_log_status()
-
-    def _render_log_status(self) -> None:
-        log = self.query_one("#log", LogView)
-        status = Text()
-        status.append(self._log_state, style="bold")
-        status.append(f" · {self._log_lines_total:,} lines", style="dim")
-        if log.lines.dropped:
-            status.append(f" ({log.lines.dropped:,} oldest dropped)", style="dim")
-        status.append(" · following" if log.follow else " · paused (f or End resumes)", style="dim")
-        self.query_one("#log-status", Static).update(status)
 
     # -- layout ----------------------------------------------------------------------------------
     def _apply_log_height(self) -> None:
@@ -620,7 +543,7 @@ class WatchScreen(Screen[None]):
 
     def action_focus_logs(self) -> None:
         """Jump to the log pane."""
-        self.query_one("#log", LogView).focus()
+        self.query_one(LogPane).view.focus()
 
     def action_focus_details(self) -> None:
         """Jump to the details pane."""
@@ -628,16 +551,12 @@ class WatchScreen(Screen[None]):
 
     def action_toggle_follow(self) -> None:
         """Pause or resume autoscroll."""
-        log = self.query_one("#log", LogView)
-        log.follow = not log.follow
-        if log.follow:
-            log.scroll_end(animate=False)
-        self._render_log_status()
+        self.query_one(LogPane).action_toggle_follow()
 
     def on_unmount(self) -> None:
         """Stop streams at once so the app exits without waiting on sockets."""
-        if self._follower is not None:
-            self._follower.stop()
+        for pane in self.query(LogPane):  # the pane stops its own stream when it unmounts first
+            pane.stop()
         watcher = getattr(self, "_pod_watcher", None)
         if watcher is not None:
             watcher.stop()

@@ -330,6 +330,14 @@ class LogPane(Vertical):
             self.follower.stop()
             self.follower = None
 
+    def gone(self, note: str) -> None:
+        """The pod cannot be followed (deleted, garbage-collected): stop, empty the view, and say why."""
+        self.stop()
+        self.view.clear()
+        self.received = self.coalesced = 0
+        self.statuses = {"": LogStatus(LogState.ENDED, "", note)}
+        self.render_status()
+
     def on_unmount(self) -> None:
         """Leaving the screen or quitting stops the stream."""
         self.stop()
@@ -379,7 +387,7 @@ class LogPane(Vertical):
     @property
     def dropped(self) -> int:
         """Lines no longer held: coalesced before display plus dropped by the view's limit."""
-        return self.coalesced + self.view.lines.dropped
+        return self.coalesced + self.view.ring.dropped
 
     # ---- status line -------------------------------------------------------------------------------
 
@@ -615,11 +623,9 @@ class LogPane(Vertical):
 
 
 def describe_state(status: LogStatus) -> str:
-    """The state in a few words, with the attempt for reconnects."""
+    """The state in a word (its stable name), with the attempt for reconnects."""
     if status.state == LogState.RECONNECTING and status.attempt:
         return f"reconnecting (attempt {status.attempt})"
-    if status.state == LogState.NOT_STARTED:
-        return "not started"
     return str(status.state)
 
 

@@ -230,6 +230,29 @@ class LineRing:
         return total + sum(map(sys.getsizeof, self._tail))
 
 
+class RetainedText:
+    """A read-only view of a LogView's retained lines without their API timestamps."""
+
+    __slots__ = ("_view",)
+
+    def __init__(self, view: LogView) -> None:
+        self._view = view
+
+    def __len__(self) -> int:
+        return len(self._view.ring)
+
+    def __getitem__(self, index: int) -> str:
+        return self._view.body(self._view.ring[index])
+
+    def __iter__(self) -> Iterator[str]:
+        return map(self._view.body, self._view.ring)
+
+    @property
+    def dropped(self) -> int:
+        """Lines that fell off the front."""
+        return self._view.ring.dropped
+
+
 def split_stamp(line: str) -> tuple[str, str]:
     """("timestamp", "rest") of a line the API sent with timestamps=true."""
     stamp, _, rest = line.partition(" ")
@@ -265,7 +288,8 @@ class LogView(ScrollView, can_focus=True):
 
     def __init__(self, max_lines: int = 100_000, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
-        self.lines = LineRing(max_lines)
+        self.ring = LineRing(max_lines)
+        """Every retained line as stored (API timestamp first when `stamped`)."""
         self.stamped = False
         """Lines start with the API timestamp (hidden unless show_timestamps)."""
         self.prefixed = False
@@ -290,29 +314,34 @@ class LogView(ScrollView, can_focus=True):
     # ---- content ---------------------------------------------------------------------------------
 
     @property
+    def lines(self) -> RetainedText:
+        """The retained lines as text, without API timestamps (what callers and tests usually want)."""
+        return RetainedText(self)
+
+    @property
     def line_count(self) -> int:
         """How many lines are retained now."""
-        return len(self.lines)
+        return len(self.ring)
 
     @property
     def row_count(self) -> int:
         """How many lines pass the filters (the rows one can scroll through)."""
         if self._shown is None:
-            return len(self.lines)
+            return len(self.ring)
         return len(self._shown) - self._shown_head
 
     def row_line(self, row: int) -> int:
         """Absolute line number of a row."""
         if self._shown is None:
-            return self.lines.first + row
+            return self.ring.first + row
         return self._shown[self._shown_head + row]
 
     def line_row(self, number: int) -> int | None:
         """Row of an absolute line number, None when filtered out or dropped."""
-        if number < self.lines.first or number >= self.lines.end:
+        if number < self.ring.first or number >= self.ring.end:
             return None
         if self._shown is None:
-            return number - self.lines.first
+            return number - self.ring.first
         i = bisect_left(self._shown, number, self._shown_head)
         if i < len(self._shown) and self._shown[i] == number:
             return i - self._shown_head
@@ -326,7 +355,7 @@ class LogView(ScrollView, can_focus=True):
         """Append batches already prepared (on a reader thread) with prepare(): one refresh, O(chunks) work."""
         if not pieces:
             return
-        ring = self.lines
+        ring = self.ring
         start = ring.end
         ring.extend_chunks(pieces)
         if self._shown is not None:
@@ -348,7 +377,7 @@ class LogView(ScrollView, can_focus=True):
 
     def clear(self) -> None:
         """Empty the pane for a new source."""
-        self.lines.clear()
+        self.ring.clear()
         if self._shown is not None:
             self._shown = array("q")
             self._shown_head = 0
@@ -369,9 +398,9 @@ class LogView(ScrollView, can_focus=True):
     def shown_lines(self) -> Iterator[str]:
         """Every line passing the filters, as displayed (for saving)."""
         if self._shown is None:
-            yield from map(self.shown_text, self.lines)
+            yield from map(self.shown_text, self.ring)
             return
-        line = self.lines.line
+        line = self.ring.line
         for i in range(self._shown_head, len(self._shown)):
             yield self.shown_text(line(self._shown[i]))
 
@@ -385,7 +414,7 @@ class LogView(ScrollView, can_focus=True):
 
     def _drop_filtered_head(self) -> None:
         assert self._shown is not None
-        head = bisect_left(self._shown, self.lines.first, self._shown_head)
+        head = bisect_left(self._shown, self.ring.first, self._shown_head)
         if head > 4096 and head * 2 > len(self._shown):
             del self._shown[:head]
             head = 0
@@ -397,8 +426,8 @@ class LogView(ScrollView, can_focus=True):
         if include is None and exclude is None:
             self._shown = None
         else:
-            first = self.lines.first
-            self._shown = array("q", (first + j for j, line in enumerate(self.lines) if self._passes(line)))
+            first = self.ring.first
+            self._shown = array("q", (first + j for j, line in enumerate(self.ring) if self._passes(line)))
         self._shown_head = 0
         self._resize()
         if self.follow:
@@ -433,7 +462,7 @@ class LogView(ScrollView, can_focus=True):
                  else (range(here + 1, rows), range(0, min(here + 1, rows))))
         for span in spans:
             for row in span:
-                if pattern.search(self.body(self.lines.line(self.row_line(row)))):
+                if pattern.search(self.body(self.ring.line(self.row_line(row)))):
                     return row
         return None
 
@@ -496,7 +525,7 @@ class LogView(ScrollView, can_focus=True):
         if row >= self.row_count or width <= 0:
             return Strip.blank(width, base)
         number = self.row_line(row)
-        line = self.lines.line(number)
+        line = self.ring.line(number)
         if not (self.stamped or self.prefixed or self._highlight is not None or number == self.current):
             text = line[scroll_x : scroll_x + width]
             if text.isascii():  # one cell per character: pad here and build a single Strip
@@ -509,13 +538,13 @@ class LogView(ScrollView, can_focus=True):
         """(row, piece) pairs filling the screen, computed only for visible lines: bottom-up at the end."""
         rows = self.row_count
         at_end = self.follow or self.scroll_y >= self.max_scroll_y
-        key = (int(self.scroll_y), width, height, rows, self.lines.end, at_end, self.show_timestamps,
+        key = (int(self.scroll_y), width, height, rows, self.ring.end, at_end, self.show_timestamps,
                self._shown_head)
         if self._wrap_cache is not None and self._wrap_cache[0] == key:
             return self._wrap_cache[1]
 
         def pieces(row: int) -> int:
-            return max(1, -(-cell_len(self.shown_text(self.lines.line(self.row_line(row)))) // width))
+            return max(1, -(-cell_len(self.shown_text(self.ring.line(self.row_line(row)))) // width))
 
         out: list[tuple[int, int]] = []
         if at_end:
@@ -540,7 +569,7 @@ class LogView(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         row, piece = layout[y]
         number = self.row_line(row)
-        strip = Strip(self._segments(self.lines.line(number), number, base))
+        strip = Strip(self._segments(self.ring.line(number), number, base))
         return strip.crop(piece * width, (piece + 1) * width).adjust_cell_length(width, base)
 
     def set_wrap(self, wrap: bool) -> None:

@@ -93,7 +93,7 @@ async def test_lines_keep_arriving_while_the_user_scrolls_searches_and_switches_
         await pilot.press("slash", *"step 1[0-9]/", "enter")
         assert pane.search is not None and view.highlight is pane.search
         first = view.current
-        assert first is not None and "step 1" in view.lines.line(first)
+        assert first is not None and "step 1" in view.ring.line(first)
         await pilot.press("n")
         assert view.current is not None and view.current != first
         await pilot.press("end")
@@ -131,9 +131,9 @@ async def test_a_dropped_stream_resumes_with_no_lost_or_doubled_line(sandbox: An
         pane.stop()
         pane.flush()
         run = sandbox.kube.state.log_runs(PROFILE, name, "main")[-1]
-        expected = run.chunk(0, view.lines.end, timestamps=True).decode().splitlines()
-        assert list(view.lines) == expected
-        assert view.lines.dropped == 0
+        expected = run.chunk(0, view.ring.end, timestamps=True).decode().splitlines()
+        assert list(view.ring) == expected
+        assert view.ring.dropped == 0
 
 
 async def test_ansi_and_osc_sequences_appear_escaped_on_screen(sandbox: Any, kubeconfig: str) -> None:
@@ -266,7 +266,7 @@ def test_status_words_for_every_state() -> None:
     from kftui.widgets.logpane import describe_detail, describe_state
 
     assert describe_state(LogStatus(LogState.RECONNECTING, attempt=3)) == "reconnecting (attempt 3)"
-    assert describe_state(LogStatus(LogState.NOT_STARTED)) == "not started"
+    assert describe_state(LogStatus(LogState.NOT_STARTED)) == "not-started"
     since = datetime(2026, 4, 12, 9, 30, 5, tzinfo=UTC)
     assert describe_detail(LogStatus(LogState.WAITING, detail="nothing yet", since=since)) == (
         "nothing yet (since 09:30:05Z)")
