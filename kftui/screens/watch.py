@@ -98,6 +98,7 @@ class WatchScreen(Screen[None]):
         super().__init__(id="watch")
         self.rows: dict[str, Any] = {}
         self._pod_generation = 0
+        self._pod_watcher: Any = None
         self.filter_text = ""
         self.selected_key: str | None = None
         self._log_height = 55
@@ -134,41 +135,54 @@ class WatchScreen(Screen[None]):
         self._apply_log_height()
         self.set_interval(5, self._refresh_ages)
         table.focus()
-        self.start_pod_feed(app.services)
+        self.call_after_refresh(self.start_pod_feed, app.services)  # first frame before the client imports
 
     # -- pods ------------------------------------------------------------------------------------
     def start_pod_feed(self, services: Any) -> None:
-        """Watch pods in a thread worker; the worker posts batches, the table updates by key."""
+        """Connect in a short worker, then watch on the watcher's own daemon thread (never a pool thread)."""
         self._pod_generation += 1
         generation = self._pod_generation
+        self._stop_pod_watch()
         self.run_worker(
-            lambda: self._pod_feed(services, generation),
+            lambda: self._open_pod_feed(services, generation),
             thread=True,
             exclusive=True,
             group="pods",
             name="pod-watch",
             exit_on_error=False,
-            description="watching pods",
+            description="connecting to the cluster",
         )
 
-    def _pod_feed(self, services: Any, generation: int) -> None:
+    def _open_pod_feed(self, services: Any, generation: int) -> None:
         from kftui.cluster.pods import PodWatcher
-        from kftui.core.kube import WatchKind
 
         namespace = services.options.namespace
         watcher = PodWatcher(services.kube_api(), namespace=namespace)
+        if generation != self._pod_generation:
+            return  # superseded by a context or namespace switch while connecting
         self._pod_watcher = watcher
         self.post_message(FeedState("pods", "connecting", namespace or "all namespaces"))
-        for event in watcher.events():
-            if event.kind == WatchKind.SYNCED:
-                rows = [("modified", row) for row in event.snapshot]
-                self.post_message(PodsChanged(rows, relisted=True, generation=generation))
-                self.post_message(FeedState("pods", "live"))
-            elif event.kind == WatchKind.ERROR:
-                self.post_message(FeedState("pods", "reconnecting", event.message))
-            elif event.pod is not None:
-                kind = "deleted" if event.kind == WatchKind.DELETED else "modified"
-                self.post_message(PodsChanged([(kind, event.pod)], generation=generation))
+        watcher.start(lambda event: self._on_pod_event(event, generation))
+
+    def _on_pod_event(self, event: Any, generation: int) -> None:
+        """Runs on the watch thread: turn a watch event into a message (post_message is thread-safe)."""
+        from kftui.core.kube import WatchKind
+
+        if event.kind == WatchKind.SYNCED:
+            rows = [("modified", row) for row in event.snapshot]
+            self.post_message(PodsChanged(rows, relisted=True, generation=generation))
+            self.post_message(FeedState("pods", "live"))
+        elif event.kind == WatchKind.ERROR:
+            self.post_message(FeedState("pods", "reconnecting", event.message))
+        elif event.pod is not None:
+            kind = "deleted" if event.kind == WatchKind.DELETED else "modified"
+            self.post_message(PodsChanged([(kind, event.pod)], generation=generation))
+
+    def _stop_pod_watch(self) -> None:
+        watcher = self._pod_watcher
+        self._pod_watcher = None
+        if watcher is not None:
+            watcher.stop()
 
     def on_pods_changed(self, message: PodsChanged) -> None:
         """Apply a batch: update cells of known rows, add new ones, remove deleted ones."""
@@ -393,9 +407,6 @@ class WatchScreen(Screen[None]):
         self._restart_feeds()
 
     def _restart_feeds(self) -> None:
-        watcher = getattr(self, "_pod_watcher", None)
-        if watcher is not None:
-            watcher.stop()
         table = self.query_one("#pods", DataTable)
         table.clear()
         self.rows.clear()
@@ -419,27 +430,24 @@ class WatchScreen(Screen[None]):
         tables = list(pane.query(DataTable))
         if tables:
             tables[0].focus()
-        for view in pane.children:
-            announce = getattr(view, "announce", None)
-            if callable(announce):
-                self.call_after_refresh(announce)
 
-    def _from_active_view(self) -> bool:
-        """Only the view the user is looking at may take over the shared log and details panes."""
-        active = self.query_one("#views", TabbedContent).active
-        return bool(active) and self.query_one(f"#{active}", TabPane).has_focus_within
+    @on(TabbedContent.TabActivated, "#views")
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """Back on the pods tab, the shared panes show the highlighted pod again (other views re-tell on show)."""
+        if event.pane.id != "tab-pods":
+            return
+        table = self.query_one("#pods", DataTable)
+        if table.row_count:
+            self.selected_key = None
+            self._select_key(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
 
     def on_show_details(self, message: ShowDetails) -> None:
-        """A view explains its own selection in the details pane."""
-        if not self._from_active_view():
-            return
+        """A view explains its own selection in the details pane (views speak only while shown)."""
         self.selected_key = message.key
         self.query_one("#details", Static).update(message.body)
 
     def on_follow_pod(self, message: FollowPod) -> None:
         """A view asks for a pod's log; if the pod is gone, say so plainly instead of an error."""
-        if not self._from_active_view():
-            return
         row = self.rows.get(f"{message.pod_namespace}/{message.pod}")
         if row is None:
             self._show_gone(message)
@@ -557,6 +565,4 @@ class WatchScreen(Screen[None]):
         """Stop streams at once so the app exits without waiting on sockets."""
         for pane in self.query(LogPane):  # the pane stops its own stream when it unmounts first
             pane.stop()
-        watcher = getattr(self, "_pod_watcher", None)
-        if watcher is not None:
-            watcher.stop()
+        self._stop_pod_watch()
