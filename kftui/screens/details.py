@@ -39,7 +39,8 @@ def pod_details(services: Any, row: PodRow) -> Text:
         _section(out, "Conditions not met")
         for cond in conditions:
             out.append(f"{cond.get('type')}: ", style="bold")
-            out.append(" ".join(str(cond.get(k) or "") for k in ("reason", "message")).strip() + "\n")
+            words = " ".join(str(cond.get(k) or "") for k in ("reason", "message")).strip()
+            out.append((words or f"not yet ({cond.get('status', 'False')})") + "\n")
     containers = (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
     if containers:
         _section(out, "Containers")

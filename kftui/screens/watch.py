@@ -99,6 +99,7 @@ class WatchScreen(Screen[None]):
         self.rows: dict[str, Any] = {}
         self._pod_generation = 0
         self._pod_watcher: Any = None
+        self._last_tab: str | None = None
         self.filter_text = ""
         self.selected_key: str | None = None
         self._log_height = 55
@@ -434,7 +435,8 @@ class WatchScreen(Screen[None]):
     @on(TabbedContent.TabActivated, "#views")
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         """Back on the pods tab, the shared panes show the highlighted pod again (other views re-tell on show)."""
-        if event.pane.id != "tab-pods":
+        previous, self._last_tab = self._last_tab, event.pane.id
+        if event.pane.id != "tab-pods" or previous in (None, "tab-pods"):
             return
         table = self.query_one("#pods", DataTable)
         if table.row_count:

@@ -83,7 +83,7 @@ def test_kubectl_events_notebooks_and_describe(kube: KubeSandbox) -> None:
 
 def test_kubectl_logs_static_previous_and_waiting_error(kube: KubeSandbox) -> None:
     failed = kubectl(kube, "logs", "-n", PROFILE, "training-pipeline-x7k2q-system-container-impl-2950846120")
-    assert failed.stdout.splitlines()[-1].startswith("FileNotFoundError: [Errno 2]")
+    assert failed.stdout.splitlines()[-1].startswith("RuntimeError: CUDA out of memory")
     prev = kubectl(kube, "logs", "-n", "kubeflow", "ml-pipeline-visualizationserver-7c6b5d4f8-k8lm2", "--previous")
     assert prev.stdout.splitlines()[-1] == "Killed"
     waiting = kubectl(kube, "logs", "-n", PROFILE, "ecr-notebook-0")

@@ -181,7 +181,7 @@ async def test_saving_writes_the_shown_lines_and_says_where(sandbox: Any, kubeco
         pane.view.focus()
         await pilot.press("x", *"^ ", "enter")  # hide the indented traceback lines
         shown = list(pane.view.shown_lines())
-        assert len(shown) == 4 and shown[-1].startswith("FileNotFoundError")
+        assert len(shown) == 4 and shown[-1].startswith("RuntimeError: CUDA out of memory")
         await pilot.press("s")
         files = await until(pilot, lambda: list(tmp_path.glob("kftui-*.log")), "the saved file")
         assert files[0].read_text(encoding="utf-8").splitlines() == shown

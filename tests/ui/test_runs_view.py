@@ -143,11 +143,11 @@ async def test_failed_run_preselects_its_failing_task_and_shows_the_traceback(en
         tree = view.query_one("#run-tasks", Tree)
         assert tree.cursor_node is not None and tree.cursor_node.data is not None
         assert tree.cursor_node.data.name == "train" and tree.cursor_node.data.state is RunState.FAILED
-        await until(pilot, lambda: any(ln.startswith("FileNotFoundError") for ln in log_lines(app)),
+        await until(pilot, lambda: any(ln.startswith("RuntimeError: CUDA out of memory") for ln in log_lines(app)),
                     what="the train pod's traceback in the log pane")
         lines = log_lines(app)
         assert "Traceback (most recent call last):" in lines
-        assert lines[-1].startswith("FileNotFoundError: [Errno 2]")
+        assert lines[-1].startswith("RuntimeError: CUDA out of memory")
         assert TRAIN_POD in str(app.screen.query_one("#logs-pane").border_title)
         details = str(app.screen.query_one("#details", Static).render())
         assert "CUDA out of memory" in details and "failed tasks: train" in details
@@ -256,7 +256,7 @@ async def _skipped_task(pilot: Any) -> None:
 async def _failed_logs(pilot: Any) -> None:
     view = await open_runs(pilot)
     await show_state(pilot, view, "failed")
-    await until(pilot, lambda: any(ln.startswith("FileNotFoundError") for ln in log_lines(pilot.app)),
+    await until(pilot, lambda: any(ln.startswith("RuntimeError: CUDA out of memory") for ln in log_lines(pilot.app)),
                 what="the traceback")
     await until(pilot, lambda: "ended" in log_status(pilot.app), what="the log stream to end")
     await pilot.pause()
