@@ -195,7 +195,7 @@ def test_completed_pod_ends_and_previous_and_all_containers(kube: KubeSandbox) -
     sink = Sink()
     f = follower(kube, "training-pipeline-x7k2q-system-container-impl-2950846120", sink)
     f.run()  # returns by itself: the container terminated and will not restart
-    assert sink.texts()[-1].startswith("FileNotFoundError")
+    assert sink.texts()[-1].startswith("RuntimeError: CUDA out of memory")
     ended = sink.has(LogState.ENDED)
     assert ended is not None and "code 1" in ended.detail
 

@@ -69,7 +69,7 @@ def demo(tmp_path: Path) -> Iterator[Terminal]:
 
 
 def lines_shown(screen: str) -> int:
-    match = re.search(r"([\d,]+) lines", screen)
+    match = re.search(r"([\d,]+) kept", screen)
     return int(match.group(1).replace(",", "")) if match else -1
 
 
@@ -83,11 +83,17 @@ def test_demo_setup_then_watch_with_live_log(demo: Terminal) -> None:
     wait_for(lambda: "✖ APIs" in demo.screen() and "✖ Permissions" in demo.screen(), timeout=60, what="findings")
 
     demo.keys("F2")
-    wait_for(lambda: "ImagePullBackOff" in demo.screen(), timeout=30, what="pods in watch mode")
+    try:
+        wait_for(lambda: "ImagePullBackOff" in demo.screen(), timeout=30, what="pods in watch mode")
+    except AssertionError:
+        print(demo.screen())
+        raise
     assert "kubeflow-user-example-com" in demo.screen()
 
     demo.keys("/")
+    wait_for(lambda: "filter pods (regex" in demo.screen(), timeout=10, what="the filter box")
     demo.keys("-l", "train-resnet")
+    wait_for(lambda: "filter /train-resnet/" in demo.screen(), timeout=10, what="the typed filter")
     demo.keys("Enter")
     try:
         wait_for(lambda: "resnet50 epoch" in demo.screen(), timeout=30, what="training log lines")
