@@ -33,6 +33,11 @@ def pod_details(services: Any, row: PodRow) -> Text:
     if row.gpus:
         out.append(f"· {row.gpus} GPU", style="dim")
     out.append("\n")
+    if row.status not in HEALTHY or any(e.get("type") == "Warning" for e in events[-5:]):
+        diagnosis = diagnose_events(events, namespace=row.namespace, pod=row.name)
+        if diagnosis.known:
+            _section(out, "Why")
+            out.append_text(diagnosis_text(diagnosis))
     status = pod.get("status") or {}
     conditions = [c for c in status.get("conditions") or [] if c.get("status") != "True"]
     if conditions:
@@ -68,9 +73,4 @@ def pod_details(services: Any, row: PodRow) -> Text:
             out.append(f"{when:>6} ", style="dim")
             out.append(f"{ev.get('reason')}{count} ", style="bold yellow" if warn else "bold")
             out.append(f"{ev.get('message')}\n")
-    if row.status not in HEALTHY or any(e.get("type") == "Warning" for e in events[-5:]):
-        diagnosis = diagnose_events(events, namespace=row.namespace, pod=row.name)
-        if diagnosis.known:
-            _section(out, "Why")
-            out.append_text(diagnosis_text(diagnosis))
     return out

@@ -25,7 +25,7 @@ ICONS = {
     "skip": ("–", "dim"),
     "running": ("…", "cyan"),
     "pending": ("○", "dim"),
-    "waiting": ("⏸", "dim"),
+    "waiting": ("◌", "dim"),
 }
 
 
