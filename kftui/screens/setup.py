@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from rich.console import Group, RenderableType
+from rich.table import Table as RichTable
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -14,9 +16,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
-from kftui.core.diagnosis import Diagnosis
+from kftui.core.diagnosis import Diagnosis, Fix
 from kftui.core.findings import Finding, Status, Table, worst
 from kftui.steps import Step, StepContext, after_steps, all_steps, missing_requirements
+from kftui.steps.base import action_form
 
 ICONS = {
     "pass": ("✔", "green"),
@@ -79,41 +82,43 @@ class StepDone(Message):
         self.generation = generation
 
 
-def table_text(table: Table) -> Text:
-    """A finding's table as aligned text; rows coloured by their status so feasible rows stand out."""
-    widths = [len(c) for c in table.columns]
-    for row in table.rows:
-        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=False)]
-    out = Text()
-    out.append("  " + "  ".join(c.ljust(w) for c, w in zip(table.columns, widths, strict=False)) + "\n", style="bold")
+def table_renderable(table: Table) -> RichTable:
+    """A finding's table; cells wrap inside their column and rows take their status colour."""
+    out = RichTable(box=None, padding=(0, 1), show_edge=False, header_style="bold", pad_edge=False)
+    for column in table.columns:
+        out.add_column(column, overflow="fold")
+    colours = {Status.PASS: "green", Status.FAIL: "red", Status.WARN: "yellow"}
     for index, row in enumerate(table.rows):
         status = table.row_status[index] if index < len(table.row_status) else None
-        colour = {Status.PASS: "green", Status.FAIL: "red", Status.WARN: "yellow"}.get(status, "") if status else ""
-        out.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "\n", style=colour)
+        out.add_row(*(Text(cell) for cell in row), style=colours.get(status, "") if status else "")
     return out
 
 
-def finding_text(finding: Finding) -> Text:
+def finding_renderables(finding: Finding) -> list[RenderableType]:
     """One finding with its fixes; untrusted strings are never parsed as markup."""
     icon, colour = ICONS[str(finding.status)]
-    out = Text()
-    out.append(f"{icon} ", style=f"bold {colour}")
-    out.append(finding.title + "\n", style="bold")
-    out.append(finding.message + "\n")
-    fixes = finding.fixes or (finding.diagnosis.fixes if finding.diagnosis else ())
+    head = Text()
+    head.append(f"{icon} ", style=f"bold {colour}")
+    head.append(finding.title + "\n", style="bold")
+    head.append(finding.message)
     if finding.diagnosis and finding.diagnosis.explanation and finding.diagnosis.explanation not in finding.message:
-        out.append(finding.diagnosis.explanation + "\n", style="italic")
+        head.append("\n" + finding.diagnosis.explanation, style="italic")
+    parts: list[RenderableType] = [head]
     if finding.table is not None:
-        out.append_text(table_text(finding.table))
+        parts.append(table_renderable(finding.table))
+    fixes = finding.fixes or (finding.diagnosis.fixes if finding.diagnosis else ())
+    tail = Text()
     for fix in fixes:
-        out.append("  → ", style="bold cyan")
-        out.append(fix.title + "\n")
+        tail.append("  → ", style="bold cyan")
+        tail.append(fix.title + "\n")
         if fix.command:
-            out.append("    $ ", style="dim")
-            out.append(fix.command + "\n", style="bold")
+            tail.append("    $ ", style="dim")
+            tail.append(fix.command + "\n", style="bold")
         if fix.url:
-            out.append("    " + fix.url + "\n", style="underline")
-    return out
+            tail.append("    " + fix.url + "\n", style="underline")
+    if tail:
+        parts.append(tail)
+    return parts
 
 
 class SetupScreen(Screen[None]):
@@ -284,10 +289,11 @@ class SetupScreen(Screen[None]):
             shown = self._answers_text(view)
             if shown:
                 body.append(shown)
+        parts: list[RenderableType] = [body] if body else []
         for finding in view.findings:
-            body.append_text(finding_text(finding))
-            body.append("\n")
-        self.query_one("#detail-body", Static).update(body)
+            parts.extend(finding_renderables(finding))
+            parts.append(Text(""))
+        self.query_one("#detail-body", Static).update(Group(*parts))
 
     def _answers_text(self, view: StepView) -> Text:
         app: Any = self.app
@@ -384,9 +390,21 @@ class SetupScreen(Screen[None]):
             if index is None:
                 return
             fix = fixes[index]
+            fields, defaults = action_form(view.step, fix.action or "", self.context())
+            if not fields:
+                ask(fix, {})
+                return
+            from kftui.screens.form import FormScreen
+
+            self.app.push_screen(
+                FormScreen(fix.title, fields, defaults, self.context()),
+                lambda values: ask(fix, values) if values is not None else None,
+            )
+
+        def ask(fix: Fix, values: dict[str, str]) -> None:
             self.app.push_screen(
                 ConfirmScreen(fix.title + "?", fix.command),
-                lambda yes: self._apply(view, fix.action or "") if yes else None,
+                lambda yes: self._apply(view, fix.action or "", values) if yes else None,
             )
 
         if len(fixes) == 1:
@@ -394,10 +412,12 @@ class SetupScreen(Screen[None]):
         else:
             self.app.push_screen(ChooseScreen("Which fix?", [Text(f.title) for f in fixes]), confirm)
 
-    def _apply(self, view: StepView, action: str) -> None:
+    def _apply(self, view: StepView, action: str, values: dict[str, str] | None = None) -> None:
         view.progress = [f"applying: {action}"]
         self._refresh_step(view.step.id)
         ctx = self.context()
+        if values:
+            ctx.answers = {**ctx.answers, **values}  # what the user typed in the action's form, for this apply only
         step = view.step
 
         def progress(line: str) -> None:

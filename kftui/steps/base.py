@@ -71,6 +71,15 @@ class Step(Protocol):
         ...
 
 
+def action_form(step: Step, action: str, ctx: StepContext) -> tuple[tuple[Field, ...], dict[str, str]]:
+    """Fields (with prefilled values) a step wants filled before it applies an action; optional, usually none."""
+    ask = getattr(step, "action_fields", None)
+    if ask is None:
+        return (), {}
+    fields, defaults = ask(action, ctx)
+    return tuple(fields), dict(defaults)
+
+
 def after_steps(step: Step) -> tuple[str, ...]:
     """Step ids whose outcome this step reads (through `ctx.passed`); optional, so most steps omit it."""
     return tuple(getattr(step, "after", ()))

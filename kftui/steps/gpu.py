@@ -327,6 +327,33 @@ def justification(gpu: str, count: int, max_nodes: int, region: str) -> str:
     )
 
 
+def _parse_request(action: str) -> tuple[str, str, int]:
+    """quota id, region (or "global") and value from a `request-quota:` action."""
+    if not action.startswith(REQUEST_ACTION):
+        raise ValueError(f"the gpu step has no action {action!r}")
+    parts = action[len(REQUEST_ACTION) :].split(":")
+    if len(parts) != 3 or not parts[2].isdigit():
+        raise ValueError(f"malformed quota request action {action!r}")
+    return parts[0], parts[1], int(parts[2])
+
+
+def _validate_quota_value(value: str) -> str | None:
+    """The preferred value must be a whole number of at least 1."""
+    if not value.strip().isdigit() or int(value) < 1:
+        return f"Preferred value must be a whole number of at least 1 (got {value!r})."
+    return None
+
+
+def _request_reason(ctx: StepContext, where: str) -> str:
+    """The prefilled justification, from the plan the user chose."""
+    gpu = str(ctx.answer("gpu_type") or "GPUs").strip()
+    count = _int_answer(ctx.answer("gpu_count"), 1)
+    max_nodes = _int_answer(ctx.answer("gpu_max_nodes"), 1)
+    zone = str(ctx.answer("zone") or "").strip()
+    region = where if where != "global" else (region_of(zone) if zone else "any region")
+    return justification(gpu, count, max_nodes, region)
+
+
 def contact_email(answers: Mapping[str, Any]) -> str:
     """answers["email"], else the ADC or gcloud account when it is a person's; else say which field is missing."""
     given = str(answers.get("email") or "").strip()
@@ -1032,27 +1059,44 @@ class GpuStep:
         if requests:
             yield _requests_finding(requests)
 
+    def action_fields(self, action: str, ctx: StepContext) -> tuple[tuple[Field, ...], dict[str, str]]:
+        """The request form: the value (the smallest that unblocks the plan), contact email and justification."""
+        quota_id, where, value = _parse_request(action)
+        try:
+            email = contact_email(ctx.answers)
+        except KftuiError:
+            email = ""
+        fields = (
+            Field(
+                "quota_value",
+                f"Preferred value for {quota_id} ({where})",
+                placeholder=str(value),
+                help=f"{value} is the smallest limit that unblocks your plan; small first requests are approved most.",
+                validate=_validate_quota_value,
+            ),
+            Field(
+                "email",
+                "Contact email",
+                placeholder="you@example.com",
+                validate=validate_email,
+                help="Google writes here if the request needs more information.",
+            ),
+            Field("quota_justification", "Justification", help="Shown to Google's reviewers; edit freely."),
+        )
+        defaults = {"quota_value": str(value), "email": email, "quota_justification": _request_reason(ctx, where)}
+        return fields, defaults
+
     def apply(self, action: str, ctx: StepContext, progress: Progress) -> str:
         """File the quota request a Fix offered (deterministic id: a second press finds the first)."""
-        if not action.startswith(REQUEST_ACTION):
-            raise ValueError(f"the gpu step has no action {action!r}")
-        parts = action[len(REQUEST_ACTION) :].split(":")
-        if len(parts) != 3 or not parts[2].isdigit():
-            raise ValueError(f"malformed quota request action {action!r}")
-        quota_id, where, value_text = parts
-        value = int(value_text)
+        quota_id, where, value = _parse_request(action)
+        if ctx.answer("quota_value"):
+            value = int(str(ctx.answer("quota_value")))
         project = _project(ctx)
         if project is None:
             raise UsageError("Project is missing: choose a project before requesting quota.")
         email = contact_email(ctx.answers)
-        gpu = str(ctx.answer("gpu_type") or "GPUs").strip()
-        count = _int_answer(ctx.answer("gpu_count"), 1)
-        max_nodes = _int_answer(ctx.answer("gpu_max_nodes"), 1)
-        zone = str(ctx.answer("zone") or "").strip()
-        region = where if where != "global" else (region_of(zone) if zone else "any region")
-        request = file_request(
-            project, quota_id, where, value, email, justification(gpu, count, max_nodes, region), progress
-        )
+        reason = str(ctx.answer("quota_justification") or "").strip() or _request_reason(ctx, where)
+        request = file_request(project, quota_id, where, value, email, reason, progress)
         verb = "was already filed" if request.already_filed else "is filed"
         return (
             f"Quota request for {quota_id} ({where}) = {value} {verb}: {request.state}. "

@@ -39,6 +39,9 @@ class Terminal:
             env=env,
             check=True,
         )
+        # With no client attached a fresh tmux server may still size the window 80x24: pin it.
+        subprocess.run(["tmux", "set-option", "-t", self.name, "window-size", "manual"], check=True)
+        subprocess.run(["tmux", "resize-window", "-t", self.name, "-x", "120", "-y", "40"], check=True)
 
     def screen(self) -> str:
         out = subprocess.run(["tmux", "capture-pane", "-t", self.name, "-p"], capture_output=True, text=True)

@@ -15,13 +15,15 @@ TASKS = ["download-data", "train", "evaluate", "notify"]
 
 def kftui(*args: str, state: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "XDG_STATE_HOME": str(state), "NO_COLOR": "1"}
-    return subprocess.run([sys.executable, "-m", "kftui", *args], capture_output=True, text=True, env=env,
-                          timeout=300, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "kftui", *args], capture_output=True, text=True, env=env, timeout=300, cwd=ROOT
+    )
 
 
 def test_local_run_completes_with_each_tasks_log_and_is_listed(tmp_path: Path) -> None:
-    out = kftui("runs", "local", "examples/train_pipeline_local.py", "--param", "epochs=3", "-p", "samples=50",
-                state=tmp_path)
+    out = kftui(
+        "runs", "local", "examples/train_pipeline_local.py", "--param", "epochs=3", "-p", "samples=50", state=tmp_path
+    )
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert [ln.split()[1] for ln in lines if ln.startswith("▶ ")] == TASKS
@@ -30,7 +32,9 @@ def test_local_run_completes_with_each_tasks_log_and_is_listed(tmp_path: Path) -
     ]
     assert any(ln.startswith("[download-data] wrote 50 samples") for ln in lines)
     assert [ln.split(" loss")[0] for ln in lines if ln.startswith("[train] epoch ")] == [
-        "[train] epoch 0", "[train] epoch 1", "[train] epoch 2"
+        "[train] epoch 0",
+        "[train] epoch 1",
+        "[train] epoch 2",
     ]
     assert any(ln.startswith("[notify] grasp-net trained on 50 samples") for ln in lines)
     assert not any("[KFP Executor" in ln or "@@kftui" in ln for ln in lines)  # chatter stays in the log file
