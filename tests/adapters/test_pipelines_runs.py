@@ -119,7 +119,23 @@ def test_submit_compiled_yaml_creates_a_run(client: PipelinesClient, kfp_sandbox
     assert rows[run_id].name == "yaml-run" and rows[run_id].experiment == "robot-grasping"
     assert kfp_sandbox.world.runs[run_id].parameters == {"epochs": 3}  # typed from the spec, not "3"
     done = wait_for(lambda: _finished(client, run_id, RunState.SUCCEEDED))
-    assert [t.name for t in done.tasks] == ["download-data", "train", "evaluate", "notify"]
+    names = [t.name for t in done.tasks]
+    assert names[0] == "createpvc"  # the shared volume exists before any step runs
+    assert set(names) == {"createpvc", "download-data", "train", "evaluate", "notify", "deletepvc"}
+
+
+def test_example_carries_the_volume_pull_secret_and_gpu(tmp_path: Path) -> None:
+    import yaml
+
+    from kftui.pipelines.runs import compile_pipeline
+
+    package = compile_pipeline(EXAMPLES / "train_pipeline.py", tmp_path / "train.yaml")
+    docs = list(yaml.safe_load_all(package.read_text()))
+    text = package.read_text()
+    assert "imagePullSecret" in text and "pvcMount" in text  # kfp-kubernetes platform spec
+    train = docs[0]["deploymentSpec"]["executors"]["exec-train"]["container"]["resources"]
+    assert train["accelerator"]["resourceType"] == "nvidia.com/gpu"
+    assert train["accelerator"]["resourceCount"] == "1"
 
 
 def test_submit_py_compiles_for_the_user_into_a_new_experiment(client: PipelinesClient) -> None:
