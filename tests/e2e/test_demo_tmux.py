@@ -27,7 +27,9 @@ class Terminal:
     def __init__(self, command: list[str], env: dict[str, str]) -> None:
         self.name = f"kftui-e2e-{uuid.uuid4().hex[:8]}"
         self.env = env
-        shell = " ".join(command)
+        # COLUMNS/LINES (set by some runners, e.g. pytest-xdist workers) would override the real terminal size.
+        shell = "env -u COLUMNS -u LINES " + " ".join(command)
+        env = {k: v for k, v in env.items() if k not in ("COLUMNS", "LINES")}
         # tmux hands a new session the server's environment, so pass ours explicitly.
         pairs = [
             arg
