@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 import click
 
-from kftui.core.runs import LocalEvent, LocalEventKind, LocalRunRecord, RunRow, RunState
+from kftui.core.runs import ExecutorNoise, LocalEvent, LocalEventKind, LocalRunRecord, RunRow, RunState
 from kftui.errors import UsageError
 
 MARK = {RunState.SUCCEEDED: "✓", RunState.FAILED: "✗", RunState.RUNNING: "▶", RunState.CANCELED: "■"}
@@ -132,31 +132,6 @@ def _print_event(event: LocalEvent, stream: TextIO) -> None:
         click.echo(click.style(text, fg=COLOUR.get(state), bold=True), file=stream)
     elif event.kind is LocalEventKind.PIPELINE_START:
         click.echo(click.style("pipeline started (kfp.local, SubprocessRunner)", dim=True), file=stream)
-
-
-class ExecutorNoise:
-    """Hides the KFP executor's own chatter (its INFO lines and the executor_input JSON dump) from the stream.
-
-    The full output, noise included, stays in the run's output.log.
-    """
-
-    def __init__(self) -> None:
-        self.in_dump: dict[str, bool] = {}
-
-    def hides(self, event: LocalEvent) -> bool:
-        """Whether this log line is executor noise rather than the task's own output."""
-        if event.kind is not LocalEventKind.LOG:
-            return False
-        task, line = event.task or "", event.line
-        if self.in_dump.get(task):
-            if line == "}":
-                self.in_dump[task] = False
-            return True
-        if line.startswith("[KFP Executor "):
-            if line.rstrip().endswith("Got executor_input:"):
-                self.in_dump[task] = True
-            return True
-        return False
 
 
 def run_local(pipeline: str, params: Iterable[str], verbose: bool = False, out: TextIO | None = None) -> int:

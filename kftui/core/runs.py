@@ -238,3 +238,28 @@ class LocalRunRecord:
     def duration(self) -> timedelta | None:
         """Wall time of a finished local run."""
         return duration_between(self.started, self.finished)
+
+
+class ExecutorNoise:
+    """Hides the KFP executor's own chatter (its INFO lines and the executor_input JSON dump) from the stream.
+
+    The full output, noise included, stays in the run's output.log.
+    """
+
+    def __init__(self) -> None:
+        self.in_dump: dict[str, bool] = {}
+
+    def hides(self, event: LocalEvent) -> bool:
+        """Whether this log line is executor noise rather than the task's own output."""
+        if event.kind is not LocalEventKind.LOG:
+            return False
+        task, line = event.task or "", event.line
+        if self.in_dump.get(task):
+            if line == "}":
+                self.in_dump[task] = False
+            return True
+        if line.startswith("[KFP Executor "):
+            if line.rstrip().endswith("Got executor_input:"):
+                self.in_dump[task] = True
+            return True
+        return False

@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedCont
 
 from kftui.core.kube import PodRow, human_age
 from kftui.widgets.logpane import LogPane
-from kftui.widgets.messages import FollowPod, ShowDetails
+from kftui.widgets.messages import FollowPod, LogFeed, ShowDetails
 from kftui.widgets.notebooks import NotebooksView
 from kftui.widgets.runs import RunsView
 
@@ -100,6 +100,8 @@ class WatchScreen(Screen[None]):
         self._pod_generation = 0
         self._pod_watcher: Any = None
         self._last_tab: str | None = None
+        self._feed_source: str | None = None
+        self._feed_generation = 0
         self.filter_text = ""
         self.selected_key: str | None = None
         self._log_height = 55
@@ -448,6 +450,20 @@ class WatchScreen(Screen[None]):
         self.selected_key = message.key
         self.query_one("#details", Static).update(message.body)
 
+    def on_log_feed(self, message: LogFeed) -> None:
+        """A view streams something that is not a pod (a local run) into the shared log pane."""
+        from kftui.core.kube import LogState, LogStatus
+
+        pane = self.query_one(LogPane)
+        if message.source != self._feed_source:
+            self._feed_source = message.source
+            self._feed_generation = pane.attach(message.title)
+            pane.border_title = f"log · {message.title}"
+        if message.lines:
+            pane.feed_lines(message.lines, self._feed_generation)
+        if message.state:
+            pane.feed_status(LogStatus(LogState(message.state), "", message.detail))
+
     def on_follow_pod(self, message: FollowPod) -> None:
         """A view asks for a pod's log; if the pod is gone, say so plainly instead of an error."""
         row = self.rows.get(f"{message.pod_namespace}/{message.pod}")
@@ -498,6 +514,7 @@ class WatchScreen(Screen[None]):
 
     def follow_logs(self, row: PodRow) -> None:
         """Hand the pod to the log pane: it stops the previous stream at once and follows this one."""
+        self._feed_source = None
         self.query_one("#logs-pane").border_title = f"log · {row.namespace}/{row.name}"
         self.query_one(LogPane).follow(row)
 

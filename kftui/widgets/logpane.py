@@ -63,8 +63,7 @@ class PaneFollower(LogFollower):
     state logic are the parent's; only the reading loop differs, and it does less per line.
     """
 
-    def _stream(self, container: str, query: list[tuple[str, Any]],
-                last_stamp: str | None) -> tuple[str, str | None]:
+    def _stream(self, container: str, query: list[tuple[str, Any]], last_stamp: str | None) -> tuple[str, str | None]:
         """One log request read to its end; returns (why it ended, last timestamp delivered)."""
         from kubernetes.client.exceptions import ApiException
 
@@ -82,8 +81,7 @@ class PaneFollower(LogFollower):
 
         def say_waiting() -> None:
             if not got_data.is_set() and not self.stopped:
-                self._status(LogState.WAITING, container, "the container has not written anything yet",
-                             since=connected)
+                self._status(LogState.WAITING, container, "the container has not written anything yet", since=connected)
 
         timer = threading.Timer(WAITING_AFTER, say_waiting) if self.follow else None
         if timer is not None:
@@ -212,8 +210,16 @@ class LogPane(Vertical):
             self.count = count
             self.error = error
 
-    def __init__(self, client_factory: Any = None, *, max_lines: int = 100_000, flush_seconds: float = FLUSH_SECONDS,
-                 window: int = 0, name: str | None = None, id: str | None = None) -> None:
+    def __init__(
+        self,
+        client_factory: Any = None,
+        *,
+        max_lines: int = 100_000,
+        flush_seconds: float = FLUSH_SECONDS,
+        window: int = 0,
+        name: str | None = None,
+        id: str | None = None,
+    ) -> None:
         """`client_factory()` returns a kubernetes ApiClient (called on each follow; None: feed by hand)."""
         super().__init__(name=name, id=id)
         self.client_factory = client_factory
@@ -291,15 +297,21 @@ class LogPane(Vertical):
             return
         win = WINDOWS[self.window]
         follower = PaneFollower(
-            None, row.namespace, row.name, None if everything else self.container,
-            all_containers=everything, previous=self.previous,
-            tail_lines=win.tail_lines, since_seconds=win.since_seconds,
+            None,
+            row.namespace,
+            row.name,
+            None if everything else self.container,
+            all_containers=everything,
+            previous=self.previous,
+            tail_lines=win.tail_lines,
+            since_seconds=win.since_seconds,
             on_lines=lambda _c, lines: self.feed_lines(lines, generation),
             on_status=lambda status: self._post_status(generation, status),
         )
         self.follower = follower
-        threading.Thread(target=self._run, args=(follower, generation), daemon=True,
-                         name=f"kftui-logpane-{row.name}").start()
+        threading.Thread(
+            target=self._run, args=(follower, generation), daemon=True, name=f"kftui-logpane-{row.name}"
+        ).start()
 
     def _post_status(self, generation: int, status: LogStatus) -> None:
         """Runs on the follower's thread; post_message is thread-safe."""
@@ -317,8 +329,14 @@ class LogPane(Vertical):
             follower.run()
         except Exception as exc:
             if not follower.stopped:
-                self.post_message(self.StatusChanged(generation, LogStatus(
-                    LogState.ERROR, follower.container or "", f"log reader failed: {type(exc).__name__}: {exc}")))
+                self.post_message(
+                    self.StatusChanged(
+                        generation,
+                        LogStatus(
+                            LogState.ERROR, follower.container or "", f"log reader failed: {type(exc).__name__}: {exc}"
+                        ),
+                    )
+                )
 
     def stop(self) -> None:
         """Stop the stream at once and forget lines not yet shown (also called on unmount)."""
@@ -329,6 +347,20 @@ class LogPane(Vertical):
         if self.follower is not None:
             self.follower.stop()
             self.follower = None
+
+    def attach(self, title: str) -> int:
+        """Show a stream that is not a pod (a local pipeline run); returns the generation to feed lines with."""
+        self.stop()
+        self.row = None
+        self.view.clear()
+        self.view.follow = True
+        self.view.stamped = False
+        self.view.prefixed = False
+        self.received = self.coalesced = 0
+        self.note = ""
+        self.statuses = {"": LogStatus(LogState.CONNECTING, "", title)}
+        self.render_status()
+        return self._generation
 
     def gone(self, note: str) -> None:
         """The pod cannot be followed (deleted, garbage-collected): stop, empty the view, and say why."""
@@ -394,7 +426,7 @@ class LogPane(Vertical):
     def state_text(self) -> Text:
         """The state part of the status line: what the stream is doing, and why, in words."""
         text = Text()
-        if self.row is None:
+        if self.row is None and not self.statuses:
             text.append("no pod selected", style="dim")
             return text
         items = list(self.statuses.values()) or [LogStatus(LogState.CONNECTING)]
@@ -418,8 +450,9 @@ class LogPane(Vertical):
         view = self.view
         text = self.state_text()
         text.append(f"  {view.row_count:,} shown / {view.line_count:,} kept / {self.dropped:,} dropped", style="dim")
-        text.append(" · following" if view.follow else " · paused (End resumes)",
-                    style="dim" if view.follow else "bold yellow")
+        text.append(
+            " · following" if view.follow else " · paused (End resumes)", style="dim" if view.follow else "bold yellow"
+        )
         opts = [WINDOWS[self.window].label]
         if self.previous:
             opts.append("previous run")
@@ -599,8 +632,13 @@ class LogPane(Vertical):
         path = self.save_path()
         self.note = f"saving {len(lines):,} lines…"
         self.render_status()
-        self.run_worker(lambda: self._write(path, lines), thread=True, group="log-save", exit_on_error=False,
-                        description=f"saving log to {path}")
+        self.run_worker(
+            lambda: self._write(path, lines),
+            thread=True,
+            group="log-save",
+            exit_on_error=False,
+            description=f"saving log to {path}",
+        )
 
     def _write(self, path: Path, lines: list[str]) -> None:
         from kftui.paths import atomic_write

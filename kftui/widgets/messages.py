@@ -29,3 +29,16 @@ class ShowDetails(Message):
     def can_replace(self, message: Message) -> bool:
         """A burst of selections collapses to the last one."""
         return isinstance(message, ShowDetails)
+
+
+class LogFeed(Message):
+    """Lines (and a state) from a stream that is not a pod, e.g. a local pipeline run, for the shared log pane."""
+
+    def __init__(self, source: str, title: str, lines: list[str], state: str | None = None, detail: str = "") -> None:
+        super().__init__()
+        self.source = source
+        self.title = title
+        self.lines = lines
+        self.state = state
+        """A LogState value (streaming, ended, error ...) or None to leave the state as it is."""
+        self.detail = detail

@@ -6,6 +6,7 @@ annotation) and asks the screen to follow its `main` container; when the pods ar
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,7 +25,7 @@ from textual.widgets import DataTable, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from kftui.core.runs import USER_CONTAINER, LocalRunRecord, RunDetail, RunRow, RunState, TaskNode
-from kftui.widgets.messages import FollowPod, ShowDetails
+from kftui.widgets.messages import FollowPod, LogFeed, ShowDetails
 
 POLL_SECONDS = 5.0
 POD_WAIT_TRIES = 40
@@ -190,8 +191,9 @@ class RunsLoaded(Message):
 class RunDetailLoaded(Message):
     """One run's task tree and which pod ran which task."""
 
-    def __init__(self, key: str, detail: RunDetail | None, pods: dict[str, list[PodRef]], error: str = "",
-                 pods_error: str = "") -> None:
+    def __init__(
+        self, key: str, detail: RunDetail | None, pods: dict[str, list[PodRef]], error: str = "", pods_error: str = ""
+    ) -> None:
         super().__init__()
         self.key = key
         self.detail = detail
@@ -243,6 +245,7 @@ class RunsView(Vertical):
         Binding("t", "run_action('terminate')", "Terminate"),
         Binding("R", "run_action('retry')", "Retry"),
         Binding("a", "run_action('archive')", "Archive"),
+        Binding("n", "new_run", "New run"),
     ]
 
     def __init__(self, id: str | None = None) -> None:
@@ -253,6 +256,7 @@ class RunsView(Vertical):
         self.state_index = 0
         self.error = ""
         self.api_url = ""
+        self._local_runs: list[Any] = []
         self.selected: str | None = None
         self.detail: RunDetail | None = None
         self.pods: dict[str, list[PodRef]] = {}
@@ -365,15 +369,24 @@ class RunsView(Vertical):
             name = Text(f"{item.pipeline.rsplit('/', 1)[-1]} {item.id}", overflow="ellipsis", no_wrap=True)
             running = item.state.finished is False
             duration = item.duration or (now - item.started if running else None)
-            return [name, Text(LOCAL, style="italic magenta"), state, short_duration(now - item.started),
-                    short_duration(duration)]
+            return [
+                name,
+                Text(LOCAL, style="italic magenta"),
+                state,
+                short_duration(now - item.started),
+                short_duration(duration),
+            ]
         created = short_duration(now - item.created) if item.created else ""
         duration = item.duration
         if duration is None and item.created is not None and not item.state.finished:
             duration = now - item.created
-        return [Text(item.name, overflow="ellipsis", no_wrap=True),
-                Text(item.experiment, style="dim", overflow="ellipsis", no_wrap=True), state, created,
-                short_duration(duration)]
+        return [
+            Text(item.name, overflow="ellipsis", no_wrap=True),
+            Text(item.experiment, style="dim", overflow="ellipsis", no_wrap=True),
+            state,
+            created,
+            short_duration(duration),
+        ]
 
     def _redraw(self) -> None:
         """Update cells by key when the order is unchanged; otherwise rebuild and keep the cursor on the run."""
@@ -706,3 +719,116 @@ class RunsView(Vertical):
         message.stop()
         self.app.notify(message.text, severity="error" if message.failed else "information", markup=False)
         self.poll()
+
+    # -- new runs: submit to the server, or run here with kfp.local -------------------------------
+    def action_new_run(self) -> None:
+        """Ask for a pipeline and where to run it; the same as `kftui runs submit` / `kftui runs local`."""
+        from kftui.screens.form import FormScreen
+        from kftui.steps.base import Field, StepContext
+
+        def where(_ctx: StepContext, _text: str) -> list[tuple[str, str]]:
+            return [("server", "server: the Kubeflow Pipelines API"), ("local", "local: kfp.local on this machine")]
+
+        fields = (
+            Field(
+                "pipeline",
+                "Pipeline",
+                placeholder="examples/train_pipeline_local.py or pipeline.yaml",
+                validate=_validate_pipeline,
+                help="Compiled YAML, or a .py file with a @dsl.pipeline (file.py[:name]).",
+            ),
+            Field("params", "Parameters", placeholder="epochs=3 lr=0.001", required=False, validate=_validate_params),
+            Field("experiment", "Experiment", placeholder="Default", required=False),
+            Field("where", "Run it on", kind="choice", suggest=where, validate=_validate_where),
+        )
+        app: Any = self.app
+        default_where = "local" if self.error else "server"
+        values = {"where": default_where, "experiment": self.experiment or ""}
+        ctx = StepContext(answers={}, services=app.services)
+        self.app.push_screen(FormScreen("New pipeline run", fields, values, ctx), self._new_run_answered)
+
+    def _new_run_answered(self, values: dict[str, str] | None) -> None:
+        if values is None:
+            return
+        from kftui.pipelines.params import split_params
+
+        params = split_params(values.get("params", "").split())
+        if values.get("where") == "local":
+            self._start_local(values["pipeline"], params)
+        else:
+            self._submit(values["pipeline"], params, values.get("experiment") or "Default")
+
+    def _submit(self, pipeline: str, params: dict[str, str], experiment: str) -> None:
+        app: Any = self.app
+        services = app.services
+
+        def call() -> None:
+            from kftui.pipelines.runs import submit_run
+
+            run_id = submit_run(services.kfp(), pipeline, params=params, experiment=experiment)
+            self.post_message(RunActionDone(f"submitted {pipeline}: run {run_id}", failed=False))
+
+        self.run_worker(
+            call, thread=True, group="run-submit", exit_on_error=False, description=f"submitting {pipeline}"
+        )
+
+    def _start_local(self, pipeline: str, params: dict[str, str]) -> None:
+        """Run on this machine in a child process (kfp.local prints to stdout, which a TUI cannot share)."""
+        from kftui import paths
+        from kftui.core.runs import ExecutorNoise, LocalEventKind
+        from kftui.pipelines.local import start_local_run
+
+        run = start_local_run(pipeline, params, paths.state_dir())
+        source, title = f"local:{run.id}", f"local run {run.id} · {pipeline}"
+        self._local_runs.append(run)
+        noise = ExecutorNoise()
+        self.post_message(LogFeed(source, title, [], "streaming", "starting the child process"))
+
+        def pump() -> None:
+            for event in run.events():
+                if event.kind is LocalEventKind.LOG and not noise.hides(event):
+                    self.post_message(
+                        LogFeed(source, title, [f"[{event.task}] {event.line}" if event.task else event.line])
+                    )
+                elif event.kind is LocalEventKind.TASK_START:
+                    self.post_message(LogFeed(source, title, [f"▶ {event.task}"], "streaming", f"task {event.task}"))
+                elif event.kind is LocalEventKind.TASK_END:
+                    outputs = " ".join(f"{k}={v}" for k, v in (event.outputs or {}).items())
+                    line = (
+                        f"{'✓' if not event.error else '✗'} {event.task} {event.state or ''} {outputs or event.error}"
+                    )
+                    self.post_message(LogFeed(source, title, [line.rstrip()]))
+            record = run.record
+            done = "ended" if record.state.name == "SUCCEEDED" else "error"
+            self.post_message(LogFeed(source, title, [], done, f"pipeline {record.state} · log {record.log_path}"))
+            self.post_message(RunActionDone(f"local run {run.id}: {record.state}", failed=done == "error"))
+
+        threading.Thread(target=pump, daemon=True, name=f"kftui-local-{run.id}").start()
+
+    def on_unmount(self) -> None:
+        """A local run still going is stopped with the app (its record says CANCELED)."""
+        for run in self._local_runs:
+            run.stop()
+
+
+def _validate_pipeline(value: str) -> str | None:
+    """The file must exist and be compiled YAML or Python."""
+    from pathlib import Path
+
+    path = Path(value.split(":", 1)[0]).expanduser()
+    if path.suffix not in (".py", ".yaml", ".yml"):
+        return f"Pipeline must be a .py, .yaml or .yml file (got {path.name or value!r})."
+    if not path.is_file():
+        return f"Pipeline: no file at {path}."
+    return None
+
+
+def _validate_params(value: str) -> str | None:
+    """Parameters are space-separated name=value pairs."""
+    bad = [word for word in value.split() if "=" not in word or word.startswith("=")]
+    return f"Parameters must be name=value pairs separated by spaces (not {bad[0]!r})." if bad else None
+
+
+def _validate_where(value: str) -> str | None:
+    """Only the two places kftui can run a pipeline."""
+    return None if value in ("server", "local") else "Run it on must be 'server' or 'local'."

@@ -1,0 +1,83 @@
+"""New runs from the runs pane: a local kfp.local run streams into the log pane; a submit reaches the server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kftui.app import KftuiApp
+from kftui.widgets.logpane import LogPane
+
+ROOT = Path(__file__).resolve().parents[2]
+SIZE = (120, 40)
+
+
+@pytest.fixture
+def env(fixed_sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    for key, value in fixed_sandbox.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(ROOT)
+    return fixed_sandbox
+
+
+async def until(pilot: Any, condition: Any, timeout: float = 120, what: str = "") -> None:
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def open_new_run_form(pilot: Any) -> Any:
+    await pilot.press("3")
+    await pilot.pause()
+    await pilot.press("n")
+    await until(pilot, lambda: pilot.app.screen.query("#field-pipeline"), 10, "the new-run form")
+    return pilot.app.screen
+
+
+async def test_local_run_from_the_pane_streams_tasks_into_the_log(env: Any) -> None:
+    app = KftuiApp(mode="watch", persist=False)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_new_run_form(pilot)
+        form.query_one("#field-pipeline").value = "examples/train_pipeline_local.py"
+        form.query_one("#field-params").value = "epochs=2 samples=20"
+        form.query_one("#field-where").value = "local"
+        await pilot.press("ctrl+s")
+        pane = app.screen.query_one(LogPane)
+
+        def shown() -> list[str]:
+            return list(pane.view.shown_lines())
+
+        await until(pilot, lambda: any(line.startswith("✓ notify") for line in shown()), what="the last task")
+        await until(pilot, lambda: "ended" in str(pane.state_text()), what="the run's end")
+        lines = shown()
+        for task in ("download-data", "train", "evaluate", "notify"):
+            assert f"▶ {task}" in lines
+        assert any(line.startswith("[train] ") for line in lines)  # the task's own log, not executor noise
+
+
+async def test_bad_pipeline_path_is_named_in_the_form(env: Any) -> None:
+    app = KftuiApp(mode="watch", persist=False)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_new_run_form(pilot)
+        form.query_one("#field-pipeline").value = "nowhere/missing.py"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "no file at nowhere/missing.py" in str(form.query_one("#error-pipeline").render())
+        assert app.screen is form  # the form stays open
+
+
+async def test_submit_from_the_pane_creates_a_run(env: Any) -> None:
+    world = env.kfp.state
+    before = set(world.runs)
+    app = KftuiApp(mode="watch", persist=False)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_new_run_form(pilot)
+        form.query_one("#field-pipeline").value = "examples/train_pipeline_local.py"
+        form.query_one("#field-where").value = "server"
+        form.query_one("#field-experiment").value = "pane-tests"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: set(world.runs) - before, 60, "a new run on the server")
