@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from kftui.app import KftuiApp
+from kftui.sandbox import Sandbox
 from kftui.widgets.logpane import LogPane
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,8 +71,12 @@ async def test_bad_pipeline_path_is_named_in_the_form(env: Any) -> None:
         assert app.screen is form  # the form stays open
 
 
-async def test_submit_from_the_pane_creates_a_run(env: Any) -> None:
-    world = env.kfp.state
+async def test_submit_from_the_pane_creates_a_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    own = Sandbox("demo", tmp_path / "sandbox", still=True)  # this test adds a run: not in the shared world
+    for key, value in own.start().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(ROOT)
+    world = own.kfp.state
     before = set(world.runs)
     app = KftuiApp(mode="watch", persist=False)
     async with app.run_test(size=SIZE) as pilot:
@@ -81,3 +86,4 @@ async def test_submit_from_the_pane_creates_a_run(env: Any) -> None:
         form.query_one("#field-experiment").value = "pane-tests"
         await pilot.press("ctrl+s")
         await until(pilot, lambda: set(world.runs) - before, 60, "a new run on the server")
+    own.stop()
