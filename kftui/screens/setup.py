@@ -228,7 +228,8 @@ class SetupScreen(Screen[None]):
         self._refresh_step(message.step_id)
         if message.finding.learned:
             app: Any = self.app
-            changed = {k: v for k, v in message.finding.learned.items() if app.state.answers.get(k) != v}
+            # What a check learns (gcloud's project, a feasible zone) fills a gap; it never overrides the user's choice.
+            changed = {k: v for k, v in message.finding.learned.items() if not app.state.answers.get(k)}
             if changed:
                 app.remember(**changed)
                 self._rerun_with_dependents(message.step_id, include_self=False)

@@ -192,3 +192,41 @@ def test_snapshot_deploy_plan(env: Any, snap_compare: Any) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=show)
     findings = seen
     assert findings["deploy.checks"].status == "fail"  # quota 0 and earlier steps failing: the plan is refused
+
+
+def _world(sandbox: Sandbox) -> dict[str, Any]:
+    """The live demo project the fake GCP serves (tests change it to show the other outcome of a step)."""
+    project: dict[str, Any] = sandbox.gcp.state.scenario["projects"][PROJECT]
+    return project
+
+
+OTHER_OUTCOME = {
+    "apis": lambda p: p["services"].update({"container.googleapis.com": "ENABLED"}),
+    "iam": lambda p: p["iam"].update({"granted": ["*"], "denied": []}),
+    "billing": lambda p: p["billing"].update({"enabled": False}),
+    "oauth": lambda p: p.update({"parent": "organizations/424242424242"}),
+}
+
+
+@pytest.mark.parametrize("step", sorted(OTHER_OUTCOME))
+def test_snapshot_step_other_outcome(own_sandbox: Sandbox, snap_compare: Any, step: str) -> None:
+    """The demo shows apis/iam failing and billing passing; here each shows its other face."""
+    OTHER_OUTCOME[step](_world(own_sandbox))
+    seen: dict[str, str] = {}
+
+    async def show(pilot: Any) -> None:
+        await settle(pilot)
+        await highlight(pilot, step)
+        seen["badge"] = pilot.app.screen.views[step].badge
+
+    assert snap_compare(app_with(own_sandbox), terminal_size=SIZE, run_before=show)
+    assert seen["badge"] == {"apis": "pass", "iam": "pass", "billing": "fail", "oauth": "pass"}[step]
+
+
+def test_snapshot_project_that_cannot_be_seen(own_sandbox: Sandbox, snap_compare: Any) -> None:
+    async def show(pilot: Any) -> None:
+        await settle(pilot)
+        await highlight(pilot, "project")
+
+    app = app_with(own_sandbox, project="acme-prod-ml")
+    assert snap_compare(app, terminal_size=SIZE, run_before=show)
