@@ -43,7 +43,8 @@ class LogFollower:
                  since_seconds: int | None = None, since_time: datetime | None = None,
                  tail_lines: int | None = None, on_lines: LinesCallback | None = None,
                  on_status: StatusCallback | None = None, prefix_container: bool | None = None,
-                 max_batch: int = 5000, retry_delay: float = 0.2, max_retry_delay: float = 5.0) -> None:
+                 max_batch: int = 5000, retry_delay: float = 0.2, max_retry_delay: float = 5.0,
+                 keep_timestamps: bool = False, chunk_size: int = 256 * 1024) -> None:
         """Say what to follow and where lines and states go; nothing happens until run() or start()."""
         self.client = client
         self.namespace = namespace
@@ -57,6 +58,9 @@ class LogFollower:
         self.tail_lines = tail_lines
         self.prefix = all_containers if prefix_container is None else prefix_container
         self.max_batch = max_batch
+        self.keep_timestamps = keep_timestamps
+        """Deliver `STAMP [container] text` (a view that can show or hide the stamp) instead of `[container] text`."""
+        self.chunk_size = chunk_size
         self.retry_delay = retry_delay
         self.max_retry_delay = max_retry_delay
         self.queue: queue.SimpleQueue[tuple[str, list[str]] | LogStatus] = queue.SimpleQueue()
@@ -307,10 +311,11 @@ class LogFollower:
             timer.start()
         skip_until = ts_ns(last_stamp) if last_stamp else None
         prefix = f"[{container}] " if self.prefix else ""
+        shape = self._shaper(prefix)
         buf = b""
         streaming = False
         try:
-            for chunk in resp.stream(256 * 1024, decode_content=False):
+            for chunk in resp.stream(self.chunk_size, decode_content=False):
                 if not chunk:
                     continue
                 data = buf + chunk if buf else chunk
@@ -329,24 +334,29 @@ class LogFollower:
                     streaming = True
                     self._status(LogState.STREAMING, container)
                 last_stamp = lines[-1].partition(" ")[0]
-                texts = [line.partition(" ")[2] for line in lines]
-                if prefix:
-                    texts = [prefix + t for t in texts]
+                texts = shape(lines)
                 self.lines_seen += len(texts)
                 for i in range(0, len(texts), self.max_batch):
                     self._on_lines(container, texts[i:i + self.max_batch])
             if buf:  # limitBytes or a stream cut mid-line: deliver the fragment
                 line = buf.decode("utf-8", "replace")
-                stamp, _, text = line.partition(" ")
+                stamp = line.partition(" ")[0]
                 if skip_until is None or ts_ns(stamp) > skip_until:
                     last_stamp = stamp
                     self.lines_seen += 1
-                    self._on_lines(container, [prefix + text])
+                    self._on_lines(container, shape([line]))
         finally:
             if timer is not None:
                 timer.cancel()
             self._stop.release(resp)
         return ("the server closed the stream" if self.follow else "done"), last_stamp
+
+    def _shaper(self, prefix: str) -> Callable[[list[str]], list[str]]:
+        """How raw `STAMP text` lines are delivered: stamp dropped (default) or kept, container prefix added."""
+        if self.keep_timestamps:
+            tag = f" {prefix}" if prefix else ""
+            return (lambda lines: [line.replace(" ", tag, 1) for line in lines]) if tag else (lambda lines: lines)
+        return lambda lines: [prefix + line.partition(" ")[2] for line in lines]
 
     def _drop_seen(self, lines: list[str], skip_until: int) -> tuple[list[str], int | None]:
         """Drop lines already delivered before a resume (the API's sinceTime keeps whole seconds)."""

@@ -56,79 +56,6 @@ STATE_STYLE = {
 }
 
 
-class PaneFollower(LogFollower):
-    """A LogFollower that keeps the API timestamp in front of each line, so the pane can show or hide it.
-
-    Delivered lines look like `STAMP [container] text` (prefix only when interleaving). Resume, restart and
-    state logic are the parent's; only the reading loop differs, and it does less per line.
-    """
-
-    def _stream(self, container: str, query: list[tuple[str, Any]], last_stamp: str | None) -> tuple[str, str | None]:
-        """One log request read to its end; returns (why it ended, last timestamp delivered)."""
-        from kubernetes.client.exceptions import ApiException
-
-        from kftui.cluster._http import api_error, open_stream
-        from kftui.cluster.logs import WAITING_AFTER, ts_ns
-
-        path = f"/api/v1/namespaces/{self.namespace}/pods/{self.pod}/log"
-        try:
-            resp = open_stream(self.client, path, query, None if self.follow else 60)
-        except ApiException as exc:
-            raise api_error(exc) from exc
-        self._stop.track(resp)
-        got_data = threading.Event()
-        connected = datetime.now(UTC)
-
-        def say_waiting() -> None:
-            if not got_data.is_set() and not self.stopped:
-                self._status(LogState.WAITING, container, "the container has not written anything yet", since=connected)
-
-        timer = threading.Timer(WAITING_AFTER, say_waiting) if self.follow else None
-        if timer is not None:
-            timer.daemon = True
-            timer.start()
-        skip_until = ts_ns(last_stamp) if last_stamp else None
-        tag = f" [{container}] " if self.prefix else ""
-        buf = b""
-        streaming = False
-        try:
-            for chunk in resp.stream(1024 * 1024, decode_content=False):
-                if not chunk:
-                    continue
-                data = buf + chunk if buf else chunk
-                cut = data.rfind(b"\n")
-                if cut < 0:
-                    buf = data
-                    continue
-                buf = data[cut + 1 :]
-                lines = data[:cut].decode("utf-8", "replace").split("\n")
-                if skip_until is not None:
-                    lines, skip_until = self._drop_seen(lines, skip_until)
-                    if not lines:
-                        continue
-                got_data.set()
-                if not streaming:
-                    streaming = True
-                    self._status(LogState.STREAMING, container)
-                last_stamp = lines[-1].partition(" ")[0]
-                if tag:
-                    lines = [line.replace(" ", tag, 1) for line in lines]
-                self.lines_seen += len(lines)
-                self._on_lines(container, lines)
-            if buf:  # limitBytes or a stream cut mid-line: deliver the fragment
-                line = buf.decode("utf-8", "replace")
-                stamp = line.partition(" ")[0]
-                if skip_until is None or ts_ns(stamp) > skip_until:
-                    last_stamp = stamp
-                    self.lines_seen += 1
-                    self._on_lines(container, [line.replace(" ", tag, 1) if tag else line])
-        finally:
-            if timer is not None:
-                timer.cancel()
-            self._stop.release(resp)
-        return ("the server closed the stream" if self.follow else "done"), last_stamp
-
-
 _frozen = threading.Event()
 
 
@@ -296,7 +223,7 @@ class LogPane(Vertical):
         if self.client_factory is None:
             return
         win = WINDOWS[self.window]
-        follower = PaneFollower(
+        follower = LogFollower(
             None,
             row.namespace,
             row.name,
@@ -307,6 +234,8 @@ class LogPane(Vertical):
             since_seconds=win.since_seconds,
             on_lines=lambda _c, lines: self.feed_lines(lines, generation),
             on_status=lambda status: self._post_status(generation, status),
+            keep_timestamps=True,  # the view shows or hides the stamp (T) without asking the server again
+            chunk_size=1024 * 1024,
         )
         self.follower = follower
         threading.Thread(
