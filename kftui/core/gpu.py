@@ -497,6 +497,8 @@ class ClusterSpec:
     pools: tuple[NodePoolSpec, ...]
     node_locations: tuple[str, ...] = ()
     release_channel: str = "REGULAR"
+    autoprovisioning: tuple[tuple[str, int], ...] = ()
+    """Node auto-provisioning limits as (resource type, maximum): cpu, memory (GB), a GPU type; empty = off."""
 
 
 @dataclass(frozen=True, slots=True)

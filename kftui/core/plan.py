@@ -206,7 +206,14 @@ class DeployPlan:
             initial_nodes=self.cpu.nodes,
             locations=(self.zone,),
         )
-        return ClusterSpec(name=self.cluster, location=self.zone, pools=(cpu,), node_locations=(self.zone,))
+        limits: tuple[tuple[str, int], ...] = ()
+        if self.nap is not None:
+            limits = (("cpu", self.nap.max_cpu), ("memory", self.nap.max_memory_gb))
+            if self.nap.gpu_type and self.nap.max_gpus:
+                limits += ((self.nap.gpu_type, self.nap.max_gpus),)
+        return ClusterSpec(
+            name=self.cluster, location=self.zone, pools=(cpu,), node_locations=(self.zone,), autoprovisioning=limits
+        )
 
     def gpu_pool_spec(self) -> NodePoolSpec | None:
         """The GPU node pool, or None for a CPU-only cluster."""

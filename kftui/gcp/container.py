@@ -145,6 +145,13 @@ class Container:
         }
         if spec.node_locations:
             cluster["locations"] = list(spec.node_locations)
+        if spec.autoprovisioning:
+            cluster["autoscaling"] = {
+                "enable_node_autoprovisioning": True,
+                "resource_limits": [
+                    {"resource_type": kind, "minimum": 0, "maximum": maximum} for kind, maximum in spec.autoprovisioning
+                ],
+            }
         with translated():
             op = self._client.create_cluster(
                 request={"parent": self._parent(spec.location), "cluster": cluster}, **_WRITE_OPTIONS

@@ -101,6 +101,10 @@ def test_deploy_creates_cluster_and_pool_writes_context_and_applies(world: Sandb
     cpu = cluster[0].body["cluster"]["nodePools"][0]
     assert cpu["config"]["machineType"] == "e2-standard-8"
     assert cpu["autoscaling"] == {"enabled": True, "minNodeCount": 1, "maxNodeCount": 4}
+    nap = cluster[0].body["cluster"]["autoscaling"]  # the limits the blog edited by hand, sent to GKE
+    assert nap["enableNodeAutoprovisioning"] is True
+    limits = {limit["resourceType"]: int(limit["maximum"]) for limit in nap["resourceLimits"]}
+    assert set(limits) == {"cpu", "memory", "nvidia-tesla-t4"} and limits["nvidia-tesla-t4"] >= 1
     pool = world.gcp.state.sent("POST", "/nodePools")[0].body["nodePool"]
     assert pool["config"]["machineType"] == "n1-standard-4"
     acc = pool["config"]["accelerators"][0]
