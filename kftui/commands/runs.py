@@ -6,33 +6,17 @@ import json
 import sys
 import tempfile
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 import click
 
-from kftui.core.runs import ExecutorNoise, LocalEvent, LocalEventKind, LocalRunRecord, RunRow, RunState
+from kftui.core.runs import ExecutorNoise, LocalEvent, LocalEventKind, LocalRunRecord, RunRow, RunState, short_duration
 from kftui.errors import UsageError
 
 MARK = {RunState.SUCCEEDED: "✓", RunState.FAILED: "✗", RunState.RUNNING: "▶", RunState.CANCELED: "■"}
 COLOUR = {RunState.SUCCEEDED: "green", RunState.FAILED: "red", RunState.RUNNING: "cyan", RunState.CANCELED: "magenta"}
-
-
-def _duration(delta: timedelta | None) -> str:
-    """`45s`, `8m`, `1h52m`, `7d2h`."""
-    if delta is None:
-        return "-"
-    secs = max(0, int(delta.total_seconds()))
-    if secs < 120:
-        return f"{secs}s"
-    mins = secs // 60
-    if mins < 60:
-        return f"{mins}m"
-    hours = mins // 60
-    if hours < 48:
-        return f"{hours}h{mins % 60}m" if mins % 60 else f"{hours}h"
-    return f"{hours // 24}d{hours % 24}h" if hours % 24 else f"{hours // 24}d"
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -108,9 +92,9 @@ def run_list(
     now = datetime.now(UTC)
     table = [("ID", "NAME", "EXPERIMENT", "STATE", "AGE", "DURATION")]
     for row in rows:
-        age = _duration(now - row.created) if row.created else "-"
+        age = short_duration(now - row.created) if row.created else "-"
         duration = row.duration or (now - row.created if row.created and not row.state.finished else None)
-        table.append((row.id, row.name, row.experiment, str(row.state), age, _duration(duration)))
+        table.append((row.id, row.name, row.experiment, str(row.state), age, short_duration(duration, '-')))
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     for line in table:
         print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip(), file=stream)
@@ -165,7 +149,7 @@ def run_local(pipeline: str, params: Iterable[str], verbose: bool = False, out: 
             for key, value in values.items():
                 click.echo(f"  {task}.{key} = {value}", file=stream)
     ok = record.state is RunState.SUCCEEDED
-    summary = f"{MARK.get(record.state, '?')} pipeline {record.state} in {_duration(record.duration)}"
+    summary = f"{MARK.get(record.state, '?')} pipeline {record.state} in {short_duration(record.duration, '-')}"
     if record.error and not ok:
         summary += f": {record.error}"
     click.echo(click.style(summary, fg=COLOUR.get(record.state), bold=True), file=stream)
@@ -202,7 +186,7 @@ def run_local_list(as_json: bool, out: TextIO | None = None) -> int:
         return 0
     for record in records:
         params = " ".join(f"{k}={v}" for k, v in record.parameters.items())
-        line = f"{record.id}  {record.state!s:<9}  {_duration(record.duration):>6}  {record.pipeline}"
+        line = f"{record.id}  {record.state!s:<9}  {short_duration(record.duration, '-'):>6}  {record.pipeline}"
         print(f"{line}  {params}".rstrip(), file=stream)
         if record.error:
             print(f"    {record.error}", file=stream)

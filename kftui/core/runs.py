@@ -263,3 +263,20 @@ class ExecutorNoise:
                 self.in_dump[task] = True
             return True
         return False
+
+
+def short_duration(delta: timedelta | None, missing: str = "") -> str:
+    """`8m`, `1h52m`, `7d2h`: kubectl's style, for run and task durations."""
+    if delta is None:
+        return missing
+    secs = max(0, int(delta.total_seconds()))
+    if secs < 120:
+        return f"{secs}s"
+    mins = secs // 60
+    if mins < 60:
+        return f"{mins}m"
+    hours = mins // 60
+    if hours < 48:
+        return f"{hours}h{mins % 60}m" if mins % 60 else f"{hours}h"
+    days = hours // 24
+    return f"{days}d{hours % 24}h" if hours % 24 else f"{days}d"

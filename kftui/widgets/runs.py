@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -24,7 +24,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static, Tree
 from textual.widgets.tree import TreeNode
 
-from kftui.core.runs import USER_CONTAINER, LocalRunRecord, RunDetail, RunRow, RunState, TaskNode
+from kftui.core.runs import USER_CONTAINER, LocalRunRecord, RunDetail, RunRow, RunState, TaskNode, short_duration
 from kftui.widgets.messages import FollowPod, LogFeed, ShowDetails
 
 POLL_SECONDS = 5.0
@@ -69,23 +69,6 @@ LOCAL = "local"
 Item = RunRow | LocalRunRecord
 PodRef = tuple[str, str]
 """(namespace, pod name)."""
-
-
-def short_duration(delta: timedelta | None) -> str:
-    """`8m`, `1h52m`, `7d2h`: kubectl's style, for run and task durations."""
-    if delta is None:
-        return ""
-    secs = max(0, int(delta.total_seconds()))
-    if secs < 120:
-        return f"{secs}s"
-    mins = secs // 60
-    if mins < 60:
-        return f"{mins}m"
-    hours = mins // 60
-    if hours < 48:
-        return f"{hours}h{mins % 60}m" if mins % 60 else f"{hours}h"
-    days = hours // 24
-    return f"{days}d{hours % 24}h" if hours % 24 else f"{days}d"
 
 
 def _when(moment: datetime | None) -> str:

@@ -404,3 +404,12 @@ def operation_json(op: Operation, metadata: dict[str, Any] | None = None) -> dic
         elif op.result is not None:
             out["response"] = op.result
     return out
+
+
+def project_access(request: web.Request, world: World, api: str, permission: str) -> str | web.Response:
+    """Auth, project visibility, API enablement and IAM as Google applies them; the project id, or the refusal."""
+    project, refusal = guard(request, world, request.match_info["project"], api, permission)
+    if refusal is not None:
+        return refusal
+    assert project is not None
+    return str(project["id"])

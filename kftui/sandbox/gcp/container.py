@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from kftui.sandbox.gcp import compute
-from kftui.sandbox.gcp.common import Operation, World, error, guard, ok, read_json
+from kftui.sandbox.gcp.common import Operation, World, error, ok, project_access, read_json
 
 _STATE_ATTR = "_kftui_container_clusters"
 _ENDPOINT_ATTR = "_kftui_container_endpoint"
@@ -142,12 +142,8 @@ def _offered_check(world: World, project: str, pool: dict[str, Any]) -> str | No
 
 
 def _access(request: web.Request, world: World, permission: str) -> str | web.Response:
-    """Auth, project visibility, API enablement and IAM as Google applies them; returns the project id."""
-    project, refusal = guard(request, world, request.match_info["project"], API, permission)
-    if refusal is not None:
-        return refusal
-    assert project is not None
-    return str(project["id"])
+    """This service's guard: the shared checks with its own API name."""
+    return project_access(request, world, API, permission)
 
 
 def add_routes(app: web.Application, world: World) -> None:

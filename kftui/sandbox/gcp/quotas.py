@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from kftui.sandbox.gcp import compute
-from kftui.sandbox.gcp.common import World, error, guard, ok, read_json
+from kftui.sandbox.gcp.common import World, error, ok, project_access, read_json
 
 SERVICE = "compute.googleapis.com"
 API = "cloudquotas.googleapis.com"
@@ -168,12 +168,8 @@ def _current_value(info: dict[str, Any], dimensions: dict[str, str]) -> int:
 
 
 def _access(request: web.Request, world: World, permission: str) -> str | web.Response:
-    """Auth, project visibility, API enablement and IAM as Google applies them; returns the project id."""
-    project, refusal = guard(request, world, request.match_info["project"], API, permission)
-    if refusal is not None:
-        return refusal
-    assert project is not None
-    return str(project["id"])
+    """This service's guard: the shared checks with its own API name."""
+    return project_access(request, world, API, permission)
 
 
 def add_routes(app: web.Application, world: World) -> None:
