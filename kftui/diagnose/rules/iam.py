@@ -14,6 +14,7 @@ _PERMISSION = r"[a-z][a-zA-Z0-9]*\.[a-zA-Z0-9]+\.[a-zA-Z0-9]+"
 _ROLE_BY_PERMISSION = {
     "resourcemanager.projects.setIamPolicy": "roles/resourcemanager.projectIamAdmin",
     "resourcemanager.projects.getIamPolicy": "roles/iam.securityReviewer",
+    "resourcemanager.projects.get": "roles/browser",
     "iam.serviceAccounts.create": "roles/iam.serviceAccountAdmin",
     "iam.serviceAccounts.actAs": "roles/iam.serviceAccountUser",
     "serviceusage.services.enable": "roles/serviceusage.serviceUsageAdmin",
@@ -42,6 +43,11 @@ def role_for(permission: str | None) -> str | None:
     """The smallest role kftui knows that grants a permission; None when unsure."""
     if not permission:
         return None
+    from kftui.core.requirements import smallest_role
+
+    known = smallest_role(permission)  # the deploy permissions' roles live in one place: core.requirements
+    if known:
+        return known
     if permission in _ROLE_BY_PERMISSION:
         return _ROLE_BY_PERMISSION[permission]
     service, _, rest = permission.partition(".")
