@@ -222,6 +222,16 @@ def _access(request: web.Request, world: World, permission: str) -> tuple[str, d
     return pid, project_state(world, pid) or {}
 
 
+def _list_body(kind: str, path: str, items: Any) -> dict[str, Any]:
+    """Compute's list envelope: the kind, the collection path as id and selfLink, the items."""
+    return {"kind": kind, "id": path, "items": items, "selfLink": f"{BASE}/{path}"}
+
+
+def _not_found(path: str) -> web.Response:
+    """Compute's 404 for a resource path, in its own words."""
+    return compute_error(404, f"The resource '{path}' was not found", "notFound")
+
+
 def add_routes(app: web.Application, world: World) -> None:
     """Register the Compute v1 read routes kftui uses."""
     prefix = "/compute/v1/projects/{project}"
@@ -253,14 +263,7 @@ def add_routes(app: web.Application, world: World) -> None:
                 return found
             project, proj = found
             items = [_region_json(project, r, s) for r, s in sorted((proj.get("regions") or {}).items())]
-        return ok(
-            {
-                "kind": "compute#regionList",
-                "id": f"projects/{project}/regions",
-                "items": items,
-                "selfLink": f"{BASE}/projects/{project}/regions",
-            }
-        )
+        return ok(_list_body("compute#regionList", f"projects/{project}/regions", items))
 
     async def get_region(request: web.Request) -> web.Response:
         await read_json(request, world)
@@ -272,9 +275,7 @@ def add_routes(app: web.Application, world: World) -> None:
             project, proj = found
             spec = (proj.get("regions") or {}).get(region)
             if spec is None:
-                return compute_error(
-                    404, f"The resource 'projects/{project}/regions/{region}' was not found", "notFound"
-                )
+                return _not_found(f"projects/{project}/regions/{region}")
             return ok(_region_json(project, region, spec))
 
     async def list_zones(request: web.Request) -> web.Response:
@@ -285,14 +286,7 @@ def add_routes(app: web.Application, world: World) -> None:
                 return found
             project, proj = found
             items = [_zone_json(project, z, r) for z, r in sorted(zones_of(proj).items())]
-        return ok(
-            {
-                "kind": "compute#zoneList",
-                "id": f"projects/{project}/zones",
-                "items": items,
-                "selfLink": f"{BASE}/projects/{project}/zones",
-            }
-        )
+        return ok(_list_body("compute#zoneList", f"projects/{project}/zones", items))
 
     async def get_zone(request: web.Request) -> web.Response:
         await read_json(request, world)
@@ -304,7 +298,7 @@ def add_routes(app: web.Application, world: World) -> None:
             project, proj = found
             region = zones_of(proj).get(zone)
             if region is None:
-                return compute_error(404, f"The resource 'projects/{project}/zones/{zone}' was not found", "notFound")
+                return _not_found(f"projects/{project}/zones/{zone}")
             return ok(_zone_json(project, zone, region))
 
     async def aggregated_accelerators(request: web.Request) -> web.Response:
@@ -348,17 +342,10 @@ def add_routes(app: web.Application, world: World) -> None:
                 return found
             project, proj = found
             if zone not in zones_of(proj):
-                return compute_error(404, f"The resource 'projects/{project}/zones/{zone}' was not found", "notFound")
+                return _not_found(f"projects/{project}/zones/{zone}")
             specs = proj.get("accelerators") or {}
             items = [_accelerator_json(project, zone, n, specs[n]) for n in accelerators_in_zone(proj, zone)]
-        return ok(
-            {
-                "kind": "compute#acceleratorTypeList",
-                "id": f"projects/{project}/zones/{zone}/acceleratorTypes",
-                "items": items,
-                "selfLink": f"{BASE}/projects/{project}/zones/{zone}/acceleratorTypes",
-            }
-        )
+        return ok(_list_body("compute#acceleratorTypeList", f"projects/{project}/zones/{zone}/acceleratorTypes", items))
 
     async def get_accelerator(request: web.Request) -> web.Response:
         await read_json(request, world)
@@ -370,11 +357,7 @@ def add_routes(app: web.Application, world: World) -> None:
                 return found
             project, proj = found
             if name not in accelerators_in_zone(proj, zone):
-                return compute_error(
-                    404,
-                    f"The resource 'projects/{project}/zones/{zone}/acceleratorTypes/{name}' was not found",
-                    "notFound",
-                )
+                return _not_found(f"projects/{project}/zones/{zone}/acceleratorTypes/{name}")
             return ok(_accelerator_json(project, zone, name, proj["accelerators"][name]))
 
     async def list_machine_types(request: web.Request) -> web.Response:
@@ -386,16 +369,9 @@ def add_routes(app: web.Application, world: World) -> None:
                 return found
             project, proj = found
             if zone not in zones_of(proj):
-                return compute_error(404, f"The resource 'projects/{project}/zones/{zone}' was not found", "notFound")
+                return _not_found(f"projects/{project}/zones/{zone}")
             items = [_machine_json(project, zone, n) for n in _machine_names(proj, zone)]
-        return ok(
-            {
-                "kind": "compute#machineTypeList",
-                "id": f"projects/{project}/zones/{zone}/machineTypes",
-                "items": items,
-                "selfLink": f"{BASE}/projects/{project}/zones/{zone}/machineTypes",
-            }
-        )
+        return ok(_list_body("compute#machineTypeList", f"projects/{project}/zones/{zone}/machineTypes", items))
 
     async def get_machine_type(request: web.Request) -> web.Response:
         await read_json(request, world)
@@ -407,11 +383,7 @@ def add_routes(app: web.Application, world: World) -> None:
                 return found
             project, proj = found
             if zone not in zones_of(proj) or name not in _machine_names(proj, zone):
-                return compute_error(
-                    404,
-                    f"The resource 'projects/{project}/zones/{zone}/machineTypes/{name}' was not found",
-                    "notFound",
-                )
+                return _not_found(f"projects/{project}/zones/{zone}/machineTypes/{name}")
             return ok(_machine_json(project, zone, name))
 
     async def aggregated_machine_types(request: web.Request) -> web.Response:
@@ -426,14 +398,7 @@ def add_routes(app: web.Application, world: World) -> None:
                 items[f"zones/{zone}"] = {
                     "machineTypes": [_machine_json(project, zone, n) for n in _machine_names(proj, zone)]
                 }
-        return ok(
-            {
-                "kind": "compute#machineTypeAggregatedList",
-                "id": f"projects/{project}/aggregated/machineTypes",
-                "items": items,
-                "selfLink": f"{BASE}/projects/{project}/aggregated/machineTypes",
-            }
-        )
+        return ok(_list_body("compute#machineTypeAggregatedList", f"projects/{project}/aggregated/machineTypes", items))
 
     app.router.add_get(prefix, get_project)
     app.router.add_get(prefix + "/regions", list_regions)
