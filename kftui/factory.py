@@ -24,6 +24,23 @@ class Options:
     project: str | None = None
 
 
+_frozen = threading.Event()
+
+
+def freeze_heap() -> None:
+    """Once per process, after the first client's heavy imports: keep the long-lived heap out of the collector.
+
+    A full collection walks every tracked object and holds the GIL meanwhile; with Textual and the kubernetes
+    client loaded that is 70-300 ms on a busy two-core machine, a visible stall while logs pour in. Frozen
+    objects are still freed by reference counting; only cycles among them would outlive their use.
+    """
+    if not _frozen.is_set():
+        _frozen.set()
+        import gc
+
+        gc.freeze()
+
+
 class Services:
     """Lazily built adapters shared by the screens and `kftui doctor`; heavy imports wait until first use."""
 
@@ -38,6 +55,7 @@ class Services:
         with self._lock:
             if key not in self._cache:
                 self._cache[key] = build()
+                freeze_heap()
             return self._cache[key]
 
     def kube_api(self, context: str | None = None) -> Any:

@@ -56,23 +56,6 @@ STATE_STYLE = {
 }
 
 
-_frozen = threading.Event()
-
-
-def freeze_startup_heap() -> None:
-    """Once per process, after the kubernetes import: move the long-lived heap out of the collector's sight.
-
-    A full (generation 2) collection walks every tracked object and holds the GIL meanwhile; with Textual and
-    the kubernetes client loaded that is 70-300 ms on a busy two-core machine, a visible stall while logs pour
-    in. Frozen objects are still freed by reference counting; only cycles among them would outlive their use.
-    """
-    if not _frozen.is_set():
-        _frozen.set()
-        import gc
-
-        gc.freeze()
-
-
 def compile_pattern(text: str) -> re.Pattern[str]:
     """A user's regex, case-insensitive unless it has a capital letter (smart case, as in less and k9s)."""
     return re.compile(text, 0 if any(ch.isupper() for ch in text) else re.IGNORECASE)
@@ -253,7 +236,6 @@ class LogPane(Vertical):
         except Exception as exc:  # no kubeconfig, bad context: say it where the lines would be
             self._post_status(generation, LogStatus(LogState.ERROR, "", f"cannot build a Kubernetes client: {exc}"))
             return
-        freeze_startup_heap()
         try:
             follower.run()
         except Exception as exc:

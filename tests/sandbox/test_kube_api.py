@@ -248,6 +248,22 @@ def test_flood_streams_every_line(kube: KubeSandbox) -> None:
     lines = body.splitlines()
     assert len(lines) == 200_000
     assert lines[-1].split(b" ")[3] == b"00199999"
+    _, again = get(kube, f"/api/v1/namespaces/{PROFILE}/pods/flood/log?timestamps=true")
+    assert again == body  # the second read comes from the flood cache, byte for byte
+    _, plain = get(kube, f"/api/v1/namespaces/{PROFILE}/pods/flood/log")
+    assert plain.splitlines() == [line.split(b" ", 1)[1] for line in lines]
+
+
+def test_flood_cache_keeps_within_its_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kftui.sandbox.kube import loggen
+
+    monkeypatch.setattr(loggen, "FLOOD_CACHE_BYTES", 20_000)
+    run = loggen.LogRun({"flood": 1000}, start_ns=1_700_000_000 * 10**9)
+    first = run.chunk(0, 100, True)
+    second = run.chunk(100, 1000, True)  # too big for what is left of the budget: served, not kept
+    assert run.chunk(0, 100, True) is first
+    assert run.chunk(100, 1000, True) == second and run.chunk(100, 1000, True) is not second
+    assert run._flood_cached == len(first) <= 20_000
 
 
 def test_notebook_status_mirrors_pod(kube: KubeSandbox) -> None:

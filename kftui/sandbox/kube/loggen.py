@@ -11,6 +11,9 @@ from typing import Any
 NS = 1_000_000_000
 STATIC_SPACING_NS = 1_000_000  # 1 ms between static lines: unique, increasing timestamps
 FLOOD_SPACING_NS = 1_000  # 1 us between flood lines
+FLOOD_CACHE_BYTES = 512 * 1024 * 1024
+"""A flood is a pure function of its start time: kept after the first read, so every later reader (kubectl or
+kftui, in the log bench) gets it at memory speed and the generator is never what a comparison measures."""
 
 
 class LogRun:
@@ -41,6 +44,8 @@ class LogRun:
         self.gen_start_ns = self.start_ns + len(self.static) * STATIC_SPACING_NS + int(delay * 1_000_000)
         self.ended_at: int | None = None  # line count when the container stopped
         self._prefix_cache: dict[int, str] = {}
+        self._flood_cache: dict[tuple[int, int, bool], bytes] = {}
+        self._flood_cached = 0
 
     def end(self, now_ns: int | None = None) -> None:
         """The container stopped: no line after this instant will ever exist."""
@@ -133,11 +138,18 @@ class LogRun:
         if self.ticker_ns is None and a >= s and self.flood:
             pad = "x" * self.flood_width
             base = self.gen_start_ns - s * FLOOD_SPACING_NS
-            if timestamps:
-                text = "".join(self._stamped_flood(a, b, base, s, pad))
-            else:
-                text = "".join([f"flood line {i - s:08d} {pad}\n" for i in range(a, b)])
-            return text.encode()
+            key = (a, b, timestamps)
+            data = self._flood_cache.get(key)
+            if data is None:
+                if timestamps:
+                    text = "".join(self._stamped_flood(a, b, base, s, pad))
+                else:
+                    text = "".join([f"flood line {i - s:08d} {pad}\n" for i in range(a, b)])
+                data = text.encode()
+                if self._flood_cached + len(data) <= FLOOD_CACHE_BYTES:
+                    self._flood_cache[key] = data
+                    self._flood_cached += len(data)
+            return data
         if timestamps:
             return "".join(f"{self._stamp(self.time_of(i))}{self.text(i)}\n" for i in range(a, b)).encode()
         return "".join(f"{self.text(i)}\n" for i in range(a, b)).encode()
