@@ -118,6 +118,8 @@ def doctor(project: str | None, as_json: bool, gpu: str | None, gpu_count: int |
 @click.option("--plan-only", is_flag=True, help="Print the plan as a reviewable script; create nothing.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--destroy", is_flag=True, help="Delete the cluster (asks its name; with --yes, --cluster must match).")
+@click.option("--ready-timeout", type=click.FloatRange(min=1), default=900.0, metavar="SECONDS",
+              help="How long to wait for Kubeflow's deployments before giving up (default: 900).")
 @click.option("--stop-after", type=click.Choice(["cluster", "gpu-pool", "credentials", "manifests"]), hidden=True)
 @click.option("--retry-wait", type=float, default=20.0, hidden=True)
 @click.option("--poll", type=float, default=5.0, hidden=True)

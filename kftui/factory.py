@@ -69,6 +69,15 @@ class Services:
 
         return self._get(f"kube:{ctx}", build)
 
+    def use_context(self, context: str) -> None:
+        """Point every cluster view at this context from now on (a deploy just made it)."""
+        from dataclasses import replace
+
+        self.options = replace(self.options, context=context)
+        self.forget_kube()
+        with self._lock:
+            self._cache.pop("kfp", None)  # reached through the old cluster's proxy, unless a host was given
+
     def forget_kube(self) -> None:
         """Drop cached cluster clients after a context switch or a kubeconfig change."""
         with self._lock:

@@ -21,7 +21,7 @@ def _first(*values: Any) -> Any:
 
 def plan_from(answers: Mapping[str, Any], **flags: Any) -> Any:
     """Flags first, then remembered answers, then defaults; bad input names the field and rule (UsageError)."""
-    from kftui.core.plan import PlanError, PlanInputs, build_plan
+    from kftui.core.plan import MANIFESTS_REPO_ENV, PlanError, PlanInputs, build_plan
 
     inputs = PlanInputs(
         project=_first(flags.get("project"), answers.get("project")),
@@ -41,6 +41,7 @@ def plan_from(answers: Mapping[str, Any], **flags: Any) -> Any:
         nap_max_cpu=answers.get("nap_max_cpu"),
         nap_max_memory_gb=answers.get("nap_max_memory_gb"),
         manifests=_first(flags.get("manifests"), answers.get("manifests")),
+        repo=os.environ.get(MANIFESTS_REPO_ENV),
     )
     try:
         return build_plan(inputs)
@@ -76,6 +77,7 @@ def run_deploy(
     stop_after: str | None = None,
     retry_wait: float = 20.0,
     poll: float = 5.0,
+    ready_timeout: float = 900.0,
     out: IO[str] | None = None,
     services: Any | None = None,
 ) -> int:
@@ -158,7 +160,8 @@ def run_deploy(
 
         password = click.prompt("New Dex password for user@example.com (empty keeps the default)",
                                 default="", hide_input=True, confirmation_prompt=True, show_default=False) or None
-    runner = Runner(plan, say, stop_after=stop_after, password=password, poll=poll, retry_wait=retry_wait)
+    runner = Runner(plan, say, stop_after=stop_after, password=password, poll=poll, retry_wait=retry_wait,
+                    ready_timeout=ready_timeout)
     summary = runner.run()
     if "context" in runner.record:
         state.answers["kube_context"] = runner.record["context"]

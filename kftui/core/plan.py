@@ -30,6 +30,8 @@ RELEASES = ("26.03", "v1.11.0")
 """Kubeflow manifests tags kftui knows, newest first."""
 DEFAULT_RELEASE = RELEASES[0]
 MANIFESTS_REPO = "https://github.com/kubeflow/manifests"
+MANIFESTS_REPO_ENV = "KFTUI_MANIFESTS_REPO"
+"""A mirror of kubeflow/manifests to clone instead (an air-gapped site's git server, a fork)."""
 ISTIO_GKE_OVERLAY = "common/istio/istio-install/overlays/gke"
 """GKE mounts /opt/cni/bin read-only, so Istio's CNI needs the GKE overlay before the rest."""
 EXAMPLE = "example"
@@ -180,6 +182,8 @@ class DeployPlan:
     workload_identity: bool = True
     manifests: str | None = None
     """A local manifests checkout; None means clone the release tag."""
+    repo: str = MANIFESTS_REPO
+    """Where the release tag is cloned from."""
 
     @property
     def region(self) -> str:
@@ -237,7 +241,7 @@ class DeployPlan:
             ("project", self.project),
             ("zone", f"{self.zone} (region {self.region})"),
             ("cluster", f"{self.cluster}  (context {self.context})"),
-            ("Kubeflow", f"{self.release} from {self.manifests or MANIFESTS_REPO}"),
+            ("Kubeflow", f"{self.release} from {self.manifests or self.repo}"),
             (
                 "CPU pool",
                 f"{self.cpu.machine_type} x {self.cpu.nodes} (autoscaling {self.cpu.min_nodes}-{self.cpu.max_nodes})",
@@ -296,6 +300,7 @@ class PlanInputs:
     nap_max_cpu: str | int | None = None
     nap_max_memory_gb: str | int | None = None
     manifests: str | None = None
+    repo: str | None = None
 
 
 def _text(value: object) -> str:
@@ -404,6 +409,7 @@ def build_plan(inputs: PlanInputs, machine_types: Sequence[MachineType] = ()) ->
         gpu=gpu,
         nap=nap,
         manifests=_text(inputs.manifests) or None,
+        repo=_text(inputs.repo) or MANIFESTS_REPO,
     )
 
 
@@ -649,7 +655,7 @@ def script(plan: DeployPlan) -> str:
         lines.append(f"cd {_q(plan.manifests)}")
     else:
         lines += [
-            f"git clone --depth 1 --branch {_q(plan.release)} {MANIFESTS_REPO} kubeflow-manifests",
+            f"git clone --depth 1 --branch {_q(plan.release)} {_q(plan.repo)} kubeflow-manifests",
             "cd kubeflow-manifests",
         ]
     lines += [

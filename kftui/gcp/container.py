@@ -180,12 +180,18 @@ class Container:
         *,
         timeout: float = 1800.0,
         interval: float = 5.0,
+        first_interval: float | None = None,
         on_progress: Callable[[OperationInfo], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> OperationInfo:
-        """Poll an operation until DONE; raises GcpApiError on an operation error or after `timeout`."""
+        """Poll an operation until DONE; raises GcpApiError on an operation error or after `timeout`.
+
+        With `first_interval`, polls start that soon and double up to `interval`: a quick operation is seen
+        done quickly, a long one is not polled more than every `interval` seconds.
+        """
         deadline = time.monotonic() + timeout
         current = op
+        delay = interval if first_interval is None else min(first_interval, interval)
         while not current.done:
             if time.monotonic() > deadline:
                 raise GcpApiError(
@@ -193,7 +199,8 @@ class Container:
                     status=504,
                     kind="timeout",
                 )
-            sleep(interval)
+            sleep(delay)
+            delay = min(delay * 2, interval)
             current = self.operation(op.location, op.name)
             if on_progress is not None:
                 on_progress(current)

@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 
 from kftui.core.diagnosis import Diagnosis, Fix
 from kftui.core.findings import Finding, Status, Table, worst
+from kftui.core.progress import fold
 from kftui.steps import Step, StepContext, after_steps, all_steps, missing_requirements
 from kftui.steps.base import action_form
 
@@ -41,7 +42,10 @@ class StepView:
     findings: list[Finding] = field(default_factory=list)
     waiting_for: list[str] = field(default_factory=list)
     progress: list[str] = field(default_factory=list)
-    """Lines from a fix being applied, shown until the step re-runs."""
+    """Lines from a fix being applied, one per subject (see core.progress.fold)."""
+    last_fix: list[str] = field(default_factory=list)
+    """The finished fix's lines, its outcome last: kept on screen until the next fix, so nothing scrolls away."""
+    last_ok: bool = True
     generation: int = 0
     """Bumped on every (re)start; messages from an older run of the step are ignored."""
 
@@ -66,11 +70,12 @@ class StepFinding(Message):
 class FixProgress(Message):
     """A line of progress from a fix being applied in a worker."""
 
-    def __init__(self, step_id: str, line: str, finished: bool = False) -> None:
+    def __init__(self, step_id: str, line: str, finished: bool = False, ok: bool = True) -> None:
         super().__init__()
         self.step_id = step_id
         self.line = line
         self.finished = finished
+        self.ok = ok
 
 
 class StepDone(Message):
@@ -284,8 +289,18 @@ class SetupScreen(Screen[None]):
             body.append("This step runs as soon as an earlier step provides that answer.\n", style="dim")
         elif view.phase == "running" and not view.findings:
             body.append("checking…\n", style="dim")
-        for line in view.progress:
-            body.append("⟳ " + line + "\n", style="cyan")
+        for i, line in enumerate(view.progress):
+            last = i == len(view.progress) - 1
+            body.append(("⟳ " if last else "· ") + line + "\n", style="bold cyan" if last else "cyan")
+        if view.progress:
+            body.append("\n")
+        if view.last_fix and not view.progress:
+            *lines, outcome = view.last_fix
+            body.append("last fix:\n", style="bold")
+            for line in lines:
+                body.append("· " + line + "\n", style="dim")
+            body.append(("✓ " if view.last_ok else "✗ ") + outcome + "\n\n",
+                        style="bold green" if view.last_ok else "bold red")
         if view.step.fields:
             shown = self._answers_text(view)
             if shown:
@@ -304,7 +319,13 @@ class SetupScreen(Screen[None]):
             if f.kind == "secret":
                 continue
             out.append(f"{f.label}: ", style="dim")
-            out.append(f"{value}\n" if value else "not set (press e)\n", style="bold" if value else "yellow")
+            if value:
+                out.append(f"{value}\n", style="bold")
+            elif not f.required:  # optional: say what happens without it rather than warn
+                out.append(f"{f.placeholder or 'none'} by default", style="italic")
+                out.append(" (press e to change)\n", style="dim")
+            else:
+                out.append("not set (press e)\n", style="yellow")
         if out:
             out.append("\n")
         return out
@@ -415,6 +436,7 @@ class SetupScreen(Screen[None]):
 
     def _apply(self, view: StepView, action: str, values: dict[str, str] | None = None) -> None:
         view.progress = [f"applying: {action}"]
+        view.last_fix = []
         self._refresh_step(view.step.id)
         ctx = self.context()
         if values:
@@ -432,7 +454,8 @@ class SetupScreen(Screen[None]):
                 from kftui.screens.modals import explain_error
 
                 diagnosis = explain_error(exc)
-                self.post_message(FixProgress(step.id, f"failed: {diagnosis.title}. {diagnosis.explanation}", True))
+                self.post_message(FixProgress(step.id, f"failed: {diagnosis.title}. {diagnosis.explanation}", True,
+                                              ok=False))
 
         self.run_worker(
             body,
@@ -446,9 +469,12 @@ class SetupScreen(Screen[None]):
     def on_fix_progress(self, message: FixProgress) -> None:
         """Show progress as it happens; when the fix is done, check again so the step shows the truth."""
         view = self.views[message.step_id]
-        view.progress.append(message.line)
-        self._refresh_step(message.step_id)
         if message.finished:
-            self.notify(message.line, timeout=5)
+            view.last_fix, view.last_ok = [*view.progress[1:], message.line], message.ok
             view.progress = []
+            self._refresh_step(message.step_id)
+            self.notify(message.line, severity="information" if message.ok else "error", timeout=5)
             self._rerun_with_dependents(message.step_id)
+            return
+        fold(view.progress, message.line)
+        self._refresh_step(message.step_id)

@@ -99,6 +99,8 @@ class WatchScreen(Screen[None]):
         self.rows: dict[str, Any] = {}
         self._pod_generation = 0
         self._pod_watcher: Any = None
+        self._feed_context: tuple[str | None] | None = None
+        """The context the pod feed was started on (a deploy in setup may switch it)."""
         self._last_tab: str | None = None
         self._feed_source: str | None = None
         self._feed_generation = 0
@@ -141,8 +143,16 @@ class WatchScreen(Screen[None]):
         self.call_after_refresh(self.start_pod_feed, app.services)  # first frame before the client imports
 
     # -- pods ------------------------------------------------------------------------------------
+    def on_screen_resume(self) -> None:
+        """Back from setup: if a deploy switched the cluster meanwhile, follow it (k9s would need a restart)."""
+        app: Any = self.app
+        if self._feed_context is not None and self._feed_context != (app.services.options.context,):
+            self.notify(f"now watching {app.services.options.context}")
+            self._restart_feeds()
+
     def start_pod_feed(self, services: Any) -> None:
         """Connect in a short worker, then watch on the watcher's own daemon thread (never a pool thread)."""
+        self._feed_context = (services.options.context,)
         self._pod_generation += 1
         generation = self._pod_generation
         self._stop_pod_watch()

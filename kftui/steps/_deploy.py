@@ -8,6 +8,7 @@ it checks what exists, skips it, and continues.
 from __future__ import annotations
 
 import json
+import os
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -120,6 +121,22 @@ def _clock(seconds: float) -> str:
     return f"{whole // 60}:{whole % 60:02d}"
 
 
+def apply_failure(errors: list[str], directory: Path) -> str:
+    """Why an apply pass failed, in words: a kind not served yet is the CRD settling; else kubectl's own error."""
+    from kftui.diagnose import diagnose
+
+    text = "\n".join(errors)
+    if not text:
+        return "kubectl failed without a message"
+    found = diagnose(text)
+    if found.cause == "crd-not-established":
+        kind, version = found.facts.get("kind"), found.facts.get("api_version")
+        which = f"kind {kind}" + (f" ({version})" if version else "") if kind else "a custom kind"
+        return f"{which} is not served yet (its CRD is still being established)"
+    last = next((line for line in reversed(errors) if line.startswith("error")), errors[-1])
+    return last.replace(str(directory), directory.name)[:200]
+
+
 def bcrypt_hash(password: str) -> str | None:
     """A bcrypt hash Dex accepts, from the C library's crypt(3) when it knows bcrypt; None when it does not."""
     with warnings.catch_warnings():
@@ -146,17 +163,26 @@ class Runner:
         stop_after: str | None = None,
         password: str | None = None,
         poll: float = 5.0,
+        first_poll: float = 0.25,
         retry_wait: float = 20.0,
+        first_retry_wait: float = 2.5,
         attempts: int = 30,
         ready_timeout: float = 900.0,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """Polls start after `first_poll` and double up to `poll`; CRD retries likewise up to `retry_wait`.
+
+        `clock` only times what is shown (elapsed m:ss); deadlines always use the monotonic clock.
+        """
         self.plan = plan
         self.say = progress
         self.stop_after = stop_after
         self.password = password
         self.poll, self.retry_wait, self.attempts, self.ready_timeout = poll, retry_wait, attempts, ready_timeout
+        self.first_poll, self.first_retry_wait = min(first_poll, poll), min(first_retry_wait, retry_wait)
         self.sleep = sleep
+        self.clock = clock
         self.record: dict[str, Any] = record_for(plan)
         self._container: Any = None
 
@@ -181,20 +207,22 @@ class Runner:
 
     def _follow(self, op: OperationInfo, what: str) -> OperationInfo:
         """Follow a GKE operation with a progress line per poll, carrying the elapsed time."""
-        start = time.monotonic()
+        start = self.clock()
         self.say(f"{what}: {op.kind} {op.status} (0:00)")
 
         def seen(current: OperationInfo) -> None:
             share = f" {current.progress:.0%}" if current.progress is not None else ""
-            self.say(f"{what}: {current.kind} {current.status}{share} ({_clock(time.monotonic() - start)})")
+            self.say(f"{what}: {current.kind} {current.status}{share} ({_clock(self.clock() - start)})")
 
-        done: OperationInfo = self.container.wait(op, interval=self.poll, on_progress=seen, sleep=self.sleep)
-        self.say(f"{what}: done in {_clock(time.monotonic() - start)}")
+        done: OperationInfo = self.container.wait(op, interval=self.poll, first_interval=self.first_poll,
+                                                  on_progress=seen, sleep=self.sleep)
+        self.say(f"{what}: done in {_clock(self.clock() - start)}")
         return done
 
     def _wait_running(self, what: str, ready: Callable[[ClusterInfo], bool]) -> ClusterInfo:
         """Wait for a cluster an earlier (interrupted) run started, by polling it until `ready`."""
-        start = time.monotonic()
+        start = self.clock()
+        delay = self.first_poll
         while True:
             info: ClusterInfo | None = self.container.get_cluster(self.plan.zone, self.plan.cluster)
             if info is None:
@@ -203,8 +231,9 @@ class Runner:
                 return info
             if info.status == "ERROR":
                 raise KftuiError(f"Cluster {self.plan.cluster} is in ERROR: {info.status_message}")
-            self.say(f"{what}: {info.status} ({_clock(time.monotonic() - start)})")
-            self.sleep(self.poll)
+            self.say(f"{what}: {info.status} ({_clock(self.clock() - start)})")
+            self.sleep(delay)
+            delay = min(delay * 2, self.poll)
 
     def _stop(self, phase: str) -> bool:
         """Whether the caller asked to stop after this phase (resume later)."""
@@ -303,23 +332,47 @@ class Runner:
             if not path.is_dir():
                 raise ConfigError(f"Manifests directory {path} does not exist.")
             return path
+        import hashlib
+        import shutil
         import subprocess
 
         from kftui.paths import cache_dir
 
-        target = cache_dir() / "manifests" / self.plan.release
+        plan = self.plan
+        where = plan.release if plan.repo == MANIFESTS_REPO else \
+            f"{plan.release}-{hashlib.sha256(plan.repo.encode()).hexdigest()[:8]}"
+        target = cache_dir() / "manifests" / where
         if (target / EXAMPLE).is_dir():
+            self.say(f"manifests: {plan.release} already fetched ({target})")
             return target
-        self.say(f"manifests: fetching {MANIFESTS_REPO} at {self.plan.release} (needs the network)")
-        done = subprocess.run(
-            ["git", "clone", "--depth", "1", "--branch", self.plan.release, MANIFESTS_REPO, str(target)],
-            capture_output=True, text=True, timeout=600, check=False,
-        )
-        if done.returncode != 0:
-            raise ConfigError(
-                f"Could not fetch Kubeflow manifests {self.plan.release}: {done.stderr.strip()}. "
-                "Clone them yourself and pass --manifests DIR."
+        self.say(f"manifests: fetching {plan.repo} at {plan.release}")
+        partial = target.with_name(f"{target.name}.partial")
+        shutil.rmtree(partial, ignore_errors=True)  # an interrupted earlier fetch
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        how = "Clone them yourself and pass --manifests DIR."
+        try:
+            done = subprocess.run(
+                ["git", "clone", "--quiet", "--depth", "1", "--branch", plan.release, plan.repo, str(partial)],
+                capture_output=True, text=True, timeout=600, check=False,
+                env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},  # never hang on a password prompt under the UI
             )
+        except FileNotFoundError as exc:
+            raise ConfigError(f"git is not installed, so kftui cannot fetch the manifests. {how}") from exc
+        except subprocess.TimeoutExpired as exc:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise ConfigError(f"Fetching {plan.repo} took over 10 minutes and was stopped. {how}") from exc
+        if done.returncode != 0:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise ConfigError(
+                f"Could not fetch Kubeflow manifests {plan.release} from {plan.repo}: "
+                f"{done.stderr.strip().splitlines()[-1] if done.stderr.strip() else 'git failed'}. {how}"
+            )
+        if not (partial / EXAMPLE).is_dir():
+            shutil.rmtree(partial, ignore_errors=True)
+            raise ConfigError(f"{plan.repo} at {plan.release} has no {EXAMPLE}/ directory: not kubeflow/manifests?")
+        shutil.rmtree(target, ignore_errors=True)
+        partial.rename(target)
+        self.say(f"manifests: {plan.release} fetched")
         return target
 
     def manifests(self) -> None:
@@ -341,46 +394,52 @@ class Runner:
         components: dict[str, list[str]] = {}
         for obj in objects:
             components.setdefault(obj.component, []).append(obj.ref)
-        before = existing(context, directory)
+        before = existing(context, directory)  # what this run configures rather than creates
+        done: set[str] = set()
+        wait = self.first_retry_wait
         for attempt in range(1, self.attempts + 1):
             result = apply(context, directory)
             applied = set(result.applied)
+            done |= applied
             for name, refs in components.items():
-                created = sum(1 for r in refs if r in applied and r not in before)
-                configured = sum(1 for r in refs if r in applied and r in before)
+                created = sum(1 for r in refs if r in done and r not in before)
+                configured = sum(1 for r in refs if r in done and r in before)
                 failed = sum(1 for r in refs if r not in applied)
-                words = [f"{created} created", f"{configured} configured"] + ([f"{failed} failed"] if failed else [])
+                words = [f"{n} {what}" for n, what in ((created, "created"), (configured, "configured")) if n]
+                words += [f"{failed} failed"] if failed else []
                 tail = f" (retry {attempt - 1})" if attempt > 1 else ""
-                self.say(f"component {name}: {', '.join(words)}{tail}")
-            before |= applied
+                self.say(f"component {name}: {', '.join(words) or 'nothing to apply'}{tail}")
             if result.ok:
                 self.say(f"applied {directory.name or directory}: {len(objects)} objects")
                 return
-            reason = result.errors[-1] if result.errors else "kubectl failed"
+            reason = apply_failure(result.errors, directory)
             if attempt == self.attempts:
                 raise KftuiError(f"Manifests did not apply after {attempt} attempts: {reason}")
-            self.say(f"retry {attempt}: {reason[:200]}; CRDs may still be settling, again in {self.retry_wait:g} s")
-            self.sleep(self.retry_wait)
+            self.say(f"retry {attempt}: {reason}; again in {wait:g} s")
+            self.sleep(wait)
+            wait = min(wait * 2, self.retry_wait)
 
     def ready(self) -> None:
         """Wait for every deployment to become Available, naming the ones still waiting and why."""
         from kftui.cluster.apply import deployments, pod_events
         from kftui.diagnose import diagnose_events
 
-        start = time.monotonic()
+        start, shown_start = time.monotonic(), self.clock()
         diagnosed: set[str] = set()
+        delay = self.first_poll
         while True:
             states = deployments(self.plan.context)
             waiting = [d for d in states if not d.ready]
+            shown = _clock(self.clock() - shown_start)
             if not waiting:
-                self.say(f"ready: all {len(states)} deployments are Available ({_clock(time.monotonic() - start)})")
+                self.say(f"ready: all {len(states)} deployments are Available ({shown})")
                 self._mark("ready")
                 return
             elapsed = time.monotonic() - start
             names = ", ".join(f"{d.namespace}/{d.name}" for d in waiting[:5])
             more = f" and {len(waiting) - 5} more" if len(waiting) > 5 else ""
             self.say(f"ready: {len(states) - len(waiting)}/{len(states)} Available; waiting for {names}{more} "
-                     f"({_clock(elapsed)})")
+                     f"({shown})")
             if elapsed > min(60.0, self.ready_timeout / 3):
                 for d in waiting:
                     key = f"{d.namespace}/{d.name}"
@@ -396,7 +455,8 @@ class Runner:
                     f"{len(waiting)} deployment(s) not Available after {_clock(elapsed)}: {names}{more}. "
                     "Run deploy again to keep waiting, or open watch mode (F2) to see their pods."
                 )
-            self.sleep(self.poll)
+            self.sleep(delay)
+            delay = min(delay * 2, self.poll)
 
     def dex_password(self) -> None:
         """Replace Dex's default static password with the user's (hashed with bcrypt); never printed."""
@@ -435,6 +495,6 @@ def destroy(plan: DeployPlan, progress: Progress, *, poll: float = 5.0,
     def seen(current: OperationInfo) -> None:
         progress(f"cluster {plan.cluster}: {current.kind} {current.status} ({_clock(time.monotonic() - start)})")
 
-    container.wait(op, interval=poll, on_progress=seen, sleep=sleep)
+    container.wait(op, interval=poll, first_interval=min(0.25, poll), on_progress=seen, sleep=sleep)
     save_record(plan, None)
     return f"Cluster {plan.cluster} deleted."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,6 +11,7 @@ from kftui.core.diagnosis import Fix
 from kftui.core.findings import Finding, Status, Table
 from kftui.core.plan import (
     DEFAULT_RELEASE,
+    MANIFESTS_REPO_ENV,
     PORT_FORWARD,
     URL,
     PlanError,
@@ -35,7 +38,7 @@ def plan_inputs(ctx: Any) -> PlanInputs:
         gpu_type=a("gpu_type"), gpu_count=a("gpu_count"), gpu_max_nodes=a("gpu_max_nodes"),
         gpu_min_nodes=a("gpu_min_nodes"), gpu_machine_type=a("machine_type"), spot=a("gpu_spot"),
         cpu_machine_type=a("cpu_machine_type"), cpu_nodes=a("cpu_nodes"), cpu_min_nodes=a("cpu_min_nodes"),
-        cpu_max_nodes=a("cpu_max_nodes"), manifests=a("manifests"),
+        cpu_max_nodes=a("cpu_max_nodes"), manifests=a("manifests"), repo=os.environ.get(MANIFESTS_REPO_ENV),
     )
 
 
@@ -129,19 +132,25 @@ class DeployStep:
         if action != ACTION:
             raise ValueError(f"the deploy step has no action {action!r}")
         from kftui import secrets
-        from kftui.steps._deploy import Runner
+        from kftui.steps._deploy import Runner, finished
 
         plan = build_plan(plan_inputs(ctx))
         secret = secrets.default_store().get("dex_password")
-        runner = Runner(plan, progress, password=secret.reveal() if secret is not None else None)
+        now = getattr(ctx.services, "now", None)
+        clock = (lambda: now().timestamp()) if now is not None else time.monotonic  # elapsed as the app tells time
+        runner = Runner(plan, progress, password=secret.reveal() if secret is not None else None, clock=clock)
         summary = runner.run()
-        if runner.record.get("context"):
+        context = runner.record.get("context")
+        if context and "ready" in finished(runner.record):
             from kftui.settings import load_state, save_state
 
             state = load_state()
-            state.answers["kube_context"] = runner.record["context"]
+            state.answers["kube_context"] = context
             save_state(state)
-            summary += " Watch mode (F2) now opens on this context."
+            use_context = getattr(ctx.services, "use_context", None)
+            if use_context is not None:
+                use_context(context)
+                summary += " Watch mode (F2) now opens on this context."
         return summary
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,39 +13,17 @@ import pytest
 import yaml
 
 from kftui.commands.deploy import run_deploy
-from kftui.errors import UsageError
-from kftui.sandbox import SCENARIOS, Sandbox
+from kftui.errors import ConfigError, KftuiError, UsageError
+from kftui.paths import cache_dir
+from kftui.sandbox import Sandbox
+from kftui.sandbox.kube.generic import STUCK_ANNOTATION
 from kftui.steps._deploy import load_records
+from tests.deploy_world import MINI, PROJECT, ZONE, ready_scenario
 
-MINI = Path(__file__).resolve().parents[1] / "data" / "kustomize" / "kubeflow-mini"
-PROJECT = "robot-ml-demo"
-ZONE = "us-central1-a"
 FLAGS: dict[str, Any] = {
     "project": PROJECT, "zone": ZONE, "gpu": "nvidia-tesla-t4", "gpu_count": 1, "max_gpu_nodes": 2,
     "manifests": str(MINI), "retry_wait": 0.0, "poll": 0.05,
 }
-
-
-def ready_scenario(target: Path, gpu_quota: int = 8) -> Path:
-    """The demo world with everything a deploy needs granted: container API, Owner, GPU and CPU quota."""
-    shutil.copytree(SCENARIOS / "demo", target)
-    gcp = yaml.safe_load((target / "gcp.yaml").read_text())
-    proj = gcp["projects"][PROJECT]
-    proj["services"]["container.googleapis.com"] = "ENABLED"
-    proj["iam"]["granted"] = ["*"]
-    proj["iam"].pop("denied", None)
-    proj["iam"]["bindings"] = [{"role": "roles/owner", "members": [f"serviceAccount:ada@{PROJECT}.iam.gserviceaccount.com"]}]
-    (target / "gcp.yaml").write_text(yaml.safe_dump(gcp))
-    compute_file = target / "gcp_compute.yaml"
-    comp = yaml.safe_load(compute_file.read_text())
-    c = comp["projects"][PROJECT]["compute"]
-    c.setdefault("quotas", {}).update(GPUS_ALL_REGIONS={"limit": gpu_quota, "usage": 0},
-                                      CPUS_ALL_REGIONS={"limit": 128, "usage": 0})
-    region = c["regions"]["us-central1"].setdefault("quotas", {})
-    region.update(CPUS={"limit": 128, "usage": 0}, NVIDIA_T4_GPUS={"limit": gpu_quota, "usage": 0})
-    c["machineTypes"] = {ZONE: ["e2-standard-8", "e2-standard-4", "n1-standard-4", "n1-standard-8"]}
-    compute_file.write_text(yaml.safe_dump(comp))
-    return target
 
 
 def start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gpu_quota: int = 8) -> Iterator[Sandbox]:
@@ -112,9 +91,10 @@ def test_deploy_creates_cluster_and_pool_writes_context_and_applies(world: Sandb
     assert pool["autoscaling"] == {"enabled": True, "maxNodeCount": 2}  # min 0 is absent in proto3 JSON
     context = f"gke_{PROJECT}_{ZONE}_kubeflow"
     assert f"context {context} works" in text
-    assert "component centraldashboard: 2 created, 0 configured" in text
-    assert "component profiles: 1 created, 0 configured, 1 failed" in text  # the CRD's kind is not served yet
-    assert "(retry 1)" in text
+    assert "component centraldashboard: 2 created" in text
+    assert "component profiles: 1 created, 1 failed" in text  # the CRD's kind is not served yet
+    assert "retry 1: kind Profile (kubeflow.org/v1) is not served yet" in text
+    assert "component profiles: 2 created (retry 1)" in text
     kube = world.kube.state
     assert kube.get("deployments", "kubeflow", "ml-pipeline") is not None
     assert kube.get("profiles", None, "kubeflow-user-example-com") is not None
@@ -138,7 +118,7 @@ def test_interrupted_deploy_resumes_without_creating_twice(world: Sandbox) -> No
     assert len(world.gcp.state.sent("POST", "/nodePools")) == 1
     code, text = deploy()
     assert "node pool gpu-pool: exists, skipped" in text
-    assert "component centraldashboard: 0 created, 2 configured" in text
+    assert "component centraldashboard: 2 configured" in text
     assert len(world.gcp.state.sent("POST", "/nodePools")) == 1
 
 
@@ -166,3 +146,85 @@ def test_destroy_requires_the_matching_name(world: Sandbox) -> None:
     assert code == 0 and "deleted" in text
     assert len(world.gcp.state.sent("DELETE", "/clusters/kubeflow")) == 1
     assert all(r.get("context") != f"gke_{PROJECT}_{ZONE}_kubeflow" for r in load_records().values())
+
+
+def test_stuck_deployment_is_named_and_explained(world: Sandbox, tmp_path: Path) -> None:
+    """A deployment that never becomes Available: the deploy says which, why (engine), and stops with a hint."""
+    manifests = tmp_path / "manifests"
+    shutil.copytree(MINI, manifests)
+    pipelines = manifests / "pipelines.yaml"
+    docs = list(yaml.safe_load_all(pipelines.read_text()))
+    for doc in docs:
+        if doc["kind"] == "Deployment":
+            doc["metadata"]["annotations"] = {STUCK_ANNOTATION: "true"}
+            doc["spec"]["template"]["spec"]["containers"][0]["image"] = "us-docker.pkg.dev/private/kfp/api:2.5.0"
+    pipelines.write_text(yaml.safe_dump_all(docs))
+    image = "us-docker.pkg.dev/private/kfp/api:2.5.0"
+    world.kube.state.add_pod({
+        "name": "ml-pipeline-7d9f8-x2x4q", "namespace": "kubeflow", "node": "n1", "labels": {"app": "ml-pipeline"},
+        "containers": [{"name": "ml-pipeline-api-server", "image": image, "state": "waiting",
+                        "reason": "ImagePullBackOff", "message": f'Back-off pulling image "{image}"'}],
+    })
+    world.kube.state.add_event({
+        "namespace": "kubeflow", "involvedObject": {"kind": "Pod", "name": "ml-pipeline-7d9f8-x2x4q"},
+        "type": "Warning", "reason": "Failed", "source": "kubelet",
+        "message": f'Failed to pull image "{image}": rpc error: code = Unknown desc = failed to pull and unpack '
+                   f'image "{image}": failed to resolve reference "{image}": failed to authorize: failed to fetch '
+                   "oauth token: unexpected status: 403 Forbidden",
+    })
+    out = io.StringIO()
+    with pytest.raises(KftuiError) as failed:
+        run_deploy(**{**FLAGS, "yes": True, "manifests": str(manifests), "ready_timeout": 1.0}, out=out)
+    text = out.getvalue() + str(failed.value)
+    assert "ready: 2/3 Available; waiting for kubeflow/ml-pipeline" in text
+    assert "why kubeflow/ml-pipeline waits: " in text
+    why = text.split("why kubeflow/ml-pipeline waits: ", 1)[1].splitlines()[0]
+    assert "registry" in why.lower() or "pull" in why.lower(), why
+    assert "1 deployment(s) not Available" in text and "kubeflow/ml-pipeline" in text.rsplit("not Available", 1)[1]
+    assert "open watch mode (F2)" in text
+    assert "ready" not in record_for_context(f"gke_{PROJECT}_{ZONE}_kubeflow")["done"]
+
+
+def mirror(tmp_path: Path, tag: str = "26.03") -> Path:
+    """A git repository shaped like kubeflow/manifests (example/ is the mini kustomization), tagged."""
+    repo = tmp_path / "mirror"
+    shutil.copytree(MINI, repo / "example")
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=kftui", "-c", "user.email=kftui@example.com", *args],
+                       cwd=repo, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "manifests")
+    git("tag", tag)
+    return repo
+
+
+def test_manifests_are_cloned_at_the_release_tag(world: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No --manifests: the tag is cloned (from KFTUI_MANIFESTS_REPO, a mirror here), cached, and applied."""
+    url = mirror(tmp_path).as_uri()
+    monkeypatch.setenv("KFTUI_MANIFESTS_REPO", url)
+    code, text = deploy(plan_only=True, manifests=None)
+    assert code == 0 and f"git clone --depth 1 --branch 26.03 {url} kubeflow-manifests" in text
+    code, text = deploy(manifests=None)
+    assert code == 0, text
+    assert f"manifests: fetching {url} at 26.03" in text and "manifests: 26.03 fetched" in text
+    assert "applied example: 10 objects" in text
+    assert world.kube.state.get("profiles", None, "kubeflow-user-example-com") is not None
+    fetched = sorted(p.name for p in (cache_dir() / "manifests").iterdir())
+    assert len(fetched) == 1 and fetched[0].startswith("26.03-")  # keyed by tag and mirror; no partial left
+    code, text = deploy(manifests=None)
+    assert code == 0 and "manifests: 26.03 already fetched" in text and "fetching" not in text
+
+
+def test_a_missing_tag_is_a_clear_error(world: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = mirror(tmp_path, tag="v1.10.0").as_uri()
+    monkeypatch.setenv("KFTUI_MANIFESTS_REPO", url)
+    out = io.StringIO()
+    with pytest.raises(ConfigError) as failed:
+        run_deploy(**{**FLAGS, "yes": True, "manifests": None, "release": "v1.11.0"}, out=out)
+    message = str(failed.value)
+    assert f"Could not fetch Kubeflow manifests v1.11.0 from {url}" in message
+    assert "v1.11.0" in message.split(": ", 1)[1] and "--manifests DIR" in message
+    assert load_records()  # the cluster phases before it are recorded, so the next run resumes

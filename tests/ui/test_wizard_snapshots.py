@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 
+from kftui import secrets
 from kftui.app import KftuiApp
 from kftui.factory import Services
 from kftui.sandbox import Sandbox
 from kftui.sandbox.gcp.compute import project_state
 from kftui.settings import State
+from tests.deploy_world import MINI_RELATIVE, ready_scenario
 
 SIZE = (120, 40)
 PROJECT = "robot-ml-demo"
@@ -230,3 +232,94 @@ def test_snapshot_project_that_cannot_be_seen(own_sandbox: Sandbox, snap_compare
 
     app = app_with(own_sandbox, project="acme-prod-ml")
     assert snap_compare(app, terminal_size=SIZE, run_before=show)
+
+
+@pytest.fixture
+def deploy_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    """A still world where every earlier step passes and GKE operations finish after one poll."""
+    sb = Sandbox(ready_scenario(tmp_path / "scenario", polls_to_done=1), tmp_path / "sandbox", still=True)
+    for key, value in sb.start().items():
+        monkeypatch.setenv(key, value)
+    yield sb
+    sb.stop()
+
+
+def test_snapshot_deploy_progress(deploy_sandbox: Sandbox, snap_compare: Any) -> None:
+    """The deploy fix run from the wizard: one line per cluster, pool, component and phase, kept when done."""
+    seen: dict[str, Any] = {}
+    store = secrets.default_store()
+    store.put("dex_password", "a-long-test-password")
+
+    async def deploy(pilot: Any) -> None:
+        await settle(pilot)
+        await highlight(pilot, "deploy")
+        view = pilot.app.screen.views["deploy"]
+        assert any(f.fixes for f in view.findings), [(f.id, f.status, f.title) for f in view.findings]
+        await pilot.press("f")
+        await pilot.pause()
+        seen["confirm"] = str(pilot.app.screen.query_one(".command").render())
+        await pilot.press("y")
+        for _ in range(1200):
+            if view.last_fix:
+                break
+            await pilot.pause(0.05)
+        await settle(pilot)
+        seen["last_fix"], seen["ok"] = list(view.last_fix), view.last_ok
+        seen["state"] = {f.id: f for f in view.findings}["deploy.state"]
+        seen["context"] = pilot.app.services.options.context
+        pilot.app.clear_notifications()  # the toast repeats the last line; its 5 s would race the snapshot
+        await pilot.pause()
+
+    app = app_with(deploy_sandbox, **GPU_PLAN, zone="us-central1-a", cluster_name="kubeflow",
+                   manifests=MINI_RELATIVE)
+    try:
+        assert snap_compare(app, terminal_size=SIZE, run_before=deploy)
+    finally:
+        store.delete("dex_password")
+    assert seen["ok"], seen["last_fix"]
+    assert "kftui deploy" in seen["confirm"]
+    lines = seen["last_fix"]
+    assert sum(line.startswith("cluster kubeflow:") for line in lines) == 1  # folded: one line per subject
+    assert "cluster kubeflow: done in 0:00" in lines and "node pool gpu-pool: done in 0:00" in lines
+    assert any(line.startswith("retry 1: kind Profile (kubeflow.org/v1) is not served yet") for line in lines)
+    assert "component profiles: 2 created (retry 1)" in lines  # the CRD on the first pass, the Profile after it
+    assert "password: Dex's password for user@example.com replaced (bcrypt)" in lines
+    assert not any("a-long-test-password" in line for line in lines)
+    assert seen["state"].status == "pass"
+    assert seen["context"] == "gke_robot-ml-demo_us-central1-a_kubeflow"  # watch mode follows the new cluster
+    creates = [r for r in deploy_sandbox.gcp.state.sent("POST", "/clusters") if r.path.endswith("/clusters")]
+    assert len(creates) == 1
+
+
+def test_snapshot_deploy_in_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snap_compare: Any) -> None:
+    """While GKE creates the cluster: the live line (⟳) updates in place instead of scrolling a log."""
+    sb = Sandbox(ready_scenario(tmp_path / "scenario", polls_to_done=10**6), tmp_path / "sandbox", still=True)
+    for key, value in sb.start().items():
+        monkeypatch.setenv(key, value)
+    seen: dict[str, Any] = {}
+
+    async def deploy(pilot: Any) -> None:
+        await settle(pilot)
+        await highlight(pilot, "deploy")
+        view = pilot.app.screen.views["deploy"]
+        await pilot.press("f", "y")
+        for _ in range(600):
+            polls = sb.gcp.state.sent("GET", "/operations/")
+            if len(polls) >= 2:
+                break
+            await pilot.pause(0.05)
+        await pilot.pause(0.1)
+        seen["progress"] = list(view.progress)
+        seen["polls"] = len(sb.gcp.state.sent("GET", "/operations/"))
+
+    try:
+        assert snap_compare(app_with(sb, **GPU_PLAN, zone="us-central1-a", cluster_name="kubeflow",
+                                     manifests=MINI_RELATIVE), terminal_size=SIZE, run_before=deploy)
+    finally:
+        sb.stop()  # the deploy's worker thread, still polling, gets an error and ends
+    assert seen["polls"] >= 2
+    assert seen["progress"] == [
+        "applying: deploy",
+        "deploying Kubeflow 26.03 to gke_robot-ml-demo_us-central1-a_kubeflow",
+        "cluster kubeflow: CREATE_CLUSTER RUNNING (0:00)",
+    ]

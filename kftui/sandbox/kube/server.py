@@ -215,6 +215,11 @@ class KubeApi:
                                       "resources": _DISCOVERY[gv] + extra})
         if path in ("/", "/healthz", "/livez", "/readyz"):
             return web.Response(text="ok")
+        if path == "/openapi/v2":
+            # An empty protobuf Document: kubectl's client-side validation then knows no kind and skips, as a
+            # real server's does for a custom resource whose CRD is not there yet, so the first apply of a CRD with
+            # its resources fails the way it does on GKE ("no matches for kind ... ensure CRDs are installed first").
+            return web.Response(body=b"", content_type="application/octet-stream")
         if path == "/openapi/v3":
             return web.json_response(generic.openapi_root(resources))
         if path.startswith("/openapi/v3/"):
