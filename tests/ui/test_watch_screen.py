@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from kftui.app import KftuiApp
 from kftui.factory import Services
@@ -141,3 +143,42 @@ def test_snapshot_notebooks_view(env: Any, snap_compare: Any) -> None:
         await until(pilot, lambda: "Why" in text_of(pilot.app.screen.query_one("#details")), what="details")
 
     assert snap_compare(still_app(env), terminal_size=SIZE, run_before=ready)
+
+
+def second_context(kubeconfig: Path, name: str) -> None:
+    """Add a context to the kubeconfig that reaches the same sandbox cluster under another name."""
+    data = yaml.safe_load(kubeconfig.read_text())
+    first = data["contexts"][0]
+    data["contexts"].append({"name": name, "context": dict(first["context"])})
+    kubeconfig.write_text(yaml.safe_dump(data))
+
+
+async def test_context_switch_by_command_and_after_a_deploy(
+    sandbox: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`:ctx NAME` re-points every view; a context a deploy switched to (in setup) is picked up on return."""
+    for key, value in sandbox.env.items():
+        monkeypatch.setenv(key, value)
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(Path(sandbox.env["KUBECONFIG"]).read_text())
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    second_context(kubeconfig, "gke_demo_us-central1-a_second")
+    second_context(kubeconfig, "gke_demo_us-central1-a_third")
+    app = KftuiApp(mode="watch", persist=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
+        await pilot.press("colon", *"ctx gke_demo_us-central1-a_second", "enter")
+        await until(pilot, lambda: app.services.options.context == "gke_demo_us-central1-a_second", what="switch")
+        await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed again")
+        assert "gke_demo_us-central1-a_second" in screen.sub_title
+        await pilot.press("colon", *"ctx no-such-context", "enter")
+        await pilot.pause()
+        assert app.services.options.context == "gke_demo_us-central1-a_second"  # refused, said, nothing changed
+        await pilot.press("f2")
+        await until(pilot, lambda: app.screen is not screen, what="setup shown")
+        app.services.use_context("gke_demo_us-central1-a_third")  # what the deploy step does when it finishes
+        await pilot.press("f2")
+        await until(pilot, lambda: app.screen is screen, what="watch shown again")
+        await until(pilot, lambda: "gke_demo_us-central1-a_third" in screen.sub_title, what="new context shown")
+        await until(pilot, lambda: len(screen.rows) >= 10, what="pods from the new context")
