@@ -25,8 +25,6 @@ def ready_scenario(target: Path, gpu_quota: int = 8, polls_to_done: int | None =
     proj["iam"]["granted"] = ["*"]
     proj["iam"].pop("denied", None)
     proj["iam"]["bindings"] = [{"role": "roles/owner", "members": [f"serviceAccount:ada@{PROJECT}.iam.gserviceaccount.com"]}]
-    if polls_to_done is not None:
-        proj.setdefault("container", {})["pollsToDone"] = polls_to_done
     (target / "gcp.yaml").write_text(yaml.safe_dump(gcp))
     compute_file = target / "gcp_compute.yaml"
     comp = yaml.safe_load(compute_file.read_text())
@@ -36,5 +34,7 @@ def ready_scenario(target: Path, gpu_quota: int = 8, polls_to_done: int | None =
     region = c["regions"]["us-central1"].setdefault("quotas", {})
     region.update(CPUS={"limit": 128, "usage": 0}, NVIDIA_T4_GPUS={"limit": gpu_quota, "usage": 0})
     c["machineTypes"] = {ZONE: ["e2-standard-8", "e2-standard-4", "n1-standard-4", "n1-standard-8"]}
+    if polls_to_done is not None:
+        comp["projects"][PROJECT].setdefault("container", {})["pollsToDone"] = polls_to_done
     compute_file.write_text(yaml.safe_dump(comp))
     return target

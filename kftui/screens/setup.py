@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -141,6 +142,12 @@ class SetupScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__(id="setup")
         self.views: dict[str, StepView] = {}
+        self._leaving = threading.Event()
+        """Set when the screen goes away (the app quits): a running fix stops at its next wait."""
+
+    def on_unmount(self) -> None:
+        """Quitting must not wait for a long fix (a deploy) to finish: ask it to stop where it is."""
+        self._leaving.set()
 
     def compose(self) -> ComposeResult:
         """Step list | detail pane, with header and the key bindings in the footer."""
@@ -439,6 +446,7 @@ class SetupScreen(Screen[None]):
         view.last_fix = []
         self._refresh_step(view.step.id)
         ctx = self.context()
+        ctx.cancelled = self._leaving.is_set
         if values:
             ctx.answers = {**ctx.answers, **values}  # what the user typed in the action's form, for this apply only
         step = view.step

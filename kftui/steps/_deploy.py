@@ -152,6 +152,10 @@ def bcrypt_hash(password: str) -> str | None:
     return hashed if hashed and hashed.startswith("$2") else None
 
 
+class DeployStoppedError(KftuiError):
+    """The user stopped a deploy (quit the app); the record says where, so the next run continues."""
+
+
 class Runner:
     """Carries out a plan phase by phase; each phase first looks at what exists, so a re-run skips it."""
 
@@ -170,10 +174,13 @@ class Runner:
         ready_timeout: float = 900.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        cancelled: Callable[[], bool] = lambda: False,
     ) -> None:
         """Polls start after `first_poll` and double up to `poll`; CRD retries likewise up to `retry_wait`.
 
         `clock` only times what is shown (elapsed m:ss); deadlines always use the monotonic clock.
+        `cancelled` is asked between calls and while waiting: once true, the run stops at the next wait and says
+        where (the app sets it when the user quits mid-deploy, so quitting never waits for a 10-minute create).
         """
         self.plan = plan
         self.say = progress
@@ -183,6 +190,8 @@ class Runner:
         self.first_poll, self.first_retry_wait = min(first_poll, poll), min(first_retry_wait, retry_wait)
         self.sleep = sleep
         self.clock = clock
+        self.cancelled = cancelled
+        self.phase = ""
         self.record: dict[str, Any] = record_for(plan)
         self._container: Any = None
 
@@ -201,6 +210,7 @@ class Runner:
         done = [p for p in self.record.get("done") or [] if p != phase] + [phase]
         self.record.update(extra)
         self.record["done"] = [p for p in PHASES if p in done]
+        self.record.pop("interrupted", None)
         self.record["updated"] = datetime.now(UTC).isoformat(timespec="seconds")
         self.record.setdefault("context", self.plan.context)
         save_record(self.plan, self.record)
@@ -215,7 +225,7 @@ class Runner:
             self.say(f"{what}: {current.kind} {current.status}{share} ({_clock(self.clock() - start)})")
 
         done: OperationInfo = self.container.wait(op, interval=self.poll, first_interval=self.first_poll,
-                                                  on_progress=seen, sleep=self.sleep)
+                                                  on_progress=seen, sleep=self._wait)
         self.say(f"{what}: done in {_clock(self.clock() - start)}")
         return done
 
@@ -232,8 +242,28 @@ class Runner:
             if info.status == "ERROR":
                 raise KftuiError(f"Cluster {self.plan.cluster} is in ERROR: {info.status_message}")
             self.say(f"{what}: {info.status} ({_clock(self.clock() - start)})")
-            self.sleep(delay)
+            self._wait(delay)
             delay = min(delay * 2, self.poll)
+
+    def _check_cancelled(self) -> None:
+        """Stop here if asked: remember the phase (the next run says so) and raise."""
+        if self.cancelled():
+            self.record["interrupted"] = self.phase
+            save_record(self.plan, self.record)
+            raise DeployStoppedError(
+                f"Deploy stopped during {self.phase}; what finished is recorded, and deploying again continues. "
+                "A GKE operation already started keeps running at Google and is waited for next time."
+            )
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep in short slices, so a stop request is honoured within a fraction of a second."""
+        end = time.monotonic() + seconds
+        while True:
+            self._check_cancelled()
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            self.sleep(min(left, 0.2))
 
     def _stop(self, phase: str) -> bool:
         """Whether the caller asked to stop after this phase (resume later)."""
@@ -249,6 +279,8 @@ class Runner:
         self.say(f"deploying Kubeflow {plan.release} to {plan.context}")
         if self.record.get("done"):
             self.say(f"a previous run finished: {', '.join(finished(self.record))}")
+        if self.record.get("interrupted"):
+            self.say(f"the previous run was stopped during {self.record['interrupted']}; continuing")
         for phase, body in (
             ("cluster", self.cluster),
             ("gpu-pool", self.gpu_pool),
@@ -257,6 +289,8 @@ class Runner:
             ("ready", self.ready),
             ("password", self.dex_password),
         ):
+            self.phase = phase
+            self._check_cancelled()
             body()
             if self._stop(phase):
                 return f"Stopped after {phase}; `kftui deploy` again continues from there."
@@ -416,7 +450,7 @@ class Runner:
             if attempt == self.attempts:
                 raise KftuiError(f"Manifests did not apply after {attempt} attempts: {reason}")
             self.say(f"retry {attempt}: {reason}; again in {wait:g} s")
-            self.sleep(wait)
+            self._wait(wait)
             wait = min(wait * 2, self.retry_wait)
 
     def ready(self) -> None:
@@ -455,7 +489,7 @@ class Runner:
                     f"{len(waiting)} deployment(s) not Available after {_clock(elapsed)}: {names}{more}. "
                     "Run deploy again to keep waiting, or open watch mode (F2) to see their pods."
                 )
-            self.sleep(delay)
+            self._wait(delay)
             delay = min(delay * 2, self.poll)
 
     def dex_password(self) -> None:

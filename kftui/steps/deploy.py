@@ -138,7 +138,8 @@ class DeployStep:
         secret = secrets.default_store().get("dex_password")
         now = getattr(ctx.services, "now", None)
         clock = (lambda: now().timestamp()) if now is not None else time.monotonic  # elapsed as the app tells time
-        runner = Runner(plan, progress, password=secret.reveal() if secret is not None else None, clock=clock)
+        runner = Runner(plan, progress, password=secret.reveal() if secret is not None else None, clock=clock,
+                        cancelled=ctx.cancelled)
         summary = runner.run()
         context = runner.record.get("context")
         if context and "ready" in finished(runner.record):

@@ -228,3 +228,25 @@ def test_a_missing_tag_is_a_clear_error(world: Sandbox, tmp_path: Path, monkeypa
     assert f"Could not fetch Kubeflow manifests v1.11.0 from {url}" in message
     assert "v1.11.0" in message.split(": ", 1)[1] and "--manifests DIR" in message
     assert load_records()  # the cluster phases before it are recorded, so the next run resumes
+
+
+def test_a_deploy_stopped_mid_create_is_understood_next_time(world: Sandbox) -> None:
+    """Quitting while GKE creates the cluster: the record says where; the next run waits for that cluster."""
+    from kftui.commands.deploy import plan_from
+    from kftui.steps._deploy import DeployStoppedError, Runner
+
+    plan = plan_from({}, project=PROJECT, zone=ZONE, gpu="nvidia-tesla-t4", gpu_count=1, max_gpu_nodes=2,
+                     manifests=str(MINI))
+    lines: list[str] = []
+    polled = lambda: len(world.gcp.state.sent("GET", "/operations/")) >= 1  # noqa: E731 - the user quits here
+    runner = Runner(plan, lines.append, poll=0.05, retry_wait=0.0, cancelled=polled)
+    with pytest.raises(DeployStoppedError, match="stopped during cluster"):
+        runner.run()
+    record = load_records()[f"{PROJECT}/{ZONE}/kubeflow"]
+    assert record["interrupted"] == "cluster" and not record.get("done")
+    code, text = deploy()
+    assert code == 0, text
+    assert "the previous run was stopped during cluster; continuing" in text
+    assert "cluster kubeflow: exists (PROVISIONING); waiting for it" in text
+    assert len(cluster_creates(world)) == 1
+    assert "interrupted" not in load_records()[f"{PROJECT}/{ZONE}/kubeflow"]

@@ -15,7 +15,9 @@ from kftui.factory import Services
 from kftui.sandbox import Sandbox
 from kftui.sandbox.gcp.compute import project_state
 from kftui.settings import State
+from kftui.steps._deploy import load_records
 from tests.deploy_world import MINI_RELATIVE, ready_scenario
+from tests.helpers import wait_for
 
 SIZE = (120, 40)
 PROJECT = "robot-ml-demo"
@@ -56,6 +58,15 @@ async def settle(pilot: Any, timeout: float = 60) -> None:
             return
         await pilot.pause(0.05)
     raise AssertionError("the wizard's steps did not settle")
+
+
+async def until_true(pilot: Any, condition: Any, timeout: float = 20) -> None:
+    """Poll between frames until the condition holds."""
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for {condition}")
 
 
 async def highlight(pilot: Any, step_id: str) -> None:
@@ -308,16 +319,25 @@ def test_snapshot_deploy_in_progress(tmp_path: Path, monkeypatch: pytest.MonkeyP
             if len(polls) >= 2:
                 break
             await pilot.pause(0.05)
+        setup = pilot.app.screen
+        await pilot.press("f2")  # to watch mode and back: the deploy goes on meanwhile
+        await until_true(pilot, lambda: pilot.app.screen is not setup)
+        polls = len(sb.gcp.state.sent("GET", "/operations/"))
+        await until_true(pilot, lambda: len(sb.gcp.state.sent("GET", "/operations/")) > polls)
+        await pilot.press("f2")
+        await until_true(pilot, lambda: pilot.app.screen is setup)
         await pilot.pause(0.1)
         seen["progress"] = list(view.progress)
-        seen["polls"] = len(sb.gcp.state.sent("GET", "/operations/"))
 
     try:
         assert snap_compare(app_with(sb, **GPU_PLAN, zone="us-central1-a", cluster_name="kubeflow",
                                      manifests=MINI_RELATIVE), terminal_size=SIZE, run_before=deploy)
+        # the app has quit mid-deploy: the runner stops at its next wait and records where
+        wait_for(lambda: load_records().get(f"{PROJECT}/us-central1-a/kubeflow", {}).get("interrupted"),
+                 timeout=10, what="the deploy to record that it was stopped")
+        assert load_records()[f"{PROJECT}/us-central1-a/kubeflow"]["interrupted"] == "cluster"
     finally:
-        sb.stop()  # the deploy's worker thread, still polling, gets an error and ends
-    assert seen["polls"] >= 2
+        sb.stop()
     assert seen["progress"] == [
         "applying: deploy",
         "deploying Kubeflow 26.03 to gke_robot-ml-demo_us-central1-a_kubeflow",

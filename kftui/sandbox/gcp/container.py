@@ -123,6 +123,14 @@ def _set_running(cluster: dict[str, Any], endpoint: str) -> None:
     cluster["currentNodeCount"] = sum(int(p.get("initialNodeCount", 0)) for p in cluster.get("nodePools") or [])
 
 
+def _work_on(world: World, cluster_key: str) -> None:
+    """GKE goes on with a cluster's operations while nobody polls them: reading the cluster moves them one step."""
+    for op in list(world.operations.values()):
+        target = str((op.result or {}).get("targetLink", "")) if isinstance(op.result, dict) else ""
+        if not op.done and (target.endswith(cluster_key) or f"{cluster_key}/nodePools/" in target):
+            op.poll()
+
+
 def _public(obj: dict[str, Any]) -> dict[str, Any]:
     """A resource without the sandbox's private keys."""
     return {k: copy.deepcopy(v) for k, v in obj.items() if not k.startswith("_")}
@@ -236,6 +244,7 @@ def add_routes(app: web.Application, world: World) -> None:
             cluster = clusters(world).get(key)
             if cluster is None:
                 return error(404, f"Not found: {key}.")
+            _work_on(world, key)
             return ok(_public(cluster))
 
     async def list_clusters(request: web.Request) -> web.Response:
