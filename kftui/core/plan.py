@@ -53,6 +53,8 @@ REQUIRED_STEPS = ("account", "project", "billing", "apis", "iam", "gpu")
 _CLUSTER = re.compile(r"^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 _ZONE = re.compile(r"^[a-z]+-[a-z]+[0-9]+-[a-z]$")
 DEFAULT_CPU = ("e2-standard-8", 2, 1, 4)
+_YES = ("1", "true", "yes", "y", "on", "spot")
+_NO = ("0", "false", "no", "n", "off", "")
 """CPU pool defaults: machine type, nodes, autoscaling minimum and maximum."""
 _PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _MACHINE = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]*[a-z0-9]$")
@@ -118,6 +120,19 @@ def _count(label: str, value: str | int, minimum: int) -> tuple[int | None, str 
     if number < minimum:
         return None, f"{label} must be at least {minimum} (got {number})."
     return number, None
+
+
+def validate_yes_no(label: str) -> Callable[[str], str | None]:
+    """A validator for yes/no answers, whose message names the field."""
+
+    def check(value: str) -> str | None:
+        text = value.strip().lower()
+        if text in _YES or text in _NO:
+            return None
+        return f"{label} must be yes or no; got {value.strip()!r}."
+
+    check.__doc__ = f"{label}: yes or no."
+    return check
 
 
 def validate_count(label: str, minimum: int) -> Callable[[str], str | None]:
@@ -310,7 +325,7 @@ def _text(value: object) -> str:
 
 def _truthy(value: object) -> bool:
     """Answers store booleans as text in forms."""
-    return _text(value).lower() in ("1", "true", "yes", "y", "on", "spot")
+    return _text(value).lower() in _YES
 
 
 def default_gpu_machine(gpu_type: str, count: int, machine_types: Sequence[MachineType] = ()) -> str:
@@ -384,6 +399,7 @@ def build_plan(inputs: PlanInputs, machine_types: Sequence[MachineType] = ()) ->
                     f"GPU machine type {machine} cannot carry {count} x {gpu_type}"
                     + (f"; use {' or '.join(p + '*' for p in prefixes)}." if prefixes else ".")
                 )
+            check(validate_yes_no("Spot GPU nodes")(_text(inputs.spot)))
             gpu = GpuPool(gpu_type, count, machine, gmax, gmin, _truthy(inputs.spot))
 
     nap: NapLimits | None = None

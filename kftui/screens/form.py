@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -35,7 +35,7 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         """One labelled input per field, its help, its error line, and suggestions for choices."""
-        with Vertical(classes="modal-box", id="form-box"):
+        with VerticalScroll(classes="modal-box", id="form-box"):  # long forms scroll to the focused field
             yield Static(Text(self.form_title, style="bold"))
             for field in self.fields:
                 yield Static(Text(field.label + ("" if field.required else " (optional)"), style="bold"))

@@ -321,18 +321,22 @@ class SetupScreen(Screen[None]):
     def _answers_text(self, view: StepView) -> Text:
         app: Any = self.app
         out = Text()
+        defaults: list[str] = []
         for f in view.step.fields:
             value = app.state.answers.get(f.name)
             if f.kind == "secret":
                 continue
+            if not value and not f.required:  # optional and unset: summed up below rather than warned about
+                defaults.append(f.label)
+                continue
             out.append(f"{f.label}: ", style="dim")
             if value:
                 out.append(f"{value}\n", style="bold")
-            elif not f.required:  # optional: say what happens without it rather than warn
-                out.append(f"{f.placeholder or 'none'} by default", style="italic")
-                out.append(" (press e to change)\n", style="dim")
             else:
                 out.append("not set (press e)\n", style="yellow")
+        if defaults:
+            shown = ", ".join(defaults[:3]) + (f" and {len(defaults) - 3} more" if len(defaults) > 3 else "")
+            out.append(f"At their defaults: {shown} (press e to change).\n", style="dim")
         if out:
             out.append("\n")
         return out

@@ -10,6 +10,7 @@ from typing import Any
 from kftui.core.diagnosis import Fix
 from kftui.core.findings import Finding, Status, Table
 from kftui.core.plan import (
+    DEFAULT_CPU,
     DEFAULT_RELEASE,
     MANIFESTS_REPO_ENV,
     PORT_FORWARD,
@@ -23,7 +24,10 @@ from kftui.core.plan import (
     deploy_command,
     script,
     validate_cluster_name,
+    validate_count,
+    validate_machine_type,
     validate_release,
+    validate_yes_no,
 )
 from kftui.steps.base import Field, Progress, StepContext
 
@@ -38,7 +42,8 @@ def plan_inputs(ctx: Any) -> PlanInputs:
         gpu_type=a("gpu_type"), gpu_count=a("gpu_count"), gpu_max_nodes=a("gpu_max_nodes"),
         gpu_min_nodes=a("gpu_min_nodes"), gpu_machine_type=a("machine_type"), spot=a("gpu_spot"),
         cpu_machine_type=a("cpu_machine_type"), cpu_nodes=a("cpu_nodes"), cpu_min_nodes=a("cpu_min_nodes"),
-        cpu_max_nodes=a("cpu_max_nodes"), manifests=a("manifests"), repo=os.environ.get(MANIFESTS_REPO_ENV),
+        cpu_max_nodes=a("cpu_max_nodes"), nap_max_cpu=a("nap_max_cpu"), nap_max_memory_gb=a("nap_max_memory_gb"),
+        manifests=a("manifests"), repo=os.environ.get(MANIFESTS_REPO_ENV),
     )
 
 
@@ -61,6 +66,28 @@ class DeployStep:
               help="A kubeflow/manifests checkout; empty means kftui clones the tag (needs the network)."),
         Field("dex_password", "New Dex password", kind="secret", required=False,
               help="Replaces Dex's default user@example.com password (stored bcrypt-hashed in the cluster)."),
+        Field("gpu_min_nodes", "Minimum GPU nodes", placeholder="0", validate=validate_count("Minimum GPU nodes", 0),
+              help="0 means no GPU node (and no GPU cost) while nothing asks for a GPU.", required=False),
+        Field("gpu_spot", "Spot GPU nodes", placeholder="no", validate=validate_yes_no("Spot GPU nodes"),
+              help="yes: much cheaper GPU nodes that Google may reclaim (a notebook or step then restarts).",
+              required=False),
+        Field("machine_type", "GPU machine type", placeholder="(the smallest that carries the GPUs)",
+              validate=lambda v: validate_machine_type(v, "GPU machine type"), required=False,
+              help="e.g. n1-standard-8 for T4/V100/P100/P4, g2-standard-8 for L4, a2-highgpu-1g for A100."),
+        Field("cpu_machine_type", "CPU machine type", placeholder=DEFAULT_CPU[0], required=False,
+              validate=lambda v: validate_machine_type(v, "CPU machine type"),
+              help="The pool Kubeflow itself runs on; it wants about 16 vCPU and 64 GB in all."),
+        Field("cpu_nodes", "CPU nodes", placeholder=str(DEFAULT_CPU[1]), validate=validate_count("CPU nodes", 1),
+              required=False, help="Nodes the CPU pool starts with (within its autoscaling bounds)."),
+        Field("cpu_min_nodes", "CPU pool minimum nodes", placeholder=str(DEFAULT_CPU[2]), required=False,
+              validate=validate_count("CPU pool minimum nodes", 0)),
+        Field("cpu_max_nodes", "CPU pool maximum nodes", placeholder=str(DEFAULT_CPU[3]), required=False,
+              validate=validate_count("CPU pool maximum nodes", 1)),
+        Field("nap_max_cpu", "Auto-provisioning max vCPU", placeholder="(the pools' maximum)", required=False,
+              validate=validate_count("Auto-provisioning max vCPU", 1),
+              help="Node auto-provisioning never grows the cluster past this many vCPU."),
+        Field("nap_max_memory_gb", "Auto-provisioning max memory (GB)", placeholder="(4 GB per vCPU)",
+              required=False, validate=validate_count("Auto-provisioning max memory (GB)", 1)),
     )
 
     def run(self, ctx: Any) -> Iterator[Finding]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from kftui.core.gpu import AcceleratorOffer, AcceleratorOffers, MachineType, QuotaValue, RegionQuotas
@@ -112,3 +114,29 @@ def test_script_carries_the_users_values() -> None:
     assert "--spot" in text and "git clone --depth 1 --branch 26.03 https://github.com/kubeflow/manifests" in text
     assert "kustomize build common/istio/istio-install/overlays/gke" in text
     assert text.index("overlays/gke") < text.index("kustomize build example")
+
+
+def test_tuned_pools_and_auto_provisioning_reach_the_plan_and_script() -> None:
+    plan = build_plan(PlanInputs(**{
+        **BASE.__dict__, "spot": "yes", "cpu_machine_type": "e2-standard-4", "cpu_nodes": "3", "cpu_min_nodes": "2",
+        "cpu_max_nodes": "5", "nap_max_cpu": "64", "nap_max_memory_gb": "256",
+    }))
+    assert plan.gpu is not None and plan.gpu.spot
+    assert (plan.cpu.machine_type, plan.cpu.nodes, plan.cpu.min_nodes, plan.cpu.max_nodes) == ("e2-standard-4", 3, 2, 5)
+    assert plan.nap is not None and (plan.nap.max_cpu, plan.nap.max_memory_gb) == (64, 256)
+    text = script(plan)
+    assert "--spot" in text and "--machine-type=e2-standard-4" in text
+    assert "--max-cpu=64" in text and "--max-memory=256" in text
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("spot", "maybe", "Spot GPU nodes must be yes or no"),
+    ("cpu_min_nodes", "6", "CPU pool minimum nodes (6) must not exceed the maximum (4)"),
+    ("cpu_nodes", "9", "CPU nodes (9) must lie within the autoscaling bounds 1-4"),
+    ("nap_max_cpu", "0", "Auto-provisioning max CPU must be at least 1"),
+    ("nap_max_memory_gb", "lots", "Auto-provisioning max memory (GB) must be a whole number"),
+    ("cpu_machine_type", "big", "CPU machine type must be a Compute machine type"),
+])
+def test_each_tuning_input_names_its_rule(field: str, value: str, message: str) -> None:
+    with pytest.raises(PlanError, match=re.escape(message)):
+        build_plan(PlanInputs(**{**BASE.__dict__, field: value}))
