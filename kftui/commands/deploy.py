@@ -162,7 +162,13 @@ def run_deploy(
                                 default="", hide_input=True, confirmation_prompt=True, show_default=False) or None
     runner = Runner(plan, say, stop_after=stop_after, password=password, poll=poll, retry_wait=retry_wait,
                     ready_timeout=ready_timeout)
-    summary = runner.run()
+    try:
+        summary = runner.run()
+    except KeyboardInterrupt:
+        runner.note_interrupted()
+        target.write(f"Interrupted during {runner.phase}; what finished is recorded. `kftui deploy` again continues "
+                     "(a GKE operation already started keeps running and is waited for).\n")
+        raise
     if "context" in runner.record:
         state.answers["kube_context"] = runner.record["context"]
         save_state(state)

@@ -245,11 +245,16 @@ class Runner:
             self._wait(delay)
             delay = min(delay * 2, self.poll)
 
+    def note_interrupted(self) -> None:
+        """Remember the phase a stop or Ctrl+C cut short, so the next run says where it picks up."""
+        if self.phase:
+            self.record["interrupted"] = self.phase
+            save_record(self.plan, self.record)
+
     def _check_cancelled(self) -> None:
         """Stop here if asked: remember the phase (the next run says so) and raise."""
         if self.cancelled():
-            self.record["interrupted"] = self.phase
-            save_record(self.plan, self.record)
+            self.note_interrupted()
             raise DeployStoppedError(
                 f"Deploy stopped during {self.phase}; what finished is recorded, and deploying again continues. "
                 "A GKE operation already started keeps running at Google and is waited for next time."

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import shutil
+import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from kftui.sandbox import Sandbox
 from kftui.sandbox.kube.generic import STUCK_ANNOTATION
 from kftui.steps._deploy import load_records
 from tests.deploy_world import MINI, PROJECT, ZONE, ready_scenario
+from tests.helpers import wait_for
 
 FLAGS: dict[str, Any] = {
     "project": PROJECT, "zone": ZONE, "gpu": "nvidia-tesla-t4", "gpu_count": 1, "max_gpu_nodes": 2,
@@ -250,3 +253,31 @@ def test_a_deploy_stopped_mid_create_is_understood_next_time(world: Sandbox) -> 
     assert "cluster kubeflow: exists (PROVISIONING); waiting for it" in text
     assert len(cluster_creates(world)) == 1
     assert "interrupted" not in load_records()[f"{PROJECT}/{ZONE}/kubeflow"]
+
+
+def test_ctrl_c_mid_deploy_is_recorded_and_said(world: Sandbox) -> None:
+    """A real `kftui deploy` process gets SIGINT while GKE creates the node pool: it says where it stopped,
+    exits 130, and the record keeps the phase for the next run."""
+    state = world.gcp.state
+    with state.lock:
+        state.scenario["projects"][PROJECT]["container"]["pollsToDone"] = 10**6  # nothing finishes by itself
+    args = [sys.executable, "-m", "kftui", "deploy", "--project", PROJECT, "--zone", ZONE, "--gpu", "nvidia-tesla-t4",
+            "--gpu-count", "1", "--max-gpu-nodes", "2", "--manifests", str(MINI), "--yes", "--poll", "0.05"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: state.sent("GET", "/operations/"), timeout=60, what="the cluster operation polled")
+        with state.lock:
+            for op in state.operations.values():
+                op.polls_left = 0  # Google finishes the cluster
+        wait_for(lambda: state.sent("GET", "/nodePools/") or state.sent("POST", "/nodePools"), timeout=60,
+                 what="the node pool being created")
+        wait_for(lambda: len(state.sent("GET", "/operations/")) >= 3, timeout=60, what="the pool operation polled")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, (out, err)
+    assert "Interrupted during gpu-pool; what finished is recorded" in out
+    assert "kftui: interrupted" in err and "Traceback" not in err
+    record = load_records()[f"{PROJECT}/{ZONE}/kubeflow"]
+    assert record["interrupted"] == "gpu-pool" and record["done"] == ["cluster"]
