@@ -627,9 +627,10 @@ def credentials_command(plan: DeployPlan) -> str:
     return f"gcloud container clusters get-credentials {_q(plan.cluster)} {where}"
 
 
-def deploy_command(plan: DeployPlan) -> str:
-    """The `kftui deploy` line that carries out this plan."""
-    parts = ["kftui deploy --yes", f"--project {_q(plan.project)}", f"--zone {_q(plan.zone)}",
+def deploy_command(plan: DeployPlan, plan_only: bool = False) -> str:
+    """The `kftui deploy` line that carries out this plan (or, with plan_only, prints it)."""
+    parts = ["kftui deploy --plan-only" if plan_only else "kftui deploy --yes", f"--project {_q(plan.project)}",
+             f"--zone {_q(plan.zone)}",
              f"--cluster {_q(plan.cluster)}", f"--release {_q(plan.release)}"]
     if plan.gpu is not None:
         parts += [f"--gpu {plan.gpu.gpu_type}", f"--gpu-count {plan.gpu.count}",

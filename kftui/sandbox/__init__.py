@@ -37,6 +37,15 @@ def scenario_dir(name_or_path: str | Path) -> Path:
     raise ValueError(f"unknown sandbox scenario {name_or_path!r} (built-in: {known}; or give a directory)")
 
 
+async def _cancel_the_rest() -> None:
+    """Requests still open (a client's watch or log stream) end here, not as "Task was destroyed" at exit."""
+    me = asyncio.current_task()
+    rest = [t for t in asyncio.all_tasks() if t is not me]
+    for task in rest:
+        task.cancel()
+    await asyncio.gather(*rest, return_exceptions=True)
+
+
 async def _awaited(served: Served) -> None:
     await served.close()
 
@@ -119,8 +128,12 @@ class Sandbox:
         for served in reversed(list(self.served.values())):
             with contextlib.suppress(Exception):  # best effort: a server that fails to close is dropped
                 self._run(_awaited(served), timeout=10)
+        with contextlib.suppress(Exception):
+            self._run(_cancel_the_rest(), timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
+        if not self._thread.is_alive():
+            self._loop.close()
 
     def __enter__(self) -> Sandbox:
         return self

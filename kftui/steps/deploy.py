@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from kftui.core.diagnosis import Fix
@@ -29,9 +30,11 @@ from kftui.core.plan import (
     validate_release,
     validate_yes_no,
 )
+from kftui.errors import ConfigError
 from kftui.steps.base import Field, Progress, StepContext
 
 ACTION = "deploy"
+SAVE = "save-script"
 
 
 def plan_inputs(ctx: Any) -> PlanInputs:
@@ -45,6 +48,24 @@ def plan_inputs(ctx: Any) -> PlanInputs:
         cpu_max_nodes=a("cpu_max_nodes"), nap_max_cpu=a("nap_max_cpu"), nap_max_memory_gb=a("nap_max_memory_gb"),
         manifests=a("manifests"), repo=os.environ.get(MANIFESTS_REPO_ENV),
     )
+
+
+def default_script_path(plan: Any) -> Path:
+    """Where the script goes unless the user says otherwise: the working directory, named after the cluster."""
+    return Path(f"deploy-{plan.cluster}.sh")
+
+
+def validate_script_path(value: str) -> str | None:
+    """A file path whose directory exists (the script is never written somewhere half-made)."""
+    text = value.strip()
+    if not text:
+        return "Save the script to: give a file path."
+    path = Path(text).expanduser()
+    if path.is_dir():
+        return f"Save the script to: {path} is a directory; name a file in it."
+    if not path.parent.is_dir():
+        return f"Save the script to: the directory {path.parent} does not exist."
+    return None
 
 
 class DeployStep:
@@ -131,9 +152,11 @@ class DeployStep:
             yield Finding("deploy.checks", Status.PASS, "The plan fits the project",
                           "Quotas cover the pools at their maximum and the zone offers the types" + note + ".",
                           table=table)
-        fixes: tuple[Fix, ...] = ()
+        save = Fix("Save the plan as a script", action=SAVE,
+                   command=deploy_command(plan, plan_only=True) + f" > {default_script_path(plan)}")
+        fixes: tuple[Fix, ...] = (save,)
         if not failing:
-            fixes = (Fix("Deploy Kubeflow with this plan", command=deploy_command(plan), action=ACTION),)
+            fixes = (Fix("Deploy Kubeflow with this plan", command=deploy_command(plan), action=ACTION), save)
         yield Finding("deploy.script", Status.PASS, "The plan as a script", script(plan), fixes=fixes)
         yield self._state(plan)
 
@@ -154,8 +177,29 @@ class DeployStep:
             f"Open it: `{PORT_FORWARD}`, then {URL}. Watch mode (F2) opens on {record.get('context', plan.context)}.",
         )
 
+    def action_fields(self, action: str, ctx: StepContext) -> tuple[tuple[Field, ...], dict[str, str]]:
+        """Saving the script asks where; deploying asks nothing more."""
+        if action != SAVE:
+            return (), {}
+        try:
+            default = str(default_script_path(build_plan(plan_inputs(ctx))))
+        except PlanError:
+            default = "deploy-kubeflow.sh"
+        field = Field("script_path", "Save the script to", placeholder=default, validate=validate_script_path,
+                      help="A new or existing file in a directory that exists; it is made executable.")
+        return (field,), {"script_path": default}
+
     def apply(self, action: str, ctx: StepContext, progress: Progress) -> str:
-        """Run the deploy (only after the user confirmed), streaming progress lines."""
+        """Run the deploy or save its script (only after the user confirmed), streaming progress lines."""
+        if action == SAVE:
+            from kftui.paths import atomic_write
+
+            path = Path(str(ctx.answer("script_path") or "")).expanduser()
+            problem = validate_script_path(str(path))
+            if problem:
+                raise ConfigError(problem)
+            atomic_write(path, script(build_plan(plan_inputs(ctx))), mode=0o755)
+            return f"Saved the plan to {path}; review it, then run it or `kftui deploy`."
         if action != ACTION:
             raise ValueError(f"the deploy step has no action {action!r}")
         from kftui import secrets

@@ -268,6 +268,8 @@ def test_snapshot_deploy_progress(deploy_sandbox: Sandbox, snap_compare: Any) ->
         assert any(f.fixes for f in view.findings), [(f.id, f.status, f.title) for f in view.findings]
         await pilot.press("f")
         await pilot.pause()
+        await pilot.press("enter")  # the first fix offered: deploy (the second saves the script)
+        await pilot.pause()
         seen["confirm"] = str(pilot.app.screen.query_one(".command").render())
         await pilot.press("y")
         for _ in range(1200):
@@ -313,7 +315,7 @@ def test_snapshot_deploy_in_progress(tmp_path: Path, monkeypatch: pytest.MonkeyP
         await settle(pilot)
         await highlight(pilot, "deploy")
         view = pilot.app.screen.views["deploy"]
-        await pilot.press("f", "y")
+        await pilot.press("f", "enter", "y")
         for _ in range(600):
             polls = sb.gcp.state.sent("GET", "/operations/")
             if len(polls) >= 2:
@@ -343,3 +345,31 @@ def test_snapshot_deploy_in_progress(tmp_path: Path, monkeypatch: pytest.MonkeyP
         "deploying Kubeflow 26.03 to gke_robot-ml-demo_us-central1-a_kubeflow",
         "cluster kubeflow: CREATE_CLUSTER RUNNING (0:00)",
     ]
+
+
+async def test_plan_saved_as_a_script_from_the_screen(env: Any, tmp_path: Path) -> None:
+    """Even a blocked plan can be saved for review: f, the path (validated as typed), confirm, an executable file."""
+    app = app_with(env, **GPU_PLAN, zone="us-central1-a", cluster_name="ml-gpu")
+    target = tmp_path / "review" / "deploy.sh"
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await highlight(pilot, "deploy")
+        await pilot.press("f")  # blocked: saving is the only fix offered, so no chooser
+        await until_true(pilot, lambda: pilot.app.screen.query("#field-script_path"))
+        field = pilot.app.screen.query_one("#field-script_path")
+        assert field.value.endswith("deploy-ml-gpu.sh")
+        field.value = str(target)  # its directory does not exist yet
+        await pilot.pause()
+        error = str(pilot.app.screen.query_one("#error-script_path").render())
+        assert "the directory" in error and "does not exist" in error
+        target.parent.mkdir()
+        field.value = str(target)
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await until_true(pilot, lambda: pilot.app.screen.query(".command"))
+        assert "kftui deploy --plan-only --project robot-ml-demo" in str(pilot.app.screen.query_one(".command").render())
+        await pilot.press("y")
+        await until_true(pilot, target.exists)
+    text = target.read_text()
+    assert "gcloud container clusters create ml-gpu" in text and "--accelerator" in text
+    assert target.stat().st_mode & 0o111
