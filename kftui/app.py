@@ -43,6 +43,7 @@ class KftuiApp(App[None]):
         mode: str | None = None,
         state: settings_mod.State | None = None,
         persist: bool = True,
+        settings: settings_mod.Settings | None = None,
     ) -> None:
         state = state if state is not None else self._load_state()
         start = mode or ("watch" if state.setup_passed else "setup")
@@ -53,6 +54,18 @@ class KftuiApp(App[None]):
         self.start_mode = start
         self.services = services or Services()
         self.persist = persist
+        self.settings = settings or settings_mod.Settings()
+        """Preferences from settings.json (`kftui` reads them at launch; tests pass their own)."""
+
+    def on_mount(self) -> None:
+        """Apply the theme the settings name, or say why not."""
+        wanted = self.settings.theme
+        if wanted in self.available_themes:
+            self.theme = wanted
+        else:
+            known = ", ".join(sorted(self.available_themes)[:8])
+            self.notify(f"settings.json: theme {wanted!r} is not a Textual theme (e.g. {known}); kept the default",
+                        severity="warning", timeout=10, markup=False)
 
     @staticmethod
     def _load_state() -> settings_mod.State:

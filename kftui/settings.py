@@ -1,23 +1,35 @@
-"""Typed settings and remembered answers, each stored as JSON in its XDG directory."""
+"""Typed settings and remembered answers, each stored as JSON in its XDG directory.
+
+Plain dataclasses checked by hand: the app reads both before its first frame, and a validation library's
+import alone cost more than everything else here (see bench/startup.py).
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kftui import paths
 from kftui.errors import ConfigError
 
+LOG_LINES_RANGE = (1_000, 5_000_000)
 
-class Settings(BaseModel):
-    """User preferences; every field documents why someone would change it."""
 
-    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+def _bool(name: str, value: object) -> bool:
+    """A JSON boolean, or the message naming the field."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false (got {json.dumps(value)})")
+    return value
 
-    log_max_lines: int = Field(100_000, ge=1_000, le=5_000_000)
+
+@dataclass
+class Settings:
+    """User preferences (~/.config/kftui/settings.json); every field documents why someone would change it."""
+
+    log_max_lines: int = 100_000
     """Lines the log pane keeps; older ones are dropped so memory stays bounded."""
     log_timestamps: bool = False
     """Show the server's timestamp before each log line."""
@@ -26,18 +38,39 @@ class Settings(BaseModel):
     theme: str = "textual-dark"
     """Textual theme name."""
 
+    def __post_init__(self) -> None:
+        """Each value keeps its rule, so a hand-edited file fails with the field named."""
+        low, high = LOG_LINES_RANGE
+        n = self.log_max_lines
+        if isinstance(n, bool) or not isinstance(n, int) or not low <= n <= high:
+            raise ValueError(f"log_max_lines must be a whole number from {low} to {high} (got {json.dumps(n)})")
+        self.log_timestamps = _bool("log_timestamps", self.log_timestamps)
+        self.log_wrap = _bool("log_wrap", self.log_wrap)
+        if not isinstance(self.theme, str) or not self.theme.strip():
+            raise ValueError(f"theme must be the name of a Textual theme (got {json.dumps(self.theme)})")
 
-class State(BaseModel):
+
+@dataclass
+class State:
     """Answers the user gave and what kftui learned, restored on the next start."""
-
-    model_config = ConfigDict(extra="ignore", validate_assignment=True)
 
     setup_passed: bool = False
     """Once setup has fully passed, bare `kftui` opens watch mode instead."""
-    answers: dict[str, Any] = Field(default_factory=dict)
+    answers: dict[str, Any] = field(default_factory=dict)
     """Remembered answers keyed by name: configuration, project, zone, gpu ..."""
-    quota_requests: list[dict[str, Any]] = Field(default_factory=list)
+    quota_requests: list[dict[str, Any]] = field(default_factory=list)
     """Quota preferences kftui filed, so their state can be followed across runs."""
+
+    def __post_init__(self) -> None:
+        """The shapes the rest of kftui relies on."""
+        self.setup_passed = _bool("setup_passed", self.setup_passed)
+        if not isinstance(self.answers, dict):
+            raise ValueError(f"answers must be an object of name: value (got {type(self.answers).__name__})")
+        if not isinstance(self.quota_requests, list) or not all(isinstance(r, dict) for r in self.quota_requests):
+            raise ValueError("quota_requests must be a list of objects")
+
+
+M = TypeVar("M", Settings, State)
 
 
 def settings_path() -> Path:
@@ -50,7 +83,12 @@ def state_path() -> Path:
     return paths.state_dir() / "state.json"
 
 
-M = TypeVar("M", bound=BaseModel)
+def _from(model: type[M], data: object) -> M:
+    """Build from parsed JSON, ignoring keys a newer or older kftui wrote."""
+    if not isinstance(data, Mapping):
+        raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+    known = {f.name for f in fields(model)}
+    return model(**{k: v for k, v in data.items() if k in known})
 
 
 def _load(model: type[M], path: Path) -> M:
@@ -61,10 +99,11 @@ def _load(model: type[M], path: Path) -> M:
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
     try:
-        return model.model_validate(json.loads(raw))
-    except (json.JSONDecodeError, ValidationError) as exc:
-        first = str(exc).splitlines()[0]
-        raise ConfigError(f"{path} is not valid kftui {model.__name__.lower()}: {first}") from exc
+        return _from(model, json.loads(raw))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path} is not valid JSON (line {exc.lineno}): {exc.msg}") from exc
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{path} is not valid kftui {model.__name__.lower()}: {exc}") from exc
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -77,9 +116,9 @@ def load_state(path: Path | None = None) -> State:
     return _load(State, path or state_path())
 
 
-def save(model: BaseModel, path: Path) -> None:
+def save(model: Settings | State, path: Path) -> None:
     """Persist atomically so an interrupted write never loses earlier answers."""
-    paths.atomic_write(path, model.model_dump_json(indent=2) + "\n")
+    paths.atomic_write(path, json.dumps(asdict(model), indent=2) + "\n")
 
 
 def save_state(state: State, path: Path | None = None) -> None:

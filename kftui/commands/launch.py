@@ -51,8 +51,11 @@ def launch(
 ) -> None:
     """Build the services from the options and run the app until the user quits."""
     _check_kubeconfig(kubeconfig)
+    from kftui.settings import load_settings
+
+    settings = load_settings()  # a hand-edited mistake is one line naming the field, before the screen opens
     from kftui.app import KftuiApp
     from kftui.factory import Options, Services
 
     services = Services(Options(context=context, namespace=namespace, kubeconfig=kubeconfig, kfp_host=kfp_host))
-    KftuiApp(services=services, mode=mode, persist=persist).run()
+    KftuiApp(services=services, mode=mode, persist=persist, settings=settings).run()

@@ -111,6 +111,7 @@ class WatchScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         """Pods across the top; the log and the details side by side below; the footer lists every key."""
+        app: Any = self.app
         yield Header()
         with Vertical(id="watch-top"), Vertical(id="pods-pane"), TabbedContent(id="views", initial="tab-pods"):
             with TabPane("1 Pods", id="tab-pods"):
@@ -122,7 +123,9 @@ class WatchScreen(Screen[None]):
                 yield RunsView(id="runs-view")
         yield Input(placeholder=":ctx [NAME]   :ns [NAME|all]   :pods   :nb   :setup", id="command")
         with Horizontal(id="watch-bottom"):
-            yield LogPane(self._kube_client, id="logs-pane")
+            prefs = app.settings
+            yield LogPane(self._kube_client, id="logs-pane", max_lines=prefs.log_max_lines,
+                          timestamps=prefs.log_timestamps, wrap=prefs.log_wrap)
             with VerticalScroll(id="details-pane"):
                 yield Static(Text("select a pod", style="dim"), id="details")
         yield Footer()

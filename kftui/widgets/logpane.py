@@ -127,6 +127,8 @@ class LogPane(Vertical):
         max_lines: int = 100_000,
         flush_seconds: float = FLUSH_SECONDS,
         window: int = 0,
+        timestamps: bool = False,
+        wrap: bool = False,
         name: str | None = None,
         id: str | None = None,
     ) -> None:
@@ -134,6 +136,7 @@ class LogPane(Vertical):
         super().__init__(name=name, id=id)
         self.client_factory = client_factory
         self.max_lines = max_lines
+        self._start_timestamps, self._start_wrap = timestamps, wrap
         self.flush_seconds = flush_seconds
         self.row: PodRow | None = None
         self.container: str | None = None
@@ -173,6 +176,10 @@ class LogPane(Vertical):
     def on_mount(self) -> None:
         """Start the flush timer: every tick pours all pending batches into the view in one write."""
         self.set_interval(self.flush_seconds, self.flush)
+        if self._start_timestamps:
+            self.view.set_timestamps(True)
+        if self._start_wrap:
+            self.view.set_wrap(True)
         self.render_status()
 
     # ---- following -------------------------------------------------------------------------------

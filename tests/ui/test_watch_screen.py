@@ -10,6 +10,8 @@ import yaml
 
 from kftui.app import KftuiApp
 from kftui.factory import Services
+from kftui.settings import Settings
+from kftui.widgets.logpane import LogPane
 from kftui.widgets.notebooks import NotebooksView
 
 SIZE = (120, 40)
@@ -182,3 +184,14 @@ async def test_context_switch_by_command_and_after_a_deploy(
         await until(pilot, lambda: app.screen is screen, what="watch shown again")
         await until(pilot, lambda: "gke_demo_us-central1-a_third" in screen.sub_title, what="new context shown")
         await until(pilot, lambda: len(screen.rows) >= 10, what="pods from the new context")
+
+
+async def test_settings_reach_the_log_pane(env: Any) -> None:
+    """settings.json's line limit, timestamps, wrap and theme are what watch mode starts with."""
+    prefs = Settings(log_max_lines=2000, log_timestamps=True, log_wrap=True, theme="nord")
+    app = KftuiApp(services=Services(now=lambda: env.epoch), mode="watch", persist=False, settings=prefs)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        view = app.screen.query_one(LogPane).view
+        assert view.ring.limit == 2000 and view.show_timestamps and view.wrap
+        assert app.theme == "nord"
