@@ -133,6 +133,8 @@ class DeploymentState:
     available: int
     message: str
     selector: str
+    service_account: str = "default"
+    """Who its pods pull images as (a pull secret must be attached to this account)."""
 
 
 def deployments(context: str, namespaces: Sequence[str] = ()) -> list[DeploymentState]:
@@ -157,6 +159,8 @@ def deployments(context: str, namespaces: Sequence[str] = ()) -> list[Deployment
                 available=int(status.get("availableReplicas", 0)),
                 message=str(available.get("message") or "no status yet"),
                 selector=",".join(f"{k}={v}" for k, v in sorted(labels.items())),
+                service_account=str(((spec.get("template") or {}).get("spec") or {}).get("serviceAccountName")
+                                    or "default"),
             )
         )
     return found

@@ -487,7 +487,7 @@ class Runner:
                     events = pod_events(self.plan.context, d.namespace, d.selector)
                     if events:
                         diagnosed.add(key)
-                        found = diagnose_events(events, namespace=d.namespace)
+                        found = diagnose_events(events, namespace=d.namespace, service_account=d.service_account)
                         self.say(f"why {key} waits: {found.title}. {found.explanation}")
             if elapsed > self.ready_timeout:
                 raise KftuiError(

@@ -182,7 +182,8 @@ def test_stuck_deployment_is_named_and_explained(world: Sandbox, tmp_path: Path)
     assert "ready: 2/3 Available; waiting for kubeflow/ml-pipeline" in text
     assert "why kubeflow/ml-pipeline waits: " in text
     why = text.split("why kubeflow/ml-pipeline waits: ", 1)[1].splitlines()[0]
-    assert "registry" in why.lower() or "pull" in why.lower(), why
+    assert why.startswith("No credentials to pull from us-docker.pkg.dev"), why
+    assert "pulls as service account ml-pipeline in kubeflow" in why and "default-editor" not in why
     assert "1 deployment(s) not Available" in text and "kubeflow/ml-pipeline" in text.rsplit("not Available", 1)[1]
     assert "open watch mode (F2)" in text
     assert "ready" not in record_for_context(f"gke_{PROJECT}_{ZONE}_kubeflow")["done"]

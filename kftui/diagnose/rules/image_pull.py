@@ -62,16 +62,27 @@ def _secret_fix(facts: dict[str, str], name: str = "regcred") -> Fix:
     return Fix(title=f"Create (or refresh) the pull secret {name} in {ns}", command=command)
 
 
-def _attach_fix(facts: dict[str, str], name: str = "regcred") -> Fix:
-    """Notebooks pull as default-editor; pipelines as pipeline-runner."""
+def _attach_fix(facts: dict[str, str], name: str = "regcred", account: str | None = None) -> Fix:
+    """Notebooks pull as default-editor and pipelines as pipeline-runner, unless the caller knows the account."""
     ns = v.or_placeholder(facts.get("namespace"), "namespace")
     return Fix(
-        title="Let notebooks in this namespace use it (pipelines: pipeline-runner)",
+        title=(f"Let service account {account} use it" if account
+               else "Let notebooks in this namespace use it (pipelines: pipeline-runner)"),
         command=(
-            f"kubectl -n {ns} patch serviceaccount default-editor"
+            f"kubectl -n {ns} patch serviceaccount {account or 'default-editor'}"
             f" -p '{{\"imagePullSecrets\": [{{\"name\": \"{name}\"}}]}}'"
         ),
     )
+
+
+def _who_pulls(ctx: v.Context, namespace: str | None) -> str:
+    """Which service account the secret must reach: the one the caller names, else Kubeflow's usual two."""
+    account = v.ctx_get(ctx, "service_account")
+    if account:
+        where = namespace or "its namespace"
+        return f"The pod pulls as service account {account} in {where}, so the secret must be attached to it."
+    return ("Notebooks pull with the profile namespace's default-editor service account and pipeline steps with "
+            "pipeline-runner, so the secret must be attached to them.")
 
 
 @rule("image-pull-token-expired", priority=80)
@@ -138,14 +149,13 @@ def pull_auth(p: Problem, ctx: v.Context) -> Diagnosis | None:
                 ),
             )
         )
-    fixes += [_secret_fix(facts), _attach_fix(facts)]
+    fixes += [_secret_fix(facts), _attach_fix(facts, account=v.ctx_get(ctx, "service_account"))]
     return Diagnosis(
         cause="image-pull-auth",
         title=f"No credentials to pull from {registry}",
         explanation=(
-            f"{registry} refused to hand out {image}: the pod sent no credentials it accepts. Notebooks pull with "
-            "the profile namespace's default-editor service account and pipeline steps with pipeline-runner, so "
-            f"the secret must be attached to them. {how} (Docker Hub answers the same for a name that does "
+            f"{registry} refused to hand out {image}: the pod sent no credentials it accepts. "
+            f"{_who_pulls(ctx, facts.get('namespace'))} {how} (Docker Hub answers the same for a name that does "
             "not exist, so check the spelling too.)"
         ),
         facts=facts,
