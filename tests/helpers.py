@@ -17,3 +17,13 @@ def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: floa
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or condition}")
         time.sleep(interval)
+
+
+async def until(pilot: Any, condition: Callable[[], Any], what: str = "", timeout: float = 30.0) -> Any:
+    """In an app test: poll the app's own state between frames until `condition()` is truthy, and return it."""
+    for _ in range(int(timeout / 0.05)):
+        value = condition()
+        if value:
+            return value
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or condition}")

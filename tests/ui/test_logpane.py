@@ -16,6 +16,7 @@ from kftui.cluster.kubeconfig import api_client
 from kftui.core.kube import LogState, LogStatus, PodRow, pod_row
 from kftui.widgets.logpane import WINDOWS, LogPane
 from kftui.widgets.logview import LogView
+from tests.helpers import until
 
 PROFILE = "kubeflow-user-example-com"
 SIZE = (120, 30)
@@ -35,15 +36,6 @@ class PaneApp(App[None]):
         yield LogPane(factory, window=self.window, id="logs-pane")
         yield Footer()
 
-
-async def until(pilot: Any, condition: Callable[[], Any], what: str, timeout: float = 30) -> Any:
-    """Poll while the app runs (never a fixed sleep); fail with `what` after `timeout` seconds."""
-    for _ in range(int(timeout / 0.05)):
-        value = condition()
-        if value:
-            return value
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def row_of(sandbox: Any, name: str, namespace: str = PROFILE) -> PodRow:

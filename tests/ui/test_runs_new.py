@@ -10,6 +10,7 @@ import pytest
 from kftui.app import KftuiApp
 from kftui.sandbox import Sandbox
 from kftui.widgets.logpane import LogPane
+from tests.helpers import until
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZE = (120, 40)
@@ -23,19 +24,12 @@ def env(fixed_sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     return fixed_sandbox
 
 
-async def until(pilot: Any, condition: Any, timeout: float = 120, what: str = "") -> None:
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
 
 async def open_new_run_form(pilot: Any) -> Any:
     await pilot.press("3")
     await pilot.pause()
     await pilot.press("n")
-    await until(pilot, lambda: pilot.app.screen.query("#field-pipeline"), 10, "the new-run form")
+    await until(pilot, lambda: pilot.app.screen.query("#field-pipeline"), "the new-run form", timeout=10)
     return pilot.app.screen
 
 
@@ -52,8 +46,8 @@ async def test_local_run_from_the_pane_streams_tasks_into_the_log(env: Any) -> N
         def shown() -> list[str]:
             return list(pane.view.shown_lines())
 
-        await until(pilot, lambda: any(line.startswith("✓ notify") for line in shown()), what="the last task")
-        await until(pilot, lambda: "ended" in str(pane.state_text()), what="the run's end")
+        await until(pilot, lambda: any(line.startswith("✓ notify") for line in shown()), what="the last task", timeout=120)
+        await until(pilot, lambda: "ended" in str(pane.state_text()), what="the run's end", timeout=120)
         lines = shown()
         for task in ("download-data", "train", "evaluate", "notify"):
             assert f"▶ {task}" in lines
@@ -85,5 +79,5 @@ async def test_submit_from_the_pane_creates_a_run(tmp_path: Path, monkeypatch: p
         form.query_one("#field-where").value = "server"
         form.query_one("#field-experiment").value = "pane-tests"
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: set(world.runs) - before, 60, "a new run on the server")
+        await until(pilot, lambda: set(world.runs) - before, "a new run on the server", timeout=60)
     own.stop()

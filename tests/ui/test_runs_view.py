@@ -24,20 +24,12 @@ from tests.adapters.kfp_fixtures import (
     demo_scenario,
     start_kfp,
 )
+from tests.helpers import until
 
 SIZE = (140, 44)
 TRAIN_POD = "training-pipeline-x7k2q-system-container-impl-2950846120"
 PROFILE = "kubeflow-user-example-com"
 
-
-async def until(pilot: Any, condition: Any, timeout: float = 30, what: str = "") -> Any:
-    """Poll the app's own state between frames; never a fixed sleep."""
-    for _ in range(int(timeout / 0.05)):
-        value = condition()
-        if value:
-            return value
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what or condition}")
 
 
 @pytest.fixture

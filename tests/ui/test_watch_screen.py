@@ -13,18 +13,11 @@ from kftui.factory import Services
 from kftui.settings import Settings
 from kftui.widgets.logpane import LogPane
 from kftui.widgets.notebooks import NotebooksView
+from tests.helpers import until
 
 SIZE = (120, 40)
 PROFILE = "kubeflow-user-example-com"
 
-
-async def until(pilot: Any, condition: Any, timeout: float = 20, what: str = "") -> None:
-    """Poll the app's own state between frames; never a fixed sleep."""
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what or condition}")
 
 
 def text_of(widget: Any) -> str:

@@ -17,7 +17,7 @@ from kftui.sandbox.gcp.compute import project_state
 from kftui.settings import State
 from kftui.steps._deploy import load_records
 from tests.deploy_world import MINI_RELATIVE, ready_scenario
-from tests.helpers import wait_for
+from tests.helpers import until, wait_for
 
 SIZE = (120, 40)
 PROJECT = "robot-ml-demo"
@@ -59,14 +59,6 @@ async def settle(pilot: Any, timeout: float = 60) -> None:
         await pilot.pause(0.05)
     raise AssertionError("the wizard's steps did not settle")
 
-
-async def until_true(pilot: Any, condition: Any, timeout: float = 20) -> None:
-    """Poll between frames until the condition holds."""
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {condition}")
 
 
 async def highlight(pilot: Any, step_id: str) -> None:
@@ -323,11 +315,11 @@ def test_snapshot_deploy_in_progress(tmp_path: Path, monkeypatch: pytest.MonkeyP
             await pilot.pause(0.05)
         setup = pilot.app.screen
         await pilot.press("f2")  # to watch mode and back: the deploy goes on meanwhile
-        await until_true(pilot, lambda: pilot.app.screen is not setup)
+        await until(pilot, lambda: pilot.app.screen is not setup)
         polls = len(sb.gcp.state.sent("GET", "/operations/"))
-        await until_true(pilot, lambda: len(sb.gcp.state.sent("GET", "/operations/")) > polls)
+        await until(pilot, lambda: len(sb.gcp.state.sent("GET", "/operations/")) > polls)
         await pilot.press("f2")
-        await until_true(pilot, lambda: pilot.app.screen is setup)
+        await until(pilot, lambda: pilot.app.screen is setup)
         await pilot.pause(0.1)
         seen["progress"] = list(view.progress)
 
@@ -355,7 +347,7 @@ async def test_plan_saved_as_a_script_from_the_screen(env: Any, tmp_path: Path) 
         await settle(pilot)
         await highlight(pilot, "deploy")
         await pilot.press("f")  # blocked: saving is the only fix offered, so no chooser
-        await until_true(pilot, lambda: pilot.app.screen.query("#field-script_path"))
+        await until(pilot, lambda: pilot.app.screen.query("#field-script_path"))
         field = pilot.app.screen.query_one("#field-script_path")
         assert field.value.endswith("deploy-ml-gpu.sh")
         field.value = str(target)  # its directory does not exist yet
@@ -366,10 +358,10 @@ async def test_plan_saved_as_a_script_from_the_screen(env: Any, tmp_path: Path) 
         field.value = str(target)
         await pilot.pause()
         await pilot.press("ctrl+s")
-        await until_true(pilot, lambda: pilot.app.screen.query(".command"))
+        await until(pilot, lambda: pilot.app.screen.query(".command"))
         assert "kftui deploy --plan-only --project robot-ml-demo" in str(pilot.app.screen.query_one(".command").render())
         await pilot.press("y")
-        await until_true(pilot, target.exists)
+        await until(pilot, target.exists)
     text = target.read_text()
     assert "gcloud container clusters create ml-gpu" in text and "--accelerator" in text
     assert target.stat().st_mode & 0o111
