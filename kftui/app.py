@@ -45,6 +45,7 @@ class KftuiApp(App[None]):
         persist: bool = True,
         settings: settings_mod.Settings | None = None,
     ) -> None:
+        self._state_problem = ""
         state = state if state is not None else self._load_state()
         start = mode or ("watch" if state.setup_passed else "setup")
         # Textual starts in DEFAULT_MODE; pointing it at the wanted mode avoids drawing a blank first frame.
@@ -58,7 +59,10 @@ class KftuiApp(App[None]):
         """Preferences from settings.json (`kftui` reads them at launch; tests pass their own)."""
 
     def on_mount(self) -> None:
-        """Apply the theme the settings name, or say why not."""
+        """Apply the theme the settings name, or say why not; say if the state file had to be set aside."""
+        if self._state_problem:
+            self.notify(self._state_problem, title="state file unreadable", severity="warning", timeout=15,
+                        markup=False)
         wanted = self.settings.theme
         if wanted in self.available_themes:
             self.theme = wanted
@@ -67,11 +71,13 @@ class KftuiApp(App[None]):
             self.notify(f"settings.json: theme {wanted!r} is not a Textual theme (e.g. {known}); kept the default",
                         severity="warning", timeout=10, markup=False)
 
-    @staticmethod
-    def _load_state() -> settings_mod.State:
+    def _load_state(self) -> settings_mod.State:
+        """The remembered state; an unreadable file is set aside (never overwritten) and said on the first frame."""
         try:
             return settings_mod.load_state()
-        except Exception:  # a corrupt state file must not stop the app; it is replaced on save
+        except Exception as exc:  # a corrupt state file must not stop the app, nor be lost
+            kept = settings_mod.set_aside(settings_mod.state_path())
+            self._state_problem = f"{exc} Kept it as {kept}; starting with fresh answers." if kept else str(exc)
             return settings_mod.State()
 
     def action_toggle_mode(self) -> None:

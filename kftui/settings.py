@@ -106,6 +106,18 @@ def _load(model: type[M], path: Path) -> M:
         raise ConfigError(f"{path} is not valid kftui {model.__name__.lower()}: {exc}") from exc
 
 
+def set_aside(path: Path) -> Path | None:
+    """Rename an unreadable file to `<name>.bad-<time>` so a later save cannot destroy what it held."""
+    import time
+
+    target = path.with_name(f"{path.name}.bad-{time.strftime('%Y%m%d-%H%M%S')}")
+    try:
+        path.rename(target)
+    except OSError:
+        return None
+    return target
+
+
 def load_settings(path: Path | None = None) -> Settings:
     """Read settings; a missing file means defaults."""
     return _load(Settings, path or settings_path())

@@ -60,3 +60,20 @@ def test_kftui_refuses_a_bad_settings_file_in_one_line(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr
     assert "log_max_lines must be a whole number from 1000 to 5000000 (got 5)" in done.stderr
+
+
+async def test_an_unreadable_state_file_is_kept_aside_and_said() -> None:
+    """The app still opens; the old file is renamed, not overwritten by the next save, and the user is told."""
+    from kftui.app import KftuiApp
+    from kftui.settings import state_path
+
+    write(state_path(), '{"answers": {"project": "my-proj"')  # cut short by a full disk, say
+    app = KftuiApp(mode="setup", persist=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        app.remember(project="new-proj")
+    kept = list(state_path().parent.glob("state.json.bad-*"))
+    assert len(kept) == 1 and '"my-proj"' in kept[0].read_text()
+    assert any("Kept it as" in m and "state.json.bad-" in m for m in messages), messages
+    assert load_state().answers == {"project": "new-proj"}
