@@ -107,7 +107,7 @@ def doctor(project: str | None, as_json: bool, gpu: str | None, gpu_count: int |
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
-@click.option("--project", metavar="P", help="Project (default: the remembered one).")
+@click.option("--project", metavar="P", help="Project (default: the remembered one, else gcloud's).")
 @click.option("--zone", metavar="Z", help="Zone for the cluster and GPU pool (default: the GPU step's zone).")
 @click.option("--cluster", metavar="NAME", help="Cluster name (default: kubeflow).")
 @click.option("--gpu", metavar="TYPE", help="GPU type for the GPU pool, or 'none'.")
@@ -124,7 +124,11 @@ def doctor(project: str | None, as_json: bool, gpu: str | None, gpu_count: int |
 @click.option("--retry-wait", type=float, default=20.0, hidden=True)
 @click.option("--poll", type=float, default=5.0, hidden=True)
 def deploy(**options: Any) -> None:
-    """Create the GKE cluster and GPU pool and install Kubeflow; re-running continues where it stopped."""
+    """Create the GKE cluster and GPU pool and install Kubeflow; re-running continues where it stopped.
+
+    Dex's default password is replaced by one you type, or by KFTUI_DEX_PASSWORD when set (with --yes).
+    A mirror of kubeflow/manifests can be named with KFTUI_MANIFESTS_REPO.
+    """
     from kftui.commands.deploy import run_deploy
 
     code = _guard(run_deploy, **options)

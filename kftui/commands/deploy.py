@@ -6,6 +6,7 @@ import os
 import sys
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import IO, Any
 
 from kftui.errors import KftuiError, UsageError
@@ -43,10 +44,30 @@ def plan_from(answers: Mapping[str, Any], **flags: Any) -> Any:
         manifests=_first(flags.get("manifests"), answers.get("manifests")),
         repo=os.environ.get(MANIFESTS_REPO_ENV),
     )
+    for flag, value in (("--gpu-count", flags.get("gpu_count")), ("--max-gpu-nodes", flags.get("max_gpu_nodes"))):
+        if value is not None and int(value) < 1:
+            raise UsageError(f"{flag} must be at least 1 (got {value}); for a cluster without GPUs give --gpu none.")
+        if value is not None and str(inputs.gpu_type or "none") == "none":
+            raise UsageError(f"{flag} needs a GPU type: add --gpu TYPE (e.g. nvidia-tesla-t4), or drop {flag}.")
+    manifests = flags.get("manifests")
+    if manifests and not Path(manifests).expanduser().is_dir():
+        raise UsageError(f"--manifests {manifests}: no such directory (a kubeflow/manifests checkout).")
     try:
         return build_plan(inputs)
     except PlanError as exc:
         raise UsageError(str(exc)) from exc
+
+
+def gcloud_project() -> str | None:
+    """The project gcloud is configured with (`gcloud config get project`), None when it has none or fails."""
+    from kftui.gcp.auth import effective_config
+
+    try:
+        core = effective_config().get("core") or {}
+    except KftuiError:
+        return None
+    value = core.get("project")
+    return str(value) if value else None
 
 
 def passed_steps(answers: dict[str, Any], services: Any) -> frozenset[str]:
@@ -90,6 +111,8 @@ def run_deploy(
     target = out if out is not None else sys.stdout
     state = load_state()
     answers: dict[str, Any] = {k: v for k, v in state.answers.items() if v not in (None, "")}
+    if project is None and not answers.get("project"):
+        project = gcloud_project()  # as gcloud itself would: its configured project
     plan = plan_from(answers, project=project, zone=zone, cluster=cluster, gpu=gpu, gpu_count=gpu_count,
                      max_gpu_nodes=max_gpu_nodes, release=release, manifests=manifests)
 

@@ -119,6 +119,54 @@ _FAMILY_RULES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (re.compile(r"^nvidia-b200$"), ("a4-highgpu-",)),
 )
 
+# GPUs per VM the platform allows, and for GPUs bundled with their machine family the smallest machine type that
+# carries each count (GCE's GPU platform table). Attach-your-own types (N1) take any n1 shape up to their limits.
+_SHAPES: tuple[tuple[re.Pattern[str], dict[int, str | None]], ...] = (
+    (re.compile(r"^nvidia-(tesla-)?(t4|p4|p100)(-vws)?$"), {1: None, 2: None, 4: None}),
+    (re.compile(r"^nvidia-(tesla-)?(v100|k80)$"), {1: None, 2: None, 4: None, 8: None}),
+    (re.compile(r"^nvidia-l4(-vws)?$"),
+     {1: "g2-standard-4", 2: "g2-standard-24", 4: "g2-standard-48", 8: "g2-standard-96"}),
+    (re.compile(r"^nvidia-(tesla-)?a100$"),
+     {1: "a2-highgpu-1g", 2: "a2-highgpu-2g", 4: "a2-highgpu-4g", 8: "a2-highgpu-8g", 16: "a2-megagpu-16g"}),
+    (re.compile(r"^nvidia-a100-80gb$"),
+     {1: "a2-ultragpu-1g", 2: "a2-ultragpu-2g", 4: "a2-ultragpu-4g", 8: "a2-ultragpu-8g"}),
+    (re.compile(r"^nvidia-h100-80gb$"),
+     {1: "a3-highgpu-1g", 2: "a3-highgpu-2g", 4: "a3-highgpu-4g", 8: "a3-highgpu-8g"}),
+    (re.compile(r"^nvidia-h100-mega-80gb$"), {8: "a3-megagpu-8g"}),
+    (re.compile(r"^nvidia-h200-141gb$"), {8: "a3-ultragpu-8g"}),
+    (re.compile(r"^nvidia-b200$"), {8: "a4-highgpu-8g"}),
+)
+
+
+def gpu_counts(gpu_type: str) -> tuple[int, ...] | None:
+    """GPUs per VM the platform allows for a type (None for a type kftui has no table for)."""
+    for pattern, shapes in _SHAPES:
+        if pattern.match(gpu_type):
+            return tuple(sorted(shapes))
+    return None
+
+
+def shape_machine(gpu_type: str, count: int) -> str | None:
+    """The smallest machine type bundling `count` GPUs of a type (None for attach-your-own or unknown shapes)."""
+    for pattern, shapes in _SHAPES:
+        if pattern.match(gpu_type):
+            return shapes.get(count)
+    return None
+
+
+def bundled_shape(machine_type: str) -> tuple[str, int] | None:
+    """(GPU pattern text, count) a known bundled machine type comes with, e.g. a2-highgpu-2g -> 2 A100."""
+    for pattern, shapes in _SHAPES:
+        for count, machine in shapes.items():
+            if machine == machine_type:
+                return pattern.pattern, count
+    g2 = re.match(r"^g2-standard-(\d+)$", machine_type)
+    if g2:  # every G2 size bundles L4s: 4-32 vCPU one, 48 four, 96 eight, 24 two
+        cpus = int(g2.group(1))
+        return _SHAPES[2][0].pattern, {24: 2, 48: 4, 96: 8}.get(cpus, 1)
+    return None
+
+
 # Exact names where the rule below would guess wrong.
 _METRIC_TABLE = {
     "nvidia-tesla-t4": "NVIDIA_T4_GPUS",
@@ -170,6 +218,10 @@ def machine_type_compatible(
     fixed = bundled(machine_type, catalog)
     if fixed:
         return any(gpu == gpu_type and n == count for gpu, n in fixed)
+    known = bundled_shape(machine_type)
+    if known is not None:  # a bundled family the zone's catalog did not list (or could not be read)
+        pattern, n = known
+        return re.match(pattern, gpu_type) is not None and n == count
     return any(machine_type.startswith(p) for p in machine_prefixes(gpu_type, catalog))
 
 

@@ -21,9 +21,11 @@ from kftui.core.gpu import (
     QuotaValue,
     RegionQuotas,
     assess,
+    gpu_counts,
     machine_prefixes,
     machine_type_compatible,
     region_of,
+    shape_machine,
 )
 
 RELEASES = ("26.03", "v1.11.0")
@@ -57,7 +59,11 @@ _YES = ("1", "true", "yes", "y", "on", "spot")
 _NO = ("0", "false", "no", "n", "off", "")
 """CPU pool defaults: machine type, nodes, autoscaling minimum and maximum."""
 _PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
-_MACHINE = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]*[a-z0-9]$")
+_MACHINE = re.compile(
+    r"^[a-z][a-z0-9]*-(standard|highmem|highcpu|megamem|ultramem|hypermem|highgpu|megagpu|ultragpu|edgegpu|"
+    r"hightpu|custom|medium|small|micro)(-[a-z0-9]+)*$"
+)
+"""family-class[-size...]: e2-standard-8, e2-medium, a2-highgpu-1g, n2-custom-4-16384 (class words from GCE)."""
 _RELEASE = re.compile(r"^v?[0-9]+\.[0-9]+(\.[0-9]+)?(-rc\.[0-9]+)?$")
 _GPU = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -336,8 +342,7 @@ def default_gpu_machine(gpu_type: str, count: int, machine_types: Sequence[Machi
         return "n1-standard-4"
     if fits:
         return sorted(fits, key=lambda m: (m.guest_cpus, m.memory_mb, m.name))[0].name
-    prefixes = machine_prefixes(gpu_type)
-    return prefixes[0] + ("standard-4" if prefixes and prefixes[0] == "n1-" else f"{count}g") if prefixes else ""
+    return shape_machine(gpu_type, count) or ""
 
 
 def build_plan(inputs: PlanInputs, machine_types: Sequence[MachineType] = ()) -> DeployPlan:
@@ -385,12 +390,20 @@ def build_plan(inputs: PlanInputs, machine_types: Sequence[MachineType] = ()) ->
         gmin, q3 = _count("Minimum GPU nodes", _text(inputs.gpu_min_nodes) or 0, 0)
         for q in (q1, q2, q3):
             check(q)
+        allowed = gpu_counts(gpu_type)
+        if count is not None and allowed is not None and count not in allowed:
+            problems.append(f"GPUs per node for {gpu_type} must be one of {', '.join(map(str, allowed))} "
+                            f"(the machine shapes GCE offers); got {count}.")
+            count = None
         if count is not None and gmax is not None and gmin is not None:
             if gmin > gmax:
                 problems.append(f"Minimum GPU nodes ({gmin}) must not exceed the maximum ({gmax}).")
             machine = _text(inputs.gpu_machine_type) or default_gpu_machine(gpu_type, count, machine_types)
             if not machine:
-                problems.append(f"GPU machine type is missing: no known machine family carries {gpu_type}.")
+                problems.append(
+                    f"GPU type {gpu_type}: no machine family kftui knows carries it. Check the name "
+                    "(`gcloud compute accelerator-types list`) or set the GPU machine type yourself."
+                )
             elif validate_machine_type(machine, "GPU machine type"):
                 check(validate_machine_type(machine, "GPU machine type"))
             elif not machine_type_compatible(gpu_type, count, machine, machine_types):
@@ -411,6 +424,12 @@ def build_plan(inputs: PlanInputs, machine_types: Sequence[MachineType] = ()) ->
         max_mem, r2 = _count("Auto-provisioning max memory (GB)", _text(inputs.nap_max_memory_gb) or cpus * 4, 1)
         check(r1)
         check(r2)
+        if max_cpu is not None and max_cpu < cpus:
+            problems.append(f"Auto-provisioning max CPU ({max_cpu}) is below the {cpus} vCPU the pools reach at "
+                            "their maximum; raise it or lower the pools' maximum nodes.")
+        if max_mem is not None and max_mem < cpus:
+            problems.append(f"Auto-provisioning max memory ({max_mem} GB) is below 1 GB per vCPU of the pools' "
+                            f"maximum ({cpus} vCPU); raise it.")
         if max_cpu is not None and max_mem is not None:
             nap = NapLimits(max_cpu, max_mem, gpus, gpu.gpu_type if gpu else None)
     if problems:
@@ -479,14 +498,7 @@ def check_steps(passed: Iterable[str], required: Sequence[str] = REQUIRED_STEPS)
     missing = [s for s in required if s not in done]
     if not missing:
         return [PlanCheck("steps", True, f"Earlier steps passed: {', '.join(required)}.")]
-    return [
-        PlanCheck(
-            "steps",
-            False,
-            f"Earlier step(s) have not passed: {', '.join(missing)}. Revisit the {missing[0]} step first.",
-            revisit=missing[0],
-        )
-    ]
+    return [PlanCheck(f"step.{name}", False, f"The {name} step has not passed.", revisit=name) for name in missing]
 
 
 def check_plan(plan: DeployPlan, world: PlanWorld) -> list[PlanCheck]:
@@ -508,6 +520,9 @@ def check_plan(plan: DeployPlan, world: PlanWorld) -> list[PlanCheck]:
             )
         else:
             out.append(PlanCheck("zone.machine-types", True, f"Zone {plan.zone} offers {', '.join(wanted)}."))
+    else:
+        out.append(PlanCheck("zone.machine-types", True, f"Not verified: the zone's machine types could not be listed "
+                                                         f"(compute.machineTypes.list); assuming {', '.join(wanted)}."))
     cpus = plan.cpu.max_nodes * vcpus(plan.cpu.machine_type, catalog)
     if plan.gpu:
         cpus += plan.gpu.max_nodes * vcpus(plan.gpu.machine_type, catalog)
@@ -655,6 +670,7 @@ def script(plan: DeployPlan) -> str:
         "",
     ]
     pool = node_pool_command(plan)
+    n = 2
     if pool:
         lines += [
             "# 2. The GPU pool: autoscales from 0, GKE installs the NVIDIA driver and taints the nodes",
@@ -662,11 +678,12 @@ def script(plan: DeployPlan) -> str:
             pool,
             "",
         ]
+        n = 3
     lines += [
-        "# 3. Credentials for kubectl (context " + plan.context + ").",
+        f"# {n}. Credentials for kubectl (context " + plan.context + ").",
         credentials_command(plan),
         "",
-        "# 4. Kubeflow: the GKE Istio overlay first, then everything, retrying until the CRDs settle.",
+        f"# {n + 1}. Kubeflow: the GKE Istio overlay first, then everything, retrying until the CRDs settle.",
     ]
     if plan.manifests:
         lines.append(f"cd {_q(plan.manifests)}")
@@ -680,7 +697,7 @@ def script(plan: DeployPlan) -> str:
         "do sleep 20; done",
         APPLY_LOOP,
         "",
-        "# 5. Open Kubeflow, then browse " + URL + " (Dex login; kftui replaces the default password).",
+        f"# {n + 2}. Open Kubeflow, then browse " + URL + " (Dex login; kftui replaces the default password).",
         PORT_FORWARD,
         "",
     ]

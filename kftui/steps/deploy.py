@@ -16,6 +16,7 @@ from kftui.core.plan import (
     MANIFESTS_REPO_ENV,
     PORT_FORWARD,
     URL,
+    PlanCheck,
     PlanError,
     PlanInputs,
     blocked,
@@ -134,6 +135,9 @@ class DeployStep:
             from kftui.steps._deploy import read_plan_world
 
             checks += check_plan(plan, read_plan_world(plan))
+            if plan.manifests and not Path(plan.manifests).expanduser().is_dir():
+                checks.append(PlanCheck("manifests", False, f"Manifests directory {plan.manifests} does not exist "
+                                        "(a kubeflow/manifests checkout, or empty to clone the tag).", "deploy"))
         except Exception as exc:  # a read failure is a finding, not a crash
             yield Finding("deploy.checks", Status.FAIL, "Could not check the plan", str(exc))
             return

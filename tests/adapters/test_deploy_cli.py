@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import signal
 import subprocess
@@ -282,3 +283,17 @@ def test_ctrl_c_mid_deploy_is_recorded_and_said(world: Sandbox) -> None:
     assert "kftui: interrupted" in err and "Traceback" not in err
     record = load_records()[f"{PROJECT}/{ZONE}/kubeflow"]
     assert record["interrupted"] == "gpu-pool" and record["done"] == ["cluster"]
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    ({"gpu_count": 0}, "--gpu-count must be at least 1 (got 0)"),
+    ({"max_gpu_nodes": 0}, "--max-gpu-nodes must be at least 1 (got 0)"),
+    ({"gpu": "none", "gpu_count": 2}, "--gpu-count needs a GPU type"),
+    ({"gpu": None, "gpu_count": 2}, "--gpu-count needs a GPU type"),
+    ({"gpu_count": 3}, "GPUs per node for nvidia-tesla-t4 must be one of 1, 2, 4"),
+    ({"manifests": "/nonexistent/manifests"}, "--manifests /nonexistent/manifests: no such directory"),
+    ({"cluster": "Bad_Name"}, "GKE's rule"),
+])
+def test_bad_flags_are_refused_before_anything_runs(flags: dict[str, Any], message: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(message)):
+        run_deploy(**{**FLAGS, "plan_only": True, **flags}, out=io.StringIO())

@@ -16,6 +16,7 @@ from kftui.core.plan import (
     check_steps,
     script,
     validate_cluster_name,
+    validate_machine_type,
     validate_release,
 )
 
@@ -102,8 +103,41 @@ def test_cpu_quota_covers_the_pools_maximum() -> None:
 
 
 def test_steps_that_have_not_passed_are_named() -> None:
-    [check] = check_steps({"account", "project"})
-    assert not check.ok and check.revisit == "billing"
+    checks = check_steps({"account", "project"})
+    assert [c.revisit for c in checks] == ["billing", "apis", "iam", "gpu"] and not any(c.ok for c in checks)
+    assert checks[2].message == "The iam step has not passed."
+
+
+def test_impossible_gpu_shapes_are_refused_and_bundled_shapes_chosen() -> None:
+    with pytest.raises(PlanError, match=re.escape("GPUs per node for nvidia-l4 must be one of 1, 2, 4, 8")):
+        build_plan(PlanInputs(**{**BASE.__dict__, "gpu_type": "nvidia-l4", "gpu_count": 3}))
+    with pytest.raises(PlanError, match=re.escape("GPUs per node for nvidia-tesla-t4 must be one of 1, 2, 4")):
+        build_plan(PlanInputs(**{**BASE.__dict__, "gpu_count": 3}))
+    l4 = build_plan(PlanInputs(**{**BASE.__dict__, "gpu_type": "nvidia-l4", "gpu_count": 2}))
+    assert l4.gpu is not None and l4.gpu.machine_type == "g2-standard-24"
+    a100 = build_plan(PlanInputs(**{**BASE.__dict__, "gpu_type": "nvidia-tesla-a100", "gpu_count": 4}))
+    assert a100.gpu is not None and a100.gpu.machine_type == "a2-highgpu-4g"
+    with pytest.raises(PlanError, match="cannot carry"):  # a bundled type with the wrong count
+        build_plan(PlanInputs(**{**BASE.__dict__, "gpu_type": "nvidia-l4", "gpu_count": 1,
+                                 "gpu_machine_type": "g2-standard-48"}))
+
+
+def test_auto_provisioning_below_the_pools_is_refused() -> None:
+    with pytest.raises(PlanError, match=r"Auto-provisioning max CPU \(4\) is below the \d+ vCPU"):
+        build_plan(PlanInputs(**{**BASE.__dict__, "nap_max_cpu": "4"}))
+    with pytest.raises(PlanError, match=r"Auto-provisioning max memory \(1 GB\) is below"):
+        build_plan(PlanInputs(**{**BASE.__dict__, "nap_max_memory_gb": "1"}))
+
+
+@pytest.mark.parametrize("name", ["e2-standard-8", "e2-medium", "a2-highgpu-1g", "n2-custom-4-16384",
+                                  "c3-standard-22-lssd", "f1-micro", "n2d-highmem-16"])
+def test_real_machine_type_names_pass(name: str) -> None:
+    assert validate_machine_type(name) is None
+
+
+@pytest.mark.parametrize("name", ["e2-foo", "standard-8", "E2-standard-8", "e2-standard-"])
+def test_made_up_machine_type_names_are_refused(name: str) -> None:
+    assert "Compute machine type" in (validate_machine_type(name) or "")
 
 
 def test_script_carries_the_users_values() -> None:
