@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import replace
 from typing import Any, ClassVar
@@ -15,6 +16,7 @@ from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
+from textual.worker import get_current_worker
 
 from kftui.core.kube import PodRow, human_age
 from kftui.widgets.logpane import LogPane
@@ -40,6 +42,16 @@ STATUS_STYLE = {
     "ContainerCreating": "yellow",
     "Terminating": "magenta",
 }
+
+
+def known_sample(wanted: str, names: list[str], limit: int = 6) -> str:
+    """A few known names for a one-line refusal, the ones closest to the typo first."""
+    close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.5)
+    shown = [*close, *(n for n in names if n not in close)][:limit]
+    if not shown:
+        return "none"
+    more = len(names) - len(shown)
+    return ", ".join(shown) + (f", … {more} more" if more > 0 else "")
 
 
 class PodsChanged(Message):
@@ -205,9 +217,11 @@ class WatchScreen(Screen[None]):
         if message.generation != self._pod_generation:
             return  # from a watch that was replaced (context or namespace switched)
         table = self.query_one("#pods", DataTable)
+        keep = self._cursor_key(table)
+        added = False
         if message.relisted:
-            keep = {self._key(row) for kind, row in message.changes if kind != "deleted"}
-            for key in [k for k in self.rows if k not in keep]:
+            keep_keys = {self._key(row) for kind, row in message.changes if kind != "deleted"}
+            for key in [k for k in self.rows if k not in keep_keys]:
                 self._remove_row(table, key)
         for kind, row in message.changes:
             key = self._key(row)
@@ -224,9 +238,26 @@ class WatchScreen(Screen[None]):
                     table.update_cell(key, column, value)
             else:
                 table.add_row(*cells, key=key)
+                added = True
+        self._arrange(table, keep, added)
         self._update_pods_title()
         if self.selected_key is None and table.row_count:
             self._select_key(str(table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value))
+
+    @staticmethod
+    def _cursor_key(table: DataTable[Any]) -> str | None:
+        """The pod under the cursor, so a change that moves rows can put the cursor back on it."""
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def _arrange(self, table: DataTable[Any], keep: str | None, added: bool) -> None:
+        """Rows are added at the bottom: sort them into (namespace, name) order, the order a fresh list has."""
+        if added:
+            table.sort("namespace", "name", key=lambda cells: (str(cells[0]), str(cells[1])))
+        if keep is not None and keep in table.rows and table.get_row_index(keep) != table.cursor_row:
+            with self.prevent(DataTable.RowHighlighted):  # the same pod stays selected: no reload of its log
+                table.move_cursor(row=table.get_row_index(keep))
 
     def _remove_row(self, table: DataTable[Any], key: str, forget: bool = True) -> None:
         if key in table.rows:
@@ -310,12 +341,20 @@ class WatchScreen(Screen[None]):
         self.query_one("#pods", DataTable).focus()
 
     def _rebuild_table(self) -> None:
+        """Show exactly the matching pods, by key, in table order; the cursor stays on its pod if still shown."""
         table = self.query_one("#pods", DataTable)
-        for row_key in list(table.rows):
-            table.remove_row(row_key)
-        for key, row in sorted(self.rows.items()):
-            if self._matches(row):
-                table.add_row(*self._cells(row), key=key)
+        keep = self._cursor_key(table)
+        with self.prevent(DataTable.RowHighlighted):  # removals shift the cursor over pods the user never chose
+            wanted = {key for key, row in self.rows.items() if self._matches(row)}
+            for row_key in [k for k in table.rows if k.value not in wanted]:
+                table.remove_row(row_key)
+            fresh = [key for key in wanted if key not in table.rows]
+            for key in fresh:
+                table.add_row(*self._cells(self.rows[key]), key=key)
+            self._arrange(table, keep, bool(fresh))
+        on_pods_tab = self.query_one("#views", TabbedContent).active == "tab-pods"
+        if on_pods_tab and table.row_count:
+            self._select_key(str(self._cursor_key(table)))  # unchanged if its pod is still shown, else what is lit
         self._update_pods_title()
 
     # -- k9s-style commands: switch context and namespace without leaving -----------------------
@@ -345,8 +384,10 @@ class WatchScreen(Screen[None]):
             else:
                 self._pick_context()
         elif verb in ("ns", "namespace"):
-            if args:
-                self.switch_namespace(None if args[0] in ("all", "-A", "*") else args[0])
+            if args and args[0] in ("all", "-A", "*"):
+                self.switch_namespace(None)
+            elif args:
+                self._check_namespace(args[0])
             else:
                 self._pick_namespace()
         elif verb in ("po", "pod", "pods"):
@@ -388,6 +429,31 @@ class WatchScreen(Screen[None]):
         app: Any = self.app
         names = list_namespaces(app.services.kube_api())
         self.app.call_from_thread(self._show_namespace_picker, names)
+
+    @work(thread=True, exclusive=True, group="namespaces", exit_on_error=False, description="checking namespace")
+    def _check_namespace(self, namespace: str) -> None:
+        """`:ns NAME` lists namespaces off the UI thread first, so a typo is refused instead of watching nothing."""
+        from kftui.cluster.objects import list_namespaces
+
+        app: Any = self.app
+        context = app.services.options.context
+        try:
+            names: list[str] | None = list_namespaces(app.services.kube_api())
+        except Exception:
+            names = None  # RBAC may forbid listing (or the cluster is away): take the name on trust, as kubectl does
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._namespace_checked, namespace, names, context)
+
+    def _namespace_checked(self, namespace: str, names: list[str] | None, context: str | None) -> None:
+        """Switch to a namespace that exists (or could not be checked); name a missing one and change nothing."""
+        app: Any = self.app
+        if context != app.services.options.context:
+            return  # the context changed while listing: this answer is about another cluster
+        if names is None or namespace in names:
+            self.switch_namespace(namespace)
+            return
+        self.notify(f"no namespace named '{namespace}' (known: {known_sample(namespace, names)})", severity="error",
+                    markup=False)
 
     def _show_namespace_picker(self, names: list[str]) -> None:
         from kftui.screens.modals import ChooseScreen

@@ -38,9 +38,22 @@ def still_app(sandbox: Any) -> KftuiApp:
 
 async def select_pod(pilot: Any, key: str) -> None:
     table = pilot.app.screen.query_one("#pods")
-    keys = [str(k.value) for k in table.rows]
-    table.move_cursor(row=keys.index(key))
+    table.move_cursor(row=table.get_row_index(key))
     await pilot.pause()
+
+
+def shown_keys(screen: Any) -> list[str]:
+    """The pod table's row keys top to bottom (the order on screen, not the order rows were added)."""
+    return [str(row.key.value) for row in screen.query_one("#pods").ordered_rows]
+
+
+def cursor_key(screen: Any) -> str:
+    table = screen.query_one("#pods")
+    return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+
+def notes(app: KftuiApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]
 
 
 async def test_pods_show_kubectl_statuses_and_gpus(env: Any) -> None:
@@ -103,6 +116,79 @@ async def test_namespace_switch_with_colon_command(env: Any) -> None:
         assert app.services.options.namespace == "kubeflow"
 
 
+async def test_clearing_the_filter_restores_the_table_order(env: Any) -> None:
+    """Rows a filter hid come back where they belong (kubeflow before kubeflow-user-...), the cursor stays put."""
+    app = still_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
+        before = shown_keys(screen)
+        assert before == sorted(before, key=lambda k: tuple(k.split("/"))), "pods listed in (namespace, name) order"
+        assert any(k.startswith("kubeflow/") for k in before) and any(k.startswith(f"{PROFILE}/") for k in before)
+        await select_pod(pilot, f"{PROFILE}/gpu-notebook-0")
+        await pilot.press("slash", *"gpu", "enter")
+        await until(pilot, lambda: screen.query_one("#pods").row_count < len(before), what="filter applied")
+        filtered = shown_keys(screen)
+        assert f"{PROFILE}/gpu-notebook-0" in filtered and all("gpu" in f"{k} {screen.rows[k].node}" for k in filtered)
+        assert cursor_key(screen) == f"{PROFILE}/gpu-notebook-0"
+        await pilot.press("escape")
+        await until(pilot, lambda: screen.query_one("#pods").row_count == len(before), what="filter cleared")
+        assert shown_keys(screen) == before
+        assert cursor_key(screen) == f"{PROFILE}/gpu-notebook-0"
+        assert screen.selected_key == f"{PROFILE}/gpu-notebook-0"
+
+
+async def test_unknown_namespace_is_refused_and_named(env: Any) -> None:
+    """`:ns no-such-ns` says which namespaces exist and changes nothing: same scope, same pods, same selection."""
+    app = still_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
+        await select_pod(pilot, f"{PROFILE}/ecr-notebook-0")
+        await until(pilot, lambda: "Why" in text_of(screen.query_one("#details")), what="details shown")
+        scope, pods, details = app.services.options.namespace, shown_keys(screen), text_of(screen.query_one("#details"))
+        await pilot.press("colon", *"ns no-such-ns", "enter")
+        said = await until(pilot, lambda: [n for n in notes(app) if "no-such-ns" in n], what="refusal said")
+        assert len(said) == 1 and "\n" not in said[0]
+        assert said[0].startswith("no namespace named 'no-such-ns'") and "kubeflow" in said[0]
+        await pilot.pause()
+        assert app.services.options.namespace == scope
+        assert shown_keys(screen) == pods
+        assert screen.selected_key == f"{PROFILE}/ecr-notebook-0"
+        assert text_of(screen.query_one("#details")) == details
+        await pilot.press("colon", *f"ns {PROFILE}", "enter")  # a real one still switches
+        await until(pilot, lambda: app.services.options.namespace == PROFILE, what="switched")
+        await until(
+            pilot,
+            lambda: screen.rows and all(k.startswith(f"{PROFILE}/") for k in screen.rows),
+            what="only the profile's pods",
+        )
+
+
+async def test_namespace_is_taken_on_trust_when_listing_is_forbidden(
+    env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user whose RBAC cannot list namespaces can still watch the one they name."""
+    import kftui.cluster.objects as objects
+    from kftui.cluster._http import ClusterApiError
+
+    asked: list[Any] = []
+
+    def forbidden(client: Any) -> list[str]:
+        asked.append(client)
+        raise ClusterApiError('namespaces is forbidden: User "dev" cannot list resource "namespaces"', 403, "Forbidden")
+
+    monkeypatch.setattr(objects, "list_namespaces", forbidden)
+    app = still_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
+        await pilot.press("colon", *"ns kubeflow", "enter")
+        await until(pilot, lambda: app.services.options.namespace == "kubeflow", what="switched without a list")
+        assert asked, "the namespace was checked first"
+        assert not [n for n in notes(app) if "no namespace" in n]
+
+
 async def test_pod_added_and_deleted_shows_up(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in sandbox.env.items():
         monkeypatch.setenv(key, value)
@@ -114,6 +200,9 @@ async def test_pod_added_and_deleted_shows_up(sandbox: Any, monkeypatch: pytest.
         world.add_pod({"name": "late-arrival", "namespace": "default", "node": "gke-kubeflow-cpu-pool-3f6a2b1c-7k2x"})
         await until(pilot, lambda: "default/late-arrival" in screen.rows, timeout=5, what="new pod")
         assert "default/late-arrival" in screen.query_one("#pods").rows
+        keys = shown_keys(screen)
+        assert keys == sorted(keys, key=lambda k: tuple(k.split("/"))), "a late pod takes its place, not the bottom"
+        assert keys[-1] != "default/late-arrival"
         world.delete_pod("default", "late-arrival")
         await until(pilot, lambda: "default/late-arrival" not in screen.rows, timeout=5, what="pod removed")
 
