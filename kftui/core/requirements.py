@@ -67,7 +67,9 @@ DEPLOY_PERMISSIONS: tuple[RequiredPermission, ...] = (
     RequiredPermission(
         "serviceusage.services.enable", "turn on the required APIs", "roles/serviceusage.serviceUsageAdmin"
     ),
-    RequiredPermission("cloudquotas.quotaPreferences.create", "request GPU quota increases", "roles/cloudquotas.admin"),
+    RequiredPermission(  # what creating a QuotaPreference is checked against (Cloud Quotas API reference)
+        "cloudquotas.quotas.update", "request GPU quota increases", "roles/cloudquotas.admin"
+    ),
 )
 """What `testIamPermissions` is asked about before a deploy; Owner grants all of them."""
 

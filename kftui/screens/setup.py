@@ -21,7 +21,7 @@ from kftui.core.diagnosis import Diagnosis, Fix
 from kftui.core.findings import Finding, Status, Table, worst
 from kftui.core.progress import fold
 from kftui.steps import Step, StepContext, after_steps, all_steps, missing_requirements
-from kftui.steps.base import action_form
+from kftui.steps.base import action_command, action_form
 
 ICONS = {
     "pass": ("✔", "green"),
@@ -135,7 +135,8 @@ class SetupScreen(Screen[None]):
         Binding("f", "fix", "Apply fix"),
         Binding("r", "rerun", "Re-check step"),
         Binding("R", "rerun_all", "Re-check all"),
-        Binding("tab", "focus_next", "Next pane", show=False),
+        Binding("tab", "app.focus_next", "Steps/Details"),
+        Binding("shift+tab", "app.focus_previous", "Previous pane", show=False),
         Binding("q", "app.quit", "Quit"),
     ]
 
@@ -436,7 +437,7 @@ class SetupScreen(Screen[None]):
 
         def ask(fix: Fix, values: dict[str, str]) -> None:
             self.app.push_screen(
-                ConfirmScreen(fix.title + "?", fix.command),
+                ConfirmScreen(fix.title + "?", action_command(view.step, fix, self.context(), values)),
                 lambda yes: self._apply(view, fix.action or "", values) if yes else None,
             )
 

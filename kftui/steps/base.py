@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, runtime_checkable
 
+from kftui.core.diagnosis import Fix
 from kftui.core.findings import Finding
 
 
@@ -78,6 +79,15 @@ def action_form(step: Step, action: str, ctx: StepContext) -> tuple[tuple[Field,
         return (), {}
     fields, defaults = ask(action, ctx)
     return tuple(fields), dict(defaults)
+
+
+def action_command(step: Step, fix: Fix, ctx: StepContext, values: Mapping[str, str]) -> str | None:
+    """The command a confirm dialog shows: the step's own rendering with what the user typed, else the Fix's."""
+    render = getattr(step, "action_command", None)
+    if render is None or not values:
+        return fix.command
+    filled = replace(ctx, answers={**ctx.answers, **values})
+    return str(render(fix.action or "", filled) or fix.command)
 
 
 def after_steps(step: Step) -> tuple[str, ...]:

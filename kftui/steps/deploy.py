@@ -193,6 +193,13 @@ class DeployStep:
                       help="A new or existing file in a directory that exists; it is made executable.")
         return (field,), {"script_path": default}
 
+    def action_command(self, action: str, ctx: StepContext) -> str | None:
+        """The confirm dialog's command with the path the user typed."""
+        if action != SAVE:
+            return None
+        path = str(ctx.answer("script_path") or "").strip()
+        return deploy_command(build_plan(plan_inputs(ctx)), plan_only=True) + f" > {path}" if path else None
+
     def apply(self, action: str, ctx: StepContext, progress: Progress) -> str:
         """Run the deploy or save its script (only after the user confirmed), streaming progress lines."""
         if action == SAVE:

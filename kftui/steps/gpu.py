@@ -1059,6 +1059,13 @@ class GpuStep:
         if requests:
             yield _requests_finding(requests)
 
+    def action_command(self, action: str, ctx: StepContext) -> str | None:
+        """The confirm dialog's `kftui quota request` line with the value and email the user typed."""
+        _, where, value = _parse_request(action)
+        typed = str(ctx.answer("quota_value") or "").strip()
+        return request_command(str(ctx.answer("project") or "PROJECT"), str(ctx.answer("gpu_type") or "GPU"), where,
+                               int(typed) if typed.isdigit() else value, ctx.answer("email"))
+
     def action_fields(self, action: str, ctx: StepContext) -> tuple[tuple[Field, ...], dict[str, str]]:
         """The request form: the value (the smallest that unblocks the plan), contact email and justification."""
         quota_id, where, value = _parse_request(action)

@@ -16,7 +16,7 @@ DEPLOY_PERMISSIONS = [
     "iam.serviceAccounts.create",
     "resourcemanager.projects.setIamPolicy",
     "serviceusage.services.enable",
-    "cloudquotas.quotaPreferences.create",
+    "cloudquotas.quotas.update",  # what creating a QuotaPreference is checked against
 ]
 
 

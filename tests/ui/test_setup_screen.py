@@ -70,3 +70,29 @@ def test_snapshot_setup_passing(env: dict[str, str], snap_compare: Any) -> None:
 def test_snapshot_setup_failing_adc(env: dict[str, str], monkeypatch: pytest.MonkeyPatch, snap_compare: Any) -> None:
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS")
     assert snap_compare(KftuiApp(mode="setup", persist=False), terminal_size=SIZE, run_before=wait_steps_done)
+
+
+async def test_details_scroll_by_keyboard(env: dict[str, str]) -> None:
+    """Tab moves to the details (long for the deploy step), the keys scroll them, Tab goes back to the steps."""
+    from kftui.settings import State
+
+    answers = {"project": "robot-ml-demo", "gpu_type": "nvidia-tesla-t4", "gpu_count": "1", "gpu_max_nodes": "1",
+               "zone": "us-central1-a"}
+    app = KftuiApp(mode="setup", persist=False, state=State(answers=answers))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_steps_done(pilot)
+        steps = app.screen.query_one("#steps")
+        steps.highlighted = steps.get_option_index("deploy")
+        await pilot.pause()
+        detail = app.screen.query_one("#step-detail")
+        assert detail.max_scroll_y > 0  # the plan, its checks and the script do not fit
+        await pilot.press("tab")
+        assert app.focused is detail
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert detail.scroll_y > 0
+        await pilot.press("end")
+        await pilot.pause()
+        assert detail.scroll_y == detail.max_scroll_y
+        await pilot.press("shift+tab")
+        assert app.focused is steps

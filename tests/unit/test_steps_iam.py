@@ -27,7 +27,7 @@ def test_deploy_permissions_include_the_documented_ones_each_with_a_role() -> No
         "iam.serviceAccounts.create",
         "resourcemanager.projects.setIamPolicy",
         "serviceusage.services.enable",
-        "cloudquotas.quotaPreferences.create",
+        "cloudquotas.quotas.update",  # what creating a QuotaPreference is checked against
     }
     assert documented <= set(deploy_permission_names())
     assert all(p.role.startswith("roles/") and p.why for p in DEPLOY_PERMISSIONS)
