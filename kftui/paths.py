@@ -25,6 +25,11 @@ def state_dir() -> Path:
     return Path(_dirs().user_state_dir)  # type: ignore[attr-defined]
 
 
+def data_dir() -> Path:
+    """Files the user asked kftui to keep (saved logs), never written into the working directory."""
+    return Path(_dirs().user_data_dir)  # type: ignore[attr-defined]
+
+
 def cache_dir() -> Path:
     """Disposable files such as the demo sandbox's generated credentials."""
     return Path(_dirs().user_cache_dir)  # type: ignore[attr-defined]

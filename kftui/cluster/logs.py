@@ -248,6 +248,10 @@ class LogFollower:
                 if exc.status == 404:
                     self._status(LogState.ENDED, container, "pod deleted")
                     return
+                if self.previous and "previous terminated container" in str(exc):
+                    self._status(LogState.ENDED, container, f"no previous run: container {container} has not "
+                                                            "restarted (p shows the current run again)")
+                    return
                 self._status(LogState.ERROR, container, str(exc))
                 if self.previous or self._sleep(self.max_retry_delay):
                     return

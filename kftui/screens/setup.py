@@ -384,6 +384,7 @@ class SetupScreen(Screen[None]):
         from kftui import secrets
 
         app: Any = self.app
+        view.last_fix = []  # new answers: the last fix's outcome no longer describes this step
         plain = {}
         for f in view.step.fields:
             if f.name not in result:

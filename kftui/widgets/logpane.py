@@ -62,14 +62,10 @@ def compile_pattern(text: str) -> re.Pattern[str]:
 
 
 def save_dir() -> Path:
-    """The current directory when writable, else the XDG data directory."""
-    import os
+    """Saved logs go to the XDG data directory (kftui/logs), like k9s's dumps: never into the current directory."""
+    from kftui.paths import data_dir
 
-    cwd = Path.cwd()
-    if os.access(cwd, os.W_OK):
-        return cwd
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "kftui" / "logs"
+    return data_dir() / "logs"
 
 
 class LogPane(Vertical):
@@ -77,12 +73,12 @@ class LogPane(Vertical):
 
     DEFAULT_CSS = """
     LogPane { height: 1fr; }
-    LogPane > #log-status { height: 1; padding: 0 1; background: $boost; }
-    LogPane > #log-input-row { display: none; height: 1; }
+    LogPane > #log-status { height: auto; max-height: 3; padding: 0 1; background: $boost; }
+    LogPane > #log-input-row { display: none; height: auto; max-height: 3; }
     LogPane > #log-input-row.visible { display: block; }
     LogPane #log-input-kind { width: auto; padding: 0 1; background: $accent 30%; }
     LogPane #log-input { border: none; height: 1; width: 1fr; padding: 0 1; }
-    LogPane #log-input-error { width: auto; max-width: 60%; color: $error; padding: 0 1; }
+    LogPane #log-input-error { width: auto; max-width: 60%; height: auto; color: $error; padding: 0 1; }
     LogPane > LogView { height: 1fr; }
     """
 
@@ -367,6 +363,9 @@ class LogPane(Vertical):
             return
         view = self.view
         text = self.state_text()
+        for kind, mark in (("include", "+"), ("exclude", "-"), ("search", "/")):  # first: they explain the counts
+            if self._texts[kind]:
+                text.append(f" {mark}{sanitize(self._texts[kind])}", style="bold cyan")
         text.append(f"  {view.row_count:,} shown / {view.line_count:,} kept / {self.dropped:,} dropped", style="dim")
         text.append(
             " · following" if view.follow else " · paused (End resumes)", style="dim" if view.follow else "bold yellow"
@@ -381,9 +380,6 @@ class LogPane(Vertical):
         if view.wrap:
             opts.append("wrap")
         text.append(" · " + ", ".join(opts), style="dim")
-        for kind, mark in (("include", "+"), ("exclude", "-"), ("search", "/")):
-            if self._texts[kind]:
-                text.append(f" {mark}{sanitize(self._texts[kind])}", style="bold cyan")
         if self.note:
             text.append(" · " + sanitize(self.note), style="italic")
         self.query_one("#log-status", Static).update(text)

@@ -67,6 +67,16 @@ def notebook_details(row: NotebookRow, diagnosis: Diagnosis | None) -> Text:
     return out
 
 
+def known_context(app: Any) -> dict[str, str]:
+    """What setup learned (project, GPU, zone, cluster), so fix commands carry values instead of PLACEHOLDERS."""
+    answers = getattr(getattr(app, "state", None), "answers", {}) or {}
+    zone = str(answers.get("zone") or "")
+    known = {"project": answers.get("project") or app.services.options.project, "gpu": answers.get("gpu_type"),
+             "zone": zone, "region": zone.rsplit("-", 1)[0] if zone.count("-") >= 2 else "",
+             "cluster": answers.get("cluster_name")}
+    return {k: str(v) for k, v in known.items() if v and v != "none"}
+
+
 class NotebooksView(Vertical):
     """Notebook servers in every namespace the user can list, polled and updated by key."""
 
@@ -99,11 +109,12 @@ class NotebooksView(Vertical):
 
         app: Any = self.app
         rows = list_notebooks(app.services.kube_api(), app.services.options.namespace)
+        known = known_context(app)
         out: list[tuple[NotebookRow, Diagnosis | None]] = []
         for row in rows:
             diagnosis = None
             if row.phase not in (NotebookPhase.READY, NotebookPhase.STOPPED):
-                diagnosis = diagnose_events(list(row.events), namespace=row.namespace, pod=row.pod_name)
+                diagnosis = diagnose_events(list(row.events), namespace=row.namespace, pod=row.pod_name, **known)
             out.append((row, diagnosis))
         self.post_message(NotebooksLoaded(out))
 

@@ -205,6 +205,12 @@ def test_completed_pod_ends_and_previous_and_all_containers(kube: KubeSandbox) -
     p.run()
     assert prev.texts()[-1] == "Killed"
 
+    never = Sink()  # a container that never restarted has no previous run: said plainly, not as an API error
+    LogFollower(api_client(path=kube.kubeconfig), PROFILE, "train-resnet-0", previous=True,
+                on_lines=never.on_lines, on_status=never.on_status).run()
+    said = never.has(LogState.ENDED)
+    assert said is not None and "has not restarted" in said.detail and never.has(LogState.ERROR) is None
+
     kube.world.add_pod({"name": "duo", "namespace": PROFILE, "node": "n1", "phase": "Succeeded",
                         "containers": [{"name": "a", "state": "terminated", "logs": {"lines": ["from a"]}},
                                        {"name": "b", "state": "terminated", "logs": {"lines": ["from b"]}}]})

@@ -14,6 +14,7 @@ from textual.widgets import Footer, Input, Static
 
 from kftui.cluster.kubeconfig import api_client
 from kftui.core.kube import LogState, LogStatus, PodRow, pod_row
+from kftui.paths import data_dir
 from kftui.widgets.logpane import WINDOWS, LogPane
 from kftui.widgets.logview import LogView
 from tests.helpers import until
@@ -175,7 +176,8 @@ async def test_saving_writes_the_shown_lines_and_says_where(sandbox: Any, kubeco
         shown = list(pane.view.shown_lines())
         assert len(shown) == 4 and shown[-1].startswith("RuntimeError: CUDA out of memory")
         await pilot.press("s")
-        files = await until(pilot, lambda: list(tmp_path.glob("kftui-*.log")), "the saved file")
+        files = await until(pilot, lambda: list((data_dir() / "logs").glob("kftui-*.log")), "the saved file")
+        assert not list(tmp_path.glob("*.log"))  # never into the working directory
         assert files[0].read_text(encoding="utf-8").splitlines() == shown
         await until(pilot, lambda: str(files[0]) in pane.note, "the status naming the file")
 

@@ -10,7 +10,7 @@ import yaml
 
 from kftui.app import KftuiApp
 from kftui.factory import Services
-from kftui.settings import Settings
+from kftui.settings import Settings, State
 from kftui.widgets.logpane import LogPane
 from kftui.widgets.notebooks import NotebooksView
 from tests.helpers import until
@@ -277,3 +277,19 @@ async def test_settings_reach_the_log_pane(env: Any) -> None:
         view = app.screen.query_one(LogPane).view
         assert view.ring.limit == 2000 and view.show_timestamps and view.wrap
         assert app.theme == "nord"
+
+
+async def test_notebook_fixes_carry_what_setup_learned(env: Any) -> None:
+    """With the project and GPU answered in setup, the quota fix names them instead of PROJECT_ID/GPU_TYPE."""
+    answers = {"project": "robot-ml-demo", "gpu_type": "nvidia-tesla-t4", "zone": "us-central1-a"}
+    app = KftuiApp(services=Services(now=lambda: env.epoch), mode="watch", persist=False,
+                   state=State(answers=answers))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        view = app.screen.query_one(NotebooksView)
+        await until(pilot, lambda: f"{PROFILE}/gpu-notebook" in view.known, what="notebooks listed")
+        _row, diag = view.known[f"{PROFILE}/gpu-notebook"]
+        assert diag is not None and diag.fixes
+        commands = " ".join(f.command or "" for f in diag.fixes)
+        assert "PROJECT_ID" not in commands and "GPU_TYPE" not in commands, commands
+        assert "robot-ml-demo" in commands

@@ -168,9 +168,17 @@ def _machine_names(proj: dict[str, Any], zone: str) -> list[str]:
     return names
 
 
+def _shape_from_name(name: str) -> tuple[int, int, str | None, int, bool]:
+    """A predefined type the catalog lacks, sized from its name as GCE names them (e2-standard-8: 8 vCPU, 32 GB)."""
+    parts = name.split("-")
+    per_cpu_gb = {"standard": 4, "highmem": 8, "highcpu": 1}.get(parts[1] if len(parts) > 1 else "", 4)
+    cpus = int(parts[-1]) if parts[-1].isdigit() else 2
+    return cpus, cpus * per_cpu_gb * 1024, None, 0, False
+
+
 def _machine_json(project: str, zone: str, name: str) -> dict[str, Any]:
     """A MachineType resource; GPU-bundled families list their `accelerators` as GCE does."""
-    cpus, memory, gpu, count, shared = MACHINE_CATALOG.get(name, (2, 8192, None, 0, False))
+    cpus, memory, gpu, count, shared = MACHINE_CATALOG.get(name) or _shape_from_name(name)
     out: dict[str, Any] = {
         "kind": "compute#machineType",
         "id": _numeric_id(name),
