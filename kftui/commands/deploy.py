@@ -32,15 +32,15 @@ def plan_from(answers: Mapping[str, Any], **flags: Any) -> Any:
         gpu_type=_first(flags.get("gpu"), answers.get("gpu_type")),
         gpu_count=_first(flags.get("gpu_count"), answers.get("gpu_count")),
         gpu_max_nodes=_first(flags.get("max_gpu_nodes"), answers.get("gpu_max_nodes")),
-        gpu_min_nodes=answers.get("gpu_min_nodes"),
-        gpu_machine_type=answers.get("machine_type"),
-        spot=answers.get("gpu_spot"),
-        cpu_machine_type=answers.get("cpu_machine_type"),
-        cpu_nodes=answers.get("cpu_nodes"),
-        cpu_min_nodes=answers.get("cpu_min_nodes"),
-        cpu_max_nodes=answers.get("cpu_max_nodes"),
-        nap_max_cpu=answers.get("nap_max_cpu"),
-        nap_max_memory_gb=answers.get("nap_max_memory_gb"),
+        gpu_min_nodes=_first(flags.get("min_gpu_nodes"), answers.get("gpu_min_nodes")),
+        gpu_machine_type=_first(flags.get("gpu_machine_type"), answers.get("machine_type")),
+        spot=_first(flags.get("spot"), answers.get("gpu_spot")),
+        cpu_machine_type=_first(flags.get("cpu_machine_type"), answers.get("cpu_machine_type")),
+        cpu_nodes=_first(flags.get("cpu_nodes"), answers.get("cpu_nodes")),
+        cpu_min_nodes=_first(flags.get("cpu_min_nodes"), answers.get("cpu_min_nodes")),
+        cpu_max_nodes=_first(flags.get("cpu_max_nodes"), answers.get("cpu_max_nodes")),
+        nap_max_cpu=_first(flags.get("nap_max_cpu"), answers.get("nap_max_cpu")),
+        nap_max_memory_gb=_first(flags.get("nap_max_memory"), answers.get("nap_max_memory_gb")),
         manifests=_first(flags.get("manifests"), answers.get("manifests")),
         repo=os.environ.get(MANIFESTS_REPO_ENV),
     )
@@ -92,6 +92,15 @@ def run_deploy(
     max_gpu_nodes: int | None = None,
     release: str | None = None,
     manifests: str | None = None,
+    gpu_machine_type: str | None = None,
+    min_gpu_nodes: int | None = None,
+    spot: bool | None = None,
+    cpu_machine_type: str | None = None,
+    cpu_nodes: int | None = None,
+    cpu_min_nodes: int | None = None,
+    cpu_max_nodes: int | None = None,
+    nap_max_cpu: int | None = None,
+    nap_max_memory: int | None = None,
     plan_only: bool = False,
     yes: bool = False,
     destroy: bool = False,
@@ -114,7 +123,10 @@ def run_deploy(
     if project is None and not answers.get("project"):
         project = gcloud_project()  # as gcloud itself would: its configured project
     plan = plan_from(answers, project=project, zone=zone, cluster=cluster, gpu=gpu, gpu_count=gpu_count,
-                     max_gpu_nodes=max_gpu_nodes, release=release, manifests=manifests)
+                     max_gpu_nodes=max_gpu_nodes, release=release, manifests=manifests,
+                     gpu_machine_type=gpu_machine_type, min_gpu_nodes=min_gpu_nodes, spot=spot,
+                     cpu_machine_type=cpu_machine_type, cpu_nodes=cpu_nodes, cpu_min_nodes=cpu_min_nodes,
+                     cpu_max_nodes=cpu_max_nodes, nap_max_cpu=nap_max_cpu, nap_max_memory=nap_max_memory)
 
     def say(line: str) -> None:
         target.write(f"[{time.strftime('%H:%M:%S')}] {line}\n")

@@ -647,11 +647,21 @@ def deploy_command(plan: DeployPlan, plan_only: bool = False) -> str:
     parts = ["kftui deploy --plan-only" if plan_only else "kftui deploy --yes", f"--project {_q(plan.project)}",
              f"--zone {_q(plan.zone)}",
              f"--cluster {_q(plan.cluster)}", f"--release {_q(plan.release)}"]
-    if plan.gpu is not None:
-        parts += [f"--gpu {plan.gpu.gpu_type}", f"--gpu-count {plan.gpu.count}",
-                  f"--max-gpu-nodes {plan.gpu.max_nodes}"]
+    g, cpu, default_cpu = plan.gpu, plan.cpu, CpuPool()
+    if g is not None:
+        parts += [f"--gpu {g.gpu_type}", f"--gpu-count {g.count}", f"--max-gpu-nodes {g.max_nodes}",
+                  f"--gpu-machine-type {g.machine_type}"]
+        parts += [f"--min-gpu-nodes {g.min_nodes}"] if g.min_nodes else []
+        parts += ["--spot"] if g.spot else []
     else:
         parts.append("--gpu none")
+    for flag, value, default in (("--cpu-machine-type", cpu.machine_type, default_cpu.machine_type),
+                                 ("--cpu-nodes", cpu.nodes, default_cpu.nodes),
+                                 ("--cpu-min-nodes", cpu.min_nodes, default_cpu.min_nodes),
+                                 ("--cpu-max-nodes", cpu.max_nodes, default_cpu.max_nodes)):
+        parts += [f"{flag} {value}"] if value != default else []
+    if plan.nap is not None:
+        parts += [f"--nap-max-cpu {plan.nap.max_cpu}", f"--nap-max-memory {plan.nap.max_memory_gb}"]
     if plan.manifests:
         parts.append(f"--manifests {_q(plan.manifests)}")
     return " ".join(parts)

@@ -297,3 +297,23 @@ def test_ctrl_c_mid_deploy_is_recorded_and_said(world: Sandbox) -> None:
 def test_bad_flags_are_refused_before_anything_runs(flags: dict[str, Any], message: str) -> None:
     with pytest.raises(UsageError, match=re.escape(message)):
         run_deploy(**{**FLAGS, "plan_only": True, **flags}, out=io.StringIO())
+
+
+def test_the_equivalent_command_rebuilds_the_same_plan() -> None:
+    """What the wizard shows as `kftui deploy ...` carries every tuned input: run it, get the same script."""
+    import shlex
+
+    from click.testing import CliRunner
+
+    from kftui.cli import cli
+    from kftui.core.plan import PlanInputs, build_plan, deploy_command, script
+
+    plan = build_plan(PlanInputs(
+        project=PROJECT, zone=ZONE, cluster="ml-gpu", gpu_type="nvidia-l4", gpu_count=2, gpu_max_nodes=3,
+        gpu_min_nodes=1, spot="yes", cpu_machine_type="e2-standard-4", cpu_nodes=3, cpu_min_nodes=2,
+        cpu_max_nodes=6, nap_max_cpu=200, nap_max_memory_gb=800, manifests=str(MINI),
+    ))
+    args = shlex.split(deploy_command(plan, plan_only=True))[1:]
+    done = CliRunner().invoke(cli, args)
+    assert done.exit_code == 0, done.output
+    assert done.output == script(plan)
