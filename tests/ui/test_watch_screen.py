@@ -37,9 +37,16 @@ def still_app(sandbox: Any) -> KftuiApp:
 
 
 async def select_pod(pilot: Any, key: str) -> None:
-    table = pilot.app.screen.query_one("#pods")
-    table.move_cursor(row=table.get_row_index(key))
-    await pilot.pause()
+    """Put the cursor on a pod and wait until the screen selected it (a batch that re-sorts rows meanwhile may
+    move the cursor, as it would under a user's hand, so the move is repeated until it holds)."""
+    screen = pilot.app.screen
+    table = screen.query_one("#pods")
+    for _ in range(100):
+        table.move_cursor(row=table.get_row_index(key))
+        await pilot.pause(0.05)
+        if screen.selected_key == key:
+            return
+    raise AssertionError(f"could not select {key}")
 
 
 def shown_keys(screen: Any) -> list[str]:
