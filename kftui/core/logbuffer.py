@@ -1,48 +1,13 @@
-"""Log lines made safe for a terminal, and a bounded buffer that keeps the newest lines."""
+"""A bounded buffer that keeps the newest log lines (the sanitizer lives in core.sanitize)."""
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Iterable, Iterator
 
-ESC_SHOWN = "␛"
-# OSC: ESC ] ... (BEL | ESC \) ; CSI: ESC [ params final; other two-char escapes; C1 controls (U+0080-U+009F).
-_OSC = re.compile(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_SAFE = re.compile(r"^[\x20-\x7e\t\u00a0-\uffff]*$")
-_BAD_WIDE = re.compile(r"[\x80-\x9f\u202a-\u202e\u2066-\u2069]")
+from kftui.core.sanitize import ESC_SHOWN, sanitize, strip_ansi
 
-
-def _show(ch: str) -> str:
-    """One control character rendered visibly: ESC as ␛, other C0 as ^X, DEL and C1 as <XX>."""
-    code = ord(ch)
-    if ch == "\x1b":
-        return ESC_SHOWN
-    if code < 0x20:
-        return "^" + chr(code + 0x40)
-    return f"<{code:02X}>"
-
-
-def sanitize(line: str) -> str:
-    """A log line with every terminal control visibly escaped, so pod output cannot drive the terminal.
-
-    Tabs stay (they are harmless and common); everything else below 0x20, DEL, C1 controls and the
-    bidirectional overrides (U+202A-U+202E, U+2066-U+2069, the "Trojan Source" characters) are shown as text.
-    """
-    if _SAFE.match(line) and not _BAD_WIDE.search(line):
-        return line
-    out = _CONTROL.sub(lambda m: _show(m.group()), line)
-    return re.sub(r"[\u202a-\u202e\u2066-\u2069]", lambda m: f"<U+{ord(m.group()):04X}>", out)
-
-
-def strip_ansi(line: str) -> str:
-    """The text without OSC/CSI sequences (for searching and copying), still sanitised."""
-    text = _OSC.sub("", line)
-    text = re.sub(r"\x1b\[[0-?]*[ -/]*[@-~]", "", text)
-    text = re.sub(r"\x1b[@-Z\\-_]", "", text)
-    return sanitize(text)
-
+__all__ = ["ESC_SHOWN", "LineBuffer", "sanitize", "strip_ansi"]
 
 class LineBuffer:
     """The newest `max_lines` lines; appending past the limit drops the oldest (counts them too)."""

@@ -21,7 +21,7 @@ from textual.widgets import Input, Static
 
 from kftui.cluster.logs import LogFollower
 from kftui.core.kube import LogState, LogStatus, PodRow
-from kftui.core.logbuffer import sanitize
+from kftui.core.sanitize import sanitize
 from kftui.widgets.logview import Chunk, LogView, prepare
 
 FLUSH_SECONDS = 0.05

@@ -19,7 +19,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from kftui.core.logbuffer import sanitize
+from kftui.core.sanitize import inert
 
 CHUNK_LINES = 2048
 """Lines per sealed chunk: small enough that dropping whole chunks keeps memory near the limit."""
@@ -29,12 +29,6 @@ PREFIX_COLOURS = ("cyan", "magenta", "green", "yellow", "bright_blue", "bright_r
 _ASCII_CONTROLS = tuple(chr(c) for c in (*range(0x20), 0x7F))
 SMALL_BATCH = 256
 """Batches smaller than this join the ring's open tail instead of becoming a chunk of their own."""
-
-
-def inert(line: str) -> str:
-    """One line made safe and flat: controls escaped by sanitize(), tabs expanded, stray newlines shown as ^J."""
-    out = sanitize(line.expandtabs(8) if "\t" in line else line)
-    return out.replace("\n", "^J") if "\n" in out else out
 
 
 def _clean(text: str) -> bool:
