@@ -144,6 +144,23 @@ def deploy(**options: Any) -> None:
     sys.exit(code if isinstance(code, int) else 1)
 
 
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("target", nargs=-1, required=True, metavar="dashboard|notebook NAME|tensorboard NAME|svc/NAME|pod/NAME")
+@click.option("-n", "--namespace", metavar="NS", help="Namespace (notebooks and TensorBoards: the profile's).")
+@click.option("--port", type=click.IntRange(1, 65535), metavar="N", help="Service or pod port (default: the target's).")
+@click.option("--local-port", type=click.IntRange(0, 65535), metavar="N",
+              help="Local port (default 8080 dashboard, 8888 notebook, 6006 TensorBoard; 0 picks a free one).")
+@click.option("--address", default="127.0.0.1", show_default=True, help="Local address to listen on.")
+@click.option("--context", "context", metavar="CTX", help="kubeconfig context (default: current).")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False), help="kubeconfig file (default: $KUBECONFIG).")
+def forward(target: tuple[str, ...], namespace: str | None, port: int | None, local_port: int | None, address: str,
+            context: str | None, kubeconfig: str | None) -> None:
+    """Forward a local port to the Kubeflow dashboard, a notebook, a TensorBoard, a Service or a pod."""
+    from kftui.commands.forward import forward as run
+
+    _guard(run, list(target), namespace, port, local_port, address, context, kubeconfig)
+
+
 @cli.group(context_settings=CONTEXT_SETTINGS)
 def quota() -> None:
     """Ask Google for GPU quota and follow the requests kftui filed."""
