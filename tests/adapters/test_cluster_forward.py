@@ -192,3 +192,48 @@ def test_sandbox_shell_says_what_it_cannot_do(kube: KubeSandbox) -> None:
     missing = _kubectl(kube, "exec", "-n", PROFILE, "cpu-notebook-0", "--", "nvidia-smi")
     assert missing.returncode == 127
     assert "nvidia-smi: command not found" in missing.stderr
+
+
+def _kubectl_forward(sb: KubeSandbox, *args: str) -> tuple[subprocess.Popen[str], str]:
+    """A running `kubectl port-forward ... :PORT` and the local address it printed."""
+    assert KUBECTL is not None
+    env = {**os.environ, "KUBECONFIG": str(sb.kubeconfig)}
+    proc = subprocess.Popen([KUBECTL, "port-forward", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()  # "Forwarding from 127.0.0.1:NNNNN -> 8888"
+    assert line.startswith("Forwarding from 127.0.0.1:"), line
+    return proc, line.split()[2]
+
+
+@needs_kubectl
+def test_real_kubectl_port_forward_speaks_spdy_over_websocket(kube: KubeSandbox) -> None:
+    proc, local = _kubectl_forward(kube, "-n", PROFILE, "pod/cpu-notebook-0", ":8888")
+    try:
+        assert "path /lab" in _get(f"http://{local}/lab")
+        assert "path /again" in _get(f"http://{local}/again")  # a second connection on the same session
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+
+
+@needs_kubectl
+def test_real_kubectl_port_forward_to_the_dashboard_service(kube: KubeSandbox) -> None:
+    _gateway_service(kube)
+    proc, local = _kubectl_forward(kube, "-n", "istio-system", "svc/istio-ingressgateway", ":80")
+    try:
+        assert "Kubeflow Central Dashboard" in _get(f"http://{local}/")
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+
+
+@needs_kubectl
+def test_real_kubectl_port_forward_reports_a_refused_port_like_kubelet(kube: KubeSandbox) -> None:
+    proc, local = _kubectl_forward(kube, "-n", PROFILE, "pod/cpu-notebook-0", ":9999")
+    with pytest.raises(OSError):
+        _get(f"http://{local}/")
+    _out, err = proc.communicate(timeout=30)
+    assert "failed to connect to localhost:9999" in err
+    assert "connect: connection refused" in err
+    assert proc.returncode == 1  # kubectl: "error: lost connection to pod"

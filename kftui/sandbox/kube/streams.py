@@ -22,6 +22,8 @@ from urllib.parse import parse_qs
 
 from aiohttp import WSMsgType, web
 
+from kftui.sandbox.kube import spdy
+
 Obj = dict[str, Any]
 
 STDIN, STDOUT, STDERR, ERROR, RESIZE, CLOSE = 0, 1, 2, 3, 4, 255
@@ -314,6 +316,9 @@ async def serve_portforward(request: web.Request, pod: Obj | None, ns: str, name
     refused, _spec, _cname = _refusal(pod, ns, name, None)
     if refused is not None or pod is None:
         return refused or _status(404, f'pods "{name}" not found', "NotFound")
+    offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",")]
+    if spdy.PROTOCOL in offered:
+        return await _serve_spdy(request, pod, ns, name)
     query = parse_qs(request.query_string)
     ports: list[int] = []
     for value in query.get("ports") or []:
@@ -331,14 +336,10 @@ async def serve_portforward(request: web.Request, pod: Obj | None, ns: str, name
         tag = port.to_bytes(2, "little")
         await ws.send_bytes(bytes([2 * i]) + tag)
         await ws.send_bytes(bytes([2 * i + 1]) + tag)
-    uid = pod["metadata"].get("uid", "")
     heads = dict.fromkeys(range(len(ports)), b"")
     for i, port in enumerate(ports):
-        if listening(pod, port) is None:
-            await ws.send_bytes(bytes([2 * i + 1]) + (
-                f"an error occurred forwarding {port} -> {port}: error forwarding port {port} to pod "
-                f"{name}, uid {uid}: failed to connect to localhost:{port} inside namespace {ns}: "
-                "connection refused").encode())
+        if (refusal := _refused_text(pod, ns, name, port)) is not None:
+            await ws.send_bytes(bytes([2 * i + 1]) + refusal.encode())
     answered: set[int] = {i for i, p in enumerate(ports) if listening(pod, p) is None}
     try:
         async with asyncio.timeout(600):
@@ -354,6 +355,41 @@ async def serve_portforward(request: web.Request, pod: Obj | None, ns: str, name
                     await ws.send_bytes(bytes([2 * i]) + http_answer(pod, ports[i], what, heads[i]))
                     answered.add(i)
                 if len(answered) == len(ports):
+                    break
+    except TimeoutError:
+        pass
+    await ws.close()
+    return ws
+
+
+def _refused_text(pod: Obj, ns: str, name: str, port: int) -> str | None:
+    """kubelet's (containerd's) words when nothing listens on the port, else None."""
+    if listening(pod, port) is not None:
+        return None
+    sandbox = pod["metadata"].get("uid", "").replace("-", "")
+    return (f"an error occurred forwarding {port} -> {port}: error forwarding port {port} to pod {sandbox}, uid : "
+            f'failed to execute portforward in network namespace "/var/run/netns/cni-{sandbox[:8]}": failed to '
+            f'connect to localhost:{port} inside namespace "{sandbox}", IPv4: dial tcp4 127.0.0.1:{port}: connect: '
+            f"connection refused IPv6 dial tcp6 [::1]:{port}: connect: connection refused")
+
+
+async def _serve_spdy(request: web.Request, pod: Obj, ns: str, name: str) -> web.StreamResponse:
+    """kubectl's port-forward: SPDY/3.1 streams carried as bytes inside WebSocket binary messages."""
+    ws = web.WebSocketResponse(protocols=(spdy.PROTOCOL,))
+    await ws.prepare(request)
+
+    def answer(port: int, received: bytes) -> bytes | None:
+        if b"\r\n\r\n" not in received:
+            return None
+        return http_answer(pod, port, listening(pod, port) or "declared", received)
+
+    session = spdy.Session(send=ws.send_bytes, answer=answer, refuse=lambda port: _refused_text(pod, ns, name, port))
+    try:
+        async with asyncio.timeout(3600):
+            async for msg in ws:
+                if msg.type == WSMsgType.BINARY:
+                    await session.feed(msg.data)
+                if session.closed:
                     break
     except TimeoutError:
         pass
