@@ -12,7 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
-from kftui.sandbox.kube import generic, streams
+from kftui.sandbox.faults import FaultPlan
+from kftui.sandbox.kube import faults, generic, streams
 from kftui.sandbox.kube import objects as o
 from kftui.sandbox.kube.loggen import NS, LogRun
 from kftui.sandbox.kube.world import KubeWorld, LogStream
@@ -178,13 +179,14 @@ def _list_kind(resources: Mapping[str, tuple[str, str, bool]], resource: str) ->
 class KubeApi:
     """aiohttp handlers bound to one world."""
 
-    def __init__(self, world: KubeWorld) -> None:
-        """Remember the world these handlers serve."""
+    def __init__(self, world: KubeWorld, plan: FaultPlan | None = None) -> None:
+        """Remember the world these handlers serve and the fault plan they act out."""
         self.world = world
+        self.plan = plan if plan is not None else FaultPlan()
 
     def app(self) -> web.Application:
         """The aiohttp application: one catch-all route, dispatched by path shape."""
-        app = web.Application()
+        app = web.Application(middlewares=[faults.middleware(self.plan)])
         app.router.add_route("*", "/{tail:.*}", self.dispatch)
         return app
 
@@ -343,7 +345,7 @@ class KubeApi:
         deadline = time.monotonic() + timeout if timeout > 0 else None
         if rv_text not in ("", "0") and not rv_text.isdigit():
             return status_error(400, "BadRequest", f"invalid resource version: {rv_text}")
-        resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+        resp = faults.stream_response(request, {"Content-Type": "application/json"})
         resp.enable_chunked_encoding()
         await resp.prepare(request)
         wake = asyncio.Event()
@@ -458,7 +460,7 @@ class KubeApi:
         start = run.first_at_or_after(since_ns, avail) if since_ns is not None else 0
         if tail is not None:
             start = max(start, avail - tail)
-        resp = web.StreamResponse(headers={"Content-Type": "text/plain"})
+        resp = faults.stream_response(request, {"Content-Type": "text/plain"})
         resp.enable_chunked_encoding()
         await resp.prepare(request)
         stream = LogStream(ns, name, container)
