@@ -17,8 +17,10 @@ KFP_HOST_HELP = (
 
 
 def _fail(message: str, code: int = 1) -> None:
-    """One readable line on stderr and a non-zero exit: never a traceback."""
-    click.echo(f"kftui: {message}", err=True)
+    """One readable line on stderr and a non-zero exit: never a traceback (and never a terminal control)."""
+    from kftui.core.sanitize import inert_lines
+
+    click.echo(f"kftui: {inert_lines(message)}", err=True)
     sys.exit(code)
 
 
@@ -159,6 +161,53 @@ def forward(target: tuple[str, ...], namespace: str | None, port: int | None, lo
     from kftui.commands.forward import forward as run
 
     _guard(run, list(target), namespace, port, local_port, address, context, kubeconfig)
+
+
+@cli.group(context_settings=CONTEXT_SETTINGS)
+def image() -> None:
+    """Check a custom notebook image against its registry before a notebook pulls it."""
+
+
+@image.command("check", context_settings=CONTEXT_SETTINGS)
+@click.argument("reference", metavar="IMAGE")
+@click.option("--pull-secret", metavar="NAME", help="A dockerconfigjson Secret with the registry's credentials.")
+@click.option("-n", "--namespace", metavar="NS", help="Namespace of the pull secret (default: the context's).")
+@click.option("--context", "context", metavar="CTX", help="kubeconfig context (default: current).")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False), help="kubeconfig file (default: $KUBECONFIG).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+def image_check(reference: str, pull_secret: str | None, namespace: str | None, context: str | None,
+                kubeconfig: str | None, as_json: bool) -> None:
+    """Port 8888, NB_PREFIX and uid 1000, read from the image's config; exit 1 if unfit or uncheckable."""
+    from kftui.commands.images import check
+
+    sys.exit(_guard(check, reference, pull_secret, namespace, context, kubeconfig, as_json))
+
+
+@cli.group(context_settings=CONTEXT_SETTINGS)
+def pullsecret() -> None:
+    """Make image pull secrets for private registries, attached to the notebooks' service account."""
+
+
+@pullsecret.command("create", context_settings=CONTEXT_SETTINGS)
+@click.argument("name")
+@click.option("--registry", required=True, metavar="HOST", help="Registry host: us-docker.pkg.dev, docker.io, ECR...")
+@click.option("-n", "--namespace", metavar="NS", help="Profile namespace (default: the context's).")
+@click.option("--username", metavar="U", help="Registry user (Docker Hub; fixed for GCR/AR and ECR).")
+@click.option("--password-stdin", is_flag=True, help="Read the password or access token from standard input.")
+@click.option("--json-key", type=click.Path(dir_okay=False), help="Service-account key file (Artifact Registry, GCR).")
+@click.option("--from-gcloud", is_flag=True, help="Use `gcloud auth print-access-token` (lasts 1 hour).")
+@click.option("--service-account", default="default-editor", show_default=True, help="Service account that pulls.")
+@click.option("--cronjob", is_flag=True, help="ECR: also print a CronJob that renews the secret every 8 hours.")
+@click.option("--context", "context", metavar="CTX", help="kubeconfig context (default: current).")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False), help="kubeconfig file (default: $KUBECONFIG).")
+def pullsecret_create(name: str, registry: str, namespace: str | None, username: str | None, password_stdin: bool,
+                      json_key: str | None, from_gcloud: bool, service_account: str, cronjob: bool,
+                      context: str | None, kubeconfig: str | None) -> None:
+    """Create a kubernetes.io/dockerconfigjson Secret and add it to the service account's imagePullSecrets."""
+    from kftui.commands.images import create
+
+    _guard(create, name, registry, namespace, username, password_stdin, json_key, from_gcloud, service_account,
+           cronjob, context, kubeconfig)
 
 
 @cli.group(context_settings=CONTEXT_SETTINGS)

@@ -74,7 +74,7 @@ class Sandbox:
     def start(self, write_env: bool = True) -> dict[str, str]:
         """Start every service; with write_env, also write credentials/config and return the env."""
         self._thread.start()
-        for name in ("gcp", "kube", "kfp"):
+        for name in ("gcp", "kube", "kfp", "registry"):
             module = importlib.import_module(f"kftui.sandbox.{name}")
             scenario = module.load_scenario(self.scenario_path)
             if self.still and isinstance(scenario.get("kube"), dict):
@@ -100,6 +100,7 @@ class Sandbox:
         kubeconfig = write_kubeconfig(self.served["kube"].url, workdir / "kubeconfig", KUBE_CONTEXT)
         env["KUBECONFIG"] = str(kubeconfig)
         env["KF_PIPELINES_ENDPOINT"] = self.served["kfp"].url
+        env["KFTUI_REGISTRY_OVERRIDES"] = self.served["registry"].extra["KFTUI_REGISTRY_OVERRIDES"]
         return env
 
     @property
