@@ -211,6 +211,80 @@ def pullsecret_create(name: str, registry: str, namespace: str | None, username:
 
 
 @cli.group(context_settings=CONTEXT_SETTINGS)
+def notebook() -> None:
+    """Make, stop, start and delete Kubeflow notebook servers (as the dashboard's Jupyter app does)."""
+
+
+_NB_TARGET = [
+    click.option("-n", "--namespace", metavar="NS", help="Profile namespace (default: the context's)."),
+    click.option("--context", "context", metavar="CTX", help="kubeconfig context (default: current)."),
+    click.option("--kubeconfig", type=click.Path(dir_okay=False), help="kubeconfig file (default: $KUBECONFIG)."),
+]
+
+
+def _nb_target(fn: Any) -> Any:
+    """The namespace and cluster options every notebook command takes."""
+    for option in reversed(_NB_TARGET):
+        fn = option(fn)
+    return fn
+
+
+@notebook.command("create", context_settings=CONTEXT_SETTINGS)
+@click.argument("name")
+@click.option("--image", required=True, metavar="IMAGE", help="Notebook image (checked against its registry).")
+@click.option("--cpu", default="0.5", show_default=True, help="CPU request (limit 1.2x).")
+@click.option("--memory", default="1.0Gi", show_default=True, help="Memory request in Gi or Mi (limit 1.2x).")
+@click.option("--gpu", "gpus", type=click.IntRange(0, 16), default=0, metavar="N", help="NVIDIA GPUs (0-16).")
+@click.option("--gpu-type", metavar="T", help="GKE accelerator, e.g. nvidia-tesla-t4 (node selector).")
+@click.option("--volume", default="5Gi", show_default=True, metavar="SIZE", help="New workspace volume size.")
+@click.option("--existing-volume", metavar="PVC", help="Mount this PVC as the workspace instead.")
+@click.option("--pull-secret", metavar="NAME", help="Image pull secret (see kftui pullsecret create).")
+@click.option("--no-check", is_flag=True, help="Do not check the image against its registry first.")
+@click.option("--force", is_flag=True, help="Create even when the image check fails.")
+@click.option("--wait", type=click.FloatRange(0, 3600), default=300, show_default=True, metavar="S",
+              help="Follow the pod this long (0: do not wait).")
+@_nb_target
+def notebook_create(name: str, image: str, cpu: str, memory: str, gpus: int, gpu_type: str | None, volume: str,
+                    existing_volume: str | None, pull_secret: str | None, no_check: bool, force: bool, wait: float,
+                    namespace: str | None, context: str | None, kubeconfig: str | None) -> None:
+    """Create a notebook server and follow it until it is Ready, saying why whenever it waits."""
+    from kftui.commands.notebook import create
+
+    sys.exit(_guard(create, name, namespace, image, cpu, memory, gpus, gpu_type, volume, existing_volume,
+                    pull_secret, not no_check, force, wait, context, kubeconfig))
+
+
+@notebook.command("watch", context_settings=CONTEXT_SETTINGS)
+@click.argument("name")
+@click.option("--wait", type=click.FloatRange(0, 3600), default=300, show_default=True, metavar="S")
+@_nb_target
+def notebook_watch(name: str, wait: float, namespace: str | None, context: str | None,
+                   kubeconfig: str | None) -> None:
+    """Follow a notebook's pod until Ready, with the reason each time it changes."""
+    from kftui.cluster.kubeconfig import api_client
+    from kftui.commands.notebook import _namespace, follow
+
+    sys.exit(_guard(lambda: follow(api_client(context, kubeconfig), _namespace(namespace, kubeconfig), name, wait)))
+
+
+for _action, _help in (("stop", "Stop a notebook (its pod goes; the volume stays)."),
+                       ("start", "Start a stopped notebook again."),
+                       ("delete", "Delete a notebook (and, with --volume, its workspace volume).")):
+
+    def _make(action: str, help_text: str) -> None:
+        @notebook.command(action, help=help_text, context_settings=CONTEXT_SETTINGS)
+        @click.argument("name")
+        @click.option("--volume", is_flag=True, hidden=action != "delete", help="Also delete the workspace volume.")
+        @_nb_target
+        def _cmd(name: str, volume: bool, namespace: str | None, context: str | None, kubeconfig: str | None) -> None:
+            from kftui.commands.notebook import lifecycle
+
+            _guard(lifecycle, action, name, namespace, volume, context, kubeconfig)
+
+    _make(_action, _help)
+
+
+@cli.group(context_settings=CONTEXT_SETTINGS)
 def quota() -> None:
     """Ask Google for GPU quota and follow the requests kftui filed."""
 

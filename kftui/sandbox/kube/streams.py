@@ -280,10 +280,6 @@ async def _interactive(ws: web.WebSocketResponse, shell: Shell, send: Callable[[
 def listening(pod: Obj, port: int) -> str | None:
     """What answers on this port of the pod: declared container ports, or what its image serves."""
     labels = pod.get("metadata", {}).get("labels") or {}
-    for container in pod.get("spec", {}).get("containers") or []:
-        for declared in container.get("ports") or []:
-            if int(declared.get("containerPort", 0)) == port:
-                return "declared"
     images = " ".join(str(c.get("image", "")) for c in pod.get("spec", {}).get("containers") or [])
     if "notebook-name" in labels and port == 8888:
         return "jupyter"
@@ -293,6 +289,10 @@ def listening(pod: Obj, port: int) -> str | None:
         return "tensorboard"
     if labels.get("app") == "ml-pipeline-ui" and port == 3000:
         return "kfp-ui"
+    for container in pod.get("spec", {}).get("containers") or []:
+        for declared in container.get("ports") or []:
+            if int(declared.get("containerPort", 0)) == port:
+                return "declared"
     return None
 
 
