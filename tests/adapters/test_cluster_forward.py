@@ -35,18 +35,6 @@ def _kubectl(sb: KubeSandbox, *args: str, stdin: str | None = None) -> subproces
     return subprocess.run([KUBECTL, *args], capture_output=True, text=True, input=stdin, env=env, timeout=60)
 
 
-def _gateway_service(sb: KubeSandbox) -> None:
-    """The Service the manifests' Istio install makes (ports as in common/istio's gateway)."""
-    from kubernetes.client import CoreV1Api
-
-    body = {"apiVersion": "v1", "kind": "Service",
-            "metadata": {"name": "istio-ingressgateway", "namespace": "istio-system"},
-            "spec": {"selector": {"app": "istio-ingressgateway", "istio": "ingressgateway"},
-                     "ports": [{"name": "http2", "port": 80, "targetPort": 8080},
-                               {"name": "https", "port": 443, "targetPort": 8443}]}}
-    CoreV1Api(api_client(path=sb.kubeconfig)).create_namespaced_service("istio-system", body)
-
-
 def _get(url: str) -> str:
     with urllib.request.urlopen(url, timeout=30) as resp:
         assert resp.status == 200
@@ -106,7 +94,6 @@ def test_notebook_forward_serves_jupyter_under_its_prefix(kube: KubeSandbox) -> 
 
 
 def test_dashboard_follows_the_gateway_pod_when_it_is_replaced(kube: KubeSandbox) -> None:
-    _gateway_service(kube)
     events: list[str] = []
     fw = Forwarder(api_client(path=kube.kubeconfig), parse_target(["dashboard"], None, None), on_event=events.append)
     assert fw.check() == (GATEWAY_POD, 8080)
@@ -139,8 +126,8 @@ def test_a_port_nothing_listens_on_reports_connection_refused(kube: KubeSandbox)
 
 def test_missing_service_and_bad_targets_are_one_line_each(kube: KubeSandbox) -> None:
     client = api_client(path=kube.kubeconfig)
-    with pytest.raises(ForwardError, match='services "istio-ingressgateway" not found'):
-        Forwarder(client, parse_target(["dashboard"], None, None)).check()
+    with pytest.raises(ForwardError, match='services "tensorboard-x" not found'):
+        Forwarder(client, parse_target(["tensorboard", "tensorboard-x"], PROFILE, None)).check()
     with pytest.raises(ForwardError, match="-n: a notebook lives in a profile namespace"):
         parse_target(["notebook", "x"], None, None)
     with pytest.raises(ForwardError, match="pod target needs the pod's port"):
@@ -219,7 +206,6 @@ def test_real_kubectl_port_forward_speaks_spdy_over_websocket(kube: KubeSandbox)
 
 @needs_kubectl
 def test_real_kubectl_port_forward_to_the_dashboard_service(kube: KubeSandbox) -> None:
-    _gateway_service(kube)
     proc, local = _kubectl_forward(kube, "-n", "istio-system", "svc/istio-ingressgateway", ":80")
     try:
         assert "Kubeflow Central Dashboard" in _get(f"http://{local}/")

@@ -101,15 +101,7 @@ def kube(tmp_path: Path) -> Iterator[KubeSandbox]:
         yield sb
 
 
-def _service_account(sb: KubeSandbox) -> None:
-    from kubernetes.client import CoreV1Api
-
-    CoreV1Api(api_client(path=sb.kubeconfig)).create_namespaced_service_account(
-        PROFILE, {"metadata": {"name": "default-editor"}})
-
-
 def test_pull_secret_is_made_attached_and_read_back(kube: KubeSandbox, table: dict[str, str]) -> None:
-    _service_account(kube)
     client = api_client(path=kube.kubeconfig)
     assert apply_pull_secret(client, PROFILE, "ecr-pull", ECR, "AWS", "sandbox-ecr-password") is True
     assert apply_pull_secret(client, PROFILE, "ecr-pull", ECR, "AWS", "sandbox-ecr-password") is False
@@ -138,7 +130,6 @@ def _kftui(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.
 
 
 def test_cli_image_check_and_pull_secret_as_a_user_types_them(kube: KubeSandbox, registry: Served) -> None:
-    _service_account(kube)
     env = {"KUBECONFIG": str(kube.kubeconfig), "KFTUI_REGISTRY_OVERRIDES": registry.extra["KFTUI_REGISTRY_OVERRIDES"]}
     image = f"{ECR}/robotics/jupyter-ros:1.4"
     before = _kftui(["image", "check", image], env)

@@ -83,10 +83,8 @@ def test_a_gpu_notebook_with_no_free_gpu_says_why_it_waits(kube: KubeSandbox) ->
 
 
 def test_a_private_image_backs_off_until_a_pull_secret_is_attached(kube: KubeSandbox) -> None:
-    from kubernetes.client import CoreV1Api
 
     client = api_client(path=kube.kubeconfig)
-    CoreV1Api(client).create_namespaced_service_account(PROFILE, {"metadata": {"name": "default-editor"}})
     create_notebook(client, NotebookSpec("ros", PROFILE, f"{ECR}/robotics/jupyter-ros:1.4"))
     backoff = _until(kube, "ros", "ImagePullBackOff")
     assert "no basic auth credentials" in backoff.reason

@@ -497,6 +497,12 @@ class KubeWorld:
             self.add_pod(pod)
         for ev in sc.get("events") or []:
             self.add_event(ev)
+        by_kind = {(info[0], info[1]): plural for plural, info in self.resources.items()}
+        for raw in sc.get("objects") or []:  # any other object, as kubectl apply would make it
+            plural = by_kind.get((str(raw.get("apiVersion")), str(raw.get("kind"))))
+            if plural is None:
+                raise ValueError(f"scenario object {raw.get('kind')} {raw.get('apiVersion')} is not a served kind")
+            self.put(plural, copy.deepcopy(dict(raw)))
 
     def actions(self) -> dict[str, Callable[..., Any]]:
         """Timeline action names -> mutators."""
