@@ -223,3 +223,15 @@ def test_real_kubectl_port_forward_reports_a_refused_port_like_kubelet(kube: Kub
     assert "failed to connect to localhost:9999" in err
     assert "connect: connection refused" in err
     assert proc.returncode == 1  # kubectl: "error: lost connection to pod"
+
+
+@needs_kubectl
+def test_the_cockpits_shell_command_opens_an_interactive_shell(kube: KubeSandbox) -> None:
+    from kftui.cluster.shell import shell_argv
+
+    argv = shell_argv(PROFILE, "cpu-notebook-0", "cpu-notebook", kubeconfig=str(kube.kubeconfig))
+    assert argv[-5:] == ["cpu-notebook", "--", "sh", "-c", "command -v bash >/dev/null && exec bash || exec sh"]
+    argv.remove("-it")  # no terminal in a test: same exec, stdin piped
+    argv.insert(argv.index("exec") + 1, "-i")
+    done = subprocess.run(argv, input="whoami\nexit 7\n", capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (7, "jovyan\n")

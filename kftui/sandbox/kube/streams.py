@@ -170,6 +170,11 @@ class Shell:
         return "", f"bash: {cmd}: command not found\n", 127
 
 
+def _execs_a_shell(command: list[str]) -> bool:
+    """`sh -c "command -v bash >/dev/null && exec bash || exec sh"`, the k9s way of asking for the best shell."""
+    return len(command) >= 3 and command[-2] == "-c" and ("exec bash" in command[-1] or "exec sh" in command[-1])
+
+
 def _split_commands(line: str) -> list[tuple[list[str], str]]:
     """A command line cut at `;` and `&&` (quotes respected); each part with the joiner before it."""
     lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|")
@@ -212,7 +217,8 @@ async def serve_exec(request: web.Request, pod: Obj | None, ns: str, name: str) 
         if text:
             await ws.send_bytes(bytes([channel]) + text.replace("\n", eol).encode())
 
-    interactive = stdin and (not command or command[-1].rsplit("/", 1)[-1] in ("sh", "bash"))
+    interactive = stdin and (not command or command[-1].rsplit("/", 1)[-1] in ("sh", "bash")
+                             or _execs_a_shell(command))
     code = 0
     if not interactive:
         out, err, code = shell.run(command)
