@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from http.client import HTTPException
 from typing import Any
 
-from kftui.cluster._http import ClusterApiError, Stoppable, api_error, get_json, open_stream
+from kftui.cluster._http import ClusterApiError, Stoppable, api_error, get_json, open_stream, secs, short_error
 from kftui.core.kube import LogState, LogStatus, parse_time
 
 LinesCallback = Callable[[str, list[str]], None]
@@ -287,7 +287,7 @@ class LogFollower:
             except ClusterApiError as exc:
                 attempt += 1
                 delay = max(self._backoff(attempt), self.retry_delay)
-                self._status(LogState.ERROR, container, f"{exc}; retrying in {_secs(delay)}", attempt)
+                self._status(LogState.ERROR, container, f"{exc}; retrying in {secs(delay)}", attempt)
                 if self._sleep(delay):
                     return
                 continue
@@ -295,7 +295,7 @@ class LogFollower:
                 attempt += 1
                 delay = max(self._backoff(attempt), self.retry_delay)
                 self._status(LogState.RECONNECTING, container,
-                             f"cannot reach the cluster: {_short(exc)}; reconnecting in {_secs(delay)}", attempt)
+                             f"cannot reach the cluster: {short_error(exc)}; reconnecting in {secs(delay)}", attempt)
                 if self._sleep(delay):
                     return
                 continue
@@ -348,14 +348,14 @@ class LogFollower:
                     return
                 attempt += 1
                 delay = max(self._backoff(attempt), self.max_retry_delay)
-                self._status(LogState.ERROR, container, f"{exc}; retrying in {_secs(delay)}", attempt)
+                self._status(LogState.ERROR, container, f"{exc}; retrying in {secs(delay)}", attempt)
                 if self._sleep(delay):
                     return
                 continue
             except Exception as exc:  # the request could not be sent or answered (refused, reset, timed out)
                 if self.stopped:
                     return
-                out = _Outcome(False, f"cannot open the log stream: {_short(exc)}")
+                out = _Outcome(False, f"cannot open the log stream: {short_error(exc)}")
             if out.delivered:
                 first = False
                 attempt = 0
@@ -410,7 +410,7 @@ class LogFollower:
     def _retry_words(why: str, delay: float, resume: ResumePoint) -> str:
         """What a reconnect says: why, when, and from where."""
         where = f", resuming after {resume.stamp}" if resume.ns >= 0 else ""
-        when = "reconnecting now" if delay <= 0 else f"reconnecting in {_secs(delay)}"
+        when = "reconnecting now" if delay <= 0 else f"reconnecting in {secs(delay)}"
         return f"{why}; {when}{where}"
 
     def _catch_up(self, container: str, resume: ResumePoint, *, previous: bool) -> None:
@@ -424,7 +424,7 @@ class LogFollower:
             except ClusterApiError:
                 return  # nothing more to read (no previous run, pod gone)
             except Exception as exc:
-                out = _Outcome(False, f"cannot open the log stream: {_short(exc)}")
+                out = _Outcome(False, f"cannot open the log stream: {short_error(exc)}")
             if out.clean:
                 self._deliver_fragment(container, out, resume)
                 return
@@ -504,7 +504,7 @@ class LogFollower:
         except ReadTimeoutError:
             out = _Outcome(False, "no answer in time", idle=True, quiet_since=connected)
         except (HTTPError, OSError, HTTPException) as exc:
-            out = _Outcome(False, f"connection lost: {_short(exc)}")
+            out = _Outcome(False, f"connection lost: {short_error(exc)}")
         finally:
             if timer is not None:
                 timer.cancel()
@@ -543,18 +543,3 @@ class LogFollower:
 def _already_seen(ns: int, skip_ns: int, skip_left: int) -> bool:
     """Whether a line with stamp `ns` is still inside the replayed part of a resumed stream."""
     return ns < skip_ns or (ns == skip_ns and skip_left > 0)
-
-
-def _secs(seconds: float) -> str:
-    """A delay as people read it: `4 s`, `0.4 s`."""
-    return f"{seconds:.0f} s" if seconds >= 1 else f"{seconds:.1f} s"
-
-
-def _short(exc: BaseException) -> str:
-    """A transport error in one line, without urllib3's object reprs."""
-    text = str(exc) or type(exc).__name__
-    for marker in ("Connection broken: ", "Read timed out", "Connection refused", "Connection reset by peer"):
-        if marker in text:
-            return marker.removesuffix(": ").lower() if marker != "Connection broken: " else (
-                "connection broken: " + text.split(marker, 1)[1].split("(", 1)[0].strip(" ,'\")"))
-    return text.splitlines()[0][:200]
