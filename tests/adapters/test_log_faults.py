@@ -7,14 +7,18 @@ real one on the real `kubernetes` client. Expected lines come from the sandbox's
 from __future__ import annotations
 
 import random
+import shutil
+import subprocess
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
 from kftui.cluster.kubeconfig import api_client
-from kftui.cluster.logs import LogFollower, ResumePoint
+from kftui.cluster.logs import LogFollower, ResumePoint, ts_ns
 from kftui.core.kube import LogState, LogStatus
 from kftui.sandbox.faults import Fault, FaultPlan
 from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, demo_scenario, running_kube, wait_for
@@ -212,3 +216,26 @@ def test_resume_point_counts_lines_sharing_a_stamp() -> None:
     assert point.count == 3 and point.since_time() == "2026-12-01T10:00:01Z"
     point.advance(["2026-12-01T10:00:01.000000001Z e"])
     assert point.count == 1 and point.since_time() == "2026-12-01T10:00:01Z"
+
+
+def test_the_real_kubectl_sends_since_time_to_the_second_and_reads_trimmed_nano_stamps(kube: KubeSandbox) -> None:
+    exe = shutil.which("kubectl")
+    if exe is None:
+        pytest.skip("kubectl is not on PATH")
+    lines = burst_lines(40, seed=2)
+    add_bursty_pod(kube, "stamps", lines, per_stamp=4)
+    run = kube.world.log_runs(PROFILE, "stamps", "main")[0]
+    mid = run.time_of(20)  # a stamp shared by lines 20-23, inside a second that lines 10-29 share
+    since = datetime.fromtimestamp(mid // 1_000_000_000, UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{mid % 10**9:09d}Z"
+    done = subprocess.run([exe, "--kubeconfig", str(kube.kubeconfig), "logs", "-n", PROFILE, "stamps",
+                           "--timestamps", f"--since-time={since}"], capture_output=True, text=True, timeout=60,
+                          check=True)
+    sent = [url for method, url in kube.world.requests if "/pods/stamps/log" in url][-1]
+    assert f"sinceTime={since[:19]}Z" in unquote(sent)  # kubectl itself drops the fraction: whole seconds only
+    first = run.first_at_or_after(mid // 1_000_000_000 * 1_000_000_000, len(lines))
+    printed = done.stdout.splitlines()
+    assert [p.split(" ", 1)[1] for p in printed] == lines[first:]  # the whole second comes back, not from `mid`
+    stamps = [p.split(" ", 1)[0] for p in printed]
+    fractions = [s[20:-1] for s in stamps if s[19] == "."]
+    assert all(s.endswith("Z") for s in stamps) and fractions and not any(f.endswith("0") for f in fractions)
+    assert ts_ns(stamps[20 - first]) == mid and len({*stamps}) < len(stamps)  # stamps shared, as on a real node
