@@ -9,6 +9,7 @@ is read to its end before the next one starts, so a reset just before a restart 
 
 from __future__ import annotations
 
+import bisect
 import queue
 import threading
 from collections.abc import Callable
@@ -295,7 +296,7 @@ class LogFollower:
                 attempt += 1
                 delay = max(self._backoff(attempt), self.retry_delay)
                 self._status(LogState.RECONNECTING, container,
-                             f"cannot reach the cluster: {short_error(exc)}; reconnecting in {secs(delay)}", attempt)
+                             f"in {secs(delay)}: cannot reach the cluster: {short_error(exc)}", attempt)
                 if self._sleep(delay):
                     return
                 continue
@@ -408,13 +409,15 @@ class LogFollower:
 
     @staticmethod
     def _retry_words(why: str, delay: float, resume: ResumePoint) -> str:
-        """What a reconnect says: why, when, and from where."""
+        """What a reconnect says beside `reconnecting (attempt N)`: when, why, and from where."""
         where = f", resuming after {resume.stamp}" if resume.ns >= 0 else ""
-        when = "reconnecting now" if delay <= 0 else f"reconnecting in {secs(delay)}"
-        return f"{why}; {when}{where}"
+        when = "now" if delay <= 0 else f"in {secs(delay)}"
+        return f"{when}: {why}{where}"
 
     def _catch_up(self, container: str, resume: ResumePoint, *, previous: bool) -> None:
         """Read a run that has ended up to its true end (a few tries), so a reset just before the end loses nothing."""
+        if not self._unread_tail(container, resume, previous=previous):
+            return
         for attempt in range(1, MAX_QUIET_ATTEMPTS + 1):
             if self.stopped:
                 return
@@ -430,6 +433,32 @@ class LogFollower:
                 return
             if self._sleep(self._backoff(attempt + 1)):
                 return
+
+    def _unread_tail(self, container: str, resume: ResumePoint, *, previous: bool) -> bool:
+        """Whether an ended run has lines past the resume point: its last `count + 1` lines say it in one small read.
+
+        Lines sharing the resume stamp come last; if more of them exist than were delivered, or any line is newer,
+        or the run ends in a half line, something is unread. When the read itself fails, assume there is.
+        """
+        if resume.ns < 0:
+            return True
+        query: list[tuple[str, Any]] = [("container", container), ("timestamps", "true"),
+                                        ("tailLines", resume.count + 1)]
+        if previous:
+            query.append(("previous", "true"))
+        path = f"/api/v1/namespaces/{self.namespace}/pods/{self.pod}/log"
+        try:
+            resp = open_stream(self.client, path, query, READ_TIMEOUT)
+            try:
+                data = bytes(resp.data)
+            finally:
+                self._stop.release(resp)
+        except Exception:  # cannot tell (reset, refused, an API error): read the rest to be sure
+            return True
+        if data and not data.endswith(b"\n"):
+            return True
+        stamps = [ts_ns(line.partition(" ")[0]) for line in data.decode("utf-8", "replace").split("\n") if line]
+        return any(ns > resume.ns for ns in stamps) or sum(ns == resume.ns for ns in stamps) > resume.count
 
     def _deliver_fragment(self, container: str, out: _Outcome, resume: ResumePoint) -> None:
         """A run's true last line had no newline: deliver it now that the stream ended cleanly at the end."""
@@ -527,17 +556,19 @@ class LogFollower:
         The API's sinceTime keeps whole seconds, so a resume replays the boundary second; several lines can share
         one stamp, so the count within it (not the stamp alone) says which of them were already delivered.
         """
-        for i, line in enumerate(lines):
-            ns = ts_ns(line.partition(" ")[0])
-            if ns < skip_ns:
-                continue
-            if ns == skip_ns and skip_left > 0:
-                skip_left -= 1
-                continue
-            self.duplicates_dropped += i
-            return lines[i:], False, 0
-        self.duplicates_dropped += len(lines)
-        return [], True, skip_left
+        i = bisect.bisect_left(lines, skip_ns, key=_line_ns)  # lines come in stamp order: O(log n) stamps parsed
+        while i < len(lines) and skip_left > 0 and _line_ns(lines[i]) == skip_ns:
+            i += 1
+            skip_left -= 1
+        self.duplicates_dropped += i
+        if i == len(lines):
+            return [], True, skip_left
+        return lines[i:], False, 0
+
+
+def _line_ns(line: str) -> int:
+    """The stamp of a `STAMP text` line in nanoseconds."""
+    return ts_ns(line.partition(" ")[0])
 
 
 def _already_seen(ns: int, skip_ns: int, skip_left: int) -> bool:
