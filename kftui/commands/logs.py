@@ -82,9 +82,9 @@ class Printer:
         """Print one batch (a follower's thread)."""
         from kftui.core.sanitize import sanitize
 
-        if self.as_json:
+        if self.as_json:  # exact data, ASCII on the wire: a C1 control or U+202E travels as \\uXXXX, never raw
             text = "".join(json.dumps({"namespace": ln.namespace, "pod": ln.pod, "container": ln.container,
-                                       "timestamp": ln.timestamp, "message": ln.text}, ensure_ascii=False) + "\n"
+                                       "timestamp": ln.timestamp, "message": ln.text}) + "\n"
                            for ln in batch)
         else:
             parts = []

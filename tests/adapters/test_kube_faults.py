@@ -197,3 +197,12 @@ def test_watch_reset_mid_stream_says_reconnecting_then_is_live(kube: KubeSandbox
     assert len(said) == 1 and said[0].startswith("connection to the cluster lost:")
     assert "reconnecting (attempt 1, in " in said[0] and watcher.reconnects == 1
     assert any(r.name == "during-reset" for r in synced(events)[-1].snapshot)  # nothing missed
+
+
+def test_a_scenario_can_carry_its_faults(tmp_path: Path) -> None:
+    scenario = demo_scenario()
+    scenario["kube"]["faults"] = [{"spec": f"kube:GET:{PODS}=status,status=403,times=3"}]
+    with running_kube(scenario, tmp_path) as sb:
+        with pytest.raises(ClusterApiError) as caught:
+            list_pods(api_client(path=sb.kubeconfig), PROFILE)
+        assert caught.value.status == 403 and plan_of(sb).describe()[0]["hits"] == 1

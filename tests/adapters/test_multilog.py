@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -20,6 +22,7 @@ import pytest
 from kftui.cli import main
 from kftui.cluster.kubeconfig import api_client
 from kftui.cluster.multilog import LogLine, MultiLog, TailEvent
+from kftui.commands.logs import Printer
 from kftui.core.kube import LogState
 from kftui.sandbox.faults import Fault, FaultPlan
 from kftui.sandbox.kube.objects import expand_pod
@@ -88,7 +91,7 @@ def test_hostile_lines_are_inert_in_text_and_exact_in_json(kube: KubeSandbox,
     assert text == "evil ␛]0;pwned^G <U+202E>override ␛[5mblink"
     code, out, _ = cli(kube, "db", "--no-follow", "--json", capsys=capsys)
     records = [json.loads(line) for line in out.splitlines()]
-    assert code == 0 and records[-1]["message"] == HOSTILE and records[-1]["pod"] == "db-0"
+    assert code == 0 and records[-1]["message"] == HOSTILE and records[-1]["pod"] == "db-0" and out.isascii()
     assert set(records[-1]) == {"namespace", "pod", "container", "timestamp", "message"}
 
 
@@ -197,3 +200,31 @@ def test_follow_command_prints_lines_as_they_come_and_stops_on_ctrl_c(kube: Kube
         _, err = proc.communicate(timeout=20)
     assert proc.returncode == 130 and err.splitlines()[-1] == "kftui: interrupted"
     assert "kftui: + kubeflow-user-example-com/web-1 main" in err and "restart #1" in err
+
+
+class Tty(io.StringIO):
+    """A stdout that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_gets_a_colour_per_pod_and_container_and_still_inert_text() -> None:
+    out, err = Tty(), io.StringIO()
+    printer = Printer(out, err, as_json=False, timestamps=False, namespaces=False, tty=True)
+    printer.lines([LogLine(PROFILE, "web-1", "main", "2026-12-01T10:00:00Z", HOSTILE),
+                   LogLine(PROFILE, "web-1", "sidecar", "2026-12-01T10:00:00Z", "b"),
+                   LogLine(PROFILE, "web-2", "main", "2026-12-01T10:00:01Z", "c")])
+    first, second, third = out.getvalue().splitlines()
+    colour = {name: re.search(rf"\x1b\[(\d+)m{re.escape(name)}\x1b\[0m", line).group(1)  # type: ignore[union-attr]
+              for line, name in ((first, "web-1"), (third, "web-2"), (second, "sidecar"))}
+    assert first.startswith(f"\x1b[{colour['web-1']}mweb-1\x1b[0m ") and second.startswith(f"\x1b[{colour['web-1']}m")
+    assert len(set(colour.values())) >= 2  # pods and containers told apart by colour
+    assert first.endswith(" evil ␛]0;pwned^G <U+202E>override ␛[5mblink")  # only kftui's own codes are raw
+
+
+def test_context_flag_picks_the_kubeconfig_context(kube: KubeSandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(kube, "^db-0$", "--context", "kftui-sandbox", "--no-follow", capsys=capsys)
+    assert code == 0 and out.splitlines()[0] == "db-0 postgres ready"
+    code, out, err = cli(kube, "^db-0$", "--context", "nope", "--no-follow", capsys=capsys)
+    assert (code, out) == (1, "") and err.count("\n") == 1 and "nope" in err and "Traceback" not in err
