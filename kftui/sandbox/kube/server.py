@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from kftui.sandbox.faults import FaultPlan
-from kftui.sandbox.kube import faults, generic
+from kftui.sandbox.kube import faults, generic, streams
 from kftui.sandbox.kube import objects as o
 from kftui.sandbox.kube.loggen import NS, LogRun
 from kftui.sandbox.kube.world import KubeWorld, LogStream
@@ -194,6 +194,10 @@ class KubeApi:
         """Route a request the way the API server's path grammar does."""
         path = request.path.rstrip("/") or "/"
         self.world.requests.append((request.method, str(request.rel_url)))
+        if (stream := streams.stream_kind(path)) is not None:
+            ns, pod, kind = stream
+            serve = streams.serve_exec if kind == "exec" else streams.serve_portforward
+            return await serve(request, self.world.get("pods", ns, pod), ns, pod)
         if path == "/version":
             return web.json_response({"major": "1", "minor": "33", "gitVersion": "v1.33.5-gke.1000",
                                       "platform": "linux/amd64", "goVersion": "go1.24.6", "compiler": "gc"})
