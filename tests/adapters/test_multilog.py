@@ -54,13 +54,13 @@ def cli(kube: KubeSandbox, *args: str, capsys: pytest.CaptureFixture[str]) -> tu
     return int(done.value.code or 0), captured.out, captured.err
 
 
-def kubectl_logs(kube: KubeSandbox, pod: str, container: str) -> list[str]:
+def kubectl_logs(kube: KubeSandbox, pod: str, container: str, *flags: str) -> list[str]:
     """The real `kubectl logs` of one container (skips when kubectl is absent)."""
     exe = shutil.which("kubectl")
     if exe is None:
         pytest.skip("kubectl is not on PATH")
-    done = subprocess.run([exe, "--kubeconfig", str(kube.kubeconfig), "logs", "-n", PROFILE, pod, "-c", container],
-                          capture_output=True, text=True, timeout=60, check=True)
+    done = subprocess.run([exe, "--kubeconfig", str(kube.kubeconfig), "logs", "-n", PROFILE, pod, "-c", container,
+                           *flags], capture_output=True, text=True, timeout=60, check=True)
     return done.stdout.splitlines()
 
 
@@ -228,3 +228,17 @@ def test_context_flag_picks_the_kubeconfig_context(kube: KubeSandbox, capsys: py
     assert code == 0 and out.splitlines()[0] == "db-0 postgres ready"
     code, out, err = cli(kube, "^db-0$", "--context", "nope", "--no-follow", capsys=capsys)
     assert (code, out) == (1, "") and err.count("\n") == 1 and "nope" in err and "Traceback" not in err
+
+
+def test_since_keeps_only_recent_lines_as_kubectl_does(kube: KubeSandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    lines = [f"tick {i:03d}" for i in range(100)]  # one a second, the last one a second ago
+    kube.world.add_pod({"name": "hist-0", "namespace": PROFILE, "node": "n1",
+                        "containers": [{"name": "main", "logs": {"lines": lines, "stamp_spacing_ms": 1000,
+                                                                 "history_seconds": 101}}]})
+    code, out, _ = cli(kube, "^hist-0$", "--since", "30s", "--no-follow", capsys=capsys)
+    ours = [line.split(" ", 2)[2] for line in out.splitlines()]
+    theirs = kubectl_logs(kube, "hist-0", "main", "--since=30s")
+    assert code == 0
+    for got in (ours, theirs):  # the last ~28 lines (stamps 2-30 s old); none older
+        assert 26 <= len(got) <= 30 and got == lines[-len(got):]
+    assert abs(len(ours) - len(theirs)) <= 1  # a boundary line may cross the 30 s mark between the two reads
