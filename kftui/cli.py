@@ -95,6 +95,32 @@ def explain(text: str | None, as_json: bool) -> None:
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("pod_regex", metavar="[POD_REGEX]", required=False)
+@click.option("-l", "--selector", metavar="SELECTOR", help="Label selector, e.g. app=train.")
+@click.option("-n", "--namespace", metavar="NS", help="Namespace (default: the context's).")
+@click.option("-A", "--all-namespaces", is_flag=True, help="Pods of every namespace.")
+@click.option("--context", "context", metavar="CTX", help="kubeconfig context (default: current).")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False), help="kubeconfig file (default: $KUBECONFIG).")
+@click.option("-c", "--container", metavar="REGEX", help="Only containers whose name matches REGEX.")
+@click.option("--since", metavar="DURATION", help="Only lines newer than this, e.g. 30s, 5m, 1h30m.")
+@click.option("--tail", type=click.IntRange(min=-1, max=2**63 - 1), metavar="N",
+              help="Last N lines of each container at the start (-1: all).")
+@click.option("--timestamps", is_flag=True, help="Print each line's timestamp.")
+@click.option("--no-follow", is_flag=True, help="Print what is there and exit.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line, exact.")
+def logs(pod_regex: str | None, selector: str | None, namespace: str | None, all_namespaces: bool,
+         context: str | None, kubeconfig: str | None, container: str | None, since: str | None, tail: int | None,
+         timestamps: bool, no_follow: bool, as_json: bool) -> None:
+    """Tail every pod matching POD_REGEX (and/or -l): `pod container line`, new pods joining as they start."""
+    from kftui.commands.logs import run_logs
+
+    code = _guard(run_logs, pod_regex, selector=selector, namespace=namespace, all_namespaces=all_namespaces,
+                  context=context, kubeconfig=kubeconfig, container=container, since=since, tail=tail,
+                  timestamps=timestamps, no_follow=no_follow, as_json=as_json)
+    sys.exit(code if isinstance(code, int) else 1)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
 @click.option("--project", metavar="P", help="Project to check (default: the remembered one, then gcloud's).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 @click.option("--gpu", metavar="TYPE", help="GPU type to plan for, e.g. nvidia-tesla-t4.")

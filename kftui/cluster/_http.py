@@ -137,3 +137,24 @@ def iter_lines(resp: Any, chunk_size: int = 256 * 1024) -> Iterator[bytes]:
         yield from parts
     if buf:
         yield buf
+
+
+def secs(seconds: float) -> str:
+    """A delay as people read it: `4 s`, `0.4 s`."""
+    return f"{seconds:.0f} s" if seconds >= 1 else f"{seconds:.1f} s"
+
+
+def retry_words(attempt: int, delay: float) -> str:
+    """What a reconnect says: `reconnecting (attempt 3, in 4 s)`."""
+    return f"reconnecting (attempt {attempt}, {'now' if delay <= 0 else 'in ' + secs(delay)})"
+
+
+def short_error(exc: BaseException) -> str:
+    """A transport error in one line, without urllib3's object reprs (`connection reset by peer`, `read timed out`)."""
+    text = str(exc) or type(exc).__name__
+    for marker in ("Read timed out", "Connection refused", "Connection reset by peer", "IncompleteRead",
+                   "InvalidChunkLength", "Response ended prematurely", "Connection aborted"):
+        if marker in text:
+            return "connection broken (the answer was cut off)" if marker in (
+                "IncompleteRead", "InvalidChunkLength", "Response ended prematurely") else marker.lower()
+    return text.splitlines()[0][:200] if text.strip() else type(exc).__name__

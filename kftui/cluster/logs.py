@@ -9,6 +9,7 @@ is read to its end before the next one starts, so a reset just before a restart 
 
 from __future__ import annotations
 
+import bisect
 import queue
 import threading
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 from http.client import HTTPException
 from typing import Any
 
-from kftui.cluster._http import ClusterApiError, Stoppable, api_error, get_json, open_stream
+from kftui.cluster._http import ClusterApiError, Stoppable, api_error, get_json, open_stream, secs, short_error
 from kftui.core.kube import LogState, LogStatus, parse_time
 
 LinesCallback = Callable[[str, list[str]], None]
@@ -287,7 +288,7 @@ class LogFollower:
             except ClusterApiError as exc:
                 attempt += 1
                 delay = max(self._backoff(attempt), self.retry_delay)
-                self._status(LogState.ERROR, container, f"{exc}; retrying in {_secs(delay)}", attempt)
+                self._status(LogState.ERROR, container, f"{exc}; retrying in {secs(delay)}", attempt)
                 if self._sleep(delay):
                     return
                 continue
@@ -295,7 +296,7 @@ class LogFollower:
                 attempt += 1
                 delay = max(self._backoff(attempt), self.retry_delay)
                 self._status(LogState.RECONNECTING, container,
-                             f"cannot reach the cluster: {_short(exc)}; reconnecting in {_secs(delay)}", attempt)
+                             f"in {secs(delay)}: cannot reach the cluster: {short_error(exc)}", attempt)
                 if self._sleep(delay):
                     return
                 continue
@@ -348,14 +349,14 @@ class LogFollower:
                     return
                 attempt += 1
                 delay = max(self._backoff(attempt), self.max_retry_delay)
-                self._status(LogState.ERROR, container, f"{exc}; retrying in {_secs(delay)}", attempt)
+                self._status(LogState.ERROR, container, f"{exc}; retrying in {secs(delay)}", attempt)
                 if self._sleep(delay):
                     return
                 continue
             except Exception as exc:  # the request could not be sent or answered (refused, reset, timed out)
                 if self.stopped:
                     return
-                out = _Outcome(False, f"cannot open the log stream: {_short(exc)}")
+                out = _Outcome(False, f"cannot open the log stream: {short_error(exc)}")
             if out.delivered:
                 first = False
                 attempt = 0
@@ -408,13 +409,15 @@ class LogFollower:
 
     @staticmethod
     def _retry_words(why: str, delay: float, resume: ResumePoint) -> str:
-        """What a reconnect says: why, when, and from where."""
+        """What a reconnect says beside `reconnecting (attempt N)`: when, why, and from where."""
         where = f", resuming after {resume.stamp}" if resume.ns >= 0 else ""
-        when = "reconnecting now" if delay <= 0 else f"reconnecting in {_secs(delay)}"
-        return f"{why}; {when}{where}"
+        when = "now" if delay <= 0 else f"in {secs(delay)}"
+        return f"{when}: {why}{where}"
 
     def _catch_up(self, container: str, resume: ResumePoint, *, previous: bool) -> None:
         """Read a run that has ended up to its true end (a few tries), so a reset just before the end loses nothing."""
+        if not self._unread_tail(container, resume, previous=previous):
+            return
         for attempt in range(1, MAX_QUIET_ATTEMPTS + 1):
             if self.stopped:
                 return
@@ -424,12 +427,38 @@ class LogFollower:
             except ClusterApiError:
                 return  # nothing more to read (no previous run, pod gone)
             except Exception as exc:
-                out = _Outcome(False, f"cannot open the log stream: {_short(exc)}")
+                out = _Outcome(False, f"cannot open the log stream: {short_error(exc)}")
             if out.clean:
                 self._deliver_fragment(container, out, resume)
                 return
             if self._sleep(self._backoff(attempt + 1)):
                 return
+
+    def _unread_tail(self, container: str, resume: ResumePoint, *, previous: bool) -> bool:
+        """Whether an ended run has lines past the resume point: its last `count + 1` lines say it in one small read.
+
+        Lines sharing the resume stamp come last; if more of them exist than were delivered, or any line is newer,
+        or the run ends in a half line, something is unread. When the read itself fails, assume there is.
+        """
+        if resume.ns < 0:
+            return True
+        query: list[tuple[str, Any]] = [("container", container), ("timestamps", "true"),
+                                        ("tailLines", resume.count + 1)]
+        if previous:
+            query.append(("previous", "true"))
+        path = f"/api/v1/namespaces/{self.namespace}/pods/{self.pod}/log"
+        try:
+            resp = open_stream(self.client, path, query, READ_TIMEOUT)
+            try:
+                data = bytes(resp.data)
+            finally:
+                self._stop.release(resp)
+        except Exception:  # cannot tell (reset, refused, an API error): read the rest to be sure
+            return True
+        if data and not data.endswith(b"\n"):
+            return True
+        stamps = [ts_ns(line.partition(" ")[0]) for line in data.decode("utf-8", "replace").split("\n") if line]
+        return any(ns > resume.ns for ns in stamps) or sum(ns == resume.ns for ns in stamps) > resume.count
 
     def _deliver_fragment(self, container: str, out: _Outcome, resume: ResumePoint) -> None:
         """A run's true last line had no newline: deliver it now that the stream ended cleanly at the end."""
@@ -504,7 +533,7 @@ class LogFollower:
         except ReadTimeoutError:
             out = _Outcome(False, "no answer in time", idle=True, quiet_since=connected)
         except (HTTPError, OSError, HTTPException) as exc:
-            out = _Outcome(False, f"connection lost: {_short(exc)}")
+            out = _Outcome(False, f"connection lost: {short_error(exc)}")
         finally:
             if timer is not None:
                 timer.cancel()
@@ -527,34 +556,21 @@ class LogFollower:
         The API's sinceTime keeps whole seconds, so a resume replays the boundary second; several lines can share
         one stamp, so the count within it (not the stamp alone) says which of them were already delivered.
         """
-        for i, line in enumerate(lines):
-            ns = ts_ns(line.partition(" ")[0])
-            if ns < skip_ns:
-                continue
-            if ns == skip_ns and skip_left > 0:
-                skip_left -= 1
-                continue
-            self.duplicates_dropped += i
-            return lines[i:], False, 0
-        self.duplicates_dropped += len(lines)
-        return [], True, skip_left
+        i = bisect.bisect_left(lines, skip_ns, key=_line_ns)  # lines come in stamp order: O(log n) stamps parsed
+        while i < len(lines) and skip_left > 0 and _line_ns(lines[i]) == skip_ns:
+            i += 1
+            skip_left -= 1
+        self.duplicates_dropped += i
+        if i == len(lines):
+            return [], True, skip_left
+        return lines[i:], False, 0
+
+
+def _line_ns(line: str) -> int:
+    """The stamp of a `STAMP text` line in nanoseconds."""
+    return ts_ns(line.partition(" ")[0])
 
 
 def _already_seen(ns: int, skip_ns: int, skip_left: int) -> bool:
     """Whether a line with stamp `ns` is still inside the replayed part of a resumed stream."""
     return ns < skip_ns or (ns == skip_ns and skip_left > 0)
-
-
-def _secs(seconds: float) -> str:
-    """A delay as people read it: `4 s`, `0.4 s`."""
-    return f"{seconds:.0f} s" if seconds >= 1 else f"{seconds:.1f} s"
-
-
-def _short(exc: BaseException) -> str:
-    """A transport error in one line, without urllib3's object reprs."""
-    text = str(exc) or type(exc).__name__
-    for marker in ("Connection broken: ", "Read timed out", "Connection refused", "Connection reset by peer"):
-        if marker in text:
-            return marker.removesuffix(": ").lower() if marker != "Connection broken: " else (
-                "connection broken: " + text.split(marker, 1)[1].split("(", 1)[0].strip(" ,'\")"))
-    return text.splitlines()[0][:200]

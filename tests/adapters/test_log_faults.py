@@ -7,16 +7,20 @@ real one on the real `kubernetes` client. Expected lines come from the sandbox's
 from __future__ import annotations
 
 import random
+import shutil
+import subprocess
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
 from kftui.cluster.kubeconfig import api_client
-from kftui.cluster.logs import LogFollower, ResumePoint
+from kftui.cluster.logs import LogFollower, ResumePoint, ts_ns
 from kftui.core.kube import LogState, LogStatus
-from kftui.sandbox.faults import Fault, FaultPlan
+from kftui.sandbox.faults import Fault, FaultPlan, parse_spec
 from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, demo_scenario, running_kube, wait_for
 
 WORDS = ["epoch", "loss=0.42", "größe", "€uro", "ok", "日本語のログ", "x" * 37, "step"]
@@ -168,7 +172,7 @@ def test_reconnects_back_off_and_say_so_then_say_reconnected(kube: KubeSandbox) 
     said = sink.of(LogState.RECONNECTING)
     attempts = [s.attempt for s in said]
     assert attempts == sorted(attempts) and attempts[-1] >= 3  # counted up while nothing got through
-    assert "reconnecting in" in said[-1].detail and "attempt" not in said[-1].detail  # the attempt is a field
+    assert said[-1].detail.startswith("in 0.") and "attempt" not in said[-1].detail  # the attempt is a field
     back = [s for s in sink.of(LogState.STREAMING) if s.detail.startswith("reconnected after")]
     assert back, "the follower says when it is back"
 
@@ -212,3 +216,76 @@ def test_resume_point_counts_lines_sharing_a_stamp() -> None:
     assert point.count == 3 and point.since_time() == "2026-12-01T10:00:01Z"
     point.advance(["2026-12-01T10:00:01.000000001Z e"])
     assert point.count == 1 and point.since_time() == "2026-12-01T10:00:01Z"
+
+
+def test_the_real_kubectl_sends_since_time_to_the_second_and_reads_trimmed_nano_stamps(kube: KubeSandbox) -> None:
+    exe = shutil.which("kubectl")
+    if exe is None:
+        pytest.skip("kubectl is not on PATH")
+    lines = burst_lines(40, seed=2)
+    add_bursty_pod(kube, "stamps", lines, per_stamp=4)
+    run = kube.world.log_runs(PROFILE, "stamps", "main")[0]
+    mid = run.time_of(20)  # a stamp shared by lines 20-23, inside a second that lines 10-29 share
+    since = datetime.fromtimestamp(mid // 1_000_000_000, UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{mid % 10**9:09d}Z"
+    done = subprocess.run([exe, "--kubeconfig", str(kube.kubeconfig), "logs", "-n", PROFILE, "stamps",
+                           "--timestamps", f"--since-time={since}"], capture_output=True, text=True, timeout=60,
+                          check=True)
+    sent = [url for method, url in kube.world.requests if "/pods/stamps/log" in url][-1]
+    assert f"sinceTime={since[:19]}Z" in unquote(sent)  # kubectl itself drops the fraction: whole seconds only
+    first = run.first_at_or_after(mid // 1_000_000_000 * 1_000_000_000, len(lines))
+    printed = done.stdout.splitlines()
+    assert [p.split(" ", 1)[1] for p in printed] == lines[first:]  # the whole second comes back, not from `mid`
+    stamps = [p.split(" ", 1)[0] for p in printed]
+    fractions = [s[20:-1] for s in stamps if s[19] == "."]
+    assert all(s.endswith("Z") for s in stamps) and fractions and not any(f.endswith("0") for f in fractions)
+    assert ts_ns(stamps[20 - first]) == mid and len({*stamps}) < len(stamps)  # stamps shared, as on a real node
+
+
+def test_reset_just_before_the_end_is_caught_up_and_a_clean_end_costs_one_small_read(kube: KubeSandbox) -> None:
+    lines = burst_lines(300, seed=11)
+    for name in ("ended", "ended-clean"):
+        kube.world.add_pod({"name": name, "namespace": PROFILE, "node": "n1", "phase": "Succeeded",
+                            "containers": [{"name": "main", "state": "terminated", "logs": {
+                                "lines": lines, "lines_per_stamp": 3, "stamp_spacing_ms": 100,
+                                "history_seconds": 30}}]})
+    plan_of(kube).add(Fault(service="kube", kind="reset", path=log_path("ended"), after=5000, times=1))
+    sink = Sink()
+    follow(kube, "ended", sink).run()  # the follow stream dies mid-log; the pod has finished: read the rest
+    assert sink.texts() == lines and "code 0" in sink.of(LogState.ENDED)[-1].detail
+    clean = Sink()
+    follow(kube, "ended-clean", clean).run()
+    assert clean.texts() == lines
+    asked = [unquote(url) for _, url in kube.world.requests if "/pods/ended-clean/log" in url]
+    assert len(asked) == 2 and "tailLines=4" in asked[1]  # the stream, then "anything after the last 3 lines?"
+
+
+@pytest.mark.parametrize(("spec", "said"), [
+    ("hang,times=2", "read timed out"),  # urllib3's one retry meets the second hang: the follower says it
+    ("status,status=500,times=1", "Internal error occurred"),
+    ("status,status=429,retry_after=0,times=2", "Too many requests"),
+    ("delay,delay=0.5,times=1", ""),
+])
+def test_log_request_faults_are_said_and_outlived(kube: KubeSandbox, spec: str, said: str) -> None:
+    lines = burst_lines(60, seed=6)
+    add_bursty_pod(kube, "faulty", lines)
+    plan_of(kube).add(parse_spec(f"kube::{log_path('faulty')}={spec}"))
+    sink = Sink()
+    f = follow(kube, "faulty", sink, idle_timeout=1)
+    run_until(f, lambda: len(sink.texts()) >= len(lines), what="the lines after the fault")
+    assert sink.texts() == lines and not plan_of(kube).describe()
+    troubles = [s.detail for s in sink.states if s.state in (LogState.RECONNECTING, LogState.ERROR)]
+    assert (any(said in d for d in troubles) and len(troubles) == 1) if said else not troubles
+
+
+def test_a_quiet_stream_is_reopened_without_a_word(kube: KubeSandbox) -> None:
+    kube.world.add_pod({"name": "quiet", "namespace": PROFILE, "node": "n1",
+                        "containers": [{"name": "main", "logs": {"lines": ["hello"],
+                                                                 "ticker": {"interval_ms": 100, "delay_ms": 3500}}}]})
+    sink = Sink()
+    f = follow(kube, "quiet", sink, idle_timeout=1)  # silent for 3.5 s: the read times out three times
+    run_until(f, lambda: len(sink.texts()) >= 4, 20, what="the ticker after the silence")
+    asked = [url for _, url in kube.world.requests if "/pods/quiet/log" in url]
+    assert sink.texts()[0] == "hello" and len(asked) >= 3  # reopened from the resume point...
+    assert not sink.of(LogState.RECONNECTING) and not sink.of(LogState.ERROR)  # ...and no alarm raised
+    steps = [int(t.split(" step ")[1].split("/")[0]) for t in sink.texts()[1:]]
+    assert steps == list(range(1, len(steps) + 1))

@@ -30,10 +30,12 @@ async def serve(scenario: dict[str, Any], host: str = "127.0.0.1", port: int = 0
                 plan: FaultPlan | None = None) -> Served:
     """Start the fake API server on host:port (0 picks a free port); `state` is the live KubeWorld.
 
-    `plan` is the sandbox's shared fault plan (an empty one by default); `extra["faults"]` is it, for tests.
+    `plan` is the sandbox's shared fault plan (default: the scenario's `kube.faults` list, usually none);
+    `extra["faults"]` is it, so tests and tools add and clear faults at run time.
     """
     world = KubeWorld(scenario, asyncio.get_running_loop())
-    plan = plan if plan is not None else FaultPlan()
+    if plan is None:  # run alone (not by the Sandbox, which shares one plan): the scenario's own `faults:`
+        plan = FaultPlan.from_data(dict(scenario.get("kube", scenario)).get("faults"))
     runner = web.AppRunner(KubeApi(world, plan).app(), access_log=None, shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

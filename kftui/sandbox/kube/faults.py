@@ -247,6 +247,9 @@ def middleware(plan: FaultPlan) -> Any:
             return web.Response(text=HTML_PAGE, status=fault.status or 200, content_type="text/html")
         if kind == "empty":
             return web.Response(body=b"", status=fault.status or 200, content_type="application/json")
+        if kind == "drop" and fault.after == 0:  # a watch or follow the server ends before its first line
+            return web.Response(body=b"", content_type="text/plain" if request.path.endswith("/log")
+                                else "application/json")
         if kind == "reset" and fault.after == 0:
             await reset(request)  # before a byte of the answer: "connection reset by peer" on the request
             return web.Response(status=502)

@@ -124,6 +124,12 @@ class LogRun:
             self._prefix_cache[sec] = prefix
         return f"{prefix}{frac:09d}Z "
 
+    def _nano(self, ns: int) -> str:
+        """Go's RFC3339Nano, as the kubelet writes it: trailing zeros of the fraction trimmed (and a bare dot)."""
+        full = self._stamp(ns)
+        head, frac = full[:20], full[20:29].rstrip("0")
+        return f"{head}{frac}Z " if frac else f"{head[:-1]}Z "
+
     def _stamped_flood(self, a: int, b: int, base: int, s: int, pad: str) -> Iterator[str]:
         """Timestamped flood lines, one second's run at a time, so the stamp costs no more than the text."""
         i = a
@@ -156,7 +162,7 @@ class LogRun:
                     self._flood_cached += len(data)
             return data
         if timestamps:
-            return "".join(f"{self._stamp(self.time_of(i))}{self.text(i)}\n" for i in range(a, b)).encode()
+            return "".join(f"{self._nano(self.time_of(i))}{self.text(i)}\n" for i in range(a, b)).encode()
         return "".join(f"{self.text(i)}\n" for i in range(a, b)).encode()
 
 
