@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps({k: {kind: v[kind] for kind in KINDS} for k, v in counts.items()}, sort_keys=True))
         return 0
-    families = sorted(k for k in counts if k != "overall") + ["overall"]
+    families = [*sorted(k for k in counts if k != "overall"), "overall"]
     print(f"{'family':<14}{'n':>5}{'right':>8}{'facts':>8}{'unknown':>9}{'wrong':>8}   right%  wrong%")
     for family in families:
         c = counts[family]
