@@ -3,7 +3,8 @@
 Usage: python bench/diagnosis.py [--show wrong|unknown|facts|all] [--json]
 
 Reads tests/data/real/*.yaml (one file per family; each sample has the exact text, its source URL, the expected
-cause, `unknown` for texts no rule should claim, and facts that must appear) and prints, per family and overall:
+cause, `unknown` for texts no rule should claim, and facts that must appear) and prints, per family and overall
+(and for the samples marked `heldout`, collected after the rules were written, on their own):
 right (cause and facts), facts missed (cause right, a fact wrong or absent), unknown (the engine said it does not
 know) and wrong (a confident answer with another cause). Unknown is better than wrong.
 """
@@ -36,6 +37,7 @@ class Outcome:
 
     family: str
     name: str
+    heldout: bool
     source: str
     expected: str
     got: str
@@ -65,7 +67,12 @@ def judge(family: str, sample: dict[str, Any]) -> Outcome:
     """Classify one sample: right, facts missed, unknown or wrong."""
     expected = str(sample["cause"])
     result = run(sample)
-    base = {"family": family, "name": str(sample["name"]), "source": str(sample.get("source", ""))}
+    base: dict[str, Any] = {
+        "family": family,
+        "name": str(sample["name"]),
+        "source": str(sample.get("source", "")),
+        "heldout": bool(sample.get("heldout")),
+    }
     if result.cause != expected:
         kind = "unknown" if result.cause == UNKNOWN else "wrong"
         return Outcome(**base, expected=expected, got=result.cause, kind=kind, detail=result.title)
@@ -90,6 +97,8 @@ def table(outcomes: list[Outcome]) -> dict[str, Counter[str]]:
     for outcome in outcomes:
         counts.setdefault(outcome.family, Counter())[outcome.kind] += 1
         counts.setdefault("overall", Counter())[outcome.kind] += 1
+        if outcome.heldout:
+            counts.setdefault("held-out", Counter())[outcome.kind] += 1
     return counts
 
 
@@ -110,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps({k: {kind: v[kind] for kind in KINDS} for k, v in counts.items()}, sort_keys=True))
         return 0
-    families = [*sorted(k for k in counts if k != "overall"), "overall"]
+    families = [*sorted(k for k in counts if k not in ("overall", "held-out")), "overall"]
+    families += ["held-out"] if "held-out" in counts else []
     print(f"{'family':<14}{'n':>5}{'right':>8}{'facts':>8}{'unknown':>9}{'wrong':>8}   right%  wrong%")
     for family in families:
         c = counts[family]

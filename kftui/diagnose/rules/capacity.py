@@ -155,6 +155,8 @@ _INCOMPATIBLE = (
     r" with machine type \"(?P<machine>[\w-]+)\" are",
     r"cannot use default machine type \((?P<machine>[\w-]+)\) with gpus",
     rf"\[(?P<machine>[a-z0-9]{{1,20}}-[\w-]{{1,40}}), (?P<gpu>{v.GPU})\] features are not compatible",
+    rf"\[(?P<gpu>{v.GPU}), (?P<machine>[a-z0-9]{{1,20}}-[\w-]{{1,40}})\] features are not compatible",
+    rf"\[(?P<gpu>{v.GPU})\] features are not compatible",
     r"accelerators? (?:are|is) not supported (?:for|on|with|by) (?:the )?machine type ['\"]?(?P<machine>[\w-]+)",
     r"machine type ['\"]?(?P<machine>[a-z0-9]+-[\w-]+)['\"]? (?:does not support|is not compatible with)"
     r" (?:gpus|accelerators?|guest accelerators)",

@@ -101,6 +101,29 @@ def insufficient_gpu(p: Problem, ctx: v.Context) -> Diagnosis | None:
     )
 
 
+def _unnamed_taint(facts: dict[str, FactValue]) -> Diagnosis:
+    """Older schedulers say only that nodes had taints; the nodes' own list says which."""
+    who = f"pod {facts['pod']}" if "pod" in facts else "the pod"
+    return Diagnosis(
+        cause="untolerated-taint",
+        title="The free nodes have taints the pod does not tolerate",
+        explanation=(
+            f"The scheduler keeps {who} off the nodes because they carry taints it does not tolerate (this "
+            "wording does not say which). On a one-node test cluster it is usually the control-plane taint or a "
+            "node that is not ready; on GKE GPU nodes it is nvidia.com/gpu, which a pod that requests a GPU "
+            "tolerates automatically. List the taints, then add the toleration or fix the node."
+        ),
+        facts={**facts},
+        fixes=(
+            Fix(
+                title="See the taints on each node",
+                command="kubectl get nodes -o custom-columns=NAME:.metadata.name,TAINTS:.spec.taints",
+            ),
+            _describe(facts),
+        ),
+    )
+
+
 @rule("untolerated-taint", priority=72)
 def untolerated_taint(p: Problem, ctx: v.Context) -> Diagnosis | None:
     """The only nodes with room are tainted (usually GPU nodes) and the pod does not tolerate it."""
@@ -112,6 +135,8 @@ def untolerated_taint(p: Problem, ctx: v.Context) -> Diagnosis | None:
             re.IGNORECASE,
         )
     ]
+    if not found and p.search(r"\bnode(?:\(s\))? had taints that the pod didn't tolerate"):
+        found = [(0, "")]  # the old wording, which does not name the taint
     if not found:
         return None
     custom = [t for t in found if not t[1].startswith(_SYSTEM_TAINTS)]
@@ -127,6 +152,8 @@ def untolerated_taint(p: Problem, ctx: v.Context) -> Diagnosis | None:
         return None  # a selector no node matches decides first; with a GPU short, only a taint set on purpose
     facts = _pod_facts(p, ctx)
     key = taint.split(":", 1)[0].strip()
+    if not key:
+        return _unnamed_taint(facts)
     gke = key == "nvidia.com/gpu"
     who = f"pod {facts['pod']}" if "pod" in facts else "the pod"
     if gpu_taint and not gke:
