@@ -1,6 +1,6 @@
 """How often the diagnosis engine is right on error texts real users pasted into public issues.
 
-Usage: python bench/diagnosis.py [--show wrong|unknown|facts|all] [--json]
+Usage: python bench/diagnosis.py [--show wrong|unknown|facts|all] [--json] [--sources]
 
 Reads tests/data/real/*.yaml (one file per family; each sample has the exact text, its source URL, the expected
 cause, `unknown` for texts no rule should claim, and facts that must appear) and prints, per family and overall
@@ -113,7 +113,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--show", choices=("wrong", "unknown", "facts", "all"), help="list those samples")
     parser.add_argument("--json", action="store_true", help="one JSON object instead of the table")
+    parser.add_argument("--sources", action="store_true", help="list the corpus's source URLs by family")
     args = parser.parse_args(argv)
+    if args.sources:
+        by_family: dict[str, list[str]] = {}
+        for family, sample in load():
+            urls = by_family.setdefault(family, [])
+            if sample["source"] not in urls:
+                urls.append(str(sample["source"]))
+        for family in sorted(by_family):
+            print(f"{family} ({len(by_family[family])} sources):")
+            print("\n".join(f"  {url}" for url in by_family[family]))
+        return 0
     outcomes = evaluate()
     counts = table(outcomes)
     if args.json:

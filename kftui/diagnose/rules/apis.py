@@ -41,7 +41,9 @@ def consumer_number(p: Problem) -> str | None:
 def api_disabled(p: Problem, ctx: v.Context) -> Diagnosis | None:
     """An API is off in the project; name it and give the enable command."""
     names_service = p.has("googleapis.com")  # a cheap gate before the service-name regexes
-    title_m = p.search(r"\b(?P<title>[A-Z][\w ()-]{1,60}?) API has not been used in project (?P<num>\d+)")
+    title_m = p.search(
+        r"\b(?P<title>[A-Z][\w ()-]{1,60}?) API has not been used in project (?P<num>\d+|\S{1,40} before)"
+    )
     bracket = (
         p.search(rf"API \[(?P<service>{_SERVICE})\] not enabled on project \[(?P<project>[\w-]+)\]")
         if names_service

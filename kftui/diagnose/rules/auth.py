@@ -151,9 +151,10 @@ def credentials_expired(p: Problem, ctx: v.Context) -> Diagnosis | None:
 @rule("auth-plugin-missing", priority=85)
 def auth_plugin_missing(p: Problem, ctx: v.Context) -> Diagnosis | None:
     """kubectl cannot talk to GKE without the auth plugin; the error reads like a network failure."""
-    if not p.has("gke-gcloud-auth-plugin"):
+    removed = p.search(r"the gcp auth plugin has been removed")  # kubectl 1.26+ with an old kubeconfig
+    if not (p.has("gke-gcloud-auth-plugin") or removed):
         return None
-    if not p.search(
+    if not removed and not p.search(
         r"not found|not executable|no such file|executable file not found|command not found|failed to"
         r" find|is not installed|plugin that is not installed"
     ):

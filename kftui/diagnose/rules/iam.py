@@ -16,7 +16,8 @@ _Q = "['\"\u2018\u2019\u201c\u201d]"
 _NQ = "[^'\"\u2018\u2019\u201c\u201d]"
 
 PATTERNS = (
-    rf"required {_Q}(?P<permission>{_PERMISSION}){_Q} permission(?:\(s\))? for {_Q}(?P<resource>{_NQ}{{1,300}}){_Q}",
+    rf"required {_Q}(?P<permission>{_PERMISSION}){_Q} permission(?:\(s\))?"
+    rf"(?: for {_Q}(?P<resource>{_NQ}{{1,300}}){_Q})?",
     rf"lacks iam permission {_Q}(?P<permission>{_PERMISSION}){_Q} for the resource"
     rf" {_Q}(?P<resource>{_NQ}{{1,300}}){_Q}",
     rf"permission {_Q}?(?P<permission>{_PERMISSION}){_Q}? denied on (?:resource|service account)"
