@@ -13,6 +13,7 @@ from typing import Any, TextIO
 import click
 
 from kftui.core.runs import ExecutorNoise, LocalEvent, LocalEventKind, LocalRunRecord, RunRow, RunState, short_duration
+from kftui.core.sanitize import inert
 from kftui.errors import UsageError
 
 MARK = {RunState.SUCCEEDED: "✓", RunState.FAILED: "✗", RunState.RUNNING: "▶", RunState.CANCELED: "■"}
@@ -94,7 +95,9 @@ def run_list(
     for row in rows:
         age = short_duration(now - row.created) if row.created else "-"
         duration = row.duration or (now - row.created if row.created and not row.state.finished else None)
-        table.append((row.id, row.name, row.experiment, str(row.state), age, short_duration(duration, '-')))
+        # Names come from the server: shown inert (no title, clipboard or cursor escapes reach the terminal).
+        cells = (inert(row.id), inert(row.name), inert(row.experiment), str(row.state), age)
+        table.append((*cells, short_duration(duration, "-")))
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     for line in table:
         print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip(), file=stream)

@@ -61,7 +61,12 @@ def experiment_names(client: PipelinesClient) -> dict[str, str]:
         kwargs: dict[str, Any] = {"page_size": PAGE_SIZE, "page_token": token}
         if client.namespace:
             kwargs["namespace"] = client.namespace
-        page = client.call("listing experiments", client.kfp.experiments.experiment_service_list_experiments, **kwargs)
+        page = client.call(
+            "listing experiments",
+            client.kfp.experiments.experiment_service_list_experiments,
+            expect="V2beta1ListExperimentsResponse",
+            **kwargs,
+        )
         for exp in page.experiments or []:
             names[str(exp.experiment_id)] = str(exp.display_name or exp.experiment_id)
         token = page.next_page_token or ""
@@ -75,7 +80,12 @@ def find_experiment(client: PipelinesClient, name: str) -> str | None:
     kwargs: dict[str, Any] = {"filter": query, "page_size": 2}
     if client.namespace:
         kwargs["namespace"] = client.namespace
-    page = client.call("finding experiment", client.kfp.experiments.experiment_service_list_experiments, **kwargs)
+    page = client.call(
+        "finding experiment",
+        client.kfp.experiments.experiment_service_list_experiments,
+        expect="V2beta1ListExperimentsResponse",
+        **kwargs,
+    )
     items = page.experiments or []
     return str(items[0].experiment_id) if items else None
 
@@ -91,7 +101,11 @@ def ensure_experiment(client: PipelinesClient, name: str, description: str = "")
         display_name=name, description=description or None, namespace=client.namespace or None
     )
     created = client.call(
-        f"creating experiment {name!r}", client.kfp.experiments.experiment_service_create_experiment, experiment=body
+        f"creating experiment {name!r}",
+        client.kfp.experiments.experiment_service_create_experiment,
+        expect="V2beta1Experiment",
+        required="experiment_id",
+        experiment=body,
     )
     return str(created.experiment_id)
 
@@ -151,6 +165,7 @@ def list_runs(
         page = client.call(
             "listing runs",
             client.kfp.runs.run_service_list_runs,
+            expect="V2beta1ListRunsResponse",
             page_size=min(PAGE_SIZE, limit - len(rows)),
             page_token=token,
             **kwargs,
@@ -208,13 +223,20 @@ def _task_nodes(run_id: str, details: list[Any]) -> tuple[TaskNode, ...]:
 
 def get_run(client: PipelinesClient, run_id: str) -> RunDetail:
     """One run with its task tree; an unknown id is a PipelinesApiError with status 404."""
-    run = client.call(f"reading run {run_id}", client.kfp.runs.run_service_get_run, run_id=run_id)
+    run = client.call(
+        f"reading run {run_id}",
+        client.kfp.runs.run_service_get_run,
+        expect="V2beta1Run",
+        required="run_id",
+        run_id=run_id,
+    )
     experiments: dict[str, str] = {}
     if run.experiment_id:
         try:
             exp = client.call(
                 "reading experiment",
                 client.kfp.experiments.experiment_service_get_experiment,
+                expect="V2beta1Experiment",
                 experiment_id=run.experiment_id,
             )
             experiments[str(run.experiment_id)] = str(exp.display_name)
@@ -227,22 +249,22 @@ def get_run(client: PipelinesClient, run_id: str) -> RunDetail:
 
 def terminate_run(client: PipelinesClient, run_id: str) -> None:
     """Ask KFP to stop a run (it goes CANCELING, then CANCELED)."""
-    client.call(f"terminating run {run_id}", client.kfp.runs.run_service_terminate_run, run_id=run_id)
+    client.call(f"terminating run {run_id}", client.kfp.runs.run_service_terminate_run, expect="object", run_id=run_id)
 
 
 def retry_run(client: PipelinesClient, run_id: str) -> None:
     """Re-run the failed part of a failed or canceled run."""
-    client.call(f"retrying run {run_id}", client.kfp.runs.run_service_retry_run, run_id=run_id)
+    client.call(f"retrying run {run_id}", client.kfp.runs.run_service_retry_run, expect="object", run_id=run_id)
 
 
 def archive_run(client: PipelinesClient, run_id: str) -> None:
     """Hide a run from the default list (KFP keeps it)."""
-    client.call(f"archiving run {run_id}", client.kfp.runs.run_service_archive_run, run_id=run_id)
+    client.call(f"archiving run {run_id}", client.kfp.runs.run_service_archive_run, expect="object", run_id=run_id)
 
 
 def unarchive_run(client: PipelinesClient, run_id: str) -> None:
     """Bring an archived run back into the list."""
-    client.call(f"restoring run {run_id}", client.kfp.runs.run_service_unarchive_run, run_id=run_id)
+    client.call(f"restoring run {run_id}", client.kfp.runs.run_service_unarchive_run, expect="object", run_id=run_id)
 
 
 def compile_pipeline(source: Path, output: Path, name: str | None = None) -> Path:
@@ -301,5 +323,11 @@ def submit_run(
         runtime_config=kfp_server_api.V2beta1RuntimeConfig(parameters=arguments),
         service_account=service_account,
     )
-    created = client.call(f"submitting {path.name}", client.kfp.runs.run_service_create_run, run=run)
+    created = client.call(
+        f"submitting {path.name}",
+        client.kfp.runs.run_service_create_run,
+        expect="V2beta1Run",
+        required="run_id",
+        run=run,
+    )
     return str(created.run_id)

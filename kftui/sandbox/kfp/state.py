@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from kftui.sandbox.faults import FaultPlan
+
 EPOCH = "1970-01-01T00:00:00Z"
 """What real KFP returns for a time that has not happened yet (finished_at of a running run)."""
 
@@ -216,6 +218,8 @@ class World:
         self.experiments: dict[str, Experiment] = {}
         self.runs: dict[str, Run] = {}
         self.seq = itertools.count(1)
+        self.faults = FaultPlan()
+        """The fault plan this server acts out (the Sandbox's shared one when started by it)."""
         self.requests: list[tuple[str, str, dict[str, str], Any, str]] = []
         """(method, path, query, JSON body, Authorization header) of every request, for tests."""
         for item in scenario.get("experiments") or []:
