@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from kftui.core.runs import RunDetail, RunRow, RunState, TaskNode, duration_between
+from kftui.core.runs import RunDetail, RunRow, RunState, build_task_tree, duration_between
 from kftui.errors import UsageError
 from kftui.pipelines.client import PipelinesApiError, PipelinesClient
 from kftui.pipelines.params import (
@@ -26,8 +26,6 @@ from kftui.pipelines.params import (
 )
 
 PAGE_SIZE = 100
-_WRAPPER_TASKS = {"root"}
-"""Task entries that only group the pipeline's tasks; their children are shown in their place."""
 
 
 def _time(value: Any) -> datetime | None:
@@ -177,50 +175,6 @@ def list_runs(
     return rows
 
 
-def _task_nodes(run_id: str, details: list[Any]) -> tuple[TaskNode, ...]:
-    """Build the task tree from flat task_details (parent ids and child_tasks), dropping wrapper nodes."""
-    by_id = {str(d.task_id): d for d in details if d.task_id}
-    children: dict[str, list[str]] = {tid: [] for tid in by_id}
-    has_parent: set[str] = set()
-    for tid, detail in by_id.items():
-        for child in detail.child_tasks or []:
-            cid = str(child.task_id or "")
-            if cid in by_id and cid not in children[tid] and cid != tid:
-                children[tid].append(cid)
-                has_parent.add(cid)
-    for tid, detail in by_id.items():
-        parent = str(detail.parent_task_id or "")
-        if parent in by_id and tid not in children[parent] and parent != tid:
-            children[parent].append(tid)
-            has_parent.add(tid)
-    order = {tid: i for i, tid in enumerate(by_id)}
-
-    def build(tid: str, seen: frozenset[str]) -> list[TaskNode]:
-        detail = by_id[tid]
-        kids = [n for cid in children[tid] if cid not in seen for n in build(cid, seen | {cid})]
-        kids.sort(key=lambda n: (n.start or datetime.max.replace(tzinfo=UTC), order.get(n.id, 0)))
-        name = str(detail.display_name or "")
-        if name in _WRAPPER_TASKS or name.endswith("-driver"):
-            return kids
-        start, end = _time(detail.start_time) or _time(detail.create_time), _time(detail.end_time)
-        return [
-            TaskNode(
-                id=tid,
-                name=name or tid,
-                state=RunState.parse(detail.state),
-                start=start,
-                end=end,
-                duration=duration_between(start, end),
-                error=_error_text(detail.error),
-                children=tuple(kids),
-                run_id=run_id,
-            )
-        ]
-
-    roots = [n for tid in by_id if tid not in has_parent for n in build(tid, frozenset({tid}))]
-    return tuple(roots)
-
-
 def get_run(client: PipelinesClient, run_id: str) -> RunDetail:
     """One run with its task tree; an unknown id is a PipelinesApiError with status 404."""
     run = client.call(
@@ -242,9 +196,11 @@ def get_run(client: PipelinesClient, run_id: str) -> RunDetail:
             experiments[str(run.experiment_id)] = str(exp.display_name)
         except PipelinesApiError:
             pass  # the row then shows the experiment id: better than failing the whole view
-    details = list((run.run_details.task_details if run.run_details else None) or [])
+    details = [d.to_dict() for d in (run.run_details.task_details if run.run_details else None) or []]
     parameters = dict((run.runtime_config.parameters if run.runtime_config else None) or {})
-    return RunDetail(row=_row(run, experiments), tasks=_task_nodes(str(run.run_id), details), parameters=parameters)
+    return RunDetail(
+        row=_row(run, experiments), tasks=build_task_tree(str(run.run_id), details, _time), parameters=parameters
+    )
 
 
 def terminate_run(client: PipelinesClient, run_id: str) -> None:
