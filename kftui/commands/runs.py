@@ -34,7 +34,7 @@ def run_submit(
 ) -> int:
     """Check the parameters against the pipeline first (offline), then submit; print the new run id and state."""
     from kftui.pipelines.client import connect
-    from kftui.pipelines.params import coerce_all, spec_parameter_types, split_params, split_target
+    from kftui.pipelines.params import coerce_all, require_all, spec_parameter_types, split_params, split_target
     from kftui.pipelines.runs import compile_pipeline, get_run, load_package, submit_run
 
     stream = out or sys.stdout
@@ -44,6 +44,7 @@ def run_submit(
         package = compile_pipeline(path, Path(tmp) / "pipeline.yaml", name) if path.suffix == ".py" else path
         _, spec = load_package(package)
         coerce_all(raw, spec_parameter_types(spec))  # a bad name or value is a UsageError naming it, before any call
+        require_all(spec, raw)
         client = connect(kfp_host)
         run_id = submit_run(client, package, params=raw, experiment=experiment, run_name=run_name)
     state = get_run(client, run_id).row.state

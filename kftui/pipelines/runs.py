@@ -21,6 +21,7 @@ from kftui.pipelines.client import PipelinesApiError, PipelinesClient
 from kftui.pipelines.params import (
     coerce_all,
     load_pipeline_object,
+    require_all,
     spec_parameter_types,
     split_target,
 )
@@ -270,6 +271,7 @@ def submit_run(
         package = compile_pipeline(path, Path(tmp) / "pipeline.yaml", name) if path.suffix == ".py" else path
         body_spec, spec = load_package(package)
     arguments = coerce_all(params or {}, spec_parameter_types(spec))
+    require_all(spec, arguments)
     pipeline_name = str((spec.get("pipelineInfo") or {}).get("name") or path.stem)
     experiment_id = ensure_experiment(client, experiment)
     run = kfp_server_api.V2beta1Run(

@@ -84,6 +84,7 @@ class Sandbox:
         from kftui.sandbox.gcp.container import connect_kube
 
         connect_kube(self.served["gcp"].state, self.served["kube"].url)  # a created GKE cluster is the kube sandbox
+        self.served["kfp"].state.connect_pods(self.served["kube"].state)  # runs' driver and launcher pods
         if write_env:
             if self.workdir is None:
                 raise ValueError("Sandbox.start(write_env=True) needs a workdir for credentials")

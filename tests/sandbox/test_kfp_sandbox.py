@@ -192,3 +192,46 @@ def test_fail_tasks_simulation_fails_once_then_retry_succeeds(
     assert tasks["boom"].state == "FAILED" and tasks["after-driver"].state is None  # Omitted
     client.runs.run_service_retry_run(run_id=run_id)
     wait_for(lambda: client.get_run(run_id).state == "SUCCEEDED")
+
+
+def test_required_parameters_are_validated_with_the_backends_words(kfp_sandbox: KfpSandbox) -> None:
+    spec = {
+        "pipelineInfo": {"name": "needs"},
+        "components": {"comp-a": {"executorLabel": "exec-a"}},
+        "root": {
+            "dag": {"tasks": {"a": {"componentRef": {"name": "comp-a"}}}},
+            "inputDefinitions": {
+                "parameters": {
+                    "epochs": {"parameterType": "NUMBER_INTEGER"},
+                    "lr": {"parameterType": "NUMBER_DOUBLE", "defaultValue": 0.1},
+                }
+            },
+        },
+    }
+    world = kfp_sandbox.world
+    from kftui.sandbox.kfp.state import KfpError
+
+    with pytest.raises(KfpError) as missing:
+        world.create_run({"display_name": "r", "pipeline_spec": spec, "runtime_config": {"parameters": {}}}, "")
+    assert missing.value.status == 400 and missing.value.body()["code"] == 3
+    assert missing.value.message == (
+        "Failed to create a new run: Failed to generate the ExecutionSpec: invalid pipeline job inputs: "
+        "Invalid input error: parameter epochs is not optional, yet has neither default value nor user provided value"
+    )
+    assert missing.value.body()["details"][0]["message"] == (
+        "parameter epochs is not optional, yet has neither default value nor user provided value"
+    )
+    with pytest.raises(KfpError, match="input parameter epochs requires type double or integer"):
+        world.create_run(
+            {"display_name": "r", "pipeline_spec": spec, "runtime_config": {"parameters": {"epochs": "3"}}}, ""
+        )
+    with pytest.raises(KfpError, match="parameter\\(s\\) provided are not required by pipeline: nope"):
+        world.create_run(
+            {"display_name": "r", "pipeline_spec": spec, "runtime_config": {"parameters": {"epochs": 3, "nope": 1}}}, ""
+        )
+    assert (
+        world.create_run(
+            {"display_name": "r", "pipeline_spec": spec, "runtime_config": {"parameters": {"epochs": 3}}}, ""
+        ).state
+        == "PENDING"
+    )

@@ -101,6 +101,9 @@ class PodSink(Protocol):
     def delete_pod(self, namespace: str, name: str, graceful: bool = False) -> Any:
         """Delete a pod."""
 
+    def list_objects(self, resource: str, namespace: str | None = None) -> tuple[list[Any], int]:
+        """Every object of a resource (the run's pods are found by label, as the backend finds them)."""
+
 
 def task_details(
     run_id: str, workflow: str, created: datetime | None, nodes: list[Node], rfc3339: Any, ids: dict[str, str]

@@ -147,6 +147,8 @@ class Run:
     """Node name -> task_id, assigned once as the task store does."""
     pods: dict[str, str] = field(default_factory=dict)
     """Pod name -> the phase the kube sandbox was last told (pods are made as their nodes start)."""
+    submitted: bool = False
+    """Created through the API (its pods are made here); a seeded run's pods, if any, are the kube scenario's."""
 
     def set_state(self, state: str, now: datetime) -> None:
         """Change state and remember it in state_history."""
@@ -609,6 +611,7 @@ class World:
             service_account=str(body.get("service_account") or ""),
             advance=True,
             workflow=f"{pipeline[:40].strip('-')}-{uuid.uuid4().hex[:5]}",
+            submitted=True,
         )
         run.history.append((run.created, "PENDING"))
         root = Task(task_id=str(uuid.uuid4()), name="root", state="PENDING", kind="root")
@@ -663,7 +666,7 @@ class World:
     def sync_pods(self, run: Run) -> None:
         """Tell the kube sandbox about the run's pods: made as their nodes start, finished as they finish."""
         sink = self.pod_sink
-        if sink is None or not run.workflow:
+        if sink is None or not run.submitted:
             return
         namespace = run.namespace or self.pod_namespace or "kubeflow"
         now = datetime.now(UTC)
@@ -836,16 +839,20 @@ class World:
         run.last_step = time.monotonic()
 
     def _forget_pods(self, run: Run, gone: set[str]) -> None:
-        """Delete the pods of nodes a retry removed."""
+        """Delete the pods of the nodes a retry removed (found by label and node-name annotation, seeded or made
+        here); from now on the run's pods are made here, under the same node names."""
+        run.submitted = True
         sink = self.pod_sink
-        namespace = run.namespace or self.pod_namespace or "kubeflow"
-        for name in list(run.pods):
-            node = next((n for n in gone if name.endswith(str(fnv32a(n)))), None)
-            if node is None:
-                continue
-            del run.pods[name]
-            if sink is not None:
-                sink.delete_pod(namespace, name)
+        if sink is None:
+            run.pods = {k: v for k, v in run.pods.items() if not any(k.endswith(f"-{fnv32a(n)}") for n in gone)}
+            return
+        items, _ = sink.list_objects("pods", None)
+        for pod in items:
+            meta = pod.get("metadata") or {}
+            node = (meta.get("annotations") or {}).get("workflows.argoproj.io/node-name")
+            if (meta.get("labels") or {}).get("pipeline/runid") == run.run_id and node in gone:
+                sink.delete_pod(str(meta.get("namespace")), str(meta.get("name")))
+                run.pods.pop(str(meta.get("name")), None)
 
 
 def encode_token(offset: int) -> str:
