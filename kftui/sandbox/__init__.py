@@ -85,6 +85,7 @@ class Sandbox:
 
         connect_kube(self.served["gcp"].state, self.served["kube"].url)  # a created GKE cluster is the kube sandbox
         self.served["kube"].state.notebooks.registry = self.served["registry"].state  # private images need secrets
+        self.served["kfp"].state.connect_pods(self.served["kube"].state)  # runs' driver and launcher pods
         if write_env:
             if self.workdir is None:
                 raise ValueError("Sandbox.start(write_env=True) needs a workdir for credentials")
