@@ -225,11 +225,9 @@ class DeployStep:
         summary = runner.run()
         context = runner.record.get("context")
         if context and "ready" in finished(runner.record):
-            from kftui.settings import load_state, save_state
+            from kftui.steps.base import store_of
 
-            state = load_state()
-            state.answers["kube_context"] = context
-            save_state(state)
+            store_of(ctx).remember(kube_context=context)  # through the app's store: its next save keeps this
             use_context = getattr(ctx.services, "use_context", None)
             if use_context is not None:
                 use_context(context)
