@@ -245,7 +245,7 @@ def run_doctor(
 ) -> int:
     """Exit 0 when nothing fails, 1 when a check fails; an invalid --project is a usage error (exit 2)."""
     from kftui.core import validate
-    from kftui.settings import load_state
+    from kftui.settings import default_store
     from kftui.steps import all_steps
 
     target = out if out is not None else sys.stdout
@@ -259,13 +259,23 @@ def run_doctor(
         else:
             gpu_args = GpuArgs(gpu.strip(), gpu_count or 1, (zone or "").strip() or None)
     pinned: frozenset[str] = frozenset()
-    answers: dict[str, Any] = {k: v for k, v in load_state().answers.items() if v not in (None, "")}
+    store = default_store()
+    answers: dict[str, Any] = {k: v for k, v in store.read().answers.items() if v not in (None, "")}
+    for line in store.take_problems():
+        print(f"kftui: {line}", file=errors)
+    from kftui.steps.gpu import validate_gpu_count
+
+    if gpu_count is not None and (problem := validate_gpu_count(str(gpu_count))):
+        raise UsageError(f"--gpu-count: {problem}")
+    given = {"gpu_type": (gpu or "").strip(), "zone": (zone or "").strip(), "gpu_count": str(gpu_count or "")}
+    answers.update({k: v for k, v in given.items() if v})  # flags are answers too: deploy.* checks read them
+    pinned = frozenset(k for k, v in given.items() if v)
     if project is not None:
         problem = validate.project_id(project.strip())
         if problem:
             raise UsageError(f"--project: {problem}")
         answers["project"] = project.strip()
-        pinned = frozenset({"project"})
+        pinned |= {"project"}
     if services is None:
         from kftui.factory import Options, Services
 
