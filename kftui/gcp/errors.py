@@ -123,6 +123,19 @@ def transport_error(exc: BaseException, kind: str) -> GcpApiError:
     )
 
 
+def _json_body(response: Any) -> bool:
+    """Whether an error answer carried a JSON body (no response object at all counts as JSON: nothing to judge)."""
+    if response is None:
+        return True
+    import json
+
+    try:
+        json.loads(getattr(response, "content", b"") or b"{}")
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
 def to_gcp_error(exc: BaseException) -> GcpApiError:
     """Map google.api_core / google.auth / requests failures to GcpApiError (others become status 0)."""
     if isinstance(exc, GcpApiError):
@@ -136,11 +149,15 @@ def to_gcp_error(exc: BaseException) -> GcpApiError:
     if isinstance(exc, core_exc.GoogleAPICallError):
         response = getattr(exc, "response", None)
         ctype = str(getattr(response, "headers", {}).get("Content-Type", "")) if response is not None else ""
-        if ctype and "json" not in ctype.lower():
+        if (ctype and "json" not in ctype.lower()) or not _json_body(response):
             tagged = transport_error(exc, "garbage")
             tagged.status = int(exc.code or 0) or tagged.status
             return tagged
         metadata = {str(k): str(v) for k, v in (exc.metadata or {}).items()}
+        api, url = _api_names(exc)
+        for key, value in (("api", api), ("url", url)):
+            if value:
+                metadata.setdefault(key, value)
         domain = exc.domain
         service = metadata.get("service") or (
             domain if domain and domain not in {"googleapis.com", "iam.googleapis.com"} else None

@@ -99,7 +99,8 @@ class Sandbox:
         if write_env:
             if self.workdir is None:
                 raise ValueError("Sandbox.start(write_env=True) needs a workdir for credentials")
-            self.env = self._write_env(self.workdir)
+            with self.faults.paused():
+                self.env = self._write_env(self.workdir)
         return self.env
 
     def _write_env(self, workdir: Path) -> dict[str, str]:

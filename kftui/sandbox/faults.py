@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import fnmatch
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,6 +106,18 @@ class FaultPlan:
         """Start with the given faults (from a scenario), in order: the first match wins."""
         self._lock = threading.Lock()
         self._faults: list[Fault] = list(faults or [])
+        self._paused = 0
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """No fault applies inside the block (the sandbox's own setup: gcloud trading its key for a token)."""
+        with self._lock:
+            self._paused += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._paused -= 1
 
     def add(self, fault: Fault) -> None:
         """Plan one more failure."""
@@ -118,6 +132,8 @@ class FaultPlan:
     def match(self, service: str, method: str, path: str) -> Fault | None:
         """The fault for this request, if any, counting it against the fault's `times`."""
         with self._lock:
+            if self._paused:
+                return None
             for fault in self._faults:
                 if fault.hits_request(service, method, path):
                     fault.hits += 1
