@@ -52,3 +52,15 @@ def kftui_parses(argv: list[str]) -> list[str]:
             raise click.UsageError(f"no command {rest[0]!r}", ctx)
         command, parent = sub, ctx
         path.append(name)
+
+
+def tool(name: str) -> str:
+    """A real CLI found on PATH, or skip the test saying which one is missing (never a machine path)."""
+    import shutil
+
+    import pytest
+
+    found = shutil.which(name)
+    if found is None:
+        pytest.skip(f"{name} is not on PATH")
+    return found
