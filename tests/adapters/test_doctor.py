@@ -234,3 +234,21 @@ def test_cli_subprocess_json_and_exit_codes(world: Callable[..., GcpSandbox]) ->
     assert bad.returncode == 2
     assert "--project: Project ID may contain only lowercase letters, digits and hyphens" in bad.stderr
     assert bad.stdout == ""
+
+
+def test_max_gpu_nodes_flag_sizes_the_quota_checks(world: Callable[..., GcpSandbox]) -> None:
+    from click.testing import CliRunner
+
+    from kftui.cli import cli
+
+    world(all_good)
+    flags = ["doctor", "--json", "--gpu", "nvidia-tesla-t4", "--gpu-count", "2", "--zone", "us-central1-a"]
+    one = CliRunner().invoke(cli, flags)
+    three = CliRunner().invoke(cli, [*flags, "--max-gpu-nodes", "3"])
+    assert one.exit_code == three.exit_code == 1  # this world has no GPU quota
+    one_node = check_of(json.loads(one.stdout), "quota.region-gpus")["message"]
+    three_nodes = check_of(json.loads(three.stdout), "quota.region-gpus")["message"]
+    assert "The plan needs 2 (1 node(s) x 2 x nvidia-tesla-t4), so the limit must be at least 2." in one_node
+    assert "The plan needs 6 (3 node(s) x 2 x nvidia-tesla-t4), so the limit must be at least 6." in three_nodes
+    bad = CliRunner().invoke(cli, [*flags, "--max-gpu-nodes", "0"])
+    assert bad.exit_code == 2 and "--max-gpu-nodes" in bad.output
