@@ -212,6 +212,8 @@ def test_demo_and_watch_refuse_bad_input_in_one_line() -> None:
 
 
 def test_sandbox_env_sh_then_kubectl_and_doctor(tmp_path: Path) -> None:
+    tool("gcloud")  # the sandbox's gcloud configuration and doctor's account step need it
+    kubectl = tool("kubectl")
     workdir = tmp_path / "DIR"
     proc = subprocess.Popen(
         [sys.executable, "-m", "kftui.sandbox", "--workdir", str(workdir), "--env", "sh"],
@@ -235,7 +237,6 @@ def test_sandbox_env_sh_then_kubectl_and_doctor(tmp_path: Path) -> None:
         assert Path(exported["GOOGLE_APPLICATION_CREDENTIALS"]).is_file()
         doctor = run("kftui", "doctor", "--json", env=exported)
         assert doctor.returncode == 1 and json.loads(doctor.stdout)["project"] == "robot-ml-demo", doctor.stderr
-        kubectl = tool("kubectl")
         pods = subprocess.run([kubectl, "get", "pods", "-A"], capture_output=True, text=True, timeout=60,
                               env={**os.environ, "KUBECONFIG": exported["KUBECONFIG"]})
         assert pods.returncode == 0 and "gpu-notebook-0" in pods.stdout, pods.stderr

@@ -53,7 +53,7 @@ def collect(watcher: PodWatcher) -> tuple[list[PodEvent], threading.Thread]:
     return events, watcher.start(events.append)
 
 
-def test_added_modified_deleted_arrive_within_a_second(kube: KubeSandbox) -> None:
+def test_added_modified_deleted_arrive_on_the_open_watch(kube: KubeSandbox) -> None:
     watcher = PodWatcher(api_client(path=kube.kubeconfig), PROFILE, timeout_seconds=30)
     events, thread = collect(watcher)
     try:

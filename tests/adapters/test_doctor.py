@@ -18,6 +18,7 @@ from kftui.errors import UsageError
 from kftui.sandbox.gcp.env import write_env
 from kftui.settings import State, save_state
 from tests.adapters.gcp_fixtures import GcpSandbox, demo_scenario, start_sandbox
+from tests.helpers import tool
 
 REQUIRED_IDS = {
     "account.adc",
@@ -38,6 +39,7 @@ Change = Callable[[dict[str, Any]], None]
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., GcpSandbox]]:
     """Start the fake GCP with a changed demo scenario, and point ADC and a real gcloud config at it."""
+    tool("gcloud")  # the account step runs the real gcloud
     stops: list[Callable[[], None]] = []
 
     def start(change: Change | None = None) -> GcpSandbox:

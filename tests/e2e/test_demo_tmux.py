@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import wait_for
+from tests.helpers import tool, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -59,6 +59,7 @@ class Terminal:
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[Terminal]:
+    tool("gcloud")  # the demo's account step runs the real gcloud against the sandbox
     env = {
         **os.environ,
         "XDG_STATE_HOME": str(tmp_path / "state"),
