@@ -126,11 +126,16 @@ def logs(pod_regex: str | None, selector: str | None, namespace: str | None, all
 @click.option("--gpu", metavar="TYPE", help="GPU type to plan for, e.g. nvidia-tesla-t4.")
 @click.option("--gpu-count", type=click.IntRange(min=1), metavar="N", help="GPUs per node (at least 1).")
 @click.option("--zone", metavar="Z", help="Zone to check the GPU plan in.")
-def doctor(project: str | None, as_json: bool, gpu: str | None, gpu_count: int | None, zone: str | None) -> None:
+@click.option("--max-gpu-nodes", type=click.IntRange(min=1), metavar="N", help="GPU nodes the pool may grow to.")
+def doctor(
+    project: str | None, as_json: bool, gpu: str | None, gpu_count: int | None, zone: str | None,
+    max_gpu_nodes: int | None,
+) -> None:
     """Run every setup check headless; exit 0 when nothing fails, 1 when a check fails."""
     from kftui.commands.doctor import run_doctor
 
-    code = _guard(run_doctor, project=project, as_json=as_json, gpu=gpu, gpu_count=gpu_count, zone=zone)
+    code = _guard(run_doctor, project=project, as_json=as_json, gpu=gpu, gpu_count=gpu_count, zone=zone,
+                  max_gpu_nodes=max_gpu_nodes)
     sys.exit(code if isinstance(code, int) else 1)
 
 

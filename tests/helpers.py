@@ -6,9 +6,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+MIN_WAIT = 30.0
+"""Every wait's bound is at least this: a bound catches a hang, it never measures speed (that is bench/'s job),
+so a loaded machine or a parallel run cannot fail a test that would pass given time."""
+
 
 def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.02, what: str = "") -> Any:
     """Poll until `condition()` is truthy and return it; fail with a message after `timeout` seconds."""
+    timeout = max(timeout, MIN_WAIT)
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
@@ -21,6 +26,7 @@ def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: floa
 
 async def until(pilot: Any, condition: Callable[[], Any], what: str = "", timeout: float = 30.0) -> Any:
     """In an app test: poll the app's own state between frames until `condition()` is truthy, and return it."""
+    timeout = max(timeout, MIN_WAIT)
     for _ in range(int(timeout / 0.05)):
         value = condition()
         if value:
@@ -52,3 +58,15 @@ def kftui_parses(argv: list[str]) -> list[str]:
             raise click.UsageError(f"no command {rest[0]!r}", ctx)
         command, parent = sub, ctx
         path.append(name)
+
+
+def tool(name: str) -> str:
+    """A real CLI found on PATH, or skip the test saying which one is missing (never a machine path)."""
+    import shutil
+
+    import pytest
+
+    found = shutil.which(name)
+    if found is None:
+        pytest.skip(f"{name} is not on PATH")
+    return found

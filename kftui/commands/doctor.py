@@ -309,8 +309,10 @@ def run_doctor(
     out: IO[str] | None = None,
     err: IO[str] | None = None,
     services: Any | None = None,
+    max_gpu_nodes: int | None = None,
 ) -> int:
-    """Exit 0 when nothing fails, 1 when a check fails; an invalid --project is a usage error (exit 2)."""
+    """Exit 0 when nothing fails, 1 when a check fails; an invalid --project is a usage error (exit 2).
+    `max_gpu_nodes` is the pool maximum the GPU checks size the quota by (the wizard's "Maximum GPU nodes")."""
     from kftui.core import validate
     from kftui.settings import default_store
     from kftui.steps import all_steps
@@ -343,6 +345,9 @@ def run_doctor(
             raise UsageError(f"--project: {problem}")
         answers["project"] = project.strip()
         pinned |= {"project"}
+    if max_gpu_nodes is not None:
+        answers["gpu_max_nodes"] = max_gpu_nodes
+        pinned |= {"gpu_max_nodes"}
     if services is None:
         from kftui.factory import Options, Services
 

@@ -18,6 +18,7 @@ from kftui.errors import UsageError
 from kftui.sandbox.gcp.env import write_env
 from kftui.settings import State, save_state
 from tests.adapters.gcp_fixtures import GcpSandbox, demo_scenario, start_sandbox
+from tests.helpers import tool
 
 REQUIRED_IDS = {
     "account.adc",
@@ -38,6 +39,7 @@ Change = Callable[[dict[str, Any]], None]
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., GcpSandbox]]:
     """Start the fake GCP with a changed demo scenario, and point ADC and a real gcloud config at it."""
+    tool("gcloud")  # the account step runs the real gcloud
     stops: list[Callable[[], None]] = []
 
     def start(change: Change | None = None) -> GcpSandbox:
@@ -234,3 +236,21 @@ def test_cli_subprocess_json_and_exit_codes(world: Callable[..., GcpSandbox]) ->
     assert bad.returncode == 2
     assert "--project: Project ID may contain only lowercase letters, digits and hyphens" in bad.stderr
     assert bad.stdout == ""
+
+
+def test_max_gpu_nodes_flag_sizes_the_quota_checks(world: Callable[..., GcpSandbox]) -> None:
+    from click.testing import CliRunner
+
+    from kftui.cli import cli
+
+    world(all_good)
+    flags = ["doctor", "--json", "--gpu", "nvidia-tesla-t4", "--gpu-count", "2", "--zone", "us-central1-a"]
+    one = CliRunner().invoke(cli, flags)
+    three = CliRunner().invoke(cli, [*flags, "--max-gpu-nodes", "3"])
+    assert one.exit_code == three.exit_code == 1  # this world has no GPU quota
+    one_node = check_of(json.loads(one.stdout), "quota.region-gpus")["message"]
+    three_nodes = check_of(json.loads(three.stdout), "quota.region-gpus")["message"]
+    assert "The plan needs 2 (1 node(s) x 2 x nvidia-tesla-t4), so the limit must be at least 2." in one_node
+    assert "The plan needs 6 (3 node(s) x 2 x nvidia-tesla-t4), so the limit must be at least 6." in three_nodes
+    bad = CliRunner().invoke(cli, [*flags, "--max-gpu-nodes", "0"])
+    assert bad.exit_code == 2 and "--max-gpu-nodes" in bad.output

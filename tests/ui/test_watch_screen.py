@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -171,27 +173,33 @@ async def test_unknown_namespace_is_refused_and_named(env: Any) -> None:
         )
 
 
-async def test_namespace_is_taken_on_trust_when_listing_is_forbidden(
-    env: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def no_namespace_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The demo world for a user whose RBAC forbids listing namespaces (the sandbox answers the real 403)."""
+    from kftui.sandbox import Sandbox, scenario_dir
+
+    scenario = tmp_path / "scenario"
+    shutil.copytree(scenario_dir("demo"), scenario)
+    (scenario / "kube-zz-rbac.yaml").write_text(
+        yaml.safe_dump({"kube": {"rbac": {"user": "dev", "deny": [{"verb": "list", "resource": "namespaces"}]}}})
+    )
+    sb = Sandbox(scenario, tmp_path / "work", still=True)
+    for key, value in sb.start().items():
+        monkeypatch.setenv(key, value)
+    yield sb
+    sb.stop()
+
+
+async def test_namespace_is_taken_on_trust_when_listing_is_forbidden(no_namespace_list: Any) -> None:
     """A user whose RBAC cannot list namespaces can still watch the one they name."""
-    import kftui.cluster.objects as objects
-    from kftui.cluster._http import ClusterApiError
-
-    asked: list[Any] = []
-
-    def forbidden(client: Any) -> list[str]:
-        asked.append(client)
-        raise ClusterApiError('namespaces is forbidden: User "dev" cannot list resource "namespaces"', 403, "Forbidden")
-
-    monkeypatch.setattr(objects, "list_namespaces", forbidden)
-    app = still_app(env)
+    world = no_namespace_list.kube.state
+    app = still_app(no_namespace_list)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
         await pilot.press("colon", *"ns kubeflow", "enter")
         await until(pilot, lambda: app.services.options.namespace == "kubeflow", what="switched without a list")
-        assert asked, "the namespace was checked first"
+        assert ("GET", "/api/v1/namespaces") in world.requests, "the namespace list was asked for first"
         assert not [n for n in notes(app) if "no namespace" in n]
 
 

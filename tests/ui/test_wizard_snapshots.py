@@ -17,7 +17,7 @@ from kftui.sandbox.gcp.compute import project_state
 from kftui.settings import State
 from kftui.steps._deploy import load_records
 from tests.deploy_world import MINI_RELATIVE, ready_scenario
-from tests.helpers import until, wait_for
+from tests.helpers import tool, until, wait_for
 
 SIZE = (120, 40)
 PROJECT = "robot-ml-demo"
@@ -28,6 +28,7 @@ GPU_PLAN = {"project": PROJECT, "gpu_type": "nvidia-tesla-t4", "gpu_count": "1",
 @pytest.fixture
 def own_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     """A still sandbox for one test, since these tests change its world (enable an API, raise quota)."""
+    tool("gcloud")  # the account step runs the real gcloud
     sb = Sandbox("demo", tmp_path / "sandbox", still=True)
     for key, value in sb.start().items():
         monkeypatch.setenv(key, value)
@@ -240,6 +241,7 @@ def test_snapshot_project_that_cannot_be_seen(own_sandbox: Sandbox, snap_compare
 @pytest.fixture
 def deploy_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     """A still world where every earlier step passes and GKE operations finish after one poll."""
+    tool("gcloud")  # the account step runs the real gcloud
     sb = Sandbox(ready_scenario(tmp_path / "scenario", polls_to_done=1), tmp_path / "sandbox", still=True)
     for key, value in sb.start().items():
         monkeypatch.setenv(key, value)
@@ -298,6 +300,7 @@ def test_snapshot_deploy_progress(deploy_sandbox: Sandbox, snap_compare: Any) ->
 
 def test_snapshot_deploy_in_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snap_compare: Any) -> None:
     """While GKE creates the cluster: the live line (⟳) updates in place instead of scrolling a log."""
+    tool("gcloud")  # the account step runs the real gcloud
     sb = Sandbox(ready_scenario(tmp_path / "scenario", polls_to_done=10**6), tmp_path / "sandbox", still=True)
     for key, value in sb.start().items():
         monkeypatch.setenv(key, value)
