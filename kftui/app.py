@@ -10,6 +10,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from kftui import settings as settings_mod
+from kftui.core.sanitize import inert, inert_lines
 from kftui.factory import Services
 
 
@@ -61,7 +62,7 @@ class KftuiApp(App[None]):
     def on_mount(self) -> None:
         """Apply the theme the settings name, or say why not; say if the state file had to be set aside."""
         if self._state_problem:
-            self.notify(self._state_problem, title="state file unreadable", severity="warning", timeout=15,
+            self.notify(inert_lines(self._state_problem), title="state file unreadable", severity="warning", timeout=15,
                         markup=False)
         wanted = self.settings.theme
         if wanted in self.available_themes:
@@ -108,7 +109,7 @@ class KftuiApp(App[None]):
         try:
             settings_mod.save_state(self.state)
         except OSError as exc:
-            self.notify(f"could not save state: {exc.strerror}", severity="warning")
+            self.notify(f"could not save state: {inert(exc.strerror)}", severity="warning", markup=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one error handler: any failed worker becomes a plain-language message, never a traceback."""
@@ -123,5 +124,6 @@ class KftuiApp(App[None]):
         diagnosis = explain_error(error)
         where = f"{context}: " if context else ""
         self.notify(
-            f"{where}{diagnosis.explanation}", title=diagnosis.title, severity="error", timeout=12, markup=False
+            inert_lines(f"{where}{diagnosis.explanation}"), title=inert(diagnosis.title), severity="error", timeout=12,
+            markup=False,
         )

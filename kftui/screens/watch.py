@@ -568,7 +568,8 @@ class WatchScreen(Screen[None]):
             self.query_one("#pods-pane").border_subtitle = ""
             return
         if message.feed == "pods":
-            self.query_one("#pods-pane").border_subtitle = Text(inert(message.state))
+            detail = f": {message.detail}" if message.detail else ""
+            self.query_one("#pods-pane").border_subtitle = Text(inert(f"{message.state}{detail}"[:160]))
 
     # -- layout ----------------------------------------------------------------------------------
     def _apply_log_height(self) -> None:
