@@ -10,6 +10,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from kftui import settings as settings_mod
+from kftui.core.sanitize import inert, inert_lines
 from kftui.factory import Services
 
 
@@ -66,7 +67,7 @@ class KftuiApp(App[None]):
     def on_mount(self) -> None:
         """Apply the theme the settings name, or say why not; say if the state file had to be set aside."""
         if self._state_problem:
-            self.notify(self._state_problem, title="state file unreadable", severity="warning", timeout=15,
+            self.notify(inert_lines(self._state_problem), title="state file unreadable", severity="warning", timeout=15,
                         markup=False)
         wanted = self.settings.theme
         if wanted in self.available_themes:
@@ -110,7 +111,7 @@ class KftuiApp(App[None]):
             with self.store.change() as state:
                 edit(state)
         except ConfigError as exc:
-            self.notify(f"could not save state: {exc}", severity="warning", markup=False)
+            self.notify(f"could not save state: {inert(str(exc))}", severity="warning", markup=False)
             return
         self.state = self.store.current
 
@@ -127,5 +128,6 @@ class KftuiApp(App[None]):
         diagnosis = explain_error(error)
         where = f"{context}: " if context else ""
         self.notify(
-            f"{where}{diagnosis.explanation}", title=diagnosis.title, severity="error", timeout=12, markup=False
+            inert_lines(f"{where}{diagnosis.explanation}"), title=inert(diagnosis.title), severity="error", timeout=12,
+            markup=False,
         )

@@ -100,10 +100,12 @@ class WatchScreen(Screen[None]):
         super().__init__(id="watch")
         self.pods = pods_model()
         """Every pod of the watched scope: the one place pod rows live (the table draws from it)."""
-        self._inbox: Inbox[PodRow] = Inbox()
+        self._inbox: Inbox[PodRow] = Inbox(self.pods.prepare)
         self._drain_at = 0.0
         self._drain_timer: Any = None
         self._pod_generation = 0
+        self.pods_live = False
+        """Whether the pod list has been received and the watch runs (for status and benches)."""
         self._pod_watcher: Any = None
         self._feed_context: tuple[str | None] | None = None
         """The context the pod feed was started on (a deploy in setup may switch it)."""
@@ -151,7 +153,7 @@ class WatchScreen(Screen[None]):
         self._apply_log_height()
         self.set_interval(5, self._refresh_ages)
         table.focus()
-        self.call_after_refresh(self.start_pod_feed, app.services)  # first frame before the client imports
+        self.start_pod_feed(app.services)
 
     # -- pods ------------------------------------------------------------------------------------
     def on_screen_resume(self) -> None:
@@ -449,7 +451,8 @@ class WatchScreen(Screen[None]):
         self._restart_feeds()
 
     def _restart_feeds(self) -> None:
-        self._inbox = Inbox()
+        self._inbox = Inbox(self.pods.prepare)
+        self.pods_live = False
         self.pods.replace([])
         self.query_one("#pods", VirtualTable).sync()
         self.selected_key = None
@@ -564,11 +567,14 @@ class WatchScreen(Screen[None]):
 
     def on_feed_state(self, message: FeedState) -> None:
         """Explicit states instead of a spinner."""
+        if message.feed == "pods":
+            self.pods_live = message.state == "live"
         if message.feed == "pods" and message.state == "live":
             self.query_one("#pods-pane").border_subtitle = ""
             return
         if message.feed == "pods":
-            self.query_one("#pods-pane").border_subtitle = Text(inert(message.state))
+            detail = f": {message.detail}" if message.detail else ""
+            self.query_one("#pods-pane").border_subtitle = Text(inert(f"{message.state}{detail}"[:160]))
 
     # -- layout ----------------------------------------------------------------------------------
     def _apply_log_height(self) -> None:
