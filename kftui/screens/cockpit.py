@@ -40,6 +40,7 @@ COCKPIT_BINDINGS: list[BindingType] = [
     Binding("s", "cockpit_shell", "Shell"),
     Binding("F", "cockpit_forward", "Port-forward"),
     Binding("ctrl+d", "cockpit_delete", "Delete"),
+    Binding("c", "cockpit_new_notebook", "New notebook"),
 ]
 
 
@@ -52,6 +53,19 @@ class CockpitActions:
     def cockpit_target(self) -> CockpitTarget | None:
         """The selected object (the screen says)."""
         return None
+
+    def cockpit_namespace(self) -> str | None:
+        """Where a new notebook goes: the namespace being watched, else the context's own (the screen may say)."""
+        from kftui.cluster.kubeconfig import current_context
+
+        options = self.cockpit_services().options
+        if options.namespace:
+            return str(options.namespace)
+        try:
+            ctx = current_context(options.kubeconfig)
+        except Exception:  # an unreadable kubeconfig: the form is not offered
+            return None
+        return ctx.namespace if ctx and ctx.namespace != "default" else None
 
     def cockpit_services(self) -> Any:
         """The app's Services (kube client, options)."""
@@ -204,6 +218,39 @@ class CockpitActions:
             screen.app.call_from_thread(self._say, str(exc), "error")
             return
         screen.app.call_from_thread(self._say, f"deleted {target.label}")
+
+    def action_cockpit_new_notebook(self) -> None:
+        """The new-notebook form; the notebook then comes up live in the Notebooks view."""
+        from kftui.widgets.notebook_form import NotebookForm
+
+        namespace = self.cockpit_namespace()
+        if namespace is None:
+            self._say("a notebook needs a profile namespace: pick one with :ns NAME first", "warning")
+            return
+        screen: Any = self
+        screen.app.push_screen(NotebookForm(namespace), lambda spec: self._create_notebook(spec) if spec else None)
+
+    @work(thread=True, exclusive=True, group="cockpit-notebook", description="creating a notebook")
+    def _create_notebook(self, spec: Any) -> None:
+        """Check the image, then make the PVC and Notebook, as `kftui notebook create` does."""
+        from kftui.cluster.images import check_image
+        from kftui.cluster.spawn import create_notebook
+        from kftui.errors import KftuiError
+
+        screen: Any = self
+        report = check_image(spec.image)
+        if not report.error and not report.ok:
+            failed = next(c.message for c in report.checks if c.status == "fail")
+            screen.app.call_from_thread(self._say, f"not created: the image {failed}", "error")
+            return
+        try:
+            made = create_notebook(self.cockpit_services().kube_api(), spec)
+        except KftuiError as exc:
+            screen.app.call_from_thread(self._say, str(exc), "error")
+            return
+        unchecked = f" (image not checked: {report.error})" if report.error else ""
+        screen.app.call_from_thread(self._say, f"created {', '.join(made)}{unchecked}; it comes up in the Notebooks "
+                                    "view")
 
     def stop_forwards(self) -> None:
         """End every forward (call from the screen's unmount)."""

@@ -148,3 +148,9 @@ def test_cli_image_check_and_pull_secret_as_a_user_types_them(kube: KubeSandbox,
     assert data["error"] == ""
     assert [c["status"] for c in data["checks"]] == ["pass", "pass", "warn"]  # no NB_PREFIX in its command
     assert after.returncode == 0
+
+
+def test_an_unlisted_host_goes_to_the_catch_all_and_is_unknown_there(table: dict[str, str]) -> None:
+    report = check_image("ghcr.io/kubeflow/kubeflow/notebook-servers/jupyter-scipy:latest", table=table)
+    assert report.error_kind == "auth"  # a registry answers "authentication required" for a name it does not know
+    assert "ghcr.io" in report.error

@@ -128,3 +128,24 @@ def test_port_fields_name_their_rule() -> None:
     for bad in ("0", "65536", "٨٠", "80a", ""):
         with pytest.raises(ValueError, match="pod port: a port from 1 to 65535"):
             parse_port(bad, "pod port")
+
+
+async def test_c_opens_the_notebook_form_and_creates_the_notebook(kube: KubeSandbox) -> None:
+    from kftui.widgets.notebook_form import NotebookForm
+
+    app = CockpitApp(Services(Options(kubeconfig=str(kube.kubeconfig), namespace=PROFILE)),
+                     CockpitTarget("notebooks", PROFILE, "cpu-notebook"))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("c")
+        form = await until(pilot, lambda: isinstance(app.screen, NotebookForm) and app.screen, "the form")
+        form.query_one("#nb-name", Input).value = "lab"
+        form.query_one("#nb-cpu", Input).value = "lots"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "cpu: cores as a number" in str(form.query_one("#nb-error").render())
+        form.query_one("#nb-cpu", Input).value = "1"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: kube.world.get("notebooks", PROFILE, "lab") is not None, "the notebook")
+        notebook = kube.world.get("notebooks", PROFILE, "lab")
+        assert notebook is not None
+        assert notebook["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"] == "1"
