@@ -16,7 +16,7 @@ from kftui.core.spawner import NotebookSpec, problems
 
 FIELDS = (
     ("name", "Name", ""),
-    ("image", "Image", "kubeflownotebookswg/jupyter-scipy:v1.9.0"),
+    ("image", "Image", "ghcr.io/kubeflow/kubeflow/notebook-servers/jupyter-scipy:latest"),  # the web app default
     ("cpu", "CPU (cores or millicores)", "0.5"),
     ("memory", "Memory (Gi or Mi)", "1.0Gi"),
     ("gpus", "NVIDIA GPUs (0-16)", "0"),
