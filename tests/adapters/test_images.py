@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,24 +17,17 @@ from kftui.cluster.images import check_image, overrides, secret_credentials
 from kftui.cluster.kubeconfig import api_client
 from kftui.cluster.pullsecret import apply_pull_secret, ecr_refresh_cronjob
 from kftui.core.images import parse_reference
-from kftui.sandbox import SCENARIOS
-from kftui.sandbox import registry as fake
 from kftui.sandbox.base import Served
 from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, demo_scenario, running_kube
+from tests.adapters.registry_fixtures import running_registry
 
 ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 
 
 @pytest.fixture(scope="module")
 def registry() -> Iterator[Served]:
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    served = asyncio.run_coroutine_threadsafe(fake.serve(fake.load_scenario(SCENARIOS / "demo")), loop).result(30)
-    yield served
-    asyncio.run_coroutine_threadsafe(served.close(), loop).result(30)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
+    with running_registry() as served:
+        yield served
 
 
 @pytest.fixture
