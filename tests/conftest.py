@@ -58,6 +58,7 @@ def offline(private_xdg: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("NO_GCE_CHECK", "True")
     monkeypatch.setenv("KUBECONFIG", str(nothing / "no-kubeconfig"))
     monkeypatch.setenv("KF_PIPELINES_ENDPOINT", NOWHERE.rstrip("/"))
+    monkeypatch.setenv("KFTUI_REGISTRY_OVERRIDES", "*=http://127.0.0.1:9")  # no image check reaches a real registry
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")  # never the user's keyring
     monkeypatch.setenv("HOME", str(nothing / "home"))  # ~/.kube, ~/.config/gcloud: none of the user's
     return nothing

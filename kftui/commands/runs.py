@@ -13,6 +13,7 @@ from typing import Any, TextIO
 import click
 
 from kftui.core.runs import ExecutorNoise, LocalEvent, LocalEventKind, LocalRunRecord, RunRow, RunState, short_duration
+from kftui.core.sanitize import inert
 from kftui.errors import UsageError
 
 MARK = {RunState.SUCCEEDED: "✓", RunState.FAILED: "✗", RunState.RUNNING: "▶", RunState.CANCELED: "■"}
@@ -33,7 +34,7 @@ def run_submit(
 ) -> int:
     """Check the parameters against the pipeline first (offline), then submit; print the new run id and state."""
     from kftui.pipelines.client import connect
-    from kftui.pipelines.params import coerce_all, spec_parameter_types, split_params, split_target
+    from kftui.pipelines.params import coerce_all, require_all, spec_parameter_types, split_params, split_target
     from kftui.pipelines.runs import compile_pipeline, get_run, load_package, submit_run
 
     stream = out or sys.stdout
@@ -43,6 +44,7 @@ def run_submit(
         package = compile_pipeline(path, Path(tmp) / "pipeline.yaml", name) if path.suffix == ".py" else path
         _, spec = load_package(package)
         coerce_all(raw, spec_parameter_types(spec))  # a bad name or value is a UsageError naming it, before any call
+        require_all(spec, raw)
         client = connect(kfp_host)
         run_id = submit_run(client, package, params=raw, experiment=experiment, run_name=run_name)
     state = get_run(client, run_id).row.state
@@ -94,7 +96,9 @@ def run_list(
     for row in rows:
         age = short_duration(now - row.created) if row.created else "-"
         duration = row.duration or (now - row.created if row.created and not row.state.finished else None)
-        table.append((row.id, row.name, row.experiment, str(row.state), age, short_duration(duration, '-')))
+        # Names come from the server: shown inert (no title, clipboard or cursor escapes reach the terminal).
+        cells = (inert(row.id), inert(row.name), inert(row.experiment), str(row.state), age)
+        table.append((*cells, short_duration(duration, "-")))
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     for line in table:
         print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip(), file=stream)

@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 
 from kftui.sandbox import Sandbox
+from kftui.sandbox.faults import parse_spec
 
 ENV_FORMATS = ("sh", "fish", "json")
 
@@ -42,13 +43,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario", default="demo", help="built-in scenario name or a directory")
     parser.add_argument("--workdir", required=True, type=Path, help="where credentials and kubeconfig go")
     parser.add_argument("--still", action="store_true", help="no timed changes (for screenshots)")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="plan a failure, SERVICE[:METHOD][:PATH_GLOB]=KIND[,key=value...] (repeatable; see kftui.sandbox.faults)",
+    )
     parser.add_argument("--until-stdin-closes", action="store_true", help="exit when stdin reaches EOF")
     parser.add_argument(
         "--env", choices=ENV_FORMATS, help="print the environment as export lines for sh or fish, or as JSON"
     )
     args = parser.parse_args(argv)
     try:
-        sandbox = Sandbox(args.scenario, args.workdir, still=args.still)
+        faults = [parse_spec(spec) for spec in args.fault]
+    except ValueError as exc:
+        parser.error(f"--fault: {exc}")
+    try:
+        sandbox = Sandbox(args.scenario, args.workdir, still=args.still, faults=faults)
         env = sandbox.start()
     except Exception as exc:  # report one line to the parent process
         print(f"FAILED {type(exc).__name__}: {exc}", flush=True)
@@ -64,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
 
         threading.Thread(target=wait_stdin, daemon=True).start()
     print(announce(env, args.env), flush=True)
+    if args.fault:
+        print(f"FAULTS {len(faults)} planned; change them at {sandbox.gcp.url}/_sandbox/faults", file=sys.stderr)
     done.wait()
     sandbox.stop()
     return 0

@@ -88,7 +88,10 @@ def _who_pulls(ctx: v.Context, namespace: str | None) -> str:
 @rule("image-pull-token-expired", priority=80)
 def token_expired(p: Problem, ctx: v.Context) -> Diagnosis | None:
     """ECR tokens live 12 hours, so a pull secret made from one dies quietly the next day."""
-    if not p.search(r"authorization token has expired|\btoken (?:has )?expired\b.{0,80}reauthenticate"):
+    if not p.search(
+        r"authorization token has expired|\btoken (?:has )?expired\b.{0,80}reauthenticate"
+        r"|denied: the security token included in the request is invalid"
+    ):
         return None
     facts = _image(p, ctx)
     registry = facts.get("registry", "the registry")

@@ -17,7 +17,8 @@ from typing import Any
 from aiohttp import web
 
 from kftui.sandbox.gcp import compute
-from kftui.sandbox.gcp.common import Operation, World, error, ok, project_access, read_json
+from kftui.sandbox.gcp.common import Operation, World, error, guard, has_permission, ok, read_json
+from kftui.sandbox.gcp.faulting import container_forbidden
 
 _STATE_ATTR = "_kftui_container_clusters"
 _ENDPOINT_ATTR = "_kftui_container_endpoint"
@@ -150,8 +151,17 @@ def _offered_check(world: World, project: str, pool: dict[str, Any]) -> str | No
 
 
 def _access(request: web.Request, world: World, permission: str) -> str | web.Response:
-    """This service's guard: the shared checks with its own API name."""
-    return project_access(request, world, API, permission)
+    """This service's guard: the shared checks with its own API name, and GKE's own words for a missing permission."""
+    project, refusal = guard(request, world, request.match_info["project"], API)
+    if refusal is not None:
+        return refusal
+    assert project is not None
+    if not has_permission(project, permission):
+        name = request.path.removeprefix("/v1/")
+        parent = "/".join(name.split("/")[:2])
+        resource = name if permission in ("container.clusters.get", "container.clusters.delete") else parent
+        return container_forbidden(permission, resource.split("/nodePools")[0])
+    return str(project["id"])
 
 
 def add_routes(app: web.Application, world: World) -> None:

@@ -100,3 +100,22 @@ def test_cli_exit_codes() -> None:
     empty = runner.invoke(cli, ["explain", "-"], input="  \n")
     assert empty.exit_code == 2
     assert "nothing to explain" in empty.stderr
+
+
+HOSTILE = "pod \x1b]0;pwned\x07evil\u202edcba \x1b[5mblink\x1b[0m \x9b31m quota 'GPUS_ALL_REGIONS' \x1b]52;c;cm0gLXJm\x07"
+
+
+def test_text_output_shows_escapes_and_bidi_inert() -> None:
+    for text in (HOSTILE, "the printer \x1b]0;title\x07 is on fire \u202e"):  # recognised and unknown
+        out = io.StringIO()
+        run_explain(text=text, as_json=False, out=out)
+        shown = out.getvalue()
+        assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown and "\x9b" not in shown
+        assert "<U+202E>" in shown  # the override is visible, as text, where it was
+
+
+def test_json_output_keeps_the_text_exact() -> None:
+    out = io.StringIO()
+    run_explain(text="the printer \x1b]0;title\x07 is on fire \u202e", as_json=True, out=out)
+    doc = json.loads(out.getvalue())
+    assert "\u202e" in doc["explanation"] and "<U+202E>" not in doc["explanation"]  # JSON stays exact
