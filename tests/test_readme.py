@@ -303,4 +303,5 @@ def test_e2e_marker_selects_the_e2e_tests() -> None:
     ids = [ln for ln in collected.stdout.splitlines() if "::" in ln]
     assert any(i.startswith("tests/e2e/test_runs_local.py::") for i in ids), "tests/e2e is marked by directory"
     assert any(i.startswith("tests/e2e/test_demo_tmux.py::") for i in ids)
-    assert not [i for i in ids if i.startswith("tests/unit/")], "unit tests are never e2e"
+    assert any(i.startswith("tests/test_cli.py::") for i in ids), "a test running `kftui` as a subprocess is e2e"
+    assert not [i for i in ids if i.startswith("tests/unit/test_validate.py::")], "pure unit tests are not"
