@@ -70,3 +70,34 @@ def tool(name: str) -> str:
     if found is None:
         pytest.skip(f"{name} is not on PATH")
     return found
+
+
+CLI_CALLS = {("subprocess", "run"), ("subprocess", "Popen"), ("subprocess", "check_output"),
+             ("subprocess", "check_call"), (None, "tool")}
+"""Calls that drive a real CLI, tmux or the app as a subprocess (`tool()` finds a real CLI to run)."""
+
+
+def cli_driving_tests(source: str) -> set[str]:
+    """Test functions in a module's source that drive a real CLI or subprocess app, directly or through a
+    helper function of the same module (so the conftest marks them `e2e` without anyone remembering to)."""
+    import ast
+
+    tree = ast.parse(source)
+    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+
+    def calls(fn: ast.AST) -> set[tuple[str | None, str]]:
+        found: set[tuple[str | None, str]] = set()
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Call):
+                func = node.func
+                if isinstance(func, ast.Attribute):
+                    found.add((func.value.id if isinstance(func.value, ast.Name) else None, func.attr))
+                elif isinstance(func, ast.Name):
+                    found.add((None, func.id))
+        return found
+
+    called = {fn.name: calls(fn) for fn in functions}
+    driving = {name for name, c in called.items() if c & CLI_CALLS}
+    for _ in range(3):  # helpers calling helpers
+        driving |= {name for name, c in called.items() if any((None, d) in c for d in driving)}
+    return {name for name in driving if name.startswith("test")}

@@ -47,6 +47,12 @@ RUN = {
     "kftui quota request --project P --gpu TYPE --region R|global --count N --email E [--yes] [--json]",
     "kftui demo [--mode setup|watch] [--scenario NAME|DIR]",
     "kftui watch [--context CTX] [-n NAMESPACE] [--kubeconfig F] [--kfp-host URL]",
+    "kftui logs [POD_REGEX] [-l SELECTOR] [-n NS|-A] [-c REGEX] [--since D] [--tail N] [--timestamps] [--no-follow]"
+    " [--json]",
+    "kftui notebook create|stop|start|delete|watch NAME [-n NS] [--image IMAGE] [--gpu N] [--gpu-type T]",
+    "kftui forward dashboard|notebook NAME|tensorboard NAME|svc/NAME|pod/NAME [-n NS] [--local-port N]",
+    "kftui image check IMAGE [--pull-secret NAME] [--json]",
+    "kftui pullsecret create NAME --registry HOST [--username U --password-stdin|--json-key FILE|--from-gcloud]",
     "kftui deploy [--project P] [--zone Z] [--cluster NAME] [--gpu TYPE] [--gpu-count N] [--max-gpu-nodes N]"
     " [--release TAG] [--manifests DIR] [--ready-timeout S] [--plan-only] [--yes] [--destroy]",
 }
@@ -145,6 +151,20 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     sb.start()
     yield sb
     sb.stop()
+
+
+def test_every_command_in_help_has_a_table_row() -> None:
+    listed = run("kftui", "--help").stdout.partition("\nCommands:\n")[2]
+    names = [line.split()[0] for line in listed.splitlines() if line.startswith("  ")]
+    documented = {s.split()[1] for s in synopses(readme()) if len(s.split()) > 1}
+    assert len(names) >= 8 and [n for n in names if n not in documented] == []
+
+
+def test_logs_prints_a_pods_lines_and_exits(world: Any) -> None:
+    out = run("kftui", "logs", "train-resnet", "-A", "--no-follow", "--json", env=world.env)
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert lines and {line["pod"] for line in lines} == {"train-resnet-0"}, lines[:3]
 
 
 def test_explain_argument_stdin_and_json() -> None:
@@ -283,4 +303,5 @@ def test_e2e_marker_selects_the_e2e_tests() -> None:
     ids = [ln for ln in collected.stdout.splitlines() if "::" in ln]
     assert any(i.startswith("tests/e2e/test_runs_local.py::") for i in ids), "tests/e2e is marked by directory"
     assert any(i.startswith("tests/e2e/test_demo_tmux.py::") for i in ids)
-    assert not [i for i in ids if i.startswith("tests/unit/")], "unit tests are never e2e"
+    assert any(i.startswith("tests/test_cli.py::") for i in ids), "a test running `kftui` as a subprocess is e2e"
+    assert not [i for i in ids if i.startswith("tests/unit/test_validate.py::")], "pure unit tests are not"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -175,15 +174,11 @@ async def test_unknown_namespace_is_refused_and_named(env: Any) -> None:
 
 @pytest.fixture
 def no_namespace_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """The demo world for a user whose RBAC forbids listing namespaces (the sandbox answers the real 403)."""
-    from kftui.sandbox import Sandbox, scenario_dir
+    """The demo world for a user whose RBAC forbids listing namespaces: the sandbox's fault plan answers the
+    apiserver's own 403 (`namespaces is forbidden: User ... cannot list resource "namespaces" ...`)."""
+    from kftui.sandbox import Sandbox
 
-    scenario = tmp_path / "scenario"
-    shutil.copytree(scenario_dir("demo"), scenario)
-    (scenario / "kube-zz-rbac.yaml").write_text(
-        yaml.safe_dump({"kube": {"rbac": {"user": "dev", "deny": [{"verb": "list", "resource": "namespaces"}]}}})
-    )
-    sb = Sandbox(scenario, tmp_path / "work", still=True)
+    sb = Sandbox("demo", tmp_path / "work", still=True, faults=["kube:GET:/api/v1/namespaces=status,status=403"])
     for key, value in sb.start().items():
         monkeypatch.setenv(key, value)
     yield sb
@@ -192,14 +187,14 @@ def no_namespace_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
 
 async def test_namespace_is_taken_on_trust_when_listing_is_forbidden(no_namespace_list: Any) -> None:
     """A user whose RBAC cannot list namespaces can still watch the one they name."""
-    world = no_namespace_list.kube.state
     app = still_app(no_namespace_list)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
         await pilot.press("colon", *"ns kubeflow", "enter")
         await until(pilot, lambda: app.services.options.namespace == "kubeflow", what="switched without a list")
-        assert ("GET", "/api/v1/namespaces") in world.requests, "the namespace list was asked for first"
+        hits = [f["hits"] for f in no_namespace_list.faults.describe()]
+        assert hits and hits[0] >= 1, "the namespace list was asked for (and refused) first"
         assert not [n for n in notes(app) if "no namespace" in n]
 
 

@@ -147,9 +147,11 @@ def test_snapshot_quota_request_form(env: Any, snap_compare: Any) -> None:
         await settle(pilot)
         await highlight(pilot, "gpu")
         await pilot.press("f")
-        await pilot.pause()
+        await until(pilot, lambda: pilot.app.screen.query("#choices") or pilot.app.screen.query("#field-quota_value"),
+                    what="the fix choices or the quota form")
         if pilot.app.screen.query("#choices"):
             await pilot.press("enter")  # the first fix: the global GPU quota
+        await until(pilot, lambda: pilot.app.screen.query("#field-quota_value"), what="the quota form")
         await pilot.pause()
 
     assert snap_compare(app_with(env, **GPU_PLAN, email="ada@example.com"), terminal_size=SIZE, run_before=open_form)
@@ -161,10 +163,11 @@ async def test_quota_request_form_files_what_was_typed(own_sandbox: Sandbox) -> 
         await settle(pilot)
         await highlight(pilot, "gpu")
         await pilot.press("f")
-        await pilot.pause()
+        await until(pilot, lambda: app.screen.query("#choices") or app.screen.query("#field-quota_value"),
+                    what="the fix choices or the quota form")
         if app.screen.query("#choices"):
             await pilot.press("enter")
-            await pilot.pause()
+        await until(pilot, lambda: app.screen.query("#field-quota_value"), what="the quota form")
         form = app.screen
         form.query_one("#field-quota_value").value = "2"
         form.query_one("#field-email").value = "not-an-email"

@@ -272,9 +272,6 @@ class KubeApi:
             return status_error(404, "NotFound", "the server could not find the requested resource")
         info = self.world.resources[resource]
         scope_ns = ns if info[2] else None
-        denied = self._denied(request, resource, ns, name)
-        if denied is not None:
-            return denied
         if request.method == "GET" and name is None:
             if request.query.get("watch") in TRUE:
                 return await self.watch(request, resource, scope_ns)
@@ -305,23 +302,6 @@ class KubeApi:
                 return status_error(409, "AlreadyExists", f'{resource} "{body["metadata"].get("name")}" already exists')
             return web.json_response(self.world.put(resource, body), status=201)
         return status_error(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
-
-    def _denied(self, request: web.Request, resource: str, ns: str | None, name: str | None) -> web.Response | None:
-        """RBAC from the scenario (`rbac: {user, deny: [{verb, resource}]}`): the 403 the apiserver's authorizer
-        gives, so a user who may not list namespaces (say) meets the real refusal."""
-        rbac = self.world.scenario.get("rbac") or {}
-        if request.method == "GET":
-            verb = "get" if name else ("watch" if request.query.get("watch") in TRUE else "list")
-        else:
-            verb = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(request.method, "")
-        rules = rbac.get("deny") or []
-        if not any(d.get("verb") in (verb, "*") and d.get("resource") in (resource, "*") for d in rules):
-            return None
-        subject = f'{resource} "{name}"' if name else resource
-        where = f'in the namespace "{ns}"' if ns else "at the cluster scope"
-        user = rbac.get("user", "kftui-sandbox@example.com")
-        message = f'{subject} is forbidden: User "{user}" cannot {verb} resource "{resource}" in API group "" {where}'
-        return status_error(403, "Forbidden", message, {"name": name, "kind": resource} if name else {"kind": resource})
 
     async def server_side_apply(self, request: web.Request, resource: str, ns: str | None,
                                 name: str) -> web.Response:
