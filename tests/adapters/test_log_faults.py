@@ -10,6 +10,7 @@ import random
 import shutil
 import subprocess
 import threading
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from kftui.cluster.kubeconfig import api_client
 from kftui.cluster.logs import LogFollower, ResumePoint, ts_ns
 from kftui.core.kube import LogState, LogStatus
 from kftui.sandbox.faults import Fault, FaultPlan, parse_spec
+from kftui.sandbox.kube.objects import expand_pod
 from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, demo_scenario, running_kube, wait_for
 
 WORDS = ["epoch", "loss=0.42", "größe", "€uro", "ok", "日本語のログ", "x" * 37, "step"]
@@ -289,3 +291,25 @@ def test_a_quiet_stream_is_reopened_without_a_word(kube: KubeSandbox) -> None:
     assert not sink.of(LogState.RECONNECTING) and not sink.of(LogState.ERROR)  # ...and no alarm raised
     steps = [int(t.split(" step ")[1].split("/")[0]) for t in sink.texts()[1:]]
     assert steps == list(range(1, len(steps) + 1))
+
+
+def test_a_pod_replaced_under_the_same_name_is_followed_from_its_first_line(kube: KubeSandbox) -> None:
+    kube.world.add_pod({"name": "sts-0", "namespace": PROFILE, "node": "n1",
+                        "containers": [{"name": "main", "logs": {"lines": ["old 1", "old 2"]}}]})
+    sink = Sink()
+    f = follow(kube, "sts-0", sink)
+    thread = f.start()
+    try:
+        wait_for(lambda: sink.texts() == ["old 1", "old 2"], 10, what="the first pod's lines")
+        new = expand_pod({"name": "sts-0", "namespace": PROFILE, "node": "n1", "containers": [{"name": "main"}]})
+        new["metadata"]["uid"] = str(uuid.uuid4())  # a StatefulSet's new pod: same name, new uid and container
+        new["status"]["containerStatuses"][0]["containerID"] = f"containerd://{uuid.uuid4().hex}"
+        with kube.world.lock:  # deleted and made again in one step, so the follower never sees a 404 between
+            kube.world.delete_pod(PROFILE, "sts-0")
+            kube.world.add_pod({**new, "logs": {"main": {"lines": ["new 1", "new 2"]}}})
+        wait_for(lambda: len(sink.texts()) >= 4, 10, what="the new pod's lines")
+    finally:
+        f.stop()
+        thread.join(timeout=10)
+    assert sink.texts() == ["old 1", "old 2", "new 1", "new 2"]
+    assert any("pod replaced by a new one" in s.detail for s in sink.of(LogState.RESTARTED))
