@@ -206,3 +206,11 @@ def test_a_scenario_can_carry_its_faults(tmp_path: Path) -> None:
         with pytest.raises(ClusterApiError) as caught:
             list_pods(api_client(path=sb.kubeconfig), PROFILE)
         assert caught.value.status == 403 and plan_of(sb).describe()[0]["hits"] == 1
+
+
+def test_gone_on_a_plain_list_is_a_410_expired_status(kube: KubeSandbox) -> None:
+    plan_of(kube).add(parse_spec(f"kube:GET:{PODS}=gone,times=1"))
+    with pytest.raises(ClusterApiError) as caught:
+        list_pods(api_client(path=kube.kubeconfig), PROFILE)
+    assert (caught.value.status, caught.value.reason) == (410, "Expired")
+    assert str(caught.value).startswith("too old resource version")
