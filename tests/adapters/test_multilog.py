@@ -242,3 +242,8 @@ def test_since_keeps_only_recent_lines_as_kubectl_does(kube: KubeSandbox, capsys
     for got in (ours, theirs):  # the last ~28 lines (stamps 2-30 s old); none older
         assert 26 <= len(got) <= 30 and got == lines[-len(got):]
     assert abs(len(ours) - len(theirs)) <= 1  # a boundary line may cross the 30 s mark between the two reads
+
+
+def test_all_namespaces_names_the_namespace_first(kube: KubeSandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(kube, "^db-0$", "-A", "--no-follow", capsys=capsys)
+    assert code == 0 and out.splitlines()[0] == f"{PROFILE} db-0 postgres ready"
