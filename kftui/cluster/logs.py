@@ -401,8 +401,8 @@ class LogFollower:
                 self._status(LogState.ENDED, container, "pod deleted")
                 return
             if pod:
-                if self.pod_uid is None and str((pod.get("metadata") or {}).get("uid") or "") not in ("", uid):
-                    continue  # replaced: the top of the loop says so and starts the new pod
+                if str((pod.get("metadata") or {}).get("uid") or "") not in ("", uid):
+                    continue  # replaced: the top of the loop follows the new pod, or ends (bound to this one)
                 done = self._finished(pod, container)
                 if done is not None:
                     self._catch_up(container, resume, previous=False)

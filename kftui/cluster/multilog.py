@@ -71,6 +71,7 @@ class MultiLog:
         self._followers: dict[Key, tuple[LogFollower, threading.Thread]] = {}
         self._seen: set[Key] = set()
         self._watcher: PodWatcher | None = None
+        self._reading: LogFollower | None = None
         self._stopped = threading.Event()
         self.matched = 0
         """Containers followed so far (0 after run(): nothing matched)."""
@@ -95,6 +96,8 @@ class MultiLog:
             watcher.stop()
         with self._lock:
             followers = [f for f, _ in self._followers.values()]
+            if self._reading is not None:
+                followers.append(self._reading)
         for f in followers:
             f.stop()
 
@@ -147,7 +150,12 @@ class MultiLog:
                 if self.stopped:
                     return self.matched
                 self.matched += 1
-                self._follower(row, container, initial=True, follow=False).run()
+                follower = self._follower(row, container, initial=True, follow=False)
+                with self._lock:
+                    self._reading = follower
+                if self.stopped:
+                    return self.matched
+                follower.run()
         return self.matched
 
     def _start(self, row: PodRow, initial: bool) -> None:
