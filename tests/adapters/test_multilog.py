@@ -261,3 +261,14 @@ def test_a_closed_pipe_ends_quietly(kube: KubeSandbox) -> None:
     _, err = proc.communicate(timeout=60)
     assert first.startswith("big-0 main flood line 00000000")
     assert proc.returncode == 0 and err == ""  # no BrokenPipeError traceback, no exit-time flush error
+
+
+@pytest.mark.parametrize("mode", [[], ["--no-follow"]])
+def test_a_forbidden_pod_list_is_one_line_exit_1(kube: KubeSandbox, capsys: pytest.CaptureFixture[str],
+                                                  mode: list[str]) -> None:
+    plan = kube.served.extra["faults"]
+    assert isinstance(plan, FaultPlan)
+    plan.add(Fault(service="kube", kind="status", status=403, path=f"/api/v1/namespaces/{PROFILE}/pods"))
+    code, out, err = cli(kube, "web", *mode, capsys=capsys)
+    assert (code, out) == (1, "") and err.count("\n") == 1
+    assert err.startswith('kftui: pods is forbidden: User "kftui-sandbox@example.com" cannot list resource "pods"')
