@@ -87,7 +87,8 @@ class PodWatcher:
                                                         self.field_selector)
                 if self.stopped:
                     return
-                yield PodEvent(WatchKind.SYNCED, snapshot=tuple(rows))
+                back = f"reconnected after {attempt} attempt{'s' if attempt > 1 else ''}" if attempt else ""
+                yield PodEvent(WatchKind.SYNCED, snapshot=tuple(rows), message=back)
                 attempt = 0
                 quick = 0
                 while not self.stopped:

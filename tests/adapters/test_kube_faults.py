@@ -196,6 +196,7 @@ def test_watch_reset_mid_stream_says_reconnecting_then_is_live(kube: KubeSandbox
     said = [e.message for e in events if e.kind == WatchKind.ERROR]
     assert len(said) == 1 and said[0].startswith("connection to the cluster lost:")
     assert "reconnecting (attempt 1, in " in said[0] and watcher.reconnects == 1
+    assert synced(events)[-1].message == "reconnected after 1 attempt" and synced(events)[0].message == ""
     assert any(r.name == "during-reset" for r in synced(events)[-1].snapshot)  # nothing missed
 
 
