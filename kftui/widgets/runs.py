@@ -73,6 +73,13 @@ PodRef = tuple[str, str]
 """(namespace, pod name)."""
 
 
+def _with_depth(tasks: tuple[TaskNode, ...], depth: int = 0) -> Iterator[tuple[TaskNode, int]]:
+    """Every row of the tree with how deep it sits (iterations and attempts are indented under their task)."""
+    for task in tasks:
+        yield task, depth
+        yield from _with_depth(task.children, depth + 1)
+
+
 def _label(task: TaskNode) -> str:
     """A tree row's name: the task, `attempt 2`, `iteration 0`; a task retried shows how many attempts it made."""
     name = inert(task.name)
@@ -108,9 +115,10 @@ def gone_note(detail: RunDetail, task: TaskNode, now: datetime, pods_error: str 
             "garbage-collected, so the live log is gone (kubectl logs is no longer possible; a copy exists only "
             f"if KFP archives logs to its artifact store, e.g. the pipeline root bucket) · {knows}"
         )
+    node = task.pods[0][0] if task.pods else task.id
     return (
         f"no pod of run {row.name} matches task {task.name} (label pipeline/runid={row.id}, "
-        f"node name …{task.name}) in the namespaces kftui can see · {knows}"
+        f"annotation workflows.argoproj.io/node-name={node}) in the namespaces kftui can see · {knows}"
     )
 
 
@@ -136,7 +144,8 @@ def run_details(detail: RunDetail, pods: dict[str, list[PodRef]], now: datetime,
         params = inert(" ".join(f"{k}={v}" for k, v in sorted(detail.parameters.items())))
         out.append(f"parameters {params}\n", style="dim")
     out.append("\nTasks\n", style="bold underline")
-    for task in detail.walk():
+    for task, depth in _with_depth(detail.tasks):
+        out.append("  " * depth)
         out.append(f"{STATE_MARK.get(task.state, '?')} {_label(task)} ", style=STATE_STYLE.get(task.state, ""))
         out.append(f"{task.state}", style=STATE_STYLE.get(task.state, ""))
         if task.duration is not None:

@@ -534,11 +534,13 @@ class World:
         for item in items:
             start, end = parse_time(item.get("start"), self.now), parse_time(item.get("end"), self.now)
             state = str(item.get("state", "SUCCEEDED")).upper()
+            kind = "loop" if item.get("iterations") is not None else "dag" if item.get("tasks") else "container"
             task = self._add(
                 run,
                 parent,
                 str(item["name"]),
-                kind="dag" if item.get("tasks") else "container",
+                kind=kind,
+                component=f"comp-{item['name']}",
                 state=state,
                 start=start,
                 end=end,
@@ -560,6 +562,17 @@ class World:
                 )
             if task.kind == "container" and start is not None and not task.attempts and not task.cached:
                 task.attempts.append(Attempt(start, end, state, task.error))
+            for index, body in enumerate(item.get("iterations") or []):
+                iteration = self._add(run, task, f"{task.name}-{index}", kind="iteration", component=task.component)
+                iteration.index = index
+                self._seed_tasks(run, iteration, list(body or []))
+                kids = run.children(iteration)
+                starts = [k.start for k in kids if k.start is not None]
+                iteration.start = min(starts) if starts else None
+                states = {k.state for k in kids}
+                iteration.state = "FAILED" if "FAILED" in states else "SUCCEEDED" if states <= FINISHED else "RUNNING"
+                ends = [k.end for k in kids if k.end is not None]
+                iteration.end = max(ends) if ends and states <= FINISHED else None
             self._seed_tasks(run, task, item.get("tasks") or [])
 
     def _add(self, run: Run, parent: Task, name: str, **values: Any) -> Task:
