@@ -442,6 +442,10 @@ class LocalEventKind(enum.StrEnum):
     TASK_START = "task_start"
     TASK_END = "task_end"
     LOG = "log"
+    RUNNER = "runner"
+    """A line of kfp.local itself (or of the child process), not of any task."""
+    OUTPUTS = "outputs"
+    """The pipeline's own outputs, once it succeeded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -454,6 +458,8 @@ class LocalEvent:
     line: str = ""
     outputs: Mapping[str, str] = field(default_factory=dict)
     error: str = ""
+    attempt: int = 0
+    """1, 2, ... for a task its retry policy ran again; 0 when not said."""
 
 
 @dataclass(frozen=True, slots=True)

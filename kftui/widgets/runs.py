@@ -844,18 +844,22 @@ class RunsView(Vertical):
 
         def pump() -> None:
             for event in run.events():
+                task = inert(event.task or "")
+                again = f" (attempt {event.attempt})" if event.attempt > 1 else ""
                 if event.kind is LocalEventKind.LOG and not noise.hides(event):
-                    self.post_message(
-                        LogFeed(source, title, [f"[{event.task}] {event.line}" if event.task else event.line])
-                    )
+                    self.post_message(LogFeed(source, title, [f"[{task}] {event.line}"]))
+                elif event.kind is LocalEventKind.RUNNER and not event.line.startswith("SubprocessRunner("):
+                    self.post_message(LogFeed(source, title, [f"kfp.local: {event.line}"]))
                 elif event.kind is LocalEventKind.TASK_START:
-                    self.post_message(LogFeed(source, title, [f"▶ {event.task}"], "streaming", f"task {event.task}"))
+                    self.post_message(LogFeed(source, title, [f"▶ {task}{again}"], "streaming", f"task {task}"))
                 elif event.kind is LocalEventKind.TASK_END:
                     outputs = " ".join(f"{k}={v}" for k, v in (event.outputs or {}).items())
-                    line = (
-                        f"{'✓' if not event.error else '✗'} {event.task} {event.state or ''} {outputs or event.error}"
-                    )
+                    mark = "✓" if event.state is RunState.SUCCEEDED else "✗"
+                    line = f"{mark} {task} {event.state or ''}{again} {outputs or event.error}"
                     self.post_message(LogFeed(source, title, [line.rstrip()]))
+                elif event.kind is LocalEventKind.OUTPUTS and event.outputs:
+                    shown = " ".join(f"{k}={v}" for k, v in event.outputs.items())
+                    self.post_message(LogFeed(source, title, [f"pipeline outputs: {shown}"]))
             record = run.record
             done = "ended" if record.state.name == "SUCCEEDED" else "error"
             self.post_message(LogFeed(source, title, [], done, f"pipeline {record.state} · log {record.log_path}"))
