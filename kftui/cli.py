@@ -406,7 +406,10 @@ def runs_list(experiment: str | None, states: tuple[str, ...], as_json: bool, kf
 @click.option("--list", "list_runs", is_flag=True, help="List past local runs instead of running one.")
 @click.option("--json", "as_json", is_flag=True, help="With --list: print JSON.")
 @click.option("-v", "--verbose", is_flag=True, help="Also print the KFP executor's own lines (always in the log file).")
-def runs_local(pipeline: str | None, params: tuple[str, ...], list_runs: bool, as_json: bool, verbose: bool) -> None:
+@click.option("--reuse-env", is_flag=True, help="Run tasks in this Python environment, not kfp's virtualenv per task.")
+def runs_local(
+    pipeline: str | None, params: tuple[str, ...], list_runs: bool, as_json: bool, verbose: bool, reuse_env: bool
+) -> None:
     """Run PIPELINE on this machine with kfp.local (no cluster, no Docker); exit 0 on success, 1 on failure."""
     from kftui.commands.runs import run_local, run_local_list
 
@@ -415,7 +418,7 @@ def runs_local(pipeline: str | None, params: tuple[str, ...], list_runs: bool, a
     elif not pipeline:
         raise click.UsageError("give a PIPELINE file (file.py[:name] or compiled YAML), or --list")
     else:
-        code = _guard(run_local, pipeline, params, verbose)
+        code = _guard(run_local, pipeline, params, verbose, reuse_env=reuse_env)
     sys.exit(code if isinstance(code, int) else 1)
 
 

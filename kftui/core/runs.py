@@ -168,13 +168,22 @@ def _node_id(workflow: str, name: str) -> str:
     return workflow if name == workflow else f"{workflow}-{fnv32a(name)}"
 
 
+def _fnv_more(state: int, text: str) -> int:
+    """Continue an FNV-1a 32 hash with more text (the hash of a name is the state after its last byte)."""
+    for byte in text.encode():
+        state = ((state ^ byte) * 16777619) & 0xFFFFFFFF
+    return state
+
+
 def node_names(details: list[Mapping[str, Any]]) -> tuple[str, dict[int, str]]:
     """(workflow name, entry index -> Argo node name) recovered from real task_details.
 
     The API gives each node's display name and its children's node IDs only. A node ID is the workflow name plus
-    the FNV hash of the full node name, and a child's name is an ancestor's name plus "." plus its display name, so
-    walking down from the root node (the one whose children hash as `<display>.root-driver` / `<display>.root`)
-    names every node exactly. Entries that do not resolve (another engine, POD_NAMES=v1) stay unnamed.
+    the FNV hash of the full node name, and every node's name is an ancestor's name, ".", and its display name. So
+    first every node name is found by hashing known names + "." + each display name until the children's IDs are
+    explained (whichever entry is which); then each entry takes its name: an entry holding a structural child of a
+    name is that name; entries alike in display (two `executor` pods) are told apart by the DAG their children are
+    in and the time and state of the node they hang under. Entries that do not resolve stay unnamed.
     """
     displays = [str(d.get("display_name") or "") for d in details]
     kids = [[str(c.get("pod_name") or c.get("task_id") or "") for c in d.get("child_tasks") or []] for d in details]
@@ -186,79 +195,100 @@ def node_names(details: list[Mapping[str, Any]]) -> tuple[str, dict[int, str]]:
             break
     if root < 0:
         return "", {}
-    names = {root: workflow}
-    by_display: dict[str, list[int]] = {}
-    for i, display in enumerate(displays):
-        if i != root:
-            by_display.setdefault(display, []).append(i)
-    every = set(displays)
-
-    def prefixes(name: str) -> list[str]:
-        out = []
-        while name:
-            out.append(name)
-            name = name.rpartition(".")[0]
-        return out
-
-    def depth(entry: int, name: str) -> int | None:
-        """How far up from `name` the entry's children hang (-1 for a leaf, None if a child cannot come from it).
-
-        Children of a DAG hang off it (0), attempts off their Retry node (1), a task's dependants off its
-        executor (2, the DAG both are in): those are the shapes a real entry has.
-        """
-        heads = prefixes(name)
-        worst = -1
-        for c in kids[entry]:
-            found = next(
-                (k for k, h in enumerate(heads) if any(_node_id(workflow, f"{h}.{d}") == c for d in every)), None
-            )
-            if found is None:
-                return None
-            worst = max(worst, found)
-        return worst
-
-    def rank(entry: int, name: str, parent: int) -> tuple[int, int, int]:
-        """Lower is likelier: structural or executor-shaped children first, then leaves, then far links."""
-        level = depth(entry, name)
-        assert level is not None
-        shape = 0 if level in (0, 1, 2) else 1 if level == -1 else 2
-        start, parent_start = str(details[entry].get("start_time") or ""), str(details[parent].get("start_time") or "")
-        return shape, level if shape == 2 else 0, 0 if not start or start >= parent_start else 1
-
-    queue = [root]
-    while queue:
-        parent = queue.pop(0)
-        heads = prefixes(names[parent])
-        for child in kids[parent]:
-            found = _resolve(workflow, child, heads, by_display, names, depth, lambda e, n, p=parent: rank(e, n, p))
-            if found is not None:
-                queue.append(found)
-    return workflow, names
-
-
-def _resolve(
-    workflow: str,
-    child: str,
-    prefixes: list[str],
-    by_display: dict[str, list[int]],
-    names: dict[int, str],
-    depth: Any,
-    rank: Any,
-) -> int | None:
-    """The unnamed entry whose name (some prefix + "." + its display name) hashes to this child ID; among entries
-    of the same display, the one whose own children hash from that name and whose times fit."""
-    for display, indices in by_display.items():
-        for prefix in prefixes:
-            candidate = f"{prefix}.{display}"
-            if _node_id(workflow, candidate) != child:
+    wanted_ids = {c for children in kids for c in children}
+    every = sorted(set(displays) - {""})
+    known: dict[str, int] = {workflow: fnv32a(workflow)}  # name -> its FNV state
+    by_id: dict[str, str] = {}
+    todo = [workflow]
+    while todo:
+        prefix = todo.pop()
+        state = known[prefix]
+        for display in every:
+            name = f"{prefix}.{display}"
+            if name in known:
                 continue
-            free = [i for i in indices if i not in names and depth(i, candidate) is not None]
-            if not free:
-                return None
-            best = min(free, key=lambda i: rank(i, candidate))
-            names[best] = candidate
-            return best
-    return None
+            value = _fnv_more(state, "." + display)
+            nid = f"{workflow}-{value}"
+            if nid in wanted_ids and nid not in by_id:
+                known[name] = value
+                by_id[nid] = name
+                todo.append(name)
+    return workflow, _assign(workflow, root, displays, kids, by_id, details)
+
+
+_INDEXED = re.compile(r"^(?P<base>.+)\((?P<index>[^)]*)\)$")
+
+
+def _assign(
+    workflow: str,
+    root: int,
+    displays: list[str],
+    kids: list[list[str]],
+    by_id: dict[str, str],
+    details: list[Mapping[str, Any]],
+) -> dict[int, str]:
+    """Give each entry its node name (see node_names)."""
+    names: dict[int, str] = {root: workflow}
+    real = set(by_id.values())
+    taken = {workflow}
+    for i, children in enumerate(kids):
+        if i == root:
+            continue
+        for c in children:
+            child = by_id.get(c)
+            if child is None:
+                continue
+            parent, _, last = child.rpartition(".")
+            holders = [parent]
+            indexed = _INDEXED.match(last)
+            if indexed:  # executor(1) hangs under its Retry node, iteration-iterations(0:0) under its TaskGroup
+                holders.insert(0, f"{parent}.{indexed['base']}")
+            found = next(
+                (h for h in holders if h in real and h not in taken and h.rpartition(".")[2] == displays[i]), None
+            )
+            if found is not None:
+                names[i] = found
+                taken.add(found)
+                break
+    free: dict[str, list[int]] = {}
+    for i, display in enumerate(displays):
+        if i not in names:
+            free.setdefault(display, []).append(i)
+    inverse = {v: k for k, v in names.items()}
+    for name in sorted(real - taken, key=lambda n: (n.count("."), n)):
+        pool = free.get(name.rpartition(".")[2]) or []
+        if not pool:
+            continue
+        above = inverse.get(name.rpartition(".")[0])
+        best = min(pool, key=lambda i: _misfit(details, i, above, kids[i], by_id, name))
+        pool.remove(best)
+        names[best] = name
+        inverse[name] = best
+    return names
+
+
+def _misfit(
+    details: list[Mapping[str, Any]],
+    entry: int,
+    parent: int | None,
+    children: list[str],
+    by_id: dict[str, str],
+    name: str,
+) -> tuple[int, int, int, int]:
+    """How badly an entry fits a name: children outside its DAGs, fewer dependants in the very DAG its task is in
+    (an executor's dependants hang off it), times outside its parent's, a state clash."""
+    outside = sum(1 for c in children if c in by_id and not name.startswith(by_id[c].rpartition(".")[0] + "."))
+    task_dag = name.rsplit(".", 2)[0]
+    exact = sum(1 for c in children if c in by_id and by_id[c].rpartition(".")[0] == task_dag)
+    if parent is None:
+        return outside, -exact, 0, 0
+    me, up = details[entry], details[parent]
+    start, end = _parse_time(me.get("start_time")), _parse_time(me.get("end_time"))
+    up_start, up_end = _parse_time(up.get("start_time")), _parse_time(up.get("end_time"))
+    late = int(bool(start and up_start and start < up_start)) + int(bool(end and up_end and end > up_end))
+    state, up_state = str(me.get("state") or ""), str(up.get("state") or "")
+    clash = int(bool(state) and up_state in ("SUCCEEDED", "FAILED") and state not in (up_state, "SKIPPED"))
+    return outside, -exact, late, clash
 
 
 _ATTEMPT = re.compile(r"^executor\((\d+)\)$")
@@ -412,6 +442,10 @@ class LocalEventKind(enum.StrEnum):
     TASK_START = "task_start"
     TASK_END = "task_end"
     LOG = "log"
+    RUNNER = "runner"
+    """A line of kfp.local itself (or of the child process), not of any task."""
+    OUTPUTS = "outputs"
+    """The pipeline's own outputs, once it succeeded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,6 +458,8 @@ class LocalEvent:
     line: str = ""
     outputs: Mapping[str, str] = field(default_factory=dict)
     error: str = ""
+    attempt: int = 0
+    """1, 2, ... for a task its retry policy ran again; 0 when not said."""
 
 
 @dataclass(frozen=True, slots=True)

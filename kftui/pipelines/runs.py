@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import warnings
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -228,12 +229,17 @@ def compile_pipeline(source: Path, output: Path, name: str | None = None) -> Pat
     """Compile the `@dsl.pipeline` in a .py file to pipeline YAML (what `kfp dsl compile` does)."""
     from kfp import compiler
 
-    pipeline = load_pipeline_object(source, name)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        compiler.Compiler().compile(pipeline_func=pipeline, package_path=str(output))
-    except Exception as exc:  # compiler errors are about the user's pipeline: show them as such
-        raise UsageError(f"{source} does not compile: {type(exc).__name__}: {exc}") from exc
+    with warnings.catch_warnings():
+        # kfp and kfp-kubernetes warn about their own futures while the pipeline is imported and compiled; that
+        # is noise on a user's terminal, not news about their pipeline.
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pipeline = load_pipeline_object(source, name)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            compiler.Compiler().compile(pipeline_func=pipeline, package_path=str(output))
+        except Exception as exc:  # compiler errors are about the user's pipeline: show them as such
+            raise UsageError(f"{source} does not compile: {type(exc).__name__}: {exc}") from exc
     return output
 
 

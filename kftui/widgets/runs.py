@@ -6,6 +6,7 @@ annotation) and asks the screen to follow its `main` container; when the pods ar
 
 from __future__ import annotations
 
+import shlex
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -72,6 +73,13 @@ PodRef = tuple[str, str]
 """(namespace, pod name)."""
 
 
+def _with_depth(tasks: tuple[TaskNode, ...], depth: int = 0) -> Iterator[tuple[TaskNode, int]]:
+    """Every row of the tree with how deep it sits (iterations and attempts are indented under their task)."""
+    for task in tasks:
+        yield task, depth
+        yield from _with_depth(task.children, depth + 1)
+
+
 def _label(task: TaskNode) -> str:
     """A tree row's name: the task, `attempt 2`, `iteration 0`; a task retried shows how many attempts it made."""
     name = inert(task.name)
@@ -107,9 +115,10 @@ def gone_note(detail: RunDetail, task: TaskNode, now: datetime, pods_error: str 
             "garbage-collected, so the live log is gone (kubectl logs is no longer possible; a copy exists only "
             f"if KFP archives logs to its artifact store, e.g. the pipeline root bucket) · {knows}"
         )
+    node = task.pods[0][0] if task.pods else task.id
     return (
         f"no pod of run {row.name} matches task {task.name} (label pipeline/runid={row.id}, "
-        f"node name …{task.name}) in the namespaces kftui can see · {knows}"
+        f"annotation workflows.argoproj.io/node-name={node}) in the namespaces kftui can see · {knows}"
     )
 
 
@@ -135,7 +144,8 @@ def run_details(detail: RunDetail, pods: dict[str, list[PodRef]], now: datetime,
         params = inert(" ".join(f"{k}={v}" for k, v in sorted(detail.parameters.items())))
         out.append(f"parameters {params}\n", style="dim")
     out.append("\nTasks\n", style="bold underline")
-    for task in detail.walk():
+    for task, depth in _with_depth(detail.tasks):
+        out.append("  " * depth)
         out.append(f"{STATE_MARK.get(task.state, '?')} {_label(task)} ", style=STATE_STYLE.get(task.state, ""))
         out.append(f"{task.state}", style=STATE_STYLE.get(task.state, ""))
         if task.duration is not None:
@@ -203,10 +213,20 @@ class RunDetailLoaded(Message):
 class RunActionDone(Message):
     """Terminate, retry or archive came back (ok or with the API's reason)."""
 
-    def __init__(self, text: str, failed: bool) -> None:
+    def __init__(self, text: str, failed: bool, run_id: str = "") -> None:
         super().__init__()
         self.text = text
         self.failed = failed
+        self.run_id = run_id
+        """The run the action changed: its tree is read again from the API at once."""
+
+
+class RunSubmitted(Message):
+    """A run was created on the server: it shows in the table at once, selected."""
+
+    def __init__(self, row: RunRow) -> None:
+        super().__init__()
+        self.row = row
 
 
 @dataclass(frozen=True)
@@ -711,15 +731,34 @@ class RunsView(Vertical):
             except KftuiError as exc:
                 self.post_message(RunActionDone(str(exc), failed=True))
                 return
-            self.post_message(RunActionDone(f"{verb} sent for run {item.name}", failed=False))
+            self.post_message(RunActionDone(f"{verb} sent for run {inert(item.name)}", failed=False, run_id=item.id))
 
         self.run_worker(call, thread=True, group="run-action", exit_on_error=False, description=f"{verb} run")
 
     def on_run_action_done(self, message: RunActionDone) -> None:
-        """Say what happened, then refresh the list at once."""
+        """Say what happened, then refresh the list and the changed run's tree (and its followed log) at once."""
         message.stop()
-        self.app.notify(message.text, severity="error" if message.failed else "information", markup=False)
+        self.app.notify(inert(message.text), severity="error" if message.failed else "information", markup=False)
+        key = f"run:{message.run_id}"
+        if message.run_id and key == self.selected and not message.failed:
+            self.followed = None  # a retried task's pod is replaced under the same name: follow it again
+            self._load_detail(key, message.run_id)
         self.poll()
+
+    def on_run_submitted(self, message: RunSubmitted) -> None:
+        """Put the new run in the table now (the next poll confirms it) and select it."""
+        message.stop()
+        key = f"run:{message.row.id}"
+        self.items[key] = message.row
+        self.order = [key, *[k for k in self.order if k != key]]
+        self.state_index, self.experiment = 0, None
+        self._redraw()
+        table = self.query_one("#runs", DataTable)
+        visible = self._visible()
+        if key in visible:
+            table.move_cursor(row=visible.index(key), animate=False)
+            self._select(key)
+        self.app.notify(f"submitted: run {inert(message.row.name)} ({message.row.id})", markup=False)
 
     # -- new runs: submit to the server, or run here with kfp.local -------------------------------
     def action_new_run(self) -> None:
@@ -752,22 +791,40 @@ class RunsView(Vertical):
         if values is None:
             return
         from kftui.pipelines.params import split_params
+        from kftui.screens.modals import ConfirmScreen
 
         params = split_params(values.get("params", "").split())
         if values.get("where") == "local":
             self._start_local(values["pipeline"], params)
-        else:
-            self._submit(values["pipeline"], params, values.get("experiment") or "Default")
+            return
+        pipeline, experiment = values["pipeline"], values.get("experiment") or "Default"
+        flags = "".join(f" -p {shlex.quote(f'{k}={v}')}" for k, v in params.items())
+        where = self.api_url or "$KF_PIPELINES_ENDPOINT"
+        command = f"kftui runs submit {shlex.quote(pipeline)}{flags} -e {shlex.quote(experiment)} --kfp-host {where}"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._submit(pipeline, params, experiment)
+
+        question = f"Submit {pipeline} to {where} in experiment {experiment}? It starts pods on the cluster."
+        self.app.push_screen(ConfirmScreen(inert(question), inert(command)), answered)
 
     def _submit(self, pipeline: str, params: dict[str, str], experiment: str) -> None:
         app: Any = self.app
         services = app.services
 
         def call() -> None:
-            from kftui.pipelines.runs import submit_run
+            from kftui.errors import KftuiError
+            from kftui.pipelines.runs import get_run, submit_run
 
-            run_id = submit_run(services.kfp(), pipeline, params=params, experiment=experiment)
-            self.post_message(RunActionDone(f"submitted {pipeline}: run {run_id}", failed=False))
+            try:
+                client = services.kfp()
+                run_id = submit_run(client, pipeline, params=params, experiment=experiment)
+                row = get_run(client, run_id).row
+            except KftuiError as exc:
+                self.post_message(RunActionDone(f"submitting {pipeline} failed: {exc}", failed=True))
+                return
+            self.post_message(RunSubmitted(row))
 
         self.run_worker(
             call, thread=True, group="run-submit", exit_on_error=False, description=f"submitting {pipeline}"
@@ -787,18 +844,22 @@ class RunsView(Vertical):
 
         def pump() -> None:
             for event in run.events():
+                task = inert(event.task or "")
+                again = f" (attempt {event.attempt})" if event.attempt > 1 else ""
                 if event.kind is LocalEventKind.LOG and not noise.hides(event):
-                    self.post_message(
-                        LogFeed(source, title, [f"[{event.task}] {event.line}" if event.task else event.line])
-                    )
+                    self.post_message(LogFeed(source, title, [f"[{task}] {event.line}"]))
+                elif event.kind is LocalEventKind.RUNNER and not event.line.startswith("SubprocessRunner("):
+                    self.post_message(LogFeed(source, title, [f"kfp.local: {event.line}"]))
                 elif event.kind is LocalEventKind.TASK_START:
-                    self.post_message(LogFeed(source, title, [f"▶ {event.task}"], "streaming", f"task {event.task}"))
+                    self.post_message(LogFeed(source, title, [f"▶ {task}{again}"], "streaming", f"task {task}"))
                 elif event.kind is LocalEventKind.TASK_END:
                     outputs = " ".join(f"{k}={v}" for k, v in (event.outputs or {}).items())
-                    line = (
-                        f"{'✓' if not event.error else '✗'} {event.task} {event.state or ''} {outputs or event.error}"
-                    )
+                    mark = "✓" if event.state is RunState.SUCCEEDED else "✗"
+                    line = f"{mark} {task} {event.state or ''}{again} {outputs or event.error}"
                     self.post_message(LogFeed(source, title, [line.rstrip()]))
+                elif event.kind is LocalEventKind.OUTPUTS and event.outputs:
+                    shown = " ".join(f"{k}={v}" for k, v in event.outputs.items())
+                    self.post_message(LogFeed(source, title, [f"pipeline outputs: {shown}"]))
             record = run.record
             done = "ended" if record.state.name == "SUCCEEDED" else "error"
             self.post_message(LogFeed(source, title, [], done, f"pipeline {record.state} · log {record.log_path}"))

@@ -184,3 +184,31 @@ def test_retry_of_the_failed_run_replaces_the_failed_pod_and_the_tree_follows_th
     assert launcher not in old and launcher.startswith("training-pipeline-x7k2q-system-container-impl-")
     phases = {p["name"]: p["phase"] for p in pods}
     assert phases[launcher] == "Succeeded" and phases[driver] == "Succeeded"
+
+
+def test_the_fold_does_not_depend_on_the_order_the_server_lists_entries(tmp_path: Path) -> None:
+    """The backend concatenates task rows in no promised order; alike entries (executor pods) differ only by where
+    they hang: every order gives the same tree."""
+    import random
+
+    import yaml
+
+    from kftui.sandbox.kfp.state import World
+
+    spec = yaml.safe_load(_compile(tmp_path).read_text(encoding="utf-8"))
+    kfp_world = World({"simulation": {"fail_tasks": {"flaky": "ValueError: once"}, "cached_tasks": ["prep"]}})
+    run = kfp_world.create_run({"display_name": "r", "pipeline_spec": spec}, "")
+    for _ in range(40):  # all in the same second or two: times cannot tell the entries apart
+        kfp_world.step(run)
+    details: list[dict[str, Any]] = run.to_json()["run_details"]["task_details"]
+
+    def shape(tasks: tuple[TaskNode, ...]) -> list[Any]:
+        return [(t.id, t.kind, t.state, t.cached, t.attempts, t.pods, shape(t.children)) for t in tasks]
+
+    expected = shape(build_task_tree(run.run_id, details))
+    tasks = _by_name(build_task_tree(run.run_id, details))
+    assert tasks["prep"].cached and tasks["flaky"].attempts == 2 and len(tasks["for-loop-2"].children) == 3
+    for seed in range(25):
+        shuffled = list(details)
+        random.Random(seed).shuffle(shuffled)
+        assert shape(build_task_tree(run.run_id, shuffled)) == expected, f"order {seed}"

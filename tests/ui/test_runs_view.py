@@ -265,3 +265,40 @@ def test_snapshot_task_tree_on_a_skipped_task(env: Any, snap_compare: Any) -> No
 
 def test_snapshot_failed_task_logs(env: Any, snap_compare: Any) -> None:
     assert snap_compare(pinned(env), terminal_size=SIZE, run_before=_failed_logs)
+
+
+async def test_retry_reads_the_tree_again_and_follows_the_new_pod(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kftui.sandbox import Sandbox
+
+    own = Sandbox("demo", tmp_path / "sandbox", still=True)  # the retry replaces pods: not in the shared world
+    for key, value in own.start().items():
+        monkeypatch.setenv(key, value)
+    app = pinned(own)
+    train = f"{WF}.root.train"
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            view = await open_runs(pilot)
+            table = view.query_one("#runs", DataTable)
+            table.focus()
+            table.move_cursor(row=[str(k.value) for k in table.rows].index(f"run:{FAILED_RUN}"))
+            await until(pilot, lambda: view.task_id == train, what="the failing task pre-selected")
+            assert view.pods[train][0][1] == TRAIN_POD
+            await pilot.press("R")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the retry question")
+            await pilot.press("y")
+
+            def new_train_pod() -> str | None:
+                detail = view.detail
+                if detail is None or detail.row.state is not RunState.SUCCEEDED:
+                    return None
+                found = view.pods.get(train)
+                return found[0][1] if found and found[0][1] != TRAIN_POD else None
+
+            pod = await until(pilot, new_train_pod, what="the retried train task on its new pod", timeout=60)
+            task = next(t for t in view.detail.walk() if t.id == train) if view.detail else None
+            assert task is not None and task.state is RunState.SUCCEEDED
+            await until(pilot, lambda: any(ln.endswith("train: done") for ln in log_lines(app)), what="the new log")
+            assert not any("CUDA out of memory" in line for line in log_lines(app))
+            assert pod.startswith(f"{WF}-system-container-impl-")
+    finally:
+        own.stop()

@@ -131,7 +131,7 @@ def task_details(
     return [body for _, body in sorted(out, key=lambda pair: pair[0])]
 
 
-def pod_entry(workflow: str, run_id: str, namespace: str, node: Node, age: int) -> dict[str, Any]:
+def pod_entry(workflow: str, run_id: str, namespace: str, node: Node, age: int, host: str = "") -> dict[str, Any]:
     """The kube sandbox's shorthand for the pod a Pod node runs in (real labels, annotations, containers)."""
     annotations = {
         "workflows.argoproj.io/node-name": node.name,
@@ -145,6 +145,7 @@ def pod_entry(workflow: str, run_id: str, namespace: str, node: Node, age: int) 
         "namespace": namespace,
         "age_seconds": age,
         "phase": "Running",
+        "node": host or "gke-kubeflow-cpu-pool-3f6a2b1c-7k2x",
         "restartPolicy": "Never",
         "labels": {
             "pipeline/runid": run_id,

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kftui.sandbox.faults import FaultPlan
-from kftui.sandbox.kfp.argo import PHASES, Node, PodSink, fnv32a, pod_entry, task_details
+from kftui.sandbox.kfp.argo import PHASES, Node, PodSink, fnv32a, pod_entry, pod_name, task_details
 
 EPOCH = "1970-01-01T00:00:00Z"
 """What real KFP returns for a time that has not happened yet (finished_at of a running run)."""
@@ -79,6 +79,8 @@ class Attempt:
     end: datetime | None = None
     state: str = "RUNNING"
     error: str = ""
+    outcome: str = ""
+    """How the simulation will end this attempt (decided when it starts, so its pod's log is known up front)."""
 
 
 @dataclass
@@ -372,10 +374,11 @@ def _launcher_logs(task: str, attempt: int, run: Attempt) -> list[str]:
         _glog(run.start, 1, "launcher_v2.go:90] input ComponentSpec resolved"),
         f"{task}: attempt {attempt} started",
     ]
-    if run.state == "FAILED":
+    ending = run.outcome if run.state == "RUNNING" and run.outcome else run.state
+    if ending == "FAILED":
         lines += ["Traceback (most recent call last):", f"  File \"/tmp/tmp.kfp/ephemeral_component.py\", in {task}",
                   run.error or "RuntimeError: task failed"]  # fmt: skip
-    elif run.state == "SUCCEEDED":
+    elif ending == "SUCCEEDED":
         lines.append(f"{task}: done")
     return lines
 
@@ -458,6 +461,7 @@ class World:
         """Tasks (or condition groups) whose triggerPolicy condition evaluates false."""
         self.pod_sink: PodSink | None = None
         self.pod_namespace = str(scenario.get("pods_namespace", "") or "")
+        self.pod_node = str(scenario.get("pods_node", "") or "")
         self.healthy = bool(scenario.get("healthy", True))
         self.experiments: dict[str, Experiment] = {}
         self.runs: dict[str, Run] = {}
@@ -530,11 +534,13 @@ class World:
         for item in items:
             start, end = parse_time(item.get("start"), self.now), parse_time(item.get("end"), self.now)
             state = str(item.get("state", "SUCCEEDED")).upper()
+            kind = "loop" if item.get("iterations") is not None else "dag" if item.get("tasks") else "container"
             task = self._add(
                 run,
                 parent,
                 str(item["name"]),
-                kind="dag" if item.get("tasks") else "container",
+                kind=kind,
+                component=f"comp-{item['name']}",
                 state=state,
                 start=start,
                 end=end,
@@ -556,6 +562,17 @@ class World:
                 )
             if task.kind == "container" and start is not None and not task.attempts and not task.cached:
                 task.attempts.append(Attempt(start, end, state, task.error))
+            for index, body in enumerate(item.get("iterations") or []):
+                iteration = self._add(run, task, f"{task.name}-{index}", kind="iteration", component=task.component)
+                iteration.index = index
+                self._seed_tasks(run, iteration, list(body or []))
+                kids = run.children(iteration)
+                starts = [k.start for k in kids if k.start is not None]
+                iteration.start = min(starts) if starts else None
+                states = {k.state for k in kids}
+                iteration.state = "FAILED" if "FAILED" in states else "SUCCEEDED" if states <= FINISHED else "RUNNING"
+                ends = [k.end for k in kids if k.end is not None]
+                iteration.end = max(ends) if ends and states <= FINISHED else None
             self._seed_tasks(run, task, item.get("tasks") or [])
 
     def _add(self, run: Run, parent: Task, name: str, **values: Any) -> Task:
@@ -720,12 +737,11 @@ class World:
         """The running attempt ends; a failure with retries left starts the next attempt at once."""
         attempt = task.attempts[-1]
         attempt.end = now
-        message = self.fail_tasks.get(task.name)
-        failures = sum(1 for a in task.attempts if a.state == "FAILED")
-        if message is not None and failures < self.fail_times and task.retry_round == 0:
-            attempt.state, attempt.error = "FAILED", message
+        if attempt.outcome == "FAILED":
+            message = attempt.error
+            attempt.state = "FAILED"
             if len(task.attempts) <= task.retries:
-                task.attempts.append(Attempt(now))
+                task.attempts.append(self._attempt(task, now))
                 return
             task.state, task.end, task.error = "FAILED", now, message
             return
@@ -763,9 +779,17 @@ class World:
                     task.state, task.end = "SUCCEEDED", now
                 else:
                     task.state = "RUNNING"
-                    task.attempts.append(Attempt(now))
+                    task.attempts.append(self._attempt(task, now))
             else:
                 task.state = "RUNNING"
+
+    def _attempt(self, task: Task, now: datetime) -> Attempt:
+        """A new attempt, its outcome decided now: a task in fail_tasks fails its first fail_times attempts."""
+        message = self.fail_tasks.get(task.name)
+        failures = sum(1 for a in task.attempts if a.state == "FAILED")
+        if message is not None and failures < self.fail_times and task.retry_round == 0:
+            return Attempt(now, outcome="FAILED", error=message)
+        return Attempt(now, outcome="SUCCEEDED")
 
     def _settle(self, run: Run, now: datetime) -> None:
         """Finish DAGs whose children all finished (FAILED if one failed); the root ends the run."""
@@ -842,6 +866,9 @@ class World:
         """Delete the pods of the nodes a retry removed (found by label and node-name annotation, seeded or made
         here); from now on the run's pods are made here, under the same node names."""
         run.submitted = True
+        for node in run.nodes():  # what stays ran before and has its pod already (or had, before GC)
+            if node.type == "Pod":
+                run.pods.setdefault(pod_name(run.workflow, node.name, node.template), node.phase)
         sink = self.pod_sink
         if sink is None:
             run.pods = {k: v for k, v in run.pods.items() if not any(k.endswith(f"-{fnv32a(n)}") for n in gone)}
@@ -849,8 +876,8 @@ class World:
         items, _ = sink.list_objects("pods", None)
         for pod in items:
             meta = pod.get("metadata") or {}
-            node = (meta.get("annotations") or {}).get("workflows.argoproj.io/node-name")
-            if (meta.get("labels") or {}).get("pipeline/runid") == run.run_id and node in gone:
+            node_name = str((meta.get("annotations") or {}).get("workflows.argoproj.io/node-name") or "")
+            if (meta.get("labels") or {}).get("pipeline/runid") == run.run_id and node_name in gone:
                 sink.delete_pod(str(meta.get("namespace")), str(meta.get("name")))
                 run.pods.pop(str(meta.get("name")), None)
 
