@@ -74,7 +74,7 @@ class Sandbox:
     def start(self, write_env: bool = True) -> dict[str, str]:
         """Start every service; with write_env, also write credentials/config and return the env."""
         self._thread.start()
-        for name in ("gcp", "kube", "kfp"):
+        for name in ("gcp", "kube", "kfp", "registry"):
             module = importlib.import_module(f"kftui.sandbox.{name}")
             scenario = module.load_scenario(self.scenario_path)
             if self.still and isinstance(scenario.get("kube"), dict):
@@ -84,6 +84,7 @@ class Sandbox:
         from kftui.sandbox.gcp.container import connect_kube
 
         connect_kube(self.served["gcp"].state, self.served["kube"].url)  # a created GKE cluster is the kube sandbox
+        self.served["kube"].state.notebooks.registry = self.served["registry"].state  # private images need secrets
         if write_env:
             if self.workdir is None:
                 raise ValueError("Sandbox.start(write_env=True) needs a workdir for credentials")
@@ -100,6 +101,7 @@ class Sandbox:
         kubeconfig = write_kubeconfig(self.served["kube"].url, workdir / "kubeconfig", KUBE_CONTEXT)
         env["KUBECONFIG"] = str(kubeconfig)
         env["KF_PIPELINES_ENDPOINT"] = self.served["kfp"].url
+        env["KFTUI_REGISTRY_OVERRIDES"] = self.served["registry"].extra["KFTUI_REGISTRY_OVERRIDES"]
         return env
 
     @property

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-import re
+import time
 from dataclasses import replace
 from typing import Any, ClassVar
 
@@ -12,36 +12,24 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from kftui.core.kube import PodRow, human_age
+from kftui.core.kube import PodRow
+from kftui.core.sanitize import inert
+from kftui.core.table import Inbox
+from kftui.views.pods import pod_key, pods_model
+from kftui.widgets.filterbox import FilterBox
 from kftui.widgets.logpane import LogPane
 from kftui.widgets.messages import FollowPod, LogFeed, ShowDetails
 from kftui.widgets.notebooks import NotebooksView
 from kftui.widgets.runs import RunsView
+from kftui.widgets.table import VirtualTable
 
-POD_COLUMNS = (
-    ("namespace", "NAMESPACE", 25),
-    ("name", "NAME", 42),
-    ("ready", "READY", 5),
-    ("status", "STATUS", 18),
-    ("restarts", "RESTARTS", 8),
-    ("age", "AGE", 6),
-    ("gpus", "GPU", 3),
-    ("node", "NODE", 36),
-)
-STATUS_STYLE = {
-    "Running": "green",
-    "Completed": "dim",
-    "Succeeded": "dim",
-    "Pending": "yellow",
-    "ContainerCreating": "yellow",
-    "Terminating": "magenta",
-}
+FRAME_SECONDS = 1 / 20
+"""At most one table update per this long, however fast the watch delivers (latest state wins per pod)."""
 
 
 def known_sample(wanted: str, names: list[str], limit: int = 6) -> str:
@@ -54,14 +42,16 @@ def known_sample(wanted: str, names: list[str], limit: int = 6) -> str:
     return ", ".join(shown) + (f", … {more} more" if more > 0 else "")
 
 
-class PodsChanged(Message):
-    """A batch of pod events from the watch (added/modified/deleted rows, or a full re-list)."""
+class PodsPending(Message):
+    """The pod watch left changes in the inbox (sent once per empty-to-full, so bursts cost one message)."""
 
-    def __init__(self, changes: list[tuple[str, Any]], relisted: bool = False, generation: int = 0) -> None:
+    def __init__(self, generation: int) -> None:
         super().__init__()
-        self.changes = changes
-        self.relisted = relisted
         self.generation = generation
+
+    def can_replace(self, message: Message) -> bool:
+        """One wake-up is as good as many."""
+        return isinstance(message, PodsPending)
 
 
 class FeedState(Message):
@@ -108,7 +98,11 @@ class WatchScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__(id="watch")
-        self.rows: dict[str, Any] = {}
+        self.pods = pods_model()
+        """Every pod of the watched scope: the one place pod rows live (the table draws from it)."""
+        self._inbox: Inbox[PodRow] = Inbox()
+        self._drain_at = 0.0
+        self._drain_timer: Any = None
         self._pod_generation = 0
         self._pod_watcher: Any = None
         self._feed_context: tuple[str | None] | None = None
@@ -116,7 +110,6 @@ class WatchScreen(Screen[None]):
         self._last_tab: str | None = None
         self._feed_source: str | None = None
         self._feed_generation = 0
-        self.filter_text = ""
         self.selected_key: str | None = None
         self._log_height = 55
         self._zoomed: str | None = None
@@ -127,8 +120,9 @@ class WatchScreen(Screen[None]):
         yield Header()
         with Vertical(id="watch-top"), Vertical(id="pods-pane"), TabbedContent(id="views", initial="tab-pods"):
             with TabPane("1 Pods", id="tab-pods"):
-                yield Input(placeholder="filter pods (regex, Enter keeps it, Esc clears)", id="pods-filter")
-                yield DataTable(id="pods", cursor_type="row", zebra_stripes=False)
+                yield FilterBox(placeholder="filter pods (regex, !regex excludes; Enter keeps it, Esc clears)",
+                                id="pods-filter")
+                yield VirtualTable(self.pods, clock=self._now, id="pods")
             with TabPane("2 Notebooks", id="tab-notebooks"):
                 yield NotebooksView(id="notebooks-view")
             with TabPane("3 Runs", id="tab-runs"):
@@ -146,10 +140,12 @@ class WatchScreen(Screen[None]):
         """Start the pod watch (the log pane runs its own flush timer)."""
         app: Any = self.app
         self.sub_title = self._scope_text()
-        table = self.query_one("#pods", DataTable)
-        for key, label, width in POD_COLUMNS:
-            table.add_column(label, key=key, width=width)
-        self.query_one("#pods-pane").border_title = "pods"
+        table = self.query_one("#pods", VirtualTable)
+        for column in self.pods.columns:
+            if column.sort_key:
+                table._bindings.bind(column.sort_key, f"sort('{column.key}')", f"Sort {column.label.lower()}",
+                                     show=False)
+        self._update_pods_title()
         self.query_one("#details-pane").border_title = "details"
         self.query_one("#logs-pane").border_title = "log"
         self._apply_log_height()
@@ -162,7 +158,7 @@ class WatchScreen(Screen[None]):
         """Back from setup: if a deploy switched the cluster meanwhile, follow it (k9s would need a restart)."""
         app: Any = self.app
         if self._feed_context is not None and self._feed_context != (app.services.options.context,):
-            self.notify(f"now watching {app.services.options.context}")
+            self.notify(f"now watching {inert(app.services.options.context)}", markup=False)
             self._restart_feeds()
 
     def start_pod_feed(self, services: Any) -> None:
@@ -189,22 +185,24 @@ class WatchScreen(Screen[None]):
         if generation != self._pod_generation:
             return  # superseded by a context or namespace switch while connecting
         self._pod_watcher = watcher
+        inbox = self._inbox
         self.post_message(FeedState("pods", "connecting", namespace or "all namespaces"))
-        watcher.start(lambda event: self._on_pod_event(event, generation))
+        watcher.start(lambda event: self._on_pod_event(event, generation, inbox))
 
-    def _on_pod_event(self, event: Any, generation: int) -> None:
-        """Runs on the watch thread: turn a watch event into a message (post_message is thread-safe)."""
+    def _on_pod_event(self, event: Any, generation: int, inbox: Inbox[PodRow]) -> None:
+        """Runs on the watch thread: fold the event into the inbox; wake the UI only when the inbox was empty."""
         from kftui.core.kube import WatchKind
 
         if event.kind == WatchKind.SYNCED:
-            rows = [("modified", row) for row in event.snapshot]
-            self.post_message(PodsChanged(rows, relisted=True, generation=generation))
+            if inbox.reset(event.snapshot):
+                self.post_message(PodsPending(generation))
             self.post_message(FeedState("pods", "live"))
         elif event.kind == WatchKind.ERROR:
             self.post_message(FeedState("pods", "reconnecting", event.message))
         elif event.pod is not None:
-            kind = "deleted" if event.kind == WatchKind.DELETED else "modified"
-            self.post_message(PodsChanged([(kind, event.pod)], generation=generation))
+            row = None if event.kind == WatchKind.DELETED else event.pod
+            if inbox.put(pod_key(event.pod), row):
+                self.post_message(PodsPending(generation))
 
     def _stop_pod_watch(self) -> None:
         watcher = self._pod_watcher
@@ -212,75 +210,41 @@ class WatchScreen(Screen[None]):
         if watcher is not None:
             watcher.stop()
 
-    def on_pods_changed(self, message: PodsChanged) -> None:
-        """Apply a batch: update cells of known rows, add new ones, remove deleted ones."""
+    def on_pods_pending(self, message: PodsPending) -> None:
+        """Changes are waiting: fold them now, or at the next frame if the last fold was less than a frame ago."""
         if message.generation != self._pod_generation:
             return  # from a watch that was replaced (context or namespace switched)
-        table = self.query_one("#pods", DataTable)
-        keep = self._cursor_key(table)
-        added = False
-        if message.relisted:
-            keep_keys = {self._key(row) for kind, row in message.changes if kind != "deleted"}
-            for key in [k for k in self.rows if k not in keep_keys]:
-                self._remove_row(table, key)
-        for kind, row in message.changes:
-            key = self._key(row)
-            if kind == "deleted":
-                self._remove_row(table, key)
-                continue
-            self.rows[key] = row
-            if not self._matches(row):
-                self._remove_row(table, key, forget=False)
-                continue
-            cells = self._cells(row)
-            if key in table.rows:
-                for (column, _, _), value in zip(POD_COLUMNS, cells, strict=True):
-                    table.update_cell(key, column, value)
-            else:
-                table.add_row(*cells, key=key)
-                added = True
-        self._arrange(table, keep, added)
+        wait = self._drain_at + FRAME_SECONDS - time.monotonic()
+        if wait > 0:
+            if self._drain_timer is None:
+                self._drain_timer = self.set_timer(wait, self._drain_pods)
+            return
+        self._drain_pods()
+
+    def _drain_pods(self) -> None:
+        """One batch into the model, one table update, the title, and a first selection."""
+        self._drain_timer = None
+        self._drain_at = time.monotonic()
+        if not self._inbox.drain_into(self.pods):
+            return
+        table = self.query_one("#pods", VirtualTable)
+        table.sync()
         self._update_pods_title()
-        if self.selected_key is None and table.row_count:
-            self._select_key(str(table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value))
+        if self.selected_key is None and table.cursor_key is not None and self._on_pods_tab():
+            self._select_key(table.cursor_key)
 
-    @staticmethod
-    def _cursor_key(table: DataTable[Any]) -> str | None:
-        """The pod under the cursor, so a change that moves rows can put the cursor back on it."""
-        if not table.row_count:
-            return None
-        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+    @property
+    def rows(self) -> dict[str, PodRow]:
+        """Every known pod by namespace/name (filtered or not)."""
+        return self.pods.rows
 
-    def _arrange(self, table: DataTable[Any], keep: str | None, added: bool) -> None:
-        """Rows are added at the bottom: sort them into (namespace, name) order, the order a fresh list has."""
-        if added:
-            table.sort("namespace", "name", key=lambda cells: (str(cells[0]), str(cells[1])))
-        if keep is not None and keep in table.rows and table.get_row_index(keep) != table.cursor_row:
-            with self.prevent(DataTable.RowHighlighted):  # the same pod stays selected: no reload of its log
-                table.move_cursor(row=table.get_row_index(keep))
+    @property
+    def filter_text(self) -> str:
+        """The pod filter in force."""
+        return self.pods.filter_text
 
-    def _remove_row(self, table: DataTable[Any], key: str, forget: bool = True) -> None:
-        if key in table.rows:
-            table.remove_row(key)
-        if forget:
-            self.rows.pop(key, None)
-
-    @staticmethod
-    def _key(row: Any) -> str:
-        return f"{row.namespace}/{row.name}"
-
-    def _cells(self, row: PodRow) -> list[Text | str]:
-        status = Text(row.status, style=STATUS_STYLE.get(row.status, "bold red"))
-        return [
-            Text(row.namespace, style="dim", overflow="ellipsis", no_wrap=True),
-            Text(row.name, overflow="ellipsis", no_wrap=True),
-            row.ready,
-            status,
-            str(row.restarts),
-            human_age(row.created, self._now()),
-            str(row.gpus or ""),
-            row.node or "",
-        ]
+    def _on_pods_tab(self) -> bool:
+        return self.query_one("#views", TabbedContent).active == "tab-pods"
 
     def _now(self) -> Any:
         app: Any = self.app
@@ -294,67 +258,60 @@ class WatchScreen(Screen[None]):
         return ns
 
     def _refresh_ages(self) -> None:
-        table = self.query_one("#pods", DataTable)
-        for key, row in self.rows.items():
-            if key in table.rows:
-                table.update_cell(key, "age", human_age(row.created, self._now()))
+        """Ages are drawn from the clock: redrawing the visible rows is all it takes."""
+        if self._on_pods_tab():
+            self.query_one("#pods", VirtualTable).refresh()
 
     def _update_pods_title(self) -> None:
-        table = self.query_one("#pods", DataTable)
-        scope = self.app_namespace or "all namespaces"
-        shown = f"{table.row_count}/{len(self.rows)}" if self.filter_text else str(len(self.rows))
-        flt = f" · filter /{self.filter_text}/" if self.filter_text else ""
-        self.query_one("#pods-pane").border_title = f"pods · {scope} · {shown}{flt}"
+        """pods · scope · shown/total · filter: a Text, so nothing typed or received is read as markup."""
+        scope = inert(self.app_namespace or "all namespaces")
+        title = Text.assemble("pods · ", scope, " · ")
+        if self.filter_text:
+            title.append(f"{self.pods.shown}/{len(self.pods)}")
+            title.append(" · filter /")
+            title.append(inert(self.filter_text), style="bold")
+            title.append("/")
+        else:
+            title.append(str(len(self.pods)))
+        self.query_one("#pods-pane").border_title = title
 
     # -- filter ----------------------------------------------------------------------------------
-    def _matches(self, row: Any) -> bool:
-        if not self.filter_text:
-            return True
-        haystack = f"{row.namespace}/{row.name} {row.status} {row.node or ''}"
-        try:
-            return re.search(self.filter_text, haystack, re.IGNORECASE) is not None
-        except re.error:
-            return self.filter_text.lower() in haystack.lower()
-
     def action_filter(self) -> None:
-        """`/` opens the filter (k9s habit)."""
-        box = self.query_one("#pods-filter", Input)
+        """`/` opens the filter (k9s habit); a second `/` selects what is there, so typing replaces it."""
+        box = self.query_one("#pods-filter", FilterBox)
         box.add_class("visible")
         box.focus()
+        box.select_all()
 
     @on(Input.Changed, "#pods-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.filter_text = event.value
-        self._rebuild_table()
+        self._apply_filter(event.value)
 
     @on(Input.Submitted, "#pods-filter")
     def _filter_kept(self, _event: Input.Submitted) -> None:
-        self.query_one("#pods", DataTable).focus()
+        self.query_one("#pods", VirtualTable).focus()
+
+    @on(FilterBox.Cleared, "#pods-filter")
+    def _filter_cleared(self, _event: FilterBox.Cleared) -> None:
+        self.action_clear_filter()
 
     def action_clear_filter(self) -> None:
         """Esc drops the filter and shows every pod again."""
-        box = self.query_one("#pods-filter", Input)
-        box.value = ""
+        box = self.query_one("#pods-filter", FilterBox)
+        with self.prevent(Input.Changed):
+            box.value = ""
         box.remove_class("visible")
-        self.filter_text = ""
-        self._rebuild_table()
-        self.query_one("#pods", DataTable).focus()
+        self._apply_filter("")
+        self.query_one("#pods", VirtualTable).focus()
 
-    def _rebuild_table(self) -> None:
-        """Show exactly the matching pods, by key, in table order; the cursor stays on its pod if still shown."""
-        table = self.query_one("#pods", DataTable)
-        keep = self._cursor_key(table)
-        with self.prevent(DataTable.RowHighlighted):  # removals shift the cursor over pods the user never chose
-            wanted = {key for key, row in self.rows.items() if self._matches(row)}
-            for row_key in [k for k in table.rows if k.value not in wanted]:
-                table.remove_row(row_key)
-            fresh = [key for key in wanted if key not in table.rows]
-            for key in fresh:
-                table.add_row(*self._cells(self.rows[key]), key=key)
-            self._arrange(table, keep, bool(fresh))
-        on_pods_tab = self.query_one("#views", TabbedContent).active == "tab-pods"
-        if on_pods_tab and table.row_count:
-            self._select_key(str(self._cursor_key(table)))  # unchanged if its pod is still shown, else what is lit
+    def _apply_filter(self, text: str) -> None:
+        """One pass over the model; the cursor stays on its pod if still shown, else on what is lit there."""
+        self.pods.set_filter(text)
+        table = self.query_one("#pods", VirtualTable)
+        with self.prevent(VirtualTable.Highlighted):
+            table.sync()
+        if self._on_pods_tab() and table.cursor_key is not None:
+            self._select_key(table.cursor_key)  # unchanged if its pod is still shown
         self._update_pods_title()
 
     # -- k9s-style commands: switch context and namespace without leaving -----------------------
@@ -369,7 +326,7 @@ class WatchScreen(Screen[None]):
     def _command_submitted(self, event: Input.Submitted) -> None:
         box = self.query_one("#command", Input)
         box.remove_class("visible")
-        self.query_one("#pods", DataTable).focus()
+        self.query_one("#pods", VirtualTable).focus()
         self.run_command(event.value)
 
     def run_command(self, text: str) -> None:
@@ -398,7 +355,8 @@ class WatchScreen(Screen[None]):
             app: Any = self.app
             app.switch_to("setup")
         else:
-            self.notify(f"unknown command ':{verb}' (try :ctx, :ns, :pods, :nb, :setup)", severity="warning")
+            self.notify(f"unknown command ':{inert(verb)}' (try :ctx, :ns, :pods, :nb, :setup)", severity="warning",
+                        markup=False)
 
     def _pick_context(self) -> None:
         from kftui.cluster.kubeconfig import load_contexts
@@ -414,7 +372,7 @@ class WatchScreen(Screen[None]):
             self.notify("the kubeconfig has no contexts", severity="warning")
             return
         labels = [
-            Text.assemble((c.name, "bold"), f"  {c.server}", (" (current)" if c.current else "", "dim"))
+            Text.assemble((inert(c.name), "bold"), f"  {inert(c.server)}", (" (current)" if c.current else "", "dim"))
             for c in contexts
         ]
         self.app.push_screen(
@@ -452,14 +410,15 @@ class WatchScreen(Screen[None]):
         if names is None or namespace in names:
             self.switch_namespace(namespace)
             return
-        self.notify(f"no namespace named '{namespace}' (known: {known_sample(namespace, names)})", severity="error",
+        self.notify(f"no namespace named '{inert(namespace)}' (known: {inert(known_sample(namespace, names))})",
+                    severity="error",
                     markup=False)
 
     def _show_namespace_picker(self, names: list[str]) -> None:
         from kftui.screens.modals import ChooseScreen
 
         choices: list[str | None] = [None, *names]
-        labels = [Text("all namespaces", style="bold"), *(Text(n) for n in names)]
+        labels = [Text("all namespaces", style="bold"), *(Text(inert(n)) for n in names)]
         self.app.push_screen(
             ChooseScreen("Switch namespace", labels),
             lambda i: self.switch_namespace(choices[i]) if i is not None else None,
@@ -476,7 +435,8 @@ class WatchScreen(Screen[None]):
             app.show_error(exc, "kubeconfig")
             return
         if context not in names:
-            self.notify(f"no context named '{context}' (known: {', '.join(names)})", severity="error")
+            self.notify(f"no context named '{inert(context)}' (known: {inert(', '.join(names))})", severity="error",
+                        markup=False)
             return
         app.services.options = replace(app.services.options, context=context)
         app.services.forget_kube()
@@ -489,9 +449,9 @@ class WatchScreen(Screen[None]):
         self._restart_feeds()
 
     def _restart_feeds(self) -> None:
-        table = self.query_one("#pods", DataTable)
-        table.clear()
-        self.rows.clear()
+        self._inbox = Inbox()
+        self.pods.replace([])
+        self.query_one("#pods", VirtualTable).sync()
         self.selected_key = None
         app: Any = self.app
         self.sub_title = self._scope_text()
@@ -502,14 +462,14 @@ class WatchScreen(Screen[None]):
     def _scope_text(self) -> str:
         app: Any = self.app
         opts = app.services.options
-        return f"watch · {opts.context or 'current context'} · {opts.namespace or 'all namespaces'}"
+        return inert(f"watch · {opts.context or 'current context'} · {opts.namespace or 'all namespaces'}")
 
     # -- views ----------------------------------------------------------------------------------
     def action_show_tab(self, tab: str) -> None:
         """Switch the top view (pods, notebooks, runs) and focus its table."""
         self.query_one("#views", TabbedContent).active = tab
         pane = self.query_one(f"#{tab}", TabPane)
-        tables = list(pane.query(DataTable))
+        tables = [*pane.query(VirtualTable), *pane.query(DataTable)]
         if tables:
             tables[0].focus()
 
@@ -519,10 +479,10 @@ class WatchScreen(Screen[None]):
         previous, self._last_tab = self._last_tab, event.pane.id
         if event.pane.id != "tab-pods" or previous in (None, "tab-pods"):
             return
-        table = self.query_one("#pods", DataTable)
-        if table.row_count:
+        table = self.query_one("#pods", VirtualTable)
+        if table.cursor_key is not None:
             self.selected_key = None
-            self._select_key(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
+            self._select_key(table.cursor_key)
 
     def on_show_details(self, message: ShowDetails) -> None:
         """A view explains its own selection in the details pane (views speak only while shown)."""
@@ -537,7 +497,7 @@ class WatchScreen(Screen[None]):
         if message.source != self._feed_source:
             self._feed_source = message.source
             self._feed_generation = pane.attach(message.title)
-            pane.border_title = f"log · {message.title}"
+            pane.border_title = Text(f"log · {inert(message.title)}")
         if message.lines:
             pane.feed_lines(message.lines, self._feed_generation)
         if message.state:
@@ -552,14 +512,14 @@ class WatchScreen(Screen[None]):
         self.follow_logs(row)
 
     def _show_gone(self, message: FollowPod) -> None:
-        self.query_one("#logs-pane").border_title = f"log · {message.pod_namespace}/{message.pod}"
+        self.query_one("#logs-pane").border_title = Text(f"log · {inert(message.pod_namespace)}/{inert(message.pod)}")
         self.query_one(LogPane).gone(message.gone_note or f"pod {message.pod} does not exist (any more)")
 
     # -- selection, details, logs ----------------------------------------------------------------
-    @on(DataTable.RowHighlighted, "#pods")
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key.value:
-            self._select_key(str(event.row_key.value))
+    @on(VirtualTable.Highlighted, "#pods")
+    def _row_highlighted(self, event: VirtualTable.Highlighted) -> None:
+        if event.key is not None:
+            self._select_key(event.key)
 
     def _select_key(self, key: str) -> None:
         if key == self.selected_key:
@@ -568,7 +528,7 @@ class WatchScreen(Screen[None]):
         row = self.rows.get(key)
         if row is None:
             return
-        self.query_one("#details", Static).update(Text(f"{key}\nloading…", style="dim"))
+        self.query_one("#details", Static).update(Text(f"{inert(key)}\nloading…", style="dim"))
         self.follow_logs(row)
         app: Any = self.app
         services = app.services
@@ -584,7 +544,7 @@ class WatchScreen(Screen[None]):
     def _load_details(self, services: Any, row: Any) -> None:
         from kftui.screens.details import pod_details
 
-        self.post_message(PodDetails(self._key(row), pod_details(services, row)))
+        self.post_message(PodDetails(pod_key(row), pod_details(services, row)))
 
     def on_pod_details(self, message: PodDetails) -> None:
         """Show details only if the user has not moved on."""
@@ -594,7 +554,7 @@ class WatchScreen(Screen[None]):
     def follow_logs(self, row: PodRow) -> None:
         """Hand the pod to the log pane: it stops the previous stream at once and follows this one."""
         self._feed_source = None
-        self.query_one("#logs-pane").border_title = f"log · {row.namespace}/{row.name}"
+        self.query_one("#logs-pane").border_title = Text(f"log · {inert(row.namespace)}/{inert(row.name)}")
         self.query_one(LogPane).follow(row)
 
     def _kube_client(self) -> Any:
@@ -608,7 +568,7 @@ class WatchScreen(Screen[None]):
             self.query_one("#pods-pane").border_subtitle = ""
             return
         if message.feed == "pods":
-            self.query_one("#pods-pane").border_subtitle = message.state
+            self.query_one("#pods-pane").border_subtitle = Text(inert(message.state))
 
     # -- layout ----------------------------------------------------------------------------------
     def _apply_log_height(self) -> None:

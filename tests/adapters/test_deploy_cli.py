@@ -87,7 +87,7 @@ def test_deploy_creates_cluster_and_pool_writes_context_and_applies(world: Sandb
     nap = cluster[0].body["cluster"]["autoscaling"]  # the limits the blog edited by hand, sent to GKE
     assert nap["enableNodeAutoprovisioning"] is True
     limits = {limit["resourceType"]: int(limit["maximum"]) for limit in nap["resourceLimits"]}
-    assert set(limits) == {"cpu", "memory", "nvidia-tesla-t4"} and limits["nvidia-tesla-t4"] >= 1
+    assert set(limits) == {"cpu", "memory", "nvidia-tesla-t4"} and limits["nvidia-tesla-t4"] == 2  # 2 nodes x 1 GPU
     pool = world.gcp.state.sent("POST", "/nodePools")[0].body["nodePool"]
     assert pool["config"]["machineType"] == "n1-standard-4"
     acc = pool["config"]["accelerators"][0]

@@ -42,7 +42,7 @@ async def select_pod(pilot: Any, key: str) -> None:
     screen = pilot.app.screen
     table = screen.query_one("#pods")
     for _ in range(100):
-        table.move_cursor(row=table.get_row_index(key))
+        table.move_to(key)
         await pilot.pause(0.05)
         if screen.selected_key == key:
             return
@@ -51,12 +51,11 @@ async def select_pod(pilot: Any, key: str) -> None:
 
 def shown_keys(screen: Any) -> list[str]:
     """The pod table's row keys top to bottom (the order on screen, not the order rows were added)."""
-    return [str(row.key.value) for row in screen.query_one("#pods").ordered_rows]
+    return list(screen.query_one("#pods").keys)
 
 
 def cursor_key(screen: Any) -> str:
-    table = screen.query_one("#pods")
-    return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+    return str(screen.query_one("#pods").cursor_key)
 
 
 def notes(app: KftuiApp) -> list[str]:
@@ -72,7 +71,7 @@ async def test_pods_show_kubectl_statuses_and_gpus(env: Any) -> None:
         assert screen.rows[f"{PROFILE}/gpu-notebook-0"].status == "Pending"
         assert screen.rows[f"{PROFILE}/gpu-notebook-0"].gpus == 1
         table = screen.query_one("#pods")
-        assert str(table.get_cell(f"{PROFILE}/ecr-notebook-0", "status")) == "ImagePullBackOff"
+        assert table.cell_text(f"{PROFILE}/ecr-notebook-0", "status") == "ImagePullBackOff"
 
 
 async def test_stuck_gpu_notebook_pod_explains_the_quota(env: Any) -> None:
@@ -206,7 +205,7 @@ async def test_pod_added_and_deleted_shows_up(sandbox: Any, monkeypatch: pytest.
         await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
         world.add_pod({"name": "late-arrival", "namespace": "default", "node": "gke-kubeflow-cpu-pool-3f6a2b1c-7k2x"})
         await until(pilot, lambda: "default/late-arrival" in screen.rows, timeout=5, what="new pod")
-        assert "default/late-arrival" in screen.query_one("#pods").rows
+        assert "default/late-arrival" in screen.query_one("#pods").keys
         keys = shown_keys(screen)
         assert keys == sorted(keys, key=lambda k: tuple(k.split("/"))), "a late pod takes its place, not the bottom"
         assert keys[-1] != "default/late-arrival"
@@ -300,3 +299,57 @@ async def test_notebook_fixes_carry_what_setup_learned(env: Any) -> None:
         commands = " ".join(f.command or "" for f in diag.fixes)
         assert "PROJECT_ID" not in commands and "GPU_TYPE" not in commands, commands
         assert "robot-ml-demo" in commands
+
+
+async def test_filter_with_markup_characters_never_crashes_and_esc_in_the_box_clears(env: Any) -> None:
+    """`[/` (any regex character class) is text to the title, not Rich markup; Esc pressed in the box clears."""
+    app = still_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
+        total = len(screen.rows)
+        await pilot.press("slash", *"notebook-[0-9]")
+        await until(pilot, lambda: screen.filter_text == "notebook-[0-9]", what="filter typed")
+        shown = shown_keys(screen)
+        assert shown and all("notebook-" in k for k in shown)
+        await pilot.press(*"[/")
+        await pilot.pause()
+        assert screen.filter_text == "notebook-[0-9][/" and shown_keys(screen) == []  # text, since not a regex
+        assert "[/" in str(screen.query_one("#pods-pane").border_title)
+        assert app.screen.query_one("#pods-filter").has_focus
+        await pilot.press("escape")  # in the box itself
+        await until(pilot, lambda: screen.filter_text == "", what="filter cleared")
+        assert len(shown_keys(screen)) == total
+        assert not screen.query_one("#pods-filter").has_class("visible")
+
+
+async def test_a_second_slash_replaces_the_filter(env: Any) -> None:
+    app = still_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
+        await pilot.press("slash", *"gpu", "enter")
+        await until(pilot, lambda: screen.filter_text == "gpu", what="first filter")
+        assert screen.query_one("#pods").has_focus
+        await pilot.press("slash", *"istio")
+        await until(pilot, lambda: screen.filter_text == "istio", what="second filter replaced the first")
+        assert shown_keys(screen) and all(k.startswith("istio-system/") for k in shown_keys(screen))
+
+
+async def test_sort_keys_keep_the_cursor_on_its_pod(env: Any) -> None:
+    """shift+letter sorts by a column (k9s), again reverses; the selected pod stays selected."""
+    app = still_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
+        await select_pod(pilot, f"{PROFILE}/gpu-notebook-0")
+        await pilot.press("T")
+        keys = shown_keys(screen)
+        restarts = [screen.rows[k].restarts for k in keys]
+        assert restarts == sorted(restarts) and screen.pods.sort_column == "restarts"
+        await pilot.press("T")
+        assert [screen.rows[k].restarts for k in shown_keys(screen)] == sorted(restarts, reverse=True)
+        assert cursor_key(screen) == f"{PROFILE}/gpu-notebook-0" == screen.selected_key
+        await pilot.press("N")
+        names = [screen.rows[k].name for k in shown_keys(screen)]
+        assert names == sorted(names)
