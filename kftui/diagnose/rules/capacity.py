@@ -165,6 +165,26 @@ _INCOMPATIBLE = (
 )
 
 
+def _count_not_allowed(p: Problem, machine: str | None, accel: str, project: str | None) -> Diagnosis:
+    """Vertex AI: the machine takes this accelerator, but not that many of them."""
+    allowed = v.group(p.search(r"use with machine type \"[\w-]+\" are: \[([\d, ]+)\]"))
+    asked = v.group(p.search(r"the accelerator count \"(\d+)\" is not allowed"))
+    return Diagnosis(
+        cause="machine-type-incompatible",
+        title=f"{v.shown(machine, 'This machine type')} cannot take {asked or 'that many'} {accel}",
+        explanation=(
+            f"Google Cloud refused because machine type {v.shown(machine, 'chosen')} takes only "
+            f"{allowed or 'a fixed number of'} {accel} accelerator(s), and the request asked for "
+            f"{asked or 'another number'}. Each GPU machine type comes with a fixed GPU count. Ask for an "
+            "allowed count, or choose the larger machine type of the same family that carries the number you "
+            "need (for L4, g2-standard-48 has 4 and g2-standard-96 has 8)."
+        ),
+        facts=v.facts(machine_type=machine, accelerator=accel, allowed_counts=allowed, requested=asked,
+                      project=project),
+        fixes=(Fix(title="Which machine types carry how many GPUs", url="https://cloud.google.com/compute/docs/gpus"),),
+    )
+
+
 @rule("machine-type-incompatible", priority=67)
 def machine_type(p: Problem, ctx: v.Context) -> Diagnosis | None:
     """GPUs attach only to some machine families; name the family that fits the user's GPU."""
@@ -176,9 +196,11 @@ def machine_type(p: Problem, ctx: v.Context) -> Diagnosis | None:
     if m is None:
         return None
     machine = v.group(m, "machine")
+    project, _ = v.project(p, ctx)
+    if v.group(m, "accel"):
+        return _count_not_allowed(p, machine, m.group("accel"), project)
     gpu = (v.group(m, "gpu") or "").lower() or v.gpu(p, ctx)
     fit = machine_for(gpu)
-    project, _ = v.project(p, ctx)
     zone = v.zone(p, ctx)
     accel = f"type={v.or_placeholder(gpu, 'gpu')},count=1,gpu-driver-version=default"
     return Diagnosis(

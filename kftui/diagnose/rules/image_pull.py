@@ -95,6 +95,11 @@ def token_expired(p: Problem, ctx: v.Context) -> Diagnosis | None:
         return None
     facts = _image(p, ctx)
     registry = facts.get("registry", "the registry")
+    secret_facts = dict(facts)
+    if "aws_region" not in secret_facts:  # these are Amazon ECR's (and STS's) words even when the text hides the host
+        secret_facts["aws_region"] = "AWS_REGION"
+        if "ecr" not in secret_facts.get("registry", ""):
+            secret_facts["registry"] = "AWS_ACCOUNT.dkr.ecr.AWS_REGION.amazonaws.com"
     return Diagnosis(
         cause="image-pull-token-expired",
         title=f"The pull secret for {registry} holds an expired token",
@@ -105,8 +110,7 @@ def token_expired(p: Problem, ctx: v.Context) -> Diagnosis | None:
             "job that refreshes it every few hours, or mirror the image to Artifact Registry."
         ),
         facts=facts,
-        fixes=(_secret_fix(facts, "ecr-pull" if "aws_region" in facts else "regcred"),
-               _attach_fix(facts, "ecr-pull" if "aws_region" in facts else "regcred")),
+        fixes=(_secret_fix(secret_facts, "ecr-pull"), _attach_fix(secret_facts, "ecr-pull")),
     )
 
 

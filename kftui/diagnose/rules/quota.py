@@ -169,8 +169,11 @@ def rate_limited(p: Problem, ctx: v.Context) -> Diagnosis | None:
         ),
         facts=v.facts(metric=metric, limit_name=limit, service=service, project=project, project_number=number),
         fixes=(
-            Fix(title="See the API's quotas and current usage", url=console("iam-admin/quotas", project)),
-            Fix(title="Wait a minute, then run the same command again"),
+            Fix(
+                title="Wait a minute and run the same command again; if it keeps happening, see the API's quotas",
+                url=console("iam-admin/quotas", project) + (f"&service={service}" if service else ""),
+            ),
+            Fix(title="How Google's request-rate quotas work", url="https://cloud.google.com/docs/quotas/overview"),
         ),
     )
 
