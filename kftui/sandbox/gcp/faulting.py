@@ -24,6 +24,7 @@ import re
 import socket
 import struct
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -389,14 +390,16 @@ async def act(fault: Fault, service: str, request: web.Request, handler: Handler
     return web.Response(status=499)
 
 
-def middleware(plan: FaultPlan, world: World) -> Any:
-    """The aiohttp middleware that consults the plan before every API request."""
+def middleware(plan: FaultPlan, world: World, calls: Counter[str] | None = None) -> Any:
+    """The aiohttp middleware that consults the plan before every API request (and counts requests per API)."""
 
     @web.middleware
     async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path.startswith("/_sandbox/"):
             return await handler(request)
         service = service_of(request)
+        if calls is not None:
+            calls[service] += 1
         fault = plan.match(service, request.method, request.path)
         if fault is None:
             return await handler(request)
