@@ -53,8 +53,8 @@ SURFACES: dict[str, list[str]] = {
 """The CLI surfaces that call Google (explain does not)."""
 
 DEADLINE = {"doctor": 45.0}
-"""Seconds a run may take; doctor promises 45 s, every other command one call timeout (30 s) plus startup."""
-DEFAULT_DEADLINE = 45.0
+"""Seconds a run may take: doctor promises 45 s; every other command one hung call (30 s) plus startup."""
+DEFAULT_DEADLINE = 60.0
 
 FAULTS: dict[str, str | None] = {
     "403": "status,status=403",

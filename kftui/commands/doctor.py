@@ -147,6 +147,20 @@ DEADLINE = 40.0
 included), naming each API that did not answer."""
 
 
+def process_age() -> float:
+    """Seconds since this process started (Linux /proc; 0 elsewhere), so the deadline counts the startup too."""
+    import os
+
+    try:
+        with open("/proc/self/stat", encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        with open("/proc/uptime", encoding="ascii") as fh:
+            uptime = float(fh.read().split()[0])
+        return max(0.0, uptime - int(fields[19]) / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def _spawn(owner: str, fn: Callable[..., list[Finding]], *args: Any) -> Future[list[Finding]]:
     """Run one step on a daemon thread whose Google calls are owned by the step: a hung call never holds exit."""
     from kftui.gcp.calls import owned_by
@@ -337,7 +351,8 @@ def run_doctor(
         from kftui.factory import Options, Services
 
         services = Services(Options(project=answers.get("project")))
-    results = run_checks(answers, services, pinned, gpu_args)
+    budget = max(5.0, DEADLINE - process_age())  # the import of the Google clients under load can take seconds
+    results = run_checks(answers, services, pinned, gpu_args, deadline=budget)
     final_project = answers.get("project") or None
     if as_json:
         target.write(json.dumps(to_json(final_project, results)) + "\n")

@@ -46,6 +46,9 @@ PLAN_KEY = web.AppKey("kftui_faults", FaultPlan)
 FAIL_KEY = "kftui_fail_operation"
 """Request key a `failop` fault leaves for the handler: the google.rpc.Status its operation must end with."""
 
+HELP_TOKEN = "AVsandbox-kftui-0000000000000000000000000000000000000000000000000000000000"
+"""Service Usage ends its refusals with an opaque support token; this one is obviously the sandbox's."""
+
 HANG_LIMIT = 600.0
 """A hung request gives up after this long even if the client never goes away (no task lives forever)."""
 
@@ -185,7 +188,7 @@ def _forbidden(service: str, request: web.Request, world: World, sent: Any = Non
             message = f"Permission denied to enable service [{what}]"
         else:
             message = f"Permission denied to list services for consumer container [projects/{_number(world, project)}]"
-        return serviceusage_forbidden(message)
+        return serviceusage_forbidden(message + f"\nHelp Token: {HELP_TOKEN}")
     if service == "compute":
         return compute_forbidden(*_compute_permission(method, path))
     if service == "container":
