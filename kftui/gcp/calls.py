@@ -10,8 +10,8 @@ answer and the URL it was reaching, and it tags failures with that API and URL f
 from __future__ import annotations
 
 import functools
-import os
 import itertools
+import os
 import random
 import threading
 import time
