@@ -43,6 +43,8 @@ from kftui.sandbox.gcp.common import (
 
 CONTROL = "/_sandbox/faults"
 PLAN_KEY = web.AppKey("kftui_faults", FaultPlan)
+CLOSING_KEY = web.AppKey("kftui_closing", asyncio.Event)
+"""Set when the server shuts down, so hung requests end at once instead of holding the shutdown."""
 FAIL_KEY = "kftui_fail_operation"
 """Request key a `failop` fault leaves for the handler: the google.rpc.Status its operation must end with."""
 
@@ -339,7 +341,8 @@ async def _hang(request: web.Request, limit: float) -> None:
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         transport = request.transport
-        if transport is None or transport.is_closing():
+        closing = request.app.get(CLOSING_KEY)
+        if transport is None or transport.is_closing() or (closing is not None and closing.is_set()):
             return
         await asyncio.sleep(0.05)
 
@@ -421,6 +424,13 @@ def _loopback(request: web.Request) -> bool:
 
 def add_control(app: web.Application, plan: FaultPlan) -> None:
     """GET lists the plan, POST adds faults (spec strings or objects), DELETE clears it."""
+    closing = asyncio.Event()
+    app[CLOSING_KEY] = closing
+
+    async def on_shutdown(_app: web.Application) -> None:
+        closing.set()
+
+    app.on_shutdown.append(on_shutdown)
 
     async def control(request: web.Request) -> web.Response:
         if not _loopback(request):
