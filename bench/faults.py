@@ -245,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     """Build the matrix, run it on a few sandboxes side by side, print tried / handled / failed."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help=f"only the faults {', '.join(QUICK)}")
-    parser.add_argument("--jobs", type=int, default=4, help="sandboxes running side by side (default 4)")
+    parser.add_argument("--jobs", type=int, default=3, help="sandboxes running side by side (default 3)")
     parser.add_argument("--kftui-root", type=Path, default=ROOT, help="checkout whose kftui the CLI runs import")
     parser.add_argument("--surface", action="append", choices=sorted(SURFACES), help="only these surfaces")
     parser.add_argument("--fault", action="append", choices=sorted(FAULTS), help="only these faults")

@@ -142,7 +142,7 @@ def _blocked_by(
     return None
 
 
-DEADLINE = 40.0
+DEADLINE = 38.0
 """Seconds every check together may take: doctor ends within 45 s however many APIs hang (startup and output
 included), naming each API that did not answer."""
 
