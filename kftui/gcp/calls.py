@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
 import random
 import threading
 import time
@@ -43,6 +44,20 @@ API_TITLES = {
     "cloudquotas": "Cloud Quotas API",
     "oauth2": "Google OAuth 2.0 token endpoint",
 }
+
+
+TIMEOUT_ENV = "KFTUI_GCP_TIMEOUT"
+"""Seconds per Google call (retries included) for slow links; 1-300, else the default."""
+
+
+def call_timeout() -> float:
+    """The call timeout: $KFTUI_GCP_TIMEOUT when it is a sane number of seconds, else CALL_TIMEOUT."""
+    raw = os.environ.get(TIMEOUT_ENV, "").strip()
+    try:
+        value = float(raw) if raw else CALL_TIMEOUT
+    except ValueError:
+        return CALL_TIMEOUT
+    return value if 1.0 <= value <= 300.0 else CALL_TIMEOUT
 
 
 def api_title(api: str) -> str:
@@ -134,13 +149,13 @@ class RetryPolicy:
         api: str,
         *,
         idempotent: bool = True,
-        timeout: float = CALL_TIMEOUT,
+        timeout: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
         attempts: int = MAX_ATTEMPTS,
     ) -> None:
         self.api = api
         self.idempotent = idempotent
-        self.timeout = timeout
+        self.timeout = timeout if timeout is not None else call_timeout()
         self.attempts = attempts
         self._sleep = sleep
 
@@ -186,6 +201,7 @@ class RetryPolicy:
         return attempt_call
 
 
-def call_options(api: str, *, idempotent: bool = True, timeout: float = CALL_TIMEOUT) -> dict[str, Any]:
+def call_options(api: str, *, idempotent: bool = True, timeout: float | None = None) -> dict[str, Any]:
     """Keyword arguments for every client method of `api`: the retry policy and the total timeout."""
-    return {"retry": RetryPolicy(api, idempotent=idempotent, timeout=timeout), "timeout": timeout}
+    total = timeout if timeout is not None else call_timeout()
+    return {"retry": RetryPolicy(api, idempotent=idempotent, timeout=total), "timeout": total}

@@ -254,3 +254,26 @@ def test_max_gpu_nodes_flag_sizes_the_quota_checks(world: Callable[..., GcpSandb
     assert "The plan needs 6 (3 node(s) x 2 x nvidia-tesla-t4), so the limit must be at least 6." in three_nodes
     bad = CliRunner().invoke(cli, [*flags, "--max-gpu-nodes", "0"])
     assert bad.exit_code == 2 and "--max-gpu-nodes" in bad.output
+
+
+def test_doctor_ends_at_its_deadline_naming_each_silent_api(
+    world: Callable[..., GcpSandbox], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from kftui.sandbox.faults import parse_spec
+
+    sandbox = world(all_good)
+    from google.cloud import billing_v1, resourcemanager_v3, service_usage_v1  # noqa: F401 - imported before the clock runs
+
+    monkeypatch.setenv("KFTUI_GCP_TIMEOUT", "40")  # calls would wait 40 s: the deadline must end them first
+    monkeypatch.setenv("PATH", str(tmp_path))  # no gcloud: the account checks end at once, whatever the load
+    for api in ("cloudresourcemanager", "cloudbilling", "serviceusage", "compute", "container", "cloudquotas"):
+        sandbox.served.extra["faults"].add(parse_spec(f"{api}=hang"))  # every API; the token endpoint still answers
+    out, err = io.StringIO(), io.StringIO()
+    code = run_doctor("robot-ml-demo", True, None, None, None, out=out, err=err, deadline=15)
+    report = json.loads(out.getvalue())
+    assert code == 1
+    silent = check_of(report, "project.error")
+    assert silent["status"] == "fail" and silent["title"] == "No answer from Cloud Resource Manager API"
+    assert f"the Cloud Resource Manager API at {sandbox.url}" in silent["message"]
+    assert any("CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER" in f["title"] for f in silent["fixes"])
+    assert statuses(report)["billing.enabled"] == "skip", "steps after the silent one are not run"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +38,10 @@ def load_scenario(directory: Path) -> dict[str, Any]:
     return merged
 
 
-def build_app(world: World, faults: FaultPlan | None = None) -> web.Application:
+def build_app(world: World, faults: FaultPlan | None = None, calls: Counter[str] | None = None) -> web.Application:
     """One aiohttp app serving every service module found in this package, acting out the fault plan."""
     plan = faults if faults is not None else FaultPlan()
-    app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[faulting.middleware(plan, world)])
+    app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[faulting.middleware(plan, world, calls)])
     app[faulting.PLAN_KEY] = plan
     faulting.add_control(app, plan)
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
@@ -62,11 +63,16 @@ async def serve(
     """
     world = World(scenario=scenario)
     plan = faults if faults is not None else FaultPlan.from_data(scenario.get("faults"))
-    runner = web.AppRunner(build_app(world, plan), access_log=None, shutdown_timeout=2.0)
+    calls: Counter[str] = Counter()
+    runner = web.AppRunner(build_app(world, plan, calls), access_log=None, shutdown_timeout=2.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
     bound = runner.addresses[0][1]
     return Served(
-        name="gcp", url=f"http://{host}:{bound}", close=runner.cleanup, state=world, extra={"faults": plan}
+        name="gcp",
+        url=f"http://{host}:{bound}",
+        close=runner.cleanup,
+        state=world,
+        extra={"faults": plan, "calls": calls},
     )

@@ -24,6 +24,7 @@ import re
 import socket
 import struct
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -42,8 +43,13 @@ from kftui.sandbox.gcp.common import (
 
 CONTROL = "/_sandbox/faults"
 PLAN_KEY = web.AppKey("kftui_faults", FaultPlan)
+CLOSING_KEY = web.AppKey("kftui_closing", asyncio.Event)
+"""Set when the server shuts down, so hung requests end at once instead of holding the shutdown."""
 FAIL_KEY = "kftui_fail_operation"
 """Request key a `failop` fault leaves for the handler: the google.rpc.Status its operation must end with."""
+
+HELP_TOKEN = "AVsandbox-kftui-0000000000000000000000000000000000000000000000000000000000"
+"""Service Usage ends its refusals with an opaque support token; this one is obviously the sandbox's."""
 
 HANG_LIMIT = 600.0
 """A hung request gives up after this long even if the client never goes away (no task lives forever)."""
@@ -184,7 +190,7 @@ def _forbidden(service: str, request: web.Request, world: World, sent: Any = Non
             message = f"Permission denied to enable service [{what}]"
         else:
             message = f"Permission denied to list services for consumer container [projects/{_number(world, project)}]"
-        return serviceusage_forbidden(message)
+        return serviceusage_forbidden(message + f"\nHelp Token: {HELP_TOKEN}")
     if service == "compute":
         return compute_forbidden(*_compute_permission(method, path))
     if service == "container":
@@ -335,7 +341,8 @@ async def _hang(request: web.Request, limit: float) -> None:
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         transport = request.transport
-        if transport is None or transport.is_closing():
+        closing = request.app.get(CLOSING_KEY)
+        if transport is None or transport.is_closing() or (closing is not None and closing.is_set()):
             return
         await asyncio.sleep(0.05)
 
@@ -389,14 +396,16 @@ async def act(fault: Fault, service: str, request: web.Request, handler: Handler
     return web.Response(status=499)
 
 
-def middleware(plan: FaultPlan, world: World) -> Any:
-    """The aiohttp middleware that consults the plan before every API request."""
+def middleware(plan: FaultPlan, world: World, calls: Counter[str] | None = None) -> Any:
+    """The aiohttp middleware that consults the plan before every API request (and counts requests per API)."""
 
     @web.middleware
     async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path.startswith("/_sandbox/"):
             return await handler(request)
         service = service_of(request)
+        if calls is not None:
+            calls[service] += 1
         fault = plan.match(service, request.method, request.path)
         if fault is None:
             return await handler(request)
@@ -415,6 +424,13 @@ def _loopback(request: web.Request) -> bool:
 
 def add_control(app: web.Application, plan: FaultPlan) -> None:
     """GET lists the plan, POST adds faults (spec strings or objects), DELETE clears it."""
+    closing = asyncio.Event()
+    app[CLOSING_KEY] = closing
+
+    async def on_shutdown(_app: web.Application) -> None:
+        closing.set()
+
+    app.on_shutdown.append(on_shutdown)
 
     async def control(request: web.Request) -> web.Response:
         if not _loopback(request):
