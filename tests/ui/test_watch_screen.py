@@ -315,7 +315,7 @@ async def test_filter_with_markup_characters_never_crashes_and_esc_in_the_box_cl
         await pilot.press(*"[/")
         await pilot.pause()
         assert screen.filter_text == "notebook-[0-9][/" and shown_keys(screen) == []  # text, since not a regex
-        assert "[/" in str(screen.query_one("#pods-pane").border_title)
+        assert "[/" in str(screen.query_one("#top-pane").border_title)
         assert app.screen.query_one("#pods-filter").has_focus
         await pilot.press("escape")  # in the box itself
         await until(pilot, lambda: screen.filter_text == "", what="filter cleared")
