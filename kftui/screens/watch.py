@@ -410,8 +410,8 @@ class WatchScreen(Screen[None]):
     def _command_submitted(self, event: Input.Submitted) -> None:
         box = self.query_one("#command", Input)
         box.remove_class("visible")
-        self._focus_view()
         self.run_command(event.value)
+        self._focus_view()  # after: focusing a hidden view's table would switch the tabs back to it
 
     def run_command(self, text: str) -> None:
         """Interpret `ctx NAME`, `ns NAME|all`, a view's alias (`pods`, `nb`, `runs`, `events`...), `setup`."""
