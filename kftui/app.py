@@ -123,7 +123,7 @@ class KftuiApp(App[None]):
 
     def show_error(self, error: BaseException, context: str = "") -> None:
         """Explain an error through the diagnosis engine and show it without a traceback."""
-        from kftui.screens.modals import explain_error
+        from kftui.widgets.modals import explain_error
 
         diagnosis = explain_error(error)
         where = f"{context}: " if context else ""

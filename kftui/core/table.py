@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from kftui.core.kube import WatchKind
 from kftui.core.sanitize import inert
 
 R = TypeVar("R")
@@ -379,3 +380,24 @@ class Inbox(Generic[R]):
             model.replace_prepared(snapshot)
             changed = True
         return model.apply_prepared(pending) or changed
+
+
+@dataclass(frozen=True, slots=True)
+class WatchSpec(Generic[R]):
+    """What a view watches: one API collection, and the pure function that makes a row of each object."""
+
+    resource: str
+    row: Callable[[Mapping[str, Any]], R]
+    group: str = ""
+    """"" for the core group (/api/v1), else e.g. "kubeflow.org"."""
+    version: str = "v1"
+
+
+@dataclass(frozen=True, slots=True)
+class Change(Generic[R]):
+    """One item from a watch: a change to one row, a full snapshot, or an error to say."""
+
+    kind: WatchKind
+    row: R | None = None
+    snapshot: tuple[R, ...] = ()
+    message: str = ""

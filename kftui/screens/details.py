@@ -8,7 +8,7 @@ from rich.text import Text
 
 from kftui.core.kube import PodRow, human_age, parse_time
 from kftui.core.sanitize import inert
-from kftui.screens.modals import diagnosis_text
+from kftui.widgets.modals import diagnosis_text
 
 HEALTHY = {"Running", "Completed", "Succeeded"}
 

@@ -218,7 +218,7 @@ class SetupScreen(Screen[None]):
             for finding in step.run(ctx):
                 self.post_message(StepFinding(step.id, finding, generation))
         except Exception as exc:
-            from kftui.screens.modals import explain_error
+            from kftui.widgets.modals import explain_error
 
             diagnosis: Diagnosis = explain_error(exc)
             self.post_message(
@@ -370,7 +370,7 @@ class SetupScreen(Screen[None]):
         if view is None or not view.step.fields:
             self.notify("This step asks for nothing; it only checks.", timeout=3)
             return
-        from kftui.screens.form import FormScreen
+        from kftui.widgets.form import FormScreen
 
         app: Any = self.app
         values = {f.name: str(app.state.answers.get(f.name, "")) for f in view.step.fields}
@@ -420,7 +420,7 @@ class SetupScreen(Screen[None]):
         if not fixes:
             self.notify("Nothing here that kftui can fix for you; the commands shown are yours to run.", timeout=4)
             return
-        from kftui.screens.modals import ChooseScreen, ConfirmScreen
+        from kftui.widgets.modals import ChooseScreen, ConfirmScreen
 
         def confirm(index: int | None) -> None:
             if index is None:
@@ -430,7 +430,7 @@ class SetupScreen(Screen[None]):
             if not fields:
                 ask(fix, {})
                 return
-            from kftui.screens.form import FormScreen
+            from kftui.widgets.form import FormScreen
 
             self.app.push_screen(
                 FormScreen(fix.title, fields, defaults, self.context()),
@@ -466,7 +466,7 @@ class SetupScreen(Screen[None]):
                 summary = step.apply(action, ctx, progress)
                 self.post_message(FixProgress(step.id, summary, finished=True))
             except Exception as exc:
-                from kftui.screens.modals import explain_error
+                from kftui.widgets.modals import explain_error
 
                 diagnosis = explain_error(exc)
                 self.post_message(FixProgress(step.id, f"failed: {diagnosis.title}. {diagnosis.explanation}", True,

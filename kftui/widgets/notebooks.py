@@ -47,7 +47,7 @@ class NotebooksLoaded(Message):
 
 def notebook_details(row: NotebookRow, diagnosis: Diagnosis | None) -> Text:
     """What the dashboard hides in a tooltip, said up front with the fix."""
-    from kftui.screens.modals import diagnosis_text
+    from kftui.widgets.modals import diagnosis_text
 
     out = Text()
     out.append(f"notebook {inert(row.namespace)}/{inert(row.name)}\n", style="bold")

@@ -138,3 +138,13 @@ def test_typing_more_of_a_filter_narrows_and_a_shorter_one_widens_again() -> Non
     model.set_sort("name")
     model.set_sort("name")
     assert model.index_of("a/load-099") == 0 and model.index_of("a/load-000") == 99
+
+
+def test_layout_gives_the_name_room_first_and_takes_it_back_first() -> None:
+    from kftui.widgets.table import fit, layout
+
+    natural, grow, mins = [10, 40, 6], [False, True, False], [3, 16, 3]
+    assert layout(natural, grow, mins, 200) == [10, 40, 6]  # wide: every column at its widest cell
+    assert layout(natural, grow, mins, 50) == [10, 32, 6]  # narrower: the name gives room back
+    assert layout(natural, grow, mins, 20) == [10, 16, 6]  # never below its minimum: the table scrolls instead
+    assert fit("abcdef", 4) == "abc…" and fit("ab", 4, right=True) == "  ab" and fit("日本語", 4) == "日 …"  # wide characters: cut on a cell boundary
