@@ -198,7 +198,7 @@ class CockpitActions:
 
     def action_cockpit_delete(self) -> None:
         """Delete the selected object after a confirmation that names it and shows the kubectl command."""
-        from kftui.screens.modals import ConfirmScreen
+        from kftui.widgets.modals import ConfirmScreen
 
         target = self.cockpit_target()
         if target is None:
@@ -311,7 +311,7 @@ class CockpitActions:
     def _confirm_fix(self, command: str, values: dict[str, str]) -> None:
         """Show the exact command; run it in the user's terminal only on yes."""
         from kftui.core.placeholders import fill
-        from kftui.screens.modals import ConfirmScreen
+        from kftui.widgets.modals import ConfirmScreen
 
         final = fill(command, values)
         screen: Any = self

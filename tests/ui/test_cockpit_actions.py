@@ -15,9 +15,9 @@ from textual.widgets import Footer, Input, Static
 
 from kftui.factory import Options, Services
 from kftui.screens.cockpit import CockpitActions, CockpitTarget
-from kftui.screens.modals import ConfirmScreen
 from kftui.widgets.forwards import ForwardAsk, ForwardList, parse_port
 from kftui.widgets.help import HelpScreen
+from kftui.widgets.modals import ConfirmScreen
 from kftui.widgets.textview import TextScreen
 from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, demo_scenario, running_kube
 from tests.helpers import until
