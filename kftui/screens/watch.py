@@ -22,6 +22,7 @@ from textual.worker import get_current_worker
 from kftui.core.kube import PodRow, WatchKind
 from kftui.core.sanitize import inert
 from kftui.core.table import Change, Inbox, TableModel
+from kftui.screens.cockpit import CockpitActions, CockpitTarget
 from kftui.views import VIEWS, view_for
 from kftui.views.base import ViewSpec
 from kftui.views.pods import pod_key
@@ -103,7 +104,7 @@ class PodDetails(Message):
         return isinstance(message, PodDetails)
 
 
-class WatchScreen(Screen[None]):
+class WatchScreen(CockpitActions, Screen[None]):
     """The cockpit: every view live, the selected object's log following, its reason for waiting explained."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -112,7 +113,8 @@ class WatchScreen(Screen[None]):
         Binding("colon", "command", ":cmd"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("l", "focus_logs", "Logs"),
-        Binding("d", "focus_details", "Details", show=False),
+        *CockpitActions.COCKPIT_BINDINGS,
+        Binding("i", "focus_details", "Details pane", show=False),
         Binding("f", "toggle_follow", "Follow"),
         Binding("plus,equals_sign", "grow_logs", "Log+", show=False),
         Binding("minus", "shrink_logs", "Log-", show=False),
@@ -436,6 +438,10 @@ class WatchScreen(Screen[None]):
         elif verb == "setup":
             app: Any = self.app
             app.switch_to("setup")
+        elif verb in ("pf", "port-forward", "portforward"):
+            self.show_forwards()
+        elif verb in ("logs", "tail", "stern"):
+            self._open_tail(" ".join(args))
         else:
             self.notify(f"unknown command ':{inert(verb)}' (try {command_hint()})", severity="warning", markup=False)
 
@@ -689,8 +695,45 @@ class WatchScreen(Screen[None]):
         """Pause or resume autoscroll."""
         self.query_one(LogPane).action_toggle_follow()
 
+    def cockpit_target(self) -> CockpitTarget | None:
+        """The object under the cursor of the active view, for the k9s keys (y d s F ctrl+d a)."""
+        spec = self._active_view()
+        if spec.id == "pods":
+            row = self.pods.rows.get(self.selected_key or "")
+            if row is None:
+                return None
+            return CockpitTarget("pods", row.namespace, row.name, row.containers[0] if row.containers else None)
+        if spec.id == "notebooks":
+            widget: Any = self._active_widget()
+            table = widget.query_one(DataTable) if widget is not None else None
+            if table is None or not table.row_count:
+                return None
+            key = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or "")
+            known = getattr(widget, "known", {}).get(key)
+            return CockpitTarget("notebooks", known[0].namespace, known[0].name, port=8888) if known else None
+        if spec.id in self.feeds:
+            cursor = self.query_one(f"#{spec.id}", VirtualTable).cursor_key
+            row = self.feeds[spec.id].model.rows.get(cursor or "")
+            if row is not None and spec.id == "events" and getattr(row, "kind", "") == "Pod":
+                pod = str(getattr(row, "object", "")).rpartition("/")[2]
+                return CockpitTarget("pods", row.namespace, pod)
+        return None
+
+    def _open_tail(self, text: str) -> None:
+        """`:logs REGEX [-l SEL] ...`: every matching pod's log in one pane (stern)."""
+        from kftui.screens.tail import TailScreen, parse_query
+
+        try:
+            query = parse_query(text, self.app_namespace)
+        except ValueError as exc:
+            self.notify(inert(str(exc)), severity="warning", markup=False)
+            return
+        app: Any = self.app
+        self.app.push_screen(TailScreen(query, app.services.kube_api, app.settings.log_max_lines))
+
     def on_unmount(self) -> None:
         """Stop streams at once so the app exits without waiting on sockets."""
+        self.stop_forwards()
         for pane in self.query(LogPane):  # the pane stops its own stream when it unmounts first
             pane.stop()
         for feed in self.feeds.values():

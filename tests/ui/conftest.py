@@ -51,3 +51,11 @@ def shown_paths_are_relative(request: pytest.FixtureRequest, monkeypatch: pytest
     sb = request.getfixturevalue("fixed_path_sandbox")
     monkeypatch.chdir(sb.workdir)
     monkeypatch.setenv("PATH", "bin" + os.pathsep + os.environ.get("PATH", ""))
+
+
+@pytest.fixture
+def env(fixed_sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The worker's still sandbox, with its environment set for the app under test."""
+    for key, value in fixed_sandbox.env.items():
+        monkeypatch.setenv(key, value)
+    return fixed_sandbox

@@ -25,11 +25,6 @@ def text_of(widget: Any) -> str:
     return str(widget.render())
 
 
-@pytest.fixture
-def env(fixed_sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    for key, value in fixed_sandbox.env.items():
-        monkeypatch.setenv(key, value)
-    return fixed_sandbox
 
 
 def still_app(sandbox: Any) -> KftuiApp:

@@ -1,0 +1,74 @@
+"""The k9s keys and stern view on the real watch screen, against the UI sandbox (still world, pinned clock)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kftui.screens.tail import TailScreen
+from kftui.widgets.forwards import ForwardList
+from kftui.widgets.help import HelpScreen
+from kftui.widgets.textview import TextScreen
+from tests.helpers import until
+from tests.ui.test_watch_screen import PROFILE, SIZE, select_pod, still_app
+
+ECR_POD = f"{PROFILE}/ecr-notebook-0"
+
+
+async def _watch(pilot: Any) -> Any:
+    screen = pilot.app.screen
+    await until(pilot, lambda: screen.pods_live and ECR_POD in screen.pods.rows, "the pod list")
+    await select_pod(pilot, ECR_POD)
+    return screen
+
+
+async def test_help_lists_every_cockpit_key_of_the_watch_screen(env: Any) -> None:
+    app = still_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await _watch(pilot)
+        await pilot.press("question_mark")
+        shown = await until(pilot, lambda: isinstance(app.screen, HelpScreen) and app.screen, "help")
+        described = {what for _where, _keys, what in shown.rows}
+        assert {"YAML", "Describe", "Shell", "Port-forward", "Delete", "New notebook", "Apply fix", "Filter"} <= described
+
+
+async def test_y_and_d_on_the_selected_pod(env: Any) -> None:
+    app = still_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _watch(pilot)
+        await pilot.press("y")
+        yaml_view = await until(pilot, lambda: isinstance(app.screen, TextScreen) and app.screen, "the YAML")
+        assert "name: ecr-notebook-0" in yaml_view.text
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen, "back to watch")
+        await pilot.press("d")
+        described = await until(pilot, lambda: isinstance(app.screen, TextScreen) and app.screen, "describe")
+        assert described.text.startswith("Name:           ecr-notebook-0\nNamespace:      kubeflow-user-example-com")
+
+
+async def test_colon_logs_opens_stern_and_colon_pf_lists_forwards(env: Any) -> None:
+    app = still_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _watch(pilot)
+        screen.run_command("logs ^ml-pipeline -n kubeflow")
+        tail = await until(pilot, lambda: isinstance(app.screen, TailScreen) and app.screen, "the tail screen")
+        assert tail.query_spec.pod_regex == "^ml-pipeline"
+        await until(pilot, lambda: tail.containers, "a container to join")
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen, "back to watch")
+        screen.run_command("pf")
+        listing = await until(pilot, lambda: isinstance(app.screen, ForwardList) and app.screen, "the :pf list")
+        assert listing.rows == []
+
+
+@pytest.mark.parametrize("bad", ["logs", "logs a[", "logs x --since 5d"])
+async def test_bad_logs_queries_are_one_warning(env: Any, bad: str) -> None:
+    app = still_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _watch(pilot)
+        screen.run_command(bad)
+        said = await until(pilot, lambda: [n.message for n in app._notifications if ":logs" in n.message],
+                           "the warning")
+        assert app.screen is screen
+        assert said[0].startswith(":logs: ")
