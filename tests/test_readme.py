@@ -33,6 +33,8 @@ NOT_RUN = {
     "kftui": "opens the full-screen app; tests/ui runs it in-process, here its --help is checked",
     "kftui setup": "opens the full-screen wizard; tests/ui/test_setup_screen.py runs it, here --help is checked",
     "kftui watch": "opens the full-screen cockpit; tests/ui/test_watch_screen.py runs it, here --help is checked",
+    "kubectl exec -it": "is what `s` runs in the watch screen; tests/adapters/test_cluster_forward.py runs that command"
+                        " line with the real kubectl (stdin piped)",
     "kubectl logs -f": "needs a pod name; tests/sandbox/test_kube_api.py follows a pod with the real kubectl",
     "python docs/screenshots.py": "rewrites docs/*.svg in the checkout; tests/ui's snapshots cover those screens",
     "pytest -m \"not e2e\"": "runs the suite this test is part of; test_e2e_marker_selects_the_e2e_tests checks it",
@@ -47,8 +49,8 @@ RUN = {
     "kftui quota request --project P --gpu TYPE --region R|global --count N --email E [--yes] [--json]",
     "kftui demo [--mode setup|watch] [--scenario NAME|DIR]",
     "kftui watch [--context CTX] [-n NAMESPACE] [--kubeconfig F] [--kfp-host URL]",
-    "kftui logs [POD_REGEX] [-l SELECTOR] [-n NS|-A] [-c REGEX] [--since D] [--tail N] [--timestamps] [--no-follow]"
-    " [--json]",
+    "kftui logs [POD_REGEX] [-l SELECTOR] [-n NS|-A] [--context C] [-c CONTAINER_REGEX] [--since D] [--tail N]"
+    " [--timestamps] [--no-follow] [--json]",
     "kftui notebook create|stop|start|delete|watch NAME [-n NS] [--image IMAGE] [--gpu N] [--gpu-type T]",
     "kftui forward dashboard|notebook NAME|tensorboard NAME|svc/NAME|pod/NAME [-n NS] [--local-port N]",
     "kftui image check IMAGE [--pull-secret NAME] [--json]",
