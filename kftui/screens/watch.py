@@ -557,10 +557,33 @@ class WatchScreen(CockpitActions, Screen[None]):
                     poll()
         self._sync_title()
 
-    def _scope_text(self) -> str:
+    def _scope_text(self, context: str | None = None, cluster: str | None = None) -> str:
+        """What is watched, as the header says it: the context and its cluster by name, and the namespace."""
         app: Any = self.app
         opts = app.services.options
-        return inert(f"watch · {opts.context or 'current context'} · {opts.namespace or 'all namespaces'}")
+        where = context or opts.context or "current context"
+        if cluster and cluster != where:
+            where += f" (cluster {cluster})"
+        text = inert(f"watch · {where} · {opts.namespace or 'all namespaces'}")
+        if context is None:
+            self._name_scope()
+        return text
+
+    @work(thread=True, exclusive=True, group="scope-name", description="reading the kubeconfig context")
+    def _name_scope(self) -> None:
+        """The kubeconfig read off the UI thread; the header then names the real context and cluster."""
+        from kftui.cluster.kubeconfig import load_contexts
+
+        app: Any = self.app
+        opts = app.services.options
+        try:
+            contexts = load_contexts(opts.kubeconfig)
+        except Exception:  # an unreadable kubeconfig is said by the feeds; the header keeps its words
+            return
+        chosen = next((c for c in contexts if c.name == opts.context), None) if opts.context else \
+            next((c for c in contexts if c.current), None)
+        if chosen is not None:
+            self.app.call_from_thread(setattr, self, "sub_title", self._scope_text(chosen.name, chosen.cluster))
 
     # -- shared panes ----------------------------------------------------------------------------
     def on_show_details(self, message: ShowDetails) -> None:

@@ -72,3 +72,16 @@ async def test_bad_logs_queries_are_one_warning(env: Any, bad: str) -> None:
                            "the warning")
         assert app.screen is screen
         assert said[0].startswith(":logs: ")
+
+
+async def test_the_header_names_the_context_and_its_cluster(env: Any) -> None:
+    from kftui.cluster.kubeconfig import current_context
+
+    ctx = current_context()
+    assert ctx is not None
+    app = still_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _watch(pilot)
+        await until(pilot, lambda: ctx.name in screen.sub_title, "the context's name in the header")
+        assert "current context" not in screen.sub_title
+        assert screen.sub_title.endswith("all namespaces")
