@@ -62,6 +62,7 @@ class Sandbox:
         host: str = "127.0.0.1",
         still: bool = False,
         faults: Sequence[str | Fault] | None = None,
+        epoch: datetime | None = None,
     ):
         self.scenario_path = scenario_dir(scenario)
         planned = scenario_faults(self.scenario_path)
@@ -73,8 +74,8 @@ class Sandbox:
         self.workdir = workdir
         self.host = host
         self.env: dict[str, str] = {}
-        self.epoch = datetime.fromtimestamp(int(time.time()), tz=UTC)
-        """The instant a still world's ages count from (whole seconds)."""
+        self.epoch = epoch or datetime.fromtimestamp(int(time.time()), tz=UTC)
+        """The instant a still world's ages count from (whole seconds; fixed for snapshots of absolute times)."""
         self.served: dict[str, Served] = {}
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="kftui-sandbox", daemon=True)

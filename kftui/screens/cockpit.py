@@ -113,7 +113,8 @@ class CockpitActions:
             client = self.cockpit_services().kube_api()
             obj = get_object(client, target.resource, target.namespace, target.name)
             if describe and target.resource == "pods":
-                text, lang = describe_pod(obj, events_for(client, target.namespace, target.name)), None
+                now = self.cockpit_services().now()  # the app's clock (a pinned one keeps snapshots still)
+                text, lang = describe_pod(obj, events_for(client, target.namespace, target.name), now), None
             else:
                 text, lang = object_yaml(obj), "yaml"
         except KftuiError as exc:

@@ -25,17 +25,38 @@ def key_label(key: str) -> str:
     return _KEY_NAMES.get(key, key)
 
 
+_NAVIGATION = {"scroll_up", "scroll_down", "scroll_left", "scroll_right", "scroll_home", "scroll_end", "page_up",
+               "page_down", "page_left", "page_right", "cursor_up", "cursor_down", "cursor_left", "cursor_right",
+               "focus_next", "focus_previous", "select_cursor", "cursor", "page", "edge", "pan", "choose", "copy_text"}
+"""Widgets' own movement keys: listed last, so the keys that do something come first on a small terminal."""
+
+
+def _where(owner: str) -> str:
+    """A node's class as a place on screen (WatchScreen -> watch, VirtualTable -> table, KftuiApp -> everywhere)."""
+    if owner.endswith("App"):
+        return "everywhere"
+    name = owner.removesuffix("Screen").removesuffix("View").removeprefix("Virtual") or owner
+    return name.lower()
+
+
 def key_rows(screen: Screen[object]) -> list[tuple[str, str, str]]:
-    """(where, keys, what) for every described binding active on a screen, in the order Textual resolves them."""
-    rows: dict[tuple[str, str], list[str]] = {}
+    """(where, keys, what) for every described binding active on a screen: the screen's own keys first, then the
+    focused view's, then what works everywhere, then the widgets' movement keys."""
+    rows: dict[tuple[int, str, str], list[str]] = {}
     for key, active in screen.active_bindings.items():
         binding = active.binding
-        if not binding.description or (binding.key == "question_mark" and binding.action == "help"):
+        if not binding.description:
             continue
         owner = type(active.node).__name__
-        where = "global" if owner.endswith("App") else owner.removesuffix("Screen").removesuffix("View") or owner
-        rows.setdefault((where, binding.description), []).append(key_label(key))
-    return [(where, " ".join(dict.fromkeys(keys)), what) for (where, what), keys in rows.items()]
+        if binding.action.split("(")[0].rsplit(".", 1)[-1] in _NAVIGATION:
+            rank = 3
+        elif owner.endswith("App"):
+            rank = 2
+        else:
+            rank = 0 if active.node is screen else 1
+        rows.setdefault((rank, _where(owner), binding.description), []).append(key_label(key))
+    ordered = sorted(rows.items(), key=lambda item: item[0][0])
+    return [(where, " ".join(dict.fromkeys(keys)), what) for (_rank, where, what), keys in ordered]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -44,8 +65,8 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,question_mark,q", "close", "Close", show=True)]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: 90%; max-width: 100; height: 90%; border: round $accent;
-                                  background: $surface; padding: 0 1; }
+    HelpScreen > VerticalScroll { width: 100%; height: 100%; border: round $accent; background: $surface;
+                                  padding: 0 1; }
     """
 
     def __init__(self, title: str, rows: list[tuple[str, str, str]]) -> None:

@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import ScrollableContainer, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
@@ -61,6 +61,7 @@ class TextScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     TextScreen { align: center middle; }
     TextScreen > Vertical { width: 100%; height: 100%; border: round $accent; background: $surface; }
+    TextScreen #text-content { width: auto; }
     TextScreen #text-save { display: none; dock: bottom; }
     TextScreen #text-save.asking { display: block; }
     """
@@ -83,7 +84,7 @@ class TextScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         """The text, and a hidden path prompt for ctrl+s."""
         with Vertical():
-            with VerticalScroll(id="text-body") as body:
+            with ScrollableContainer(id="text-body") as body:
                 body.border_title = Text(self.title_text)
                 yield Static(self._renderable(), id="text-content")
             yield Input(value=self.default_path, placeholder="save to (Enter saves, Esc cancels)", id="text-save")
