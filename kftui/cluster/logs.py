@@ -31,6 +31,8 @@ READ_TIMEOUT = 60
 """Seconds a non-follow read may stall."""
 MAX_QUIET_ATTEMPTS = 8
 """Failed reads in a row, without a line delivered, before a non-follow read gives up."""
+HEAD_LIMIT = 10_000
+"""Lines of a tail window's first stamp remembered by content (beyond it, the count within the stamp is used)."""
 
 
 def ts_ns(stamp: str) -> int:
@@ -55,13 +57,19 @@ class ResumePoint:
     stamp: str = ""
     ns: int = -1
     count: int = 0
+    head: list[str] | None = None
+    """Set while every delivered line shares the first stamp of a tailLines window: that window may begin inside
+    the stamp's run, so the count within the stamp is unknown and a resume finds these lines by content instead."""
 
     def since_time(self) -> str:
         """The API's sinceTime for a resume: RFC3339 to the second (the server keeps no more), rounded down."""
         return datetime.fromtimestamp(self.ns // 1_000_000_000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    def advance(self, lines: list[str]) -> None:
-        """Move past delivered `STAMP text` lines (only the trailing run of equal stamps needs looking at)."""
+    def advance(self, lines: list[str], window_start: bool = False) -> None:
+        """Move past delivered `STAMP text` lines (only the trailing run of equal stamps needs looking at).
+
+        `window_start`: these are the first lines of a tailLines answer (its first stamp may have begun earlier).
+        """
         if not lines:
             return
         last = lines[-1].partition(" ")[0]
@@ -70,9 +78,16 @@ class ResumePoint:
             if line.partition(" ")[0] != last:
                 break
             same += 1
+        if window_start and same == len(lines):
+            self.stamp, self.ns, self.count = last, ts_ns(last), same
+            self.head = list(lines) if same <= HEAD_LIMIT else None
+            return
         if same == len(lines) and last == self.stamp:
             self.count += same
+            if self.head is not None:
+                self.head = self.head + lines if len(self.head) + same <= HEAD_LIMIT else None
             return
+        self.head = None
         ns = ts_ns(last)
         if ns == 0 and self.ns >= 0:  # a line without a stamp: count it with the last stamped one
             self.count += same
@@ -386,8 +401,8 @@ class LogFollower:
                 self._status(LogState.ENDED, container, "pod deleted")
                 return
             if pod:
-                if self.pod_uid is None and str((pod.get("metadata") or {}).get("uid") or "") not in ("", uid):
-                    continue  # replaced: the top of the loop says so and starts the new pod
+                if str((pod.get("metadata") or {}).get("uid") or "") not in ("", uid):
+                    continue  # replaced: the top of the loop follows the new pod, or ends (bound to this one)
                 done = self._finished(pod, container)
                 if done is not None:
                     self._catch_up(container, resume, previous=False)
@@ -470,14 +485,14 @@ class LogFollower:
         self._deliver(container, [line], resume, self._shaper(f"[{container}] " if self.prefix else ""))
 
     def _deliver(self, container: str, lines: list[str], resume: ResumePoint,
-                 shape: Callable[[list[str]], list[str]]) -> None:
+                 shape: Callable[[list[str]], list[str]], window_start: bool = False) -> None:
         """Hand lines out in batches, moving the resume point past each batch as it is delivered."""
         texts = shape(lines)
         for i in range(0, len(texts), self.max_batch):
             part = lines[i:i + self.max_batch]
             self._on_lines(container, texts[i:i + self.max_batch])
             self.lines_seen += len(part)
-            resume.advance(part)
+            resume.advance(part, window_start=window_start and i == 0)
 
     def _stream(self, container: str, query: list[tuple[str, Any]], resume: ResumePoint, *, follow: bool,
                 quiet_since: datetime | None = None, reconnected: int = 0) -> _Outcome:
@@ -504,6 +519,8 @@ class LogFollower:
             timer.daemon = True
             timer.start()
         skipping, skip_ns, skip_left = resume.ns >= 0, resume.ns, resume.count
+        head, matched, consumed = resume.head, 0, 0
+        window = resume.ns < 0 and any(key == "tailLines" for key, _ in query)
         shape = self._shaper(f"[{container}] " if self.prefix else "")
         buf = b""
         delivered = 0
@@ -519,7 +536,13 @@ class LogFollower:
                     continue
                 buf = data[cut + 1:]
                 lines = data[:cut].decode("utf-8", "replace").split("\n")
-                if skipping:
+                if skipping and head is not None:
+                    lines, skipping, matched, consumed = self._skip_head(lines, skip_ns, head, matched, consumed)
+                    if not skipping and matched == len(head):
+                        resume.count, resume.head = consumed, None  # found: the count within the stamp is known
+                    if not lines:
+                        continue
+                elif skipping:
                     lines, skipping, skip_left = self._skip_seen(lines, skip_ns, skip_left)
                     if not lines:
                         continue
@@ -528,7 +551,7 @@ class LogFollower:
                     self._status(LogState.STREAMING, container,
                                  f"reconnected after {reconnected} attempt{'s' if reconnected > 1 else ''}"
                                  if reconnected else "")
-                self._deliver(container, lines, resume, shape)
+                self._deliver(container, lines, resume, shape, window_start=window and not delivered)
                 delivered += len(lines)
         except ReadTimeoutError:
             out = _Outcome(False, "no answer in time", idle=True, quiet_since=connected)
@@ -549,6 +572,26 @@ class LogFollower:
             tag = f" {prefix}" if prefix else ""
             return (lambda lines: [line.replace(" ", tag, 1) for line in lines]) if tag else (lambda lines: lines)
         return lambda lines: [prefix + line.partition(" ")[2] for line in lines]
+
+    def _skip_head(self, lines: list[str], skip_ns: int, head: list[str], matched: int,
+                   consumed: int) -> tuple[list[str], bool, int, int]:
+        """Drop a resume's replay when the delivered lines of the resume stamp are known by content (a tail window).
+
+        Lines of that stamp before the window were never shown and stay hidden; the delivered run is found where it
+        is, and what follows it is new. Returns (new lines, still skipping, lines matched, stamp lines consumed).
+        """
+        for i, line in enumerate(lines):
+            ns = _line_ns(line)
+            if ns < skip_ns:
+                continue
+            if ns == skip_ns and matched < len(head):
+                consumed += 1
+                matched = matched + 1 if line == head[matched] else int(line == head[0])
+                continue
+            self.duplicates_dropped += i
+            return lines[i:], False, matched, consumed
+        self.duplicates_dropped += len(lines)
+        return [], True, matched, consumed
 
     def _skip_seen(self, lines: list[str], skip_ns: int, skip_left: int) -> tuple[list[str], bool, int]:
         """Drop lines delivered before a resume: older stamps, and the first `skip_left` with the resume stamp.

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kftui.cluster._http import ClusterApiError
 from kftui.cluster.logs import LogFollower
 from kftui.cluster.pods import PodWatcher, list_pods
 from kftui.core.kube import LogState, LogStatus, PodRow, WatchKind
@@ -71,6 +70,7 @@ class MultiLog:
         self._followers: dict[Key, tuple[LogFollower, threading.Thread]] = {}
         self._seen: set[Key] = set()
         self._watcher: PodWatcher | None = None
+        self._reading: LogFollower | None = None
         self._stopped = threading.Event()
         self.matched = 0
         """Containers followed so far (0 after run(): nothing matched)."""
@@ -95,6 +95,8 @@ class MultiLog:
             watcher.stop()
         with self._lock:
             followers = [f for f, _ in self._followers.values()]
+            if self._reading is not None:
+                followers.append(self._reading)
         for f in followers:
             f.stop()
 
@@ -112,7 +114,6 @@ class MultiLog:
         if self.stopped:
             return self.matched
         first = True
-        last_error = ""
         try:
             for event in watcher.events():
                 if self.stopped:
@@ -124,16 +125,16 @@ class MultiLog:
                         return 0  # nothing to follow: the caller says so
                     first = False
                 elif event.kind == WatchKind.ERROR:
-                    last_error = event.message
-                    self._on_event(TailEvent("", "", "", LogStatus(LogState.RECONNECTING, "", event.message)))
+                    if watcher.gave_up is not None and first:
+                        raise watcher.gave_up  # refused before one listing (forbidden, not found): said once
+                    self._on_event(TailEvent("", "", "", LogStatus(
+                        LogState.ERROR if watcher.gave_up else LogState.RECONNECTING, "", event.message)))
                 elif event.kind in (WatchKind.ADDED, WatchKind.MODIFIED) and event.pod is not None:
                     self._start(event.pod, initial=False)
                 self._reap()
         finally:
             self.stop()
             self._join()
-        if first and last_error and not self.matched:
-            raise ClusterApiError(last_error)  # the watch gave up before one listing (forbidden, not found)
         return self.matched
 
     # ---- internals ------------------------------------------------------------------------------
@@ -147,7 +148,12 @@ class MultiLog:
                 if self.stopped:
                     return self.matched
                 self.matched += 1
-                self._follower(row, container, initial=True, follow=False).run()
+                follower = self._follower(row, container, initial=True, follow=False)
+                with self._lock:
+                    self._reading = follower
+                if self.stopped:
+                    return self.matched
+                follower.run()
         return self.matched
 
     def _start(self, row: PodRow, initial: bool) -> None:

@@ -60,6 +60,8 @@ class PodWatcher:
         self.resource_version = ""
         self.relists = 0
         self.reconnects = 0
+        self.gave_up: ClusterApiError | None = None
+        """Set when the API refused for good (401, 403, 404): the last ERROR event is final, no retry follows."""
         self._stop = Stoppable()
 
     def stop(self) -> None:
@@ -85,7 +87,8 @@ class PodWatcher:
                                                         self.field_selector)
                 if self.stopped:
                     return
-                yield PodEvent(WatchKind.SYNCED, snapshot=tuple(rows))
+                back = f"reconnected after {attempt} attempt{'s' if attempt > 1 else ''}" if attempt else ""
+                yield PodEvent(WatchKind.SYNCED, snapshot=tuple(rows), message=back)
                 attempt = 0
                 quick = 0
                 while not self.stopped:
@@ -105,6 +108,7 @@ class PodWatcher:
                 if self.stopped:
                     return
                 if exc.status in (401, 403, 404):
+                    self.gave_up = exc
                     yield PodEvent(WatchKind.ERROR, message=str(exc))
                     return
                 attempt += 1

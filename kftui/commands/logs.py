@@ -8,6 +8,7 @@ import re
 import sys
 import threading
 import zlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
 from kftui.errors import UsageError
@@ -77,6 +78,9 @@ class Printer:
         self.tty = tty
         self.lock = threading.Lock()
         self.printed = 0
+        self.closed = False
+        """The reader went away (`| head`): nothing more is written, and the engine is stopped."""
+        self.on_closed: Callable[[], None] = lambda: None
 
     def lines(self, batch: list[LogLine]) -> None:
         """Print one batch (a follower's thread)."""
@@ -96,9 +100,17 @@ class Printer:
                 parts.append(head + sanitize(ln.text) + "\n")
             text = "".join(parts)
         with self.lock:
-            self.out.write(text)
-            self.out.flush()
-            self.printed += len(batch)
+            if self.closed:
+                return
+            try:
+                self.out.write(text)
+                self.out.flush()
+            except (BrokenPipeError, ValueError):  # a closed pipe or file: stop quietly, as `kubectl logs | head`
+                self.closed = True
+            else:
+                self.printed += len(batch)
+        if self.closed:
+            self.on_closed()
 
     def event(self, event: TailEvent) -> None:
         """Joins, leaves, reconnects and errors on stderr (stdout keeps only lines)."""
@@ -159,10 +171,14 @@ def run_logs(pod_regex: str | None, *, selector: str | None = None, namespace: s
                       label_selector=selector, container_regex=container, since_seconds=since_seconds,
                       tail_lines=None if tail is None or tail < 0 else tail, follow=not no_follow,
                       on_lines=printer.lines, on_event=printer.event)
+    printer.on_closed = engine.stop
     try:
         matched = engine.run()
     finally:
         engine.stop()
+    if printer.closed:
+        _quiet_stdout(out)
+        return 0
     if not matched:
         from kftui.core.sanitize import inert
 
@@ -174,3 +190,18 @@ def run_logs(pod_regex: str | None, *, selector: str | None = None, namespace: s
         err.flush()
         return 1
     return 0
+
+
+def _quiet_stdout(out: TextIO) -> None:
+    """After the reader closed the pipe, point stdout at /dev/null so the exit-time flush cannot fail loudly."""
+    import os
+
+    try:
+        fd = out.fileno()
+    except (OSError, ValueError, AttributeError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from textual import work
+from textual.app import SuspendNotSupported
 from textual.binding import Binding, BindingType
 
 from kftui.core.sanitize import inert
@@ -40,6 +41,8 @@ COCKPIT_BINDINGS: list[BindingType] = [
     Binding("s", "cockpit_shell", "Shell"),
     Binding("F", "cockpit_forward", "Port-forward"),
     Binding("ctrl+d", "cockpit_delete", "Delete"),
+    Binding("c", "cockpit_new_notebook", "New notebook"),
+    Binding("a", "cockpit_apply_fix", "Apply fix"),
 ]
 
 
@@ -52,6 +55,19 @@ class CockpitActions:
     def cockpit_target(self) -> CockpitTarget | None:
         """The selected object (the screen says)."""
         return None
+
+    def cockpit_namespace(self) -> str | None:
+        """Where a new notebook goes: the namespace being watched, else the context's own (the screen may say)."""
+        from kftui.cluster.kubeconfig import current_context
+
+        options = self.cockpit_services().options
+        if options.namespace:
+            return str(options.namespace)
+        try:
+            ctx = current_context(options.kubeconfig)
+        except Exception:  # an unreadable kubeconfig: the form is not offered
+            return None
+        return ctx.namespace if ctx and ctx.namespace != "default" else None
 
     def cockpit_services(self) -> Any:
         """The app's Services (kube client, options)."""
@@ -123,8 +139,12 @@ class CockpitActions:
             self._say(str(exc), "error")
             return
         screen: Any = self
-        with screen.app.suspend():
-            code = subprocess.call(argv)
+        try:
+            with screen.app.suspend():
+                code = subprocess.call(argv)
+        except SuspendNotSupported:
+            self._say(f"this terminal cannot hand over to a shell; run: {' '.join(argv)}", "warning")
+            return
         self._say(f"shell in {target.label} ended (exit {code})", "information" if code == 0 else "warning")
 
     def action_cockpit_forward(self) -> None:
@@ -178,7 +198,7 @@ class CockpitActions:
 
     def action_cockpit_delete(self) -> None:
         """Delete the selected object after a confirmation that names it and shows the kubectl command."""
-        from kftui.screens.modals import ConfirmScreen
+        from kftui.widgets.modals import ConfirmScreen
 
         target = self.cockpit_target()
         if target is None:
@@ -204,6 +224,113 @@ class CockpitActions:
             screen.app.call_from_thread(self._say, str(exc), "error")
             return
         screen.app.call_from_thread(self._say, f"deleted {target.label}")
+
+    def action_cockpit_new_notebook(self) -> None:
+        """The new-notebook form; the notebook then comes up live in the Notebooks view."""
+        from kftui.widgets.notebook_form import NotebookForm
+
+        namespace = self.cockpit_namespace()
+        if namespace is None:
+            self._say("a notebook needs a profile namespace: pick one with :ns NAME first", "warning")
+            return
+        screen: Any = self
+        screen.app.push_screen(NotebookForm(namespace), lambda spec: self._create_notebook(spec) if spec else None)
+
+    @work(thread=True, exclusive=True, group="cockpit-notebook", description="creating a notebook")
+    def _create_notebook(self, spec: Any) -> None:
+        """Check the image, then make the PVC and Notebook, as `kftui notebook create` does."""
+        from kftui.cluster.images import check_image
+        from kftui.cluster.spawn import create_notebook
+        from kftui.errors import KftuiError
+
+        screen: Any = self
+        report = check_image(spec.image)
+        if not report.error and not report.ok:
+            failed = next(c.message for c in report.checks if c.status == "fail")
+            screen.app.call_from_thread(self._say, f"not created: the image {failed}", "error")
+            return
+        try:
+            made = create_notebook(self.cockpit_services().kube_api(), spec)
+        except KftuiError as exc:
+            screen.app.call_from_thread(self._say, str(exc), "error")
+            return
+        unchecked = f" (image not checked: {report.error})" if report.error else ""
+        screen.app.call_from_thread(self._say, f"created {', '.join(made)}{unchecked}; it comes up in the Notebooks "
+                                    "view")
+
+    def action_cockpit_apply_fix(self) -> None:
+        """The selected pod's diagnosis, its fixes with commands, then values, confirmation and the real run."""
+        target = self.cockpit_target()
+        if target is None or target.resource != "pods":
+            self._say("select a pod that is stuck: its diagnosis has the fixes", "warning")
+            return
+        self._diagnose_for_fix(target)
+
+    @work(thread=True, exclusive=True, group="cockpit-fix", description="reading the diagnosis")
+    def _diagnose_for_fix(self, target: CockpitTarget) -> None:
+        """Events through the engine, as the details pane reads them."""
+        from kftui.cluster.inspect import events_for
+        from kftui.diagnose import diagnose_events
+
+        screen: Any = self
+        events = events_for(self.cockpit_services().kube_api(), target.namespace, target.name)
+        context = {"namespace": target.namespace, "pod": target.name}
+        project = getattr(self.cockpit_services().options, "project", None)
+        if project:
+            context["project"] = project
+        diagnosis = diagnose_events(events, **context)
+        fixes = [f for f in diagnosis.fixes if f.command]
+        if not diagnosis.known or not fixes:
+            screen.app.call_from_thread(self._say, f"no fix to apply for {target.label}: nothing kftui recognises is "
+                                        "wrong with it", "warning")
+            return
+        screen.app.call_from_thread(self._pick_fix, diagnosis.title, fixes, context)
+
+    def _pick_fix(self, title: str, fixes: list[Any], known: dict[str, str]) -> None:
+        """FixPicker, then the values, then the confirmation."""
+        from kftui.core.placeholders import placeholders
+        from kftui.widgets.fixes import FixPicker, ValuesForm
+
+        screen: Any = self
+
+        def picked(index: int | None) -> None:
+            if index is None:
+                return
+            command = str(fixes[index].command)
+            names = placeholders(command)
+            if names:
+                prefill = {"PROJECT_ID": known.get("project", ""), "PROJECT": known.get("project", ""),
+                           "NAMESPACE": known.get("namespace", "")}
+                screen.app.push_screen(ValuesForm(command, names, prefill),
+                                       lambda values: self._confirm_fix(command, values) if values else None)
+            else:
+                self._confirm_fix(command, {})
+
+        screen.app.push_screen(FixPicker(title, fixes), picked)
+
+    def _confirm_fix(self, command: str, values: dict[str, str]) -> None:
+        """Show the exact command; run it in the user's terminal only on yes."""
+        from kftui.core.placeholders import fill
+        from kftui.widgets.modals import ConfirmScreen
+
+        final = fill(command, values)
+        screen: Any = self
+        screen.app.push_screen(ConfirmScreen("Run this fix now, in this terminal?", inert(final)),
+                               lambda yes: self._run_fix(final) if yes else None)
+
+    def _run_fix(self, command: str) -> None:
+        """The TUI steps aside, the command runs as if typed (prompts included), and its exit code is said."""
+        screen: Any = self
+        try:
+            with screen.app.suspend():
+                print(f"$ {inert(command)}", flush=True)
+                code = subprocess.call(["sh", "-c", command])
+                if code != 0:
+                    input(f"exit {code}; press Enter to go back to kftui ")
+        except SuspendNotSupported:
+            self._say(f"this terminal cannot hand over; run it yourself: {command}", "warning")
+            return
+        self._say(f"fix finished (exit {code})", "information" if code == 0 else "error")
 
     def stop_forwards(self) -> None:
         """End every forward (call from the screen's unmount)."""

@@ -196,6 +196,7 @@ def test_watch_reset_mid_stream_says_reconnecting_then_is_live(kube: KubeSandbox
     said = [e.message for e in events if e.kind == WatchKind.ERROR]
     assert len(said) == 1 and said[0].startswith("connection to the cluster lost:")
     assert "reconnecting (attempt 1, in " in said[0] and watcher.reconnects == 1
+    assert synced(events)[-1].message == "reconnected after 1 attempt" and synced(events)[0].message == ""
     assert any(r.name == "during-reset" for r in synced(events)[-1].snapshot)  # nothing missed
 
 
@@ -206,3 +207,11 @@ def test_a_scenario_can_carry_its_faults(tmp_path: Path) -> None:
         with pytest.raises(ClusterApiError) as caught:
             list_pods(api_client(path=sb.kubeconfig), PROFILE)
         assert caught.value.status == 403 and plan_of(sb).describe()[0]["hits"] == 1
+
+
+def test_gone_on_a_plain_list_is_a_410_expired_status(kube: KubeSandbox) -> None:
+    plan_of(kube).add(parse_spec(f"kube:GET:{PODS}=gone,times=1"))
+    with pytest.raises(ClusterApiError) as caught:
+        list_pods(api_client(path=kube.kubeconfig), PROFILE)
+    assert (caught.value.status, caught.value.reason) == (410, "Expired")
+    assert str(caught.value).startswith("too old resource version")

@@ -10,6 +10,7 @@ import random
 import shutil
 import subprocess
 import threading
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from kftui.cluster.kubeconfig import api_client
 from kftui.cluster.logs import LogFollower, ResumePoint, ts_ns
 from kftui.core.kube import LogState, LogStatus
 from kftui.sandbox.faults import Fault, FaultPlan, parse_spec
+from kftui.sandbox.kube.objects import expand_pod
 from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, demo_scenario, running_kube, wait_for
 
 WORDS = ["epoch", "loss=0.42", "größe", "€uro", "ok", "日本語のログ", "x" * 37, "step"]
@@ -194,7 +196,10 @@ def test_reset_before_a_restart_reads_the_old_run_to_its_end(kube: KubeSandbox) 
                  what="the first run to write lines nobody has read")
         kube.world.restart_container(PROFILE, "crashy", "main")
         plan.clear()
-        wait_for(lambda: sink.of(LogState.RESTARTED), 10, what="the restart")
+        try:
+            wait_for(lambda: sink.of(LogState.RESTARTED), 30, what="the restart")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; last states: {sink.states[-6:]}") from None
         wait_for(lambda: sink.texts().count("boot") == 2 and len(sink.texts()) > sink.texts().index("boot", 1) + 20,
                  10, what="the second run streaming")
     finally:
@@ -289,3 +294,45 @@ def test_a_quiet_stream_is_reopened_without_a_word(kube: KubeSandbox) -> None:
     assert not sink.of(LogState.RECONNECTING) and not sink.of(LogState.ERROR)  # ...and no alarm raised
     steps = [int(t.split(" step ")[1].split("/")[0]) for t in sink.texts()[1:]]
     assert steps == list(range(1, len(steps) + 1))
+
+
+def test_a_pod_replaced_under_the_same_name_is_followed_from_its_first_line(kube: KubeSandbox) -> None:
+    kube.world.add_pod({"name": "sts-0", "namespace": PROFILE, "node": "n1",
+                        "containers": [{"name": "main", "logs": {"lines": ["old 1", "old 2"]}}]})
+    sink = Sink()
+    f = follow(kube, "sts-0", sink)
+    thread = f.start()
+    try:
+        wait_for(lambda: sink.texts() == ["old 1", "old 2"], 10, what="the first pod's lines")
+        new = expand_pod({"name": "sts-0", "namespace": PROFILE, "node": "n1", "containers": [{"name": "main"}]})
+        new["metadata"]["uid"] = str(uuid.uuid4())  # a StatefulSet's new pod: same name, new uid and container
+        new["status"]["containerStatuses"][0]["containerID"] = f"containerd://{uuid.uuid4().hex}"
+        with kube.world.lock:  # deleted and made again in one step, so the follower never sees a 404 between
+            kube.world.delete_pod(PROFILE, "sts-0")
+            kube.world.add_pod({**new, "logs": {"main": {"lines": ["new 1", "new 2"]}}})
+        wait_for(lambda: len(sink.texts()) >= 4, 10, what="the new pod's lines")
+    finally:
+        f.stop()
+        thread.join(timeout=10)
+    assert sink.texts() == ["old 1", "old 2", "new 1", "new 2"]
+    assert any("pod replaced by a new one" in s.detail for s in sink.of(LogState.RESTARTED))
+
+
+def test_a_tail_window_starting_inside_a_shared_stamp_resumes_by_content(kube: KubeSandbox) -> None:
+    lines = [f"line {i:03d}" for i in range(100)]  # ten lines to a stamp: the last 5 share theirs with 5 before
+    add_bursty_pod(kube, "tailed", lines, per_stamp=10)
+    plan_of(kube).add(Fault(service="kube", kind="reset", path=log_path("tailed"), after=90, times=1))
+    sink = Sink()
+    f = follow(kube, "tailed", sink, tail_lines=5)  # the reset falls after two of the five lines
+    run_until(f, lambda: len(sink.texts()) >= 5 and f.reconnects >= 1, what="the tail through a reset")
+    assert sink.texts() == lines[-5:]  # neither the stamp's earlier lines nor a doubled one
+
+
+def test_resume_point_remembers_a_tail_windows_first_stamp_by_content() -> None:
+    point = ResumePoint()
+    point.advance(["2026-12-01T10:00:01Z e", "2026-12-01T10:00:01Z f"], window_start=True)
+    assert point.head == ["2026-12-01T10:00:01Z e", "2026-12-01T10:00:01Z f"] and point.count == 2
+    point.advance(["2026-12-01T10:00:01Z g"])
+    assert point.head is not None and len(point.head) == 3
+    point.advance(["2026-12-01T10:00:02Z h"])
+    assert point.head is None and (point.stamp, point.count) == ("2026-12-01T10:00:02Z", 1)

@@ -242,3 +242,33 @@ def test_since_keeps_only_recent_lines_as_kubectl_does(kube: KubeSandbox, capsys
     for got in (ours, theirs):  # the last ~28 lines (stamps 2-30 s old); none older
         assert 26 <= len(got) <= 30 and got == lines[-len(got):]
     assert abs(len(ours) - len(theirs)) <= 1  # a boundary line may cross the 30 s mark between the two reads
+
+
+def test_all_namespaces_names_the_namespace_first(kube: KubeSandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(kube, "^db-0$", "-A", "--no-follow", capsys=capsys)
+    assert code == 0 and out.splitlines()[0] == f"{PROFILE} db-0 postgres ready"
+
+
+def test_a_closed_pipe_ends_quietly(kube: KubeSandbox) -> None:
+    kube.world.add_pod({"name": "big-0", "namespace": PROFILE, "node": "n1", "phase": "Succeeded",
+                        "containers": [{"name": "main", "state": "terminated", "logs": {"flood": 200_000}}]})
+    env = {**os.environ, "KUBECONFIG": str(kube.kubeconfig)}
+    proc = subprocess.Popen([sys.executable, "-m", "kftui", "logs", "^big-0$", "--no-follow"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()  # `kftui logs ... | head -1`
+    _, err = proc.communicate(timeout=60)
+    assert first.startswith("big-0 main flood line 00000000")
+    assert proc.returncode == 0 and err == ""  # no BrokenPipeError traceback, no exit-time flush error
+
+
+@pytest.mark.parametrize("mode", [[], ["--no-follow"]])
+def test_a_forbidden_pod_list_is_one_line_exit_1(kube: KubeSandbox, capsys: pytest.CaptureFixture[str],
+                                                  mode: list[str]) -> None:
+    plan = kube.served.extra["faults"]
+    assert isinstance(plan, FaultPlan)
+    plan.add(Fault(service="kube", kind="status", status=403, path=f"/api/v1/namespaces/{PROFILE}/pods"))
+    code, out, err = cli(kube, "web", *mode, capsys=capsys)
+    assert (code, out) == (1, "") and err.count("\n") == 1
+    assert err.startswith('kftui: pods is forbidden: User "kftui-sandbox@example.com" cannot list resource "pods"')

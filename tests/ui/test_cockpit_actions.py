@@ -15,9 +15,9 @@ from textual.widgets import Footer, Input, Static
 
 from kftui.factory import Options, Services
 from kftui.screens.cockpit import CockpitActions, CockpitTarget
-from kftui.screens.modals import ConfirmScreen
 from kftui.widgets.forwards import ForwardAsk, ForwardList, parse_port
 from kftui.widgets.help import HelpScreen
+from kftui.widgets.modals import ConfirmScreen
 from kftui.widgets.textview import TextScreen
 from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, demo_scenario, running_kube
 from tests.helpers import until
@@ -128,3 +128,56 @@ def test_port_fields_name_their_rule() -> None:
     for bad in ("0", "65536", "٨٠", "80a", ""):
         with pytest.raises(ValueError, match="pod port: a port from 1 to 65535"):
             parse_port(bad, "pod port")
+
+
+async def test_c_opens_the_notebook_form_and_creates_the_notebook(kube: KubeSandbox) -> None:
+    from kftui.widgets.notebook_form import NotebookForm
+
+    app = CockpitApp(Services(Options(kubeconfig=str(kube.kubeconfig), namespace=PROFILE)),
+                     CockpitTarget("notebooks", PROFILE, "cpu-notebook"))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("c")
+        form = await until(pilot, lambda: isinstance(app.screen, NotebookForm) and app.screen, "the form")
+        form.query_one("#nb-name", Input).value = "lab"
+        form.query_one("#nb-cpu", Input).value = "lots"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "cpu: cores as a number" in str(form.query_one("#nb-error").render())
+        form.query_one("#nb-cpu", Input).value = "1"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: kube.world.get("notebooks", PROFILE, "lab") is not None, "the notebook")
+        notebook = kube.world.get("notebooks", PROFILE, "lab")
+        assert notebook is not None
+        assert notebook["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"] == "1"
+
+
+async def test_a_offers_the_diagnosed_fix_fills_values_and_confirms_the_exact_command(kube: KubeSandbox) -> None:
+    from kftui.widgets.fixes import FixPicker, ValuesForm
+
+    kube.world.add_event({"namespace": PROFILE, "involvedObject": {"kind": "Pod", "name": "gpu-notebook-0"},
+                          "type": "Warning", "reason": "FailedScaleUp", "source": "cluster-autoscaler",
+                          "message": "Node scale up in zones us-central1-c associated with this pod failed: GCE quota "
+                                     "exceeded. Pod is at risk of not being scheduled.", "age_seconds": 1})
+    app = CockpitApp(Services(Options(kubeconfig=str(kube.kubeconfig), project="robot-ml-demo")),
+                     CockpitTarget("pods", PROFILE, "gpu-notebook-0"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("a")
+        picker = await until(pilot, lambda: isinstance(app.screen, FixPicker) and app.screen, "the fixes")
+        index = next(i for i, f in enumerate(picker.fixes) if str(f.command).startswith("kftui quota request"))
+        picker.dismiss(index)
+        form = await until(pilot, lambda: isinstance(app.screen, ValuesForm) and app.screen, "the values form")
+        assert "EMAIL" in form.names
+        assert "PROJECT_ID" not in form.names  # the project came from the context
+        for name in form.names:
+            form.query_one(f"#value-{name}", Input).value = "me@example.org"
+        form.query_one(f"#value-{form.names[-1]}", Input).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        assert confirm.command is not None
+        assert confirm.command.startswith("kftui quota request")
+        assert "--project robot-ml-demo" in confirm.command
+        assert "--email me@example.org" in confirm.command
+        await pilot.press("y")  # headless: no terminal to hand over, so the command is said instead of run
+        await until(pilot, lambda: isinstance(app.screen, Harness), "back to the view")
