@@ -76,7 +76,7 @@ def adc_no_quota_project(p: Problem, ctx: v.Context) -> Diagnosis | None:
     if not (
         google_owned
         or p.has("without a quota project", "requires a quota project")
-        or p.search(r"authenticated using end user credentials from google cloud sdk\b")
+        or p.search(r"authenticated using end user credentials from (?:the )?google cloud sdk\b")
         or p.search(r"quota project,? which is not set")
     ):
         return None

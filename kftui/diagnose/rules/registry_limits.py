@@ -14,7 +14,7 @@ DOCKER_LIMITS = "https://docs.docker.com/docker-hub/usage/pulls/"
 @rule("registry-rate-limited", priority=81)
 def registry_rate_limited(p: Problem, ctx: v.Context) -> Diagnosis | None:
     """A 429 from the registry while pulling is a limit on pulls, not on Google API calls."""
-    if not p.search(r"\btoomanyrequests\b|you have reached your pull rate limit"):
+    if not p.search(r"\btoomanyrequests: |you have reached your pull rate limit"):  # not api_core TooManyRequests
         return None
     facts = _image(p, ctx)
     mirror = v.group(p.search(r"rate limited \| ([\w.-]+\.[a-z]{2,}) \|"))

@@ -220,7 +220,10 @@ def api_unavailable(p: Problem, ctx: v.Context) -> Diagnosis | None:
         ),
         facts=v.facts(api=api, url=url, http_status=code),
         fixes=(
-            Fix(title="See whether Google reports an incident", url="https://status.cloud.google.com"),
-            Fix(title="Wait a few minutes, then run the same command again"),
+            Fix(
+                title="Wait a few minutes and run the same command again; if it lasts, see whether Google reports an "
+                "incident",
+                url="https://status.cloud.google.com",
+            ),
         ),
     )

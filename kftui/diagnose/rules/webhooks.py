@@ -16,7 +16,7 @@ _NOT_SERVING = (
 _HOMES = {"cert-manager.io": ("cert-manager", "cert-manager-webhook"), "istio.io": ("istio-system", "istiod")}
 
 
-@rule("webhook-not-ready", priority=66)
+@rule("webhook-not-ready", priority=83)
 def webhook_not_ready(p: Problem, ctx: v.Context) -> Diagnosis | None:
     """The API server could not call a webhook that must approve the object, usually because it is still starting."""
     m = p.search(r"failed calling (?:admission )?webhook \"(?P<webhook>[\w.-]{1,253})\"")

@@ -43,7 +43,7 @@ def _exit_code(p: Problem) -> int | None:
     return int(m.group(1)) if m else None
 
 
-@rule("oom-killed", priority=69)
+@rule("oom-killed", priority=85)
 def oom_killed(p: Problem, ctx: v.Context) -> Diagnosis | None:
     """A container went over its memory limit and the kernel killed it (exit code 137)."""
     code = _exit_code(p)
@@ -126,7 +126,7 @@ def node_pressure_eviction(p: Problem, ctx: v.Context) -> Diagnosis | None:
     )
 
 
-@rule("crash-loop", priority=68)
+@rule("crash-loop", priority=84)
 def crash_loop(p: Problem, ctx: v.Context) -> Diagnosis | None:
     """The container keeps exiting and Kubernetes waits longer before each restart; the logs say why."""
     if not p.search(r"\bCrashLoopBackOff\b|back-off restarting failed container"):
@@ -158,7 +158,7 @@ def crash_loop(p: Problem, ctx: v.Context) -> Diagnosis | None:
     )
 
 
-@rule("probe-failed", priority=67)
+@rule("probe-failed", priority=82)
 def probe_failed(p: Problem, ctx: v.Context) -> Diagnosis | None:
     """A readiness (or liveness/startup) probe fails: the container runs but does not answer where expected."""
     m = p.search(r"\b(?P<probe>readiness|liveness|startup) probe failed: (?P<why>.{0,160})")
