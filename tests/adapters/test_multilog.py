@@ -22,7 +22,7 @@ import pytest
 from kftui.cli import main
 from kftui.cluster.kubeconfig import api_client
 from kftui.cluster.multilog import LogLine, MultiLog, TailEvent
-from kftui.commands.logs import Printer
+from kftui.commands.logs import Printer, parse_since
 from kftui.core.kube import LogState
 from kftui.sandbox.faults import Fault, FaultPlan
 from kftui.sandbox.kube.objects import expand_pod
@@ -272,3 +272,9 @@ def test_a_forbidden_pod_list_is_one_line_exit_1(kube: KubeSandbox, capsys: pyte
     code, out, err = cli(kube, "web", *mode, capsys=capsys)
     assert (code, out) == (1, "") and err.count("\n") == 1
     assert err.startswith('kftui: pods is forbidden: User "kftui-sandbox@example.com" cannot list resource "pods"')
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("30s", 30), ("5m", 300), ("1h30m", 5400), ("1.5h", 5400),
+                                               ("90m0s", 5400), ("2500ms", 2)])
+def test_since_reads_go_durations_as_kubectl_does(text: str, seconds: int) -> None:
+    assert parse_since(text) == seconds
