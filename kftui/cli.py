@@ -126,11 +126,16 @@ def logs(pod_regex: str | None, selector: str | None, namespace: str | None, all
 @click.option("--gpu", metavar="TYPE", help="GPU type to plan for, e.g. nvidia-tesla-t4.")
 @click.option("--gpu-count", type=click.IntRange(min=1), metavar="N", help="GPUs per node (at least 1).")
 @click.option("--zone", metavar="Z", help="Zone to check the GPU plan in.")
-def doctor(project: str | None, as_json: bool, gpu: str | None, gpu_count: int | None, zone: str | None) -> None:
+@click.option("--max-gpu-nodes", type=click.IntRange(min=1), metavar="N", help="GPU nodes the pool may grow to.")
+def doctor(
+    project: str | None, as_json: bool, gpu: str | None, gpu_count: int | None, zone: str | None,
+    max_gpu_nodes: int | None,
+) -> None:
     """Run every setup check headless; exit 0 when nothing fails, 1 when a check fails."""
     from kftui.commands.doctor import run_doctor
 
-    code = _guard(run_doctor, project=project, as_json=as_json, gpu=gpu, gpu_count=gpu_count, zone=zone)
+    code = _guard(run_doctor, project=project, as_json=as_json, gpu=gpu, gpu_count=gpu_count, zone=zone,
+                  max_gpu_nodes=max_gpu_nodes)
     sys.exit(code if isinstance(code, int) else 1)
 
 
@@ -401,7 +406,10 @@ def runs_list(experiment: str | None, states: tuple[str, ...], as_json: bool, kf
 @click.option("--list", "list_runs", is_flag=True, help="List past local runs instead of running one.")
 @click.option("--json", "as_json", is_flag=True, help="With --list: print JSON.")
 @click.option("-v", "--verbose", is_flag=True, help="Also print the KFP executor's own lines (always in the log file).")
-def runs_local(pipeline: str | None, params: tuple[str, ...], list_runs: bool, as_json: bool, verbose: bool) -> None:
+@click.option("--reuse-env", is_flag=True, help="Run tasks in this Python environment, not kfp's virtualenv per task.")
+def runs_local(
+    pipeline: str | None, params: tuple[str, ...], list_runs: bool, as_json: bool, verbose: bool, reuse_env: bool
+) -> None:
     """Run PIPELINE on this machine with kfp.local (no cluster, no Docker); exit 0 on success, 1 on failure."""
     from kftui.commands.runs import run_local, run_local_list
 
@@ -410,7 +418,7 @@ def runs_local(pipeline: str | None, params: tuple[str, ...], list_runs: bool, a
     elif not pipeline:
         raise click.UsageError("give a PIPELINE file (file.py[:name] or compiled YAML), or --list")
     else:
-        code = _guard(run_local, pipeline, params, verbose)
+        code = _guard(run_local, pipeline, params, verbose, reuse_env=reuse_env)
     sys.exit(code if isinstance(code, int) else 1)
 
 

@@ -23,9 +23,17 @@ E2E_DIRS = ("e2e",)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark by directory, so a new end-to-end test cannot forget the marker `-m "not e2e"` relies on."""
+    """Mark `e2e` by directory, and every test that runs a real CLI or a subprocess (found by reading its code),
+    so a new end-to-end test cannot forget the marker `-m "not e2e"` relies on."""
+    from tests.helpers import cli_driving_tests
+
+    driving: dict[Path, set[str]] = {}
     for item in items:
-        if Path(str(item.path)).parent.name in E2E_DIRS:
+        path = Path(str(item.path))
+        if path not in driving:
+            driving[path] = cli_driving_tests(path.read_text(encoding="utf-8")) if path.suffix == ".py" else set()
+        name = getattr(item, "originalname", item.name)
+        if path.parent.name in E2E_DIRS or name in driving[path]:
             item.add_marker(pytest.mark.e2e)
 
 
@@ -58,6 +66,7 @@ def offline(private_xdg: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("NO_GCE_CHECK", "True")
     monkeypatch.setenv("KUBECONFIG", str(nothing / "no-kubeconfig"))
     monkeypatch.setenv("KF_PIPELINES_ENDPOINT", NOWHERE.rstrip("/"))
+    monkeypatch.setenv("KFTUI_REGISTRY_OVERRIDES", "*=http://127.0.0.1:9")  # no image check reaches a real registry
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")  # never the user's keyring
     monkeypatch.setenv("HOME", str(nothing / "home"))  # ~/.kube, ~/.config/gcloud: none of the user's
     return nothing

@@ -146,6 +146,8 @@ class Forwarder:
         self.on_event = on_event or (lambda _msg: None)
         self._server = socket.create_server((address, local_port))
         self._server.settimeout(0.5)
+        host, port = self._server.getsockname()[:2]
+        self._address = (str(host), int(port))
         self._stop = threading.Event()
         self._pod: str | None = None
         self._threads: list[threading.Thread] = []
@@ -154,8 +156,7 @@ class Forwarder:
     @property
     def address(self) -> tuple[str, int]:
         """Where the listener is bound."""
-        host, port = self._server.getsockname()[:2]
-        return str(host), int(port)
+        return self._address
 
     @property
     def url(self) -> str:
@@ -245,3 +246,40 @@ def _pipe(local: socket.socket, remote: Any, stop: threading.Event) -> None:
                 (remote if sock is local else local).sendall(data)
             except OSError:  # the other side went away mid-answer (a refused port closes the pod side)
                 return
+
+
+class Forwards:
+    """The port-forwards a cockpit session started (`:pf` lists them), stopped together when it ends."""
+
+    def __init__(self) -> None:
+        """None yet."""
+        self._lock = threading.Lock()
+        self.active: list[Forwarder] = []
+
+    def start(self, client: Any, target: Target, local_port: int = 0,
+              on_event: Callable[[str], None] | None = None) -> Forwarder:
+        """Resolve, bind and serve one more forward (raises ForwardError or OSError before anything runs)."""
+        fw = Forwarder(client, target, local_port, on_event=on_event)
+        try:
+            fw.check()
+        except Exception:
+            fw.stop()
+            raise
+        fw.start()
+        with self._lock:
+            self.active.append(fw)
+        return fw
+
+    def stop(self, fw: Forwarder) -> None:
+        """Stop one."""
+        fw.stop()
+        with self._lock:
+            if fw in self.active:
+                self.active.remove(fw)
+
+    def stop_all(self) -> None:
+        """Stop every forward (the screen is going away)."""
+        with self._lock:
+            items, self.active = list(self.active), []
+        for fw in items:
+            fw.stop()

@@ -61,7 +61,7 @@ class ImageReport:
 
 
 def overrides(text: str | None = None) -> dict[str, str]:
-    """`host=URL,host=URL` from the argument or KFTUI_REGISTRY_OVERRIDES."""
+    """`host=URL,host=URL` (and `*=URL` for the rest) from the argument or KFTUI_REGISTRY_OVERRIDES."""
     raw = os.environ.get("KFTUI_REGISTRY_OVERRIDES", "") if text is None else text
     out: dict[str, str] = {}
     for item in raw.split(","):
@@ -72,9 +72,11 @@ def overrides(text: str | None = None) -> dict[str, str]:
 
 
 def base_url(host: str, table: dict[str, str]) -> str:
-    """Where a registry host's API lives."""
+    """Where a registry host's API lives (`*=URL` sends every unlisted host to URL/HOST)."""
     if host in table:
         return table[host]
+    if "*" in table:
+        return f"{table['*']}/{host}"
     return "https://registry-1.docker.io" if host == "docker.io" else f"https://{host}"
 
 

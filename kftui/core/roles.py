@@ -109,12 +109,25 @@ def _rank(role: Role, wanted: set[str]) -> tuple[bool, bool, bool, bool, int, in
     )
 
 
+def _cost(role: Role, wanted: set[str]) -> float:
+    """What granting the role gives away: its size, more for each write, far more for preview or foreign roles."""
+    services = {p.split(".", 1)[0] for p in wanted}
+    cost = float(role.size + 1000 * role.writes)  # a read-only role is smaller than any role that changes things
+    if not role.general_availability:
+        cost += 100_000
+    if role.service not in services:
+        cost += 100_000
+    return cost
+
+
 def smallest_roles(permissions: Iterable[str]) -> list[str]:
     """The fewest, smallest predefined roles that together grant every permission the table knows.
 
-    One role covering all is preferred; otherwise a greedy cover, each pick covering the most still-missing
-    permissions. Basic roles (owner, editor, viewer) appear only when nothing narrower grants a permission.
-    Permissions no role in the table grants are left out (the answer cannot name a role for them).
+    One role covering all is preferred (the best by rank) unless it gives away more than twice what a cover
+    of several narrow roles does (size, writes, preview or foreign roles weigh in). The cover is a weighted
+    greedy one (each pick the role that gives away least per still-missing permission it grants), with roles
+    made redundant by later picks dropped. Basic roles (owner, editor, viewer) and roles meant for workloads
+    appear only when nothing else grants a permission. Permissions no role in the table grants are left out.
     """
     wanted: set[str] = set()
     for permission in permissions:
@@ -125,20 +138,39 @@ def smallest_roles(permissions: Iterable[str]) -> list[str]:
         return []
     roles = table()
     candidates = {r for p in wanted for r in _granting().get(p, ())}
+    narrow = {r for r in candidates if r not in BASIC and r not in NOT_FOR_PEOPLE}
+    whole = [r for r in narrow if wanted <= roles[r].permissions]
+    cover = _cover(wanted, candidates, narrow)
+    if whole:
+        one = min(whole, key=lambda r: (_cost(roles[r], wanted), _rank(roles[r], wanted)))
+        if _cost(roles[one], wanted) <= 2 * sum(_cost(roles[r], wanted) for r in cover):
+            return [one]  # one grant is simpler, unless it gives away far more than the cover
+    return cover
+
+
+def _cover(wanted: set[str], candidates: set[str], narrow: set[str]) -> list[str]:
+    """A weighted greedy cover of the permissions, without roles the others make redundant."""
+    roles = table()
     missing = set(wanted)
     chosen: list[str] = []
     while missing:
+        pool = [r for r in narrow if roles[r].permissions & missing] or [
+            r for r in candidates if roles[r].permissions & missing
+        ]
         best = min(
-            (r for r in candidates if roles[r].permissions & missing),
+            pool,
             key=lambda r: (
-                roles[r].id in NOT_FOR_PEOPLE,
-                roles[r].id in BASIC,
-                -len(roles[r].permissions & missing),
+                _cost(roles[r], wanted) / len(roles[r].permissions & missing),
                 _rank(roles[r], missing),
             ),
         )
         chosen.append(best)
         missing -= roles[best].permissions
+    for role_id in sorted(chosen, key=lambda r: -roles[r].size):  # drop what the others already grant
+        rest = [r for r in chosen if r != role_id]
+        granted = set().union(*(roles[r].permissions for r in rest)) if rest else set()
+        if wanted <= granted:
+            chosen = rest
     return chosen
 
 

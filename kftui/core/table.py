@@ -15,9 +15,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from kftui.core.kube import WatchKind
 from kftui.core.sanitize import inert
 
 R = TypeVar("R")
+Prepared = tuple[str, R, tuple[str, ...], str]
+"""(key, row, inert cells, lower-cased searchable text): what a model files for a row."""
+
+
+def _inert(text: str) -> str:
+    """inert(), skipping the common case of printable ASCII (which it would return unchanged)."""
+    return text if text.isascii() and text.isprintable() else inert(text)
+
+
+_LITERAL = re.compile(r"^[\w\-/: ]*$")
 FULL_RESORT_SHARE = 8
 """A batch touching more than 1/8 of the rows re-sorts from scratch (cheaper than that many inserts)."""
 
@@ -54,7 +65,7 @@ class Column(Generic[R]):
 class Filter:
     """What the user typed after `/`: a case-insensitive regex, or plain text when it is not a valid regex."""
 
-    __slots__ = ("invert", "pattern", "text")
+    __slots__ = ("invert", "literal", "pattern", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -63,14 +74,24 @@ class Filter:
         """A leading `!` keeps the rows that do NOT match (k9s's inverse filter)."""
         if self.invert:
             body = body[1:]
+        self.literal: str | None = body.lower() if _LITERAL.match(body) else None
+        """Text with no regex meaning is searched as a substring (faster, and typing more only narrows it)."""
         try:
             self.pattern: re.Pattern[str] = re.compile(body, re.IGNORECASE)
         except re.error:
             self.pattern = re.compile(re.escape(body), re.IGNORECASE)
+            self.literal = body.lower()
 
     def matches(self, haystack: str) -> bool:
-        """Whether a row's searchable text passes."""
+        """Whether a row's searchable text (lower-cased) passes."""
+        if self.literal is not None:
+            return (self.literal in haystack) is not self.invert
         return (self.pattern.search(haystack) is None) is self.invert
+
+    def narrows(self, before: Filter | None) -> bool:
+        """Whether every row this filter keeps was kept by `before` (so only those need testing)."""
+        return (before is not None and not self.invert and not before.invert and self.literal is not None
+                and before.literal is not None and before.literal in self.literal)
 
 
 class TableModel(Generic[R]):
@@ -103,7 +124,8 @@ class TableModel(Generic[R]):
         """Bumped by every change that can alter what is shown."""
         self._visible: list[str] | None = None
         self._index: dict[str, int] | None = None
-        self._widths: list[int] | None = None
+        self._widest: list[int] | None = None
+        """The widest cell of each column over every row, kept up to date by each change (None: to measure)."""
 
     # ---- changes -------------------------------------------------------------------------------
 
@@ -116,10 +138,27 @@ class TableModel(Generic[R]):
         value = column.sort(row) if column.sort is not None else self._cells[key][self._by_key[column.key]].lower()
         return (value, self._tie(row) if self._tie is not None else key)
 
-    def _store(self, key: str, row: R) -> None:
+    def prepare(self, row: R) -> Prepared[R]:
+        """A row's key, inert cells and searchable text, computed once; safe on the watch thread (pure)."""
+        cells = tuple(_inert(c.cell(row, None)) if not c.clock else "" for c in self.columns)
+        return self._key(row), row, cells, self._haystack(row).lower()
+
+    def _store(self, key: str, row: R, prepared: Prepared[R] | None = None) -> None:
+        if prepared is None:
+            prepared = self.prepare(row)
+        _, _, cells, hay = prepared
         self.rows[key] = row
-        self._cells[key] = tuple(inert(c.cell(row, None)) if not c.clock else "" for c in self.columns)
-        hay = self._haystack(row)
+        old = self._cells.get(key)
+        self._cells[key] = cells
+        widest = self._widest
+        if widest is not None:
+            for i, text in enumerate(cells):
+                size = len(text)
+                if size > widest[i]:
+                    widest[i] = size
+                elif old is not None and size < widest[i] == len(old[i]):
+                    self._widest = None  # the widest cell got narrower: measure again when asked
+                    break
         self._hay[key] = hay
         if self._filter is not None:
             if self._filter.matches(hay):
@@ -129,7 +168,10 @@ class TableModel(Generic[R]):
 
     def _forget(self, key: str) -> None:
         self.rows.pop(key, None)
-        self._cells.pop(key, None)
+        old = self._cells.pop(key, None)
+        if old is not None and self._widest is not None and any(
+                len(text) == self._widest[i] for i, text in enumerate(old)):
+            self._widest = None
         self._hay.pop(key, None)
         self._matching.discard(key)
 
@@ -147,30 +189,35 @@ class TableModel(Generic[R]):
 
     def replace(self, rows: Iterable[R]) -> None:
         """A full list (first sync or re-list after 410): exactly these rows, nothing kept from before."""
+        self.replace_prepared([self.prepare(row) for row in rows])
+
+    def replace_prepared(self, rows: Iterable[Prepared[R]]) -> None:
+        """replace() with rows prepared on another thread (the UI thread only files them)."""
         self.rows, self._cells, self._hay, self._matching = {}, {}, {}, set()
-        for row in rows:
-            self._store(self._key(row), row)
+        self._widest = None
+        for prepared in rows:
+            self._store(prepared[0], prepared[1], prepared)
         self._resort()
-        self._changed(widths=True)
+        self._changed()
 
     def apply(self, changes: Mapping[str, R | None]) -> bool:
         """Fold a batch (key -> latest row, or None for deleted); returns whether anything changed."""
+        return self.apply_prepared({k: None if r is None else self.prepare(r) for k, r in changes.items()})
+
+    def apply_prepared(self, changes: Mapping[str, Prepared[R] | None]) -> bool:
+        """apply() with rows prepared on another thread."""
         if not changes:
             return False
         full = len(changes) * FULL_RESORT_SHARE > max(len(self.rows), 1)
-        widths = False
-        for key, row in changes.items():
-            if row is None:
+        for key, prepared in changes.items():
+            if prepared is None:
                 if key in self.rows:
-                    widths = True
                     self._forget(key)
                     if not full:
                         self._unindex(key)
                 continue
-            old = self._cells.get(key)
-            self._store(key, row)
-            if old is None or old != self._cells[key]:
-                widths = True
+            row = prepared[1]
+            self._store(key, row, prepared)
             if not full:
                 value = self._sort_value(row, key)
                 if self._sortval.get(key) != value:
@@ -179,15 +226,13 @@ class TableModel(Generic[R]):
                     insort(self._order, (value, key))
         if full:
             self._resort()
-        self._changed(widths)
+        self._changed()
         return True
 
-    def _changed(self, widths: bool = False) -> None:
+    def _changed(self) -> None:
         self.version += 1
         self._visible = None
         self._index = None
-        if widths:
-            self._widths = None
 
     # ---- views ---------------------------------------------------------------------------------
 
@@ -200,10 +245,13 @@ class TableModel(Generic[R]):
         """Keep only rows whose searchable text matches (one pass over the cached texts)."""
         if text == self.filter_text:
             return
-        self._filter = Filter(text) if text else None
+        before, self._filter = self._filter, Filter(text) if text else None
         if self._filter is not None:
-            matches = self._filter.matches
-            self._matching = {k for k, hay in self._hay.items() if matches(hay)}
+            matches, hay = self._filter.matches, self._hay
+            if self._filter.narrows(before):
+                self._matching = {k for k in self._matching if matches(hay[k])}
+            else:
+                self._matching = {k for k, h in hay.items() if matches(h)}
         else:
             self._matching = set()
         self._changed()
@@ -237,6 +285,12 @@ class TableModel(Generic[R]):
         """Where a key is among the visible rows (None: filtered out or gone)."""
         if key is None:
             return None
+        if self._filter is None and self._index is None:  # every row shown: find it in the sorted index
+            value = self._sortval.get(key)
+            if value is None:
+                return None
+            i = bisect_left(self._order, (value, key))
+            return len(self._order) - 1 - i if self.reverse else i
         if self._index is None:
             self._index = {k: i for i, k in enumerate(self.visible())}
         return self._index.get(key)
@@ -268,44 +322,50 @@ class TableModel(Generic[R]):
 
     def widths(self) -> list[int]:
         """Each column's natural width: its widest cell or label, within its bounds (over all rows)."""
-        if self._widths is None:
-            out: list[int] = []
-            for i, c in enumerate(self.columns):
-                widest = max((len(cells[i]) for cells in self._cells.values()), default=0) if not c.clock else 0
-                width = max(len(c.label) + 1, c.min_width, widest)
-                out.append(min(width, c.max_width) if c.max_width else width)
-            self._widths = out
-        return self._widths
+        if self._widest is None:
+            self._widest = [max((len(cells[i]) for cells in self._cells.values()), default=0)
+                            for i in range(len(self.columns))]
+        out: list[int] = []
+        for c, widest in zip(self.columns, self._widest, strict=True):
+            width = max(len(c.label) + 1, c.min_width, widest)
+            out.append(min(width, c.max_width) if c.max_width else width)
+        return out
 
 
 class Inbox(Generic[R]):
-    """Where a watch thread drops changes between frames: latest state wins per key, a re-list replaces all."""
+    """Where a watch thread drops changes between frames: latest state wins per key, a re-list replaces all.
 
-    def __init__(self) -> None:
+    Rows are prepared (cells made inert, search text lowered) here, on the watch thread, so the UI thread only
+    files them.
+    """
+
+    def __init__(self, prepare: Callable[[R], Prepared[R]]) -> None:
+        self._prepare = prepare
         self._lock = threading.Lock()
-        self._pending: dict[str, R | None] = {}
-        self._snapshot: list[R] | None = None
+        self._pending: dict[str, Prepared[R] | None] = {}
+        self._snapshot: list[Prepared[R]] | None = None
         self.received = 0
         """Changes put since the start (for the bench and the status line)."""
 
     def put(self, key: str, row: R | None) -> bool:
         """A change from the watch thread; True when the inbox was empty (so the UI should be woken once)."""
+        prepared = None if row is None else self._prepare(row)
         with self._lock:
             empty = not self._pending and self._snapshot is None
-            self._pending[key] = row
+            self._pending[key] = prepared
             self.received += 1
             return empty
 
     def reset(self, rows: Iterable[R]) -> bool:
         """A full list from the watch thread: drops every pending change; True when the UI should be woken."""
-        snapshot = list(rows)
+        snapshot = [self._prepare(row) for row in rows]
         with self._lock:
             empty = not self._pending and self._snapshot is None
             self._snapshot = snapshot
             self._pending = {}
             return empty
 
-    def take(self) -> tuple[list[R] | None, dict[str, R | None]]:
+    def take(self) -> tuple[list[Prepared[R]] | None, dict[str, Prepared[R] | None]]:
         """Everything since the last take (on the UI thread, once per frame)."""
         with self._lock:
             snapshot, pending = self._snapshot, self._pending
@@ -317,6 +377,27 @@ class Inbox(Generic[R]):
         snapshot, pending = self.take()
         changed = False
         if snapshot is not None:
-            model.replace(snapshot)
+            model.replace_prepared(snapshot)
             changed = True
-        return model.apply(pending) or changed
+        return model.apply_prepared(pending) or changed
+
+
+@dataclass(frozen=True, slots=True)
+class WatchSpec(Generic[R]):
+    """What a view watches: one API collection, and the pure function that makes a row of each object."""
+
+    resource: str
+    row: Callable[[Mapping[str, Any]], R]
+    group: str = ""
+    """"" for the core group (/api/v1), else e.g. "kubeflow.org"."""
+    version: str = "v1"
+
+
+@dataclass(frozen=True, slots=True)
+class Change(Generic[R]):
+    """One item from a watch: a change to one row, a full snapshot, or an error to say."""
+
+    kind: WatchKind
+    row: R | None = None
+    snapshot: tuple[R, ...] = ()
+    message: str = ""

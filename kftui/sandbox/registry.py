@@ -209,5 +209,5 @@ async def serve(scenario: Mapping[str, Any], host: str = "127.0.0.1", port: int 
     bound = runner.addresses[0][1]
     url = f"http://{host}:{bound}"
     hosts = sorted({h for h, _ in registry.images})
-    overrides = ",".join(f"{h}={url}/{h}" for h in hosts)
+    overrides = ",".join([*(f"{h}={url}/{h}" for h in hosts), f"*={url}"])  # other hosts: unknown here too
     return Served("registry", url, runner.cleanup, registry, {"KFTUI_REGISTRY_OVERRIDES": overrides})

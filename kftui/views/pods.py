@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
-from kftui.core.kube import PodRow, human_age
-from kftui.core.table import Column, TableModel
+from kftui.core.kube import PodRow, human_age, pod_row
+from kftui.core.table import Column, TableModel, WatchSpec
+from kftui.views.base import ViewSpec
 
 STATUS_STYLE = {
     "Running": "green",
@@ -58,3 +61,12 @@ def haystack(row: PodRow) -> str:
 def pods_model() -> TableModel[PodRow]:
     """Sorted by namespace then name, the order a fresh `kubectl get pods -A` has."""
     return TableModel(COLUMNS, key=pod_key, haystack=haystack, sort="namespace", tie=lambda r: r.name)
+
+
+def _watch_row(obj: Mapping[str, Any]) -> PodRow:
+    return pod_row(obj)
+
+
+VIEW = ViewSpec(id="pods", label="Pods", key="1", aliases=("po", "pod", "pods"), noun="pods", model=pods_model,
+                watch=WatchSpec("pods", _watch_row), eager=True,
+                placeholder="filter pods (regex, !regex excludes; Enter keeps it, Esc clears)")

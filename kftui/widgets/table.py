@@ -45,18 +45,14 @@ def fit(text: str, width: int, right: bool = False) -> str:
 
 
 def layout(natural: list[int], grow: list[bool], min_widths: list[int], width: int) -> list[int]:
-    """Column widths for a terminal `width`: the growing column takes the spare room, and yields it first."""
+    """Column widths for a terminal `width`: the growing column (the name) gets room up to its widest cell as the
+    terminal widens, and is the first to give room back when it narrows; the rest stays at natural width."""
     widths = list(natural)
     total = sum(widths) + GAP * (len(widths) - 1)
     growers = [i for i, g in enumerate(grow) if g]
     if not growers:
         return widths
-    if total < width:
-        spare = width - total
-        share, extra = divmod(spare, len(growers))
-        for n, i in enumerate(growers):
-            widths[i] += share + (1 if n < extra else 0)
-    elif total > width:
+    if total > width:
         excess = total - width
         for i in growers:
             give = min(excess, widths[i] - min_widths[i])

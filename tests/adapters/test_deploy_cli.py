@@ -24,6 +24,14 @@ from kftui.steps._deploy import load_records
 from tests.deploy_world import MINI, PROJECT, ZONE, ready_scenario
 from tests.helpers import wait_for
 
+pytestmark = [
+    pytest.mark.e2e,  # every test here drives the real gcloud and kubectl (and git) through kftui deploy
+    pytest.mark.skipif(
+        shutil.which("gcloud") is None or shutil.which("kubectl") is None,
+        reason="kftui deploy runs the real gcloud and kubectl, and one of them is not on PATH",
+    ),
+]
+
 FLAGS: dict[str, Any] = {
     "project": PROJECT, "zone": ZONE, "gpu": "nvidia-tesla-t4", "gpu_count": 1, "max_gpu_nodes": 2,
     "manifests": str(MINI), "retry_wait": 0.0, "poll": 0.05,

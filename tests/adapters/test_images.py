@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,29 +17,26 @@ from kftui.cluster.images import check_image, overrides, secret_credentials
 from kftui.cluster.kubeconfig import api_client
 from kftui.cluster.pullsecret import apply_pull_secret, ecr_refresh_cronjob
 from kftui.core.images import parse_reference
-from kftui.sandbox import SCENARIOS
-from kftui.sandbox import registry as fake
 from kftui.sandbox.base import Served
 from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, demo_scenario, running_kube
+from tests.adapters.registry_fixtures import running_registry
 
 ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 
 
 @pytest.fixture(scope="module")
 def registry() -> Iterator[Served]:
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    served = asyncio.run_coroutine_threadsafe(fake.serve(fake.load_scenario(SCENARIOS / "demo")), loop).result(30)
-    yield served
-    asyncio.run_coroutine_threadsafe(served.close(), loop).result(30)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
+    with running_registry() as served:
+        yield served
 
 
 @pytest.fixture
 def table(registry: Served) -> dict[str, str]:
     return overrides(registry.extra["KFTUI_REGISTRY_OVERRIDES"])
+
+
+def test_the_web_apps_default_image_passes(table: dict[str, str]) -> None:
+    assert check_image("ghcr.io/kubeflow/kubeflow/notebook-servers/jupyter-scipy:latest", table=table).ok
 
 
 def test_kubeflow_image_passes_every_notebook_check(table: dict[str, str]) -> None:
@@ -148,3 +143,9 @@ def test_cli_image_check_and_pull_secret_as_a_user_types_them(kube: KubeSandbox,
     assert data["error"] == ""
     assert [c["status"] for c in data["checks"]] == ["pass", "pass", "warn"]  # no NB_PREFIX in its command
     assert after.returncode == 0
+
+
+def test_an_unlisted_host_goes_to_the_catch_all_and_is_unknown_there(table: dict[str, str]) -> None:
+    report = check_image("quay.io/org/notebook:1", table=table)
+    assert report.error_kind == "auth"  # a registry answers "authentication required" for a name it does not know
+    assert "quay.io" in report.error

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
 import sys
-import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,10 +18,9 @@ from kftui.cluster.pullsecret import apply_pull_secret
 from kftui.cluster.spawn import Progress, create_notebook, delete_notebook, progress, set_stopped
 from kftui.core.spawner import NotebookSpec
 from kftui.errors import KftuiError
-from kftui.sandbox import SCENARIOS
-from kftui.sandbox import registry as fake
 from kftui.sandbox.base import Served
 from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, demo_scenario, running_kube, wait_for
+from tests.adapters.registry_fixtures import running_registry
 
 SCIPY = "kubeflownotebookswg/jupyter-scipy:v1.9.0"
 ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
@@ -31,14 +28,8 @@ ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 
 @pytest.fixture(scope="module")
 def registry() -> Iterator[Served]:
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    served = asyncio.run_coroutine_threadsafe(fake.serve(fake.load_scenario(SCENARIOS / "demo")), loop).result(30)
-    yield served
-    asyncio.run_coroutine_threadsafe(served.close(), loop).result(30)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
+    with running_registry() as served:
+        yield served
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -171,27 +172,29 @@ async def test_unknown_namespace_is_refused_and_named(env: Any) -> None:
         )
 
 
-async def test_namespace_is_taken_on_trust_when_listing_is_forbidden(
-    env: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def no_namespace_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The demo world for a user whose RBAC forbids listing namespaces: the sandbox's fault plan answers the
+    apiserver's own 403 (`namespaces is forbidden: User ... cannot list resource "namespaces" ...`)."""
+    from kftui.sandbox import Sandbox
+
+    sb = Sandbox("demo", tmp_path / "work", still=True, faults=["kube:GET:/api/v1/namespaces=status,status=403"])
+    for key, value in sb.start().items():
+        monkeypatch.setenv(key, value)
+    yield sb
+    sb.stop()
+
+
+async def test_namespace_is_taken_on_trust_when_listing_is_forbidden(no_namespace_list: Any) -> None:
     """A user whose RBAC cannot list namespaces can still watch the one they name."""
-    import kftui.cluster.objects as objects
-    from kftui.cluster._http import ClusterApiError
-
-    asked: list[Any] = []
-
-    def forbidden(client: Any) -> list[str]:
-        asked.append(client)
-        raise ClusterApiError('namespaces is forbidden: User "dev" cannot list resource "namespaces"', 403, "Forbidden")
-
-    monkeypatch.setattr(objects, "list_namespaces", forbidden)
-    app = still_app(env)
+    app = still_app(no_namespace_list)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
         await pilot.press("colon", *"ns kubeflow", "enter")
         await until(pilot, lambda: app.services.options.namespace == "kubeflow", what="switched without a list")
-        assert asked, "the namespace was checked first"
+        hits = [f["hits"] for f in no_namespace_list.faults.describe()]
+        assert hits and hits[0] >= 1, "the namespace list was asked for (and refused) first"
         assert not [n for n in notes(app) if "no namespace" in n]
 
 
@@ -315,7 +318,7 @@ async def test_filter_with_markup_characters_never_crashes_and_esc_in_the_box_cl
         await pilot.press(*"[/")
         await pilot.pause()
         assert screen.filter_text == "notebook-[0-9][/" and shown_keys(screen) == []  # text, since not a regex
-        assert "[/" in str(screen.query_one("#pods-pane").border_title)
+        assert "[/" in str(screen.query_one("#top-pane").border_title)
         assert app.screen.query_one("#pods-filter").has_focus
         await pilot.press("escape")  # in the box itself
         await until(pilot, lambda: screen.filter_text == "", what="filter cleared")
@@ -353,3 +356,31 @@ async def test_sort_keys_keep_the_cursor_on_its_pod(env: Any) -> None:
         await pilot.press("N")
         names = [screen.rows[k].name for k in shown_keys(screen)]
         assert names == sorted(names)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (220, 60)], ids=["80x24", "220x60"])
+def test_snapshot_pods_view_follows_the_terminal(env: Any, snap_compare: Any, size: tuple[int, int]) -> None:
+    """Small: the name keeps its room and the cut columns are marked (»); large: the name column grows."""
+
+    async def ready(pilot: Any) -> None:
+        screen = pilot.app.screen
+        await until(pilot, lambda: len(screen.rows) >= 10, what="pods")
+        await select_pod(pilot, f"{PROFILE}/gpu-notebook-0")
+        await until(pilot, lambda: "Why" in text_of(screen.query_one("#details")), what="details")
+        await until(pilot, lambda: "connecting" not in text_of(screen.query_one("#log-status")), what="log state")
+
+    assert snap_compare(still_app(env), terminal_size=size, run_before=ready)
+
+
+async def test_columns_scroll_sideways_when_cut(env: Any) -> None:
+    app = still_app(env)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
+        table = screen.query_one("#pods")
+        assert table.render_line(0).text.rstrip().endswith("»")
+        await pilot.press("right", "right", "right", "right", "right", "right", "right", "right")
+        header = table.render_line(0).text
+        assert header.startswith("«") and "NODE" in header
+        await pilot.press("home")
+        assert table.cursor == 0

@@ -67,7 +67,9 @@ def test_filter_is_a_regex_or_text_and_follows_updates() -> None:
 
 def test_inverse_filter_keeps_what_does_not_match() -> None:
     flt = Filter("!Running")
-    assert flt.invert and not flt.matches("a/b Running n1") and flt.matches("a/b Pending n1")
+    assert flt.invert and not flt.matches("a/b running n1") and flt.matches("a/b pending n1")
+    regex = Filter("!run+ing")
+    assert regex.literal is None and not regex.matches("a/b running n1") and regex.matches("a/b pending n1")
 
 
 def test_cells_are_inert_and_clock_columns_are_drawn_from_now() -> None:
@@ -93,10 +95,10 @@ def test_widths_follow_the_widest_cell_within_bounds() -> None:
 
 
 def test_inbox_keeps_the_latest_state_per_key_and_wakes_once() -> None:
-    inbox: Inbox[PodRow] = Inbox()
+    model = pods_model()
+    inbox: Inbox[PodRow] = Inbox(model.prepare)
     wakes = [inbox.put("a/p", pod("a", "p", restarts=i)) for i in range(5)]
     assert wakes == [True, False, False, False, False]
-    model = pods_model()
     assert inbox.drain_into(model)
     assert model.rows["a/p"].restarts == 4
     assert not inbox.drain_into(model)
@@ -107,7 +109,8 @@ def test_inbox_keeps_the_latest_state_per_key_and_wakes_once() -> None:
 
 
 def test_inbox_is_safe_across_threads() -> None:
-    inbox: Inbox[PodRow] = Inbox()
+    model = pods_model()
+    inbox: Inbox[PodRow] = Inbox(model.prepare)
 
     def producer(n: int) -> None:
         for i in range(500):
@@ -118,7 +121,30 @@ def test_inbox_is_safe_across_threads() -> None:
         t.start()
     for t in threads:
         t.join()
-    model = pods_model()
     inbox.drain_into(model)
     assert len(model) == 200 and inbox.received == 2000
     assert {r.restarts for r in model.rows.values()} == set(range(450, 500))
+
+
+def test_typing_more_of_a_filter_narrows_and_a_shorter_one_widens_again() -> None:
+    model = pods_model()
+    model.replace([pod("a", f"load-{i:03d}", status="Pending" if i % 2 else "Running") for i in range(100)])
+    seen = []
+    for text in ("l", "lo", "load-0", "load-01", "load-0", "LOAD-09", "pend", ""):
+        model.set_filter(text)
+        seen.append(model.shown)
+        assert model.visible() == [k for k in sorted(model.rows) if text.lower() in model._hay[k]]
+    assert seen == [100, 100, 100, 10, 100, 10, 50, 100]
+    model.set_sort("name")
+    model.set_sort("name")
+    assert model.index_of("a/load-099") == 0 and model.index_of("a/load-000") == 99
+
+
+def test_layout_gives_the_name_room_first_and_takes_it_back_first() -> None:
+    from kftui.widgets.table import fit, layout
+
+    natural, grow, mins = [10, 40, 6], [False, True, False], [3, 16, 3]
+    assert layout(natural, grow, mins, 200) == [10, 40, 6]  # wide: every column at its widest cell
+    assert layout(natural, grow, mins, 50) == [10, 32, 6]  # narrower: the name gives room back
+    assert layout(natural, grow, mins, 20) == [10, 16, 6]  # never below its minimum: the table scrolls instead
+    assert fit("abcdef", 4) == "abc…" and fit("ab", 4, right=True) == "  ab" and fit("日本語", 4) == "日 …"  # wide characters: cut on a cell boundary

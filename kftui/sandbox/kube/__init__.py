@@ -11,7 +11,7 @@ import yaml
 from aiohttp import web
 
 from kftui.sandbox.base import Served
-from kftui.sandbox.faults import FaultPlan
+from kftui.sandbox.faults import FaultPlan, faults_from_data
 from kftui.sandbox.kube.server import KubeApi
 from kftui.sandbox.kube.world import KubeWorld, deep_merge
 
@@ -27,15 +27,16 @@ def load_scenario(directory: Path) -> dict[str, Any]:
 
 
 async def serve(scenario: dict[str, Any], host: str = "127.0.0.1", port: int = 0,
-                plan: FaultPlan | None = None) -> Served:
+                faults: FaultPlan | None = None) -> Served:
     """Start the fake API server on host:port (0 picks a free port); `state` is the live KubeWorld.
 
-    `plan` is the sandbox's shared fault plan (default: the scenario's `kube.faults` list, usually none);
-    `extra["faults"]` is it, so tests and tools add and clear faults at run time.
+    `faults` is the Sandbox's one shared plan (named as the other servers name it, so the Sandbox passes it; run
+    alone, a plan of its own); the scenario's `kube.faults` are added to it. `extra["faults"]` is it, so tests and
+    tools add and clear faults at run time.
     """
     world = KubeWorld(scenario, asyncio.get_running_loop())
-    if plan is None:  # run alone (not by the Sandbox, which shares one plan): the scenario's own `faults:`
-        plan = FaultPlan.from_data(dict(scenario.get("kube", scenario)).get("faults"))
+    plan = faults if faults is not None else FaultPlan()
+    plan.extend(faults_from_data(dict(scenario.get("kube", scenario)).get("faults")))  # the scenario's own, too
     runner = web.AppRunner(KubeApi(world, plan).app(), access_log=None, shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

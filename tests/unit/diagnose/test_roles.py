@@ -119,3 +119,24 @@ def test_shipped_table_is_what_the_build_script_makes_from_googles_table() -> No
     for role_id, role in roles.table().items():  # what is shipped is a faithful subset of Google's list
         assert role.permissions <= set(source[role_id]["permissions"])
         assert role.size == len(source[role_id]["permissions"])
+
+
+def test_a_broad_role_covering_all_loses_to_two_narrow_ones() -> None:
+    # roles/iam.editor grants both, but gives away far more than the two roles made for each
+    found = smallest_roles(["iam.serviceAccounts.actAs", "iam.serviceAccounts.create"])
+    assert sorted(found) == ["roles/iam.serviceAccountCreator", "roles/iam.serviceAccountUser"]
+
+
+def test_the_deploy_permissions_need_six_narrow_roles_and_no_redundant_one() -> None:
+    wanted = [
+        "container.clusters.create", "container.clusters.get", "iam.serviceAccounts.actAs",
+        "compute.instances.create", "compute.regions.get", "compute.acceleratorTypes.list",
+        "iam.serviceAccounts.create", "resourcemanager.projects.setIamPolicy", "serviceusage.services.enable",
+        "cloudquotas.quotas.update",
+    ]
+    found = smallest_roles(wanted)
+    assert all(any(covers(r, [p]) for r in found) for p in wanted)
+    for role in found:  # each role is needed: without it some permission is not granted
+        rest = [r for r in found if r != role]
+        assert not all(any(covers(r, [p]) for r in rest) for p in wanted), role
+    assert not set(found) & roles.BASIC
