@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kftui.cluster._http import ClusterApiError
 from kftui.cluster.logs import LogFollower
 from kftui.cluster.pods import PodWatcher, list_pods
 from kftui.core.kube import LogState, LogStatus, PodRow, WatchKind
@@ -71,6 +72,8 @@ class MultiLog:
         self._seen: set[Key] = set()
         self._watcher: PodWatcher | None = None
         self._reading: LogFollower | None = None
+        self.error: ClusterApiError | None = None
+        """Why run() ended early: the API refused the pod list for good (the ERROR event said it too)."""
         self._stopped = threading.Event()
         self.matched = 0
         """Containers followed so far (0 after run(): nothing matched)."""
@@ -106,7 +109,10 @@ class MultiLog:
         return self._stopped.is_set()
 
     def run(self) -> int:
-        """Blocking: read or follow until done (no follow), stop(), or nothing matched; returns containers matched."""
+        """Blocking: read or follow until done (no follow), stop(), or nothing matched; returns containers matched.
+
+        Never raises for the API's refusals: they arrive as events, and `error` says why the run ended early.
+        """
         if not self.follow:
             return self._read_once()
         watcher = PodWatcher(self.client, self.namespace, self.label_selector, retry_delay=self.retry_delay)
@@ -125,8 +131,7 @@ class MultiLog:
                         return 0  # nothing to follow: the caller says so
                     first = False
                 elif event.kind == WatchKind.ERROR:
-                    if watcher.gave_up is not None and first:
-                        raise watcher.gave_up  # refused before one listing (forbidden, not found): said once
+                    self.error = watcher.gave_up  # refused for good (forbidden, not found): the run ends after this
                     self._on_event(TailEvent("", "", "", LogStatus(
                         LogState.ERROR if watcher.gave_up else LogState.RECONNECTING, "", event.message)))
                 elif event.kind in (WatchKind.ADDED, WatchKind.MODIFIED) and event.pod is not None:
@@ -141,7 +146,12 @@ class MultiLog:
 
     def _read_once(self) -> int:
         """No follow: every matching container read to the end, one after another (pod, then container order)."""
-        rows, _ = list_pods(self.client, self.namespace, self.label_selector)
+        try:
+            rows, _ = list_pods(self.client, self.namespace, self.label_selector)
+        except ClusterApiError as exc:
+            self.error = exc
+            self._on_event(TailEvent("", "", "", LogStatus(LogState.ERROR, "", str(exc))))
+            return 0
         rows = sorted((r for r in rows if self.pod_matches(r)), key=lambda r: (r.namespace, r.name))
         for row in rows:
             for container in self.containers_of(row):

@@ -278,3 +278,15 @@ def test_a_forbidden_pod_list_is_one_line_exit_1(kube: KubeSandbox, capsys: pyte
                                                ("90m0s", 5400), ("2500ms", 2)])
 def test_since_reads_go_durations_as_kubectl_does(text: str, seconds: int) -> None:
     assert parse_since(text) == seconds
+
+
+def test_the_engine_reports_a_refusal_without_raising(kube: KubeSandbox) -> None:
+    plan = kube.served.extra["faults"]
+    assert isinstance(plan, FaultPlan)
+    plan.add(Fault(service="kube", kind="status", status=403, path=f"/api/v1/namespaces/{PROFILE}/pods"))
+    got = Collect()
+    engine = MultiLog(api_client(path=kube.kubeconfig), "web", namespace=PROFILE, on_lines=got.on_lines,
+                      on_event=got.on_event)
+    assert engine.run() == 0  # a screen running it on a worker must not crash
+    assert engine.error is not None and engine.error.status == 403
+    assert [e.status.state for e in got.events] == [LogState.ERROR] and "forbidden" in got.events[0].status.detail
