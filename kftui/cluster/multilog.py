@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kftui.cluster._http import ClusterApiError
+from kftui.cluster._http import ClusterApiError, short_error
 from kftui.cluster.logs import LogFollower
 from kftui.cluster.pods import PodWatcher, list_pods
 from kftui.core.kube import LogState, LogStatus, PodRow, WatchKind
@@ -150,7 +150,12 @@ class MultiLog:
             rows, _ = list_pods(self.client, self.namespace, self.label_selector)
         except ClusterApiError as exc:
             self.error = exc
-            self._on_event(TailEvent("", "", "", LogStatus(LogState.ERROR, "", str(exc))))
+        except Exception as exc:  # refused, reset, timed out: the list never came
+            where = str(getattr(getattr(self.client, "configuration", None), "host", "") or "the cluster")
+            self.error = ClusterApiError(f"cannot reach the Kubernetes API at {where}: {short_error(exc)}", 0,
+                                         "Unreachable")
+        if self.error is not None:
+            self._on_event(TailEvent("", "", "", LogStatus(LogState.ERROR, "", str(self.error))))
             return 0
         rows = sorted((r for r in rows if self.pod_matches(r)), key=lambda r: (r.namespace, r.name))
         for row in rows:

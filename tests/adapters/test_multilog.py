@@ -9,6 +9,7 @@ import random
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +26,7 @@ from kftui.cluster.multilog import LogLine, MultiLog, TailEvent
 from kftui.commands.logs import Printer, parse_since
 from kftui.core.kube import LogState
 from kftui.sandbox.faults import Fault, FaultPlan
+from kftui.sandbox.kube import write_kubeconfig
 from kftui.sandbox.kube.objects import expand_pod
 from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, demo_scenario, running_kube, wait_for
 
@@ -290,3 +292,16 @@ def test_the_engine_reports_a_refusal_without_raising(kube: KubeSandbox) -> None
     assert engine.run() == 0  # a screen running it on a worker must not crash
     assert engine.error is not None and engine.error.status == 403
     assert [e.status.state for e in got.events] == [LogState.ERROR] and "forbidden" in got.events[0].status.detail
+
+
+def test_an_unreachable_cluster_is_one_line_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as sock:  # a port nobody listens on any more
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    kubeconfig = write_kubeconfig(f"http://127.0.0.1:{port}", tmp_path / "kubeconfig")
+    with pytest.raises(SystemExit) as done:
+        main(["logs", "--kubeconfig", str(kubeconfig), "web", "--no-follow"])
+    captured = capsys.readouterr()
+    assert done.value.code == 1 and captured.out == "" and captured.err.count("\n") == 1
+    assert captured.err.startswith(f"kftui: cannot reach the Kubernetes API at http://127.0.0.1:{port}: ")
+    assert "connection refused" in captured.err.lower() and "Traceback" not in captured.err
