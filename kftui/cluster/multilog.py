@@ -130,6 +130,10 @@ class MultiLog:
                     if first and not self.matched:
                         return 0  # nothing to follow: the caller says so
                     first = False
+                elif event.kind == WatchKind.ERROR and first:  # never listed: a wrong cluster, said at once
+                    self.error = self._unreachable(watcher.last_error)
+                    self._on_event(TailEvent("", "", "", LogStatus(LogState.ERROR, "", str(self.error))))
+                    return 0
                 elif event.kind == WatchKind.ERROR:
                     self.error = watcher.gave_up  # refused for good (forbidden, not found): the run ends after this
                     self._on_event(TailEvent("", "", "", LogStatus(
@@ -148,12 +152,8 @@ class MultiLog:
         """No follow: every matching container read to the end, one after another (pod, then container order)."""
         try:
             rows, _ = list_pods(self.client, self.namespace, self.label_selector)
-        except ClusterApiError as exc:
-            self.error = exc
-        except Exception as exc:  # refused, reset, timed out: the list never came
-            where = str(getattr(getattr(self.client, "configuration", None), "host", "") or "the cluster")
-            self.error = ClusterApiError(f"cannot reach the Kubernetes API at {where}: {short_error(exc)}", 0,
-                                         "Unreachable")
+        except Exception as exc:  # refused, reset, timed out, or the API's refusal: the list never came
+            self.error = self._unreachable(exc)
         if self.error is not None:
             self._on_event(TailEvent("", "", "", LogStatus(LogState.ERROR, "", str(self.error))))
             return 0
@@ -170,6 +170,14 @@ class MultiLog:
                     return self.matched
                 follower.run()
         return self.matched
+
+    def _unreachable(self, exc: BaseException | None) -> ClusterApiError:
+        """Why the pod list never came, as one ClusterApiError (the API's own, or the URL that did not answer)."""
+        if isinstance(exc, ClusterApiError):
+            return exc
+        where = str(getattr(getattr(self.client, "configuration", None), "host", "") or "the cluster")
+        why = short_error(exc) if exc is not None else "no answer"
+        return ClusterApiError(f"cannot reach the Kubernetes API at {where}: {why}", 0, "Unreachable")
 
     def _start(self, row: PodRow, initial: bool) -> None:
         """Follow every matching container of a pod not followed yet (a new uid is a new pod)."""

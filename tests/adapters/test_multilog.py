@@ -294,13 +294,15 @@ def test_the_engine_reports_a_refusal_without_raising(kube: KubeSandbox) -> None
     assert [e.status.state for e in got.events] == [LogState.ERROR] and "forbidden" in got.events[0].status.detail
 
 
-def test_an_unreachable_cluster_is_one_line_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("mode", [[], ["--no-follow"]])
+def test_an_unreachable_cluster_is_one_line_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   mode: list[str]) -> None:
     with socket.socket() as sock:  # a port nobody listens on any more
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     kubeconfig = write_kubeconfig(f"http://127.0.0.1:{port}", tmp_path / "kubeconfig")
     with pytest.raises(SystemExit) as done:
-        main(["logs", "--kubeconfig", str(kubeconfig), "web", "--no-follow"])
+        main(["logs", "--kubeconfig", str(kubeconfig), "web", *mode])
     captured = capsys.readouterr()
     assert done.value.code == 1 and captured.out == "" and captured.err.count("\n") == 1
     assert captured.err.startswith(f"kftui: cannot reach the Kubernetes API at http://127.0.0.1:{port}: ")
