@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kftui.cluster._http import ClusterApiError, short_error
 from kftui.cluster.logs import LogFollower
 from kftui.cluster.pods import PodWatcher, list_pods
 from kftui.core.kube import LogState, LogStatus, PodRow, WatchKind
@@ -71,6 +72,8 @@ class MultiLog:
         self._seen: set[Key] = set()
         self._watcher: PodWatcher | None = None
         self._reading: LogFollower | None = None
+        self.error: ClusterApiError | None = None
+        """Why run() ended early: the API refused the pod list for good (the ERROR event said it too)."""
         self._stopped = threading.Event()
         self.matched = 0
         """Containers followed so far (0 after run(): nothing matched)."""
@@ -106,7 +109,10 @@ class MultiLog:
         return self._stopped.is_set()
 
     def run(self) -> int:
-        """Blocking: read or follow until done (no follow), stop(), or nothing matched; returns containers matched."""
+        """Blocking: read or follow until done (no follow), stop(), or nothing matched; returns containers matched.
+
+        Never raises for the API's refusals: they arrive as events, and `error` says why the run ended early.
+        """
         if not self.follow:
             return self._read_once()
         watcher = PodWatcher(self.client, self.namespace, self.label_selector, retry_delay=self.retry_delay)
@@ -124,9 +130,12 @@ class MultiLog:
                     if first and not self.matched:
                         return 0  # nothing to follow: the caller says so
                     first = False
+                elif event.kind == WatchKind.ERROR and first:  # never listed: a wrong cluster, said at once
+                    self.error = self._unreachable(watcher.last_error)
+                    self._on_event(TailEvent("", "", "", LogStatus(LogState.ERROR, "", str(self.error))))
+                    return 0
                 elif event.kind == WatchKind.ERROR:
-                    if watcher.gave_up is not None and first:
-                        raise watcher.gave_up  # refused before one listing (forbidden, not found): said once
+                    self.error = watcher.gave_up  # refused for good (forbidden, not found): the run ends after this
                     self._on_event(TailEvent("", "", "", LogStatus(
                         LogState.ERROR if watcher.gave_up else LogState.RECONNECTING, "", event.message)))
                 elif event.kind in (WatchKind.ADDED, WatchKind.MODIFIED) and event.pod is not None:
@@ -141,7 +150,13 @@ class MultiLog:
 
     def _read_once(self) -> int:
         """No follow: every matching container read to the end, one after another (pod, then container order)."""
-        rows, _ = list_pods(self.client, self.namespace, self.label_selector)
+        try:
+            rows, _ = list_pods(self.client, self.namespace, self.label_selector)
+        except Exception as exc:  # refused, reset, timed out, or the API's refusal: the list never came
+            self.error = self._unreachable(exc)
+        if self.error is not None:
+            self._on_event(TailEvent("", "", "", LogStatus(LogState.ERROR, "", str(self.error))))
+            return 0
         rows = sorted((r for r in rows if self.pod_matches(r)), key=lambda r: (r.namespace, r.name))
         for row in rows:
             for container in self.containers_of(row):
@@ -155,6 +170,14 @@ class MultiLog:
                     return self.matched
                 follower.run()
         return self.matched
+
+    def _unreachable(self, exc: BaseException | None) -> ClusterApiError:
+        """Why the pod list never came, as one ClusterApiError (the API's own, or the URL that did not answer)."""
+        if isinstance(exc, ClusterApiError):
+            return exc
+        where = str(getattr(getattr(self.client, "configuration", None), "host", "") or "the cluster")
+        why = short_error(exc) if exc is not None else "no answer"
+        return ClusterApiError(f"cannot reach the Kubernetes API at {where}: {why}", 0, "Unreachable")
 
     def _start(self, row: PodRow, initial: bool) -> None:
         """Follow every matching container of a pod not followed yet (a new uid is a new pod)."""

@@ -62,6 +62,8 @@ class PodWatcher:
         self.reconnects = 0
         self.gave_up: ClusterApiError | None = None
         """Set when the API refused for good (401, 403, 404): the last ERROR event is final, no retry follows."""
+        self.last_error: BaseException | None = None
+        """What the last ERROR event was about (kept for callers that stop at the first one)."""
         self._stop = Stoppable()
 
     def stop(self) -> None:
@@ -107,6 +109,7 @@ class PodWatcher:
             except ClusterApiError as exc:
                 if self.stopped:
                     return
+                self.last_error = exc
                 if exc.status in (401, 403, 404):
                     self.gave_up = exc
                     yield PodEvent(WatchKind.ERROR, message=str(exc))
@@ -118,6 +121,7 @@ class PodWatcher:
             except Exception as exc:  # transport errors and garbage: say so, back off, retry
                 if self.stopped:
                     return
+                self.last_error = exc
                 attempt += 1
                 delay = self._backoff(attempt)
                 self.reconnects += 1

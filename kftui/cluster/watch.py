@@ -7,10 +7,20 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
-from kftui.cluster._http import ClusterApiError, Stoppable, api_error, get_json, iter_lines, open_stream
+from kftui.cluster._http import (
+    ClusterApiError,
+    Stoppable,
+    api_error,
+    get_json,
+    iter_lines,
+    open_stream,
+    retry_words,
+    short_error,
+)
 from kftui.core.kube import WatchKind
 from kftui.core.table import Change, WatchSpec
 
@@ -62,7 +72,12 @@ class ResourceWatcher(Generic[R]):
         return out
 
     def events(self) -> Iterator[Change[R]]:
-        """Blocking generator for a dedicated thread: snapshot, changes, re-list after 410, errors as changes."""
+        """Blocking generator for a dedicated thread: snapshot, changes, re-list after 410, errors as changes.
+
+        An error says it is reconnecting, which attempt and when (`reconnecting (attempt 3, in 4 s)`); the snapshot
+        after it says `reconnected after N attempts`. A watch the server keeps ending at once is retried with backoff.
+        """
+        attempt = 0
         delay = self.retry_delay
         while not self.stopped:
             try:
@@ -70,26 +85,40 @@ class ResourceWatcher(Generic[R]):
                 self.resource_version = str((data.get("metadata") or {}).get("resourceVersion", ""))
                 if self.stopped:
                     return
-                yield Change(WatchKind.SYNCED, snapshot=tuple(self._rows(list(data.get("items") or []))))
-                delay = self.retry_delay
+                back = f"reconnected after {attempt} attempt{'s' if attempt > 1 else ''}" if attempt else ""
+                yield Change(WatchKind.SYNCED, snapshot=tuple(self._rows(list(data.get("items") or []))),
+                             message=back)
+                attempt = 0
+                quick = 0
                 while not self.stopped:
-                    yield from self._watch_once()
+                    started, got = time.monotonic(), 0
+                    for change in self._watch_once():
+                        got += 1
+                        yield change
+                    quick = quick + 1 if not got and time.monotonic() - started < 1 else 0
+                    if quick and self._stop.stopped.wait(min(self.retry_delay * 2 ** (quick - 1), 15.0)):
+                        return
             except _GoneError:
                 self.relists += 1
                 continue
             except ClusterApiError as exc:
                 if self.stopped:
                     return
-                yield Change(WatchKind.ERROR, message=str(exc))
                 if exc.status in (401, 403, 404):
+                    yield Change(WatchKind.ERROR, message=str(exc))
                     return
-            except Exception as exc:  # transport errors: say so, back off, retry
+                attempt += 1
+                delay = min(self.retry_delay * 2 ** (attempt - 1), 15.0)
+                yield Change(WatchKind.ERROR, message=f"{exc}; {retry_words(attempt, delay)}")
+            except Exception as exc:  # transport errors and garbage: say so, back off, retry
                 if self.stopped:
                     return
-                yield Change(WatchKind.ERROR, message=f"connection to the cluster lost: {exc}")
+                attempt += 1
+                delay = min(self.retry_delay * 2 ** (attempt - 1), 15.0)
+                yield Change(WatchKind.ERROR, message=f"connection to the cluster lost: {short_error(exc)}; "
+                                                      f"{retry_words(attempt, delay)}")
             if self._stop.stopped.wait(delay):
                 return
-            delay = min(delay * 2, 15.0)
 
     def _watch_once(self) -> Iterator[Change[R]]:
         from kubernetes.client.exceptions import ApiException

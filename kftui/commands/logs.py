@@ -170,7 +170,7 @@ def run_logs(pod_regex: str | None, *, selector: str | None = None, namespace: s
     engine = MultiLog(client, pod_regex or "", namespace=None if all_namespaces else namespace,
                       label_selector=selector, container_regex=container, since_seconds=since_seconds,
                       tail_lines=None if tail is None or tail < 0 else tail, follow=not no_follow,
-                      on_lines=printer.lines, on_event=printer.event)
+                      on_lines=printer.lines, on_event=lambda event: _unless_final(event, printer))
     printer.on_closed = engine.stop
     try:
         matched = engine.run()
@@ -179,6 +179,8 @@ def run_logs(pod_regex: str | None, *, selector: str | None = None, namespace: s
     if printer.closed:
         _quiet_stdout(out)
         return 0
+    if engine.error is not None:
+        raise engine.error  # one line, exit 1 (the caller's guard)
     if not matched:
         from kftui.core.sanitize import inert
 
@@ -190,6 +192,14 @@ def run_logs(pod_regex: str | None, *, selector: str | None = None, namespace: s
         err.flush()
         return 1
     return 0
+
+
+def _unless_final(event: TailEvent, printer: Printer) -> None:
+    """Print an event, except the pod list's final refusal: the command ends with it as its one line."""
+    from kftui.core.kube import LogState
+
+    if not (event.pod == "" and event.status.state == LogState.ERROR):
+        printer.event(event)
 
 
 def _quiet_stdout(out: TextIO) -> None:

@@ -13,6 +13,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kubernetes import client as k8s
@@ -21,8 +22,11 @@ from kubernetes.client.exceptions import ApiException
 from kftui.cluster._http import ClusterApiError, get_json
 from kftui.cluster.kubeconfig import api_client
 from kftui.cluster.pods import PodWatcher, list_pods
+from kftui.cluster.watch import ResourceWatcher
 from kftui.core.kube import PodEvent, WatchKind
+from kftui.core.table import Change
 from kftui.sandbox.faults import Fault, FaultPlan, parse_spec
+from kftui.views.pods import VIEW as PODS_VIEW
 from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, demo_scenario, running_kube, wait_for
 
 PODS = f"/api/v1/namespaces/{PROFILE}/pods"
@@ -215,3 +219,49 @@ def test_gone_on_a_plain_list_is_a_410_expired_status(kube: KubeSandbox) -> None
         list_pods(api_client(path=kube.kubeconfig), PROFILE)
     assert (caught.value.status, caught.value.reason) == (410, "Expired")
     assert str(caught.value).startswith("too old resource version")
+
+
+def resource_watcher_behind(kube: KubeSandbox, *faults: Fault) -> tuple[ResourceWatcher[Any], list[Change[Any]],
+                                                                         threading.Thread]:
+    """The watch views' generic watcher on pods, its first list passing and its watches meeting `faults`."""
+    plan = plan_of(kube)
+    plan.add(Fault(service="kube", kind="delay", path=PODS, times=1))
+    for fault in faults:
+        plan.add(fault)
+    assert PODS_VIEW.watch is not None
+    watcher = ResourceWatcher(api_client(path=kube.kubeconfig), PODS_VIEW.watch, namespace=PROFILE, retry_delay=0.05)
+    changes: list[Change[Any]] = []
+    return watcher, changes, watcher.start(changes.append)
+
+
+def test_view_watch_reset_says_reconnecting_then_reconnected(kube: KubeSandbox) -> None:
+    watcher, changes, thread = resource_watcher_behind(
+        kube, Fault(service="kube", kind="reset", path=PODS, after=5, times=1))
+    try:
+        wait_for(lambda: [c for c in changes if c.kind == WatchKind.SYNCED], 10, what="the first snapshot")
+        kube.world.add_pod({"name": "during-view-reset", "namespace": PROFILE, "node": "n1"})
+        wait_for(lambda: len([c for c in changes if c.kind == WatchKind.SYNCED]) >= 2, 10, what="live again")
+    finally:
+        watcher.stop()
+        thread.join(timeout=5)
+    said = [c.message for c in changes if c.kind == WatchKind.ERROR]
+    assert len(said) == 1 and said[0].startswith("connection to the cluster lost:")
+    assert "reconnecting (attempt 1, in " in said[0]
+    last = [c for c in changes if c.kind == WatchKind.SYNCED][-1]
+    assert last.message == "reconnected after 1 attempt"
+    assert any(getattr(r, "name", "") == "during-view-reset" for r in last.snapshot)
+
+
+def test_view_watch_dropped_and_gone(kube: KubeSandbox) -> None:
+    watcher, changes, thread = resource_watcher_behind(
+        kube, Fault(service="kube", kind="drop", path=PODS, times=3), Fault(service="kube", kind="gone", path=PODS,
+                                                                           times=1))
+    try:
+        wait_for(lambda: watcher.relists >= 1, 15, what="a re-list after the 410 event")
+        kube.world.add_pod({"name": "after-view-faults", "namespace": PROFILE, "node": "n1"})
+        wait_for(lambda: any(getattr(c.row, "name", "") == "after-view-faults" for c in changes), 10,
+                 what="the watch live again")
+    finally:
+        watcher.stop()
+        thread.join(timeout=5)
+    assert watcher.relists == 1 and not [c for c in changes if c.kind == WatchKind.ERROR]

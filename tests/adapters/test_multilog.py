@@ -9,6 +9,7 @@ import random
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -22,9 +23,10 @@ import pytest
 from kftui.cli import main
 from kftui.cluster.kubeconfig import api_client
 from kftui.cluster.multilog import LogLine, MultiLog, TailEvent
-from kftui.commands.logs import Printer
+from kftui.commands.logs import Printer, parse_since
 from kftui.core.kube import LogState
 from kftui.sandbox.faults import Fault, FaultPlan
+from kftui.sandbox.kube import write_kubeconfig
 from kftui.sandbox.kube.objects import expand_pod
 from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, demo_scenario, running_kube, wait_for
 
@@ -272,3 +274,36 @@ def test_a_forbidden_pod_list_is_one_line_exit_1(kube: KubeSandbox, capsys: pyte
     code, out, err = cli(kube, "web", *mode, capsys=capsys)
     assert (code, out) == (1, "") and err.count("\n") == 1
     assert err.startswith('kftui: pods is forbidden: User "kftui-sandbox@example.com" cannot list resource "pods"')
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("30s", 30), ("5m", 300), ("1h30m", 5400), ("1.5h", 5400),
+                                               ("90m0s", 5400), ("2500ms", 2)])
+def test_since_reads_go_durations_as_kubectl_does(text: str, seconds: int) -> None:
+    assert parse_since(text) == seconds
+
+
+def test_the_engine_reports_a_refusal_without_raising(kube: KubeSandbox) -> None:
+    plan = kube.served.extra["faults"]
+    assert isinstance(plan, FaultPlan)
+    plan.add(Fault(service="kube", kind="status", status=403, path=f"/api/v1/namespaces/{PROFILE}/pods"))
+    got = Collect()
+    engine = MultiLog(api_client(path=kube.kubeconfig), "web", namespace=PROFILE, on_lines=got.on_lines,
+                      on_event=got.on_event)
+    assert engine.run() == 0  # a screen running it on a worker must not crash
+    assert engine.error is not None and engine.error.status == 403
+    assert [e.status.state for e in got.events] == [LogState.ERROR] and "forbidden" in got.events[0].status.detail
+
+
+@pytest.mark.parametrize("mode", [[], ["--no-follow"]])
+def test_an_unreachable_cluster_is_one_line_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   mode: list[str]) -> None:
+    with socket.socket() as sock:  # a port nobody listens on any more
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    kubeconfig = write_kubeconfig(f"http://127.0.0.1:{port}", tmp_path / "kubeconfig")
+    with pytest.raises(SystemExit) as done:
+        main(["logs", "--kubeconfig", str(kubeconfig), "web", *mode])
+    captured = capsys.readouterr()
+    assert done.value.code == 1 and captured.out == "" and captured.err.count("\n") == 1
+    assert captured.err.startswith(f"kftui: cannot reach the Kubernetes API at http://127.0.0.1:{port}: ")
+    assert "connection refused" in captured.err.lower() and "Traceback" not in captured.err
