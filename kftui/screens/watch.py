@@ -232,7 +232,7 @@ class WatchScreen(CockpitActions, Screen[None]):
         if change.kind == WatchKind.SYNCED:
             if inbox.reset(change.snapshot):
                 self.post_message(FeedPending(view, generation))
-            self.post_message(FeedState(view, "live"))
+            self.post_message(FeedState(view, "live", getattr(change, "message", "") or ""))
         elif change.kind == WatchKind.ERROR:
             self.post_message(FeedState(view, "reconnecting", change.message))
         elif change.row is not None:
@@ -664,7 +664,10 @@ class WatchScreen(CockpitActions, Screen[None]):
         feed = self.feeds.get(message.feed)
         if feed is None:
             return
+        was_down = feed.state.startswith("reconnecting")
         feed.live = message.state == "live"
+        if feed.live and was_down and message.detail:  # back after a lost connection: say so once
+            self.notify(inert(f"{message.feed}: {message.detail}"), markup=False)
         detail = f": {message.detail}" if message.detail else ""
         feed.state = "" if feed.live else inert(f"{message.state}{detail}")[:160]
         self._sync_title()

@@ -85,3 +85,22 @@ async def test_the_header_names_the_context_and_its_cluster(env: Any) -> None:
         await until(pilot, lambda: ctx.name in screen.sub_title, "the context's name in the header")
         assert "current context" not in screen.sub_title
         assert screen.sub_title.endswith("all namespaces")
+
+
+async def test_a_lost_pod_watch_says_reconnecting_then_that_it_is_back(tmp_path: Any,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from kftui.app import KftuiApp
+    from kftui.factory import Services
+    from kftui.sandbox import Sandbox
+
+    with Sandbox("demo", tmp_path, still=True, faults=["kube:GET:/api/v1/pods=reset,after=0,times=2"]) as sb:
+        sb.start()
+        for key, value in sb.env.items():
+            monkeypatch.setenv(key, value)
+        app = KftuiApp(services=Services(now=lambda: sb.epoch), mode="watch", persist=False)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = pilot.app.screen
+            said = await until(pilot, lambda: [n.message for n in app._notifications if "reconnected" in n.message],
+                               "the reconnected note", timeout=60)
+            assert said[0].startswith("pods: reconnected after 1 attempt")
+            assert screen.pods_live
