@@ -48,7 +48,7 @@ def test_a_dead_endpoint_fails_fast_as_unreachable(gcp_env: GcpSandbox, monkeypa
     monkeypatch.setenv("CLOUDSDK_API_ENDPOINT_OVERRIDES_SERVICEUSAGE", f"http://127.0.0.1:{port}/")
     with pytest.raises(GcpApiError) as caught:
         Services().enabled("robot-ml-demo")
-    assert caught.value.kind == "unreachable" and caught.value.status == 503
+    assert caught.value.kind == "refused" and caught.value.status == 503
     assert f"port={port}" in caught.value.raw_text and "Connection refused" in caught.value.raw_text
     assert f"http://127.0.0.1:{port}/v1/projects/robot-ml-demo/services" in str(caught.value)
     chain, cause = [], caught.value.__cause__ or caught.value.__context__
