@@ -257,3 +257,15 @@ def test_a_command_deadline_caps_every_call() -> None:
     finally:
         set_command_deadline(None)
     assert budget("cloudbilling", 30.0) == 30.0
+
+
+@pytest.mark.parametrize("api", ["compute", "cloudquotas"])
+def test_an_unexpected_404_names_the_api_and_the_endpoint(gcp_env: GcpSandbox, api: str) -> None:
+    from kftui.gcp.quotas import Quotas
+
+    grant_compute(gcp_env)
+    plan(gcp_env, f"{api}=status,status=404")
+    call = (lambda: Compute(PROJECT).zones()) if api == "compute" else (lambda: Quotas(PROJECT).quota_infos())
+    exc = failure(call)
+    assert exc.status == 404 and exc.metadata["api"] == api
+    diagnosed(exc, "api-not-found")
