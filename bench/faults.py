@@ -77,6 +77,8 @@ FAULTS: dict[str, str | None] = {
 QUICK = ("403", "429", "503", "hang", "reset", "refused", "html", "empty")
 TRANSIENT = frozenset({"429"})
 """Faults a correct client rides out: the run must end as the healthy one did."""
+ANSWERS = frozenset({"404"})
+"""Faults that can be a real answer (a request that no longer exists): exit 0 is allowed, a traceback is not."""
 
 
 @dataclass
@@ -154,7 +156,7 @@ def judge(run: Run, out: str, healthy: int, hit: bool) -> None:
         if run.fault in TRANSIENT:
             if run.code != healthy:
                 problems.append(f"exit {run.code} where the healthy run exits {healthy}")
-        elif run.code == 0 and hit and healthy == 0:
+        elif run.code == 0 and hit and healthy == 0 and run.fault not in ANSWERS:
             problems.append("exit 0 although the API failed")
         elif run.code not in (0, 1):
             problems.append(f"exit {run.code}")

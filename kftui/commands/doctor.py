@@ -369,7 +369,13 @@ def run_doctor(
         services = Services(Options(project=answers.get("project")))
     age = process_age()  # a fresh `kftui doctor` counts its own startup (imports take seconds under load)
     budget = max(5.0, deadline - (age if age < deadline / 2 else 0.0))
-    results = run_checks(answers, services, pinned, gpu_args, deadline=budget)
+    from kftui.gcp.calls import set_command_deadline
+
+    set_command_deadline(time.monotonic() + budget)  # a hung call ends with its own words before the deadline
+    try:
+        results = run_checks(answers, services, pinned, gpu_args, deadline=budget + 1.0)
+    finally:
+        set_command_deadline(None)
     final_project = answers.get("project") or None
     if as_json:
         target.write(json.dumps(to_json(final_project, results)) + "\n")

@@ -60,6 +60,35 @@ def call_timeout() -> float:
     return value if 1.0 <= value <= 300.0 else CALL_TIMEOUT
 
 
+SILENT_TIMEOUT = 10.0
+"""Seconds a call may wait on an API that already let a call time out in this process (within SILENT_MEMORY):
+a command with several calls to a dead endpoint says so after one full timeout, not after one per call."""
+SILENT_MEMORY = 120.0
+
+_silent: dict[str, float] = {}
+_command_deadline: list[float] = []
+
+
+def set_command_deadline(at: float | None) -> None:
+    """Every later Google call in this process ends by `at` (time.monotonic()); None lifts the deadline."""
+    with _lock:
+        _command_deadline[:] = [at] if at is not None else []
+
+
+def budget(api: str, wanted: float) -> float:
+    """The timeout a new call to `api` gets: the wanted one, shortened for a silent API and by the command deadline."""
+    now = time.monotonic()
+    with _lock:
+        silent_since = _silent.get(api)
+        ends = _command_deadline[0] if _command_deadline else None
+    total = wanted
+    if silent_since is not None and now - silent_since < SILENT_MEMORY:
+        total = min(total, SILENT_TIMEOUT)
+    if ends is not None:
+        total = min(total, max(0.5, ends - now))
+    return total
+
+
 def api_title(api: str) -> str:
     """The API's display name for messages."""
     return API_TITLES.get(api, f"{api} API")
@@ -155,7 +184,7 @@ class RetryPolicy:
     ) -> None:
         self.api = api
         self.idempotent = idempotent
-        self.timeout = timeout if timeout is not None else call_timeout()
+        self.timeout = timeout if timeout is not None else budget(api, call_timeout())
         self.attempts = attempts
         self._sleep = sleep
 
@@ -187,13 +216,20 @@ class RetryPolicy:
                 while True:
                     attempt += 1
                     try:
-                        return func(*args, **kwargs)
+                        answer = func(*args, **kwargs)
                     except Exception as exc:
+                        if _timed_out(exc):
+                            with _lock:
+                                _silent[self.api] = time.monotonic()
                         wait = self.wait_for(attempt, exc, deadline - time.monotonic())
                         if wait is None:
                             tag(exc, self.api, url)
                             raise
                         self._sleep(wait)
+                        continue
+                    with _lock:
+                        _silent.pop(self.api, None)  # it answers again: full timeouts from now on
+                    return answer
             finally:
                 with _lock:
                     _inflight.pop(key, None)
@@ -201,7 +237,14 @@ class RetryPolicy:
         return attempt_call
 
 
+def _timed_out(exc: BaseException) -> bool:
+    """Whether a call failed because the endpoint did not answer in time."""
+    from kftui.gcp.errors import transport_kind
+
+    return transport_kind(exc) == "timeout"
+
+
 def call_options(api: str, *, idempotent: bool = True, timeout: float | None = None) -> dict[str, Any]:
     """Keyword arguments for every client method of `api`: the retry policy and the total timeout."""
-    total = timeout if timeout is not None else call_timeout()
+    total = budget(api, timeout if timeout is not None else call_timeout())
     return {"retry": RetryPolicy(api, idempotent=idempotent, timeout=total), "timeout": total}

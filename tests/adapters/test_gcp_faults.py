@@ -231,3 +231,41 @@ def test_a_closed_billing_account_stays_linked_with_billing_off(gcp_env: GcpSand
     info = Billing().info(PROJECT)
     assert info.account == "billingAccounts/01A2B3-C4D5E6-F7A8B9"
     assert info.enabled is False and info.account_open is False
+
+
+def test_an_api_that_timed_out_gets_short_waits_until_it_answers_again(
+    gcp_env: GcpSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kftui.gcp.calls import SILENT_TIMEOUT, budget
+
+    grant_compute(gcp_env)
+    monkeypatch.setenv("KFTUI_GCP_TIMEOUT", "2")
+    faults = plan(gcp_env, "compute=hang,times=1")
+    assert failure(lambda: Compute(PROJECT).zones()).kind == "timeout"
+    assert budget("compute", 30.0) == SILENT_TIMEOUT, "a second call to a silent API waits less"
+    assert budget("container", 30.0) == 30.0, "other APIs keep their full timeout"
+    assert len(faults) == 0 and Compute(PROJECT).zones(), "the hang was used up: the API answers again"
+    assert budget("compute", 30.0) == 30.0
+
+
+def test_a_command_deadline_caps_every_call() -> None:
+    from kftui.gcp.calls import budget, set_command_deadline
+
+    set_command_deadline(time.monotonic() + 3.0)
+    try:
+        assert 0.5 <= budget("cloudbilling", 30.0) <= 3.0
+    finally:
+        set_command_deadline(None)
+    assert budget("cloudbilling", 30.0) == 30.0
+
+
+@pytest.mark.parametrize("api", ["compute", "cloudquotas"])
+def test_an_unexpected_404_names_the_api_and_the_endpoint(gcp_env: GcpSandbox, api: str) -> None:
+    from kftui.gcp.quotas import Quotas
+
+    grant_compute(gcp_env)
+    plan(gcp_env, f"{api}=status,status=404")
+    call = (lambda: Compute(PROJECT).zones()) if api == "compute" else (lambda: Quotas(PROJECT).quota_infos())
+    exc = failure(call)
+    assert exc.status == 404 and exc.metadata["api"] == api
+    diagnosed(exc, "api-not-found")

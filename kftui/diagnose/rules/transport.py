@@ -227,3 +227,33 @@ def api_unavailable(p: Problem, ctx: v.Context) -> Diagnosis | None:
             ),
         ),
     )
+
+
+@rule("api-not-found", priority=40)
+def api_not_found(p: Problem, ctx: v.Context) -> Diagnosis | None:
+    """A Google API answered 404 where kftui expected a resource: the project or the endpoint is not what it seems."""
+    status = p.values.get("http_status")
+    if status != 404 or not (p.metadata.get("api") or "googleapis.com" in p.raw):
+        return None
+    url, host = _where(p)
+    api = _api(p, url, host)
+    name = _name(api, host)
+    project, _ = v.project(p, ctx)
+    override = _override(api, host)
+    where = f" at {url}" if url else ""
+    fixes = [Fix(title="Check the project id and that you can see it", command=f"gcloud projects describe "
+                 f"{v.or_placeholder(project, 'project')}")]  # fmt: skip
+    if override:
+        fixes.insert(0, Fix(title=f"The endpoint comes from {override}: check it serves the same API version",
+                            command=f"echo ${override}"))  # fmt: skip
+    return Diagnosis(
+        cause="api-not-found",
+        title=f"{name[0].upper()}{name[1:]} answered 404 Not Found",
+        explanation=(
+            f"kftui asked {name}{where} for something it says does not exist. Either the project id is wrong or "
+            "not visible to this account, or the address is not the real API (an endpoint override or proxy "
+            "pointing at another server or API version). Check both, then run the same command again."
+        ),
+        facts=v.facts(api=api, url=url, project=project, override=override, http_status=404),
+        fixes=tuple(fixes),
+    )
