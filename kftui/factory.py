@@ -10,7 +10,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kftui.settings import StateStore
 
 
 @dataclass(frozen=True)
@@ -44,12 +47,31 @@ def freeze_heap() -> None:
 class Services:
     """Lazily built adapters shared by the screens and `kftui doctor`; heavy imports wait until first use."""
 
-    def __init__(self, options: Options | None = None, now: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        options: Options | None = None,
+        now: Callable[[], datetime] | None = None,
+        state: StateStore | None = None,
+    ) -> None:
         self.options = options or Options()
         self.now: Callable[[], datetime] = now or (lambda: datetime.now(UTC))
         """The clock ages are shown against (a fixed one makes screenshots repeatable)."""
         self._lock = threading.Lock()
         self._cache: dict[str, Any] = {}
+        self._state = state
+
+    @property
+    def state(self) -> StateStore:
+        """The one owner of state.json for everything sharing these services (app, steps, commands)."""
+        if self._state is not None:
+            return self._state
+        from kftui.settings import default_store
+
+        return default_store()
+
+    def use_state(self, store: StateStore) -> None:
+        """Keep state elsewhere (in memory for a throwaway session)."""
+        self._state = store
 
     def _get(self, key: str, build: Any) -> Any:
         with self._lock:

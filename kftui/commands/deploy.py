@@ -113,12 +113,15 @@ def run_deploy(
 ) -> int:
     """0 when the plan was printed or deployed, 1 when its checks refuse it; UsageError (2) for bad input."""
     from kftui.core.plan import blocked, check_plan, check_steps, script
-    from kftui.settings import load_state, save_state
+    from kftui.settings import default_store
     from kftui.steps._deploy import Runner, read_plan_world
     from kftui.steps._deploy import destroy as destroy_cluster
 
     target = out if out is not None else sys.stdout
-    state = load_state()
+    store = default_store()
+    state = store.read()  # a damaged file is set aside and said, never a traceback
+    for line in store.take_problems():
+        sys.stderr.write(f"kftui: {line}\n")
     answers: dict[str, Any] = {k: v for k, v in state.answers.items() if v not in (None, "")}
     if project is None and not answers.get("project"):
         project = gcloud_project()  # as gcloud itself would: its configured project
@@ -205,7 +208,13 @@ def run_deploy(
                      "(a GKE operation already started keeps running and is waited for).\n")
         raise
     if "context" in runner.record:
-        state.answers["kube_context"] = runner.record["context"]
-        save_state(state)
+        from kftui.errors import ConfigError
+
+        try:
+            store.remember(kube_context=runner.record["context"])
+        except ConfigError as exc:  # the cluster exists at Google: say that kftui did not write it down
+            kube = runner.record["context"]
+            target.write(f"WARNING: the cluster is deployed, but kftui could not record its context {kube} "
+                         f"({exc}); use `kftui watch --context {kube}`.\n")
     target.write(summary + "\n")
     return 0

@@ -101,10 +101,14 @@ def deploy_permission_names() -> tuple[str, ...]:
 
 
 def smallest_role(permission: str) -> str | None:
-    """The smallest predefined role kftui knows to grant one of the deploy permissions."""
-    return next((p.role for p in DEPLOY_PERMISSIONS if p.name == permission), None)
+    """The smallest predefined role granting a permission, from Google's role table (kftui.core.roles)."""
+    from kftui.core.roles import smallest_role as from_table
+
+    return from_table(permission)
 
 
 def role_title(role: str) -> str:
     """A role's Console name when known, else its id."""
-    return ROLE_TITLES.get(role, role)
+    from kftui.core.roles import role_title as from_table
+
+    return ROLE_TITLES.get(role) or from_table(role)

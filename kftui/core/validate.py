@@ -98,3 +98,42 @@ def member_for(email_address: str) -> str:
     """The IAM member string for an email: service accounts are `serviceAccount:`, everyone else `user:`."""
     kind = "serviceAccount" if email_address.endswith(".gserviceaccount.com") else "user"
     return f"{kind}:{email_address}"
+
+
+KUBEFLOW_RELEASES: tuple[str, ...] = ("26.03", "v1.11.0")
+"""kubeflow/manifests tags kftui deploys, newest first: they share the layout the plan relies on
+(`example/`, `common/istio/istio-install/overlays/gke`)."""
+OLDER_RELEASES: tuple[str, ...] = (
+    "v1.10.2", "v1.10.1", "v1.10.0", "v1.9.1", "v1.9.0", "v1.8.1", "v1.8.0", "v1.7.0", "v1.6.1", "v1.6.0",
+    "v1.5.1", "v1.5.0", "v1.4.1", "v1.4.0", "v1.3.1", "v1.3.0", "v1.2.0", "v1.1.0", "v1.0.2", "v1.0.1", "v1.0.0",
+)
+"""Real kubeflow/manifests tags older than kftui's plan (another directory layout), named so the refusal is exact."""
+
+
+def kubeflow_release(value: str) -> str | None:
+    """A kubeflow/manifests tag kftui can deploy; anything else is refused with the real tags listed."""
+    text = value.strip()
+    if text in KUBEFLOW_RELEASES:
+        return None
+    tags = ", ".join(KUBEFLOW_RELEASES)
+    if text in OLDER_RELEASES:
+        return f"Kubeflow release {text} is older than kftui's deploy plan supports; use one of: {tags}."
+    shown = text if len(text) <= 40 else text[:40] + "..."
+    return f"Kubeflow release must be a kubeflow/manifests tag kftui deploys ({tags}); got {shown!r}."
+
+
+def manifests_path(value: str) -> str | None:
+    """A local kubeflow/manifests checkout (a directory) or one rendered YAML file; empty means clone the tag."""
+    from pathlib import Path
+
+    text = value.strip()
+    if not text:
+        return None
+    path = Path(text).expanduser()
+    if not path.exists():
+        return f"Manifests directory {text} does not exist (a kubeflow/manifests checkout, or empty to clone the tag)."
+    if path.is_dir():
+        return None
+    if path.is_file() and path.suffix in (".yaml", ".yml"):
+        return None
+    return f"Manifests {text} must be a kubeflow/manifests directory or a rendered .yaml file."

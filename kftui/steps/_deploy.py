@@ -133,6 +133,8 @@ def apply_failure(errors: list[str], directory: Path) -> str:
         kind, version = found.facts.get("kind"), found.facts.get("api_version")
         which = f"kind {kind}" + (f" ({version})" if version else "") if kind else "a custom kind"
         return f"{which} is not served yet (its CRD is still being established)"
+    if found.known:  # the same words the wizard, watch details and `kftui explain` give for this text
+        return found.title
     last = next((line for line in reversed(errors) if line.startswith("error")), errors[-1])
     return last.replace(str(directory), directory.name)[:200]
 

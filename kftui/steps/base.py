@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from kftui.core.diagnosis import Fix
 from kftui.core.findings import Finding
+
+if TYPE_CHECKING:
+    from kftui.settings import StateStore
 
 
 @dataclass
@@ -93,6 +96,16 @@ def action_command(step: Step, fix: Fix, ctx: StepContext, values: Mapping[str, 
 def after_steps(step: Step) -> tuple[str, ...]:
     """Step ids whose outcome this step reads (through `ctx.passed`); optional, so most steps omit it."""
     return tuple(getattr(step, "after", ()))
+
+
+def store_of(ctx: Any) -> StateStore:
+    """The state store the context's services own (the app's), else the process's one for state.json."""
+    store = getattr(getattr(ctx, "services", None), "state", None)
+    if store is not None:
+        return cast("StateStore", store)
+    from kftui.settings import default_store
+
+    return default_store()
 
 
 def missing_requirements(step: Step, ctx: StepContext) -> list[str]:

@@ -57,6 +57,14 @@ class BillingStep:
     def _judge(self, project: str, info: BillingInfo) -> Finding:
         account_id = (info.account or "").removeprefix("billingAccounts/")
         named = f"{info.account_display_name} ({account_id})" if info.account_display_name else account_id
+        if info.account_open is False:  # Google keeps a closed account linked, with billingEnabled false
+            return Finding(
+                "billing.enabled",
+                Status.FAIL,
+                f"The billing account of {project} is closed",
+                f"{project} is linked to {named}, which is closed; charges will be refused. Link an open account.",
+                fixes=_link_fixes(project),
+            )
         if not info.enabled:
             return Finding(
                 "billing.enabled",
@@ -64,14 +72,6 @@ class BillingStep:
                 f"Billing is not enabled on {project}",
                 f"{project} has no active billing account, so Google refuses GKE, Compute Engine and turning on "
                 f"their APIs. Link an open billing account; it takes effect within minutes. {TRIAL_NOTE}",
-                fixes=_link_fixes(project),
-            )
-        if info.account_open is False:
-            return Finding(
-                "billing.enabled",
-                Status.FAIL,
-                f"The billing account of {project} is closed",
-                f"{project} is linked to {named}, which is closed; charges will be refused. Link an open account.",
                 fixes=_link_fixes(project),
             )
         return Finding(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -33,15 +32,14 @@ from kftui.core.gpu import (
     resolve_metric,
 )
 from kftui.diagnose import diagnose, diagnose_exception
-from kftui.errors import ConfigError, KftuiError, UsageError
-from kftui.steps.base import Field, Progress, StepContext
+from kftui.errors import KftuiError, UsageError
+from kftui.operations import quota as quota_ops
+from kftui.steps.base import Field, Progress, StepContext, store_of
 
 NONE = "none"
 """The gpu_type answer meaning "no GPUs": a valid choice that passes the step."""
 REQUEST_ACTION = "request-quota:"
 """Fix action prefix: `request-quota:<quota_id>:<region or global>:<value>`."""
-KFTUI_PREFIX = "kftui-"
-"""Quota preference ids kftui files start with this (see kftui.gcp.quotas.preference_id)."""
 CONSOLE = "https://console.cloud.google.com"
 
 _GPU_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -66,25 +64,33 @@ def validate_gpu_type(value: str) -> str | None:
     return f"GPU type must be an accelerator name such as nvidia-tesla-t4 (lowercase, digits, hyphens); got {text!r}."
 
 
-def _positive(label: str) -> Callable[[str], str | None]:
-    """A validator for whole numbers of at least 1, whose message names the field."""
+MAX_GPUS_PER_NODE = 16
+"""The most GPUs one Compute VM carries (a2-megagpu-16g: 16 x A100), from Google's GPU machine table."""
+MAX_NODES_PER_POOL = 1000
+"""GKE's limit of nodes per node pool (per zone), from GKE's quotas and limits page."""
+
+
+def _bounded(label: str, high: int, why: str) -> Callable[[str], str | None]:
+    """A validator for whole numbers from 1 to `high` in ASCII digits, whose message names the field and limit."""
 
     def check(value: str) -> str | None:
         text = value.strip()
-        try:
-            number = int(text)
-        except ValueError:
-            return f"{label} must be a whole number of at least 1 (got {text!r})."
-        if number < 1:
-            return f"{label} must be at least 1 (got {number})."
+        if text.startswith("-") and text[1:].isascii() and text[1:].isdigit():
+            return f"{label} must be at least 1 (got {text})."
+        if not text or not text.isascii() or not text.isdigit():
+            return f"{label} must be a whole number of at least 1 written with the digits 0-9 (got {text!r})."
+        if len(text) > len(str(high)) or int(text) > high:
+            return f"{label} must be at most {high} ({why})."
+        if int(text) < 1:
+            return f"{label} must be at least 1 (got {text})."
         return None
 
-    check.__doc__ = f"{label}: a whole number of at least 1."
+    check.__doc__ = f"{label}: a whole number from 1 to {high}."
     return check
 
 
-validate_gpu_count = _positive("GPUs per node")
-validate_max_nodes = _positive("Maximum GPU nodes")
+validate_gpu_count = _bounded("GPUs per node", MAX_GPUS_PER_NODE, "no Compute VM carries more GPUs")
+validate_max_nodes = _bounded("Maximum GPU nodes", MAX_NODES_PER_POOL, "GKE's limit of nodes per node pool")
 
 
 def validate_zone(value: str) -> str | None:
@@ -133,13 +139,6 @@ def _compute(project: str) -> Any:
     from kftui.gcp.compute import Compute
 
     return Compute(project)
-
-
-def _quotas(project: str) -> Any:
-    """A Cloud Quotas adapter for the project."""
-    from kftui.gcp.quotas import Quotas
-
-    return Quotas(project)
 
 
 def _suggest_gpu(ctx: StepContext, text: str) -> list[tuple[str, str]]:
@@ -228,79 +227,6 @@ def read_world(project: str, gpu: str, extra_zones: Sequence[str] = ()) -> GpuWo
 
 
 # --------------------------------------------------------------------------------------------------
-# Remembered quota requests (kftui.settings State.quota_requests)
-# --------------------------------------------------------------------------------------------------
-
-
-def request_record(project: str, request: QuotaRequest) -> dict[str, Any]:
-    """What kftui remembers about a filed request (and what `kftui quota status --json` prints)."""
-    return {
-        "project": project,
-        "name": request.name,
-        "quota_id": request.quota_id,
-        "dimensions": dict(request.dimensions),
-        "preferred_value": request.preferred_value,
-        "granted_value": request.granted_value,
-        "state": request.state,
-        "state_detail": request.state_detail,
-        "trace_id": request.trace_id,
-    }
-
-
-def remember_requests(project: str, requests: Sequence[QuotaRequest]) -> None:
-    """Read-modify-write the state file so the app's own answers (and other requests) survive."""
-    from kftui.settings import load_state, save_state
-
-    if not requests:
-        return
-    state = load_state()
-    records = [dict(r) for r in state.quota_requests]
-    for request in requests:
-        record = request_record(project, request)
-        index = next((i for i, r in enumerate(records) if r.get("name") == request.name), None)
-        if index is None:
-            records.append(record)
-        else:
-            records[index] = {**records[index], **record}
-    state.quota_requests = records
-    save_state(state)
-
-
-def remembered_requests(project: str | None = None) -> list[dict[str, Any]]:
-    """Requests kftui filed (for one project, or all); an unreadable state file means none."""
-    from kftui.settings import load_state
-
-    try:
-        state = load_state()
-    except ConfigError:
-        return []
-    return [dict(r) for r in state.quota_requests if project is None or r.get("project") == project]
-
-
-def follow_requests(project: str) -> list[QuotaRequest]:
-    """Re-read every request kftui filed for a project: remembered ones plus kftui's ids the API lists."""
-    from kftui.gcp.errors import GcpApiError
-
-    quotas = _quotas(project)
-    names = [str(r["name"]) for r in remembered_requests(project) if r.get("name")]
-    try:
-        listed: list[QuotaRequest] = quotas.requests()
-    except GcpApiError:
-        listed = []
-    names += [r.name for r in listed if r.name.rsplit("/", 1)[-1].startswith(KFTUI_PREFIX)]
-    out: list[QuotaRequest] = []
-    for name in dict.fromkeys(names):
-        try:
-            out.append(quotas.get(name))
-        except GcpApiError as exc:
-            if exc.status != 404:
-                raise
-    with contextlib.suppress(ConfigError, OSError):  # still shown; re-found from the API next time
-        remember_requests(project, out)
-    return out
-
-
-# --------------------------------------------------------------------------------------------------
 # Quota ids, contact email, justification
 # --------------------------------------------------------------------------------------------------
 
@@ -332,16 +258,14 @@ def _parse_request(action: str) -> tuple[str, str, int]:
     if not action.startswith(REQUEST_ACTION):
         raise ValueError(f"the gpu step has no action {action!r}")
     parts = action[len(REQUEST_ACTION) :].split(":")
-    if len(parts) != 3 or not parts[2].isdigit():
+    if len(parts) != 3 or quota_ops.validate_value(parts[2]):
         raise ValueError(f"malformed quota request action {action!r}")
     return parts[0], parts[1], int(parts[2])
 
 
 def _validate_quota_value(value: str) -> str | None:
-    """The preferred value must be a whole number of at least 1."""
-    if not value.strip().isdigit() or int(value) < 1:
-        return f"Preferred value must be a whole number of at least 1 (got {value!r})."
-    return None
+    """The preferred value: ASCII digits, at least 1, within Cloud Quotas' int64."""
+    return quota_ops.validate_value(value)
 
 
 def _request_reason(ctx: StepContext, where: str) -> str:
@@ -448,9 +372,9 @@ class PlanInput:
 
 
 def _int_answer(value: Any, default: int) -> int:
-    """An integer answer (already validated), or the default when absent."""
+    """An integer answer in ASCII digits (validated before use), or the default when absent or not a number."""
     text = str(value).strip() if value is not None else ""
-    return int(text) if text else default
+    return int(text) if text and text.isascii() and text.isdigit() and len(text) < 19 else default
 
 
 def _pending_for(
@@ -709,9 +633,10 @@ class _Checker:
 def _read_infos(project: str) -> tuple[list[QuotaInfo] | None, str]:
     """Cloud Quotas' view of compute quotas, or None and why it could not be read."""
     from kftui.gcp.errors import GcpApiError
+    from kftui.gcp.quotas import Quotas
 
     try:
-        infos: list[QuotaInfo] = _quotas(project).quota_infos()
+        infos: list[QuotaInfo] = Quotas(project).quota_infos()
     except GcpApiError as exc:
         return None, diagnose_exception(exc, project=project).title
     return infos, ""
@@ -894,16 +819,16 @@ def doctor_checks(ctx: Any, gpu: str, count: int, zone: str | None) -> list[Find
         world.machine_types,
         machine_type=plan.machine_type,
     )
-    requests = _safe_follow(project)
+    requests = _safe_follow(ctx, project)
     return _checks_for(plan, world, rows, requests)
 
 
-def _safe_follow(project: str) -> list[QuotaRequest]:
+def _safe_follow(ctx: Any, project: str) -> list[QuotaRequest]:
     """Filed requests, re-read; a Cloud Quotas failure must not hide the plan."""
     from kftui.gcp.errors import GcpApiError
 
     try:
-        return follow_requests(project)
+        return quota_ops.follow_requests(store_of(ctx), project)
     except GcpApiError:
         return []
 
@@ -1027,7 +952,7 @@ class GpuStep:
             machine_type=str(ctx.answer("machine_type") or "").strip() or None,
             email=str(ctx.answer("email") or "").strip() or None,
         )
-        requests = _safe_follow(project)
+        requests = _safe_follow(ctx, project)
         if ctx.cancelled():
             return
         try:
@@ -1064,7 +989,7 @@ class GpuStep:
         _, where, value = _parse_request(action)
         typed = str(ctx.answer("quota_value") or "").strip()
         return request_command(str(ctx.answer("project") or "PROJECT"), str(ctx.answer("gpu_type") or "GPU"), where,
-                               int(typed) if typed.isdigit() else value, ctx.answer("email"))
+                               int(typed) if not quota_ops.validate_value(typed) else value, ctx.answer("email"))
 
     def action_fields(self, action: str, ctx: StepContext) -> tuple[tuple[Field, ...], dict[str, str]]:
         """The request form: the value (the smallest that unblocks the plan), contact email and justification."""
@@ -1096,53 +1021,27 @@ class GpuStep:
     def apply(self, action: str, ctx: StepContext, progress: Progress) -> str:
         """File the quota request a Fix offered (deterministic id: a second press finds the first)."""
         quota_id, where, value = _parse_request(action)
-        if ctx.answer("quota_value"):
-            value = int(str(ctx.answer("quota_value")))
+        typed = str(ctx.answer("quota_value") or "").strip()
+        if typed:
+            problem = quota_ops.validate_value(typed)
+            if problem:
+                raise UsageError(problem)
+            value = int(typed)
         project = _project(ctx)
         if project is None:
             raise UsageError("Project is missing: choose a project before requesting quota.")
         email = contact_email(ctx.answers)
         reason = str(ctx.answer("quota_justification") or "").strip() or _request_reason(ctx, where)
-        request = file_request(project, quota_id, where, value, email, reason, progress)
+        filed = quota_ops.file_request(store_of(ctx), project, quota_id, where, value, email, reason, progress)
+        request = filed.request
         verb = "was already filed" if request.already_filed else "is filed"
+        loud = filed.warning(project)
+        if loud:
+            return f"Quota request for {quota_id} ({where}) = {value} {verb}: {request.state}. {loud}"
         return (
             f"Quota request for {quota_id} ({where}) = {value} {verb}: {request.state}. "
             "kftui re-reads its state on every run."
         )
-
-
-def file_request(
-    project: str,
-    quota_id: str,
-    where: str,
-    value: int,
-    email: str,
-    reason: str,
-    progress: Progress = lambda _line: None,
-) -> QuotaRequest:
-    """Resolve the quota's dimensions from list_quota_infos, refuse when ineligible, file, remember."""
-    quotas = _quotas(project)
-    progress(f"reading the quota {quota_id} of {project}")
-    infos: list[QuotaInfo] = quotas.quota_infos()
-    info = next((i for i in infos if i.quota_id == quota_id), None)
-    if info is None:
-        raise KftuiError(f"Project {project} has no quota {quota_id}; nothing was requested.")
-    if not info.eligible:
-        raise KftuiError(
-            f"Project {project} cannot ask for more {info.metric_name} now: "
-            f"{ineligibility_words(info.ineligibility_reason)}. Nothing was requested."
-        )
-    regional = "region" in info.dimensions
-    if regional and where == "global":
-        raise UsageError(f"Region is missing: {quota_id} is counted per region; give the region.")
-    dims = {"region": where} if regional else {}
-    progress(f"filing {quota_id} {dims or '(global)'} = {value}")
-    request: QuotaRequest = quotas.file(quota_id, dims, value, contact_email=email, justification=reason)
-    try:
-        remember_requests(project, [request])
-    except (ConfigError, OSError) as exc:
-        progress(f"filed, but could not remember it locally: {exc}")
-    return request
 
 
 STEP = GpuStep()

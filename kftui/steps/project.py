@@ -93,6 +93,8 @@ class ProjectStep:
     title = "Project"
     order = 20
     requires: tuple[str, ...] = ()
+    after: tuple[str, ...] = ("account",)
+    """Account may learn gcloud's project; checking before it ends would show a false "No project chosen"."""
     checks: tuple[str, ...] = ("project.access", "project.parent")
     fields: tuple[Field, ...] = (
         Field(

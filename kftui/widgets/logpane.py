@@ -21,7 +21,7 @@ from textual.widgets import Input, Static
 
 from kftui.cluster.logs import LogFollower
 from kftui.core.kube import LogState, LogStatus, PodRow
-from kftui.core.sanitize import sanitize
+from kftui.core.sanitize import inert_lines, sanitize
 from kftui.widgets.logview import Chunk, LogView, prepare
 
 FLUSH_SECONDS = 0.05
@@ -568,9 +568,9 @@ class LogPane(Vertical):
         """Say where the file went (or why it did not)."""
         self.note = message.error or f"saved {message.count:,} lines to {message.path}"
         if message.error:
-            self.notify(message.error, severity="error")
+            self.notify(inert_lines(message.error), severity="error", markup=False)
         else:
-            self.notify(self.note, title="log saved")
+            self.notify(inert_lines(self.note), title="log saved", markup=False)
         self.render_status()
 
 

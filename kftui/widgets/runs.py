@@ -747,7 +747,7 @@ class RunsView(Vertical):
     # -- actions ---------------------------------------------------------------------------------
     def action_run_action(self, verb: str) -> None:
         """Terminate, retry or archive the selected run, after showing the exact REST call and asking."""
-        from kftui.screens.modals import ConfirmScreen
+        from kftui.widgets.modals import ConfirmScreen
 
         action = ACTIONS[verb]
         item = self.items.get(self.selected or "")
@@ -814,8 +814,8 @@ class RunsView(Vertical):
     # -- new runs: submit to the server, or run here with kfp.local -------------------------------
     def action_new_run(self) -> None:
         """Ask for a pipeline and where to run it; the same as `kftui runs submit` / `kftui runs local`."""
-        from kftui.screens.form import FormScreen
         from kftui.steps.base import Field, StepContext
+        from kftui.widgets.form import FormScreen
 
         def where(_ctx: StepContext, _text: str) -> list[tuple[str, str]]:
             return [("server", "server: the Kubeflow Pipelines API"), ("local", "local: kfp.local on this machine")]

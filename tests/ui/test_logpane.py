@@ -16,7 +16,6 @@ from kftui.cluster.kubeconfig import api_client
 from kftui.core.kube import LogState, LogStatus, PodRow, pod_row
 from kftui.paths import data_dir
 from kftui.widgets.logpane import WINDOWS, LogPane
-from kftui.widgets.logview import LogView
 from tests.helpers import until
 
 PROFILE = "kubeflow-user-example-com"
@@ -94,9 +93,12 @@ async def test_lines_keep_arriving_while_the_user_scrolls_searches_and_switches_
         before = view.line_count
         await until(pilot, lambda: view.line_count > before, "lines after resuming")
 
+        old_generation, old_follower = pane._generation, pane.follower
+        assert any("fast epoch" in line for line in view.shown_lines())
         pane.follow(row_of(sandbox, "cpu-notebook-0"))
+        assert old_follower is not None and old_follower.stopped  # the old stream stops at once
         await until(pilot, lambda: any("Jupyter Server" in line for line in view.shown_lines()), "the new pod")
-        await pilot.pause(0.2)
+        pane.feed_lines(["fast epoch 9999 (a batch the old reader still had in flight)"], old_generation)
         pane.flush()
         assert not any("fast epoch" in line for line in view.shown_lines())  # nothing leaks from the old stream
 
@@ -264,4 +266,3 @@ def test_status_words_for_every_state() -> None:
     since = datetime(2026, 4, 12, 9, 30, 5, tzinfo=UTC)
     assert describe_detail(LogStatus(LogState.WAITING, detail="nothing yet", since=since)) == (
         "nothing yet (since 09:30:05Z)")
-    assert isinstance(LogView, type)

@@ -174,3 +174,14 @@ def test_tuned_pools_and_auto_provisioning_reach_the_plan_and_script() -> None:
 def test_each_tuning_input_names_its_rule(field: str, value: str, message: str) -> None:
     with pytest.raises(PlanError, match=re.escape(message)):
         build_plan(PlanInputs(**{**BASE.__dict__, field: value}))
+
+
+@pytest.mark.parametrize(("field", "value", "words"), [
+    ("gpu_count", "99999999999999999999", "GPUs per node must be at most 16"),
+    ("gpu_count", "\u0662", "written with the digits 0-9"),
+    ("gpu_max_nodes", "1001", "Maximum GPU nodes must be at most 1000"),
+    ("cpu_nodes", "\u0663", "CPU nodes must be a whole number"),
+])
+def test_counts_are_ascii_and_bounded_by_real_limits(field: str, value: str, words: str) -> None:
+    with pytest.raises(PlanError, match=words):
+        build_plan(PlanInputs(**{**BASE.__dict__, field: value}))

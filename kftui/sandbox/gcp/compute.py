@@ -12,7 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
-from kftui.sandbox.gcp.common import World, guard, ok, read_json
+from kftui.sandbox.gcp.common import World, guard, has_permission, ok, read_json
+from kftui.sandbox.gcp.faulting import compute_forbidden
 
 BASE = "https://www.googleapis.com/compute/v1"
 SERVICE = "compute.googleapis.com"
@@ -222,11 +223,14 @@ def _unreachable(scope: str) -> dict[str, Any]:
 
 def _access(request: web.Request, world: World, permission: str) -> tuple[str, dict[str, Any]] | web.Response:
     """Auth, project visibility, API enablement and IAM as Google applies them; then the project state."""
-    project, refusal = guard(request, world, request.match_info["project"], SERVICE, permission)
+    project, refusal = guard(request, world, request.match_info["project"], SERVICE)
     if refusal is not None:
         return refusal
     assert project is not None
     pid = str(project["id"])
+    if not has_permission(project, permission):  # compute's own words, not IAM's ErrorInfo shape
+        scope = "/".join(request.path.removeprefix("/compute/v1/").split("/")[:2])
+        return compute_forbidden(permission, scope)
     return pid, project_state(world, pid) or {}
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from kftui.sandbox.kube import generic
 from kftui.sandbox.kube import objects as o
+from kftui.sandbox.kube.controller import NotebookController
 from kftui.sandbox.kube.loggen import LogRun
 
 Key = tuple[str, str | None, str]
@@ -85,9 +86,11 @@ class KubeWorld:
         self.requests: list[tuple[str, str]] = []
         self.resources: dict[str, tuple[str, str, bool]] = {**o.RESOURCES, **generic.BUILTIN}
         """Resource plural -> (apiVersion, kind, namespaced); CRDs add theirs when applied."""
+        self.notebooks = NotebookController(self)
         epoch = self.scenario.get("epoch_ns")
         with o.pinned_now(int(epoch) if epoch is not None else None):
             self._load()
+        self.notebooks.active = True  # notebooks made from now on get their pods from the controller
 
     # ---- reading -------------------------------------------------------------------------------
 
@@ -171,6 +174,7 @@ class KubeWorld:
         if resource == "deployments":
             self._schedule_available(ns, meta["name"])
         self._notify()
+        self.notebooks.observe(resource, old, obj)
         return copy.deepcopy(obj)
 
     def apply(self, resource: str, namespace: str | None, name: str, body: Mapping[str, Any]) -> tuple[o.Obj, bool]:
@@ -234,6 +238,7 @@ class KubeWorld:
                         runs[-1].end()
                 self._sync_notebook(old, deleted=True)
         self._notify()
+        self.notebooks.observe(resource, old, None)
         return copy.deepcopy(old)
 
     def compact(self) -> int:
@@ -492,6 +497,12 @@ class KubeWorld:
             self.add_pod(pod)
         for ev in sc.get("events") or []:
             self.add_event(ev)
+        by_kind = {(info[0], info[1]): plural for plural, info in self.resources.items()}
+        for raw in sc.get("objects") or []:  # any other object, as kubectl apply would make it
+            plural = by_kind.get((str(raw.get("apiVersion")), str(raw.get("kind"))))
+            if plural is None:
+                raise ValueError(f"scenario object {raw.get('kind')} {raw.get('apiVersion')} is not a served kind")
+            self.put(plural, copy.deepcopy(dict(raw)))
 
     def actions(self) -> dict[str, Callable[..., Any]]:
         """Timeline action names -> mutators."""

@@ -1,0 +1,141 @@
+"""List-then-watch for any collection a watch view shows (events, pods ...): rows by a pure function, 410 re-lists.
+
+The view names the collection and the row function (pure, in core or the view); this adapter only speaks the API.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Generic, TypeVar
+
+from kftui.cluster._http import ClusterApiError, Stoppable, api_error, get_json, iter_lines, open_stream
+from kftui.core.kube import WatchKind
+from kftui.core.table import Change, WatchSpec
+
+R = TypeVar("R")
+_KINDS = {"ADDED": WatchKind.ADDED, "MODIFIED": WatchKind.MODIFIED, "DELETED": WatchKind.DELETED}
+
+
+class _GoneError(Exception):
+    """The watch's resourceVersion is too old (HTTP 410): list again."""
+
+
+def collection_path(spec: WatchSpec[Any], namespace: str | None) -> str:
+    """The collection URL for one namespace or all (core group under /api, others under /apis)."""
+    base = f"/api/{spec.version}" if not spec.group else f"/apis/{spec.group}/{spec.version}"
+    return f"{base}/namespaces/{namespace}/{spec.resource}" if namespace else f"{base}/{spec.resource}"
+
+
+class ResourceWatcher(Generic[R]):
+    """Yields a SYNCED snapshot, then one Change per event; stop() from any thread ends it at once."""
+
+    def __init__(self, client: Any, spec: WatchSpec[R], namespace: str | None = None, timeout_seconds: int = 240,
+                 retry_delay: float = 1.0) -> None:
+        """Watch one collection of one namespace (or all), with server-side timeouts so a dead watch never lingers."""
+        self.client = client
+        self.spec = spec
+        self.path = collection_path(spec, namespace)
+        self.timeout_seconds = timeout_seconds
+        self.retry_delay = retry_delay
+        self.resource_version = ""
+        self.relists = 0
+        self._stop = Stoppable()
+
+    def stop(self) -> None:
+        """End the watch now: shuts the open response down so a blocked reader returns immediately."""
+        self._stop.stop()
+
+    @property
+    def stopped(self) -> bool:
+        """Whether stop() was called."""
+        return self._stop.stopped.is_set()
+
+    def _rows(self, items: list[Mapping[str, Any]]) -> list[R]:
+        out: list[R] = []
+        for item in items:
+            try:
+                out.append(self.spec.row(item))
+            except (TypeError, ValueError, KeyError, AttributeError):
+                continue  # one object of a shape we cannot read must not hide all the others
+        return out
+
+    def events(self) -> Iterator[Change[R]]:
+        """Blocking generator for a dedicated thread: snapshot, changes, re-list after 410, errors as changes."""
+        delay = self.retry_delay
+        while not self.stopped:
+            try:
+                data = get_json(self.client, self.path)
+                self.resource_version = str((data.get("metadata") or {}).get("resourceVersion", ""))
+                if self.stopped:
+                    return
+                yield Change(WatchKind.SYNCED, snapshot=tuple(self._rows(list(data.get("items") or []))))
+                delay = self.retry_delay
+                while not self.stopped:
+                    yield from self._watch_once()
+            except _GoneError:
+                self.relists += 1
+                continue
+            except ClusterApiError as exc:
+                if self.stopped:
+                    return
+                yield Change(WatchKind.ERROR, message=str(exc))
+                if exc.status in (401, 403, 404):
+                    return
+            except Exception as exc:  # transport errors: say so, back off, retry
+                if self.stopped:
+                    return
+                yield Change(WatchKind.ERROR, message=f"connection to the cluster lost: {exc}")
+            if self._stop.stopped.wait(delay):
+                return
+            delay = min(delay * 2, 15.0)
+
+    def _watch_once(self) -> Iterator[Change[R]]:
+        from kubernetes.client.exceptions import ApiException
+
+        query: list[tuple[str, Any]] = [("watch", "true"), ("resourceVersion", self.resource_version),
+                                        ("allowWatchBookmarks", "true"), ("timeoutSeconds", self.timeout_seconds)]
+        try:
+            resp = open_stream(self.client, self.path, query, self.timeout_seconds + 30)
+        except ApiException as exc:
+            if exc.status == 410:
+                raise _GoneError from exc
+            raise api_error(exc) from exc
+        self._stop.track(resp)
+        try:
+            for line in iter_lines(resp):
+                if not line.strip():
+                    continue
+                event = json.loads(line)
+                kind = event.get("type")
+                obj = event.get("object") or {}
+                if kind == "ERROR":
+                    if obj.get("code") == 410:
+                        raise _GoneError(obj.get("message", ""))
+                    raise ClusterApiError(str(obj.get("message") or obj), int(obj.get("code") or 0),
+                                          str(obj.get("reason") or ""))
+                rv = (obj.get("metadata") or {}).get("resourceVersion")
+                if rv:
+                    self.resource_version = str(rv)
+                if kind in _KINDS:
+                    rows = self._rows([obj])
+                    if rows:
+                        yield Change(_KINDS[kind], row=rows[0])
+        except Exception:
+            if self.stopped:
+                return
+            raise
+        finally:
+            self._stop.release(resp)
+
+    def start(self, callback: Callable[[Change[R]], None]) -> threading.Thread:
+        """Run events() on a daemon thread (never a pool worker, never blocks exit), calling back per change."""
+
+        def run() -> None:
+            for change in self.events():
+                callback(change)
+
+        thread = threading.Thread(target=run, name=f"kftui-watch-{self.spec.resource}", daemon=True)
+        thread.start()
+        return thread
