@@ -842,7 +842,7 @@ class RunsView(Vertical):
         if values is None:
             return
         from kftui.pipelines.params import split_params
-        from kftui.screens.modals import ConfirmScreen
+        from kftui.widgets.modals import ConfirmScreen
 
         params = split_params(values.get("params", "").split())
         if values.get("where") == "local":

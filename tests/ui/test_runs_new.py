@@ -10,8 +10,8 @@ from textual.widgets import DataTable
 
 from kftui.app import KftuiApp
 from kftui.sandbox import Sandbox
-from kftui.screens.modals import ConfirmScreen
 from kftui.widgets.logpane import LogPane
+from kftui.widgets.modals import ConfirmScreen
 from kftui.widgets.runs import RunsView
 from tests.helpers import until
 

@@ -12,8 +12,8 @@ from textual.widgets import DataTable, Static, Tree
 from kftui.app import KftuiApp
 from kftui.core.runs import RunState
 from kftui.factory import Options, Services
-from kftui.screens.modals import ConfirmScreen
 from kftui.widgets.logview import LogView
+from kftui.widgets.modals import ConfirmScreen
 from kftui.widgets.runs import RunsView
 from tests.adapters.kfp_fixtures import (
     FAILED_RUN,
