@@ -306,6 +306,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     streams = TaskStreams()
     events = EventFilter(streams)
+    # kfp.local sets the root logger to INFO around each task and restores the level it found; with tasks on
+    # threads, one task's restore drops another's records (its "finished" line vanished). INFO from the start
+    # makes every restore a no-op.
+    logging.getLogger().setLevel(logging.INFO)
     logging.getLogger().addFilter(events)
     sys.stdout = _Writer(streams)  # type: ignore[assignment]
     try:

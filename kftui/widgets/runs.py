@@ -161,6 +161,29 @@ def run_details(detail: RunDetail, pods: dict[str, list[PodRef]], now: datetime,
     return out
 
 
+def local_line(event: Any, noise: Any) -> str | None:
+    """One line of the log pane for one local-run event (None for what the pane does not show)."""
+    from kftui.core.runs import LocalEventKind
+
+    task = inert(event.task or "")
+    again = f" (attempt {event.attempt})" if event.attempt > 1 else ""
+    if event.kind is LocalEventKind.LOG:
+        return None if noise.hides(event) else f"[{task}] {event.line}"
+    if event.kind is LocalEventKind.RUNNER:
+        return None if event.line.startswith("SubprocessRunner(") else f"kfp.local: {event.line}"
+    if event.kind is LocalEventKind.TASK_START:
+        return f"▶ {task}{again}"
+    if event.kind is LocalEventKind.TASK_END:
+        outputs = " ".join(f"{k}={v}" for k, v in (event.outputs or {}).items())
+        mark = "✓" if event.state is RunState.SUCCEEDED else "✗"
+        return f"{mark} {task} {event.state or ''}{again} {outputs or inert(event.error)}".rstrip()
+    if event.kind is LocalEventKind.OUTPUTS and event.outputs:
+        return "pipeline outputs: " + " ".join(f"{k}={v}" for k, v in event.outputs.items())
+    if event.kind is LocalEventKind.PIPELINE_END and event.error:
+        return f"✗ pipeline: {inert(event.error)}"
+    return None
+
+
 def local_details(record: LocalRunRecord, now: datetime) -> Text:
     """The details pane for a local (kfp.local) run: where its files and its full log are."""
     out = Text()
@@ -692,6 +715,34 @@ class RunsView(Vertical):
             tree.root.add_leaf(task_label, data=None)
         tree.root.expand()
         self._tell(ShowDetails(key, local_details(item, self.now())))
+        if item.state.finished and self._active():
+            self._replay_local(item)
+
+    def _replay_local(self, record: LocalRunRecord) -> None:
+        """A finished local run's log, read back from its output.log into the shared log pane (in a worker)."""
+
+        def read() -> None:
+            from pathlib import Path
+
+            from kftui.core.runs import ExecutorNoise
+            from kftui.pipelines.local import parse_line
+
+            noise = ExecutorNoise()
+            lines: list[str] = []
+            try:
+                with Path(record.log_path).open(encoding="utf-8", errors="replace") as log:
+                    for raw in log:
+                        event = parse_line(raw)
+                        line = local_line(event, noise) if event is not None else None
+                        if line is not None:
+                            lines.append(line)
+            except OSError as exc:
+                lines.append(f"cannot read {record.log_path}: {exc.strerror or exc}")
+            title = f"local run {record.id} · {record.pipeline}"
+            state = "ended" if record.state is RunState.SUCCEEDED else "error"
+            self.post_message(LogFeed(f"local:{record.id}", title, lines, state, f"pipeline {record.state}"))
+
+        self.run_worker(read, thread=True, group="local-log", exclusive=True, exit_on_error=False)
 
     # -- actions ---------------------------------------------------------------------------------
     def action_run_action(self, verb: str) -> None:
@@ -844,22 +895,10 @@ class RunsView(Vertical):
 
         def pump() -> None:
             for event in run.events():
-                task = inert(event.task or "")
-                again = f" (attempt {event.attempt})" if event.attempt > 1 else ""
-                if event.kind is LocalEventKind.LOG and not noise.hides(event):
-                    self.post_message(LogFeed(source, title, [f"[{task}] {event.line}"]))
-                elif event.kind is LocalEventKind.RUNNER and not event.line.startswith("SubprocessRunner("):
-                    self.post_message(LogFeed(source, title, [f"kfp.local: {event.line}"]))
-                elif event.kind is LocalEventKind.TASK_START:
-                    self.post_message(LogFeed(source, title, [f"▶ {task}{again}"], "streaming", f"task {task}"))
-                elif event.kind is LocalEventKind.TASK_END:
-                    outputs = " ".join(f"{k}={v}" for k, v in (event.outputs or {}).items())
-                    mark = "✓" if event.state is RunState.SUCCEEDED else "✗"
-                    line = f"{mark} {task} {event.state or ''}{again} {outputs or event.error}"
-                    self.post_message(LogFeed(source, title, [line.rstrip()]))
-                elif event.kind is LocalEventKind.OUTPUTS and event.outputs:
-                    shown = " ".join(f"{k}={v}" for k, v in event.outputs.items())
-                    self.post_message(LogFeed(source, title, [f"pipeline outputs: {shown}"]))
+                line = local_line(event, noise)
+                if line is not None:
+                    detail = f"task {inert(event.task or '')}" if event.kind is LocalEventKind.TASK_START else ""
+                    self.post_message(LogFeed(source, title, [line], "streaming" if detail else None, detail))
             record = run.record
             done = "ended" if record.state.name == "SUCCEEDED" else "error"
             self.post_message(LogFeed(source, title, [], done, f"pipeline {record.state} · log {record.log_path}"))

@@ -95,3 +95,29 @@ async def test_submit_from_the_pane_creates_a_run(tmp_path: Path, monkeypatch: p
         await until(pilot, lambda: view.selected == f"run:{run_id}", "the new run selected", timeout=30)
         assert f"run:{run_id}" in [str(k.value) for k in view.query_one("#runs", DataTable).rows]
     own.stop()
+
+
+async def test_a_finished_local_run_shows_its_log_when_selected(env: Any) -> None:
+    from kftui import paths
+    from kftui.pipelines.local import start_local_run
+
+    record = start_local_run("examples/train_pipeline_local.py", {"epochs": "2", "samples": "20"}, paths.state_dir())
+    record.wait()
+    app = KftuiApp(mode="watch", persist=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        view = app.screen.query_one(RunsView)
+        await until(pilot, lambda: view.loaded_once, "the first runs poll", timeout=30)
+        table = view.query_one("#runs", DataTable)
+        keys = [str(k.value) for k in table.rows]
+        table.focus()
+        table.move_cursor(row=keys.index(f"local:{record.id}"))
+        pane = app.screen.query_one(LogPane)
+
+        def shown() -> list[str]:
+            return list(pane.view.shown_lines())
+
+        await until(pilot, lambda: any(ln.startswith("✓ notify") for ln in shown()), "the run's log", timeout=30)
+        lines = shown()
+        assert "▶ train" in lines and any(ln.startswith("[train] epoch 1") for ln in lines)
+        assert f"local run {record.id}" in str(app.screen.query_one("#logs-pane").border_title)

@@ -26,25 +26,24 @@ SMALL, LARGE = (80, 24), (140, 44)
 
 
 @pytest.fixture(scope="module")
-def shapes(tmp_path_factory: pytest.TempPathFactory, monkeypatch_module: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    """A still sandbox: the demo world plus a retried and a looped run."""
+def shapes_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A still sandbox: the demo world plus a retried and a looped run (shared by this module's tests)."""
     scenario = tmp_path_factory.mktemp("shapes-scenario")
     for path in (SCENARIOS / "demo").glob("*.yaml"):
         shutil.copy(path, scenario / path.name)
     shutil.copy(EXTRA, scenario / EXTRA.name)
     sb = Sandbox(scenario, tmp_path_factory.mktemp("shapes-sandbox"), still=True)
-    for key, value in sb.start().items():
-        monkeypatch_module.setenv(key, value)
+    sb.start()
     yield sb
     sb.stop()
 
 
-@pytest.fixture(scope="module")
-def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
-    """Environment changes for the whole module (the sandbox is shared by its tests)."""
-    patch = pytest.MonkeyPatch()
-    yield patch
-    patch.undo()
+@pytest.fixture
+def shapes(shapes_world: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    """The shapes sandbox, with the environment pointing at it for one test (after the offline defaults)."""
+    for key, value in shapes_world.env.items():
+        monkeypatch.setenv(key, value)
+    return shapes_world
 
 
 def pinned(sandbox: Sandbox) -> KftuiApp:

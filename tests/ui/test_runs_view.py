@@ -302,3 +302,27 @@ async def test_retry_reads_the_tree_again_and_follows_the_new_pod(tmp_path: Any,
             assert pod.startswith(f"{WF}-system-container-impl-")
     finally:
         own.stop()
+
+
+async def test_hostile_run_and_experiment_names_are_inert_in_the_runs_tab(env: Any, own_kfp: KfpSandbox) -> None:
+    hostile = "grasp\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07\x1b[5m\u202eabc"
+    with own_kfp.world.lock:
+        run = own_kfp.world.runs[FAILED_RUN]
+        run.name = hostile
+        own_kfp.world.experiments[run.experiment_id].name = "exp\x1b[2J"
+    app = pinned(env, Options(kfp_host=own_kfp.url))
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_runs(pilot)
+        table = view.query_one("#runs", DataTable)
+        name = table.get_cell(f"run:{FAILED_RUN}", "name")
+        experiment = table.get_cell(f"run:{FAILED_RUN}", "experiment")
+        text = f"{getattr(name, 'plain', name)} {getattr(experiment, 'plain', experiment)}"
+        assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+        assert "grasp␛]0;pwned^G␛]52;c;ZXZpbA==^G␛[5m<U+202E>abc" in text and "exp␛[2J" in text
+        table.focus()
+        table.move_cursor(row=[str(k.value) for k in table.rows].index(f"run:{FAILED_RUN}"))
+        await until(pilot, lambda: view.detail is not None and view.detail.row.id == FAILED_RUN, what="the tree")
+        await pilot.pause()
+        details = str(app.screen.query_one("#details", Static).render())
+        tree = str(view.query_one("#run-tasks", Tree).root.label)
+        assert "\x1b" not in details + tree and "␛]0;pwned^G" in details + tree

@@ -2,6 +2,16 @@
 
 Also served under the Kubernetes service-proxy prefix, so `kfp.Client(kube_context=...)` can reach it
 through a kubeconfig that points at this server.
+
+Shapes and where they come from (kubeflow/pipelines sources): a run's `run_details.task_details` are the nodes of a
+simulated Argo workflow, converted as backend/src/apiserver/server/api_converter.go does (see kfp/argo.py for the
+node tree, IDs, pod names and every field); run creation validates parameters as
+backend/src/apiserver/template/v2_template.go validatePipelineJobInputs does, with the error wrapped as
+run_server.go / resource_manager.go wrap it (common/util/error.go: `message` is the wrapped chain, `details` the
+bare text); empty fields are left out as the grpc-gateway marshaller (EmitUnpopulated false) leaves them out.
+Runs created through the API get driver and launcher pods in the kube sandbox once `World.connect_pods` is called
+(the Sandbox does), made with the kube world's own add_pod/update_pod/delete_pod; a run retry deletes the failed
+nodes' pods, as the backend's retry does. The shared fault plan (kftui.sandbox.faults) is acted out per request.
 """
 
 from __future__ import annotations
