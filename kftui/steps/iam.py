@@ -1,4 +1,4 @@
-"""The IAM step: which deploy permissions the caller lacks, and the smallest role that grants each."""
+"""The IAM step: which permissions of the calls kftui will make the caller lacks, and the smallest roles for them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from kftui.core import validate
 from kftui.core.diagnosis import Fix
 from kftui.core.findings import Finding, Status
-from kftui.core.requirements import DEPLOY_PERMISSIONS, deploy_permission_names, role_title
+from kftui.core.requirements import goals_for, permissions_for, role_title, roles_for, why
 from kftui.steps.base import Field, Progress, StepContext
 from kftui.steps.project import CONSOLE, adapter, error_finding, project_of
 
@@ -64,8 +64,9 @@ class IamStep:
             return
         projects = adapter(ctx, "projects")
         email = caller_email(ctx)
+        wanted = permissions_for(goals_for(ctx.answers if hasattr(ctx, "answers") else {}))
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="iam") as pool:
-            missing_f = pool.submit(projects.missing_permissions, project, deploy_permission_names())
+            missing_f = pool.submit(projects.missing_permissions, project, wanted)
             roles_f = pool.submit(projects.roles_of, project, email) if email else None
             try:
                 missing: list[str] = missing_f.result()
@@ -77,26 +78,25 @@ class IamStep:
                 roles = roles_f.result() if roles_f is not None else None
             except GcpApiError:
                 roles = None  # reading the policy needs getIamPolicy; the permission test above is what counts
-        yield self._judge(project, email, missing, roles)
+        yield self._judge(project, email, missing, roles, wanted)
 
-    def _judge(self, project: str, email: str | None, missing: list[str], roles: list[str] | None) -> Finding:
+    def _judge(
+        self, project: str, email: str | None, missing: list[str], roles: list[str] | None, wanted: tuple[str, ...]
+    ) -> Finding:
         who = f" as {email}" if email else ""
         current = roles_words(roles)
         if not missing:
             return Finding(
                 "iam.permissions",
                 Status.PASS,
-                f"All {len(DEPLOY_PERMISSIONS)} deploy permissions are granted",
+                f"All {len(wanted)} permissions kftui's calls need are granted",
                 f"{current}; checked{who} with testIamPermissions on {project}.",
             )
-        by_role: dict[str, list[str]] = {}
-        for perm in DEPLOY_PERMISSIONS:
-            if perm.name in missing:
-                by_role.setdefault(perm.role, []).append(perm.name)
+        ordered = [p for p in wanted if p in missing] + [p for p in missing if p not in wanted]
+        by_role = roles_for(ordered)
+        role_of = {perm: role for role, perms in by_role.items() for perm in perms}
         needs = "; ".join(
-            f"{perm.name} ({perm.why}) from {role_title(perm.role)} ({perm.role})"
-            for perm in DEPLOY_PERMISSIONS
-            if perm.name in missing
+            f"{perm} ({why(perm)}) from {role_title(role_of[perm])} ({role_of[perm]})" for perm in ordered
         )
         fixes = [
             Fix(
@@ -116,7 +116,7 @@ class IamStep:
         return Finding(
             "iam.permissions",
             Status.FAIL,
-            f"Missing {len(missing)} deploy {noun}: {', '.join(missing)}",
+            f"Missing {len(missing)} {noun} kftui's calls need: {', '.join(ordered)}",
             f"{current}; deploying{who} also needs {needs}. A project Owner or Project IAM Admin can grant these.",
             fixes=tuple(fixes),
         )

@@ -117,8 +117,8 @@ def test_demo_names_the_disabled_api_and_the_missing_permission(world: Callable[
     assert apis["status"] == "fail" and "container.googleapis.com" in apis["message"]
     assert apis["fixes"][0]["command"] == "gcloud services enable container.googleapis.com --project robot-ml-demo"
     iam = check_of(report, "iam.permissions")
-    assert iam["status"] == "fail" and "resourcemanager.projects.setIamPolicy" in iam["title"]
-    assert iam["fixes"][0]["command"].endswith("--role=roles/resourcemanager.projectIamAdmin")
+    assert iam["status"] == "fail" and "container.clusterRoles.create" in iam["title"]
+    assert iam["fixes"][0]["command"].endswith("--role=roles/container.admin")
     assert statuses(report)["billing.enabled"] == "pass"
 
 
@@ -234,3 +234,12 @@ def test_cli_subprocess_json_and_exit_codes(world: Callable[..., GcpSandbox]) ->
     assert bad.returncode == 2
     assert "--project: Project ID may contain only lowercase letters, digits and hyphens" in bad.stderr
     assert bad.stdout == ""
+
+
+def test_gpu_and_zone_flags_feed_the_deploy_checks(world: Callable[..., GcpSandbox]) -> None:
+    """--gpu and --zone are answers for every step, so the deploy checks run instead of waiting for them."""
+    world()
+    _, report, _ = doctor(gpu="nvidia-l4", zone="us-central1-a")
+    for check in ("deploy.plan", "deploy.checks", "deploy.script"):
+        assert "waiting for" not in check_of(report, check)["message"], check_of(report, check)
+    assert check_of(report, "deploy.plan")["status"] == "pass"
