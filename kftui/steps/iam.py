@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from kftui.core import validate
 from kftui.core.diagnosis import Fix
 from kftui.core.findings import Finding, Status
 from kftui.core.requirements import goals_for, permissions_for, role_title, roles_for, why
-from kftui.steps.base import Field, Progress, StepContext
-from kftui.steps.project import CONSOLE, adapter, error_finding, project_of
+from kftui.steps.base import CONSOLE, Field, Progress, StepContext, error_finding, project_of, services_of
 
 
-def caller_email(ctx: Any) -> str | None:
+def caller_email(ctx: StepContext) -> str | None:
     """Who testIamPermissions answers for: the ADC identity (what kftui's calls use), else a known answer."""
     from kftui.errors import KftuiError
     from kftui.gcp.auth import adc_identity
@@ -25,7 +23,7 @@ def caller_email(ctx: Any) -> str | None:
         identity = None
     if identity is not None and identity.email:
         return identity.email
-    known = ctx.answer("account") if hasattr(ctx, "answer") else None
+    known = ctx.answer("account")
     return str(known) if known else None
 
 
@@ -54,7 +52,7 @@ class IamStep:
     checks: tuple[str, ...] = ("iam.permissions",)
     fields: tuple[Field, ...] = ()
 
-    def run(self, ctx: Any) -> Iterator[Finding]:
+    def run(self, ctx: StepContext) -> Iterator[Finding]:
         """testIamPermissions and the caller's roles are independent reads, so they run side by side."""
         from kftui.gcp.errors import GcpApiError
 
@@ -62,9 +60,9 @@ class IamStep:
         if project is None:
             yield Finding("iam.permissions", Status.SKIP, "Permissions not checked", "Not checked: no project chosen.")
             return
-        projects = adapter(ctx, "projects")
+        projects = services_of(ctx).projects()
         email = caller_email(ctx)
-        wanted = permissions_for(goals_for(ctx.answers if hasattr(ctx, "answers") else {}))
+        wanted = permissions_for(goals_for(ctx.answers))
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="iam") as pool:
             missing_f = pool.submit(projects.missing_permissions, project, wanted)
             roles_f = pool.submit(projects.roles_of, project, email) if email else None
