@@ -13,6 +13,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from kftui.gcp.billing import Billing
+    from kftui.gcp.compute import Compute
+    from kftui.gcp.projects import Projects
+    from kftui.gcp.quotas import Quotas
+    from kftui.gcp.services import Services as ServiceUsage
     from kftui.settings import StateStore
 
 
@@ -73,6 +78,36 @@ class Services:
         """Keep state elsewhere (in memory for a throwaway session)."""
         self._state = store
 
+    def projects(self) -> Projects:
+        """Resource Manager, built once (its client is thread-safe)."""
+        from kftui.gcp.projects import Projects
+
+        return self._get("gcp:projects", Projects)  # type: ignore[no-any-return]
+
+    def service_usage(self) -> ServiceUsage:
+        """Service Usage, built once."""
+        from kftui.gcp.services import Services as ServiceUsage
+
+        return self._get("gcp:serviceusage", ServiceUsage)  # type: ignore[no-any-return]
+
+    def billing(self) -> Billing:
+        """Cloud Billing, built once."""
+        from kftui.gcp.billing import Billing
+
+        return self._get("gcp:billing", Billing)  # type: ignore[no-any-return]
+
+    def compute(self, project: str) -> Compute:
+        """Compute Engine for one project, built once per project."""
+        from kftui.gcp.compute import Compute
+
+        return self._get(f"gcp:compute:{project}", lambda: Compute(project))  # type: ignore[no-any-return]
+
+    def quotas(self, project: str) -> Quotas:
+        """Cloud Quotas for one project, built once per project."""
+        from kftui.gcp.quotas import Quotas
+
+        return self._get(f"gcp:quotas:{project}", lambda: Quotas(project))  # type: ignore[no-any-return]
+
     def _get(self, key: str, build: Any) -> Any:
         with self._lock:
             if key not in self._cache:
@@ -120,3 +155,11 @@ class Services:
         client = connect(self.options.kfp_host, namespace=self.options.namespace, kube_context=self.options.context)
         with self._lock:
             return self._cache.setdefault("kfp", client)
+
+
+if TYPE_CHECKING:
+    from kftui.steps.base import StepServices
+
+    def _is_step_services(services: Services) -> StepServices:
+        """mypy proves here that the real services satisfy the steps' typed interface."""
+        return services

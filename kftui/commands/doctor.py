@@ -347,7 +347,7 @@ def run_doctor(
     answers: dict[str, Any] = {k: v for k, v in store.read().answers.items() if v not in (None, "")}
     for line in store.take_problems():
         print(f"kftui: {line}", file=errors)
-    from kftui.steps.gpu import validate_gpu_count
+    from kftui.core.validate import validate_gpu_count
 
     if gpu_count is not None and (problem := validate_gpu_count(str(gpu_count))):
         raise UsageError(f"--gpu-count: {problem}")

@@ -48,8 +48,8 @@ def _default_project(project: str | None) -> str:
 
 def _check_shapes(gpu: str, region: str, count: int, email: str | None) -> None:
     """Everything that can be judged without asking Google, so bad input sends nothing."""
+    from kftui.core import validate as plan
     from kftui.operations.quota import MAX_QUOTA_VALUE
-    from kftui.steps import gpu as plan
 
     if count < 1:
         raise UsageError(f"--count must be at least 1 (got {count}): it is the quota limit to ask for.")
@@ -95,7 +95,7 @@ def run_request(
     from kftui.gcp.errors import GcpApiError
     from kftui.gcp.quotas import Quotas
     from kftui.operations import quota as ops
-    from kftui.steps import gpu as plan
+    from kftui.operations import quota as plan
 
     gpu, region = gpu.strip(), region.strip()
     _check_shapes(gpu, region, count, email)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kftui.core.gpu import QuotaInfo, QuotaRequest, ineligibility_words
+from kftui.core.gpu import QuotaInfo, QuotaRequest, ineligibility_words, resolve_metric
+from kftui.core.validate import is_user_email, validate_email
 from kftui.errors import ConfigError, KftuiError, UsageError
 
 if TYPE_CHECKING:
@@ -158,3 +159,44 @@ def file_request(
         progress(filed.warning(project) or "")
         return filed
     return Filed(request, recorded=True)
+
+
+def quota_info_for(infos: Sequence[QuotaInfo], metric: str, regional: bool) -> QuotaInfo | None:
+    """The Cloud Quotas entry counting a compute metric (regional or global), looked up, never guessed."""
+    return next(
+        (i for i in infos if i.metric_name == metric.upper() and ("region" in i.dimensions) == regional),
+        None,
+    )
+
+
+def gpu_metric(infos: Sequence[QuotaInfo], gpu: str, preemptible: bool = False) -> str:
+    """The regional GPU metric for a type, among the metrics the project's quota infos list."""
+    return resolve_metric(gpu, [i.metric_name for i in infos if "region" in i.dimensions], preemptible)
+
+
+def contact_email(answers: Mapping[str, Any]) -> str:
+    """answers["email"], else the ADC or gcloud account when it is a person's; else say which field is missing."""
+    given = str(answers.get("email") or "").strip()
+    if given:
+        problem = validate_email(given)
+        if problem:
+            raise UsageError(problem)
+        return given
+    from kftui.gcp.auth import adc_identity, effective_config
+
+    try:
+        adc = adc_identity()
+    except KftuiError:
+        adc = None
+    if adc is not None and is_user_email(adc.email):
+        return str(adc.email)
+    try:
+        account = (effective_config().get("core") or {}).get("account")
+    except KftuiError:
+        account = None
+    if is_user_email(account):
+        return str(account)
+    raise UsageError(
+        "Email is missing: Google needs a person to contact about a quota request, and neither ADC nor gcloud "
+        "is logged in as a user. Fill in the GPU step's 'Contact email' field (or pass --email)."
+    )

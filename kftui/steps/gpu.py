@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,116 +28,33 @@ from kftui.core.gpu import (
     plan_zone,
     plan_zones,
     region_of,
-    resolve_metric,
+)
+from kftui.core.validate import (
+    NONE,
+    validate_email,
+    validate_gpu_count,
+    validate_gpu_type,
+    validate_max_nodes,
+    validate_zone,
 )
 from kftui.diagnose import diagnose, diagnose_exception
 from kftui.errors import KftuiError, UsageError
 from kftui.operations import quota as quota_ops
-from kftui.steps.base import Field, Progress, StepContext, store_of
+from kftui.operations.quota import contact_email, quota_info_for
+from kftui.steps.base import EnvServices, Field, Progress, StepContext, StepServices, project_of, services_of, store_of
 
-NONE = "none"
-"""The gpu_type answer meaning "no GPUs": a valid choice that passes the step."""
 REQUEST_ACTION = "request-quota:"
 """Fix action prefix: `request-quota:<quota_id>:<region or global>:<value>`."""
 CONSOLE = "https://console.cloud.google.com"
-
-_GPU_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_ZONE = re.compile(r"^[a-z]+-[a-z]+[0-9]+-[a-z]$")
-_REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-_EMAIL = re.compile(rf"^[^@\s]+@{_LABEL}(?:\.{_LABEL})+$")
-
-
-# --------------------------------------------------------------------------------------------------
-# Validation of what a person types
-# --------------------------------------------------------------------------------------------------
-
-
-def validate_gpu_type(value: str) -> str | None:
-    """A GPU type is a Compute accelerator name (checked against the project later), or `none`."""
-    text = value.strip()
-    if not text:
-        return "GPU type is empty: pick a type your project offers, or 'none' for a cluster without GPUs."
-    if text == NONE or _GPU_NAME.match(text):
-        return None
-    return f"GPU type must be an accelerator name such as nvidia-tesla-t4 (lowercase, digits, hyphens); got {text!r}."
-
-
-MAX_GPUS_PER_NODE = 16
-"""The most GPUs one Compute VM carries (a2-megagpu-16g: 16 x A100), from Google's GPU machine table."""
-MAX_NODES_PER_POOL = 1000
-"""GKE's limit of nodes per node pool (per zone), from GKE's quotas and limits page."""
-
-
-def _bounded(label: str, high: int, why: str) -> Callable[[str], str | None]:
-    """A validator for whole numbers from 1 to `high` in ASCII digits, whose message names the field and limit."""
-
-    def check(value: str) -> str | None:
-        text = value.strip()
-        if text.startswith("-") and text[1:].isascii() and text[1:].isdigit():
-            return f"{label} must be at least 1 (got {text})."
-        if not text or not text.isascii() or not text.isdigit():
-            return f"{label} must be a whole number of at least 1 written with the digits 0-9 (got {text!r})."
-        if len(text) > len(str(high)) or int(text) > high:
-            return f"{label} must be at most {high} ({why})."
-        if int(text) < 1:
-            return f"{label} must be at least 1 (got {text})."
-        return None
-
-    check.__doc__ = f"{label}: a whole number from 1 to {high}."
-    return check
-
-
-validate_gpu_count = _bounded("GPUs per node", MAX_GPUS_PER_NODE, "no Compute VM carries more GPUs")
-validate_max_nodes = _bounded("Maximum GPU nodes", MAX_NODES_PER_POOL, "GKE's limit of nodes per node pool")
-
-
-def validate_zone(value: str) -> str | None:
-    """A zone is optional; when given it must be shaped like `us-central1-a`."""
-    text = value.strip()
-    if not text or _ZONE.match(text):
-        return None
-    return f"Zone must look like us-central1-a (a region, a hyphen and a letter); got {text!r}."
-
-
-def validate_region(value: str) -> str | None:
-    """A region (`us-central1`) or `global` for the project-wide GPUS_ALL_REGIONS quota."""
-    text = value.strip()
-    if text == "global" or _REGION.match(text):
-        return None
-    return f"Region must look like us-central1, or be 'global' for GPUS_ALL_REGIONS; got {text!r}."
-
-
-def validate_email(value: str) -> str | None:
-    """Contact email for quota requests: optional in the form, but shaped like an address when given."""
-    text = value.strip()
-    if not text or _EMAIL.match(text):
-        return None
-    return f"Email must look like name@example.com; got {text!r}."
-
-
-def is_user_email(value: str | None) -> bool:
-    """Google wants a person to contact about a quota request, not a service account."""
-    return bool(value) and bool(_EMAIL.match(value or "")) and not (value or "").endswith(".gserviceaccount.com")
-
 
 # --------------------------------------------------------------------------------------------------
 # Reading the world
 # --------------------------------------------------------------------------------------------------
 
 
-def _project(ctx: Any) -> str | None:
+def _project(ctx: StepContext) -> str | None:
     """The chosen project id, stripped, or None."""
-    value = ctx.answer("project") if hasattr(ctx, "answer") else None
-    text = str(value).strip() if value else ""
-    return text or None
-
-
-def _compute(project: str) -> Any:
-    """A Compute adapter for the project (it reads endpoints and ADC from the environment)."""
-    from kftui.gcp.compute import Compute
-
-    return Compute(project)
+    return project_of(ctx)
 
 
 def _suggest_gpu(ctx: StepContext, text: str) -> list[tuple[str, str]]:
@@ -150,7 +66,7 @@ def _suggest_gpu(ctx: StepContext, text: str) -> list[tuple[str, str]]:
     project = _project(ctx)
     if project is not None:
         try:
-            offers: AcceleratorOffers = _compute(project).accelerator_offers()
+            offers: AcceleratorOffers = services_of(ctx).compute(project).accelerator_offers()
         except GcpApiError:
             offers = AcceleratorOffers(offers=())
         for gpu in offers.gpu_types():
@@ -172,7 +88,7 @@ def _suggest_zone(ctx: StepContext, text: str) -> list[tuple[str, str]]:
     if project is None or not gpu or gpu == NONE:
         return []
     try:
-        offers: AcceleratorOffers = _compute(project).accelerator_offers()
+        offers: AcceleratorOffers = services_of(ctx).compute(project).accelerator_offers()
     except GcpApiError:
         return []
     typed = text.strip().lower()
@@ -191,11 +107,13 @@ class GpuWorld:
     machine_errors: dict[str, str] = field(default_factory=dict)
 
 
-def read_world(project: str, gpu: str, extra_zones: Sequence[str] = ()) -> GpuWorld:
+def read_world(
+    project: str, gpu: str, extra_zones: Sequence[str] = (), services: StepServices | None = None
+) -> GpuWorld:
     """One reading of Compute for a GPU plan; regions and zones are read in parallel."""
     from kftui.gcp.errors import GcpApiError
 
-    compute = _compute(project)
+    compute = (services or EnvServices()).compute(project)
     offers: AcceleratorOffers = compute.accelerator_offers()
     world = GpuWorld(offers=offers, global_quotas=compute.global_quotas())
     zones = sorted(set(offers.zones_for(gpu)) | {z for z in extra_zones if z})
@@ -231,19 +149,6 @@ def read_world(project: str, gpu: str, extra_zones: Sequence[str] = ()) -> GpuWo
 # --------------------------------------------------------------------------------------------------
 
 
-def quota_info_for(infos: Sequence[QuotaInfo], metric: str, regional: bool) -> QuotaInfo | None:
-    """The Cloud Quotas entry counting a compute metric (regional or global), looked up, never guessed."""
-    return next(
-        (i for i in infos if i.metric_name == metric.upper() and ("region" in i.dimensions) == regional),
-        None,
-    )
-
-
-def gpu_metric(infos: Sequence[QuotaInfo], gpu: str, preemptible: bool = False) -> str:
-    """The regional GPU metric for a type, among the metrics the project's quota infos list."""
-    return resolve_metric(gpu, [i.metric_name for i in infos if "region" in i.dimensions], preemptible)
-
-
 def justification(gpu: str, count: int, max_nodes: int, region: str) -> str:
     """The prefilled reason Google reads: what the GPUs are for, how many, where."""
     total = count * max_nodes
@@ -276,34 +181,6 @@ def _request_reason(ctx: StepContext, where: str) -> str:
     zone = str(ctx.answer("zone") or "").strip()
     region = where if where != "global" else (region_of(zone) if zone else "any region")
     return justification(gpu, count, max_nodes, region)
-
-
-def contact_email(answers: Mapping[str, Any]) -> str:
-    """answers["email"], else the ADC or gcloud account when it is a person's; else say which field is missing."""
-    given = str(answers.get("email") or "").strip()
-    if given:
-        problem = validate_email(given)
-        if problem:
-            raise UsageError(problem)
-        return given
-    from kftui.gcp.auth import adc_identity, effective_config
-
-    try:
-        adc = adc_identity()
-    except KftuiError:
-        adc = None
-    if adc is not None and is_user_email(adc.email):
-        return str(adc.email)
-    try:
-        account = (effective_config().get("core") or {}).get("account")
-    except KftuiError:
-        account = None
-    if is_user_email(account):
-        return str(account)
-    raise UsageError(
-        "Email is missing: Google needs a person to contact about a quota request, and neither ADC nor gcloud "
-        "is logged in as a user. Fill in the GPU step's 'Contact email' field (or pass --email)."
-    )
 
 
 def request_command(project: str, gpu: str, where: str, value: int, email: str | None) -> str:
@@ -780,7 +657,7 @@ def _unknown_type(plan: PlanInput, offers: AcceleratorOffers) -> Finding:
     )
 
 
-def doctor_checks(ctx: Any, gpu: str, count: int, zone: str | None) -> list[Finding]:
+def doctor_checks(ctx: StepContext, gpu: str, count: int, zone: str | None) -> list[Finding]:
     """`kftui doctor --gpu TYPE --gpu-count N [--zone Z]`: gpu.zone, gpu.machine-type and the two quota checks."""
     from kftui.gcp.errors import GcpApiError
 
@@ -801,7 +678,7 @@ def doctor_checks(ctx: Any, gpu: str, count: int, zone: str | None) -> list[Find
         email=str(ctx.answer("email") or "").strip() or None,
     )
     try:
-        world = read_world(project, plan.gpu, [plan.zone] if plan.zone else [])
+        world = read_world(project, plan.gpu, [plan.zone] if plan.zone else [], services_of(ctx))
     except GcpApiError as exc:
         return [_error_finding(i, exc, project, f"read the GPU offers and quotas of {project}") for i in ids]
     if plan.gpu not in world.offers.gpu_types():
@@ -823,7 +700,7 @@ def doctor_checks(ctx: Any, gpu: str, count: int, zone: str | None) -> list[Find
     return _checks_for(plan, world, rows, requests)
 
 
-def _safe_follow(ctx: Any, project: str) -> list[QuotaRequest]:
+def _safe_follow(ctx: StepContext, project: str) -> list[QuotaRequest]:
     """Filed requests, re-read; a Cloud Quotas failure must not hide the plan."""
     from kftui.gcp.errors import GcpApiError
 
@@ -897,7 +774,7 @@ class GpuStep:
         ),
     )
 
-    def run(self, ctx: Any) -> Iterator[Finding]:
+    def run(self, ctx: StepContext) -> Iterator[Finding]:
         """Read requests first (a grant changes the quotas), then offers and quotas once, then judge."""
         from kftui.gcp.errors import GcpApiError
 
@@ -956,7 +833,7 @@ class GpuStep:
         if ctx.cancelled():
             return
         try:
-            world = read_world(project, gpu, [plan.zone] if plan.zone else [])
+            world = read_world(project, gpu, [plan.zone] if plan.zone else [], services_of(ctx))
         except GcpApiError as exc:
             yield _error_finding("gpu.plan", exc, project, f"read the GPU offers and quotas of {project}")
             return

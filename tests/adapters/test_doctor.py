@@ -119,8 +119,8 @@ def test_demo_names_the_disabled_api_and_the_missing_permission(world: Callable[
     assert apis["status"] == "fail" and "container.googleapis.com" in apis["message"]
     assert apis["fixes"][0]["command"] == "gcloud services enable container.googleapis.com --project robot-ml-demo"
     iam = check_of(report, "iam.permissions")
-    assert iam["status"] == "fail" and "resourcemanager.projects.setIamPolicy" in iam["title"]
-    assert iam["fixes"][0]["command"].endswith("--role=roles/resourcemanager.projectIamAdmin")
+    assert iam["status"] == "fail" and "container.clusterRoles.create" in iam["title"]
+    assert iam["fixes"][0]["command"].endswith("--role=roles/container.admin")
     assert statuses(report)["billing.enabled"] == "pass"
 
 
@@ -279,3 +279,12 @@ def test_doctor_ends_at_its_deadline_naming_each_silent_api(
     assert f"Cloud Resource Manager API at {sandbox.url}" in silent["message"]
     assert any("CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER" in f["title"] for f in silent["fixes"])
     assert statuses(report)["billing.enabled"] == "skip", "steps after the silent one are not run"
+
+
+def test_gpu_and_zone_flags_feed_the_deploy_checks(world: Callable[..., GcpSandbox]) -> None:
+    """--gpu and --zone are answers for every step, so the deploy checks run instead of waiting for them."""
+    world()
+    _, report, _ = doctor(gpu="nvidia-l4", zone="us-central1-a")
+    for check in ("deploy.plan", "deploy.checks", "deploy.script"):
+        assert "waiting for" not in check_of(report, check)["message"], check_of(report, check)
+    assert check_of(report, "deploy.plan")["status"] == "pass"

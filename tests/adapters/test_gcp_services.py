@@ -69,7 +69,7 @@ def test_enable_flips_container_through_the_operation(gcp_env: GcpSandbox) -> No
 
 
 def test_enable_without_the_permission_is_services_own_refusal(gcp_env: GcpSandbox) -> None:
-    gcp_env.project("robot-ml-demo")["iam"]["denied"].append("serviceusage.services.enable")
+    gcp_env.project("robot-ml-demo")["iam"].setdefault("denied", []).append("serviceusage.services.enable")
     with pytest.raises(GcpApiError) as caught:
         Services().enable("robot-ml-demo", ["container.googleapis.com"], poll_interval=0.01)
     # Service Usage's real answer: its own words, AUTH_PERMISSION_DENIED in its domain, and no metadata at all.

@@ -85,3 +85,23 @@ def test_a_memory_store_never_touches_the_disk() -> None:
     store.remember(zone="us-central1-a")
     assert store.read().answers == {"project": "p-123456", "zone": "us-central1-a"}
     assert not state_path().exists()
+
+
+def test_the_apps_copy_never_overwrites_what_a_step_wrote() -> None:
+    """The app and its steps share one store: a step's write (the deploy's context) survives the app's next save."""
+    from kftui.app import KftuiApp
+    from kftui.steps.base import StepContext, store_of
+
+    app = KftuiApp(mode="setup", persist=True)
+    app.remember(project="p-123456")
+    step_ctx = StepContext(answers=dict(app.state.answers), services=app.services)
+    assert store_of(step_ctx) is app.store
+    store_of(step_ctx).remember(kube_context="gke_p-123456_us-central1-a_kubeflow")  # as the deploy step does
+    app.state.setup_passed = True
+    app.save_state()
+    app.remember(zone="us-central1-a")
+    final = load_state()
+    assert final.setup_passed is True
+    assert final.answers == {"project": "p-123456", "kube_context": "gke_p-123456_us-central1-a_kubeflow",
+                             "zone": "us-central1-a"}
+    assert app.state.answers["kube_context"] == "gke_p-123456_us-central1-a_kubeflow"

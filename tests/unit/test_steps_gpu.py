@@ -21,26 +21,25 @@ from kftui.core.gpu import (
     machine_words,
     plan_zones,
 )
-from kftui.errors import UsageError
-from kftui.operations.quota import remember_requests, remembered_requests
-from kftui.settings import State, default_store, load_state, save_state
-from kftui.steps.base import StepContext
-from kftui.steps.gpu import (
-    STEP,
-    PlanInput,
-    _plan_table,
-    contact_email,
-    gpu_metric,
+from kftui.core.validate import (
     is_user_email,
-    justification,
-    quota_info_for,
-    request_command,
     validate_email,
     validate_gpu_count,
     validate_gpu_type,
     validate_max_nodes,
     validate_region,
     validate_zone,
+)
+from kftui.errors import UsageError
+from kftui.operations.quota import contact_email, gpu_metric, quota_info_for, remember_requests, remembered_requests
+from kftui.settings import State, default_store, load_state, save_state
+from kftui.steps.base import StepContext
+from kftui.steps.gpu import (
+    STEP,
+    PlanInput,
+    _plan_table,
+    justification,
+    request_command,
 )
 
 T4 = "nvidia-tesla-t4"

@@ -43,7 +43,8 @@ def add_routes(app: web.Application, world: World) -> None:
 
     async def get_info(request: web.Request) -> web.Response:
         await read_json(request, world)
-        project, err = guard(request, world, request.match_info["project"], SERVICE)
+        # getBillingInfo: "the caller must have resourcemanager.projects.get on the project" (Cloud Billing API)
+        project, err = guard(request, world, request.match_info["project"], SERVICE, "resourcemanager.projects.get")
         if err is not None:
             return err
         assert project is not None

@@ -360,6 +360,9 @@ def add_routes(app: web.Application, world: World) -> None:
             denied = _access(request, world, "container.clusters.create")
             if isinstance(denied, web.Response):
                 return denied
+            denied = _access(request, world, "iam.serviceAccounts.actAs")  # GKE: nodes run as the node SA
+            if isinstance(denied, web.Response):
+                return denied
             store = clusters(world)
             cluster = _new_cluster(project, location, spec)
             key = cluster["_name"]
@@ -449,6 +452,9 @@ def add_routes(app: web.Application, world: World) -> None:
         key = f"projects/{project}/locations/{location}/clusters/{cluster_name}"
         with world.lock:
             denied = _access(request, world, "container.clusters.update")
+            if isinstance(denied, web.Response):
+                return denied
+            denied = _access(request, world, "iam.serviceAccounts.actAs")  # GKE: nodes run as the node SA
             if isinstance(denied, web.Response):
                 return denied
             cluster = clusters(world).get(key)

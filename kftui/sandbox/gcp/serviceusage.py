@@ -86,7 +86,7 @@ def add_routes(app: web.Application, world: World) -> None:
 
     async def list_services(request: web.Request) -> web.Response:
         await read_json(request, world)
-        project, err = guard(request, world, request.match_info["project"], SERVICE)
+        project, err = guard(request, world, request.match_info["project"], SERVICE, "serviceusage.services.list")
         if err is not None:
             return err
         assert project is not None
@@ -105,7 +105,7 @@ def add_routes(app: web.Application, world: World) -> None:
 
     async def get_service(request: web.Request) -> web.Response:
         await read_json(request, world)
-        project, err = guard(request, world, request.match_info["project"], SERVICE)
+        project, err = guard(request, world, request.match_info["project"], SERVICE, "serviceusage.services.get")
         if err is not None:
             return err
         assert project is not None
@@ -116,7 +116,7 @@ def add_routes(app: web.Application, world: World) -> None:
 
     async def batch_get(request: web.Request) -> web.Response:
         await read_json(request, world)
-        project, err = guard(request, world, request.match_info["project"], SERVICE)
+        project, err = guard(request, world, request.match_info["project"], SERVICE, "serviceusage.services.get")
         if err is not None:
             return err
         assert project is not None
