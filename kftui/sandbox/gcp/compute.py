@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from kftui.sandbox.gcp.common import World, guard, has_permission, ok, read_json
+from kftui.sandbox.gcp.common import World, caller, guard, has_permission, ok, read_json
 from kftui.sandbox.gcp.faulting import compute_forbidden
 
 BASE = "https://www.googleapis.com/compute/v1"
@@ -230,7 +230,7 @@ def _access(request: web.Request, world: World, permission: str) -> tuple[str, d
         return refusal
     assert project is not None
     pid = str(project["id"])
-    if not has_permission(project, permission):  # compute's own words, not IAM's ErrorInfo shape
+    if not has_permission(project, permission, world, caller(request)):  # compute's own words, not IAM's ErrorInfo
         scope = "/".join(request.path.removeprefix("/compute/v1/").split("/")[:2])
         return compute_forbidden(permission, scope)
     return pid, project_state(world, pid) or {}

@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from kftui.sandbox.gcp import compute
-from kftui.sandbox.gcp.common import Operation, World, error, guard, has_permission, ok, read_json
+from kftui.sandbox.gcp.common import Operation, World, caller, error, guard, has_permission, ok, read_json
 from kftui.sandbox.gcp.faulting import FAIL_KEY, container_forbidden
 
 _STATE_ATTR = "_kftui_container_clusters"
@@ -288,7 +288,7 @@ def _access(request: web.Request, world: World, permission: str) -> str | web.Re
     if refusal is not None:
         return refusal
     assert project is not None
-    if not has_permission(project, permission):
+    if not has_permission(project, permission, world, caller(request)):
         name = request.path.removeprefix("/v1/")
         parent = "/".join(name.split("/")[:2])
         resource = name if permission in ("container.clusters.get", "container.clusters.delete") else parent

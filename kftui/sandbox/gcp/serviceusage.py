@@ -130,7 +130,7 @@ def add_routes(app: web.Application, world: World) -> None:
             return err
         assert project is not None
         name = request.match_info["service"]
-        if not has_permission(project, "serviceusage.services.enable"):
+        if not has_permission(project, "serviceusage.services.enable", world, caller(request)):
             return serviceusage_forbidden(f"Permission denied to enable service [{name}]\nHelp Token: {HELP_TOKEN}")
         if name not in catalog(project):
             return _unknown([name])
@@ -143,7 +143,7 @@ def add_routes(app: web.Application, world: World) -> None:
             return err
         assert project is not None
         names = [str(n) for n in body.get("serviceIds") or []]
-        if names and not has_permission(project, "serviceusage.services.enable"):
+        if names and not has_permission(project, "serviceusage.services.enable", world, caller(request)):
             return serviceusage_forbidden(f"Permission denied to enable service [{names[0]}]\nHelp Token: {HELP_TOKEN}")
         if not names or len(names) > 20:
             return error(400, "Request contains an invalid argument.", "INVALID_ARGUMENT")
