@@ -4,6 +4,7 @@ details, in resizable splits. The screen runs each table view's watch and feeds 
 from __future__ import annotations
 
 import difflib
+import gc
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -31,6 +32,8 @@ from kftui.widgets.messages import FollowPod, LogFeed, ShowDetails
 from kftui.widgets.table import VirtualTable
 from kftui.widgets.tableview import TableView
 
+FREEZE_ROWS = 1000
+"""A full list at least this long is moved out of the collector's reach once installed (see _drain)."""
 FRAME_SECONDS = 1 / 20
 """At most one table update per view this often, however fast its watch delivers (latest state wins per key)."""
 
@@ -262,8 +265,11 @@ class WatchScreen(Screen[None]):
         """One batch into the model, one table update, the title, and a first selection."""
         feed.timer = None
         feed.drain_at = time.monotonic()
+        relisted = feed.inbox.has_snapshot
         if not feed.inbox.drain_into(feed.model):
             return
+        if relisted and len(feed.model) >= FREEZE_ROWS:
+            gc.freeze()  # the new rows are long-lived and acyclic: keep full collections from walking them
         view = self.query_one(f"#{feed.spec.id}-view", TableView)
         view.synced()
         if self._active_view().id != feed.spec.id:
