@@ -37,7 +37,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 NAMESPACES = 50
 GOALS = {"launch": 1.25, "first": 0.5, "filter": 0.100, "idle": 3.0, "busy": 25.0, "stall": 0.100, "memory": 60.0,
-         "big": 0.300}
+         "big": 0.300, "logs": 0.300}
 
 
 # ---- the load server (child process) -------------------------------------------------------------------------
@@ -140,6 +140,17 @@ def serve(port_file: str) -> None:
             return web.json_response({"pods": len(state["pods"]), "rate": state["rate"]})
         if path in DISCOVERY:
             return web.json_response(DISCOVERY[path])
+        parts = path.strip("/").split("/")
+        if parts[-1] == "events" and parts[:2] == ["api", "v1"]:  # a quiet cluster: no events
+            return web.json_response({"kind": "EventList", "apiVersion": "v1", "items": [],
+                                      "metadata": {"resourceVersion": str(state["rv"])}})
+        if len(parts) in (6, 7) and parts[:3] == ["api", "v1", "namespaces"] and parts[4] == "pods":
+            pod = next((p for p in state["pods"] if p["metadata"]["name"] == parts[5]), None)
+            if pod is None:
+                return web.json_response({"kind": "Status", "code": 404, "reason": "NotFound"}, status=404)
+            if len(parts) == 6:
+                return web.json_response(pod)
+            return await logs(request, parts[5])
         if path in ("/api/v1/pods",) or (path.startswith("/api/v1/namespaces/") and path.endswith("/pods")):
             if request.query.get("watch") in ("true", "1"):
                 return await watch(request)
@@ -168,6 +179,19 @@ def serve(port_file: str) -> None:
             pass
         finally:
             state["watchers"].discard(queue)
+        return resp
+
+    async def logs(request: web.Request, name: str) -> web.StreamResponse:
+        """A container log: 50 stamped lines at once, then held open while following (bounded)."""
+        resp = web.StreamResponse(headers={"Content-Type": "text/plain"})
+        resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime())
+        await resp.write("".join(f"{stamp} {name} served request {i}\n" for i in range(50)).encode())
+        if request.query.get("follow") in ("true", "1"):
+            with contextlib.suppress(ConnectionResetError, asyncio.CancelledError):
+                for _ in range(300):
+                    await asyncio.sleep(0.1)
         return resp
 
     async def updater() -> None:
@@ -313,6 +337,19 @@ def kubectl_time(kubectl: str, env: dict[str, str], want: int) -> float:
     return took
 
 
+GC_WORST = {"pause": 0.0, "gen": -1.0}
+
+
+def _gc_timer(phase: str, info: dict[str, int]) -> None:
+    """Record the longest garbage collection (a stall source the probe cannot name)."""
+    if phase == "start":
+        GC_WORST["started"] = time.perf_counter()
+    elif "started" in GC_WORST:
+        took = time.perf_counter() - GC_WORST.pop("started")
+        if took > GC_WORST["pause"]:
+            GC_WORST["pause"], GC_WORST["gen"] = took, info.get("generation", -1)
+
+
 @contextlib.contextmanager
 def loop_probe(period: float = 0.02) -> Iterator[dict[str, float]]:
     """The worst lateness of a timer on the running loop: how long the UI could not answer."""
@@ -373,6 +410,46 @@ async def filter_samples(pilot: Any, typed: str) -> list[float]:
     return samples
 
 
+async def first_log_lines(pilot: Any, pods: int = 10) -> list[float]:
+    """Moving the cursor to the next pod, to the frame that shows that pod's first log lines (a few pods)."""
+    from kftui.widgets.logpane import LogPane
+    from kftui.widgets.logview import LogView
+
+    screen = pilot.app.screen
+    table = screen.query_one("#pods")
+    pane = screen.query_one(LogPane)
+    view = screen.query_one(LogView)
+    painted: list[tuple[float, int, str]] = []
+    original = view.render_lines
+
+    def recording(crop: Any) -> Any:
+        lines = original(crop)
+        row = pane.row
+        painted.append((time.perf_counter(), view.line_count, f"{row.namespace}/{row.name}" if row else ""))
+        return lines
+
+    view.render_lines = recording
+    samples = []
+    for _ in range(pods):
+        painted.clear()
+        start = time.perf_counter()
+        await pilot.press("down")
+        want = table.cursor_key
+        end = time.monotonic() + 10
+
+        def shown(start: float = start, want: str | None = want) -> float | None:
+            return next((t for t, n, key in painted if t >= start and n > 0 and key == want), None)
+
+        while shown() is None and time.monotonic() < end:
+            await asyncio.sleep(0.001)
+        done = shown()
+        if done is None:
+            raise SystemExit(f"no log line of {want} was painted")
+        samples.append(done - start)
+    view.render_lines = original
+    return samples
+
+
 def p95(samples: list[float]) -> float:
     """95th percentile (nearest rank)."""
     ordered = sorted(samples)
@@ -381,9 +458,12 @@ def p95(samples: list[float]) -> float:
 
 async def in_process(server: LoadServer, args: argparse.Namespace) -> dict[str, float]:
     """CPU, filter latency and stalls with the app in this process (run_test, headless)."""
+    import gc
+
     from kftui.app import KftuiApp
     from kftui.factory import Services
 
+    gc.callbacks.append(_gc_timer)
     out: dict[str, float] = {}
     server.control(pods=args.pods, rate=0)
     app = KftuiApp(services=Services(), mode="watch", persist=False)
@@ -392,9 +472,16 @@ async def in_process(server: LoadServer, args: argparse.Namespace) -> dict[str, 
         await until(pilot, lambda: screen.pods_live and len(screen.pods) >= args.pods)
         await pilot.pause(1.0)
         with loop_probe() as probe:
+
+            def phase(name: str) -> None:  # the worst stall and GC pause of the phase that just ended
+                out[f"stall_{name}"], out[f"gc_{name}"] = probe["worst"], GC_WORST["pause"]
+                probe["worst"], GC_WORST["pause"] = 0.0, 0.0
+
+            phase("startup")
             cpu, wall = time.process_time(), time.perf_counter()
             await asyncio.sleep(args.seconds)
             out["idle"] = 100 * (time.process_time() - cpu) / (time.perf_counter() - wall)
+            phase("idle")
             server.control(rate=args.rate)
             await asyncio.sleep(1.0)
             received = screen._inbox.received
@@ -403,12 +490,15 @@ async def in_process(server: LoadServer, args: argparse.Namespace) -> dict[str, 
             span = time.perf_counter() - wall
             out["busy"] = 100 * (time.process_time() - cpu) / span
             out["received"] = (screen._inbox.received - received) / span
-            samples = filter_samples(pilot, "load-01")
-            out["filter"] = p95(await samples)
-            out["stall"] = probe["worst"]
+            phase("busy")
+            out["filter"] = p95(await filter_samples(pilot, "load-01"))
+            phase("filter")
+            out["log_first"] = p95(await first_log_lines(pilot))
+            phase("logs")
         server.control(rate=0)
     if not args.big:
         return out
+    gc.collect()  # the first app's remains are this bench's, not the next app's: do not bill them to it
     server.control(pods=args.big, rate=0)
     app = KftuiApp(services=Services(), mode="watch", persist=False)
     async with app.run_test(size=(160, 50)) as pilot:
@@ -417,8 +507,10 @@ async def in_process(server: LoadServer, args: argparse.Namespace) -> dict[str, 
         server.control(rate=args.rate)
         await pilot.pause(1.0)
         with loop_probe() as probe:
+            GC_WORST["pause"] = 0.0
             out["big"] = p95(await filter_samples(pilot, "load-01"))
             out["big_stall"] = probe["worst"]
+            out["big_gc"] = GC_WORST["pause"]
         server.control(rate=0)
     return out
 
@@ -498,13 +590,18 @@ def main() -> None:
     print(f"filter keystroke p95      {figures['filter'] * 1000:6.0f} ms at {args.rate:.0f} updates/s "
           f"(goal <= {GOALS['filter'] * 1000:.0f} ms)  {verdict(figures['filter'] <= GOALS['filter'])}   "
           "[run_test, key press to painted frame]")
-    print(f"worst UI stall            {figures['stall'] * 1000:6.0f} ms idle+updates+filter "
-          f"(goal <= {GOALS['stall'] * 1000:.0f} ms)  {verdict(figures['stall'] <= GOALS['stall'])}   "
-          "[20 ms probe on the app loop]")
+    print(f"first log lines p95       {figures['log_first'] * 1000:6.0f} ms from selecting a pod (goal <= 300 ms)  "
+          f"{verdict(figures['log_first'] <= 0.300)}   [run_test, key press to the painted first lines]")
+    stall = max(figures[f"stall_{p}"] for p in ("idle", "busy", "filter", "logs"))
+    per_phase = ", ".join(f"{p} {figures[f'stall_{p}'] * 1000:.0f}" for p in ("idle", "busy", "filter", "logs"))
+    gcs = max(figures[f"gc_{p}"] for p in ("idle", "busy", "filter", "logs"))
+    print(f"worst UI stall            {stall * 1000:6.0f} ms (goal <= {GOALS['stall'] * 1000:.0f} ms)  "
+          f"{verdict(stall <= GOALS['stall'])}   [20 ms probe on the app loop: {per_phase} ms; longest GC "
+          f"{gcs * 1000:.0f} ms]")
     if args.big:
         print(f"{args.big} pods filter p95   {figures['big'] * 1000:6.0f} ms at {args.rate:.0f} updates/s "
               f"(goal <= {GOALS['big'] * 1000:.0f} ms)  {verdict(figures['big'] <= GOALS['big'])}; "
-              f"worst stall {figures['big_stall'] * 1000:.0f} ms")
+              f"worst stall {figures['big_stall'] * 1000:.0f} ms, longest GC {figures['big_gc'] * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

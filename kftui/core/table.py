@@ -365,6 +365,11 @@ class Inbox(Generic[R]):
             self._pending = {}
             return empty
 
+    @property
+    def has_snapshot(self) -> bool:
+        """Whether a full list waits (the next take replaces every row)."""
+        return self._snapshot is not None
+
     def take(self) -> tuple[list[Prepared[R]] | None, dict[str, Prepared[R] | None]]:
         """Everything since the last take (on the UI thread, once per frame)."""
         with self._lock:

@@ -4,6 +4,8 @@ details, in resizable splits. The screen runs each table view's watch and feeds 
 from __future__ import annotations
 
 import difflib
+import gc
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
@@ -31,6 +33,8 @@ from kftui.widgets.messages import FollowPod, LogFeed, ShowDetails
 from kftui.widgets.table import VirtualTable
 from kftui.widgets.tableview import TableView
 
+FREEZE_ROWS = 1000
+"""A full list at least this long is moved out of the collector's reach once installed (see _drain)."""
 FRAME_SECONDS = 1 / 20
 """At most one table update per view this often, however fast its watch delivers (latest state wins per key)."""
 
@@ -64,6 +68,7 @@ class Feed:
     state: str = ""
     drain_at: float = 0.0
     timer: Any = field(default=None, repr=False)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def stop(self) -> None:
         """Stop the watch thread's stream now."""
@@ -148,7 +153,8 @@ class WatchScreen(CockpitActions, Screen[None]):
               TabbedContent(id="views", initial=VIEWS[0].tab)):
             for spec in VIEWS:
                 with TabPane(f"{spec.key} {spec.label}", id=spec.tab):
-                    yield self._view_widget(spec)
+                    if not spec.lazy:
+                        yield self._view_widget(spec)  # a lazy one is built when first shown
         yield Input(placeholder=command_hint(), id="command")
         with Horizontal(id="watch-bottom"):
             prefs = app.settings
@@ -179,8 +185,9 @@ class WatchScreen(CockpitActions, Screen[None]):
         self._focus_view()
         self._feed_context = (app.services.options.context,)
         for feed in self.feeds.values():
-            if feed.spec.eager:
-                self.start_feed(feed)
+            if feed.spec.eager:  # after the first frame: the client's import must not hold up the first paint
+                feed.started = True
+                self.call_after_refresh(self.start_feed, feed)
 
     # -- feeds -----------------------------------------------------------------------------------
     def on_screen_resume(self) -> None:
@@ -194,11 +201,13 @@ class WatchScreen(CockpitActions, Screen[None]):
         """Connect in a short worker, then watch on the watcher's own daemon thread (never a pool thread)."""
         app: Any = self.app
         services = app.services
-        feed.stop()
-        feed.started = True
-        feed.live = False
-        feed.generation += 1
-        generation = feed.generation
+        with feed.lock:  # a connecting worker of the previous generation checks under the same lock
+            feed.stop()
+            feed.started = True
+            feed.live = False
+            feed.generation += 1
+            generation = feed.generation
+            feed.inbox = Inbox(feed.model.prepare)  # a late change of an old watch lands nowhere the UI reads
         self.run_worker(
             lambda: self._open_feed(feed, services, generation),
             thread=True,
@@ -219,10 +228,11 @@ class WatchScreen(CockpitActions, Screen[None]):
         assert feed.spec.watch is not None, f"table view {feed.spec.id} names nothing to watch"
         namespace = services.options.namespace
         watcher = ResourceWatcher(services.kube_api(), feed.spec.watch, namespace=namespace)
-        if generation != feed.generation:
-            return  # superseded by a context or namespace switch while connecting
-        feed.watcher = watcher
-        inbox = feed.inbox
+        with feed.lock:
+            if generation != feed.generation:
+                return  # superseded by a context or namespace switch while connecting
+            feed.watcher = watcher
+            inbox = feed.inbox
         view = feed.spec.id
         self.post_message(FeedState(view, "connecting", namespace or "all namespaces"))
         watcher.start(lambda change: self._on_change(change, view, generation, inbox))
@@ -257,8 +267,11 @@ class WatchScreen(CockpitActions, Screen[None]):
         """One batch into the model, one table update, the title, and a first selection."""
         feed.timer = None
         feed.drain_at = time.monotonic()
+        relisted = feed.inbox.has_snapshot
         if not feed.inbox.drain_into(feed.model):
             return
+        if relisted and len(feed.model) >= FREEZE_ROWS:
+            gc.freeze()  # the new rows are long-lived and acyclic: keep full collections from walking them
         view = self.query_one(f"#{feed.spec.id}-view", TableView)
         view.synced()
         if self._active_view().id != feed.spec.id:
@@ -334,11 +347,13 @@ class WatchScreen(CockpitActions, Screen[None]):
         if event.view.id == f"{self._active_view().id}-view":
             self._sync_title()
 
-    def _focus_view(self) -> None:
+    def _focus_view(self, tries: int = 5) -> None:
         pane = self.query_one(f"#{self._active_view().tab}", TabPane)
         tables = [*pane.query(VirtualTable), *pane.query(DataTable)]
         if tables:
             tables[0].focus()
+        elif tries > 0:
+            self.call_after_refresh(self._focus_view, tries - 1)  # the view is being built: focus it once there
 
     def action_show_view(self, view: str) -> None:
         """Switch the top view and focus its table; a view's watch starts the first time it is shown."""
@@ -351,13 +366,17 @@ class WatchScreen(CockpitActions, Screen[None]):
         self.action_show_view(tab.removeprefix("tab-"))
 
     @on(TabbedContent.TabActivated, "#views")
-    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+    async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         """A view on show: start its feed if it never ran, retitle, and let the shared panes show its selection."""
         previous, self._last_tab = self._last_tab, event.pane.id
         spec = self._active_view()
         feed = self.feeds.get(spec.id)
         if feed is not None and not feed.started:
             self.start_feed(feed)
+        pane = self.query_one(f"#{spec.tab}", TabPane)
+        if not pane.children:
+            await pane.mount(self._view_widget(spec))
+            self._focus_view()
         self._sync_title()
         if previous in (None, spec.tab) or feed is None:
             return
@@ -542,17 +561,19 @@ class WatchScreen(CockpitActions, Screen[None]):
         self.selected_key = None
         self.sub_title = self._scope_text()
         for feed in self.feeds.values():
-            feed.stop()
-            feed.generation += 1
-            feed.inbox = Inbox(feed.model.prepare)
+            with feed.lock:
+                feed.stop()
+                feed.generation += 1
+                feed.inbox = Inbox(feed.model.prepare)
             feed.model.replace([])
             feed.live = False
             self.query_one(f"#{feed.spec.id}-view", TableView).synced()
             if feed.started or feed.spec.eager:
                 self.start_feed(feed)
         for spec in VIEWS:
-            if spec.widget is not None:
-                poll = getattr(self.query_one(f"#{spec.tab}", TabPane).children[0], "poll", None)
+            children = self.query_one(f"#{spec.tab}", TabPane).children
+            if spec.widget is not None and children:
+                poll = getattr(children[0], "poll", None)
                 if callable(poll):
                     poll()
         self._sync_title()

@@ -41,6 +41,8 @@ class ViewSpec:
     placeholder: str = "filter (regex, !regex excludes; Enter keeps it, Esc clears)"
     eager: bool = False
     """Start the feed at launch (the first view); others start when first shown."""
+    lazy: bool = False
+    """Build a widget view only when first shown (one whose mount starts a heavy client, e.g. kfp's)."""
 
     @property
     def tab(self) -> str:

@@ -21,4 +21,4 @@ def _title(widget: Any) -> str:
 
 
 VIEW = ViewSpec(id="runs", label="Runs", key="3", aliases=("runs", "run", "pipelines", "pr"), noun="runs",
-                widget=_widget, title=_title)
+                widget=_widget, title=_title, lazy=True)

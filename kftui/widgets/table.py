@@ -187,6 +187,10 @@ class VirtualTable(ScrollView, can_focus=True):
         return max(1, self.scrollable_content_region.height - 1)
 
     def _keep_cursor_visible(self) -> None:
+        self._scroll_to_cursor()
+        self.call_after_refresh(self._scroll_to_cursor)  # again once laid out: a new height changes the limits
+
+    def _scroll_to_cursor(self) -> None:
         page = self._page()
         top = int(self.scroll_y)
         if self.cursor < top:

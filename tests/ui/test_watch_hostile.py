@@ -54,11 +54,6 @@ def still_app(sandbox: Sandbox) -> KftuiApp:
     return KftuiApp(services=Services(now=lambda: sandbox.epoch), mode="watch", persist=False)
 
 
-def screen_text(app: KftuiApp) -> str:
-    """Every character the compositor would send for the current screen, as text."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_update(full=True).strips)  # type: ignore[attr-defined]
-
-
 def drawn(widget: Any) -> str:
     """What a Line-API widget draws, line by line."""
     return "\n".join(widget.render_line(y).text for y in range(widget.size.height))
