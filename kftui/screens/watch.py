@@ -344,8 +344,12 @@ class WatchScreen(CockpitActions, Screen[None]):
 
     @on(TableView.Changed)
     def _view_changed(self, event: TableView.Changed) -> None:
-        if event.view.id == f"{self._active_view().id}-view":
+        spec = self._active_view()
+        if event.view.id == f"{spec.id}-view":
             self._sync_title()
+            cursor = self.query_one(f"#{spec.id}", VirtualTable).cursor_key
+            if spec.id == "pods" and cursor is not None and cursor != self.selected_key:
+                self._highlight(spec, cursor)  # a filter or sort moved the cursor: the panes follow it
 
     def _focus_view(self, tries: int = 5) -> None:
         pane = self.query_one(f"#{self._active_view().tab}", TabPane)
