@@ -118,12 +118,25 @@ async def test_loop_shows_iterations_and_selects_the_failing_one(shapes: Sandbox
         assert failing.state is RunState.FAILED and failing.id == view.task_id
 
 
+async def settled(pilot: Any) -> None:
+    """Wait until two screenshots a tenth of a second apart are the same (late messages, cursor moves)."""
+    previous = None
+    for _ in range(50):
+        shot = pilot.app.export_screenshot()
+        if shot == previous:
+            return
+        previous = shot
+        await pilot.pause(0.1)
+
+
 async def _retried(pilot: Any) -> None:
     await open_run(pilot, RETRIED)
+    await settled(pilot)
 
 
 async def _looped(pilot: Any) -> None:
     await open_run(pilot, LOOPED)
+    await settled(pilot)
 
 
 @pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "140x44"])

@@ -229,10 +229,21 @@ async def test_archive_removes_the_run_from_the_list(env: Any, own_kfp: KfpSandb
 # ---- snapshots ---------------------------------------------------------------------------------
 
 
+async def settled(pilot: Any) -> None:
+    """Wait until two screenshots a tenth of a second apart are the same (late messages, cursor moves)."""
+    previous = None
+    for _ in range(50):
+        shot = pilot.app.export_screenshot()
+        if shot == previous:
+            return
+        previous = shot
+        await pilot.pause(0.1)
+
+
 async def _runs_table(pilot: Any) -> None:
     view = await open_runs(pilot)
     await until(pilot, lambda: view.detail is not None and view.followed is not None, what="first run's detail")
-    await pilot.pause()
+    await settled(pilot)
 
 
 async def _skipped_task(pilot: Any) -> None:
@@ -243,7 +254,7 @@ async def _skipped_task(pilot: Any) -> None:
     await pilot.press("tab")  # focus the task tree
     await pilot.press("down")
     await until(pilot, lambda: "never ran" in log_status(pilot.app), what="the skipped task explained")
-    await pilot.pause()
+    await settled(pilot)
 
 
 async def _failed_logs(pilot: Any) -> None:
@@ -252,7 +263,7 @@ async def _failed_logs(pilot: Any) -> None:
     await until(pilot, lambda: any(ln.startswith("RuntimeError: CUDA out of memory") for ln in log_lines(pilot.app)),
                 what="the traceback")
     await until(pilot, lambda: "ended" in log_status(pilot.app), what="the log stream to end")
-    await pilot.pause()
+    await settled(pilot)
 
 
 def test_snapshot_runs_table(env: Any, snap_compare: Any) -> None:
