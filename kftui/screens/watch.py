@@ -116,7 +116,7 @@ class WatchScreen(CockpitActions, Screen[None]):
         *(Binding(v.key, f"show_view('{v.id}')", v.label) for v in VIEWS),
         Binding("slash", "filter", "Filter"),
         Binding("colon", "command", ":cmd"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("escape", "clear_filter", "Back (unzoom, clear filter)", show=False),
         Binding("l", "focus_logs", "Logs"),
         *CockpitActions.COCKPIT_BINDINGS,
         Binding("i", "focus_details", "Details pane", show=False),
@@ -418,7 +418,10 @@ class WatchScreen(CockpitActions, Screen[None]):
             widget.open_filter()
 
     def action_clear_filter(self) -> None:
-        """Esc drops the active view's filter."""
+        """Esc goes back one level: out of a zoomed pane first, then drops the active view's filter."""
+        if self._zoomed:
+            self.action_zoom()
+            return
         widget = self._active_widget()
         if isinstance(widget, TableView):
             widget.clear_filter()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from typing import Any
 
 import pytest
@@ -104,3 +105,29 @@ async def test_a_lost_pod_watch_says_reconnecting_then_that_it_is_back(tmp_path:
                                "the reconnected note", timeout=60)
             assert said[0].startswith("pods: reconnected after 1 attempt")
             assert screen.pods_live
+
+
+async def test_escape_leaves_a_zoomed_pane_before_it_clears_the_filter(env: Any) -> None:
+    app = still_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _watch(pilot)
+        await pilot.press("slash", *"notebook", "enter")
+        await pilot.press("z")
+        await until(pilot, lambda: screen._zoomed, "the zoom")
+        await pilot.press("escape")
+        await until(pilot, lambda: not screen._zoomed, "out of the zoom")
+        assert screen.pods.filter_text == "notebook"  # one level only
+        await pilot.press("escape")
+        await until(pilot, lambda: screen.pods.filter_text == "", "the filter cleared")
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not on PATH (s runs the real kubectl exec)")
+async def test_s_hands_the_terminal_to_kubectl_exec_or_says_the_command(env: Any) -> None:
+    app = still_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        await _watch(pilot)
+        await select_pod(pilot, f"{PROFILE}/cpu-notebook-0")
+        await pilot.press("s")  # headless: no terminal to hand over, so the exact command is said
+        said = await until(pilot, lambda: [n.message for n in app._notifications if "kubectl" in n.message], "it")
+        assert "exec -it -n kubeflow-user-example-com cpu-notebook-0 -c cpu-notebook" in said[0]
+        assert said[0].endswith("-- sh -c command -v bash >/dev/null && exec bash || exec sh")
