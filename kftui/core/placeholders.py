@@ -7,7 +7,9 @@ import shlex
 
 _TOKEN = re.compile(r"(?<![A-Za-z0-9_$])(?:YOUR_)?[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*(?![A-Za-z0-9_])")
 KNOWN = ("EMAIL", "YOUR_EMAIL", "PROJECT_ID", "PROJECT", "REGION", "ZONE", "BILLING_ACCOUNT_ID", "ACCOUNT",
-         "CLUSTER", "NAMESPACE", "PASSWORD", "USER", "SERVICE_ACCOUNT", "GPU_TYPE", "CLIENT_ID", "CLIENT_SECRET")
+         "CLUSTER", "NAMESPACE", "PASSWORD", "USER", "SERVICE_ACCOUNT", "GPU_TYPE", "CLIENT_ID", "CLIENT_SECRET",
+         "GPU_POOL", "NODE_POOL", "POOL", "LOCATION", "BILLING_ACCOUNT", "REGISTRY", "SECRET_NAME", "ACCOUNT_ID",
+         "RUN_ID", "AWS_REGION", "KEY_FILE", "PVC", "IMAGE", "HOST")
 """Words kftui's fixes use for values it could not know; anything else in capitals (AWS, GPUS_ALL_REGIONS) stays."""
 
 
