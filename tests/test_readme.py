@@ -33,6 +33,10 @@ NOT_RUN = {
     "kftui": "opens the full-screen app; tests/ui runs it in-process, here its --help is checked",
     "kftui setup": "opens the full-screen wizard; tests/ui/test_setup_screen.py runs it, here --help is checked",
     "kftui watch": "opens the full-screen cockpit; tests/ui/test_watch_screen.py runs it, here --help is checked",
+    "kftui quota request": "is the story's quota fix; test_quota_request_then_status runs it as the table shows it,"
+                           " and tests/e2e/test_demo_fixes.py runs the fix doctor prints",
+    "kftui deploy --yes": "creates a cluster; tests/e2e/test_demo_fixes.py runs it after the story's fixes, and"
+                          " tests/adapters/test_deploy_cli.py runs it against the sandbox",
     "kubectl exec -it": "is what `s` runs in the watch screen; tests/adapters/test_cluster_forward.py runs that command"
                         " line with the real kubectl (stdin piped)",
     "kubectl logs -f": "needs a pod name; tests/sandbox/test_kube_api.py follows a pod with the real kubectl",
