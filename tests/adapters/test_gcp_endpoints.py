@@ -50,7 +50,7 @@ def test_a_dead_endpoint_fails_fast_as_unreachable(gcp_env: GcpSandbox, monkeypa
     started = time.monotonic()
     with pytest.raises(GcpApiError) as caught:
         Services().enabled("robot-ml-demo")
-    assert caught.value.kind == "unreachable" and caught.value.status == 503
+    assert caught.value.kind == "refused" and caught.value.status == 503
     assert f"port={port}" in caught.value.raw_text and "Connection refused" in caught.value.raw_text
     assert f"http://127.0.0.1:{port}/v1/projects/robot-ml-demo/services" in str(caught.value)
     assert time.monotonic() - started < 20, "no silent retry loop on a dead endpoint"
