@@ -65,7 +65,8 @@ SILENT_TIMEOUT = 10.0
 a command with several calls to a dead endpoint says so after one full timeout, not after one per call."""
 SILENT_MEMORY = 120.0
 
-_silent: dict[str, float] = {}
+_silent: dict[tuple[str, str], float] = {}
+"""(api, endpoint) -> when a call to it last timed out."""
 _command_deadline: list[float] = []
 
 
@@ -76,10 +77,11 @@ def set_command_deadline(at: float | None) -> None:
 
 
 def budget(api: str, wanted: float) -> float:
-    """The timeout a new call to `api` gets: the wanted one, shortened for a silent API and by the command deadline."""
+    """The timeout a new call to `api` gets: the wanted one, shortened for a silent endpoint and by the command
+    deadline."""
     now = time.monotonic()
     with _lock:
-        silent_since = _silent.get(api)
+        silent_since = _silent.get((api, api_endpoint(api)))
         ends = _command_deadline[0] if _command_deadline else None
     total = wanted
     if silent_since is not None and now - silent_since < SILENT_MEMORY:
@@ -220,7 +222,7 @@ class RetryPolicy:
                     except Exception as exc:
                         if _timed_out(exc):
                             with _lock:
-                                _silent[self.api] = time.monotonic()
+                                _silent[(self.api, url)] = time.monotonic()
                         wait = self.wait_for(attempt, exc, deadline - time.monotonic())
                         if wait is None:
                             tag(exc, self.api, url)
@@ -228,7 +230,7 @@ class RetryPolicy:
                         self._sleep(wait)
                         continue
                     with _lock:
-                        _silent.pop(self.api, None)  # it answers again: full timeouts from now on
+                        _silent.pop((self.api, url), None)  # it answers again: full timeouts from now on
                     return answer
             finally:
                 with _lock:
