@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 
 from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, demo_scenario, running_kube, wait_for
-
-KUBECTL = "/usr/bin/kubectl"
+from tests.release_data import kubectl_or_skip
 
 
 @pytest.fixture
@@ -27,7 +26,7 @@ def kube(tmp_path: Path) -> Iterator[KubeSandbox]:
 
 def kubectl(sb: KubeSandbox, *args: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
     """Run the real kubectl against the sandbox."""
-    return subprocess.run([KUBECTL, "--kubeconfig", str(sb.kubeconfig), *args],
+    return subprocess.run([kubectl_or_skip(), "--kubeconfig", str(sb.kubeconfig), *args],
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
@@ -95,7 +94,7 @@ def test_kubectl_logs_static_previous_and_waiting_error(kube: KubeSandbox) -> No
 def test_kubectl_logs_follow_keeps_streaming(kube: KubeSandbox) -> None:
     kube.world.add_pod({"name": "fast-ticker", "namespace": PROFILE, "node": "n1",
                         "containers": [{"name": "main", "logs": {"ticker": {"interval_ms": 20}}}]})
-    proc = subprocess.Popen([KUBECTL, "--kubeconfig", str(kube.kubeconfig), "logs", "-f", "-n", PROFILE,
+    proc = subprocess.Popen([kubectl_or_skip(), "--kubeconfig", str(kube.kubeconfig), "logs", "-f", "-n", PROFILE,
                              "fast-ticker"], stdout=subprocess.PIPE, text=True)
     lines: list[str] = []
     assert proc.stdout is not None
