@@ -113,9 +113,9 @@ def run_deploy(
 ) -> int:
     """0 when the plan was printed or deployed, 1 when its checks refuse it; UsageError (2) for bad input."""
     from kftui.core.plan import blocked, check_plan, check_steps, script
+    from kftui.operations.deploy import Runner, read_plan_world
+    from kftui.operations.deploy import destroy as destroy_cluster
     from kftui.settings import load_state, save_state
-    from kftui.steps._deploy import Runner, read_plan_world
-    from kftui.steps._deploy import destroy as destroy_cluster
 
     target = out if out is not None else sys.stdout
     state = load_state()
@@ -136,7 +136,7 @@ def run_deploy(
     if destroy:
         if cluster is None and not interactive:
             raise UsageError(f"--destroy needs --cluster NAME matching the cluster to delete ({plan.cluster}).")
-        from kftui.steps._deploy import load_records
+        from kftui.operations.deploy import load_records
 
         prefix = f"{plan.project}/{plan.zone}/"
         known = sorted({k.removeprefix(prefix) for k in load_records() if k.startswith(prefix)}

@@ -35,16 +35,56 @@ MANIFESTS_REPO = "https://github.com/kubeflow/manifests"
 MANIFESTS_REPO_ENV = "KFTUI_MANIFESTS_REPO"
 """A mirror of kubeflow/manifests to clone instead (an air-gapped site's git server, a fork)."""
 ISTIO_GKE_OVERLAY = "common/istio/istio-install/overlays/gke"
-"""GKE mounts /opt/cni/bin read-only, so Istio's CNI needs the GKE overlay before the rest."""
+"""GKE mounts /opt/cni/bin read-only, so Istio's CNI needs the GKE overlay instead of the default one."""
 EXAMPLE = "example"
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """One part of Kubeflow as upstream installs it: kustomizations applied in order, then what to wait for."""
+
+    name: str
+    paths: tuple[str, ...]
+    wait_namespaces: tuple[str, ...] = ()
+    """Namespaces whose deployments must be Available before the next component (upstream's `kubectl wait`)."""
+
+
+COMPONENTS: tuple[Component, ...] = (
+    Component("kubeflow-namespace", ("common/kubeflow-namespace/base",)),
+    Component("cert-manager", ("common/cert-manager/overlays/kubeflow",), ("cert-manager",)),
+    Component("istio-crds", ("common/istio/istio-crds/base",)),
+    Component("istio-namespace", ("common/istio/istio-namespace/base",)),
+    Component("istio", (ISTIO_GKE_OVERLAY,), ("istio-system",)),
+    Component("oauth2-proxy", ("common/oauth2-proxy/overlays/m2m-dex-only",), ("oauth2-proxy",)),
+    Component("kubeflow-istio-resources", ("common/istio/kubeflow-istio-resources/base",)),
+    Component("profiles", ("applications/profiles/pss", "common/kubeflow-roles/base")),
+    Component("dex", ("common/dex/overlays/oauth2-proxy",), ("auth",)),
+    Component("central-dashboard", ("applications/centraldashboard/overlays/oauth2-proxy",)),
+    Component("admission-webhook", ("applications/admission-webhook/upstream/overlays/cert-manager",)),
+    Component("knative", ("common/knative/knative-serving/overlays/gateways",
+                          "common/istio/cluster-local-gateway/base"), ("knative-serving",)),
+    Component("kserve", ("applications/kserve/kserve", "applications/kserve/models-web-app/overlays/kubeflow")),
+    Component("pipelines", ("applications/pipeline/overlays",)),
+    Component("katib", ("applications/katib/upstream/installs/katib-with-kubeflow",)),
+    Component("notebooks", ("applications/jupyter/notebook-controller/upstream/overlays/kubeflow",
+                            "applications/jupyter/jupyter-web-app/upstream/overlays/istio")),
+    Component("pvc-viewer", ("applications/pvcviewer-controller/upstream/base",)),
+    Component("volumes-web-app", ("applications/volumes-web-app/upstream/overlays/istio",)),
+    Component("tensorboard", ("applications/tensorboard/tensorboards-web-app/upstream/overlays/istio",
+                              "applications/tensorboard/tensorboard-controller/upstream/overlays/kubeflow")),
+    Component("trainer", ("applications/trainer/overlays",)),
+    Component("spark-operator", ("applications/spark/spark-operator/overlays/kubeflow",)),
+    Component("user-namespace", ("common/user-namespace/base",)),
+)
+"""The release README's "Install Individual Components" order with the overlays its `example` picks, and the GKE
+Istio overlay in place of the default one (istio-crds and istio-namespace first, as upstream applies them).
+`example` itself is never applied: it would bring back the default Istio CNI (/opt/cni/bin, read-only on GKE)."""
+APPLY_ATTEMPTS = 6
+"""Bounded retries per component while its CRDs settle and its webhooks start."""
 GPU_POOL_NAME = "gpu-pool"
 CPU_POOL_NAME = "cpu-pool"
 GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
 """The taint GKE puts on GPU nodes by itself (pods asking for nvidia.com/gpu get the toleration)."""
-APPLY_LOOP = (
-    f"while ! kustomize build {EXAMPLE} | kubectl apply --server-side --force-conflicts -f -; "
-    "do echo 'Retrying to apply resources'; sleep 20; done"
-)
 PORT_FORWARD = "kubectl port-forward svc/istio-ingressgateway -n istio-system 8080:80"
 URL = "http://localhost:8080"
 DEX_DEFAULT_USER = "user@example.com"
@@ -693,8 +733,51 @@ def script(plan: DeployPlan) -> str:
         f"# {n}. Credentials for kubectl (context " + plan.context + ").",
         credentials_command(plan),
         "",
-        f"# {n + 1}. Kubeflow: the GKE Istio overlay first, then everything, retrying until the CRDs settle.",
+        f"# {n + 1}. Kubeflow, component by component in the release README's order, with the GKE Istio overlay.",
+        *_manifest_lines(plan),
+        "",
+        f"# {n + 2}. Open the dashboard: `kftui forward dashboard`, or the same by hand, then browse {URL}.",
+        PORT_FORWARD,
+        "",
     ]
+    return "\n".join(lines)
+
+
+WAIT_CRDS = "kubectl wait --for condition=established crd --all --timeout=60s >/dev/null || true"
+WAIT_DEPLOYMENTS = "kubectl wait --for=condition=Available deployment --all -A --timeout=120s >/dev/null || true"
+
+
+def _manifest_lines(plan: DeployPlan) -> list[str]:
+    """Tools checked first, then each component applied with bounded retries and waits (never an endless loop)."""
+    lines = [
+        "for tool in kubectl gcloud; do",
+        '  command -v "$tool" >/dev/null || { echo "$tool is needed (see cloud.google.com/sdk)" >&2; exit 2; }',
+        "done",
+        'if command -v kustomize >/dev/null; then BUILD="kustomize build"; else BUILD="kubectl kustomize"; fi',
+        "apply() {  # one kustomization, server-side; bounded retries while CRDs settle and webhooks start",
+        "  local try",
+        f"  for try in $(seq 1 {APPLY_ATTEMPTS}); do",
+        '    if $BUILD "$1" | kubectl apply --server-side --force-conflicts -f -; then return 0; fi',
+        f'    echo "retrying $1 ($try/{APPLY_ATTEMPTS}): waiting for CRDs and webhooks" >&2',
+        f"    {WAIT_CRDS}",
+        f"    {WAIT_DEPLOYMENTS}",
+        "  done",
+        f'  echo "$1 did not apply after {APPLY_ATTEMPTS} attempts" >&2; return 1',
+        "}",
+        'ready() { kubectl wait --for=condition=Available deployment --all -n "$1" --timeout=300s; }',
+    ]
+    if plan.manifests and is_rendered(plan.manifests):
+        return [*lines[:4],
+            f"# {plan.manifests} is rendered YAML (air-gapped): applied whole, with bounded retries.",
+            f"RENDERED={_q(plan.manifests)}",
+            'case "$RENDERED" in *.gz) CAT="gzip -dc";; *) CAT="cat";; esac',
+            f"for try in $(seq 1 {APPLY_ATTEMPTS}); do",
+            '  if $CAT "$RENDERED" | kubectl apply --server-side --force-conflicts -f -; then break; fi',
+            f'  [ "$try" = {APPLY_ATTEMPTS} ] && {{ echo "the manifests did not apply" >&2; exit 1; }}',
+            f"  {WAIT_CRDS}",
+            f"  {WAIT_DEPLOYMENTS}",
+            "done",
+        ]
     if plan.manifests:
         lines.append(f"cd {_q(plan.manifests)}")
     else:
@@ -702,13 +785,13 @@ def script(plan: DeployPlan) -> str:
             f"git clone --depth 1 --branch {_q(plan.release)} {_q(plan.repo)} kubeflow-manifests",
             "cd kubeflow-manifests",
         ]
-    lines += [
-        f"while ! kustomize build {ISTIO_GKE_OVERLAY} | kubectl apply --server-side --force-conflicts -f -; "
-        "do sleep 20; done",
-        APPLY_LOOP,
-        "",
-        f"# {n + 2}. Open Kubeflow, then browse " + URL + " (Dex login; kftui replaces the default password).",
-        PORT_FORWARD,
-        "",
-    ]
-    return "\n".join(lines)
+    for component in COMPONENTS:
+        lines.append(f"# {component.name}")
+        lines += [f"apply {p}" for p in component.paths]
+        lines += [f"ready {ns}" for ns in component.wait_namespaces]
+    return lines
+
+
+def is_rendered(manifests: str) -> bool:
+    """Whether --manifests names a rendered YAML file (air-gapped) rather than a checkout directory."""
+    return manifests.endswith((".yaml", ".yml", ".json", ".yaml.gz", ".yml.gz", ".gz"))

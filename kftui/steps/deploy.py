@@ -132,7 +132,7 @@ class DeployStep:
         passed = frozenset(getattr(ctx, "passed", frozenset()))
         checks = check_steps(passed) if passed else []
         try:
-            from kftui.steps._deploy import read_plan_world
+            from kftui.operations.deploy import read_plan_world
 
             checks += check_plan(plan, read_plan_world(plan))
             if plan.manifests and not Path(plan.manifests).expanduser().is_dir():
@@ -166,7 +166,7 @@ class DeployStep:
 
     def _state(self, plan: Any) -> Finding:
         """What a previous (maybe interrupted) run finished."""
-        from kftui.steps._deploy import PHASES, finished, record_for
+        from kftui.operations.deploy import PHASES, finished, record_for
 
         record = record_for(plan)
         done = finished(record)
@@ -214,7 +214,7 @@ class DeployStep:
         if action != ACTION:
             raise ValueError(f"the deploy step has no action {action!r}")
         from kftui import secrets
-        from kftui.steps._deploy import Runner, finished
+        from kftui.operations.deploy import Runner, finished
 
         plan = build_plan(plan_inputs(ctx))
         secret = secrets.default_store().get("dex_password")

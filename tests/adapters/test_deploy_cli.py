@@ -17,10 +17,10 @@ import yaml
 
 from kftui.commands.deploy import run_deploy
 from kftui.errors import ConfigError, KftuiError, UsageError
+from kftui.operations.deploy import load_records
 from kftui.paths import cache_dir
 from kftui.sandbox import Sandbox
 from kftui.sandbox.kube.generic import STUCK_ANNOTATION
-from kftui.steps._deploy import load_records
 from tests.deploy_world import MINI, PROJECT, ZONE, ready_scenario
 from tests.helpers import wait_for
 
@@ -95,10 +95,13 @@ def test_deploy_creates_cluster_and_pool_writes_context_and_applies(world: Sandb
     assert pool["autoscaling"] == {"enabled": True, "maxNodeCount": 2}  # min 0 is absent in proto3 JSON
     context = f"gke_{PROJECT}_{ZONE}_kubeflow"
     assert f"context {context} works" in text
-    assert "component centraldashboard: 2 created" in text
-    assert "component profiles: 1 created, 1 failed" in text  # the CRD's kind is not served yet
-    assert "retry 1: kind Profile (kubeflow.org/v1) is not served yet" in text
-    assert "component profiles: 2 created (retry 1)" in text
+    # namespaces and the CRD first, waited for until Established, so the Profile is never refused
+    assert "component kubeflow-mini: building (1/1)" in text
+    assert "component kubeflow-mini: applying 3/10 objects" in text
+    assert "component kubeflow-mini: waiting for 1 CRDs to be established" in text
+    assert "component kubeflow-mini: applying 7/10 objects" in text
+    assert "component kubeflow-mini: 10 applied" in text
+    assert "retry " not in text
     kube = world.kube.state
     assert kube.get("deployments", "kubeflow", "ml-pipeline") is not None
     assert kube.get("profiles", None, "kubeflow-user-example-com") is not None
@@ -122,7 +125,7 @@ def test_interrupted_deploy_resumes_without_creating_twice(world: Sandbox) -> No
     assert len(world.gcp.state.sent("POST", "/nodePools")) == 1
     code, text = deploy()
     assert "node pool gpu-pool: exists, skipped" in text
-    assert "component centraldashboard: 2 configured" in text
+    assert "component kubeflow-mini: 10 applied" in text
     assert len(world.gcp.state.sent("POST", "/nodePools")) == 1
 
 
@@ -215,7 +218,7 @@ def test_manifests_are_cloned_at_the_release_tag(world: Sandbox, tmp_path: Path,
     code, text = deploy(manifests=None)
     assert code == 0, text
     assert f"manifests: fetching {url} at 26.03" in text and "manifests: 26.03 fetched" in text
-    assert "applied example: 10 objects" in text
+    assert "component example: 10 applied" in text
     assert world.kube.state.get("profiles", None, "kubeflow-user-example-com") is not None
     fetched = sorted(p.name for p in (cache_dir() / "manifests").iterdir())
     assert len(fetched) == 1 and fetched[0].startswith("26.03-")  # keyed by tag and mirror; no partial left
@@ -238,7 +241,7 @@ def test_a_missing_tag_is_a_clear_error(world: Sandbox, tmp_path: Path, monkeypa
 def test_a_deploy_stopped_mid_create_is_understood_next_time(world: Sandbox) -> None:
     """Quitting while GKE creates the cluster: the record says where; the next run waits for that cluster."""
     from kftui.commands.deploy import plan_from
-    from kftui.steps._deploy import DeployStoppedError, Runner
+    from kftui.operations.deploy import DeployStoppedError, Runner
 
     plan = plan_from({}, project=PROJECT, zone=ZONE, gpu="nvidia-tesla-t4", gpu_count=1, max_gpu_nodes=2,
                      manifests=str(MINI))

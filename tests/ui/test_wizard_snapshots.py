@@ -12,10 +12,10 @@ import pytest
 from kftui import secrets
 from kftui.app import KftuiApp
 from kftui.factory import Services
+from kftui.operations.deploy import load_records
 from kftui.sandbox import Sandbox
 from kftui.sandbox.gcp.compute import project_state
 from kftui.settings import State
-from kftui.steps._deploy import load_records
 from tests.deploy_world import MINI_RELATIVE, ready_scenario
 from tests.helpers import until, wait_for
 

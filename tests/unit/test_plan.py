@@ -146,8 +146,31 @@ def test_script_carries_the_users_values() -> None:
     assert "gcloud container clusters create ml" in text and "--workload-pool=robot-ml-demo.svc.id.goog" in text
     assert "--accelerator=type=nvidia-tesla-t4,count=1,gpu-driver-version=default" in text
     assert "--spot" in text and "git clone --depth 1 --branch 26.03 https://github.com/kubeflow/manifests" in text
-    assert "kustomize build common/istio/istio-install/overlays/gke" in text
-    assert text.index("overlays/gke") < text.index("kustomize build example")
+    # the README's component order with the GKE Istio overlay after istio-crds and istio-namespace; never example
+    order = [text.index(f"apply {p}\n") for p in ("common/kubeflow-namespace/base", "common/cert-manager/overlays/kubeflow",
+                                                 "common/istio/istio-crds/base", "common/istio/istio-namespace/base",
+                                                 "common/istio/istio-install/overlays/gke",
+                                                 "common/oauth2-proxy/overlays/m2m-dex-only",
+                                                 "common/user-namespace/base")]
+    assert order == sorted(order)
+    assert "example" not in text.replace("user@example.com", "")
+    assert "while !" not in text  # every retry is bounded
+
+
+def test_script_checks_its_tools_first_and_falls_back_to_kubectl_kustomize() -> None:
+    text = script(build_plan(BASE))
+    tools = text.index("for tool in kubectl gcloud")
+    assert tools < text.index("apply common/")
+    assert 'if command -v kustomize >/dev/null; then BUILD="kustomize build"; else BUILD="kubectl kustomize"; fi' \
+        in text
+    assert "for try in $(seq 1 6)" in text and "did not apply after 6 attempts" in text
+    assert "kftui forward dashboard" in text and "kubectl port-forward svc/istio-ingressgateway" in text
+
+
+def test_script_of_a_rendered_file_applies_it_with_bounded_retries() -> None:
+    text = script(build_plan(PlanInputs(**{**BASE.__dict__, "manifests": "/srv/kubeflow.yaml.gz"})))
+    assert "RENDERED=/srv/kubeflow.yaml.gz" in text and 'CAT="gzip -dc"' in text
+    assert "git clone" not in text and "apply common/" not in text
 
 
 def test_tuned_pools_and_auto_provisioning_reach_the_plan_and_script() -> None:
