@@ -22,7 +22,7 @@ def _first(*values: Any) -> Any:
 
 def plan_from(answers: Mapping[str, Any], **flags: Any) -> Any:
     """Flags first, then remembered answers, then defaults; bad input names the field and rule (UsageError)."""
-    from kftui.core.plan import MANIFESTS_REPO_ENV, PlanError, PlanInputs, build_plan
+    from kftui.core.plan import MANIFESTS_REPO_ENV, PlanError, PlanInputs, build_plan, is_rendered
 
     inputs = PlanInputs(
         project=_first(flags.get("project"), answers.get("project")),
@@ -50,8 +50,12 @@ def plan_from(answers: Mapping[str, Any], **flags: Any) -> Any:
         if value is not None and str(inputs.gpu_type or "none") == "none":
             raise UsageError(f"{flag} needs a GPU type: add --gpu TYPE (e.g. nvidia-tesla-t4), or drop {flag}.")
     manifests = flags.get("manifests")
-    if manifests and not Path(manifests).expanduser().is_dir():
-        raise UsageError(f"--manifests {manifests}: no such directory (a kubeflow/manifests checkout).")
+    if manifests and is_rendered(str(manifests)):
+        if not Path(manifests).expanduser().is_file():
+            raise UsageError(f"--manifests {manifests}: no such file (a rendered YAML, plain or .gz).")
+    elif manifests and not Path(manifests).expanduser().is_dir():
+        raise UsageError(f"--manifests {manifests}: no such directory (a kubeflow/manifests checkout, or a rendered "
+                         "YAML file).")
     try:
         return build_plan(inputs)
     except PlanError as exc:
@@ -108,6 +112,7 @@ def run_deploy(
     retry_wait: float = 20.0,
     poll: float = 5.0,
     ready_timeout: float = 900.0,
+    wait_timeout: float = 300.0,
     out: IO[str] | None = None,
     services: Any | None = None,
 ) -> int:
@@ -196,7 +201,7 @@ def run_deploy(
         password = click.prompt("New Dex password for user@example.com (empty keeps the default)",
                                 default="", hide_input=True, confirmation_prompt=True, show_default=False) or None
     runner = Runner(plan, say, stop_after=stop_after, password=password, poll=poll, retry_wait=retry_wait,
-                    ready_timeout=ready_timeout)
+                    ready_timeout=ready_timeout, wait_timeout=wait_timeout)
     try:
         summary = runner.run()
     except KeyboardInterrupt:

@@ -501,9 +501,10 @@ class Runner:
         crds = [str(o["metadata"]["name"]) for o in first if o.get("kind") == "CustomResourceDefinition"]
         pending = first or rest
         in_first = bool(first)
+        retries = 0
         for attempt in range(1, self.attempts + 1):
             self.say(f"{subject}: applying {len(pending)}/{len(objects)} objects" +
-                     (f" (attempt {attempt})" if attempt > 1 else ""))
+                     (f" (retry {retries})" if retries else ""))
             result = apply_objects(self.plan.context, pending)
             applied |= set(result.applied)
             if result.ok and in_first:
@@ -524,6 +525,7 @@ class Runner:
                 raise KftuiError(f"{name}: {len(pending) - len(result.applied)} objects not applied after "
                                  f"{attempt} attempts: {_explain(found)}")
             failed = {ref_of(o) for o in pending} - set(result.applied)
+            retries += 1
             self.say(f"retry {name}: {len(failed)} refused: {_explain(found)}")
             self._wait_for(subject, found)
             pending = [o for o in pending if ref_of(o) not in applied] or pending

@@ -30,6 +30,8 @@ ISSUERS = "issuers.cert-manager.io"
 CLUSTER_ISSUERS = "clusterissuers.cert-manager.io"
 WEBHOOK_CONFIGS = frozenset({"mutatingwebhookconfigurations.admissionregistration.k8s.io",
                              "validatingwebhookconfigurations.admissionregistration.k8s.io"})
+ISTIOD: Key = (DEPLOYMENTS, "istio-system", "istiod")
+ISTIO_ROOT = "istio-ca-root-cert"
 UNBLOCKS = frozenset({"secrets", "configmaps", "serviceaccounts", ISSUERS, CLUSTER_ISSUERS})
 """Kinds whose arrival may let a blocked workload or certificate go on."""
 
@@ -249,6 +251,7 @@ class KubeWorld:
                 self._sync_notebook(obj)
             if key_name == "namespaces" and old is None:
                 self._namespace_defaults(meta["name"])
+                self._istio_root(meta["name"])
         if key_name in WORKLOADS:
             self._schedule(self._make_available, key)
         if key_name == CERTIFICATES:
@@ -396,8 +399,22 @@ class KubeWorld:
                 return
             self._record(key[0], "MODIFIED", new, old)
             self.objects[key] = new
+            if key == ISTIOD:
+                for (k, _, ns_name) in list(self.objects):
+                    if k == "namespaces":
+                        self._istio_root(ns_name)
         self._recheck_soon()
         self._notify()
+
+    def _istio_root(self, namespace: str) -> None:
+        """istiod's part: every namespace gets the `istio-ca-root-cert` ConfigMap its gateways and sidecars mount."""
+        istiod = self.objects.get(ISTIOD)
+        if istiod is None or not generic.is_ready(istiod) or ("configmaps", namespace, ISTIO_ROOT) in self.objects:
+            return
+        self.put("configmaps", {"apiVersion": "v1", "kind": "ConfigMap",
+                                "metadata": {"name": ISTIO_ROOT, "namespace": namespace,
+                                             "labels": {"istio.io/config": "true"}},
+                                "data": {"root-cert.pem": "sandbox root certificate"}})
 
     def _recheck_soon(self) -> None:
         """A workload became ready: blocked certificates (waiting for cert-manager) may go on."""
