@@ -324,3 +324,81 @@ def replace_dex_password(context: str, bcrypt_hash: str) -> str | None:
         return err.strip() or "kubectl patch failed"
     kubectl(context, "-n", "auth", "rollout", "restart", "deployment/dex")
     return None
+
+
+def dex_password_hash(context: str) -> str | None:
+    """The bcrypt hash Dex's `dex-passwords` Secret holds now (None when it cannot be read)."""
+    import base64
+
+    code, out, _ = kubectl(context, "get", "secret", "dex-passwords", "-n", "auth", "-o", "json", timeout=60)
+    if code != 0:
+        return None
+    data = (json.loads(out or "{}").get("data") or {}).get("DEX_USER_PASSWORD")
+    try:
+        return base64.b64decode(str(data)).decode("utf-8") if data else None
+    except ValueError:
+        return None
+
+
+GOOGLE_SECRET = "kftui-google-oauth"
+GOOGLE_CONFIG = "kftui-oauth2-proxy-google"
+OAUTH2_NAMESPACE = "oauth2-proxy"
+
+
+def google_proxy_config(redirect_url: str) -> str:
+    """oauth2-proxy's configuration with Google as the identity provider (the rest as upstream's)."""
+    return "\n".join([
+        'provider = "google"',
+        'scope = "openid email profile"',
+        'email_domains = [ "*" ]',
+        'upstreams = [ "static://200" ]',
+        'skip_auth_routes = [ "^/dex/" ]',
+        'api_routes = [ "/api/", "/apis/", "^/ml_metadata" ]',
+        f'redirect_url = "{redirect_url}"',
+        "skip_provider_button = false",
+        'provider_display_name = "Google"',
+        'custom_sign_in_logo = "/custom-theme/kubeflow-logo.svg"',
+        'banner = "-"',
+        'footer = "-"',
+        'prompt = "select_account"',
+        "",
+    ])
+
+
+def use_google_login(context: str, client_id: str, client_secret: str, redirect_url: str) -> str | None:
+    """Point oauth2-proxy at Google with the user's OAuth client; the secret goes to a Secret via stdin only."""
+    import base64
+    import secrets
+
+    cookie = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()[:32]
+    objects: list[dict[str, Any]] = [
+        {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+         "metadata": {"name": GOOGLE_SECRET, "namespace": OAUTH2_NAMESPACE},
+         "stringData": {"client-id": client_id, "client-secret": client_secret, "cookie-secret": cookie}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": GOOGLE_CONFIG, "namespace": OAUTH2_NAMESPACE},
+         "data": {"oauth2_proxy.cfg": google_proxy_config(redirect_url)}},
+    ]
+    code, out, err = kubectl(context, "get", "deployment", "oauth2-proxy", "-n", OAUTH2_NAMESPACE, "-o", "json")
+    if code != 0:
+        return err.strip() or "the oauth2-proxy deployment is not there"
+    deployment = json.loads(out)
+    pod = deployment["spec"]["template"]["spec"]
+    for container in pod.get("containers") or []:
+        for env in container.get("env") or []:
+            key = {"OAUTH2_PROXY_CLIENT_ID": "client-id", "OAUTH2_PROXY_CLIENT_SECRET": "client-secret",
+                   "OAUTH2_PROXY_COOKIE_SECRET": "cookie-secret"}.get(str(env.get("name")))
+            if key:
+                env["valueFrom"] = {"secretKeyRef": {"name": GOOGLE_SECRET, "key": key}}
+    for volume in pod.get("volumes") or []:
+        if volume.get("name") == "oauth2-proxy-config":
+            volume["configMap"] = {"name": GOOGLE_CONFIG}
+    for key in ("status",):
+        deployment.pop(key, None)
+    meta = deployment["metadata"]
+    deployment["metadata"] = {"name": meta["name"], "namespace": meta["namespace"],
+                              "labels": meta.get("labels") or {}}
+    objects.append(deployment)
+    body = json.dumps({"apiVersion": "v1", "kind": "List", "items": objects})
+    code, _, err = kubectl(context, "apply", "--server-side", "--force-conflicts", "--field-manager=kftui-login",
+                           "-f", "-", stdin=body)
+    return None if code == 0 else (err.strip() or "kubectl apply failed")

@@ -88,6 +88,15 @@ GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
 PORT_FORWARD = "kubectl port-forward svc/istio-ingressgateway -n istio-system 8080:80"
 URL = "http://localhost:8080"
 DEX_DEFAULT_USER = "user@example.com"
+DEX_DEFAULT_PASSWORD = "12341234"
+DEX_DEFAULT_HASH = "$2y$12$4K/VkmDd1q1Orb3xAt82zu8gk7Ad6ReFR4LCP9UeYE90NLiN9Df72"
+"""The bcrypt hash of 12341234 that the release's dex-passwords Secret carries."""
+PASSWORD_MIN = 12
+PASSWORD_RULE = (f"at least {PASSWORD_MIN} characters, mixing letters with digits or symbols, and not the "
+                 f"default {DEX_DEFAULT_PASSWORD}")
+GOOGLE_REDIRECT = "http://localhost:8080/oauth2/callback"
+"""Where Google sends the browser back to oauth2-proxy through the port-forward (the client must list it)."""
+FORWARD_DASHBOARD = "kftui forward dashboard"
 
 REQUIRED_STEPS = ("account", "project", "billing", "apis", "iam", "gpu")
 """Earlier wizard steps that must pass before anything is created (oauth is optional with Dex)."""
@@ -95,6 +104,10 @@ REQUIRED_STEPS = ("account", "project", "billing", "apis", "iam", "gpu")
 _CLUSTER = re.compile(r"^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 _ZONE = re.compile(r"^[a-z]+-[a-z]+[0-9]+-[a-z]$")
 DEFAULT_CPU = ("e2-standard-8", 2, 1, 4)
+MAX_POOL_NODES = 1000
+"""GKE's limit of nodes per node pool per zone (and what a zonal cluster's autoscaler may reach)."""
+MAX_GPUS_PER_NODE = 16
+"""The most GPUs any GCE machine type carries (a3/a2-megagpu-16g)."""
 _YES = ("1", "true", "yes", "y", "on", "spot")
 _NO = ("0", "false", "no", "n", "off", "")
 """CPU pool defaults: machine type, nodes, autoscaling minimum and maximum."""
@@ -122,6 +135,15 @@ def validate_cluster_name(value: str) -> str | None:
         "Cluster name must be 1-40 characters of lowercase letters, digits and hyphens, start with a letter "
         f"and end with a letter or digit (GKE's rule); got {text!r}."
     )
+
+
+def password_problem(password: str) -> str | None:
+    """None when a Dex password meets the rule, else the rule (never the password itself)."""
+    letters = any(c.isalpha() for c in password)
+    others = any(not c.isalpha() for c in password)
+    if len(password) < PASSWORD_MIN or not (letters and others) or DEX_DEFAULT_PASSWORD in password:
+        return f"Dex password must be {PASSWORD_RULE}."
+    return None
 
 
 def validate_zone(value: str) -> str | None:
@@ -156,15 +178,17 @@ def validate_gpu_type(value: str) -> str | None:
     return f"GPU type must be an accelerator name such as nvidia-tesla-t4, or 'none'; got {text!r}."
 
 
-def _count(label: str, value: str | int, minimum: int) -> tuple[int | None, str | None]:
-    """A whole number of at least `minimum`, or the message naming the field."""
+def _count(label: str, value: str | int, minimum: int, maximum: int | None = None) -> tuple[int | None, str | None]:
+    """A whole number (ASCII digits) within bounds, or the message naming the field and the rule."""
     text = str(value).strip()
-    try:
-        number = int(text)
-    except ValueError:
-        return None, f"{label} must be a whole number of at least {minimum} (got {text!r})."
+    if not (text.isascii() and text.lstrip("-").isdigit()) or len(text) > 12:
+        bound = f" between {minimum} and {maximum}" if maximum is not None else f" of at least {minimum}"
+        return None, f"{label} must be a whole number{bound} (got {text!r})."
+    number = int(text)
     if number < minimum:
         return None, f"{label} must be at least {minimum} (got {number})."
+    if maximum is not None and number > maximum:
+        return None, f"{label} must be at most {maximum} (GKE's limit; got {number})."
     return number, None
 
 
@@ -181,11 +205,11 @@ def validate_yes_no(label: str) -> Callable[[str], str | None]:
     return check
 
 
-def validate_count(label: str, minimum: int) -> Callable[[str], str | None]:
-    """A validator for whole numbers of at least `minimum`, whose message names the field."""
+def validate_count(label: str, minimum: int, maximum: int | None = None) -> Callable[[str], str | None]:
+    """A validator for whole numbers within bounds, whose message names the field."""
 
     def check(value: str) -> str | None:
-        return _count(label, value, minimum)[1]
+        return _count(label, value, minimum, maximum)[1]
 
     check.__doc__ = f"{label}: a whole number of at least {minimum}."
     return check
@@ -217,6 +241,8 @@ class GpuPool:
     max_nodes: int
     min_nodes: int = 0
     spot: bool = False
+    defaulted: bool = False
+    """The machine type was not given: the zone's catalogue may pick a better one (`fit_to_zone`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,9 +436,9 @@ def build_plan(inputs: PlanInputs, machine_types: Sequence[MachineType] = ()) ->
 
     cpu_machine = _text(inputs.cpu_machine_type) or DEFAULT_CPU[0]
     check(validate_machine_type(cpu_machine, "CPU machine type"))
-    cpu_nodes, p1 = _count("CPU nodes", _text(inputs.cpu_nodes) or DEFAULT_CPU[1], 1)
-    cpu_min, p2 = _count("CPU pool minimum nodes", _text(inputs.cpu_min_nodes) or DEFAULT_CPU[2], 0)
-    cpu_max, p3 = _count("CPU pool maximum nodes", _text(inputs.cpu_max_nodes) or DEFAULT_CPU[3], 1)
+    cpu_nodes, p1 = _count("CPU nodes", _text(inputs.cpu_nodes) or DEFAULT_CPU[1], 1, MAX_POOL_NODES)
+    cpu_min, p2 = _count("CPU pool minimum nodes", _text(inputs.cpu_min_nodes) or DEFAULT_CPU[2], 0, MAX_POOL_NODES)
+    cpu_max, p3 = _count("CPU pool maximum nodes", _text(inputs.cpu_max_nodes) or DEFAULT_CPU[3], 1, MAX_POOL_NODES)
     for p in (p1, p2, p3):
         check(p)
     if cpu_nodes is not None and cpu_min is not None and cpu_max is not None:
@@ -425,9 +451,9 @@ def build_plan(inputs: PlanInputs, machine_types: Sequence[MachineType] = ()) ->
     gpu_type = _text(inputs.gpu_type) or "none"
     check(validate_gpu_type(gpu_type))
     if gpu_type != "none" and not validate_gpu_type(gpu_type):
-        count, q1 = _count("GPUs per node", _text(inputs.gpu_count) or 1, 1)
-        gmax, q2 = _count("Maximum GPU nodes", _text(inputs.gpu_max_nodes) or 1, 1)
-        gmin, q3 = _count("Minimum GPU nodes", _text(inputs.gpu_min_nodes) or 0, 0)
+        count, q1 = _count("GPUs per node", _text(inputs.gpu_count) or 1, 1, MAX_GPUS_PER_NODE)
+        gmax, q2 = _count("Maximum GPU nodes", _text(inputs.gpu_max_nodes) or 1, 1, MAX_POOL_NODES)
+        gmin, q3 = _count("Minimum GPU nodes", _text(inputs.gpu_min_nodes) or 0, 0, MAX_POOL_NODES)
         for q in (q1, q2, q3):
             check(q)
         allowed = gpu_counts(gpu_type)
@@ -453,7 +479,8 @@ def build_plan(inputs: PlanInputs, machine_types: Sequence[MachineType] = ()) ->
                     + (f"; use {' or '.join(p + '*' for p in prefixes)}." if prefixes else ".")
                 )
             check(validate_yes_no("Spot GPU nodes")(_text(inputs.spot)))
-            gpu = GpuPool(gpu_type, count, machine, gmax, gmin, _truthy(inputs.spot))
+            gpu = GpuPool(gpu_type, count, machine, gmax, gmin, _truthy(inputs.spot),
+                          defaulted=not _text(inputs.gpu_machine_type))
 
     nap: NapLimits | None = None
     if cpu_max is not None:
@@ -486,6 +513,21 @@ def build_plan(inputs: PlanInputs, machine_types: Sequence[MachineType] = ()) ->
         manifests=_text(inputs.manifests) or None,
         repo=_text(inputs.repo) or MANIFESTS_REPO,
     )
+
+
+def fit_to_zone(plan: DeployPlan, machine_types: Sequence[MachineType] | None) -> DeployPlan:
+    """A defaulted GPU machine type replaced by the one the GPU step shows, from the zone's own catalogue."""
+    from dataclasses import replace
+
+    from kftui.core.gpu import default_machine_type
+
+    g = plan.gpu
+    if g is None or not g.defaulted or not machine_types:
+        return plan
+    if any(mt.name == g.machine_type for mt in machine_types):
+        return plan
+    chosen = default_machine_type(g.gpu_type, g.count, machine_types)
+    return replace(plan, gpu=replace(g, machine_type=chosen)) if chosen else plan
 
 
 class PlanError(ValueError):

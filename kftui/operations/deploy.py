@@ -19,21 +19,30 @@ from typing import Any
 from kftui.core.gpu import AcceleratorOffers, ClusterInfo, OperationInfo, RegionQuotas
 from kftui.core.plan import (
     COMPONENTS,
+    DEX_DEFAULT_HASH,
+    DEX_DEFAULT_PASSWORD,
     DEX_DEFAULT_USER,
     EXAMPLE,
+    FORWARD_DASHBOARD,
+    GOOGLE_REDIRECT,
     GPU_POOL_NAME,
     ISTIO_GKE_OVERLAY,
     MANIFESTS_REPO,
+    PASSWORD_RULE,
     PORT_FORWARD,
     URL,
     Component,
     DeployPlan,
     PlanWorld,
     is_rendered,
+    password_problem,
 )
 from kftui.errors import ConfigError, KftuiError
 
-PHASES = ("cluster", "gpu-pool", "credentials", "manifests", "ready", "password")
+PASSWORD_ENV = "KFTUI_DEX_PASSWORD"
+"""Where a non-interactive deploy reads the Dex password from (never a flag: flags land in shell history)."""
+
+PHASES = ("cluster", "gpu-pool", "credentials", "manifests", "ready", "login", "password")
 """Phases in order; the state file records each one finished."""
 
 Progress = Callable[[str], None]
@@ -165,6 +174,10 @@ def _explain(found: Sequence[Any]) -> str:
     return "; ".join(words) + more if words else "kubectl failed without a message"
 
 
+class DefaultLoginError(KftuiError):
+    """Kubeflow runs but Dex's default login still opens it: the deploy does not end green."""
+
+
 class DeployStoppedError(KftuiError):
     """The user stopped a deploy (quit the app); the record says where, so the next run continues."""
 
@@ -179,6 +192,7 @@ class Runner:
         *,
         stop_after: str | None = None,
         password: str | None = None,
+        oauth: tuple[str, str] | None = None,
         poll: float = 5.0,
         first_poll: float = 0.25,
         retry_wait: float = 20.0,
@@ -200,6 +214,8 @@ class Runner:
         self.say = progress
         self.stop_after = stop_after
         self.password = password
+        self.oauth = oauth
+        """(client id, client secret) from the OAuth step, for Google sign-in; never written to a file."""
         self.poll, self.retry_wait, self.attempts, self.ready_timeout = poll, retry_wait, attempts, ready_timeout
         self.wait_timeout = wait_timeout
         self.first_poll, self.first_retry_wait = min(first_poll, poll), min(first_retry_wait, retry_wait)
@@ -307,6 +323,7 @@ class Runner:
             ("credentials", self.credentials),
             ("manifests", self.manifests),
             ("ready", self.ready),
+            ("login", self.google_login),
             ("password", self.dex_password),
         ):
             self.phase = phase
@@ -314,9 +331,40 @@ class Runner:
             body()
             if self._stop(phase):
                 return f"Stopped after {phase}; `kftui deploy` again continues from there."
+        self.refuse_default_login()
+        who = "with your Google account" if self.oauth else f"as {DEX_DEFAULT_USER} with your password"
         return (
-            f"Kubeflow is running on {plan.context}. Open it with `{PORT_FORWARD}` and browse {URL}."
+            f"Kubeflow is running on {plan.context}. Open the dashboard with `{FORWARD_DASHBOARD}` (or "
+            f"`{PORT_FORWARD}`), browse {URL} and sign in {who}."
         )
+
+    def refuse_default_login(self) -> None:
+        """Never end green while Dex's default user@example.com / 12341234 still opens the cluster."""
+        from kftui.cluster.apply import dex_password_hash
+
+        if dex_password_hash(self.plan.context) != DEX_DEFAULT_HASH:
+            return
+        raise DefaultLoginError(
+            f"Kubeflow is up on {self.plan.context}, but Dex still has its default login {DEX_DEFAULT_USER} / "
+            f"{DEX_DEFAULT_PASSWORD}: anyone who reaches the dashboard can sign in. Set a password ({PASSWORD_RULE}) "
+            f"in {PASSWORD_ENV} (or the Deploy step's field) and run `kftui deploy --yes` again; it continues here."
+        )
+
+    def google_login(self) -> None:
+        """With the OAuth step's client, oauth2-proxy signs people in with Google (secret only in the cluster)."""
+        from kftui.cluster.apply import GOOGLE_SECRET, OAUTH2_NAMESPACE, use_google_login
+
+        if self.oauth is None:
+            self.say("login: Dex (no OAuth client was set up in the OAuth step)")
+            self._mark("login")
+            return
+        client_id, client_secret = self.oauth
+        problem = use_google_login(self.plan.context, client_id, client_secret, GOOGLE_REDIRECT)
+        if problem is not None:
+            raise KftuiError(f"Google sign-in could not be set up: {problem.splitlines()[-1]}")
+        self.say(f"login: Google through oauth2-proxy (client {client_id}); the client secret is in Secret "
+                 f"{OAUTH2_NAMESPACE}/{GOOGLE_SECRET}; the client must list {GOOGLE_REDIRECT}")
+        self._mark("login", login="google")
 
     def cluster(self) -> None:
         """Create the cluster with its CPU pool, unless it exists (then wait for it if it is still starting)."""
@@ -603,6 +651,9 @@ class Runner:
                 self.say(f"password: Dex still has its default login ({DEX_DEFAULT_USER}); "
                          "give a password to replace it")
             return
+        problem = password_problem(self.password)
+        if problem is not None:
+            raise ConfigError(problem)
         hashed = bcrypt_hash(self.password)
         if hashed is None:
             self.say("password: no bcrypt library or crypt(3) with bcrypt here; the Dex password was not changed")

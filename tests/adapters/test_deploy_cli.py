@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import copy
 import io
 import re
 import shutil
@@ -30,12 +32,16 @@ FLAGS: dict[str, Any] = {
 }
 
 
+TEST_PASSWORD = "correct-horse-42-battery"
+
+
 def start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gpu_quota: int = 8) -> Iterator[Sandbox]:
     """A sandbox of that world, with the environment pointing gcloud, ADC and kubectl at it."""
     sb = Sandbox(ready_scenario(tmp_path / "scenario", gpu_quota), tmp_path / "work")
     env = sb.start()
     for key, value in env.items():
         monkeypatch.setenv(key, value)
+    monkeypatch.setenv("KFTUI_DEX_PASSWORD", TEST_PASSWORD)
     try:
         yield sb
     finally:
@@ -107,6 +113,9 @@ def test_deploy_creates_cluster_and_pool_writes_context_and_applies(world: Sandb
     assert kube.get("profiles", None, "kubeflow-user-example-com") is not None
     assert "ready: all 3 deployments are Available" in text
     assert "kubectl port-forward svc/istio-ingressgateway -n istio-system 8080:80" in text
+    assert "Open the dashboard with `kftui forward dashboard`" in text
+    assert "password: Dex's password for user@example.com replaced (bcrypt)" in text
+    assert TEST_PASSWORD not in text
     assert record_for_context(context)["done"][:5] == ["cluster", "gpu-pool", "credentials", "manifests", "ready"]
 
 
@@ -320,3 +329,86 @@ def test_the_equivalent_command_rebuilds_the_same_plan() -> None:
     done = CliRunner().invoke(cli, args)
     assert done.exit_code == 0, done.output
     assert done.output == script(plan)
+
+
+def test_the_default_dex_login_never_ends_green(world: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KFTUI_DEX_PASSWORD")
+    code, text = deploy()
+    assert code == 1
+    assert "Dex still has its default login user@example.com / 12341234" in text
+    assert "Kubeflow is running" not in text and "KFTUI_DEX_PASSWORD" in text
+    monkeypatch.setenv("KFTUI_DEX_PASSWORD", TEST_PASSWORD)
+    code, text = deploy()  # the next run continues and replaces it
+    assert code == 0, text
+    assert "password: Dex's password for user@example.com replaced (bcrypt)" in text
+
+
+@pytest.mark.parametrize("weak", ["12341234", "short-1", "onlylettersherexx", "123456789012345"])
+def test_a_weak_password_is_refused_with_the_rule(world: Sandbox, monkeypatch: pytest.MonkeyPatch,
+                                                  weak: str) -> None:
+    monkeypatch.setenv("KFTUI_DEX_PASSWORD", weak)
+    with pytest.raises(UsageError) as refused:
+        deploy()
+    message = str(refused.value)
+    assert message == ("KFTUI_DEX_PASSWORD: Dex password must be at least 12 characters, mixing letters with digits "
+                       "or symbols, and not the default 12341234.")
+    assert cluster_creates(world) == []  # refused before anything is created
+
+
+OAUTH2_PROXY = {
+    "apiVersion": "apps/v1", "kind": "Deployment",
+    "metadata": {"name": "oauth2-proxy", "namespace": "oauth2-proxy"},
+    "spec": {"selector": {"matchLabels": {"app.kubernetes.io/name": "oauth2-proxy"}}, "template": {
+        "metadata": {"labels": {"app.kubernetes.io/name": "oauth2-proxy"}},
+        "spec": {"containers": [{"name": "oauth2-proxy", "image": "quay.io/oauth2-proxy/oauth2-proxy:v7.10.0",
+                                 "env": [{"name": f"OAUTH2_PROXY_{k}", "valueFrom": {"secretKeyRef": {
+                                     "name": "oauth2-proxy-h675gf55ht", "key": v}}}
+                                     for k, v in (("CLIENT_ID", "client-id"), ("CLIENT_SECRET", "client-secret"),
+                                                  ("COOKIE_SECRET", "cookie-secret"))]}],
+                 "volumes": [{"name": "oauth2-proxy-config", "configMap": {"name": "oauth2-proxy-hk55gm96k4"}},
+                             {"name": "oauth2-proxy-theme", "configMap": {"name": "oauth2-proxy-theme"}}]}}},
+}
+
+
+def test_the_oauth_steps_client_signs_people_in_with_google(world: Sandbox) -> None:
+    from kftui.secrets import default_store
+    from kftui.settings import load_state, save_state
+
+    client_id = "123456789012-abcdefghijklmnopqrstuvwxyz012345.apps.googleusercontent.com"
+    client_secret = "GOCSPX-sandboxSecretValue0123456789"
+    state = load_state()
+    state.answers["oauth_client_id"] = client_id
+    save_state(state)
+    store = default_store()
+    store.put("oauth_client_secret", client_secret)
+    kube = world.kube.state
+    kube.add_namespace("oauth2-proxy")
+    for name in ("oauth2-proxy-hk55gm96k4", "oauth2-proxy-theme"):  # what its pods mount, as upstream ships
+        kube.put("configmaps", {"apiVersion": "v1", "kind": "ConfigMap",
+                                "metadata": {"name": name, "namespace": "oauth2-proxy"}, "data": {}})
+    kube.put("deployments", copy.deepcopy(OAUTH2_PROXY))
+    try:
+        code, text = deploy()
+    finally:
+        store.delete("oauth_client_secret")
+    assert code == 0, text
+    assert f"login: Google through oauth2-proxy (client {client_id})" in text
+    assert "sign in with your Google account" in text
+    secret = kube.get("secrets", "oauth2-proxy", "kftui-google-oauth")
+    assert secret is not None
+    assert base64.b64decode(secret["data"]["client-secret"]).decode() == client_secret
+    assert client_secret not in text
+    config = kube.get("configmaps", "oauth2-proxy", "kftui-oauth2-proxy-google")
+    assert config is not None and 'provider = "google"' in config["data"]["oauth2_proxy.cfg"]
+    proxy = kube.get("deployments", "oauth2-proxy", "oauth2-proxy")
+    assert proxy is not None
+    pod = proxy["spec"]["template"]["spec"]
+    refs = {e["name"]: e["valueFrom"]["secretKeyRef"]["name"] for e in pod["containers"][0]["env"]}
+    assert set(refs.values()) == {"kftui-google-oauth"}
+    assert {v["name"]: v["configMap"]["name"] for v in pod["volumes"]}["oauth2-proxy-config"] == \
+        "kftui-oauth2-proxy-google"
+    # never in a file kftui writes, nor in the script
+    assert not any(client_secret in p.read_text(errors="ignore") for p in Path(world.workdir).rglob("*")
+                   if p.is_file() and p.stat().st_size < 5_000_000)
+    code, script_text = deploy(plan_only=True)
+    assert client_secret not in script_text

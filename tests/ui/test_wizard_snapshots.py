@@ -286,8 +286,8 @@ def test_snapshot_deploy_progress(deploy_sandbox: Sandbox, snap_compare: Any) ->
     lines = seen["last_fix"]
     assert sum(line.startswith("cluster kubeflow:") for line in lines) == 1  # folded: one line per subject
     assert "cluster kubeflow: done in 0:00" in lines and "node pool gpu-pool: done in 0:00" in lines
-    assert any(line.startswith("retry 1: kind Profile (kubeflow.org/v1) is not served yet") for line in lines)
-    assert "component profiles: 2 created (retry 1)" in lines  # the CRD on the first pass, the Profile after it
+    assert any(line.startswith("component kubeflow-mini: 10 applied") for line in lines)  # CRD first, then waited for
+    assert not any(line.startswith("retry ") for line in lines)
     assert "password: Dex's password for user@example.com replaced (bcrypt)" in lines
     assert not any("a-long-test-password" in line for line in lines)
     assert seen["state"].status == "pass"

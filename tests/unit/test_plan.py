@@ -197,3 +197,26 @@ def test_tuned_pools_and_auto_provisioning_reach_the_plan_and_script() -> None:
 def test_each_tuning_input_names_its_rule(field: str, value: str, message: str) -> None:
     with pytest.raises(PlanError, match=re.escape(message)):
         build_plan(PlanInputs(**{**BASE.__dict__, field: value}))
+
+
+def test_a_defaulted_gpu_machine_type_comes_from_the_zones_catalogue() -> None:
+    from kftui.core.plan import fit_to_zone
+
+    plan = build_plan(PlanInputs(**{**BASE.__dict__, "gpu_type": "nvidia-l4", "gpu_count": "1"}))
+    assert plan.gpu is not None and plan.gpu.defaulted
+    catalogue = [MachineType("g2-standard-8", "us-central1-a", 8, 32768, (("nvidia-l4", 1),)),
+                 MachineType("e2-standard-8", "us-central1-a", 8, 32768, ())]
+    fitted = fit_to_zone(plan, catalogue)
+    assert fitted.gpu is not None and fitted.gpu.machine_type == "g2-standard-8"  # what the GPU step shows
+    given = build_plan(PlanInputs(**{**BASE.__dict__, "gpu_type": "nvidia-l4", "gpu_machine_type": "g2-standard-4"}))
+    assert fit_to_zone(given, catalogue) == given  # a machine type the user chose is never replaced
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("cpu_max_nodes", "1001", "CPU pool maximum nodes must be at most 1000 (GKE's limit; got 1001)."),
+    ("gpu_max_nodes", "99999999999999999999", "Maximum GPU nodes must be a whole number between 1 and 1000"),
+    ("gpu_count", "٢", "GPUs per node must be a whole number between 1 and 16"),
+])
+def test_node_counts_are_bounded_by_gkes_limits(field: str, value: str, message: str) -> None:
+    with pytest.raises(PlanError, match=re.escape(message)):
+        build_plan(PlanInputs(**{**BASE.__dict__, field: value}))

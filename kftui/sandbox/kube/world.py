@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import copy
 import threading
@@ -232,6 +233,9 @@ class KubeWorld:
         key: Key = (key_name, ns, meta["name"])
         obj["apiVersion"] = rtype.api_version()
         obj["kind"] = rtype.kind
+        if key_name == "secrets" and "stringData" in obj:
+            obj["data"] = {**(obj.get("data") or {}), **{k: base64.b64encode(str(v).encode()).decode()
+                                                          for k, v in (obj.pop("stringData") or {}).items()}}
         with self.lock:
             old = self.objects.get(key)
             meta.setdefault("uid", o.uid_for(key_name, ns or "", meta["name"]))
