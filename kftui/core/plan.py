@@ -778,7 +778,11 @@ def script(plan: DeployPlan) -> str:
         f"# {n + 1}. Kubeflow, component by component in the release README's order, with the GKE Istio overlay.",
         *_manifest_lines(plan),
         "",
-        f"# {n + 2}. Open the dashboard: `kftui forward dashboard`, or the same by hand, then browse {URL}.",
+        f"# {n + 2}. Sign-in: Dex's default login ({DEX_DEFAULT_USER} / {DEX_DEFAULT_PASSWORD}) stays until it is "
+        "replaced;",
+        "#    `KFTUI_DEX_PASSWORD=... kftui deploy --yes` replaces it (and sets up Google sign-in when the OAuth step",
+        "#    has a client; its secret goes to a Kubernetes Secret, never into this script).",
+        f"# {n + 3}. Open the dashboard: `kftui forward dashboard`, or the same by hand, then browse {URL}.",
         PORT_FORWARD,
         "",
     ]

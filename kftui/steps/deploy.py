@@ -90,7 +90,8 @@ class DeployStep:
         Field("kubeflow_release", "Kubeflow release", placeholder=DEFAULT_RELEASE, validate=validate_release,
               help="A kubeflow/manifests tag: 26.03 (newest) or v1.11.0.", required=False),
         Field("manifests", "Local manifests directory", placeholder="(clone the release tag)", required=False,
-              help="A kubeflow/manifests checkout; empty means kftui clones the tag (needs the network)."),
+              help="A kubeflow/manifests checkout or a rendered YAML file (air-gapped); empty means kftui clones "
+                   "the tag (needs the network)."),
         Field("dex_password", "New Dex password", kind="secret", required=False,
               validate=lambda v: password_problem(v) if v else None,
               help=f"Replaces Dex's default user@example.com password (bcrypt-hashed in the cluster): "
