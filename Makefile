@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test test-fast lint typecheck bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -29,9 +29,13 @@ test: $(STAMP)
 	$(BIN)/mypy --strict kftui
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not e2e"
+
 bench: $(STAMP)
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/log_tail.py
+	$(BIN)/python bench/stop_latency.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,6 +1,8 @@
 """The blog's training pipeline in KFP v2: shared volume, private image, GPU training, evaluation, notify.
 
-    kftui pipelines submit examples/train_pipeline.py --param epochs=40 --experiment robot-grasping
+    kftui runs submit examples/train_pipeline.py -p epochs=40 -e robot-grasping
+    # on this machine, without a cluster: kftui runs local examples/train_pipeline_local.py (this file's
+    # container components need a cluster; kfp.local runs only lightweight Python components)
     # or compile it yourself:  kfp dsl compile --py examples/train_pipeline.py --output train.yaml
 
 Steps (as in the blog): a PersistentVolumeClaim shared by every step; `download-data` fills it;

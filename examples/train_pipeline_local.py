@@ -1,6 +1,6 @@
 """A small version of train_pipeline.py that runs on a laptop in seconds with `kfp.local`, offline.
 
-    kftui pipelines local examples/train_pipeline_local.py --param epochs=5
+    kftui runs local examples/train_pipeline_local.py -p epochs=5
     # or by hand:  python -m kftui.pipelines.local_child examples/train_pipeline_local.py --param epochs=5
 
 Lightweight components with `install_kfp_package=False`: SubprocessRunner then runs each step with this

@@ -10,6 +10,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from kftui import settings as settings_mod
+from kftui.core.sanitize import inert, inert_lines
 from kftui.factory import Services
 
 
@@ -45,15 +46,20 @@ class KftuiApp(App[None]):
         persist: bool = True,
         settings: settings_mod.Settings | None = None,
     ) -> None:
-        self._state_problem = ""
-        state = state if state is not None else self._load_state()
-        start = mode or ("watch" if state.setup_passed else "setup")
+        self.services = services or Services()
+        if not persist:  # a throwaway session (tests): answers live in memory, never in the user's file
+            self.services.use_state(settings_mod.StateStore(None, initial=state))
+        self.store = self.services.state
+        """The one owner of state.json: the app, the steps and the commands all change it through here."""
+        loaded = self.store.read()
+        self._state_problem = " ".join(self.store.take_problems())
+        start = mode or ("watch" if loaded.setup_passed else "setup")
         # Textual starts in DEFAULT_MODE; pointing it at the wanted mode avoids drawing a blank first frame.
         self.DEFAULT_MODE = start  # type: ignore[misc]
         super().__init__()
-        self.state = state
+        self.state = loaded
+        """The answers as last read or written (screens read it; changes go through `remember`)."""
         self.start_mode = start
-        self.services = services or Services()
         self.persist = persist
         self.settings = settings or settings_mod.Settings()
         """Preferences from settings.json (`kftui` reads them at launch; tests pass their own)."""
@@ -61,7 +67,7 @@ class KftuiApp(App[None]):
     def on_mount(self) -> None:
         """Apply the theme the settings name, or say why not; say if the state file had to be set aside."""
         if self._state_problem:
-            self.notify(self._state_problem, title="state file unreadable", severity="warning", timeout=15,
+            self.notify(inert_lines(self._state_problem), title="state file unreadable", severity="warning", timeout=15,
                         markup=False)
         wanted = self.settings.theme
         if wanted in self.available_themes:
@@ -70,15 +76,6 @@ class KftuiApp(App[None]):
             known = ", ".join(sorted(self.available_themes)[:8])
             self.notify(f"settings.json: theme {wanted!r} is not a Textual theme (e.g. {known}); kept the default",
                         severity="warning", timeout=10, markup=False)
-
-    def _load_state(self) -> settings_mod.State:
-        """The remembered state; an unreadable file is set aside (never overwritten) and said on the first frame."""
-        try:
-            return settings_mod.load_state()
-        except Exception as exc:  # a corrupt state file must not stop the app, nor be lost
-            kept = settings_mod.set_aside(settings_mod.state_path())
-            self._state_problem = f"{exc} Kept it as {kept}; starting with fresh answers." if kept else str(exc)
-            return settings_mod.State()
 
     def action_toggle_mode(self) -> None:
         """Swap between setup and watch; each mode keeps its screen alive, so nothing restarts."""
@@ -97,18 +94,26 @@ class KftuiApp(App[None]):
         yield SystemCommand("Watch mode", "Pods, logs, notebooks, pipeline runs", lambda: self.switch_to("watch"))
 
     def remember(self, **answers: Any) -> None:
-        """Store answers now, atomically, so nothing the user entered is lost on a crash."""
-        self.state.answers.update(answers)
-        self.save_state()
+        """Store these answers now (only these: what a step or another kftui wrote meanwhile stays)."""
+        self.state.answers.update(answers)  # shown at once, even if the file cannot be written
+        self._change(lambda state: state.answers.update(answers))
 
     def save_state(self) -> None:
-        """Persist the state file unless running a throwaway session (tests)."""
-        if not self.persist:
-            return
+        """Record that setup passed; the answers were stored one by one as they were given."""
+        passed = self.state.setup_passed
+        self._change(lambda state: setattr(state, "setup_passed", state.setup_passed or passed))
+
+    def _change(self, edit: Any) -> None:
+        """Apply one edit through the store and adopt what is on disk now (a step's writes included)."""
+        from kftui.errors import ConfigError
+
         try:
-            settings_mod.save_state(self.state)
-        except OSError as exc:
-            self.notify(f"could not save state: {exc.strerror}", severity="warning")
+            with self.store.change() as state:
+                edit(state)
+        except ConfigError as exc:
+            self.notify(f"could not save state: {inert(str(exc))}", severity="warning", markup=False)
+            return
+        self.state = self.store.current
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one error handler: any failed worker becomes a plain-language message, never a traceback."""
@@ -118,10 +123,11 @@ class KftuiApp(App[None]):
 
     def show_error(self, error: BaseException, context: str = "") -> None:
         """Explain an error through the diagnosis engine and show it without a traceback."""
-        from kftui.screens.modals import explain_error
+        from kftui.widgets.modals import explain_error
 
         diagnosis = explain_error(error)
         where = f"{context}: " if context else ""
         self.notify(
-            f"{where}{diagnosis.explanation}", title=diagnosis.title, severity="error", timeout=12, markup=False
+            inert_lines(f"{where}{diagnosis.explanation}"), title=inert(diagnosis.title), severity="error", timeout=12,
+            markup=False,
         )

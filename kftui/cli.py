@@ -17,8 +17,10 @@ KFP_HOST_HELP = (
 
 
 def _fail(message: str, code: int = 1) -> None:
-    """One readable line on stderr and a non-zero exit: never a traceback."""
-    click.echo(f"kftui: {message}", err=True)
+    """One readable line on stderr and a non-zero exit: never a traceback (and never a terminal control)."""
+    from kftui.core.sanitize import inert_lines
+
+    click.echo(f"kftui: {inert_lines(message)}", err=True)
     sys.exit(code)
 
 
@@ -93,16 +95,47 @@ def explain(text: str | None, as_json: bool) -> None:
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("pod_regex", metavar="[POD_REGEX]", required=False)
+@click.option("-l", "--selector", metavar="SELECTOR", help="Label selector, e.g. app=train.")
+@click.option("-n", "--namespace", metavar="NS", help="Namespace (default: the context's).")
+@click.option("-A", "--all-namespaces", is_flag=True, help="Pods of every namespace.")
+@click.option("--context", "context", metavar="CTX", help="kubeconfig context (default: current).")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False), help="kubeconfig file (default: $KUBECONFIG).")
+@click.option("-c", "--container", metavar="REGEX", help="Only containers whose name matches REGEX.")
+@click.option("--since", metavar="DURATION", help="Only lines newer than this, e.g. 30s, 5m, 1h30m.")
+@click.option("--tail", type=click.IntRange(min=-1, max=2**63 - 1), metavar="N",
+              help="Last N lines of each container at the start (-1: all).")
+@click.option("--timestamps", is_flag=True, help="Print each line's timestamp.")
+@click.option("--no-follow", is_flag=True, help="Print what is there and exit.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line, exact.")
+def logs(pod_regex: str | None, selector: str | None, namespace: str | None, all_namespaces: bool,
+         context: str | None, kubeconfig: str | None, container: str | None, since: str | None, tail: int | None,
+         timestamps: bool, no_follow: bool, as_json: bool) -> None:
+    """Tail every pod matching POD_REGEX (and/or -l): `pod container line`, new pods joining as they start."""
+    from kftui.commands.logs import run_logs
+
+    code = _guard(run_logs, pod_regex, selector=selector, namespace=namespace, all_namespaces=all_namespaces,
+                  context=context, kubeconfig=kubeconfig, container=container, since=since, tail=tail,
+                  timestamps=timestamps, no_follow=no_follow, as_json=as_json)
+    sys.exit(code if isinstance(code, int) else 1)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
 @click.option("--project", metavar="P", help="Project to check (default: the remembered one, then gcloud's).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 @click.option("--gpu", metavar="TYPE", help="GPU type to plan for, e.g. nvidia-tesla-t4.")
 @click.option("--gpu-count", type=click.IntRange(min=1), metavar="N", help="GPUs per node (at least 1).")
 @click.option("--zone", metavar="Z", help="Zone to check the GPU plan in.")
-def doctor(project: str | None, as_json: bool, gpu: str | None, gpu_count: int | None, zone: str | None) -> None:
+@click.option("--max-gpu-nodes", type=click.IntRange(min=1), metavar="N", help="GPU nodes the pool may grow to.")
+def doctor(
+    project: str | None, as_json: bool, gpu: str | None, gpu_count: int | None, zone: str | None,
+    max_gpu_nodes: int | None,
+) -> None:
     """Run every setup check headless; exit 0 when nothing fails, 1 when a check fails."""
     from kftui.commands.doctor import run_doctor
 
-    code = _guard(run_doctor, project=project, as_json=as_json, gpu=gpu, gpu_count=gpu_count, zone=zone)
+    code = _guard(run_doctor, project=project, as_json=as_json, gpu=gpu, gpu_count=gpu_count, zone=zone,
+                  max_gpu_nodes=max_gpu_nodes)
     sys.exit(code if isinstance(code, int) else 1)
 
 
@@ -143,6 +176,144 @@ def deploy(**options: Any) -> None:
 
     code = _guard(run_deploy, **options)
     sys.exit(code if isinstance(code, int) else 1)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("target", nargs=-1, required=True, metavar="dashboard|notebook NAME|tensorboard NAME|svc/NAME|pod/NAME")
+@click.option("-n", "--namespace", metavar="NS", help="Namespace (notebooks and TensorBoards: the profile's).")
+@click.option("--port", type=click.IntRange(1, 65535), metavar="N", help="Service or pod port (default: the target's).")
+@click.option("--local-port", type=click.IntRange(0, 65535), metavar="N",
+              help="Local port (default 8080 dashboard, 8888 notebook, 6006 TensorBoard; 0 picks a free one).")
+@click.option("--address", default="127.0.0.1", show_default=True, help="Local address to listen on.")
+@click.option("--context", "context", metavar="CTX", help="kubeconfig context (default: current).")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False), help="kubeconfig file (default: $KUBECONFIG).")
+def forward(target: tuple[str, ...], namespace: str | None, port: int | None, local_port: int | None, address: str,
+            context: str | None, kubeconfig: str | None) -> None:
+    """Forward a local port to the Kubeflow dashboard, a notebook, a TensorBoard, a Service or a pod."""
+    from kftui.commands.forward import forward as run
+
+    _guard(run, list(target), namespace, port, local_port, address, context, kubeconfig)
+
+
+@cli.group(context_settings=CONTEXT_SETTINGS)
+def image() -> None:
+    """Check a custom notebook image against its registry before a notebook pulls it."""
+
+
+@image.command("check", context_settings=CONTEXT_SETTINGS)
+@click.argument("reference", metavar="IMAGE")
+@click.option("--pull-secret", metavar="NAME", help="A dockerconfigjson Secret with the registry's credentials.")
+@click.option("-n", "--namespace", metavar="NS", help="Namespace of the pull secret (default: the context's).")
+@click.option("--context", "context", metavar="CTX", help="kubeconfig context (default: current).")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False), help="kubeconfig file (default: $KUBECONFIG).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+def image_check(reference: str, pull_secret: str | None, namespace: str | None, context: str | None,
+                kubeconfig: str | None, as_json: bool) -> None:
+    """Port 8888, NB_PREFIX and uid 1000, read from the image's config; exit 1 if unfit or uncheckable."""
+    from kftui.commands.images import check
+
+    sys.exit(_guard(check, reference, pull_secret, namespace, context, kubeconfig, as_json))
+
+
+@cli.group(context_settings=CONTEXT_SETTINGS)
+def pullsecret() -> None:
+    """Make image pull secrets for private registries, attached to the notebooks' service account."""
+
+
+@pullsecret.command("create", context_settings=CONTEXT_SETTINGS)
+@click.argument("name")
+@click.option("--registry", required=True, metavar="HOST", help="Registry host: us-docker.pkg.dev, docker.io, ECR...")
+@click.option("-n", "--namespace", metavar="NS", help="Profile namespace (default: the context's).")
+@click.option("--username", metavar="U", help="Registry user (Docker Hub; fixed for GCR/AR and ECR).")
+@click.option("--password-stdin", is_flag=True, help="Read the password or access token from standard input.")
+@click.option("--json-key", type=click.Path(dir_okay=False), help="Service-account key file (Artifact Registry, GCR).")
+@click.option("--from-gcloud", is_flag=True, help="Use `gcloud auth print-access-token` (lasts 1 hour).")
+@click.option("--service-account", default="default-editor", show_default=True, help="Service account that pulls.")
+@click.option("--cronjob", is_flag=True, help="ECR: also print a CronJob that renews the secret every 8 hours.")
+@click.option("--context", "context", metavar="CTX", help="kubeconfig context (default: current).")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False), help="kubeconfig file (default: $KUBECONFIG).")
+def pullsecret_create(name: str, registry: str, namespace: str | None, username: str | None, password_stdin: bool,
+                      json_key: str | None, from_gcloud: bool, service_account: str, cronjob: bool,
+                      context: str | None, kubeconfig: str | None) -> None:
+    """Create a kubernetes.io/dockerconfigjson Secret and add it to the service account's imagePullSecrets."""
+    from kftui.commands.images import create
+
+    _guard(create, name, registry, namespace, username, password_stdin, json_key, from_gcloud, service_account,
+           cronjob, context, kubeconfig)
+
+
+@cli.group(context_settings=CONTEXT_SETTINGS)
+def notebook() -> None:
+    """Make, stop, start and delete Kubeflow notebook servers (as the dashboard's Jupyter app does)."""
+
+
+_NB_TARGET = [
+    click.option("-n", "--namespace", metavar="NS", help="Profile namespace (default: the context's)."),
+    click.option("--context", "context", metavar="CTX", help="kubeconfig context (default: current)."),
+    click.option("--kubeconfig", type=click.Path(dir_okay=False), help="kubeconfig file (default: $KUBECONFIG)."),
+]
+
+
+def _nb_target(fn: Any) -> Any:
+    """The namespace and cluster options every notebook command takes."""
+    for option in reversed(_NB_TARGET):
+        fn = option(fn)
+    return fn
+
+
+@notebook.command("create", context_settings=CONTEXT_SETTINGS)
+@click.argument("name")
+@click.option("--image", required=True, metavar="IMAGE", help="Notebook image (checked against its registry).")
+@click.option("--cpu", default="0.5", show_default=True, help="CPU request (limit 1.2x).")
+@click.option("--memory", default="1.0Gi", show_default=True, help="Memory request in Gi or Mi (limit 1.2x).")
+@click.option("--gpu", "gpus", type=click.IntRange(0, 16), default=0, metavar="N", help="NVIDIA GPUs (0-16).")
+@click.option("--gpu-type", metavar="T", help="GKE accelerator, e.g. nvidia-tesla-t4 (node selector).")
+@click.option("--volume", default="5Gi", show_default=True, metavar="SIZE", help="New workspace volume size.")
+@click.option("--existing-volume", metavar="PVC", help="Mount this PVC as the workspace instead.")
+@click.option("--pull-secret", metavar="NAME", help="Image pull secret (see kftui pullsecret create).")
+@click.option("--no-check", is_flag=True, help="Do not check the image against its registry first.")
+@click.option("--force", is_flag=True, help="Create even when the image check fails.")
+@click.option("--wait", type=click.FloatRange(0, 3600), default=300, show_default=True, metavar="S",
+              help="Follow the pod this long (0: do not wait).")
+@_nb_target
+def notebook_create(name: str, image: str, cpu: str, memory: str, gpus: int, gpu_type: str | None, volume: str,
+                    existing_volume: str | None, pull_secret: str | None, no_check: bool, force: bool, wait: float,
+                    namespace: str | None, context: str | None, kubeconfig: str | None) -> None:
+    """Create a notebook server and follow it until it is Ready, saying why whenever it waits."""
+    from kftui.commands.notebook import create
+
+    sys.exit(_guard(create, name, namespace, image, cpu, memory, gpus, gpu_type, volume, existing_volume,
+                    pull_secret, not no_check, force, wait, context, kubeconfig))
+
+
+@notebook.command("watch", context_settings=CONTEXT_SETTINGS)
+@click.argument("name")
+@click.option("--wait", type=click.FloatRange(0, 3600), default=300, show_default=True, metavar="S")
+@_nb_target
+def notebook_watch(name: str, wait: float, namespace: str | None, context: str | None,
+                   kubeconfig: str | None) -> None:
+    """Follow a notebook's pod until Ready, with the reason each time it changes."""
+    from kftui.cluster.kubeconfig import api_client
+    from kftui.commands.notebook import _namespace, follow
+
+    sys.exit(_guard(lambda: follow(api_client(context, kubeconfig), _namespace(namespace, kubeconfig), name, wait)))
+
+
+for _action, _help in (("stop", "Stop a notebook (its pod goes; the volume stays)."),
+                       ("start", "Start a stopped notebook again."),
+                       ("delete", "Delete a notebook (and, with --volume, its workspace volume).")):
+
+    def _make(action: str, help_text: str) -> None:
+        @notebook.command(action, help=help_text, context_settings=CONTEXT_SETTINGS)
+        @click.argument("name")
+        @click.option("--volume", is_flag=True, hidden=action != "delete", help="Also delete the workspace volume.")
+        @_nb_target
+        def _cmd(name: str, volume: bool, namespace: str | None, context: str | None, kubeconfig: str | None) -> None:
+            from kftui.commands.notebook import lifecycle
+
+            _guard(lifecycle, action, name, namespace, volume, context, kubeconfig)
+
+    _make(_action, _help)
 
 
 @cli.group(context_settings=CONTEXT_SETTINGS)
@@ -236,7 +407,10 @@ def runs_list(experiment: str | None, states: tuple[str, ...], as_json: bool, kf
 @click.option("--list", "list_runs", is_flag=True, help="List past local runs instead of running one.")
 @click.option("--json", "as_json", is_flag=True, help="With --list: print JSON.")
 @click.option("-v", "--verbose", is_flag=True, help="Also print the KFP executor's own lines (always in the log file).")
-def runs_local(pipeline: str | None, params: tuple[str, ...], list_runs: bool, as_json: bool, verbose: bool) -> None:
+@click.option("--reuse-env", is_flag=True, help="Run tasks in this Python environment, not kfp's virtualenv per task.")
+def runs_local(
+    pipeline: str | None, params: tuple[str, ...], list_runs: bool, as_json: bool, verbose: bool, reuse_env: bool
+) -> None:
     """Run PIPELINE on this machine with kfp.local (no cluster, no Docker); exit 0 on success, 1 on failure."""
     from kftui.commands.runs import run_local, run_local_list
 
@@ -245,7 +419,7 @@ def runs_local(pipeline: str | None, params: tuple[str, ...], list_runs: bool, a
     elif not pipeline:
         raise click.UsageError("give a PIPELINE file (file.py[:name] or compiled YAML), or --list")
     else:
-        code = _guard(run_local, pipeline, params, verbose)
+        code = _guard(run_local, pipeline, params, verbose, reuse_env=reuse_env)
     sys.exit(code if isinstance(code, int) else 1)
 
 

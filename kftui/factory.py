@@ -10,7 +10,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kftui.gcp.billing import Billing
+    from kftui.gcp.compute import Compute
+    from kftui.gcp.projects import Projects
+    from kftui.gcp.quotas import Quotas
+    from kftui.gcp.services import Services as ServiceUsage
+    from kftui.settings import StateStore
 
 
 @dataclass(frozen=True)
@@ -44,12 +52,61 @@ def freeze_heap() -> None:
 class Services:
     """Lazily built adapters shared by the screens and `kftui doctor`; heavy imports wait until first use."""
 
-    def __init__(self, options: Options | None = None, now: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        options: Options | None = None,
+        now: Callable[[], datetime] | None = None,
+        state: StateStore | None = None,
+    ) -> None:
         self.options = options or Options()
         self.now: Callable[[], datetime] = now or (lambda: datetime.now(UTC))
         """The clock ages are shown against (a fixed one makes screenshots repeatable)."""
         self._lock = threading.Lock()
         self._cache: dict[str, Any] = {}
+        self._state = state
+
+    @property
+    def state(self) -> StateStore:
+        """The one owner of state.json for everything sharing these services (app, steps, commands)."""
+        if self._state is not None:
+            return self._state
+        from kftui.settings import default_store
+
+        return default_store()
+
+    def use_state(self, store: StateStore) -> None:
+        """Keep state elsewhere (in memory for a throwaway session)."""
+        self._state = store
+
+    def projects(self) -> Projects:
+        """Resource Manager, built once (its client is thread-safe)."""
+        from kftui.gcp.projects import Projects
+
+        return self._get("gcp:projects", Projects)  # type: ignore[no-any-return]
+
+    def service_usage(self) -> ServiceUsage:
+        """Service Usage, built once."""
+        from kftui.gcp.services import Services as ServiceUsage
+
+        return self._get("gcp:serviceusage", ServiceUsage)  # type: ignore[no-any-return]
+
+    def billing(self) -> Billing:
+        """Cloud Billing, built once."""
+        from kftui.gcp.billing import Billing
+
+        return self._get("gcp:billing", Billing)  # type: ignore[no-any-return]
+
+    def compute(self, project: str) -> Compute:
+        """Compute Engine for one project, built once per project."""
+        from kftui.gcp.compute import Compute
+
+        return self._get(f"gcp:compute:{project}", lambda: Compute(project))  # type: ignore[no-any-return]
+
+    def quotas(self, project: str) -> Quotas:
+        """Cloud Quotas for one project, built once per project."""
+        from kftui.gcp.quotas import Quotas
+
+        return self._get(f"gcp:quotas:{project}", lambda: Quotas(project))  # type: ignore[no-any-return]
 
     def _get(self, key: str, build: Any) -> Any:
         with self._lock:
@@ -98,3 +155,11 @@ class Services:
         client = connect(self.options.kfp_host, namespace=self.options.namespace, kube_context=self.options.context)
         with self._lock:
             return self._cache.setdefault("kfp", client)
+
+
+if TYPE_CHECKING:
+    from kftui.steps.base import StepServices
+
+    def _is_step_services(services: Services) -> StepServices:
+        """mypy proves here that the real services satisfy the steps' typed interface."""
+        return services

@@ -7,7 +7,10 @@ import alone cost more than everything else here (see bench/startup.py).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
@@ -50,6 +53,26 @@ class Settings:
             raise ValueError(f"theme must be the name of a Textual theme (got {json.dumps(self.theme)})")
 
 
+MAX_RECORD_DEPTH = 8
+"""A request record is two levels deep (its dimensions); far deeper is damage that would break every later write."""
+
+
+def _too_deep(value: object, limit: int) -> bool:
+    """Depth check without recursion, so a hostile file cannot exhaust the stack here either."""
+    todo: list[tuple[object, int]] = [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        todo.extend((child, depth + 1) for child in children)
+    return False
+
+
+ANSWER_TYPES = (str, int, float, bool, type(None))
+"""Answers are scalars (the forms type text; checks learn names), so a nested value is a damaged file."""
+
+
 @dataclass
 class State:
     """Answers the user gave and what kftui learned, restored on the next start."""
@@ -62,12 +85,28 @@ class State:
     """Quota preferences kftui filed, so their state can be followed across runs."""
 
     def __post_init__(self) -> None:
-        """The shapes the rest of kftui relies on."""
+        """The shapes the rest of kftui relies on, so a damaged file fails here and not deep inside a command."""
         self.setup_passed = _bool("setup_passed", self.setup_passed)
         if not isinstance(self.answers, dict):
             raise ValueError(f"answers must be an object of name: value (got {type(self.answers).__name__})")
+        for key, value in self.answers.items():
+            if not isinstance(value, ANSWER_TYPES):
+                raise ValueError(f"answers.{key} must be text, a number or true/false (got {type(value).__name__})")
         if not isinstance(self.quota_requests, list) or not all(isinstance(r, dict) for r in self.quota_requests):
             raise ValueError("quota_requests must be a list of objects")
+        for i, record in enumerate(self.quota_requests):
+            if not isinstance(record.get("name"), str) or not isinstance(record.get("project", ""), str):
+                raise ValueError(f"quota_requests[{i}] must name its request and project as text")
+            if _too_deep(record, MAX_RECORD_DEPTH):
+                raise ValueError(f"quota_requests[{i}] is nested deeper than {MAX_RECORD_DEPTH} levels")
+
+    def copy(self) -> State:
+        """A deep copy, so a caller's edits reach the file only through the store."""
+        return State(
+            setup_passed=self.setup_passed,
+            answers=dict(self.answers),
+            quota_requests=[json.loads(json.dumps(r)) for r in self.quota_requests],
+        )
 
 
 M = TypeVar("M", Settings, State)
@@ -91,19 +130,38 @@ def _from(model: type[M], data: object) -> M:
     return model(**{k: v for k, v in data.items() if k in known})
 
 
+MAX_FILE_BYTES = 16 * 1024 * 1024
+"""Far above any real state or settings file; a bigger one is damage, not answers."""
+
+
+class UnreadableFileError(ConfigError):
+    """The file is there but its content cannot be used (bytes, JSON, shape): safe to set aside."""
+
+
 def _load(model: type[M], path: Path) -> M:
     try:
-        raw = path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         return model()
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise UnreadableFileError(f"{path} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
     try:
-        return _from(model, json.loads(raw))
+        raw = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UnreadableFileError(f"{path} is not UTF-8 text (byte {exc.start})") from exc
+    try:
+        parsed = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path} is not valid JSON (line {exc.lineno}): {exc.msg}") from exc
+        raise UnreadableFileError(f"{path} is not valid JSON (line {exc.lineno}): {exc.msg}") from exc
+    except RecursionError as exc:
+        raise UnreadableFileError(f"{path} is nested too deeply to be kftui {model.__name__.lower()}") from exc
+    try:
+        return _from(model, parsed)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{path} is not valid kftui {model.__name__.lower()}: {exc}") from exc
+        raise UnreadableFileError(f"{path} is not valid kftui {model.__name__.lower()}: {exc}") from exc
 
 
 def set_aside(path: Path) -> Path | None:
@@ -136,3 +194,144 @@ def save(model: Settings | State, path: Path) -> None:
 def save_state(state: State, path: Path | None = None) -> None:
     """Persist the state file atomically."""
     save(state, path or state_path())
+
+
+# --------------------------------------------------------------------------------------------------
+# The state store: the one owner of state.json
+# --------------------------------------------------------------------------------------------------
+
+_THREAD_LOCKS: dict[str, threading.RLock] = {}
+_THREAD_LOCKS_GUARD = threading.Lock()
+
+
+def _thread_lock(path: Path) -> threading.RLock:
+    """One lock per file for the whole process, however many stores name it."""
+    key = str(path.absolute())
+    with _THREAD_LOCKS_GUARD:
+        return _THREAD_LOCKS.setdefault(key, threading.RLock())
+
+
+class LockError(ConfigError):
+    """The lock file cannot be made (a read-only state directory): reads go on unlocked, writes would fail."""
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An advisory lock on a sidecar file (the state file itself is replaced on every write, so it cannot hold one)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: the thread lock still orders this process's writers
+        yield
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path.with_name(f".{path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise LockError(f"cannot lock {path}: {exc.strerror}") from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock
+
+
+class StateStore:
+    """Reads, changes and writes state.json under a thread and a file lock, so no writer's stale copy wins.
+
+    Every reader and writer in a process (the app, the steps, the commands) goes through one store; another
+    kftui process is ordered by the file lock and each change re-reads the file before applying itself.
+    A file that cannot be parsed is set aside (renamed, never overwritten) and said once in `problems`.
+    """
+
+    def __init__(self, path: Path | None, initial: State | None = None) -> None:
+        self.path = path
+        """None keeps the state in memory only (tests and throwaway sessions)."""
+        self._current = (initial or State()).copy()
+        self._lock = _thread_lock(path) if path is not None else threading.RLock()
+        self.problems: list[str] = []
+        """One line per file set aside or not readable, for the caller to say."""
+
+    @property
+    def current(self) -> State:
+        """The last state read or written, without touching the disk (for the UI thread)."""
+        with self._lock:
+            return self._current.copy()
+
+    def read(self) -> State:
+        """The state on disk now; an unparsable file is set aside and an unreadable one said, never raised."""
+        with self._lock:
+            if self.path is None:
+                return self._current.copy()
+            try:
+                with _file_lock(self.path):
+                    self._current = self._read_locked()
+            except LockError:  # a read-only directory: nobody can write there either, so read unlocked
+                try:
+                    self._current = self._read_locked()
+                except ConfigError as exc:
+                    self._say(str(exc))
+            except ConfigError as exc:  # unreadable and not movable (permissions): keep what we knew
+                self._say(str(exc))
+            return self._current.copy()
+
+    @contextmanager
+    def change(self) -> Iterator[State]:
+        """Re-read, let the caller change, write atomically: raises ConfigError when it cannot be recorded."""
+        with self._lock:
+            if self.path is None:
+                state = self._current.copy()
+                yield state
+                self._current = State(state.setup_passed, state.answers, state.quota_requests).copy()
+                return
+            with _file_lock(self.path):
+                state = self._read_locked()
+                yield state
+                checked = State(state.setup_passed, state.answers, state.quota_requests)
+                try:
+                    save(checked, self.path)
+                except OSError as exc:
+                    raise ConfigError(f"cannot write {self.path}: {exc.strerror}") from exc
+                self._current = checked.copy()
+
+    def remember(self, **answers: Any) -> State:
+        """Store some answers (and only those), keeping everything another writer stored meanwhile."""
+        with self.change() as state:
+            state.answers.update(answers)
+        return self.current
+
+    def _read_locked(self) -> State:
+        """Parse the file; one that is damaged is renamed aside first, so the next write cannot destroy it."""
+        assert self.path is not None
+        try:
+            return load_state(self.path)
+        except UnreadableFileError as exc:
+            kept = set_aside(self.path)
+            if kept is None:
+                raise ConfigError(f"{exc}; it could not be set aside, so kftui leaves it as it is") from exc
+            self._say(f"{exc}. Kept it as {kept}; starting with fresh answers.")
+            return State()
+
+    def take_problems(self) -> list[str]:
+        """The lines not yet said, once: each caller says them where its user looks (stderr, a notification)."""
+        with self._lock:
+            out, self.problems = self.problems, []
+        return out
+
+    def _say(self, line: str) -> None:
+        if line not in self.problems:
+            self.problems.append(line)
+
+
+_STORES: dict[str, StateStore] = {}
+_STORES_GUARD = threading.Lock()
+
+
+def default_store() -> StateStore:
+    """The process's store for the state file where XDG_STATE_HOME says it is now."""
+    path = state_path()
+    key = str(path.absolute())
+    with _STORES_GUARD:
+        store = _STORES.get(key)
+        if store is None:
+            store = _STORES[key] = StateStore(path)
+        return store

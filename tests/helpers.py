@@ -6,9 +6,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+MIN_WAIT = 30.0
+"""Every wait's bound is at least this: a bound catches a hang, it never measures speed (that is bench/'s job),
+so a loaded machine or a parallel run cannot fail a test that would pass given time."""
+
 
 def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.02, what: str = "") -> Any:
     """Poll until `condition()` is truthy and return it; fail with a message after `timeout` seconds."""
+    timeout = max(timeout, MIN_WAIT)
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
@@ -21,9 +26,78 @@ def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: floa
 
 async def until(pilot: Any, condition: Callable[[], Any], what: str = "", timeout: float = 30.0) -> Any:
     """In an app test: poll the app's own state between frames until `condition()` is truthy, and return it."""
+    timeout = max(timeout, MIN_WAIT)
     for _ in range(int(timeout / 0.05)):
         value = condition()
         if value:
             return value
         await pilot.pause(0.05)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or condition}")
+
+
+def kftui_parses(argv: list[str]) -> list[str]:
+    """Parse a kftui command line the way click would, without running it; the command path, or click's error."""
+    import click
+
+    from kftui.cli import cli
+
+    command: click.Command = cli
+    path = ["kftui"]
+    args = list(argv)
+    parent: click.Context | None = None
+    while True:
+        ctx = command.make_context(path[-1], args, parent=parent, resilient_parsing=False)
+        if not isinstance(command, click.Group):
+            return path
+        protected = ctx._protected_args if hasattr(ctx, "_protected_args") else ctx.protected_args  # click < 8.2
+        rest = [*protected, *ctx.args]
+        if not rest:
+            return path
+        name, sub, args = command.resolve_command(ctx, rest)
+        if sub is None or name is None:
+            raise click.UsageError(f"no command {rest[0]!r}", ctx)
+        command, parent = sub, ctx
+        path.append(name)
+
+
+def tool(name: str) -> str:
+    """A real CLI found on PATH, or skip the test saying which one is missing (never a machine path)."""
+    import shutil
+
+    import pytest
+
+    found = shutil.which(name)
+    if found is None:
+        pytest.skip(f"{name} is not on PATH")
+    return found
+
+
+CLI_CALLS = {("subprocess", "run"), ("subprocess", "Popen"), ("subprocess", "check_output"),
+             ("subprocess", "check_call"), (None, "tool")}
+"""Calls that drive a real CLI, tmux or the app as a subprocess (`tool()` finds a real CLI to run)."""
+
+
+def cli_driving_tests(source: str) -> set[str]:
+    """Test functions in a module's source that drive a real CLI or subprocess app, directly or through a
+    helper function of the same module (so the conftest marks them `e2e` without anyone remembering to)."""
+    import ast
+
+    tree = ast.parse(source)
+    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+
+    def calls(fn: ast.AST) -> set[tuple[str | None, str]]:
+        found: set[tuple[str | None, str]] = set()
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Call):
+                func = node.func
+                if isinstance(func, ast.Attribute):
+                    found.add((func.value.id if isinstance(func.value, ast.Name) else None, func.attr))
+                elif isinstance(func, ast.Name):
+                    found.add((None, func.id))
+        return found
+
+    called = {fn.name: calls(fn) for fn in functions}
+    driving = {name for name, c in called.items() if c & CLI_CALLS}
+    for _ in range(3):  # helpers calling helpers
+        driving |= {name for name, c in called.items() if any((None, d) in c for d in driving)}
+    return {name for name in driving if name.startswith("test")}

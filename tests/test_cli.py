@@ -25,11 +25,28 @@ def test_version() -> None:
     assert kftui.__version__ in out.stdout
 
 
+def help_commands(text: str) -> list[str]:
+    """The command names in click's `Commands:` section (not words that happen to be in the description)."""
+    _, found, section = text.partition("\nCommands:\n")
+    assert found, text
+    names = []
+    for line in section.splitlines():
+        if not line.startswith("  "):
+            break
+        names.append(line.split()[0])
+    return names
+
+
 def test_help_lists_the_commands() -> None:
     out = kftui_cmd("--help")
     assert out.returncode == 0
-    for command in ("setup", "watch", "demo", "explain"):
-        assert command in out.stdout
+    listed = help_commands(out.stdout)
+    assert set(listed) >= {"demo", "deploy", "doctor", "explain", "quota", "runs", "setup", "watch"}, listed
+    assert len(listed) == len(set(listed))
+    quota = kftui_cmd("quota", "--help")
+    assert quota.returncode == 0 and set(help_commands(quota.stdout)) >= {"request", "status"}
+    runs = kftui_cmd("runs", "--help")
+    assert runs.returncode == 0 and set(help_commands(runs.stdout)) >= {"list", "local", "submit"}
 
 
 def test_unknown_subcommand_is_one_clear_line() -> None:

@@ -10,7 +10,15 @@ from typing import Any
 
 from kftui.errors import KftuiError
 
-CONNECT_TIMEOUT = 10.0
+CONNECT_TIMEOUT = 10
+"""Seconds to connect. Every `_request_timeout` is an int or a 2-tuple: the client ignores a bare float."""
+READ_TIMEOUT = 30
+"""Seconds a plain GET may take to answer (and between two reads of its body)."""
+
+
+def request_timeout(read: float | None) -> tuple[int, int | None]:
+    """(connect, read) as whole seconds, the shape kubernetes' and kfp_server_api's REST clients apply."""
+    return CONNECT_TIMEOUT, None if read is None else max(1, int(read))
 
 
 class ClusterApiError(KftuiError):
@@ -39,24 +47,41 @@ def api_error(exc: BaseException) -> ClusterApiError:
     return ClusterApiError(message, status, reason)
 
 
-def get_json(client: Any, path: str, query: list[tuple[str, Any]] | None = None, timeout: float = 30.0) -> Any:
+def get_json(client: Any, path: str, query: list[tuple[str, Any]] | None = None,
+             timeout: float = READ_TIMEOUT) -> Any:
     """GET a path with the client's auth and return the decoded JSON (raises ClusterApiError)."""
     from kubernetes.client.exceptions import ApiException
 
     try:
         resp = client.call_api(path, "GET", query_params=query or [], header_params={"Accept": "application/json"},
                                auth_settings=["BearerToken"], _preload_content=False,
-                               _request_timeout=(CONNECT_TIMEOUT, timeout), _return_http_data_only=True)
-        return json.loads(resp.data)
+                               _request_timeout=request_timeout(timeout), _return_http_data_only=True)
     except ApiException as exc:
         raise api_error(exc) from exc
+    return decode_object(resp.data, path)
+
+
+def decode_object(data: bytes, path: str) -> dict[str, Any]:
+    """A JSON object from the API server; anything else (HTML, cut JSON, a list, nothing) is said, not crashed on."""
+    try:
+        value = json.loads(data)
+    except ValueError as exc:
+        head = data[:60].decode("utf-8", "replace").strip().splitlines()[0] if data.strip() else ""
+        why = getattr(exc, "msg", exc)
+        what = "an empty answer" if not head else (
+            "an HTML page" if head.lstrip().startswith("<") else f"something that is not JSON ({why})")
+        raise ClusterApiError(f"the Kubernetes API answered GET {path} with {what}", 0, "BadResponse") from exc
+    if not isinstance(value, dict):
+        raise ClusterApiError(f"the Kubernetes API answered GET {path} with JSON of another shape "
+                              f"({type(value).__name__}, not an object)", 0, "BadResponse")
+    return value
 
 
 def open_stream(client: Any, path: str, query: list[tuple[str, Any]], read_timeout: float | None) -> Any:
     """Open a streaming GET (watch or log follow) and return the urllib3 response, unread."""
     return client.call_api(path, "GET", query_params=query, header_params={"Accept": "*/*"},
                            auth_settings=["BearerToken"], _preload_content=False,
-                           _request_timeout=(CONNECT_TIMEOUT, read_timeout), _return_http_data_only=True)
+                           _request_timeout=request_timeout(read_timeout), _return_http_data_only=True)
 
 
 class Stoppable:
@@ -112,3 +137,24 @@ def iter_lines(resp: Any, chunk_size: int = 256 * 1024) -> Iterator[bytes]:
         yield from parts
     if buf:
         yield buf
+
+
+def secs(seconds: float) -> str:
+    """A delay as people read it: `4 s`, `0.4 s`."""
+    return f"{seconds:.0f} s" if seconds >= 1 else f"{seconds:.1f} s"
+
+
+def retry_words(attempt: int, delay: float) -> str:
+    """What a reconnect says: `reconnecting (attempt 3, in 4 s)`."""
+    return f"reconnecting (attempt {attempt}, {'now' if delay <= 0 else 'in ' + secs(delay)})"
+
+
+def short_error(exc: BaseException) -> str:
+    """A transport error in one line, without urllib3's object reprs (`connection reset by peer`, `read timed out`)."""
+    text = str(exc) or type(exc).__name__
+    for marker in ("Read timed out", "Connection refused", "Connection reset by peer", "IncompleteRead",
+                   "InvalidChunkLength", "Response ended prematurely", "Connection aborted"):
+        if marker in text:
+            return "connection broken (the answer was cut off)" if marker in (
+                "IncompleteRead", "InvalidChunkLength", "Response ended prematurely") else marker.lower()
+    return text.splitlines()[0][:200] if text.strip() else type(exc).__name__

@@ -24,18 +24,26 @@ def simplify(ev: dict[str, Any]) -> dict[str, Any]:
         "type": str(ev.get("type") or "Normal"),
         "reason": str(ev.get("reason") or ""),
         "message": str(ev.get("message") or ""),
-        "count": int(ev.get("count") or (ev.get("series") or {}).get("count") or 1),
+        "count": _count(ev.get("count") or (ev.get("series") or {}).get("count")),
         "lastTimestamp": event_time(ev),
         "source": source,
         "object": f"{str(inv.get('kind', '')).lower()}/{inv.get('name', '')}",
     }
 
 
+def _count(value: Any) -> int:
+    """An event's repeat count; a server's junk here is 1, never a crash of the events pane."""
+    try:
+        return max(1, int(value or 1))
+    except (TypeError, ValueError):
+        return 1
+
+
 def list_events(client: Any, namespace: str, field_selector: str | None = None) -> list[dict[str, Any]]:
     """Raw events of a namespace (optionally filtered), oldest first."""
     query: list[tuple[str, Any]] = [("fieldSelector", field_selector)] if field_selector else []
     data = get_json(client, f"/api/v1/namespaces/{namespace}/events", query)
-    items: list[dict[str, Any]] = list(data.get("items") or [])
+    items: list[dict[str, Any]] = [ev for ev in data.get("items") or [] if isinstance(ev, dict)]
     items.sort(key=event_time)
     return items
 

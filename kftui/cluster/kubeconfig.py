@@ -89,18 +89,27 @@ def current_context(path: str | Path | None = None) -> KubeContext | None:
     return next((c for c in load_contexts(path) if c.current), None)
 
 
+TRANSPORT_RETRIES = 1
+"""urllib3's own retries per request (its default is 3): kftui's loops retry with backoff and say so, and a
+hanging server must cost one timeout, not four."""
+
+
 def api_client(context: str | None = None, path: str | Path | None = None) -> Any:
     """A fresh `kubernetes.client.ApiClient` for a context (no global configuration is touched)."""
-    from kubernetes import config
+    from kubernetes import client, config
     from kubernetes.config.config_exception import ConfigException
+    from urllib3.util.retry import Retry
 
     files = kubeconfig_paths(path)
     for f in files:
         if f.exists():
             _read(f)  # clear errors for unreadable or invalid files before the library's own
     try:
+        configuration = client.Configuration()
+        configuration.retries = Retry(total=TRANSPORT_RETRIES)
         return config.new_client_from_config(config_file=os.pathsep.join(str(f) for f in files),
-                                             context=context, persist_config=False)
+                                             context=context, persist_config=False,
+                                             client_configuration=configuration)
     except ConfigException as exc:
         raise ConfigError(f"Kubeconfig {files[0]}: {exc}") from exc
     except (OSError, ValueError, TypeError, KeyError) as exc:

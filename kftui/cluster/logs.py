@@ -1,20 +1,38 @@
-"""Follow pod logs like a person needs: batches for speed, resume without loss, restarts followed, states said."""
+"""Follow pod logs like a person needs: batches for speed, resume without loss, restarts followed, states said.
+
+Lossless resume: every delivered line moves the resume point (its timestamp and how many delivered lines share
+it); a reconnect asks from that second (the API's sinceTime keeps whole seconds) and drops what was already
+delivered by (timestamp, count within the timestamp). A last line without its newline is held back until the
+newline arrives; it is delivered as is only when the run has truly ended there. A run that ends (restart, exit)
+is read to its end before the next one starts, so a reset just before a restart loses nothing either.
+"""
 
 from __future__ import annotations
 
+import bisect
 import queue
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from http.client import HTTPException
 from typing import Any
 
-from kftui.cluster._http import ClusterApiError, Stoppable, api_error, get_json, open_stream
+from kftui.cluster._http import ClusterApiError, Stoppable, api_error, get_json, open_stream, secs, short_error
 from kftui.core.kube import LogState, LogStatus, parse_time
 
 LinesCallback = Callable[[str, list[str]], None]
 StatusCallback = Callable[[LogStatus], None]
 NOT_STARTED_POLL = 1.0
 WAITING_AFTER = 1.0
+IDLE_TIMEOUT = 60
+"""Seconds a follow stream may stay silent before it is quietly reopened (a dead connection is found this way)."""
+READ_TIMEOUT = 60
+"""Seconds a non-follow read may stall."""
+MAX_QUIET_ATTEMPTS = 8
+"""Failed reads in a row, without a line delivered, before a non-follow read gives up."""
+HEAD_LIMIT = 10_000
+"""Lines of a tail window's first stamp remembered by content (beyond it, the count within the stamp is used)."""
 
 
 def ts_ns(stamp: str) -> int:
@@ -32,6 +50,66 @@ def ts_ns(stamp: str) -> int:
     return int(base.timestamp()) * 1_000_000_000 + int((frac + "000000000")[:9])
 
 
+@dataclass
+class ResumePoint:
+    """Where a follow stands in one run: the last delivered line's stamp, and how many delivered lines carry it."""
+
+    stamp: str = ""
+    ns: int = -1
+    count: int = 0
+    head: list[str] | None = None
+    """Set while every delivered line shares the first stamp of a tailLines window: that window may begin inside
+    the stamp's run, so the count within the stamp is unknown and a resume finds these lines by content instead."""
+
+    def since_time(self) -> str:
+        """The API's sinceTime for a resume: RFC3339 to the second (the server keeps no more), rounded down."""
+        return datetime.fromtimestamp(self.ns // 1_000_000_000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def advance(self, lines: list[str], window_start: bool = False) -> None:
+        """Move past delivered `STAMP text` lines (only the trailing run of equal stamps needs looking at).
+
+        `window_start`: these are the first lines of a tailLines answer (its first stamp may have begun earlier).
+        """
+        if not lines:
+            return
+        last = lines[-1].partition(" ")[0]
+        same = 0
+        for line in reversed(lines):
+            if line.partition(" ")[0] != last:
+                break
+            same += 1
+        if window_start and same == len(lines):
+            self.stamp, self.ns, self.count = last, ts_ns(last), same
+            self.head = list(lines) if same <= HEAD_LIMIT else None
+            return
+        if same == len(lines) and last == self.stamp:
+            self.count += same
+            if self.head is not None:
+                self.head = self.head + lines if len(self.head) + same <= HEAD_LIMIT else None
+            return
+        self.head = None
+        ns = ts_ns(last)
+        if ns == 0 and self.ns >= 0:  # a line without a stamp: count it with the last stamped one
+            self.count += same
+            return
+        self.stamp, self.ns, self.count = last, ns, same
+
+
+@dataclass
+class _Outcome:
+    """How one log request ended."""
+
+    clean: bool
+    why: str
+    delivered: int = 0
+    idle: bool = False
+    quiet_since: datetime | None = None
+    fragment: bytes = b""
+    skipping: bool = False
+    skip_ns: int = -1
+    skip_left: int = 0
+
+
 class LogFollower:
     """Streams one container (or all, interleaved) of a pod; lines go out in batches, states as LogStatus.
 
@@ -44,7 +122,8 @@ class LogFollower:
                  tail_lines: int | None = None, on_lines: LinesCallback | None = None,
                  on_status: StatusCallback | None = None, prefix_container: bool | None = None,
                  max_batch: int = 5000, retry_delay: float = 0.2, max_retry_delay: float = 5.0,
-                 keep_timestamps: bool = False, chunk_size: int = 256 * 1024) -> None:
+                 keep_timestamps: bool = False, chunk_size: int = 256 * 1024, idle_timeout: int = IDLE_TIMEOUT,
+                 pod_uid: str | None = None) -> None:
         """Say what to follow and where lines and states go; nothing happens until run() or start()."""
         self.client = client
         self.namespace = namespace
@@ -61,6 +140,9 @@ class LogFollower:
         self.keep_timestamps = keep_timestamps
         """Deliver `STAMP [container] text` (a view that can show or hide the stamp) instead of `[container] text`."""
         self.chunk_size = chunk_size
+        self.idle_timeout = int(idle_timeout)
+        self.pod_uid = pod_uid
+        """Follow this pod instance only: a new pod of the same name ends the follow (a multi-pod tail starts it)."""
         self.retry_delay = retry_delay
         self.max_retry_delay = max_retry_delay
         self.queue: queue.SimpleQueue[tuple[str, list[str]] | LogStatus] = queue.SimpleQueue()
@@ -181,33 +263,71 @@ class LogFollower:
 
     # ---- the follow loop ----------------------------------------------------------------------
 
+    def _backoff(self, attempt: int) -> float:
+        """Seconds before reconnect `attempt`: at once the first time, then doubling up to max_retry_delay."""
+        if attempt <= 1:
+            return 0.0
+        return float(min(self.retry_delay * 2 ** (attempt - 2), self.max_retry_delay))
+
+    def _query(self, container: str, resume: ResumePoint, first: bool, *, follow: bool,
+               previous: bool) -> list[tuple[str, Any]]:
+        """The log request: from the resume point when there is one, else the caller's tail/since (first only)."""
+        query: list[tuple[str, Any]] = [("container", container), ("timestamps", "true")]
+        if follow:
+            query.append(("follow", "true"))
+        if previous:
+            query.append(("previous", "true"))
+        if resume.ns >= 0:
+            query.append(("sinceTime", resume.since_time()))
+        elif first:
+            if self.tail_lines is not None:
+                query.append(("tailLines", self.tail_lines))
+            if self.since_time is not None:
+                query.append(("sinceTime", self.since_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")))
+            elif self.since_seconds is not None:
+                query.append(("sinceSeconds", self.since_seconds))
+        return query
+
     def _follow_container(self, container: str) -> None:
-        """Follow one container across server hang-ups, restarts and slow starts until it ends or stop()."""
-        last_stamp: str | None = None  # timestamp of the last line delivered (resume point)
+        """Follow one container across resets, restarts, replacement and slow starts until it ends or stop()."""
+        resume = ResumePoint()
         run_id: str | None = None
+        uid = self.pod_uid
         last_why: str | None = None
         attempt = 0
-        first_request = True
-        delay = self.retry_delay
+        first = True
+        quiet_since: datetime | None = None
         while not self.stopped:
             try:
                 pod = self._read_pod()
             except ClusterApiError as exc:
-                self._status(LogState.ERROR, container, str(exc))
+                attempt += 1
+                delay = max(self._backoff(attempt), self.retry_delay)
+                self._status(LogState.ERROR, container, f"{exc}; retrying in {secs(delay)}", attempt)
                 if self._sleep(delay):
                     return
-                delay = min(delay * 2, self.max_retry_delay)
                 continue
             except Exception as exc:
                 attempt += 1
-                self._status(LogState.RECONNECTING, container, f"cannot reach the cluster: {exc}", attempt)
+                delay = max(self._backoff(attempt), self.retry_delay)
+                self._status(LogState.RECONNECTING, container,
+                             f"in {secs(delay)}: cannot reach the cluster: {short_error(exc)}", attempt)
                 if self._sleep(delay):
                     return
-                delay = min(delay * 2, self.max_retry_delay)
                 continue
             if pod is None:
                 self._status(LogState.ENDED, container, "pod deleted")
                 return
+            pod_uid = str((pod.get("metadata") or {}).get("uid") or "")
+            if uid is None or not uid:
+                uid = pod_uid
+            elif pod_uid and pod_uid != uid:
+                if self.pod_uid is not None:
+                    self._status(LogState.ENDED, container, "pod deleted (a new pod of the same name replaced it)")
+                    return
+                uid, resume, run_id, first = pod_uid, ResumePoint(), None, False
+                self._status(LogState.RESTARTED, container, "pod replaced by a new one: following it from its "
+                                                            "first line")
             if not self.previous:
                 why = self._not_started(pod, container)
                 if why is not None:
@@ -221,27 +341,17 @@ class LogFollower:
             cs = self._container_status(pod, container)
             cid = str(cs.get("containerID") or "")
             if run_id is not None and cid and cid != run_id and not self.previous:
+                if resume.ns >= 0:
+                    self._catch_up(container, resume, previous=True)  # the old run's last lines, before its end
                 self._status(LogState.RESTARTED, container, f"restart #{cs.get('restartCount', 0)}: following the "
                                                             "new run from its first line")
-                last_stamp = None
-                first_request = False
+                resume = ResumePoint()
+                first = False
             run_id = cid or run_id
-            query: list[tuple[str, Any]] = [("container", container), ("timestamps", "true")]
-            if self.follow:
-                query.append(("follow", "true"))
-            if self.previous:
-                query.append(("previous", "true"))
-            if last_stamp is not None:
-                query.append(("sinceTime", last_stamp))
-            elif first_request:
-                if self.tail_lines is not None:
-                    query.append(("tailLines", self.tail_lines))
-                if self.since_time is not None:
-                    query.append(("sinceTime", self.since_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")))
-                elif self.since_seconds is not None:
-                    query.append(("sinceSeconds", self.since_seconds))
+            query = self._query(container, resume, first, follow=self.follow, previous=self.previous)
             try:
-                outcome, last_stamp = self._stream(container, query, last_stamp)
+                out = self._stream(container, query, resume, follow=self.follow, quiet_since=quiet_since,
+                                   reconnected=attempt)
             except ClusterApiError as exc:
                 if "waiting to start" in str(exc) or "ContainerCreating" in str(exc):
                     continue  # the pod read above decides what to say
@@ -252,20 +362,37 @@ class LogFollower:
                     self._status(LogState.ENDED, container, f"no previous run: container {container} has not "
                                                             "restarted (p shows the current run again)")
                     return
-                self._status(LogState.ERROR, container, str(exc))
-                if self.previous or self._sleep(self.max_retry_delay):
+                attempt += 1
+                delay = max(self._backoff(attempt), self.max_retry_delay)
+                self._status(LogState.ERROR, container, f"{exc}; retrying in {secs(delay)}", attempt)
+                if self._sleep(delay):
                     return
                 continue
-            except Exception as exc:
+            except Exception as exc:  # the request could not be sent or answered (refused, reset, timed out)
                 if self.stopped:
                     return
-                outcome = f"connection lost: {exc}"
-            first_request = False
+                out = _Outcome(False, f"cannot open the log stream: {short_error(exc)}")
+            if out.delivered:
+                first = False
+                attempt = 0
+            quiet_since = out.quiet_since if out.idle else None
             if self.stopped:
                 return
             if not self.follow:
-                self._status(LogState.ENDED, container, "end of log")
-                return
+                if out.clean:
+                    self._deliver_fragment(container, out, resume)
+                    self._status(LogState.ENDED, container, "end of log")
+                    return
+                attempt += 1
+                if attempt > MAX_QUIET_ATTEMPTS:
+                    self._status(LogState.ERROR, container, f"{out.why}; gave up after {attempt - 1} attempts")
+                    return
+                self.reconnects += 1
+                delay = self._backoff(attempt)
+                self._status(LogState.RECONNECTING, container, self._retry_words(out.why, delay, resume), attempt)
+                if self._sleep(delay):
+                    return
+                continue
             try:
                 pod = self._read_pod()
             except Exception:
@@ -274,50 +401,130 @@ class LogFollower:
                 self._status(LogState.ENDED, container, "pod deleted")
                 return
             if pod:
+                if str((pod.get("metadata") or {}).get("uid") or "") not in ("", uid):
+                    continue  # replaced: the top of the loop follows the new pod, or ends (bound to this one)
                 done = self._finished(pod, container)
                 if done is not None:
+                    self._catch_up(container, resume, previous=False)
                     self._status(LogState.ENDED, container, done)
                     return
                 new_cid = str(self._container_status(pod, container).get("containerID") or "")
                 if new_cid and new_cid != run_id:
-                    continue  # restarted: the top of the loop announces it and starts the new run
+                    continue  # restarted: the top of the loop reads the old run's rest and starts the new one
                 if self._not_started(pod, container) is not None:
                     continue
+            if out.idle:
+                continue  # a quiet stream timed out: reopen without a word (the connection itself was fine)
             attempt += 1
             self.reconnects += 1
-            where = f" from {last_stamp}" if last_stamp else ""
-            self._status(LogState.RECONNECTING, container, f"{outcome}; resuming{where}", attempt)
-            if self._sleep(0 if attempt == 1 else min(self.retry_delay * attempt, self.max_retry_delay)):
+            delay = self._backoff(attempt)
+            self._status(LogState.RECONNECTING, container, self._retry_words(out.why, delay, resume), attempt)
+            if self._sleep(delay):
                 return
 
-    def _stream(self, container: str, query: list[tuple[str, Any]],
-                last_stamp: str | None) -> tuple[str, str | None]:
-        """One log request read to its end; returns (why it ended, last timestamp delivered)."""
+    @staticmethod
+    def _retry_words(why: str, delay: float, resume: ResumePoint) -> str:
+        """What a reconnect says beside `reconnecting (attempt N)`: when, why, and from where."""
+        where = f", resuming after {resume.stamp}" if resume.ns >= 0 else ""
+        when = "now" if delay <= 0 else f"in {secs(delay)}"
+        return f"{when}: {why}{where}"
+
+    def _catch_up(self, container: str, resume: ResumePoint, *, previous: bool) -> None:
+        """Read a run that has ended up to its true end (a few tries), so a reset just before the end loses nothing."""
+        if not self._unread_tail(container, resume, previous=previous):
+            return
+        for attempt in range(1, MAX_QUIET_ATTEMPTS + 1):
+            if self.stopped:
+                return
+            query = self._query(container, resume, resume.ns < 0, follow=False, previous=previous)
+            try:
+                out = self._stream(container, query, resume, follow=False)
+            except ClusterApiError:
+                return  # nothing more to read (no previous run, pod gone)
+            except Exception as exc:
+                out = _Outcome(False, f"cannot open the log stream: {short_error(exc)}")
+            if out.clean:
+                self._deliver_fragment(container, out, resume)
+                return
+            if self._sleep(self._backoff(attempt + 1)):
+                return
+
+    def _unread_tail(self, container: str, resume: ResumePoint, *, previous: bool) -> bool:
+        """Whether an ended run has lines past the resume point: its last `count + 1` lines say it in one small read.
+
+        Lines sharing the resume stamp come last; if more of them exist than were delivered, or any line is newer,
+        or the run ends in a half line, something is unread. When the read itself fails, assume there is.
+        """
+        if resume.ns < 0:
+            return True
+        query: list[tuple[str, Any]] = [("container", container), ("timestamps", "true"),
+                                        ("tailLines", resume.count + 1)]
+        if previous:
+            query.append(("previous", "true"))
+        path = f"/api/v1/namespaces/{self.namespace}/pods/{self.pod}/log"
+        try:
+            resp = open_stream(self.client, path, query, READ_TIMEOUT)
+            try:
+                data = bytes(resp.data)
+            finally:
+                self._stop.release(resp)
+        except Exception:  # cannot tell (reset, refused, an API error): read the rest to be sure
+            return True
+        if data and not data.endswith(b"\n"):
+            return True
+        stamps = [ts_ns(line.partition(" ")[0]) for line in data.decode("utf-8", "replace").split("\n") if line]
+        return any(ns > resume.ns for ns in stamps) or sum(ns == resume.ns for ns in stamps) > resume.count
+
+    def _deliver_fragment(self, container: str, out: _Outcome, resume: ResumePoint) -> None:
+        """A run's true last line had no newline: deliver it now that the stream ended cleanly at the end."""
+        if not out.fragment:
+            return
+        line = out.fragment.decode("utf-8", "replace")
+        if out.skipping and _already_seen(ts_ns(line.partition(" ")[0]), out.skip_ns, out.skip_left):
+            return
+        self._deliver(container, [line], resume, self._shaper(f"[{container}] " if self.prefix else ""))
+
+    def _deliver(self, container: str, lines: list[str], resume: ResumePoint,
+                 shape: Callable[[list[str]], list[str]], window_start: bool = False) -> None:
+        """Hand lines out in batches, moving the resume point past each batch as it is delivered."""
+        texts = shape(lines)
+        for i in range(0, len(texts), self.max_batch):
+            part = lines[i:i + self.max_batch]
+            self._on_lines(container, texts[i:i + self.max_batch])
+            self.lines_seen += len(part)
+            resume.advance(part, window_start=window_start and i == 0)
+
+    def _stream(self, container: str, query: list[tuple[str, Any]], resume: ResumePoint, *, follow: bool,
+                quiet_since: datetime | None = None, reconnected: int = 0) -> _Outcome:
+        """One log request read to its end: complete lines delivered past the resume point, a last fragment kept."""
         from kubernetes.client.exceptions import ApiException
+        from urllib3.exceptions import HTTPError, ReadTimeoutError
 
         path = f"/api/v1/namespaces/{self.namespace}/pods/{self.pod}/log"
         try:
-            resp = open_stream(self.client, path, query, None if self.follow else 60)
+            resp = open_stream(self.client, path, query, self.idle_timeout if follow else READ_TIMEOUT)
         except ApiException as exc:
             raise api_error(exc) from exc
         self._stop.track(resp)
         got_data = threading.Event()
-        connected = datetime.now(UTC)
+        connected = quiet_since or datetime.now(UTC)
 
         def say_waiting() -> None:
             if not got_data.is_set() and not self.stopped:
                 self._status(LogState.WAITING, container, "the container has not written anything yet",
                              since=connected)
 
-        timer = threading.Timer(WAITING_AFTER, say_waiting) if self.follow else None
+        timer = threading.Timer(WAITING_AFTER, say_waiting) if follow and quiet_since is None else None
         if timer is not None:
             timer.daemon = True
             timer.start()
-        skip_until = ts_ns(last_stamp) if last_stamp else None
-        prefix = f"[{container}] " if self.prefix else ""
-        shape = self._shaper(prefix)
+        skipping, skip_ns, skip_left = resume.ns >= 0, resume.ns, resume.count
+        head, matched, consumed = resume.head, 0, 0
+        window = resume.ns < 0 and any(key == "tailLines" for key, _ in query)
+        shape = self._shaper(f"[{container}] " if self.prefix else "")
         buf = b""
-        streaming = False
+        delivered = 0
+        out = _Outcome(True, "the server closed the stream" if follow else "done")
         try:
             for chunk in resp.stream(self.chunk_size, decode_content=False):
                 if not chunk:
@@ -329,31 +536,35 @@ class LogFollower:
                     continue
                 buf = data[cut + 1:]
                 lines = data[:cut].decode("utf-8", "replace").split("\n")
-                if skip_until is not None:
-                    lines, skip_until = self._drop_seen(lines, skip_until)
+                if skipping and head is not None:
+                    lines, skipping, matched, consumed = self._skip_head(lines, skip_ns, head, matched, consumed)
+                    if not skipping and matched == len(head):
+                        resume.count, resume.head = consumed, None  # found: the count within the stamp is known
                     if not lines:
                         continue
-                got_data.set()
-                if not streaming:
-                    streaming = True
-                    self._status(LogState.STREAMING, container)
-                last_stamp = lines[-1].partition(" ")[0]
-                texts = shape(lines)
-                self.lines_seen += len(texts)
-                for i in range(0, len(texts), self.max_batch):
-                    self._on_lines(container, texts[i:i + self.max_batch])
-            if buf:  # limitBytes or a stream cut mid-line: deliver the fragment
-                line = buf.decode("utf-8", "replace")
-                stamp = line.partition(" ")[0]
-                if skip_until is None or ts_ns(stamp) > skip_until:
-                    last_stamp = stamp
-                    self.lines_seen += 1
-                    self._on_lines(container, shape([line]))
+                elif skipping:
+                    lines, skipping, skip_left = self._skip_seen(lines, skip_ns, skip_left)
+                    if not lines:
+                        continue
+                if not got_data.is_set():
+                    got_data.set()
+                    self._status(LogState.STREAMING, container,
+                                 f"reconnected after {reconnected} attempt{'s' if reconnected > 1 else ''}"
+                                 if reconnected else "")
+                self._deliver(container, lines, resume, shape, window_start=window and not delivered)
+                delivered += len(lines)
+        except ReadTimeoutError:
+            out = _Outcome(False, "no answer in time", idle=True, quiet_since=connected)
+        except (HTTPError, OSError, HTTPException) as exc:
+            out = _Outcome(False, f"connection lost: {short_error(exc)}")
         finally:
             if timer is not None:
                 timer.cancel()
             self._stop.release(resp)
-        return ("the server closed the stream" if self.follow else "done"), last_stamp
+        out.delivered = delivered
+        if out.clean:
+            out.fragment, out.skipping, out.skip_ns, out.skip_left = buf, skipping, skip_ns, skip_left
+        return out
 
     def _shaper(self, prefix: str) -> Callable[[list[str]], list[str]]:
         """How raw `STAMP text` lines are delivered: stamp dropped (default) or kept, container prefix added."""
@@ -362,11 +573,47 @@ class LogFollower:
             return (lambda lines: [line.replace(" ", tag, 1) for line in lines]) if tag else (lambda lines: lines)
         return lambda lines: [prefix + line.partition(" ")[2] for line in lines]
 
-    def _drop_seen(self, lines: list[str], skip_until: int) -> tuple[list[str], int | None]:
-        """Drop lines already delivered before a resume (the API's sinceTime keeps whole seconds)."""
+    def _skip_head(self, lines: list[str], skip_ns: int, head: list[str], matched: int,
+                   consumed: int) -> tuple[list[str], bool, int, int]:
+        """Drop a resume's replay when the delivered lines of the resume stamp are known by content (a tail window).
+
+        Lines of that stamp before the window were never shown and stay hidden; the delivered run is found where it
+        is, and what follows it is new. Returns (new lines, still skipping, lines matched, stamp lines consumed).
+        """
         for i, line in enumerate(lines):
-            if ts_ns(line.partition(" ")[0]) > skip_until:
-                self.duplicates_dropped += i
-                return lines[i:], None
+            ns = _line_ns(line)
+            if ns < skip_ns:
+                continue
+            if ns == skip_ns and matched < len(head):
+                consumed += 1
+                matched = matched + 1 if line == head[matched] else int(line == head[0])
+                continue
+            self.duplicates_dropped += i
+            return lines[i:], False, matched, consumed
         self.duplicates_dropped += len(lines)
-        return [], skip_until
+        return [], True, matched, consumed
+
+    def _skip_seen(self, lines: list[str], skip_ns: int, skip_left: int) -> tuple[list[str], bool, int]:
+        """Drop lines delivered before a resume: older stamps, and the first `skip_left` with the resume stamp.
+
+        The API's sinceTime keeps whole seconds, so a resume replays the boundary second; several lines can share
+        one stamp, so the count within it (not the stamp alone) says which of them were already delivered.
+        """
+        i = bisect.bisect_left(lines, skip_ns, key=_line_ns)  # lines come in stamp order: O(log n) stamps parsed
+        while i < len(lines) and skip_left > 0 and _line_ns(lines[i]) == skip_ns:
+            i += 1
+            skip_left -= 1
+        self.duplicates_dropped += i
+        if i == len(lines):
+            return [], True, skip_left
+        return lines[i:], False, 0
+
+
+def _line_ns(line: str) -> int:
+    """The stamp of a `STAMP text` line in nanoseconds."""
+    return ts_ns(line.partition(" ")[0])
+
+
+def _already_seen(ns: int, skip_ns: int, skip_left: int) -> bool:
+    """Whether a line with stamp `ns` is still inside the replayed part of a resumed stream."""
+    return ns < skip_ns or (ns == skip_ns and skip_left > 0)

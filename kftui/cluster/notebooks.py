@@ -29,9 +29,10 @@ def raw_notebooks(client: Any, namespace: str | None = None) -> list[dict[str, A
     except ClusterApiError as exc:
         if exc.status != 403:
             raise
-    namespaces = [str(ns["metadata"]["name"]) for ns in get_json(client, "/api/v1/namespaces").get("items") or []]
+    namespaces = [str((ns.get("metadata") or {}).get("name") or "")
+                  for ns in get_json(client, "/api/v1/namespaces").get("items") or [] if isinstance(ns, dict)]
     out: list[dict[str, Any]] = []
-    for ns in namespaces:
+    for ns in filter(None, namespaces):
         try:
             out.extend(_notebooks_in(client, ns))
         except ClusterApiError as exc:

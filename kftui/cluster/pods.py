@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from kftui.cluster._http import ClusterApiError, Stoppable, api_error, get_json, iter_lines, open_stream
+from kftui.cluster._http import (
+    ClusterApiError,
+    Stoppable,
+    api_error,
+    get_json,
+    iter_lines,
+    open_stream,
+    retry_words,
+    short_error,
+)
 from kftui.core.kube import PodEvent, PodRow, WatchKind, pod_row
 
+MAX_BACKOFF = 15.0
 _KINDS = {"ADDED": WatchKind.ADDED, "MODIFIED": WatchKind.MODIFIED, "DELETED": WatchKind.DELETED}
 
 
@@ -48,6 +59,11 @@ class PodWatcher:
         self.retry_delay = retry_delay
         self.resource_version = ""
         self.relists = 0
+        self.reconnects = 0
+        self.gave_up: ClusterApiError | None = None
+        """Set when the API refused for good (401, 403, 404): the last ERROR event is final, no retry follows."""
+        self.last_error: BaseException | None = None
+        """What the last ERROR event was about (kept for callers that stop at the first one)."""
         self._stop = Stoppable()
 
     def stop(self) -> None:
@@ -60,7 +76,12 @@ class PodWatcher:
         return self._stop.stopped.is_set()
 
     def events(self) -> Iterator[PodEvent]:
-        """Blocking generator for a dedicated thread: snapshot, changes, re-list after 410, errors as events."""
+        """Blocking generator for a dedicated thread: snapshot, changes, re-list after 410, errors as events.
+
+        A lost connection or a failing API is an ERROR event that says it is reconnecting, when and which attempt
+        it is; the next SYNCED snapshot means it is back (nothing missed: the snapshot replaces the table).
+        """
+        attempt = 0
         delay = self.retry_delay
         while not self.stopped:
             try:
@@ -68,26 +89,50 @@ class PodWatcher:
                                                         self.field_selector)
                 if self.stopped:
                     return
-                yield PodEvent(WatchKind.SYNCED, snapshot=tuple(rows))
-                delay = self.retry_delay
+                back = f"reconnected after {attempt} attempt{'s' if attempt > 1 else ''}" if attempt else ""
+                yield PodEvent(WatchKind.SYNCED, snapshot=tuple(rows), message=back)
+                attempt = 0
+                quick = 0
                 while not self.stopped:
-                    yield from self._watch_once()
+                    started = time.monotonic()
+                    got = 0
+                    for event in self._watch_once():
+                        got += 1
+                        yield event
+                    # a watch the server ends at once, again and again, must not become a busy loop
+                    quick = quick + 1 if not got and time.monotonic() - started < 1 else 0
+                    if quick and self._stop.stopped.wait(min(self.retry_delay * 2 ** (quick - 1), MAX_BACKOFF)):
+                        return
             except GoneError:
                 self.relists += 1
                 continue
             except ClusterApiError as exc:
                 if self.stopped:
                     return
-                yield PodEvent(WatchKind.ERROR, message=str(exc))
+                self.last_error = exc
                 if exc.status in (401, 403, 404):
+                    self.gave_up = exc
+                    yield PodEvent(WatchKind.ERROR, message=str(exc))
                     return
-            except Exception as exc:  # transport errors: say so, back off, retry
+                attempt += 1
+                delay = self._backoff(attempt)
+                self.reconnects += 1
+                yield PodEvent(WatchKind.ERROR, message=f"{exc}; {retry_words(attempt, delay)}")
+            except Exception as exc:  # transport errors and garbage: say so, back off, retry
                 if self.stopped:
                     return
-                yield PodEvent(WatchKind.ERROR, message=f"connection to the cluster lost: {exc}")
+                self.last_error = exc
+                attempt += 1
+                delay = self._backoff(attempt)
+                self.reconnects += 1
+                yield PodEvent(WatchKind.ERROR, message=f"connection to the cluster lost: {short_error(exc)}; "
+                                                        f"{retry_words(attempt, delay)}")
             if self._stop.stopped.wait(delay):
                 return
-            delay = min(delay * 2, 15.0)
+
+    def _backoff(self, attempt: int) -> float:
+        """Seconds before reconnect `attempt`: retry_delay, doubling, at most MAX_BACKOFF."""
+        return float(min(self.retry_delay * 2 ** (attempt - 1), MAX_BACKOFF))
 
     def _watch_once(self) -> Iterator[PodEvent]:
         """One watch request from the current resourceVersion until the server's timeout or a 410."""

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from kftui import paths
-from kftui.errors import KftuiError
+from kftui.errors import KftuiError, UsageError
 
 
 @contextmanager
@@ -66,8 +66,21 @@ def _wait_ready(proc: subprocess.Popen[str], timeout: float) -> dict[str, str]:
     raise KftuiError(f"the sandbox did not report ready within {timeout:.0f} s")
 
 
+def check_scenario(scenario: str) -> None:
+    """An unknown scenario is one line naming it and the built-in ones, before a sandbox process starts."""
+    from kftui.sandbox import SCENARIOS
+
+    if Path(scenario).expanduser().is_dir() or (SCENARIOS / scenario).is_dir():
+        return
+    from kftui.core.sanitize import inert
+
+    known = ", ".join(sorted(p.name for p in SCENARIOS.iterdir() if p.is_dir()))
+    raise UsageError(f"--scenario: no scenario {inert(scenario)!r} (built-in: {known}; or give a directory).")
+
+
 def run_demo(scenario: str, mode: str) -> None:
     """Everything the app reads (endpoints, ADC, gcloud config, kubeconfig, KFP host) comes from the sandbox."""
+    check_scenario(scenario)
     base = paths.cache_dir() / "demo"
     base.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="sandbox-", dir=base) as tmp:

@@ -129,10 +129,13 @@ def run_deploy(
     from kftui.core.plan import blocked, check_plan, check_steps, fit_to_zone, password_problem, script
     from kftui.operations.deploy import DefaultLoginError, Runner, read_plan_world
     from kftui.operations.deploy import destroy as destroy_cluster
-    from kftui.settings import load_state, save_state
+    from kftui.settings import default_store
 
     target = out if out is not None else sys.stdout
-    state = load_state()
+    store = default_store()
+    state = store.read()  # a damaged file is set aside and said, never a traceback
+    for line in store.take_problems():
+        sys.stderr.write(f"kftui: {line}\n")
     answers: dict[str, Any] = {k: v for k, v in state.answers.items() if v not in (None, "")}
     if project is None and not answers.get("project"):
         project = gcloud_project()  # as gcloud itself would: its configured project
@@ -231,7 +234,13 @@ def run_deploy(
                      "(a GKE operation already started keeps running and is waited for).\n")
         raise
     if "context" in runner.record:
-        state.answers["kube_context"] = runner.record["context"]
-        save_state(state)
+        from kftui.errors import ConfigError
+
+        try:
+            store.remember(kube_context=runner.record["context"])
+        except ConfigError as exc:  # the cluster exists at Google: say that kftui did not write it down
+            kube = runner.record["context"]
+            target.write(f"WARNING: the cluster is deployed, but kftui could not record its context {kube} "
+                         f"({exc}); use `kftui watch --context {kube}`.\n")
     target.write(summary + "\n")
     return 0

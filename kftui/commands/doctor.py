@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
+import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
@@ -139,16 +142,88 @@ def _blocked_by(
     return None
 
 
+DEADLINE = 38.0
+"""Seconds every check together may take: doctor ends within 45 s however many APIs hang (startup and output
+included), naming each API that did not answer."""
+
+
+def process_age() -> float:
+    """Seconds since this process started (Linux /proc; 0 elsewhere), so the deadline counts the startup too."""
+    import os
+
+    try:
+        with open("/proc/self/stat", encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        with open("/proc/uptime", encoding="ascii") as fh:
+            uptime = float(fh.read().split()[0])
+        return max(0.0, uptime - int(fields[19]) / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _spawn(owner: str, fn: Callable[..., list[Finding]], *args: Any) -> Future[list[Finding]]:
+    """Run one step on a daemon thread whose Google calls are owned by the step: a hung call never holds exit."""
+    from kftui.gcp.calls import owned_by
+
+    future: Future[list[Finding]] = Future()
+
+    def body() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            with owned_by(owner):
+                future.set_result(fn(*args))
+        except BaseException as exc:  # the step runner turns errors into findings; anything else is kept
+            future.set_exception(exc)
+
+    threading.Thread(target=body, name=f"doctor-{owner}", daemon=True).start()
+    return future
+
+
+def unanswered(step: Step, waited: float) -> list[Finding]:
+    """The step's finding when the deadline passed: each Google API still silent, and where it was reached."""
+    from kftui.core.findings import Finding, Status
+    from kftui.diagnose import diagnose_exception
+    from kftui.gcp.calls import api_title, inflight
+    from kftui.gcp.errors import GcpApiError
+
+    calls = inflight(step.id)
+    seconds = f"{waited:.0f} s"
+    if not calls:
+        message = f"The {step.id} checks did not finish within {seconds} (no Google call was waiting: a local tool?)."
+        return [Finding(f"{step.id}.error", Status.FAIL, f"No answer within {seconds}", message)]
+    apis = list(dict.fromkeys((c.api, c.url) for c in calls))
+    names = ", ".join(f"the {api_title(api)} at {url}" for api, url in apis)
+    message = f"kftui stopped waiting after {seconds}. No answer from {names}."
+    api, url = apis[0]
+    problem = GcpApiError(
+        f"The {api_title(api)} at {url} could not be reached: it did not answer in time.",
+        status=504,
+        metadata={"api": api, "url": url, "transport": "timeout"},
+        service=f"{api}.googleapis.com",
+        kind="timeout",
+    )
+    diagnosis = diagnose_exception(problem)
+    title = "No answer from " + ", ".join(api_title(a) for a, _ in apis)
+    return [Finding(f"{step.id}.error", Status.FAIL, title, message, diagnosis=diagnosis)]
+
+
 def run_checks(
-    answers: dict[str, Any], services: Any, pinned: frozenset[str] = frozenset(), gpu: GpuArgs | None = None
+    answers: dict[str, Any],
+    services: Any,
+    pinned: frozenset[str] = frozenset(),
+    gpu: GpuArgs | None = None,
+    deadline: float = DEADLINE,
 ) -> list[StepResult]:
     """Run the steps in order; steps without requirements run one by one (they may learn answers),
-    steps with requirements run side by side once what they require has finished."""
+    steps with requirements run side by side once what they require has finished; all within `deadline`."""
     from kftui.steps import StepContext, all_steps
 
     results: dict[str, StepResult] = {}
     running: dict[str, Future[list[Finding]]] = {}
     order: list[str] = []
+    started = time.monotonic()
+    ends = started + deadline
 
     def learn(result: StepResult) -> None:
         for finding in result.findings:
@@ -158,34 +233,40 @@ def run_checks(
 
     def settle(step_id: str) -> None:
         future = running.pop(step_id, None)
-        if future is not None:
-            results[step_id].findings = future.result()
-            learn(results[step_id])
+        if future is None:
+            return
+        try:
+            results[step_id].findings = future.result(timeout=max(0.0, ends - time.monotonic()))
+        except FutureTimeout:
+            results[step_id].findings = padded(results[step_id].step, unanswered(results[step_id].step, deadline))
+            return
+        learn(results[step_id])
 
-    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="doctor") as pool:
-        for step in all_steps():
-            order.append(step.id)
-            results[step.id] = StepResult(step)
+    for step in all_steps():
+        order.append(step.id)
+        results[step.id] = StepResult(step)
+        if not step.requires:
+            for step_id in list(running):
+                settle(step_id)
+        for name in step.requires:
+            settle(name)
+        if time.monotonic() >= ends:
+            results[step.id].findings = skipped(step, f"doctor's {deadline:.0f} s deadline passed")
+            continue
+        flagged = gpu is not None and doctor_hook(step) is not None
+        reason = _blocked_by(step, answers, results, flags=flagged)
+        if reason is not None:
+            results[step.id].findings = skipped(step, reason)
+            continue
+        ctx = StepContext(answers=dict(answers), services=services)
+        if flagged and gpu is not None:
+            running[step.id] = _spawn(step.id, run_gpu_checks, step, ctx, gpu)
+        else:
+            running[step.id] = _spawn(step.id, run_step, step, ctx)
             if not step.requires:
-                for step_id in list(running):
-                    settle(step_id)
-            for name in step.requires:
-                settle(name)
-            flagged = gpu is not None and doctor_hook(step) is not None
-            reason = _blocked_by(step, answers, results, flags=flagged)
-            if reason is not None:
-                results[step.id].findings = skipped(step, reason)
-                continue
-            ctx = StepContext(answers=dict(answers), services=services)
-            if flagged and gpu is not None:
-                running[step.id] = pool.submit(run_gpu_checks, step, ctx, gpu)
-            elif step.requires:
-                running[step.id] = pool.submit(run_step, step, ctx)
-            else:
-                results[step.id].findings = run_step(step, ctx)
-                learn(results[step.id])
-        for step_id in list(running):
-            settle(step_id)
+                settle(step.id)
+    for step_id in list(running):
+        settle(step_id)
     return [results[step_id] for step_id in order]
 
 
@@ -242,10 +323,13 @@ def run_doctor(
     out: IO[str] | None = None,
     err: IO[str] | None = None,
     services: Any | None = None,
+    max_gpu_nodes: int | None = None,
+    deadline: float = DEADLINE,
 ) -> int:
-    """Exit 0 when nothing fails, 1 when a check fails; an invalid --project is a usage error (exit 2)."""
+    """Exit 0 when nothing fails, 1 when a check fails; an invalid --project is a usage error (exit 2).
+    `max_gpu_nodes` is the pool maximum the GPU checks size the quota by (the wizard's "Maximum GPU nodes")."""
     from kftui.core import validate
-    from kftui.settings import load_state
+    from kftui.settings import default_store
     from kftui.steps import all_steps
 
     target = out if out is not None else sys.stdout
@@ -259,18 +343,39 @@ def run_doctor(
         else:
             gpu_args = GpuArgs(gpu.strip(), gpu_count or 1, (zone or "").strip() or None)
     pinned: frozenset[str] = frozenset()
-    answers: dict[str, Any] = {k: v for k, v in load_state().answers.items() if v not in (None, "")}
+    store = default_store()
+    answers: dict[str, Any] = {k: v for k, v in store.read().answers.items() if v not in (None, "")}
+    for line in store.take_problems():
+        print(f"kftui: {line}", file=errors)
+    from kftui.core.validate import validate_gpu_count
+
+    if gpu_count is not None and (problem := validate_gpu_count(str(gpu_count))):
+        raise UsageError(f"--gpu-count: {problem}")
+    given = {"gpu_type": (gpu or "").strip(), "zone": (zone or "").strip(), "gpu_count": str(gpu_count or "")}
+    answers.update({k: v for k, v in given.items() if v})  # flags are answers too: deploy.* checks read them
+    pinned = frozenset(k for k, v in given.items() if v)
     if project is not None:
         problem = validate.project_id(project.strip())
         if problem:
             raise UsageError(f"--project: {problem}")
         answers["project"] = project.strip()
-        pinned = frozenset({"project"})
+        pinned |= {"project"}
+    if max_gpu_nodes is not None:
+        answers["gpu_max_nodes"] = max_gpu_nodes
+        pinned |= {"gpu_max_nodes"}
     if services is None:
         from kftui.factory import Options, Services
 
         services = Services(Options(project=answers.get("project")))
-    results = run_checks(answers, services, pinned, gpu_args)
+    age = process_age()  # a fresh `kftui doctor` counts its own startup (imports take seconds under load)
+    budget = max(5.0, deadline - (age if age < deadline / 2 else 0.0))
+    from kftui.gcp.calls import set_command_deadline
+
+    set_command_deadline(time.monotonic() + budget)  # a hung call ends with its own words before the deadline
+    try:
+        results = run_checks(answers, services, pinned, gpu_args, deadline=budget + 1.0)
+    finally:
+        set_command_deadline(None)
     final_project = answers.get("project") or None
     if as_json:
         target.write(json.dumps(to_json(final_project, results)) + "\n")

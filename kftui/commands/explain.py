@@ -44,24 +44,30 @@ def read_input(text: str | None, stdin: IO[bytes] | None = None) -> str:
 
 
 def render(diagnosis: Diagnosis, out: IO[str]) -> None:
-    """Title, explanation and numbered fixes; commands never wrap, so they stay copyable."""
+    """Title, explanation and numbered fixes; commands never wrap, so they stay copyable.
+
+    Every field can carry the pasted text (an unknown error is echoed back; facts are quoted into fixes), so each
+    passes the one sanitizer: escapes, controls and bidi overrides show inert, as text.
+    """
     from rich.console import Console
     from rich.text import Text
 
+    from kftui.core.sanitize import inert, inert_lines
+
     console = Console(file=out, highlight=False, emoji=False)
     style = "bold green" if diagnosis.known else "bold yellow"
-    console.print(Text.assemble((diagnosis.title, style), ("  [" + diagnosis.cause + "]", "dim")))
+    console.print(Text.assemble((inert(diagnosis.title), style), ("  [" + inert(diagnosis.cause) + "]", "dim")))
     console.print()
-    console.print(Text(diagnosis.explanation))
+    console.print(Text(inert_lines(diagnosis.explanation)))
     if diagnosis.fixes:
         console.print()
         console.print(Text("What to do:", style="bold"))
         for number, fix in enumerate(diagnosis.fixes, 1):
-            console.print(Text(f"{number}. {fix.title}"))
+            console.print(Text(f"{number}. {inert(fix.title)}"))
             if fix.command:
-                console.print(Text("   $ " + fix.command, style="cyan"), soft_wrap=True)
+                console.print(Text("   $ " + inert(fix.command), style="cyan"), soft_wrap=True)
             if fix.url:
-                console.print(Text("   " + fix.url, style="underline"), soft_wrap=True)
+                console.print(Text("   " + inert(fix.url), style="underline"), soft_wrap=True)
 
 
 def run_explain(text: str | None, as_json: bool, stdin: IO[bytes] | None = None, out: IO[str] | None = None) -> int:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
-from kftui.errors import ConfigError
+from kftui.errors import ConfigError, UsageError
+
+_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+"""Kubernetes' DNS-1123 label rule for namespace names (at most 63 characters)."""
 
 
 def _check_kubeconfig(kubeconfig: str | None) -> None:
@@ -41,6 +45,52 @@ def _check_kubeconfig_content(path: Path) -> None:
         raise ConfigError(f"kubeconfig {path} is not a kubeconfig: expected a mapping with a 'contexts' list")
 
 
+def _check_context(context: str, kubeconfig: str | None) -> None:
+    """An unknown --context is one line naming it and the contexts there are, before any screen opens."""
+    from kftui.cluster.kubeconfig import load_contexts
+    from kftui.core.sanitize import inert
+
+    names = [c.name for c in load_contexts(kubeconfig)]
+    if context in names:
+        return
+    shown = ", ".join(inert(n) for n in names[:8]) + (", ..." if len(names) > 8 else "")
+    raise UsageError(
+        f"--context: no context {inert(context)!r} in the kubeconfig"
+        + (f" (contexts: {shown})." if names else " (it has no contexts).")
+    )
+
+
+def _check_namespace(namespace: str, context: str | None, kubeconfig: str | None) -> None:
+    """A namespace that cannot exist, or that the cluster says does not, is one line; an unreachable cluster is
+    left to watch mode, which says so and keeps retrying."""
+    from kftui.core.sanitize import inert
+
+    if len(namespace) > 63 or not _NAMESPACE.match(namespace):
+        raise UsageError(
+            f"--namespace: {inert(namespace)!r} is not a namespace name (lowercase letters, digits and hyphens, "
+            "at most 63, starting and ending with a letter or digit)."
+        )
+    try:
+        from kubernetes.client import CoreV1Api
+        from kubernetes.client.exceptions import ApiException
+
+        from kftui.cluster.kubeconfig import api_client
+
+        api = api_client(context=context, path=kubeconfig)
+    except (ConfigError, ImportError):
+        return
+    try:
+        CoreV1Api(api).read_namespace(namespace, _request_timeout=(3, 3))
+    except ApiException as exc:
+        if exc.status == 404:
+            where = f" of context {inert(context)}" if context else ""
+            raise UsageError(f"--namespace: the cluster{where} has no namespace {namespace!r}.") from exc
+    except Exception:  # unreachable, refused, timed out: watch mode reports it with its own retries
+        return
+    finally:
+        api.close()
+
+
 def launch(
     mode: str | None,
     context: str | None = None,
@@ -51,6 +101,10 @@ def launch(
 ) -> None:
     """Build the services from the options and run the app until the user quits."""
     _check_kubeconfig(kubeconfig)
+    if context is not None:
+        _check_context(context, kubeconfig)
+    if namespace is not None:
+        _check_namespace(namespace, context, kubeconfig)
     from kftui.settings import load_settings
 
     settings = load_settings()  # a hand-edited mistake is one line naming the field, before the screen opens

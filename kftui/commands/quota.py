@@ -5,13 +5,27 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from kftui.settings import StateStore
 
 from kftui.errors import KftuiError, UsageError
 
 Confirm = Callable[[str], bool]
+
+
+def _store() -> StateStore:
+    """The process's state store; whatever it had to set aside is said on stderr, one line each."""
+    from kftui.settings import default_store
+
+    store = default_store()
+    store.read()
+    for line in store.take_problems():
+        click.echo(f"kftui: {line}", err=True)
+    return store
 
 
 def _explained(exc: BaseException, project: str) -> KftuiError:
@@ -26,12 +40,7 @@ def _default_project(project: str | None) -> str:
     """--project, else the project the setup wizard remembered."""
     if project and project.strip():
         return project.strip()
-    from kftui.settings import load_state
-
-    try:
-        remembered = str(load_state().answers.get("project") or "").strip()
-    except KftuiError:
-        remembered = ""
+    remembered = str(_store().current.answers.get("project") or "").strip()
     if remembered:
         return remembered
     raise UsageError("--project is required: no project was given and setup has not remembered one.")
@@ -39,10 +48,13 @@ def _default_project(project: str | None) -> str:
 
 def _check_shapes(gpu: str, region: str, count: int, email: str | None) -> None:
     """Everything that can be judged without asking Google, so bad input sends nothing."""
-    from kftui.steps import gpu as plan
+    from kftui.core import validate as plan
+    from kftui.operations.quota import MAX_QUOTA_VALUE
 
     if count < 1:
         raise UsageError(f"--count must be at least 1 (got {count}): it is the quota limit to ask for.")
+    if count > MAX_QUOTA_VALUE:
+        raise UsageError(f"--count must be at most {MAX_QUOTA_VALUE} (Cloud Quotas stores limits as int64).")
     problem = plan.validate_gpu_type(gpu)
     if problem or gpu.strip() == plan.NONE:
         raise UsageError(f"--gpu: {problem or 'give a GPU type such as nvidia-tesla-t4, not none.'}")
@@ -82,7 +94,8 @@ def run_request(
     from kftui.gcp.compute import Compute
     from kftui.gcp.errors import GcpApiError
     from kftui.gcp.quotas import Quotas
-    from kftui.steps import gpu as plan
+    from kftui.operations import quota as ops
+    from kftui.operations import quota as plan
 
     gpu, region = gpu.strip(), region.strip()
     _check_shapes(gpu, region, count, email)
@@ -142,9 +155,13 @@ def run_request(
             click.echo("Nothing was requested.", err=True)
             return 1
     try:
-        request = plan.file_request(project, info.quota_id, region, count, contact, reason)
+        filed = ops.file_request(_store(), project, info.quota_id, region, count, contact, reason, infos=infos)
     except GcpApiError as exc:
         raise _explained(exc, project) from exc
+    request = filed.request
+    loud = filed.warning(project)
+    if loud:  # filed at Google, not written down here: the user must hear it whatever the output format
+        click.echo(f"kftui: {loud}", err=True)
     if as_json:
         out = {
             "name": request.name,
@@ -152,6 +169,7 @@ def run_request(
             "dimensions": dict(request.dimensions),
             "preferred_value": request.preferred_value,
             "state": request.state,
+            "recorded": filed.recorded,
         }
         click.echo(json.dumps(out))
         return 0
@@ -180,20 +198,21 @@ def _line(record: dict[str, Any]) -> str:
 def run_status(*, project: str | None, as_json: bool = False) -> int:
     """Re-read every quota request kftui filed (one project, or every remembered one) and print its state."""
     from kftui.gcp.errors import GcpApiError
-    from kftui.steps import gpu as plan
+    from kftui.operations import quota as ops
 
+    store = _store()
     if project and project.strip():
         projects = [project.strip()]
     else:
-        remembered = sorted({str(r.get("project")) for r in plan.remembered_requests() if r.get("project")})
+        remembered = sorted({str(r.get("project")) for r in ops.remembered_requests(store) if r.get("project")})
         projects = remembered or ([p] if (p := _optional_project()) else [])
     records: list[dict[str, Any]] = []
     for name in projects:
         try:
-            followed = plan.follow_requests(name)
+            followed = ops.follow_requests(store, name)
         except GcpApiError as exc:
             raise _explained(exc, name) from exc
-        records.extend(plan.request_record(name, r) for r in followed)
+        records.extend(ops.request_record(name, r) for r in followed)
     if as_json:
         click.echo(json.dumps(records))
         return 0

@@ -13,6 +13,7 @@ from typing import Any, TextIO
 import click
 
 from kftui.core.runs import ExecutorNoise, LocalEvent, LocalEventKind, LocalRunRecord, RunRow, RunState, short_duration
+from kftui.core.sanitize import inert, sanitize
 from kftui.errors import UsageError
 
 MARK = {RunState.SUCCEEDED: "✓", RunState.FAILED: "✗", RunState.RUNNING: "▶", RunState.CANCELED: "■"}
@@ -33,7 +34,7 @@ def run_submit(
 ) -> int:
     """Check the parameters against the pipeline first (offline), then submit; print the new run id and state."""
     from kftui.pipelines.client import connect
-    from kftui.pipelines.params import coerce_all, spec_parameter_types, split_params, split_target
+    from kftui.pipelines.params import coerce_all, require_all, spec_parameter_types, split_params, split_target
     from kftui.pipelines.runs import compile_pipeline, get_run, load_package, submit_run
 
     stream = out or sys.stdout
@@ -43,6 +44,7 @@ def run_submit(
         package = compile_pipeline(path, Path(tmp) / "pipeline.yaml", name) if path.suffix == ".py" else path
         _, spec = load_package(package)
         coerce_all(raw, spec_parameter_types(spec))  # a bad name or value is a UsageError naming it, before any call
+        require_all(spec, raw)
         client = connect(kfp_host)
         run_id = submit_run(client, package, params=raw, experiment=experiment, run_name=run_name)
     state = get_run(client, run_id).row.state
@@ -94,31 +96,44 @@ def run_list(
     for row in rows:
         age = short_duration(now - row.created) if row.created else "-"
         duration = row.duration or (now - row.created if row.created and not row.state.finished else None)
-        table.append((row.id, row.name, row.experiment, str(row.state), age, short_duration(duration, '-')))
+        # Names come from the server: shown inert (no title, clipboard or cursor escapes reach the terminal).
+        cells = (inert(row.id), inert(row.name), inert(row.experiment), str(row.state), age)
+        table.append((*cells, short_duration(duration, "-")))
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     for line in table:
         print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip(), file=stream)
     return 0
 
 
-def _print_event(event: LocalEvent, stream: TextIO) -> None:
-    """One line per event: task states marked, log lines prefixed by their task."""
+def _print_event(event: LocalEvent, stream: TextIO, verbose: bool = False) -> None:
+    """One line per event: task states marked, a task's lines prefixed by it, kfp.local's own lines kept apart."""
     if event.kind is LocalEventKind.LOG:
-        prefix = click.style(f"[{event.task}]", fg="bright_black") if event.task else ""
-        click.echo(f"{prefix} {event.line}" if prefix else event.line, file=stream)
+        prefix = click.style(f"[{inert(event.task or '?')}]", fg="bright_black")
+        click.echo(f"{prefix} {sanitize(event.line)}", file=stream)
+    elif event.kind is LocalEventKind.RUNNER:
+        if verbose or not event.line.startswith("SubprocessRunner("):
+            click.echo(click.style(f"  kfp.local: {sanitize(event.line)}", dim=True), file=stream)
     elif event.kind is LocalEventKind.TASK_START:
-        click.echo(click.style(f"▶ {event.task} started", fg="cyan", bold=True), file=stream)
+        again = f" (attempt {event.attempt})" if event.attempt > 1 else ""
+        click.echo(click.style(f"▶ {inert(event.task or '?')} started{again}", fg="cyan", bold=True), file=stream)
     elif event.kind is LocalEventKind.TASK_END:
         state = event.state or RunState.UNKNOWN
-        text = f"{MARK.get(state, '?')} {event.task} {state}"
+        again = f" (attempt {event.attempt})" if event.attempt > 1 else ""
+        text = f"{MARK.get(state, '?')} {inert(event.task or '?')} {state}{again}"
         if event.error:
-            text += f": {event.error}"
+            text += f": {inert(event.error)}"
         click.echo(click.style(text, fg=COLOUR.get(state), bold=True), file=stream)
     elif event.kind is LocalEventKind.PIPELINE_START:
         click.echo(click.style("pipeline started (kfp.local, SubprocessRunner)", dim=True), file=stream)
 
 
-def run_local(pipeline: str, params: Iterable[str], verbose: bool = False, out: TextIO | None = None) -> int:
+def run_local(
+    pipeline: str,
+    params: Iterable[str],
+    verbose: bool = False,
+    out: TextIO | None = None,
+    reuse_env: bool = False,
+) -> int:
     """Run a pipeline with kfp.local in a child process, streaming states and logs; 0 on success, 1 on failure."""
     from kftui import paths
     from kftui.pipelines.local import start_local_run
@@ -129,29 +144,37 @@ def run_local(pipeline: str, params: Iterable[str], verbose: bool = False, out: 
     path, _ = split_target(pipeline)
     if not path.is_file():
         raise UsageError(f"no pipeline file at {path}")
-    run = start_local_run(pipeline, raw, paths.state_dir())
+    run = start_local_run(pipeline, raw, paths.state_dir(), reuse_env=reuse_env)
     click.echo(click.style(f"local run {run.id}: {pipeline}", bold=True), file=stream)
     outputs: dict[str, dict[str, str]] = {}
+    pipeline_outputs: dict[str, str] = {}
     noise = ExecutorNoise()
     try:
         for event in run.events():
             if event.kind is LocalEventKind.TASK_END and event.task and event.outputs:
-                outputs[event.task] = dict(event.outputs)
+                outputs[event.task] = dict(event.outputs)  # iterations are tasks of their own: square[0], square[1]
+            if event.kind is LocalEventKind.OUTPUTS:
+                pipeline_outputs = dict(event.outputs)
+                continue
             if verbose or not noise.hides(event):
-                _print_event(event, stream)
+                _print_event(event, stream, verbose)
     except KeyboardInterrupt:
         run.stop()
         raise
     record = run.record
     if outputs:
-        click.echo(click.style("outputs", bold=True), file=stream)
+        click.echo(click.style("task outputs", bold=True), file=stream)
         for task, values in outputs.items():
             for key, value in values.items():
-                click.echo(f"  {task}.{key} = {value}", file=stream)
+                click.echo(f"  {inert(task)}.{inert(key)} = {inert(value)}", file=stream)
+    if pipeline_outputs:
+        click.echo(click.style("pipeline outputs", bold=True), file=stream)
+        for key, value in pipeline_outputs.items():
+            click.echo(f"  {inert(key)} = {inert(value)}", file=stream)
     ok = record.state is RunState.SUCCEEDED
     summary = f"{MARK.get(record.state, '?')} pipeline {record.state} in {short_duration(record.duration, '-')}"
     if record.error and not ok:
-        summary += f": {record.error}"
+        summary += f": {inert(record.error)}"
     click.echo(click.style(summary, fg=COLOUR.get(record.state), bold=True), file=stream)
     click.echo(click.style(f"log {record.log_path}\nroot {record.root}", dim=True), file=stream)
     return 0 if ok else 1

@@ -104,10 +104,7 @@ REQUIRED_STEPS = ("account", "project", "billing", "apis", "iam", "gpu")
 _CLUSTER = re.compile(r"^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 _ZONE = re.compile(r"^[a-z]+-[a-z]+[0-9]+-[a-z]$")
 DEFAULT_CPU = ("e2-standard-8", 2, 1, 4)
-MAX_POOL_NODES = 1000
-"""GKE's limit of nodes per node pool per zone (and what a zonal cluster's autoscaler may reach)."""
-MAX_GPUS_PER_NODE = 16
-"""The most GPUs any GCE machine type carries (a3/a2-megagpu-16g)."""
+
 _YES = ("1", "true", "yes", "y", "on", "spot")
 _NO = ("0", "false", "no", "n", "off", "")
 """CPU pool defaults: machine type, nodes, autoscaling minimum and maximum."""
@@ -117,7 +114,6 @@ _MACHINE = re.compile(
     r"hightpu|custom|medium|small|micro)(-[a-z0-9]+)*$"
 )
 """family-class[-size...]: e2-standard-8, e2-medium, a2-highgpu-1g, n2-custom-4-16384 (class words from GCE)."""
-_RELEASE = re.compile(r"^v?[0-9]+\.[0-9]+(\.[0-9]+)?(-rc\.[0-9]+)?$")
 _GPU = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -155,11 +151,10 @@ def validate_zone(value: str) -> str | None:
 
 
 def validate_release(value: str) -> str | None:
-    """A kubeflow/manifests tag: one kftui knows (26.03, v1.11.0) or shaped like one."""
-    text = value.strip()
-    if text in RELEASES or _RELEASE.match(text):
-        return None
-    return f"Kubeflow release must be a kubeflow/manifests tag such as {' or '.join(RELEASES)}; got {text!r}."
+    """A kubeflow/manifests tag kftui deploys; others are refused with the real tags (core.validate owns the list)."""
+    from kftui.core.validate import kubeflow_release
+
+    return kubeflow_release(value)
 
 
 def validate_machine_type(value: str, label: str = "Machine type") -> str | None:
@@ -178,12 +173,23 @@ def validate_gpu_type(value: str) -> str | None:
     return f"GPU type must be an accelerator name such as nvidia-tesla-t4, or 'none'; got {text!r}."
 
 
-def _count(label: str, value: str | int, minimum: int, maximum: int | None = None) -> tuple[int | None, str | None]:
-    """A whole number (ASCII digits) within bounds, or the message naming the field and the rule."""
+MAX_NODES = 1000
+"""GKE's limit of nodes per node pool (per zone)."""
+MAX_GPUS_PER_NODE = 16
+"""The most GPUs one Compute VM carries (a2-megagpu-16g)."""
+MAX_NAP = 1_000_000
+"""Far above any project's CPU or memory quota: auto-provisioning limits beyond it are typos."""
+MAX_POOL_NODES = MAX_NODES
+
+
+def _count(label: str, value: str | int, minimum: int, maximum: int = MAX_NODES) -> tuple[int | None, str | None]:
+    """A whole number in ASCII digits from `minimum` to `maximum`, or the message naming the field and the rule."""
     text = str(value).strip()
-    if not (text.isascii() and text.lstrip("-").isdigit()) or len(text) > 12:
-        bound = f" between {minimum} and {maximum}" if maximum is not None else f" of at least {minimum}"
-        return None, f"{label} must be a whole number{bound} (got {text!r})."
+    digits = text.removeprefix("-")
+    if not digits or not digits.isascii() or not digits.isdigit():
+        return None, f"{label} must be a whole number of at least {minimum} written with the digits 0-9 (got {text!r})."
+    if len(digits) > len(str(maximum)) or int(text) > maximum:
+        return None, f"{label} must be at most {maximum} (got {text[:24]})."
     number = int(text)
     if number < minimum:
         return None, f"{label} must be at least {minimum} (got {number})."
@@ -205,8 +211,8 @@ def validate_yes_no(label: str) -> Callable[[str], str | None]:
     return check
 
 
-def validate_count(label: str, minimum: int, maximum: int | None = None) -> Callable[[str], str | None]:
-    """A validator for whole numbers within bounds, whose message names the field."""
+def validate_count(label: str, minimum: int, maximum: int = MAX_NODES) -> Callable[[str], str | None]:
+    """A validator for whole numbers of at least `minimum` (bounded by the real limit), naming the field."""
 
     def check(value: str) -> str | None:
         return _count(label, value, minimum, maximum)[1]
@@ -433,6 +439,9 @@ def build_plan(inputs: PlanInputs, machine_types: Sequence[MachineType] = ()) ->
     check(validate_cluster_name(cluster))
     release = _text(inputs.release) or DEFAULT_RELEASE
     check(validate_release(release))
+    from kftui.core.validate import manifests_path
+
+    check(manifests_path(_text(inputs.manifests)))
 
     cpu_machine = _text(inputs.cpu_machine_type) or DEFAULT_CPU[0]
     check(validate_machine_type(cpu_machine, "CPU machine type"))
@@ -452,8 +461,8 @@ def build_plan(inputs: PlanInputs, machine_types: Sequence[MachineType] = ()) ->
     check(validate_gpu_type(gpu_type))
     if gpu_type != "none" and not validate_gpu_type(gpu_type):
         count, q1 = _count("GPUs per node", _text(inputs.gpu_count) or 1, 1, MAX_GPUS_PER_NODE)
-        gmax, q2 = _count("Maximum GPU nodes", _text(inputs.gpu_max_nodes) or 1, 1, MAX_POOL_NODES)
-        gmin, q3 = _count("Minimum GPU nodes", _text(inputs.gpu_min_nodes) or 0, 0, MAX_POOL_NODES)
+        gmax, q2 = _count("Maximum GPU nodes", _text(inputs.gpu_max_nodes) or 1, 1)
+        gmin, q3 = _count("Minimum GPU nodes", _text(inputs.gpu_min_nodes) or 0, 0)
         for q in (q1, q2, q3):
             check(q)
         allowed = gpu_counts(gpu_type)
@@ -487,8 +496,9 @@ def build_plan(inputs: PlanInputs, machine_types: Sequence[MachineType] = ()) ->
         cpus = vcpus(cpu_machine, machine_types) * cpu_max
         gpus = gpu.count * gpu.max_nodes if gpu else 0
         cpus += vcpus(gpu.machine_type, machine_types) * gpu.max_nodes if gpu else 0
-        max_cpu, r1 = _count("Auto-provisioning max CPU", _text(inputs.nap_max_cpu) or max(cpus, 16), 1)
-        max_mem, r2 = _count("Auto-provisioning max memory (GB)", _text(inputs.nap_max_memory_gb) or cpus * 4, 1)
+        max_cpu, r1 = _count("Auto-provisioning max CPU", _text(inputs.nap_max_cpu) or max(cpus, 16), 1, MAX_NAP)
+        max_mem, r2 = _count("Auto-provisioning max memory (GB)", _text(inputs.nap_max_memory_gb) or cpus * 4, 1,
+                             MAX_NAP)
         check(r1)
         check(r2)
         if max_cpu is not None and max_cpu < cpus:

@@ -35,12 +35,14 @@ def quota_fixes(
     proj = or_placeholder(project, "project")
     fixes: list[Fix] = []
     if metric and "GPU" in metric.upper():
+        # The project-wide GPU cap is not regional: kftui files it with --region global.
+        request_region = q(or_placeholder(region, "region")) if regional else "global"
         fixes.append(
             Fix(
                 title=f"Let kftui file the quota request ({wanted} GPU{'s' if wanted != 1 else ''})",
                 command=(
                     f"kftui quota request --project {q(proj)} --gpu {q(or_placeholder(gpu, 'gpu'))}"
-                    f" --region {q(or_placeholder(region, 'region'))} --count {wanted}"
+                    f" --region {request_region} --count {wanted}"
                     f" --email {q(or_placeholder(email, 'email'))}"
                 ),
                 action="quota.request",

@@ -20,6 +20,9 @@ _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]{0,4096}(?:\x07|\x
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"[ \t\f\v\u00a0]+")
 _WHITESPACE = re.compile(r"\s+")
+# Escapes left by JSON inside JSON, Python reprs and YAML line continuations (\" and \\\" and a trailing \).
+_ESCAPED_NEWLINE = re.compile(r"\\+[nt](?=[\s\"'{}\[\]]|$)")
+_ESCAPES = re.compile(r"\\+(?=[\"' ]|$)")
 
 # Each prefix is stripped from the start of a line; named groups become values.
 _PREFIXES: tuple[re.Pattern[str], ...] = tuple(
@@ -218,6 +221,8 @@ def normalize(
         if stripped:
             lines.append(stripped)
     flat = fold(" ".join(lines))
+    if "\\" in flat:
+        flat = fold(_ESCAPES.sub("", _ESCAPED_NEWLINE.sub(" ", flat)))
     return Problem(
         raw=raw,
         lines=tuple(lines),

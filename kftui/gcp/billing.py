@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from kftui.core.cloud import BillingInfo
+from kftui.gcp.calls import call_options
 from kftui.gcp.endpoints import client_kwargs
-from kftui.gcp.errors import CALL_OPTIONS, GcpApiError, translated
+from kftui.gcp.errors import GcpApiError, translated
 
 API = "cloudbilling"
 
@@ -31,14 +32,14 @@ class Billing:
         """Whether billing is enabled and the account's name (the name is best effort: it needs access)."""
         project_id = project.removeprefix("projects/")
         with translated():
-            answer = self.client.get_project_billing_info(name=f"projects/{project_id}", **CALL_OPTIONS)
+            answer = self.client.get_project_billing_info(name=f"projects/{project_id}", **call_options(API))
         account = answer.billing_account_name or None
         display: str | None = None
         is_open: bool | None = None
         if account:
             try:
                 with translated():
-                    details = self.client.get_billing_account(name=account, **CALL_OPTIONS)
+                    details = self.client.get_billing_account(name=account, **call_options(API))
                 display, is_open = details.display_name or None, bool(details.open_)
             except GcpApiError as exc:
                 if exc.status not in (403, 404):

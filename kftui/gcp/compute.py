@@ -11,8 +11,9 @@ from kftui.core.gpu import (
     QuotaValue,
     RegionQuotas,
 )
+from kftui.gcp.calls import call_options
 from kftui.gcp.endpoints import client_kwargs
-from kftui.gcp.errors import CALL_OPTIONS, GcpApiError, translated
+from kftui.gcp.errors import GcpApiError, translated
 
 
 def _last(url: str) -> str:
@@ -44,13 +45,13 @@ class Compute:
     def global_quotas(self) -> dict[str, QuotaValue]:
         """Project-wide quotas (GPUS_ALL_REGIONS, CPUS_ALL_REGIONS...) keyed by metric."""
         with translated():
-            project = self._client("ProjectsClient").get(project=self.project, **CALL_OPTIONS)
+            project = self._client("ProjectsClient").get(project=self.project, **call_options("compute"))
         return _quotas(project.quotas)
 
     def region_quotas(self, region: str) -> RegionQuotas:
         """A region's quotas; when compute could not read them, say so instead of reporting zeros."""
         with translated():
-            reply = self._client("RegionsClient").get(project=self.project, region=region, **CALL_OPTIONS)
+            reply = self._client("RegionsClient").get(project=self.project, region=region, **call_options("compute"))
         warning = ""
         unreadable = False
         if "quota_status_warning" in reply:
@@ -62,13 +63,13 @@ class Compute:
     def regions(self) -> list[str]:
         """Region names visible to the project."""
         with translated():
-            pager = self._client("RegionsClient").list(project=self.project, **CALL_OPTIONS)
+            pager = self._client("RegionsClient").list(project=self.project, **call_options("compute"))
             return sorted(str(r.name) for r in pager)
 
     def zones(self, region: str | None = None) -> list[str]:
         """Zone names, optionally only those of one region."""
         with translated():
-            pager = self._client("ZonesClient").list(project=self.project, **CALL_OPTIONS)
+            pager = self._client("ZonesClient").list(project=self.project, **call_options("compute"))
             names = [(str(z.name), _last(str(z.region))) for z in pager]
         return sorted(n for n, r in names if region is None or r == region)
 
@@ -77,7 +78,9 @@ class Compute:
         offers: list[AcceleratorOffer] = []
         unreachable: list[str] = []
         with translated():
-            pager = self._client("AcceleratorTypesClient").aggregated_list(project=self.project, **CALL_OPTIONS)
+            pager = self._client("AcceleratorTypesClient").aggregated_list(
+                project=self.project, **call_options("compute")
+            )
             for page in pager.pages:
                 unreachable.extend(_last(str(u)) for u in page.unreachables)
                 for scope, scoped in page.items.items():
@@ -99,7 +102,7 @@ class Compute:
         """One GPU type in one zone; raises GcpApiError 404 ("... was not found") when not offered there."""
         with translated():
             acc = self._client("AcceleratorTypesClient").get(
-                project=self.project, zone=zone, accelerator_type=gpu_type, **CALL_OPTIONS
+                project=self.project, zone=zone, accelerator_type=gpu_type, **call_options("compute")
             )
         return AcceleratorOffer(
             gpu_type=str(acc.name),
@@ -121,7 +124,7 @@ class Compute:
     def machine_types(self, zone: str) -> list[MachineType]:
         """Machine types in a zone, with the GPUs bundled into G2/A2/A3-style types."""
         with translated():
-            pager = self._client("MachineTypesClient").list(project=self.project, zone=zone, **CALL_OPTIONS)
+            pager = self._client("MachineTypesClient").list(project=self.project, zone=zone, **call_options("compute"))
             out = [
                 MachineType(
                     name=str(m.name),

@@ -7,30 +7,21 @@ from collections.abc import Callable
 from typing import Any
 
 from kftui.core.gpu import ClusterInfo, ClusterSpec, NodePoolInfo, NodePoolSpec, OperationInfo
+from kftui.gcp.calls import call_options
 from kftui.gcp.endpoints import client_kwargs
-from kftui.gcp.errors import CALL_TIMEOUT, GcpApiError, translated
+from kftui.gcp.errors import GcpApiError, translated
 
-READ_DEADLINE = 20.0
-"""Seconds a read (get/list) may spend retrying transient 503/504s before giving up."""
+API = "container"
 
 
 def _read_options() -> dict[str, Any]:
-    """Short retries for idempotent reads only: a blip should not fail a 10-minute cluster create."""
-    from google.api_core import exceptions as core_exc
-    from google.api_core import retry as retries
-
-    retry = retries.Retry(
-        initial=0.2,
-        maximum=2.0,
-        multiplier=2.0,
-        timeout=READ_DEADLINE,
-        predicate=retries.if_exception_type(core_exc.ServiceUnavailable, core_exc.DeadlineExceeded),
-    )
-    return {"retry": retry, "timeout": CALL_TIMEOUT}
+    """Reads retry 429 and 503 under the one policy: a blip should not fail a 10-minute cluster create."""
+    return call_options(API)
 
 
-_WRITE_OPTIONS: dict[str, Any] = {"retry": None, "timeout": CALL_TIMEOUT}
-"""Creates and deletes are not retried: a retry after a lost reply would answer 409 or 404."""
+def _write_options() -> dict[str, Any]:
+    """Creates and deletes retry only 429 (refused unprocessed): after a lost 503 a repeat would answer 409 or 404."""
+    return call_options(API, idempotent=False)
 
 
 def _pool_message(spec: NodePoolSpec) -> dict[str, Any]:
@@ -154,7 +145,7 @@ class Container:
             }
         with translated():
             op = self._client.create_cluster(
-                request={"parent": self._parent(spec.location), "cluster": cluster}, **_WRITE_OPTIONS
+                request={"parent": self._parent(spec.location), "cluster": cluster}, **_write_options()
             )
         return _operation_info(op, spec.location)
 
@@ -163,7 +154,7 @@ class Container:
         parent = f"{self._parent(location)}/clusters/{cluster}"
         with translated():
             op = self._client.create_node_pool(
-                request={"parent": parent, "node_pool": _pool_message(spec)}, **_WRITE_OPTIONS
+                request={"parent": parent, "node_pool": _pool_message(spec)}, **_write_options()
             )
         return _operation_info(op, location)
 
@@ -228,5 +219,5 @@ class Container:
     def delete_cluster(self, location: str, name: str) -> OperationInfo:
         """Start deleting a cluster."""
         with translated():
-            op = self._client.delete_cluster(name=f"{self._parent(location)}/clusters/{name}", **_WRITE_OPTIONS)
+            op = self._client.delete_cluster(name=f"{self._parent(location)}/clusters/{name}", **_write_options())
         return _operation_info(op, location)

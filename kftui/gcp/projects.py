@@ -7,8 +7,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from kftui.core.cloud import ProjectInfo
+from kftui.gcp.calls import RetryPolicy, call_options
 from kftui.gcp.endpoints import client_kwargs
-from kftui.gcp.errors import CALL_OPTIONS, CALL_TIMEOUT, GcpApiError, translated
+from kftui.gcp.errors import CALL_TIMEOUT, GcpApiError, translated
 
 API = "cloudresourcemanager"
 
@@ -54,7 +55,7 @@ class Projects:
     def get(self, project: str) -> ProjectInfo:
         """Id, number, state and parent of one project (403 if it is hidden or absent)."""
         with translated():
-            return _info(self.client.get_project(name=_resource(project), **CALL_OPTIONS))
+            return _info(self.client.get_project(name=_resource(project), **call_options(API)))
 
     def search(self, text: str = "", limit: int = 20) -> list[ProjectInfo]:
         """Projects whose id or display name starts with `text`, for search-as-you-type."""
@@ -64,7 +65,7 @@ class Projects:
         found: dict[str, ProjectInfo] = {}
         with translated():
             for query in queries:
-                pager = self.client.search_projects(request={"query": query}, **CALL_OPTIONS)
+                pager = self.client.search_projects(request={"query": query}, **call_options(API))
                 for project in pager:
                     info = _info(project)
                     found.setdefault(info.project_id, info)
@@ -91,7 +92,7 @@ class Projects:
         if parent:
             body.parent = parent
         with translated():
-            operation = self.client.create_project(project=body, **CALL_OPTIONS)
+            operation = self.client.create_project(project=body, **call_options(API, idempotent=False))
             wait_operation(operation, timeout, poll_interval, on_progress)
             return _info(operation.result(timeout=CALL_TIMEOUT))
 
@@ -100,7 +101,7 @@ class Projects:
         wanted = list(dict.fromkeys(permissions))
         with translated():
             answer = self.client.test_iam_permissions(
-                request={"resource": _resource(project), "permissions": wanted}, **CALL_OPTIONS
+                request={"resource": _resource(project), "permissions": wanted}, **call_options(API)
             )
         granted = set(answer.permissions)
         return [p for p in wanted if p not in granted]
@@ -108,7 +109,7 @@ class Projects:
     def roles_of(self, project: str, email: str) -> list[str]:
         """The roles the project's IAM policy grants directly to `email` (as user, SA or group member)."""
         with translated():
-            policy = self.client.get_iam_policy(request={"resource": _resource(project)}, **CALL_OPTIONS)
+            policy = self.client.get_iam_policy(request={"resource": _resource(project)}, **call_options(API))
         members = {f"{kind}:{email}" for kind in ("user", "serviceAccount", "group")}
         return sorted({b.role for b in policy.bindings if members & set(b.members)})
 
@@ -118,11 +119,12 @@ def wait_operation(
     timeout: float,
     poll_interval: float,
     on_progress: Callable[[int, bool], None] | None = None,
+    api: str = API,
 ) -> None:
     """Poll a google.api_core Operation until done, ticking `on_progress`; GcpApiError(504) on timeout."""
     deadline = time.monotonic() + timeout
     polls = 0
-    while not operation.done(retry=None):
+    while not operation.done(retry=RetryPolicy(api)):
         polls += 1
         if on_progress is not None:
             on_progress(polls, False)

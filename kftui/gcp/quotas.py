@@ -8,8 +8,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from kftui.core.gpu import QuotaInfo, QuotaRequest
+from kftui.gcp.calls import call_options
 from kftui.gcp.endpoints import client_kwargs
-from kftui.gcp.errors import CALL_OPTIONS, GcpApiError, translated
+from kftui.gcp.errors import GcpApiError, translated
 
 SERVICE = "compute.googleapis.com"
 
@@ -86,7 +87,7 @@ class Quotas:
     def quota_infos(self) -> list[QuotaInfo]:
         """Every compute quota the project has, with ids, dimensions, values and eligibility."""
         with translated():
-            pager = self._client.list_quota_infos(parent=self._service_parent, **CALL_OPTIONS)
+            pager = self._client.list_quota_infos(parent=self._service_parent, **call_options("cloudquotas"))
             return [_info(i) for i in pager]
 
     def find(self, metric: str, region: str | None = None) -> QuotaInfo | None:
@@ -150,8 +151,8 @@ class Quotas:
         )
         try:
             with translated():
-                created = self._client.create_quota_preference(
-                    parent=parent, quota_preference=pref, quota_preference_id=pid, **CALL_OPTIONS
+                created = self._client.create_quota_preference(  # a deterministic id: a repeat answers 409
+                    parent=parent, quota_preference=pref, quota_preference_id=pid, **call_options("cloudquotas")
                 )
         except GcpApiError as exc:
             if exc.status != 409:
@@ -162,13 +163,13 @@ class Quotas:
     def get(self, name: str, *, already_filed: bool = False) -> QuotaRequest:
         """One preference's current state (reconciling, granted value, state detail, trace id)."""
         with translated():
-            raw = self._client.get_quota_preference(name=name, **CALL_OPTIONS)
+            raw = self._client.get_quota_preference(name=name, **call_options("cloudquotas"))
         return _request(raw, already_filed=already_filed)
 
     def requests(self) -> list[QuotaRequest]:
         """Every preference filed for the project."""
         with translated():
             pager = self._client.list_quota_preferences(
-                parent=f"projects/{self.project}/locations/global", **CALL_OPTIONS
+                parent=f"projects/{self.project}/locations/global", **call_options("cloudquotas")
             )
             return [_request(p) for p in pager]

@@ -6,8 +6,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from kftui.core.cloud import EnableProgress, EnableResult, ServiceState
+from kftui.gcp.calls import call_options
 from kftui.gcp.endpoints import client_kwargs
-from kftui.gcp.errors import CALL_OPTIONS, CALL_TIMEOUT, translated
+from kftui.gcp.errors import CALL_TIMEOUT, translated
 from kftui.gcp.projects import wait_operation
 
 API = "serviceusage"
@@ -51,14 +52,16 @@ class Services:
         with translated():
             pager = self.client.list_services(
                 request={"parent": _parent(project), "filter": "state:ENABLED", "page_size": 200},
-                **CALL_OPTIONS,
+                **call_options(API),
             )
             return {_state(s).name for s in pager}
 
     def get(self, project: str, service: str) -> ServiceState:
         """One API's state in the project."""
         with translated():
-            answer = self.client.get_service(request={"name": f"{_parent(project)}/services/{service}"}, **CALL_OPTIONS)
+            answer = self.client.get_service(
+                request={"name": f"{_parent(project)}/services/{service}"}, **call_options(API)
+            )
         return _state(answer)
 
     def enable(
@@ -76,7 +79,7 @@ class Services:
             batch = wanted[start : start + BATCH_LIMIT]
             with translated():
                 operation = self.client.batch_enable_services(
-                    request={"parent": _parent(project), "service_ids": list(batch)}, **CALL_OPTIONS
+                    request={"parent": _parent(project), "service_ids": list(batch)}, **call_options(API)
                 )
                 name = str(getattr(operation.operation, "name", ""))
 
@@ -84,7 +87,7 @@ class Services:
                     if on_progress is not None:
                         on_progress(EnableProgress(name, batch, polls, done))
 
-                wait_operation(operation, timeout, poll_interval, tick)
+                wait_operation(operation, timeout, poll_interval, tick, api=API)
                 operation.result(timeout=CALL_TIMEOUT)
         now = self.enabled(project)
         return EnableResult(

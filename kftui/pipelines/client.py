@@ -20,22 +20,25 @@ create is scoped to it. `install_namespace` is where KFP itself runs (`kubeflow`
 from __future__ import annotations
 
 import json
+import math
 import os
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
+from kftui.core.sanitize import inert
 from kftui.errors import KftuiError
 
 ENDPOINT_ENV = "KF_PIPELINES_ENDPOINT"
-PROBE_TIMEOUT = 3.0
+PROBE_TIMEOUT = 3
 """Seconds the healthz probe may take before the API counts as unreachable."""
-REQUEST_TIMEOUT = 15.0
-"""Seconds any later API call may take (connect and read)."""
-PROXY_PATH = "api/v1/namespaces/{}/services/ml-pipeline:http/proxy"
+REQUEST_TIMEOUT = 15
+"""Seconds any later API call may take (connect and read).
 
-T = TypeVar("T")
+Whole seconds on purpose: kfp_server_api applies `_request_timeout` only when it is an int or a 2-tuple, and
+silently waits forever for a float (3.0 meant no timeout at all)."""
+PROXY_PATH = "api/v1/namespaces/{}/services/ml-pipeline:http/proxy"
 
 
 class PipelinesApiError(KftuiError):
@@ -59,9 +62,9 @@ class PipelinesClient:
     multi_user: bool = False
     timeout: float = REQUEST_TIMEOUT
 
-    def call(self, what: str, fn: Callable[..., T], /, **kwargs: Any) -> T:
-        """Call a generated API method with the timeout; failures become PipelinesApiError."""
-        return call_api(what, self.url, fn, _request_timeout=self.timeout, **kwargs)
+    def call(self, what: str, fn: Callable[..., Any], /, expect: str, required: str = "", **kwargs: Any) -> Any:
+        """Call a generated API method with the timeout and check the answer is the API's (see `call_api`)."""
+        return call_api(what, self.url, fn, expect=expect, required=required, _request_timeout=self.timeout, **kwargs)
 
 
 def resolve_host(host: str | None, env: Mapping[str, str] | None = None) -> str | None:
@@ -107,7 +110,11 @@ def describe_failure(exc: BaseException, timeout: float) -> str:
 
 
 def _api_message(body: Any) -> str:
-    """The `message` of KFP's JSON error body, or the raw text."""
+    """The `message` of KFP's JSON error body, or the raw text, made inert (it is the server's text)."""
+    return inert(_raw_message(body))
+
+
+def _raw_message(body: Any) -> str:
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
     try:
         data = json.loads(text)
@@ -118,14 +125,49 @@ def _api_message(body: Any) -> str:
     return text.strip()[:500]
 
 
-def call_api(what: str, url: str, fn: Callable[..., T], /, **kwargs: Any) -> T:
-    """Run one kfp_server_api call; HTTP errors and network failures become PipelinesApiError."""
+def whole_seconds(timeout: float) -> int:
+    """A timeout kfp_server_api really applies: a positive int (it ignores floats)."""
+    return max(1, math.ceil(timeout))
+
+
+class _Body:
+    """The one attribute `ApiClient.deserialize` reads from a response."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
+def _garbage(data: bytes, expect: str, model: Any, required: str) -> str:
+    """Why a 200 body is not the API's answer ("" when it is): the SDK would read any of these as "nothing"."""
+    text = data.decode("utf-8", "replace").strip()
+    if not text:
+        return "answered 200 with an empty body"
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        if text.startswith("<"):
+            return "answered an HTML page, not the pipelines API (a login page or a proxy in between?)"
+        return "answered truncated or invalid JSON"
+    if not isinstance(parsed, dict):
+        return f"answered JSON of another shape (a {type(parsed).__name__}, not a {expect} object)"
+    known = set((getattr(model, "attribute_map", None) or {}).values())
+    if known and parsed and not set(parsed) & known:
+        return f"answered JSON of another shape (keys {', '.join(sorted(parsed)[:4])}, not a {expect})"
+    if required and not parsed.get(required):
+        return f"answered a {expect} without {required}"
+    return ""
+
+
+def call_api(what: str, url: str, fn: Callable[..., Any], /, expect: str, required: str = "", **kwargs: Any) -> Any:
+    """Run one kfp_server_api call and return the `expect` model; HTTP errors, network failures and a 200 that is
+    not the API's answer (HTML, truncated or foreign JSON, empty) become PipelinesApiError naming the URL."""
     import kfp_server_api  # type: ignore[import-untyped]
     import urllib3
 
-    timeout = float(kwargs.get("_request_timeout") or REQUEST_TIMEOUT)
+    timeout = whole_seconds(float(kwargs.pop("_request_timeout", None) or REQUEST_TIMEOUT))
     try:
-        return fn(**kwargs)
+        raw = fn(_request_timeout=timeout, _preload_content=False, **kwargs)
+        data = bytes(raw.data or b"")
     except kfp_server_api.ApiException as exc:
         if exc.status:
             message = _api_message(exc.body) or exc.reason or "no message"
@@ -133,6 +175,17 @@ def call_api(what: str, url: str, fn: Callable[..., T], /, **kwargs: Any) -> T:
         raise PipelinesApiError(f"{what} failed: {describe_failure(exc, timeout)}") from exc
     except (urllib3.exceptions.HTTPError, OSError) as exc:
         raise PipelinesApiError(f"cannot reach the pipelines API at {url}: {describe_failure(exc, timeout)}") from exc
+    if expect == "object":
+        model = None
+    else:
+        model = getattr(kfp_server_api, expect, None)
+    why = _garbage(data, expect, model, required)
+    if why:
+        raise PipelinesApiError(f"{what} failed: the pipelines API at {url} {why}")
+    api_client = getattr(getattr(fn, "__self__", None), "api_client", None)
+    if api_client is None or expect == "object":
+        return json.loads(data)
+    return api_client.deserialize(_Body(data), expect)
 
 
 def _probe(config: Any, url: str, timeout: float) -> bool:
@@ -142,7 +195,10 @@ def _probe(config: Any, url: str, timeout: float) -> bool:
 
     api_client = kfp_server_api.ApiClient(config)
     try:
-        health = kfp_server_api.HealthzServiceApi(api_client).healthz_service_get_healthz(_request_timeout=timeout)
+        raw = kfp_server_api.HealthzServiceApi(api_client).healthz_service_get_healthz(
+            _request_timeout=whole_seconds(timeout), _preload_content=False
+        )
+        data = bytes(raw.data or b"")
     except kfp_server_api.ApiException as exc:
         why = f"HTTP {exc.status}: {_api_message(exc.body)}" if exc.status else describe_failure(exc, timeout)
         if exc.status in (401, 403):
@@ -154,7 +210,10 @@ def _probe(config: Any, url: str, timeout: float) -> bool:
         close = getattr(api_client, "close", None)
         if callable(close):
             close()
-    return bool(getattr(health, "multi_user", False))
+    why = _garbage(data, "V2beta1GetHealthzResponse", None, "")
+    if why:
+        raise KftuiError(f"cannot reach the pipelines API at {url}: it {why}")
+    return bool(json.loads(data).get("multi_user", False))
 
 
 def connect(
@@ -201,6 +260,7 @@ def connect(
                 client = kfp.Client(kube_context=kube_context, namespace=install_namespace)
         except Exception as exc:  # kfp raises bare Exception/TimeoutError/ValueError from its constructor
             raise KftuiError(f"cannot reach the pipelines API at {url}: {exc}") from exc
+    _without_retries(client)
     if multi_user and not namespace:
         raise KftuiError(
             f"the pipelines API at {url} is multi-user: give your profile namespace "
@@ -209,6 +269,21 @@ def connect(
     return PipelinesClient(
         kfp=client, url=url, namespace=namespace or "", multi_user=multi_user, timeout=request_timeout
     )
+
+
+def _without_retries(client: Any) -> None:
+    """Give the Client's shared ApiClient a connection pool that never retries on its own.
+
+    urllib3 retries a timed-out read three times by default, so a hung server cost four timeouts per call; kftui
+    decides itself what to retry and says so.
+    """
+    from kfp_server_api import rest
+
+    api_client = getattr(getattr(client, "_run_api", None), "api_client", None)
+    if api_client is None:
+        return
+    api_client.configuration.retries = 0
+    api_client.rest_client = rest.RESTClientObject(api_client.configuration)
 
 
 def _kube_proxy_config(config: Any, kube_context: str | None, install_namespace: str) -> str:

@@ -2,8 +2,9 @@
 
 kfp.local prints task logs on the process's stdout, which a TUI owns, so the run happens in
 `python -m kftui.pipelines.local_child` (its own process group, so stop() ends the tasks too). The parent
-reads the child's stdout line by line: `@@kftui {json}` lines are state changes, everything else is a log
-line of the task that is running. Past runs are listed from `<state_dir>/local-runs/index.json`; each run
+reads the child's stdout line by line: `@@kftui {json}` lines are events (a task's state or one line it printed,
+attributed in the child by the thread that printed it); anything else is the child's own output (a crash).
+Past runs are listed from `<state_dir>/local-runs/index.json`; each run
 keeps its pipeline root and full output log in `<state_dir>/local-runs/<id>/`.
 """
 
@@ -27,12 +28,14 @@ from kftui.core.runs import LocalEvent, LocalEventKind, LocalRunRecord, RunState
 from kftui.pipelines.local_child import EVENT_PREFIX
 
 INDEX_LOCK = threading.Lock()
-_INDENT = "    "
 _KINDS = {
     "pipeline_start": LocalEventKind.PIPELINE_START,
     "pipeline_end": LocalEventKind.PIPELINE_END,
     "task_start": LocalEventKind.TASK_START,
     "task_end": LocalEventKind.TASK_END,
+    "log": LocalEventKind.LOG,
+    "runner": LocalEventKind.RUNNER,
+    "outputs": LocalEventKind.OUTPUTS,
 }
 
 
@@ -100,17 +103,19 @@ def _save(state_dir: Path, record: LocalRunRecord) -> None:
         tmp.replace(index)
 
 
-def parse_line(line: str, current_task: str | None) -> LocalEvent | None:
-    """One line of child output -> an event (None for kfp.local's separator and blank lines)."""
+def parse_line(line: str) -> LocalEvent | None:
+    """One line of child output -> an event (None for blank lines); a line that is not an event is the child's own."""
     text = line.rstrip("\r\n")
     if text.startswith(EVENT_PREFIX):
         try:
             data = json.loads(text[len(EVENT_PREFIX) :])
         except ValueError:
-            return LocalEvent(LocalEventKind.LOG, task=current_task, line=text)
+            return LocalEvent(LocalEventKind.RUNNER, line=text)
         kind = _KINDS.get(str(data.get("event")))
         if kind is None:
-            return None  # e.g. the final "outputs" line: recorded in the log file only
+            return None
+        if kind in (LocalEventKind.LOG, LocalEventKind.RUNNER):
+            return LocalEvent(kind, task=data.get("task"), line=str(data.get("line", "")))
         state = data.get("state")
         return LocalEvent(
             kind,
@@ -118,12 +123,11 @@ def parse_line(line: str, current_task: str | None) -> LocalEvent | None:
             state=RunState.parse(state) if state else None,
             outputs={str(k): str(v) for k, v in (data.get("outputs") or {}).items()},
             error=str(data.get("error") or ""),
+            attempt=int(data.get("attempt") or 0),
         )
-    if not text.strip() or (current_task is None and set(text) == {"-"}):
+    if not text.strip():
         return None
-    if current_task is not None and text.startswith(_INDENT):
-        text = text[len(_INDENT) :]
-    return LocalEvent(LocalEventKind.LOG, task=current_task, line=text)
+    return LocalEvent(LocalEventKind.RUNNER, line=text)
 
 
 class LocalRun:
@@ -142,21 +146,16 @@ class LocalRun:
 
     def events(self, on_event: Callable[[LocalEvent], None] | None = None) -> Iterator[LocalEvent]:
         """Every event until the child exits; keeps the index and the log file up to date on the way."""
-        current: str | None = None
         stream: IO[str] | None = self.process.stdout
         if stream is None:
             return
         with Path(self.record.log_path).open("a", encoding="utf-8") as log:
             for line in stream:
                 log.write(line)
-                event = parse_line(line, current)
+                event = parse_line(line)
                 if event is None:
                     continue
                 event = self._apply(event)
-                if event.kind is LocalEventKind.TASK_START:
-                    current = event.task
-                elif event.kind is LocalEventKind.TASK_END:
-                    current = None
                 if on_event is not None:
                     on_event(event)
                 yield event
@@ -218,6 +217,7 @@ def start_local_run(
     *,
     python: str | None = None,
     env: Mapping[str, str] | None = None,
+    reuse_env: bool = False,
 ) -> LocalRun:
     """Start the child runner for `file.py[:name]` or compiled YAML; the run is listed at once as RUNNING."""
     run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
@@ -229,6 +229,8 @@ def start_local_run(
     command = [python or sys.executable, "-m", "kftui.pipelines.local_child", str(pipeline), "--root", str(root)]
     for key, value in (params or {}).items():
         command += ["--param", f"{key}={value}"]
+    if reuse_env:
+        command.append("--reuse-env")
     child_env = dict(os.environ if env is None else env)
     child_env["PYTHONUNBUFFERED"] = "1"
     child_env.setdefault("PYTHONIOENCODING", "utf-8")

@@ -83,6 +83,25 @@ def spec_parameter_types(spec: Mapping[str, Any]) -> dict[str, str]:
     return {str(k): str((v or {}).get("parameterType", "")) for k, v in params.items()}
 
 
+def missing_required(spec: Mapping[str, Any], given: Mapping[str, Any]) -> list[str]:
+    """Root parameters with no default, not optional and not given: the server refuses the run without them."""
+    root = spec.get("root") or {}
+    params = (root.get("inputDefinitions") or {}).get("parameters") or {}
+    return sorted(
+        str(k)
+        for k, v in params.items()
+        if k not in given and not (v or {}).get("isOptional") and "defaultValue" not in (v or {})
+    )
+
+
+def require_all(spec: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+    """A UsageError naming the parameters the pipeline needs and was not given (before any call to the server)."""
+    missing = missing_required(spec, given)
+    if missing:
+        names = ", ".join(missing)
+        raise UsageError(f"the pipeline needs parameter(s) {names} (no default): pass -p {missing[0]}=VALUE")
+
+
 def load_pipeline_object(path: Path, name: str | None = None) -> Any:
     """The `@dsl.pipeline` object defined in a .py file (by name when there are several)."""
     from kfp.dsl.graph_component import GraphComponent

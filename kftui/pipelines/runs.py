@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import warnings
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,19 +16,18 @@ from typing import Any
 
 import yaml
 
-from kftui.core.runs import RunDetail, RunRow, RunState, TaskNode, duration_between
+from kftui.core.runs import RunDetail, RunRow, RunState, build_task_tree, duration_between
 from kftui.errors import UsageError
 from kftui.pipelines.client import PipelinesApiError, PipelinesClient
 from kftui.pipelines.params import (
     coerce_all,
     load_pipeline_object,
+    require_all,
     spec_parameter_types,
     split_target,
 )
 
 PAGE_SIZE = 100
-_WRAPPER_TASKS = {"root"}
-"""Task entries that only group the pipeline's tasks; their children are shown in their place."""
 
 
 def _time(value: Any) -> datetime | None:
@@ -61,7 +61,12 @@ def experiment_names(client: PipelinesClient) -> dict[str, str]:
         kwargs: dict[str, Any] = {"page_size": PAGE_SIZE, "page_token": token}
         if client.namespace:
             kwargs["namespace"] = client.namespace
-        page = client.call("listing experiments", client.kfp.experiments.experiment_service_list_experiments, **kwargs)
+        page = client.call(
+            "listing experiments",
+            client.kfp.experiments.experiment_service_list_experiments,
+            expect="V2beta1ListExperimentsResponse",
+            **kwargs,
+        )
         for exp in page.experiments or []:
             names[str(exp.experiment_id)] = str(exp.display_name or exp.experiment_id)
         token = page.next_page_token or ""
@@ -75,7 +80,12 @@ def find_experiment(client: PipelinesClient, name: str) -> str | None:
     kwargs: dict[str, Any] = {"filter": query, "page_size": 2}
     if client.namespace:
         kwargs["namespace"] = client.namespace
-    page = client.call("finding experiment", client.kfp.experiments.experiment_service_list_experiments, **kwargs)
+    page = client.call(
+        "finding experiment",
+        client.kfp.experiments.experiment_service_list_experiments,
+        expect="V2beta1ListExperimentsResponse",
+        **kwargs,
+    )
     items = page.experiments or []
     return str(items[0].experiment_id) if items else None
 
@@ -91,7 +101,11 @@ def ensure_experiment(client: PipelinesClient, name: str, description: str = "")
         display_name=name, description=description or None, namespace=client.namespace or None
     )
     created = client.call(
-        f"creating experiment {name!r}", client.kfp.experiments.experiment_service_create_experiment, experiment=body
+        f"creating experiment {name!r}",
+        client.kfp.experiments.experiment_service_create_experiment,
+        expect="V2beta1Experiment",
+        required="experiment_id",
+        experiment=body,
     )
     return str(created.experiment_id)
 
@@ -151,6 +165,7 @@ def list_runs(
         page = client.call(
             "listing runs",
             client.kfp.runs.run_service_list_runs,
+            expect="V2beta1ListRunsResponse",
             page_size=min(PAGE_SIZE, limit - len(rows)),
             page_token=token,
             **kwargs,
@@ -162,99 +177,69 @@ def list_runs(
     return rows
 
 
-def _task_nodes(run_id: str, details: list[Any]) -> tuple[TaskNode, ...]:
-    """Build the task tree from flat task_details (parent ids and child_tasks), dropping wrapper nodes."""
-    by_id = {str(d.task_id): d for d in details if d.task_id}
-    children: dict[str, list[str]] = {tid: [] for tid in by_id}
-    has_parent: set[str] = set()
-    for tid, detail in by_id.items():
-        for child in detail.child_tasks or []:
-            cid = str(child.task_id or "")
-            if cid in by_id and cid not in children[tid] and cid != tid:
-                children[tid].append(cid)
-                has_parent.add(cid)
-    for tid, detail in by_id.items():
-        parent = str(detail.parent_task_id or "")
-        if parent in by_id and tid not in children[parent] and parent != tid:
-            children[parent].append(tid)
-            has_parent.add(tid)
-    order = {tid: i for i, tid in enumerate(by_id)}
-
-    def build(tid: str, seen: frozenset[str]) -> list[TaskNode]:
-        detail = by_id[tid]
-        kids = [n for cid in children[tid] if cid not in seen for n in build(cid, seen | {cid})]
-        kids.sort(key=lambda n: (n.start or datetime.max.replace(tzinfo=UTC), order.get(n.id, 0)))
-        name = str(detail.display_name or "")
-        if name in _WRAPPER_TASKS or name.endswith("-driver"):
-            return kids
-        start, end = _time(detail.start_time) or _time(detail.create_time), _time(detail.end_time)
-        return [
-            TaskNode(
-                id=tid,
-                name=name or tid,
-                state=RunState.parse(detail.state),
-                start=start,
-                end=end,
-                duration=duration_between(start, end),
-                error=_error_text(detail.error),
-                children=tuple(kids),
-                run_id=run_id,
-            )
-        ]
-
-    roots = [n for tid in by_id if tid not in has_parent for n in build(tid, frozenset({tid}))]
-    return tuple(roots)
-
-
 def get_run(client: PipelinesClient, run_id: str) -> RunDetail:
     """One run with its task tree; an unknown id is a PipelinesApiError with status 404."""
-    run = client.call(f"reading run {run_id}", client.kfp.runs.run_service_get_run, run_id=run_id)
+    run = client.call(
+        f"reading run {run_id}",
+        client.kfp.runs.run_service_get_run,
+        expect="V2beta1Run",
+        required="run_id",
+        run_id=run_id,
+    )
     experiments: dict[str, str] = {}
     if run.experiment_id:
         try:
             exp = client.call(
                 "reading experiment",
                 client.kfp.experiments.experiment_service_get_experiment,
+                expect="V2beta1Experiment",
                 experiment_id=run.experiment_id,
             )
             experiments[str(run.experiment_id)] = str(exp.display_name)
         except PipelinesApiError:
             pass  # the row then shows the experiment id: better than failing the whole view
-    details = list((run.run_details.task_details if run.run_details else None) or [])
+    details = [d.to_dict() for d in (run.run_details.task_details if run.run_details else None) or []]
     parameters = dict((run.runtime_config.parameters if run.runtime_config else None) or {})
-    return RunDetail(row=_row(run, experiments), tasks=_task_nodes(str(run.run_id), details), parameters=parameters)
+    return RunDetail(
+        row=_row(run, experiments), tasks=build_task_tree(str(run.run_id), details, _time), parameters=parameters
+    )
 
 
 def terminate_run(client: PipelinesClient, run_id: str) -> None:
     """Ask KFP to stop a run (it goes CANCELING, then CANCELED)."""
-    client.call(f"terminating run {run_id}", client.kfp.runs.run_service_terminate_run, run_id=run_id)
+    client.call(f"terminating run {run_id}", client.kfp.runs.run_service_terminate_run, expect="object", run_id=run_id)
 
 
 def retry_run(client: PipelinesClient, run_id: str) -> None:
     """Re-run the failed part of a failed or canceled run."""
-    client.call(f"retrying run {run_id}", client.kfp.runs.run_service_retry_run, run_id=run_id)
+    client.call(f"retrying run {run_id}", client.kfp.runs.run_service_retry_run, expect="object", run_id=run_id)
 
 
 def archive_run(client: PipelinesClient, run_id: str) -> None:
     """Hide a run from the default list (KFP keeps it)."""
-    client.call(f"archiving run {run_id}", client.kfp.runs.run_service_archive_run, run_id=run_id)
+    client.call(f"archiving run {run_id}", client.kfp.runs.run_service_archive_run, expect="object", run_id=run_id)
 
 
 def unarchive_run(client: PipelinesClient, run_id: str) -> None:
     """Bring an archived run back into the list."""
-    client.call(f"restoring run {run_id}", client.kfp.runs.run_service_unarchive_run, run_id=run_id)
+    client.call(f"restoring run {run_id}", client.kfp.runs.run_service_unarchive_run, expect="object", run_id=run_id)
 
 
 def compile_pipeline(source: Path, output: Path, name: str | None = None) -> Path:
     """Compile the `@dsl.pipeline` in a .py file to pipeline YAML (what `kfp dsl compile` does)."""
     from kfp import compiler
 
-    pipeline = load_pipeline_object(source, name)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        compiler.Compiler().compile(pipeline_func=pipeline, package_path=str(output))
-    except Exception as exc:  # compiler errors are about the user's pipeline: show them as such
-        raise UsageError(f"{source} does not compile: {type(exc).__name__}: {exc}") from exc
+    with warnings.catch_warnings():
+        # kfp and kfp-kubernetes warn about their own futures while the pipeline is imported and compiled; that
+        # is noise on a user's terminal, not news about their pipeline.
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pipeline = load_pipeline_object(source, name)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            compiler.Compiler().compile(pipeline_func=pipeline, package_path=str(output))
+        except Exception as exc:  # compiler errors are about the user's pipeline: show them as such
+            raise UsageError(f"{source} does not compile: {type(exc).__name__}: {exc}") from exc
     return output
 
 
@@ -292,6 +277,7 @@ def submit_run(
         package = compile_pipeline(path, Path(tmp) / "pipeline.yaml", name) if path.suffix == ".py" else path
         body_spec, spec = load_package(package)
     arguments = coerce_all(params or {}, spec_parameter_types(spec))
+    require_all(spec, arguments)
     pipeline_name = str((spec.get("pipelineInfo") or {}).get("name") or path.stem)
     experiment_id = ensure_experiment(client, experiment)
     run = kfp_server_api.V2beta1Run(
@@ -301,5 +287,11 @@ def submit_run(
         runtime_config=kfp_server_api.V2beta1RuntimeConfig(parameters=arguments),
         service_account=service_account,
     )
-    created = client.call(f"submitting {path.name}", client.kfp.runs.run_service_create_run, run=run)
+    created = client.call(
+        f"submitting {path.name}",
+        client.kfp.runs.run_service_create_run,
+        expect="V2beta1Run",
+        required="run_id",
+        run=run,
+    )
     return str(created.run_id)

@@ -10,14 +10,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import inspect
 import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from kftui.sandbox.base import Served
+from kftui.sandbox.faults import Fault, FaultPlan, parse_spec, scenario_faults
 
 T = TypeVar("T")
 
@@ -54,16 +56,26 @@ class Sandbox:
     """All fake services of one scenario, running on loopback until stop()."""
 
     def __init__(
-        self, scenario: str | Path = "demo", workdir: Path | None = None, host: str = "127.0.0.1", still: bool = False
+        self,
+        scenario: str | Path = "demo",
+        workdir: Path | None = None,
+        host: str = "127.0.0.1",
+        still: bool = False,
+        faults: Sequence[str | Fault] | None = None,
+        epoch: datetime | None = None,
     ):
         self.scenario_path = scenario_dir(scenario)
+        planned = scenario_faults(self.scenario_path)
+        planned += [parse_spec(f) if isinstance(f, str) else f for f in faults or []]
+        self.faults = FaultPlan(planned)
+        """The one fault plan every server consults (the scenario's `faults:`, then the given ones, in order)."""
         self.still = still
         """A still world: no timed changes, so screenshots and snapshots are the same in every run."""
         self.workdir = workdir
         self.host = host
         self.env: dict[str, str] = {}
-        self.epoch = datetime.fromtimestamp(int(time.time()), tz=UTC)
-        """The instant a still world's ages count from (whole seconds)."""
+        self.epoch = epoch or datetime.fromtimestamp(int(time.time()), tz=UTC)
+        """The instant a still world's ages count from (whole seconds; fixed for snapshots of absolute times)."""
         self.served: dict[str, Served] = {}
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="kftui-sandbox", daemon=True)
@@ -74,20 +86,24 @@ class Sandbox:
     def start(self, write_env: bool = True) -> dict[str, str]:
         """Start every service; with write_env, also write credentials/config and return the env."""
         self._thread.start()
-        for name in ("gcp", "kube", "kfp"):
+        for name in ("gcp", "kube", "kfp", "registry"):
             module = importlib.import_module(f"kftui.sandbox.{name}")
             scenario = module.load_scenario(self.scenario_path)
             if self.still and isinstance(scenario.get("kube"), dict):
                 scenario["kube"].pop("timeline", None)
                 scenario["kube"]["epoch_ns"] = int(self.epoch.timestamp()) * 1_000_000_000
-            self.served[name] = self._run(module.serve(scenario, self.host, 0))
+            shared = {"faults": self.faults} if "faults" in inspect.signature(module.serve).parameters else {}
+            self.served[name] = self._run(module.serve(scenario, self.host, 0, **shared))
         from kftui.sandbox.gcp.container import connect_kube
 
         connect_kube(self.served["gcp"].state, self.served["kube"].url)  # a created GKE cluster is the kube sandbox
+        self.served["kube"].state.notebooks.registry = self.served["registry"].state  # private images need secrets
+        self.served["kfp"].state.connect_pods(self.served["kube"].state)  # runs' driver and launcher pods
         if write_env:
             if self.workdir is None:
                 raise ValueError("Sandbox.start(write_env=True) needs a workdir for credentials")
-            self.env = self._write_env(self.workdir)
+            with self.faults.paused():
+                self.env = self._write_env(self.workdir)
         return self.env
 
     def _write_env(self, workdir: Path) -> dict[str, str]:
@@ -100,6 +116,7 @@ class Sandbox:
         kubeconfig = write_kubeconfig(self.served["kube"].url, workdir / "kubeconfig", KUBE_CONTEXT)
         env["KUBECONFIG"] = str(kubeconfig)
         env["KF_PIPELINES_ENDPOINT"] = self.served["kfp"].url
+        env["KFTUI_REGISTRY_OVERRIDES"] = self.served["registry"].extra["KFTUI_REGISTRY_OVERRIDES"]
         return env
 
     @property

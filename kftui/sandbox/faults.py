@@ -11,13 +11,26 @@ from __future__ import annotations
 
 import fnmatch
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
-KINDS = ("status", "delay", "hang", "reset", "cut", "drop", "gone", "html", "truncated", "shape", "empty")
+KINDS = (
+    "status", "delay", "hang", "reset", "cut", "drop", "gone", "html", "truncated", "shape", "empty", "failop",
+)  # fmt: skip
 """status: answer `status` with the API's real error body; delay: answer late; hang: never answer; reset: close the
 connection after `after` bytes; cut: end a stream mid-line after `after` bytes; drop: end a watch early; gone: 410 on a
-watch; html/truncated/shape/empty: a 200 whose body is an HTML page, cut JSON, JSON of another shape, or nothing."""
+watch; html/truncated/shape/empty: a 200 whose body is an HTML page, cut JSON, JSON of another shape, or nothing;
+failop: accept the call but finish its long-running operation DONE with `error` (`code`, `message`)."""
+
+GCP_SERVICES = frozenset(
+    {"compute", "container", "serviceusage", "cloudresourcemanager", "cloudbilling", "cloudquotas", "oauth2"}
+)
+"""The fake Google APIs by their gcloud endpoint-override names; the service `gcp` in a fault means any of them."""
+
+GROUPS: dict[str, frozenset[str]] = {"gcp": GCP_SERVICES}
 
 
 @dataclass
@@ -34,6 +47,8 @@ class Fault:
     delay: float = 0.0
     after: int = 0
     retry_after: int | None = None
+    code: int = 0
+    message: str = ""
     times: int | None = None
     hits: int = field(default=0, compare=False)
 
@@ -43,19 +58,21 @@ class Fault:
             raise ValueError(f"fault kind {self.kind!r} is not one of {', '.join(KINDS)}")
         if self.kind == "status" and not 100 <= self.status <= 599:
             raise ValueError(f"fault status {self.status} must be an HTTP status (100-599)")
+        if self.kind == "html" and self.status and not 100 <= self.status <= 599:
+            raise ValueError(f"fault status {self.status} must be an HTTP status (100-599)")
         if self.times is not None and self.times < 1:
             raise ValueError("fault times must be at least 1 (omit it for every request)")
 
     def hits_request(self, service: str, method: str, path: str) -> bool:
         """Whether this fault applies to one request."""
         return (
-            self.service in ("*", service)
+            (self.service in ("*", service) or service in GROUPS.get(self.service, ()))
             and self.method in ("*", method.upper())
             and fnmatch.fnmatchcase(path, self.path)
         )
 
 
-_INT_KEYS = {"status", "after", "retry_after", "times"}
+_INT_KEYS = {"status", "after", "retry_after", "times", "code"}
 
 
 def parse_spec(spec: str) -> Fault:
@@ -89,6 +106,18 @@ class FaultPlan:
         """Start with the given faults (from a scenario), in order: the first match wins."""
         self._lock = threading.Lock()
         self._faults: list[Fault] = list(faults or [])
+        self._paused = 0
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """No fault applies inside the block (the sandbox's own setup: gcloud trading its key for a token)."""
+        with self._lock:
+            self._paused += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._paused -= 1
 
     def add(self, fault: Fault) -> None:
         """Plan one more failure."""
@@ -103,6 +132,8 @@ class FaultPlan:
     def match(self, service: str, method: str, path: str) -> Fault | None:
         """The fault for this request, if any, counting it against the fault's `times`."""
         with self._lock:
+            if self._paused:
+                return None
             for fault in self._faults:
                 if fault.hits_request(service, method, path):
                     fault.hits += 1
@@ -110,6 +141,16 @@ class FaultPlan:
                         self._faults.remove(fault)
                     return fault
         return None
+
+    def extend(self, faults: list[Fault]) -> None:
+        """Plan several failures at once (the control endpoint's POST)."""
+        with self._lock:
+            self._faults.extend(faults)
+
+    def __len__(self) -> int:
+        """How many faults are still planned."""
+        with self._lock:
+            return len(self._faults)
 
     def describe(self) -> list[dict[str, Any]]:
         """The plan as plain data, for the control endpoint and tests."""
@@ -119,5 +160,46 @@ class FaultPlan:
     @classmethod
     def from_data(cls, items: list[dict[str, Any]] | None) -> FaultPlan:
         """A plan from a scenario file's `faults:` list (each item a Fault's fields, or {spec: "..."})."""
-        faults = [parse_spec(str(item["spec"])) if "spec" in item else Fault(**item) for item in items or []]
-        return cls(faults)
+        return cls(faults_from_data(items))
+
+
+def faults_from_data(items: Any) -> list[Fault]:
+    """Faults from plain data: a list whose items are spec strings, {spec: ...} or a Fault's fields."""
+    if items is None:
+        return []
+    if isinstance(items, str | dict):
+        items = [items]
+    if not isinstance(items, list):
+        raise ValueError("faults must be a list of spec strings or fault objects")
+    out: list[Fault] = []
+    for item in items:
+        if isinstance(item, str):
+            out.append(parse_spec(item))
+        elif isinstance(item, dict) and "spec" in item:
+            out.append(parse_spec(str(item["spec"])))
+        elif isinstance(item, dict):
+            unknown = sorted(set(item) - set(Fault.__dataclass_fields__) | ({"hits"} & set(item)))
+            if unknown:
+                raise ValueError(f"fault field(s) {', '.join(map(str, unknown))} are not known")
+            try:
+                out.append(Fault(**item))
+            except TypeError as exc:
+                raise ValueError(f"fault {item!r}: {exc}") from exc
+        else:
+            raise ValueError(f"fault {item!r} is neither a spec string nor an object")
+    return out
+
+
+def scenario_faults(directory: Path) -> list[Fault]:
+    """A scenario directory's planned faults: `faults:` in any `faults*.yaml` or `gcp*.yaml`, in name order."""
+    import yaml
+
+    found: list[Fault] = []
+    for path in sorted([*directory.glob("faults*.yaml"), *directory.glob("gcp*.yaml")]):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if isinstance(data, dict) and data.get("faults"):
+            try:
+                found.extend(faults_from_data(data["faults"]))
+            except ValueError as exc:
+                raise ValueError(f"{path.name}: {exc}") from exc
+    return found

@@ -7,9 +7,18 @@ from typing import Any
 from rich.text import Text
 
 from kftui.core.kube import PodRow, human_age, parse_time
-from kftui.screens.modals import diagnosis_text
+from kftui.core.sanitize import inert
+from kftui.widgets.modals import diagnosis_text
 
 HEALTHY = {"Running", "Completed", "Succeeded"}
+
+
+def _count(event: dict[str, Any]) -> int:
+    """An event's count; a server sending garbage there gets 1, not a crash."""
+    try:
+        return int(event.get("count") or 1)
+    except (TypeError, ValueError):
+        return 1
 
 
 def _section(out: Text, title: str) -> None:
@@ -26,10 +35,10 @@ def pod_details(services: Any, row: PodRow) -> Text:
     pod = get_pod(client, row.namespace, row.name)
     events = object_events(client, row.namespace, row.name, kind=None)
     out = Text()
-    out.append(f"{row.namespace}/{row.name}\n", style="bold")
-    out.append(row.status + " ", style="bold green" if row.status in HEALTHY else "bold red")
+    out.append(f"{inert(row.namespace)}/{inert(row.name)}\n", style="bold")
+    out.append(inert(row.status) + " ", style="bold green" if row.status in HEALTHY else "bold red")
     if row.node:
-        out.append(f"on {row.node} ", style="dim")
+        out.append(f"on {inert(row.node)} ", style="dim")
     if row.gpus:
         out.append(f"· {row.gpus} GPU", style="dim")
     out.append("\n")
@@ -43,34 +52,34 @@ def pod_details(services: Any, row: PodRow) -> Text:
     if conditions:
         _section(out, "Conditions not met")
         for cond in conditions:
-            out.append(f"{cond.get('type')}: ", style="bold")
+            out.append(f"{inert(cond.get('type'))}: ", style="bold")
             words = " ".join(str(cond.get(k) or "") for k in ("reason", "message")).strip()
-            out.append((words or f"not yet ({cond.get('status', 'False')})") + "\n")
+            out.append(inert(words or f"not yet ({cond.get('status', 'False')})") + "\n")
     containers = (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
     if containers:
         _section(out, "Containers")
         for cs in containers:
-            out.append(f"{cs.get('name')} ", style="bold")
-            out.append(f"{cs.get('image', '')}\n", style="dim")
+            out.append(f"{inert(cs.get('name'))} ", style="bold")
+            out.append(f"{inert(cs.get('image', ''))}\n", style="dim")
             state = cs.get("state") or {}
             for kind, body in state.items():
                 reason = (body or {}).get("reason") or ""
                 message = (body or {}).get("message") or ""
-                out.append(f"  {kind}", style="green" if kind == "running" else "yellow")
+                out.append(f"  {inert(kind)}", style="green" if kind == "running" else "yellow")
                 if reason:
-                    out.append(f": {reason}")
+                    out.append(f": {inert(reason)}")
                 if message:
-                    out.append(f" ({message})", style="dim")
+                    out.append(f" ({inert(message)})", style="dim")
                 out.append("\n")
             if cs.get("restartCount"):
-                out.append(f"  restarts: {cs.get('restartCount')}\n", style="dim")
+                out.append(f"  restarts: {inert(cs.get('restartCount'))}\n", style="dim")
     if events:
         _section(out, "Recent events")
         for ev in events[-12:]:
             when = human_age(parse_time(ev.get("lastTimestamp")), services.now())
-            count = f" x{ev['count']}" if int(ev.get("count") or 1) > 1 else ""
+            count = f" x{inert(ev['count'])}" if _count(ev) > 1 else ""
             warn = ev.get("type") == "Warning"
             out.append(f"{when:>6} ", style="dim")
-            out.append(f"{ev.get('reason')}{count} ", style="bold yellow" if warn else "bold")
-            out.append(f"{ev.get('message')}\n")
+            out.append(f"{inert(ev.get('reason'))}{count} ", style="bold yellow" if warn else "bold")
+            out.append(f"{inert(ev.get('message'))}\n")
     return out

@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 from kftui.core.diagnosis import Diagnosis, Fix
 from kftui.core.findings import Finding, Status, Table, worst
 from kftui.core.progress import fold
+from kftui.core.sanitize import inert, inert_lines
 from kftui.steps import Step, StepContext, after_steps, all_steps, missing_requirements
 from kftui.steps.base import action_command, action_form
 
@@ -96,7 +97,7 @@ def table_renderable(table: Table) -> RichTable:
     colours = {Status.PASS: "green", Status.FAIL: "red", Status.WARN: "yellow"}
     for index, row in enumerate(table.rows):
         status = table.row_status[index] if index < len(table.row_status) else None
-        out.add_row(*(Text(cell) for cell in row), style=colours.get(status, "") if status else "")
+        out.add_row(*(Text(inert(cell)) for cell in row), style=colours.get(status, "") if status else "")
     return out
 
 
@@ -105,10 +106,10 @@ def finding_renderables(finding: Finding) -> list[RenderableType]:
     icon, colour = ICONS[str(finding.status)]
     head = Text()
     head.append(f"{icon} ", style=f"bold {colour}")
-    head.append(finding.title + "\n", style="bold")
-    head.append(finding.message)
+    head.append(inert(finding.title) + "\n", style="bold")
+    head.append(inert_lines(finding.message))
     if finding.diagnosis and finding.diagnosis.explanation and finding.diagnosis.explanation not in finding.message:
-        head.append("\n" + finding.diagnosis.explanation, style="italic")
+        head.append("\n" + inert_lines(finding.diagnosis.explanation), style="italic")
     parts: list[RenderableType] = [head]
     if finding.table is not None:
         parts.append(table_renderable(finding.table))
@@ -116,12 +117,12 @@ def finding_renderables(finding: Finding) -> list[RenderableType]:
     tail = Text()
     for fix in fixes:
         tail.append("  → ", style="bold cyan")
-        tail.append(fix.title + "\n")
+        tail.append(inert(fix.title) + "\n")
         if fix.command:
             tail.append("    $ ", style="dim")
-            tail.append(fix.command + "\n", style="bold")
+            tail.append(inert_lines(fix.command) + "\n", style="bold")
         if fix.url:
-            tail.append("    " + fix.url + "\n", style="underline")
+            tail.append("    " + inert(fix.url) + "\n", style="underline")
     if tail:
         parts.append(tail)
     return parts
@@ -217,7 +218,7 @@ class SetupScreen(Screen[None]):
             for finding in step.run(ctx):
                 self.post_message(StepFinding(step.id, finding, generation))
         except Exception as exc:
-            from kftui.screens.modals import explain_error
+            from kftui.widgets.modals import explain_error
 
             diagnosis: Diagnosis = explain_error(exc)
             self.post_message(
@@ -299,15 +300,15 @@ class SetupScreen(Screen[None]):
             body.append("checking…\n", style="dim")
         for i, line in enumerate(view.progress):
             last = i == len(view.progress) - 1
-            body.append(("⟳ " if last else "· ") + line + "\n", style="bold cyan" if last else "cyan")
+            body.append(("⟳ " if last else "· ") + inert(line) + "\n", style="bold cyan" if last else "cyan")
         if view.progress:
             body.append("\n")
         if view.last_fix and not view.progress:
             *lines, outcome = view.last_fix
             body.append("last fix:\n", style="bold")
             for line in lines:
-                body.append("· " + line + "\n", style="dim")
-            body.append(("✓ " if view.last_ok else "✗ ") + outcome + "\n\n",
+                body.append("· " + inert(line) + "\n", style="dim")
+            body.append(("✓ " if view.last_ok else "✗ ") + inert(outcome) + "\n\n",
                         style="bold green" if view.last_ok else "bold red")
         if view.step.fields:
             shown = self._answers_text(view)
@@ -369,7 +370,7 @@ class SetupScreen(Screen[None]):
         if view is None or not view.step.fields:
             self.notify("This step asks for nothing; it only checks.", timeout=3)
             return
-        from kftui.screens.form import FormScreen
+        from kftui.widgets.form import FormScreen
 
         app: Any = self.app
         values = {f.name: str(app.state.answers.get(f.name, "")) for f in view.step.fields}
@@ -392,7 +393,7 @@ class SetupScreen(Screen[None]):
             if f.kind == "secret":
                 where = secrets.default_store().put(f.name, result[f.name])
                 place = "in the OS keyring" if where == secrets.KEYRING else "in memory only, for this session"
-                self.notify(f"{f.label} kept {place}; it will not be shown again.", timeout=5)
+                self.notify(inert(f"{f.label} kept {place}; it will not be shown again."), timeout=5, markup=False)
             else:
                 plain[f.name] = result[f.name]
         if plain:
@@ -419,7 +420,7 @@ class SetupScreen(Screen[None]):
         if not fixes:
             self.notify("Nothing here that kftui can fix for you; the commands shown are yours to run.", timeout=4)
             return
-        from kftui.screens.modals import ChooseScreen, ConfirmScreen
+        from kftui.widgets.modals import ChooseScreen, ConfirmScreen
 
         def confirm(index: int | None) -> None:
             if index is None:
@@ -429,7 +430,7 @@ class SetupScreen(Screen[None]):
             if not fields:
                 ask(fix, {})
                 return
-            from kftui.screens.form import FormScreen
+            from kftui.widgets.form import FormScreen
 
             self.app.push_screen(
                 FormScreen(fix.title, fields, defaults, self.context()),
@@ -445,7 +446,7 @@ class SetupScreen(Screen[None]):
         if len(fixes) == 1:
             confirm(0)
         else:
-            self.app.push_screen(ChooseScreen("Which fix?", [Text(f.title) for f in fixes]), confirm)
+            self.app.push_screen(ChooseScreen("Which fix?", [Text(inert(f.title)) for f in fixes]), confirm)
 
     def _apply(self, view: StepView, action: str, values: dict[str, str] | None = None) -> None:
         view.progress = [f"applying: {action}"]
@@ -465,7 +466,7 @@ class SetupScreen(Screen[None]):
                 summary = step.apply(action, ctx, progress)
                 self.post_message(FixProgress(step.id, summary, finished=True))
             except Exception as exc:
-                from kftui.screens.modals import explain_error
+                from kftui.widgets.modals import explain_error
 
                 diagnosis = explain_error(exc)
                 self.post_message(FixProgress(step.id, f"failed: {diagnosis.title}. {diagnosis.explanation}", True,
@@ -487,7 +488,7 @@ class SetupScreen(Screen[None]):
             view.last_fix, view.last_ok = [*view.progress[1:], message.line], message.ok
             view.progress = []
             self._refresh_step(message.step_id)
-            self.notify(message.line, severity="information" if message.ok else "error", timeout=5)
+            self.notify(inert(message.line), severity="information" if message.ok else "error", timeout=5, markup=False)
             self._rerun_with_dependents(message.step_id)
             return
         fold(view.progress, message.line)

@@ -1,10 +1,13 @@
-"""Watch mode: the pod table, the selected pod's details and its live log, in resizable splits."""
+"""Watch mode: the views of the registry (pods, notebooks, runs, events ...) over the selected object's log and
+details, in resizable splits. The screen runs each table view's watch and feeds its model; views never fetch."""
 
 from __future__ import annotations
 
 import difflib
-import re
-from dataclasses import replace
+import gc
+import threading
+import time
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -12,36 +15,28 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from kftui.core.kube import PodRow, human_age
+from kftui.core.kube import PodRow, WatchKind
+from kftui.core.sanitize import inert
+from kftui.core.table import Change, Inbox, TableModel
+from kftui.screens.cockpit import CockpitActions, CockpitTarget
+from kftui.views import VIEWS, view_for
+from kftui.views.base import ViewSpec
+from kftui.views.pods import pod_key
 from kftui.widgets.logpane import LogPane
 from kftui.widgets.messages import FollowPod, LogFeed, ShowDetails
-from kftui.widgets.notebooks import NotebooksView
-from kftui.widgets.runs import RunsView
+from kftui.widgets.table import VirtualTable
+from kftui.widgets.tableview import TableView
 
-POD_COLUMNS = (
-    ("namespace", "NAMESPACE", 25),
-    ("name", "NAME", 42),
-    ("ready", "READY", 5),
-    ("status", "STATUS", 18),
-    ("restarts", "RESTARTS", 8),
-    ("age", "AGE", 6),
-    ("gpus", "GPU", 3),
-    ("node", "NODE", 36),
-)
-STATUS_STYLE = {
-    "Running": "green",
-    "Completed": "dim",
-    "Succeeded": "dim",
-    "Pending": "yellow",
-    "ContainerCreating": "yellow",
-    "Terminating": "magenta",
-}
+FREEZE_ROWS = 1000
+"""A full list at least this long is moved out of the collector's reach once installed (see _drain)."""
+FRAME_SECONDS = 1 / 20
+"""At most one table update per view this often, however fast its watch delivers (latest state wins per key)."""
 
 
 def known_sample(wanted: str, names: list[str], limit: int = 6) -> str:
@@ -54,18 +49,45 @@ def known_sample(wanted: str, names: list[str], limit: int = 6) -> str:
     return ", ".join(shown) + (f", … {more} more" if more > 0 else "")
 
 
-class PodsChanged(Message):
-    """A batch of pod events from the watch (added/modified/deleted rows, or a full re-list)."""
+def command_hint() -> str:
+    """The `:` commands, views included, for the prompt and for a refusal."""
+    return ":ctx [NAME]  :ns [NAME|all]  " + "  ".join(f":{v.aliases[0]}" for v in VIEWS) + "  :setup"
 
-    def __init__(self, changes: list[tuple[str, Any]], relisted: bool = False, generation: int = 0) -> None:
+
+@dataclass
+class Feed:
+    """One table view's live data: its model, the inbox its watch thread fills, and that watch."""
+
+    spec: ViewSpec
+    model: TableModel[Any]
+    inbox: Inbox[Any]
+    generation: int = 0
+    watcher: Any = None
+    started: bool = False
+    live: bool = False
+    state: str = ""
+    drain_at: float = 0.0
+    timer: Any = field(default=None, repr=False)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def stop(self) -> None:
+        """Stop the watch thread's stream now."""
+        watcher, self.watcher = self.watcher, None
+        if watcher is not None:
+            watcher.stop()
+
+
+class FeedPending(Message):
+    """A view's watch left changes in its inbox (sent once per empty-to-full, so bursts cost one message)."""
+
+    def __init__(self, view: str, generation: int) -> None:
         super().__init__()
-        self.changes = changes
-        self.relisted = relisted
+        self.view = view
         self.generation = generation
 
 
 class FeedState(Message):
-    """The pod feed or the log stream changed state (connecting, streaming, reconnecting ...)."""
+    """A view's feed changed state (connecting, live, reconnecting ...)."""
 
     def __init__(self, feed: str, state: str, detail: str = "") -> None:
         super().__init__()
@@ -87,18 +109,17 @@ class PodDetails(Message):
         return isinstance(message, PodDetails)
 
 
-class WatchScreen(Screen[None]):
-    """The cockpit: every pod live, the selected one's log following, its reason for waiting explained."""
+class WatchScreen(CockpitActions, Screen[None]):
+    """The cockpit: every view live, the selected object's log following, its reason for waiting explained."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "show_tab('tab-pods')", "Pods"),
-        Binding("2", "show_tab('tab-notebooks')", "Notebooks"),
-        Binding("3", "show_tab('tab-runs')", "Runs"),
+        *(Binding(v.key, f"show_view('{v.id}')", v.label) for v in VIEWS),
         Binding("slash", "filter", "Filter"),
-        Binding("colon", "command", ":ctx :ns"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("colon", "command", ":cmd"),
+        Binding("escape", "clear_filter", "Back (unzoom, clear filter)", show=False),
         Binding("l", "focus_logs", "Logs"),
-        Binding("d", "focus_details", "Details", show=False),
+        *CockpitActions.COCKPIT_BINDINGS,
+        Binding("i", "focus_details", "Details pane", show=False),
         Binding("f", "toggle_follow", "Follow"),
         Binding("plus,equals_sign", "grow_logs", "Log+", show=False),
         Binding("minus", "shrink_logs", "Log-", show=False),
@@ -108,32 +129,33 @@ class WatchScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__(id="watch")
-        self.rows: dict[str, Any] = {}
-        self._pod_generation = 0
-        self._pod_watcher: Any = None
+        self.feeds: dict[str, Feed] = {}
+        for spec in VIEWS:
+            if spec.model is not None:
+                model = spec.model()
+                self.feeds[spec.id] = Feed(spec, model, Inbox(model.prepare))
+        self.pods: TableModel[PodRow] = self.feeds["pods"].model
+        """Every pod of the watched scope: the one place pod rows live (the pods table draws from it)."""
         self._feed_context: tuple[str | None] | None = None
-        """The context the pod feed was started on (a deploy in setup may switch it)."""
+        """The context the feeds were started on (a deploy in setup may switch it)."""
         self._last_tab: str | None = None
         self._feed_source: str | None = None
         self._feed_generation = 0
-        self.filter_text = ""
         self.selected_key: str | None = None
         self._log_height = 55
         self._zoomed: str | None = None
 
     def compose(self) -> ComposeResult:
-        """Pods across the top; the log and the details side by side below; the footer lists every key."""
+        """The views across the top; the log and the details side by side below; the footer lists every key."""
         app: Any = self.app
         yield Header()
-        with Vertical(id="watch-top"), Vertical(id="pods-pane"), TabbedContent(id="views", initial="tab-pods"):
-            with TabPane("1 Pods", id="tab-pods"):
-                yield Input(placeholder="filter pods (regex, Enter keeps it, Esc clears)", id="pods-filter")
-                yield DataTable(id="pods", cursor_type="row", zebra_stripes=False)
-            with TabPane("2 Notebooks", id="tab-notebooks"):
-                yield NotebooksView(id="notebooks-view")
-            with TabPane("3 Runs", id="tab-runs"):
-                yield RunsView(id="runs-view")
-        yield Input(placeholder=":ctx [NAME]   :ns [NAME|all]   :pods   :nb   :setup", id="command")
+        with (Vertical(id="watch-top"), Vertical(id="top-pane"),
+              TabbedContent(id="views", initial=VIEWS[0].tab)):
+            for spec in VIEWS:
+                with TabPane(f"{spec.key} {spec.label}", id=spec.tab):
+                    if not spec.lazy:
+                        yield self._view_widget(spec)  # a lazy one is built when first shown
+        yield Input(placeholder=command_hint(), id="command")
         with Horizontal(id="watch-bottom"):
             prefs = app.settings
             yield LogPane(self._kube_client, id="logs-pane", max_lines=prefs.log_max_lines,
@@ -142,145 +164,140 @@ class WatchScreen(Screen[None]):
                 yield Static(Text("select a pod", style="dim"), id="details")
         yield Footer()
 
+    def _view_widget(self, spec: ViewSpec) -> Widget:
+        feed = self.feeds.get(spec.id)
+        if feed is not None:
+            return TableView(feed.model, noun=spec.noun or spec.id, table_id=spec.id, placeholder=spec.placeholder,
+                             clock=self._now, keys=spec.keys, actions=spec.actions, id=f"{spec.id}-view")
+        assert spec.widget is not None, f"view {spec.id} has neither a model nor a widget"
+        return spec.widget()
+
     def on_mount(self) -> None:
-        """Start the pod watch (the log pane runs its own flush timer)."""
+        """A key per view, then the first view's watch (the log pane runs its own flush timer)."""
         app: Any = self.app
         self.sub_title = self._scope_text()
-        table = self.query_one("#pods", DataTable)
-        for key, label, width in POD_COLUMNS:
-            table.add_column(label, key=key, width=width)
-        self.query_one("#pods-pane").border_title = "pods"
         self.query_one("#details-pane").border_title = "details"
         self.query_one("#logs-pane").border_title = "log"
         self._apply_log_height()
         self.set_interval(5, self._refresh_ages)
-        table.focus()
-        self.call_after_refresh(self.start_pod_feed, app.services)  # first frame before the client imports
+        self.set_interval(1, self._sync_title)  # widget views (notebooks, runs) retitle themselves
+        self._sync_title()
+        self._focus_view()
+        self._feed_context = (app.services.options.context,)
+        for feed in self.feeds.values():
+            if feed.spec.eager:  # after the first frame: the client's import must not hold up the first paint
+                feed.started = True
+                self.call_after_refresh(self.start_feed, feed)
 
-    # -- pods ------------------------------------------------------------------------------------
+    # -- feeds -----------------------------------------------------------------------------------
     def on_screen_resume(self) -> None:
         """Back from setup: if a deploy switched the cluster meanwhile, follow it (k9s would need a restart)."""
         app: Any = self.app
         if self._feed_context is not None and self._feed_context != (app.services.options.context,):
-            self.notify(f"now watching {app.services.options.context}")
+            self.notify(f"now watching {inert(app.services.options.context)}", markup=False)
             self._restart_feeds()
 
-    def start_pod_feed(self, services: Any) -> None:
+    def start_feed(self, feed: Feed) -> None:
         """Connect in a short worker, then watch on the watcher's own daemon thread (never a pool thread)."""
-        self._feed_context = (services.options.context,)
-        self._pod_generation += 1
-        generation = self._pod_generation
-        self._stop_pod_watch()
+        app: Any = self.app
+        services = app.services
+        with feed.lock:  # a connecting worker of the previous generation checks under the same lock
+            feed.stop()
+            feed.started = True
+            feed.live = False
+            feed.generation += 1
+            generation = feed.generation
+            feed.inbox = Inbox(feed.model.prepare)  # a late change of an old watch lands nowhere the UI reads
         self.run_worker(
-            lambda: self._open_pod_feed(services, generation),
+            lambda: self._open_feed(feed, services, generation),
             thread=True,
             exclusive=True,
-            group="pods",
-            name="pod-watch",
+            group=f"feed-{feed.spec.id}",
+            name=f"{feed.spec.id}-watch",
             exit_on_error=False,
-            description="connecting to the cluster",
+            description=f"connecting to the cluster ({feed.spec.noun or feed.spec.id})",
         )
 
-    def _open_pod_feed(self, services: Any, generation: int) -> None:
-        from kftui.cluster.pods import PodWatcher
+    def start_pod_feed(self, _services: Any = None) -> None:
+        """(Re)start the pods view's watch."""
+        self.start_feed(self.feeds["pods"])
 
+    def _open_feed(self, feed: Feed, services: Any, generation: int) -> None:
+        from kftui.cluster.watch import ResourceWatcher
+
+        assert feed.spec.watch is not None, f"table view {feed.spec.id} names nothing to watch"
         namespace = services.options.namespace
-        watcher = PodWatcher(services.kube_api(), namespace=namespace)
-        if generation != self._pod_generation:
-            return  # superseded by a context or namespace switch while connecting
-        self._pod_watcher = watcher
-        self.post_message(FeedState("pods", "connecting", namespace or "all namespaces"))
-        watcher.start(lambda event: self._on_pod_event(event, generation))
+        watcher = ResourceWatcher(services.kube_api(), feed.spec.watch, namespace=namespace)
+        with feed.lock:
+            if generation != feed.generation:
+                return  # superseded by a context or namespace switch while connecting
+            feed.watcher = watcher
+            inbox = feed.inbox
+        view = feed.spec.id
+        self.post_message(FeedState(view, "connecting", namespace or "all namespaces"))
+        watcher.start(lambda change: self._on_change(change, view, generation, inbox))
 
-    def _on_pod_event(self, event: Any, generation: int) -> None:
-        """Runs on the watch thread: turn a watch event into a message (post_message is thread-safe)."""
-        from kftui.core.kube import WatchKind
+    def _on_change(self, change: Change[Any], view: str, generation: int, inbox: Inbox[Any]) -> None:
+        """Runs on the watch thread: fold into the inbox; wake the UI only when the inbox was empty."""
+        if change.kind == WatchKind.SYNCED:
+            if inbox.reset(change.snapshot):
+                self.post_message(FeedPending(view, generation))
+            self.post_message(FeedState(view, "live", getattr(change, "message", "") or ""))
+        elif change.kind == WatchKind.ERROR:
+            self.post_message(FeedState(view, "reconnecting", change.message))
+        elif change.row is not None:
+            row = None if change.kind == WatchKind.DELETED else change.row
+            feed = self.feeds[view]
+            if inbox.put(feed.model.key_of(change.row), row):
+                self.post_message(FeedPending(view, generation))
 
-        if event.kind == WatchKind.SYNCED:
-            rows = [("modified", row) for row in event.snapshot]
-            self.post_message(PodsChanged(rows, relisted=True, generation=generation))
-            self.post_message(FeedState("pods", "live"))
-        elif event.kind == WatchKind.ERROR:
-            self.post_message(FeedState("pods", "reconnecting", event.message))
-        elif event.pod is not None:
-            kind = "deleted" if event.kind == WatchKind.DELETED else "modified"
-            self.post_message(PodsChanged([(kind, event.pod)], generation=generation))
-
-    def _stop_pod_watch(self) -> None:
-        watcher = self._pod_watcher
-        self._pod_watcher = None
-        if watcher is not None:
-            watcher.stop()
-
-    def on_pods_changed(self, message: PodsChanged) -> None:
-        """Apply a batch: update cells of known rows, add new ones, remove deleted ones."""
-        if message.generation != self._pod_generation:
+    def on_feed_pending(self, message: FeedPending) -> None:
+        """Changes are waiting: fold them now, or at the next frame if the last fold was less than a frame ago."""
+        feed = self.feeds.get(message.view)
+        if feed is None or message.generation != feed.generation:
             return  # from a watch that was replaced (context or namespace switched)
-        table = self.query_one("#pods", DataTable)
-        keep = self._cursor_key(table)
-        added = False
-        if message.relisted:
-            keep_keys = {self._key(row) for kind, row in message.changes if kind != "deleted"}
-            for key in [k for k in self.rows if k not in keep_keys]:
-                self._remove_row(table, key)
-        for kind, row in message.changes:
-            key = self._key(row)
-            if kind == "deleted":
-                self._remove_row(table, key)
-                continue
-            self.rows[key] = row
-            if not self._matches(row):
-                self._remove_row(table, key, forget=False)
-                continue
-            cells = self._cells(row)
-            if key in table.rows:
-                for (column, _, _), value in zip(POD_COLUMNS, cells, strict=True):
-                    table.update_cell(key, column, value)
-            else:
-                table.add_row(*cells, key=key)
-                added = True
-        self._arrange(table, keep, added)
-        self._update_pods_title()
-        if self.selected_key is None and table.row_count:
-            self._select_key(str(table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value))
+        wait = feed.drain_at + FRAME_SECONDS - time.monotonic()
+        if wait > 0:
+            if feed.timer is None:
+                feed.timer = self.set_timer(wait, lambda: self._drain(feed))
+            return
+        self._drain(feed)
 
-    @staticmethod
-    def _cursor_key(table: DataTable[Any]) -> str | None:
-        """The pod under the cursor, so a change that moves rows can put the cursor back on it."""
-        if not table.row_count:
-            return None
-        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+    def _drain(self, feed: Feed) -> None:
+        """One batch into the model, one table update, the title, and a first selection."""
+        feed.timer = None
+        feed.drain_at = time.monotonic()
+        relisted = feed.inbox.has_snapshot
+        if not feed.inbox.drain_into(feed.model):
+            return
+        if relisted and len(feed.model) >= FREEZE_ROWS:
+            gc.freeze()  # the new rows are long-lived and acyclic: keep full collections from walking them
+        view = self.query_one(f"#{feed.spec.id}-view", TableView)
+        view.synced()
+        if self._active_view().id != feed.spec.id:
+            return
+        table = view.table
+        if feed.spec.id == "pods" and self.selected_key is None and table.cursor_key is not None:
+            self._select_key(table.cursor_key)
 
-    def _arrange(self, table: DataTable[Any], keep: str | None, added: bool) -> None:
-        """Rows are added at the bottom: sort them into (namespace, name) order, the order a fresh list has."""
-        if added:
-            table.sort("namespace", "name", key=lambda cells: (str(cells[0]), str(cells[1])))
-        if keep is not None and keep in table.rows and table.get_row_index(keep) != table.cursor_row:
-            with self.prevent(DataTable.RowHighlighted):  # the same pod stays selected: no reload of its log
-                table.move_cursor(row=table.get_row_index(keep))
+    @property
+    def pods_live(self) -> bool:
+        """Whether the pod list has been received and the watch runs (for status and benches)."""
+        return self.feeds["pods"].live
 
-    def _remove_row(self, table: DataTable[Any], key: str, forget: bool = True) -> None:
-        if key in table.rows:
-            table.remove_row(key)
-        if forget:
-            self.rows.pop(key, None)
+    @property
+    def rows(self) -> dict[str, PodRow]:
+        """Every known pod by namespace/name (filtered or not)."""
+        return self.pods.rows
 
-    @staticmethod
-    def _key(row: Any) -> str:
-        return f"{row.namespace}/{row.name}"
+    @property
+    def filter_text(self) -> str:
+        """The pod filter in force."""
+        return self.pods.filter_text
 
-    def _cells(self, row: PodRow) -> list[Text | str]:
-        status = Text(row.status, style=STATUS_STYLE.get(row.status, "bold red"))
-        return [
-            Text(row.namespace, style="dim", overflow="ellipsis", no_wrap=True),
-            Text(row.name, overflow="ellipsis", no_wrap=True),
-            row.ready,
-            status,
-            str(row.restarts),
-            human_age(row.created, self._now()),
-            str(row.gpus or ""),
-            row.node or "",
-        ]
+    @property
+    def _inbox(self) -> Inbox[PodRow]:
+        return self.feeds["pods"].inbox
 
     def _now(self) -> Any:
         app: Any = self.app
@@ -294,68 +311,120 @@ class WatchScreen(Screen[None]):
         return ns
 
     def _refresh_ages(self) -> None:
-        table = self.query_one("#pods", DataTable)
-        for key, row in self.rows.items():
-            if key in table.rows:
-                table.update_cell(key, "age", human_age(row.created, self._now()))
+        """Ages are drawn from the clock: redrawing the visible rows of the active view is all it takes."""
+        view = self._active_widget()
+        if isinstance(view, TableView):
+            view.table.refresh()
 
-    def _update_pods_title(self) -> None:
-        table = self.query_one("#pods", DataTable)
-        scope = self.app_namespace or "all namespaces"
-        shown = f"{table.row_count}/{len(self.rows)}" if self.filter_text else str(len(self.rows))
-        flt = f" · filter /{self.filter_text}/" if self.filter_text else ""
-        self.query_one("#pods-pane").border_title = f"pods · {scope} · {shown}{flt}"
+    # -- views, titles ---------------------------------------------------------------------------
+    def _active_view(self) -> ViewSpec:
+        active = self.query_one("#views", TabbedContent).active
+        return next((v for v in VIEWS if v.tab == active), VIEWS[0])
+
+    def _active_widget(self) -> Widget | None:
+        spec = self._active_view()
+        pane = self.query_one(f"#{spec.tab}", TabPane)
+        return next(iter(pane.children), None)
+
+    def _sync_title(self) -> None:
+        """The top pane's title and state line belong to the view on show."""
+        spec = self._active_view()
+        widget = self._active_widget()
+        pane = self.query_one("#top-pane")
+        if isinstance(widget, TableView):
+            pane.border_title = widget.title(self.app_namespace or "all namespaces")
+            feed = self.feeds[spec.id]
+            pane.border_subtitle = Text(feed.state) if feed.state else ""
+            return
+        words = spec.title(widget) if spec.title is not None and widget is not None else spec.noun or spec.id
+        title = Text(inert(words))
+        if pane.border_title != title.markup:
+            pane.border_title = title
+        pane.border_subtitle = ""
+
+    @on(TableView.Changed)
+    def _view_changed(self, event: TableView.Changed) -> None:
+        spec = self._active_view()
+        if event.view.id == f"{spec.id}-view":
+            self._sync_title()
+            cursor = self.query_one(f"#{spec.id}", VirtualTable).cursor_key
+            if spec.id == "pods" and cursor is not None and cursor != self.selected_key:
+                self._highlight(spec, cursor)  # a filter or sort moved the cursor: the panes follow it
+
+    def _focus_view(self, tries: int = 5) -> None:
+        pane = self.query_one(f"#{self._active_view().tab}", TabPane)
+        tables = [*pane.query(VirtualTable), *pane.query(DataTable)]
+        if tables:
+            tables[0].focus()
+        elif tries > 0:
+            self.call_after_refresh(self._focus_view, tries - 1)  # the view is being built: focus it once there
+
+    def action_show_view(self, view: str) -> None:
+        """Switch the top view and focus its table; a view's watch starts the first time it is shown."""
+        spec = next(v for v in VIEWS if v.id == view)
+        self.query_one("#views", TabbedContent).active = spec.tab
+        self._focus_view()
+
+    def action_show_tab(self, tab: str) -> None:
+        """Switch by TabPane id (tab-pods ...)."""
+        self.action_show_view(tab.removeprefix("tab-"))
+
+    @on(TabbedContent.TabActivated, "#views")
+    async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """A view on show: start its feed if it never ran, retitle, and let the shared panes show its selection."""
+        previous, self._last_tab = self._last_tab, event.pane.id
+        spec = self._active_view()
+        feed = self.feeds.get(spec.id)
+        if feed is not None and not feed.started:
+            self.start_feed(feed)
+        pane = self.query_one(f"#{spec.tab}", TabPane)
+        if not pane.children:
+            await pane.mount(self._view_widget(spec))
+            self._focus_view()
+        self._sync_title()
+        if previous in (None, spec.tab) or feed is None:
+            return
+        table = self.query_one(f"#{spec.id}", VirtualTable)
+        if table.cursor_key is not None:
+            self.selected_key = None
+            self._highlight(spec, table.cursor_key)
+
+    @on(VirtualTable.Highlighted)
+    def _row_highlighted(self, event: VirtualTable.Highlighted) -> None:
+        spec = self._active_view()
+        if event.key is None or event.table.id != spec.id:
+            return  # a hidden view does not take over the shared panes
+        self._highlight(spec, event.key)
+
+    def _highlight(self, spec: ViewSpec, key: str) -> None:
+        if spec.id == "pods":
+            self._select_key(key)
+            return
+        row = self.feeds[spec.id].model.rows.get(key)
+        if row is None or spec.select is None or key == self.selected_key:
+            return
+        for message in spec.select(row):
+            self.post_message(message)
+
+    def view_model(self, view: str) -> TableModel[Any]:
+        """A table view's model (for tests and the bench)."""
+        return self.feeds[view].model
 
     # -- filter ----------------------------------------------------------------------------------
-    def _matches(self, row: Any) -> bool:
-        if not self.filter_text:
-            return True
-        haystack = f"{row.namespace}/{row.name} {row.status} {row.node or ''}"
-        try:
-            return re.search(self.filter_text, haystack, re.IGNORECASE) is not None
-        except re.error:
-            return self.filter_text.lower() in haystack.lower()
-
     def action_filter(self) -> None:
-        """`/` opens the filter (k9s habit)."""
-        box = self.query_one("#pods-filter", Input)
-        box.add_class("visible")
-        box.focus()
-
-    @on(Input.Changed, "#pods-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.filter_text = event.value
-        self._rebuild_table()
-
-    @on(Input.Submitted, "#pods-filter")
-    def _filter_kept(self, _event: Input.Submitted) -> None:
-        self.query_one("#pods", DataTable).focus()
+        """`/` opens the active view's filter (k9s habit); a second `/` selects it, so typing replaces it."""
+        widget = self._active_widget()
+        if isinstance(widget, TableView):
+            widget.open_filter()
 
     def action_clear_filter(self) -> None:
-        """Esc drops the filter and shows every pod again."""
-        box = self.query_one("#pods-filter", Input)
-        box.value = ""
-        box.remove_class("visible")
-        self.filter_text = ""
-        self._rebuild_table()
-        self.query_one("#pods", DataTable).focus()
-
-    def _rebuild_table(self) -> None:
-        """Show exactly the matching pods, by key, in table order; the cursor stays on its pod if still shown."""
-        table = self.query_one("#pods", DataTable)
-        keep = self._cursor_key(table)
-        with self.prevent(DataTable.RowHighlighted):  # removals shift the cursor over pods the user never chose
-            wanted = {key for key, row in self.rows.items() if self._matches(row)}
-            for row_key in [k for k in table.rows if k.value not in wanted]:
-                table.remove_row(row_key)
-            fresh = [key for key in wanted if key not in table.rows]
-            for key in fresh:
-                table.add_row(*self._cells(self.rows[key]), key=key)
-            self._arrange(table, keep, bool(fresh))
-        on_pods_tab = self.query_one("#views", TabbedContent).active == "tab-pods"
-        if on_pods_tab and table.row_count:
-            self._select_key(str(self._cursor_key(table)))  # unchanged if its pod is still shown, else what is lit
-        self._update_pods_title()
+        """Esc goes back one level: out of a zoomed pane first, then drops the active view's filter."""
+        if self._zoomed:
+            self.action_zoom()
+            return
+        widget = self._active_widget()
+        if isinstance(widget, TableView):
+            widget.clear_filter()
 
     # -- k9s-style commands: switch context and namespace without leaving -----------------------
     def action_command(self) -> None:
@@ -369,11 +438,11 @@ class WatchScreen(Screen[None]):
     def _command_submitted(self, event: Input.Submitted) -> None:
         box = self.query_one("#command", Input)
         box.remove_class("visible")
-        self.query_one("#pods", DataTable).focus()
         self.run_command(event.value)
+        self._focus_view()  # after: focusing a hidden view's table would switch the tabs back to it
 
     def run_command(self, text: str) -> None:
-        """Interpret `ctx NAME`, `ns NAME|all`, `pods`, `nb`, `setup`; a bad one is named, never a crash."""
+        """Interpret `ctx NAME`, `ns NAME|all`, a view's alias (`pods`, `nb`, `runs`, `events`...), `setup`."""
         words = text.strip().lstrip(":").split()
         if not words:
             return
@@ -390,19 +459,21 @@ class WatchScreen(Screen[None]):
                 self._check_namespace(args[0])
             else:
                 self._pick_namespace()
-        elif verb in ("po", "pod", "pods"):
-            self.action_show_tab("tab-pods")
-        elif verb in ("nb", "notebook", "notebooks"):
-            self.action_show_tab("tab-notebooks")
+        elif view_for(verb) is not None:
+            self.action_show_view(view_for(verb).id)  # type: ignore[union-attr]
         elif verb == "setup":
             app: Any = self.app
             app.switch_to("setup")
+        elif verb in ("pf", "port-forward", "portforward"):
+            self.show_forwards()
+        elif verb in ("logs", "tail", "stern"):
+            self._open_tail(" ".join(args))
         else:
-            self.notify(f"unknown command ':{verb}' (try :ctx, :ns, :pods, :nb, :setup)", severity="warning")
+            self.notify(f"unknown command ':{inert(verb)}' (try {command_hint()})", severity="warning", markup=False)
 
     def _pick_context(self) -> None:
         from kftui.cluster.kubeconfig import load_contexts
-        from kftui.screens.modals import ChooseScreen
+        from kftui.widgets.modals import ChooseScreen
 
         app: Any = self.app
         try:
@@ -414,7 +485,7 @@ class WatchScreen(Screen[None]):
             self.notify("the kubeconfig has no contexts", severity="warning")
             return
         labels = [
-            Text.assemble((c.name, "bold"), f"  {c.server}", (" (current)" if c.current else "", "dim"))
+            Text.assemble((inert(c.name), "bold"), f"  {inert(c.server)}", (" (current)" if c.current else "", "dim"))
             for c in contexts
         ]
         self.app.push_screen(
@@ -452,14 +523,15 @@ class WatchScreen(Screen[None]):
         if names is None or namespace in names:
             self.switch_namespace(namespace)
             return
-        self.notify(f"no namespace named '{namespace}' (known: {known_sample(namespace, names)})", severity="error",
+        self.notify(f"no namespace named '{inert(namespace)}' (known: {inert(known_sample(namespace, names))})",
+                    severity="error",
                     markup=False)
 
     def _show_namespace_picker(self, names: list[str]) -> None:
-        from kftui.screens.modals import ChooseScreen
+        from kftui.widgets.modals import ChooseScreen
 
         choices: list[str | None] = [None, *names]
-        labels = [Text("all namespaces", style="bold"), *(Text(n) for n in names)]
+        labels = [Text("all namespaces", style="bold"), *(Text(inert(n)) for n in names)]
         self.app.push_screen(
             ChooseScreen("Switch namespace", labels),
             lambda i: self.switch_namespace(choices[i]) if i is not None else None,
@@ -476,7 +548,8 @@ class WatchScreen(Screen[None]):
             app.show_error(exc, "kubeconfig")
             return
         if context not in names:
-            self.notify(f"no context named '{context}' (known: {', '.join(names)})", severity="error")
+            self.notify(f"no context named '{inert(context)}' (known: {inert(', '.join(names))})", severity="error",
+                        markup=False)
             return
         app.services.options = replace(app.services.options, context=context)
         app.services.forget_kube()
@@ -489,41 +562,58 @@ class WatchScreen(Screen[None]):
         self._restart_feeds()
 
     def _restart_feeds(self) -> None:
-        table = self.query_one("#pods", DataTable)
-        table.clear()
-        self.rows.clear()
-        self.selected_key = None
+        """Every view starts again on the new scope: table views from an empty model, widget views re-poll."""
         app: Any = self.app
+        self._feed_context = (app.services.options.context,)
+        self.selected_key = None
         self.sub_title = self._scope_text()
-        self.start_pod_feed(app.services)
-        self.query_one(NotebooksView).poll()
-        self._update_pods_title()
+        for feed in self.feeds.values():
+            with feed.lock:
+                feed.stop()
+                feed.generation += 1
+                feed.inbox = Inbox(feed.model.prepare)
+            feed.model.replace([])
+            feed.live = False
+            self.query_one(f"#{feed.spec.id}-view", TableView).synced()
+            if feed.started or feed.spec.eager:
+                self.start_feed(feed)
+        for spec in VIEWS:
+            children = self.query_one(f"#{spec.tab}", TabPane).children
+            if spec.widget is not None and children:
+                poll = getattr(children[0], "poll", None)
+                if callable(poll):
+                    poll()
+        self._sync_title()
 
-    def _scope_text(self) -> str:
+    def _scope_text(self, context: str | None = None, cluster: str | None = None) -> str:
+        """What is watched, as the header says it: the context and its cluster by name, and the namespace."""
         app: Any = self.app
         opts = app.services.options
-        return f"watch · {opts.context or 'current context'} · {opts.namespace or 'all namespaces'}"
+        where = context or opts.context or "current context"
+        if cluster and cluster != where:
+            where += f" (cluster {cluster})"
+        text = inert(f"watch · {where} · {opts.namespace or 'all namespaces'}")
+        if context is None:
+            self._name_scope()
+        return text
 
-    # -- views ----------------------------------------------------------------------------------
-    def action_show_tab(self, tab: str) -> None:
-        """Switch the top view (pods, notebooks, runs) and focus its table."""
-        self.query_one("#views", TabbedContent).active = tab
-        pane = self.query_one(f"#{tab}", TabPane)
-        tables = list(pane.query(DataTable))
-        if tables:
-            tables[0].focus()
+    @work(thread=True, exclusive=True, group="scope-name", description="reading the kubeconfig context")
+    def _name_scope(self) -> None:
+        """The kubeconfig read off the UI thread; the header then names the real context and cluster."""
+        from kftui.cluster.kubeconfig import load_contexts
 
-    @on(TabbedContent.TabActivated, "#views")
-    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        """Back on the pods tab, the shared panes show the highlighted pod again (other views re-tell on show)."""
-        previous, self._last_tab = self._last_tab, event.pane.id
-        if event.pane.id != "tab-pods" or previous in (None, "tab-pods"):
+        app: Any = self.app
+        opts = app.services.options
+        try:
+            contexts = load_contexts(opts.kubeconfig)
+        except Exception:  # an unreadable kubeconfig is said by the feeds; the header keeps its words
             return
-        table = self.query_one("#pods", DataTable)
-        if table.row_count:
-            self.selected_key = None
-            self._select_key(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
+        chosen = next((c for c in contexts if c.name == opts.context), None) if opts.context else \
+            next((c for c in contexts if c.current), None)
+        if chosen is not None:
+            self.app.call_from_thread(setattr, self, "sub_title", self._scope_text(chosen.name, chosen.cluster))
 
+    # -- shared panes ----------------------------------------------------------------------------
     def on_show_details(self, message: ShowDetails) -> None:
         """A view explains its own selection in the details pane (views speak only while shown)."""
         self.selected_key = message.key
@@ -537,7 +627,7 @@ class WatchScreen(Screen[None]):
         if message.source != self._feed_source:
             self._feed_source = message.source
             self._feed_generation = pane.attach(message.title)
-            pane.border_title = f"log · {message.title}"
+            pane.border_title = Text(f"log · {inert(message.title)}")
         if message.lines:
             pane.feed_lines(message.lines, self._feed_generation)
         if message.state:
@@ -552,15 +642,10 @@ class WatchScreen(Screen[None]):
         self.follow_logs(row)
 
     def _show_gone(self, message: FollowPod) -> None:
-        self.query_one("#logs-pane").border_title = f"log · {message.pod_namespace}/{message.pod}"
+        self.query_one("#logs-pane").border_title = Text(f"log · {inert(message.pod_namespace)}/{inert(message.pod)}")
         self.query_one(LogPane).gone(message.gone_note or f"pod {message.pod} does not exist (any more)")
 
     # -- selection, details, logs ----------------------------------------------------------------
-    @on(DataTable.RowHighlighted, "#pods")
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key.value:
-            self._select_key(str(event.row_key.value))
-
     def _select_key(self, key: str) -> None:
         if key == self.selected_key:
             return
@@ -568,7 +653,7 @@ class WatchScreen(Screen[None]):
         row = self.rows.get(key)
         if row is None:
             return
-        self.query_one("#details", Static).update(Text(f"{key}\nloading…", style="dim"))
+        self.query_one("#details", Static).update(Text(f"{inert(key)}\nloading…", style="dim"))
         self.follow_logs(row)
         app: Any = self.app
         services = app.services
@@ -584,7 +669,7 @@ class WatchScreen(Screen[None]):
     def _load_details(self, services: Any, row: Any) -> None:
         from kftui.screens.details import pod_details
 
-        self.post_message(PodDetails(self._key(row), pod_details(services, row)))
+        self.post_message(PodDetails(pod_key(row), pod_details(services, row)))
 
     def on_pod_details(self, message: PodDetails) -> None:
         """Show details only if the user has not moved on."""
@@ -594,7 +679,7 @@ class WatchScreen(Screen[None]):
     def follow_logs(self, row: PodRow) -> None:
         """Hand the pod to the log pane: it stops the previous stream at once and follows this one."""
         self._feed_source = None
-        self.query_one("#logs-pane").border_title = f"log · {row.namespace}/{row.name}"
+        self.query_one("#logs-pane").border_title = Text(f"log · {inert(row.namespace)}/{inert(row.name)}")
         self.query_one(LogPane).follow(row)
 
     def _kube_client(self) -> Any:
@@ -603,12 +688,17 @@ class WatchScreen(Screen[None]):
         return app.services.kube_api()
 
     def on_feed_state(self, message: FeedState) -> None:
-        """Explicit states instead of a spinner."""
-        if message.feed == "pods" and message.state == "live":
-            self.query_one("#pods-pane").border_subtitle = ""
+        """Explicit states instead of a spinner, under the pane of the view they belong to."""
+        feed = self.feeds.get(message.feed)
+        if feed is None:
             return
-        if message.feed == "pods":
-            self.query_one("#pods-pane").border_subtitle = message.state
+        was_down = feed.state.startswith("reconnecting")
+        feed.live = message.state == "live"
+        if feed.live and was_down and message.detail:  # back after a lost connection: say so once
+            self.notify(inert(f"{message.feed}: {message.detail}"), markup=False)
+        detail = f": {message.detail}" if message.detail else ""
+        feed.state = "" if feed.live else inert(f"{message.state}{detail}")[:160]
+        self._sync_title()
 
     # -- layout ----------------------------------------------------------------------------------
     def _apply_log_height(self) -> None:
@@ -627,8 +717,8 @@ class WatchScreen(Screen[None]):
 
     def action_zoom(self) -> None:
         """Show only the focused pane, or everything again."""
-        panes = ("#pods-pane", "#details-pane", "#logs-pane")
-        focused = next((p for p in panes if self.query_one(p).has_focus_within), "#pods-pane")
+        panes = ("#top-pane", "#details-pane", "#logs-pane")
+        focused = next((p for p in panes if self.query_one(p).has_focus_within), "#top-pane")
         if self._zoomed:
             for pane in panes:
                 self.query_one(pane).remove_class("zoomed")
@@ -659,8 +749,46 @@ class WatchScreen(Screen[None]):
         """Pause or resume autoscroll."""
         self.query_one(LogPane).action_toggle_follow()
 
+    def cockpit_target(self) -> CockpitTarget | None:
+        """The object under the cursor of the active view, for the k9s keys (y d s F ctrl+d a)."""
+        spec = self._active_view()
+        if spec.id == "pods":
+            row = self.pods.rows.get(self.selected_key or "")
+            if row is None:
+                return None
+            return CockpitTarget("pods", row.namespace, row.name, row.containers[0] if row.containers else None)
+        if spec.id == "notebooks":
+            widget: Any = self._active_widget()
+            table = widget.query_one(DataTable) if widget is not None else None
+            if table is None or not table.row_count:
+                return None
+            key = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or "")
+            known = getattr(widget, "known", {}).get(key)
+            return CockpitTarget("notebooks", known[0].namespace, known[0].name, port=8888) if known else None
+        if spec.id in self.feeds:
+            cursor = self.query_one(f"#{spec.id}", VirtualTable).cursor_key
+            row = self.feeds[spec.id].model.rows.get(cursor or "")
+            if row is not None and spec.id == "events" and getattr(row, "kind", "") == "Pod":
+                pod = str(getattr(row, "object", "")).rpartition("/")[2]
+                return CockpitTarget("pods", row.namespace, pod)
+        return None
+
+    def _open_tail(self, text: str) -> None:
+        """`:logs REGEX [-l SEL] ...`: every matching pod's log in one pane (stern)."""
+        from kftui.screens.tail import TailScreen, parse_query
+
+        try:
+            query = parse_query(text, self.app_namespace)
+        except ValueError as exc:
+            self.notify(inert(str(exc)), severity="warning", markup=False)
+            return
+        app: Any = self.app
+        self.app.push_screen(TailScreen(query, app.services.kube_api, app.settings.log_max_lines))
+
     def on_unmount(self) -> None:
         """Stop streams at once so the app exits without waiting on sockets."""
+        self.stop_forwards()
         for pane in self.query(LogPane):  # the pane stops its own stream when it unmounts first
             pane.stop()
-        self._stop_pod_watch()
+        for feed in self.feeds.values():
+            feed.stop()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from kftui.core.cloud import AuthState
 from kftui.core.diagnosis import Fix
@@ -25,7 +24,7 @@ class AccountStep:
     requires: tuple[str, ...] = ()
     fields: tuple[Field, ...] = ()
 
-    def run(self, ctx: Any) -> Iterator[Finding]:
+    def run(self, ctx: StepContext) -> Iterator[Finding]:
         """Read gcloud's and ADC's identities once, then judge each question from that one reading."""
         from kftui.gcp.auth import auth_state
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 from kftui.core.cloud import EnableProgress, EnableResult
 from kftui.core.diagnosis import Fix
 from kftui.core.findings import Finding, Status
 from kftui.core.requirements import REQUIRED_SERVICES, required_service_names
 from kftui.errors import KftuiError
-from kftui.steps.base import Field, Progress, StepContext
-from kftui.steps.project import adapter, error_finding, project_of
+from kftui.steps.base import Field, Progress, StepContext, error_finding, project_of, services_of
 
 ENABLE_ACTION = "enable-apis"
 
@@ -36,7 +34,7 @@ class ApisStep:
     checks: tuple[str, ...] = ("apis.enabled",)
     fields: tuple[Field, ...] = ()
 
-    def run(self, ctx: Any) -> Iterator[Finding]:
+    def run(self, ctx: StepContext) -> Iterator[Finding]:
         """One list call for the enabled services, compared with REQUIRED_SERVICES."""
         from kftui.gcp.errors import GcpApiError
 
@@ -45,7 +43,7 @@ class ApisStep:
             yield Finding("apis.enabled", Status.SKIP, "APIs not checked", "Not checked: no project chosen.")
             return
         try:
-            enabled: set[str] = adapter(ctx, "service_usage").enabled(project)
+            enabled: set[str] = services_of(ctx).service_usage().enabled(project)
         except GcpApiError as exc:
             yield error_finding("apis.enabled", exc, project, f"list the enabled APIs of {project}")
             return
@@ -76,7 +74,7 @@ class ApisStep:
         project = project_of(ctx)
         if project is None:
             raise KftuiError("Choose a project before enabling APIs.")
-        services = adapter(ctx, "service_usage")
+        services = services_of(ctx).service_usage()
         missing = missing_services(services.enabled(project))
         if not missing:
             return f"All required APIs were already enabled in {project}."

@@ -4,10 +4,107 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from kftui.core.diagnosis import Fix
 from kftui.core.findings import Finding
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from kftui.gcp.billing import Billing
+    from kftui.gcp.compute import Compute
+    from kftui.gcp.projects import Projects
+    from kftui.gcp.quotas import Quotas
+    from kftui.gcp.services import Services as ServiceUsage
+    from kftui.settings import StateStore
+
+
+class StepServices(Protocol):
+    """What a step may use of the outside world; `kftui.factory.Services` is the real one, `EnvServices` the default."""
+
+    @property
+    def state(self) -> StateStore:
+        """The one owner of state.json (the app's store, so its copy never overwrites a step's change)."""
+        ...
+
+    def now(self) -> datetime:
+        """The clock progress and ages are told against."""
+        ...
+
+    def projects(self) -> Projects:
+        """Resource Manager."""
+        ...
+
+    def service_usage(self) -> ServiceUsage:
+        """Service Usage."""
+        ...
+
+    def billing(self) -> Billing:
+        """Cloud Billing."""
+        ...
+
+    def compute(self, project: str) -> Compute:
+        """Compute Engine for one project."""
+        ...
+
+    def quotas(self, project: str) -> Quotas:
+        """Cloud Quotas for one project."""
+        ...
+
+    def use_context(self, context: str) -> None:
+        """Point the cluster views at a context a deploy just made."""
+        ...
+
+
+class EnvServices:
+    """Adapters built from the environment (endpoints, ADC), for steps run without the app (doctor, tests)."""
+
+    @property
+    def state(self) -> StateStore:
+        """The process's store for state.json."""
+        from kftui.settings import default_store
+
+        return default_store()
+
+    def now(self) -> datetime:
+        """Wall-clock time."""
+        from datetime import UTC, datetime
+
+        return datetime.now(UTC)
+
+    def projects(self) -> Projects:
+        """A fresh Resource Manager adapter."""
+        from kftui.gcp.projects import Projects
+
+        return Projects()
+
+    def service_usage(self) -> ServiceUsage:
+        """A fresh Service Usage adapter."""
+        from kftui.gcp.services import Services
+
+        return Services()
+
+    def billing(self) -> Billing:
+        """A fresh Cloud Billing adapter."""
+        from kftui.gcp.billing import Billing
+
+        return Billing()
+
+    def compute(self, project: str) -> Compute:
+        """A fresh Compute adapter."""
+        from kftui.gcp.compute import Compute
+
+        return Compute(project)
+
+    def quotas(self, project: str) -> Quotas:
+        """A fresh Cloud Quotas adapter."""
+        from kftui.gcp.quotas import Quotas
+
+        return Quotas(project)
+
+    def use_context(self, context: str) -> None:
+        """Nothing to repoint without the app."""
 
 
 @dataclass
@@ -16,8 +113,8 @@ class StepContext:
 
     answers: Mapping[str, Any]
     """Remembered answers (project, zone, gpu ...) the step may read."""
-    services: Any
-    """The adapters (a `kftui.factory.Services`); typed loosely so steps stay testable with stand-ins."""
+    services: StepServices | None
+    """The adapters (a `kftui.factory.Services`); None means "build them from the environment" (`EnvServices`)."""
     passed: frozenset[str] = field(default_factory=frozenset)
     """Ids of steps that have passed in this session (for `requires`)."""
     cancelled: Callable[[], bool] = lambda: False
@@ -93,6 +190,36 @@ def action_command(step: Step, fix: Fix, ctx: StepContext, values: Mapping[str, 
 def after_steps(step: Step) -> tuple[str, ...]:
     """Step ids whose outcome this step reads (through `ctx.passed`); optional, so most steps omit it."""
     return tuple(getattr(step, "after", ()))
+
+
+CONSOLE = "https://console.cloud.google.com"
+
+
+def project_of(ctx: StepContext) -> str | None:
+    """The chosen project id (stripped), or None."""
+    value = ctx.answer("project")
+    text = str(value).strip() if value else ""
+    return text or None
+
+
+def error_finding(check: str, exc: BaseException, project: str | None, doing: str) -> Finding:
+    """A failing finding carrying the diagnosis engine's plain words for an API error, never the raw text."""
+    from kftui.core.findings import Status
+    from kftui.diagnose import diagnose_exception
+
+    diagnosis = diagnose_exception(exc, **({"project": project} if project else {}))
+    return Finding(check, Status.FAIL, diagnosis.title, f"Could not {doing}. {diagnosis.explanation}",
+                   diagnosis=diagnosis)
+
+
+def services_of(ctx: StepContext) -> StepServices:
+    """The context's services, else adapters from the environment."""
+    return ctx.services if ctx.services is not None else EnvServices()
+
+
+def store_of(ctx: StepContext) -> StateStore:
+    """The state store the context's services own (the app's), else the process's one for state.json."""
+    return services_of(ctx).state
 
 
 def missing_requirements(step: Step, ctx: StepContext) -> list[str]:

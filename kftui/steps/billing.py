@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from kftui.core.cloud import BillingInfo
 from kftui.core.diagnosis import Fix
 from kftui.core.findings import Finding, Status
-from kftui.steps.base import Field, Progress, StepContext
-from kftui.steps.project import CONSOLE, adapter, error_finding, project_of
+from kftui.steps.base import CONSOLE, Field, Progress, StepContext, error_finding, project_of, services_of
 
 TRIAL_NOTE = (
     "Note: Free Trial billing accounts cannot use GPUs at all (not a quota: an upgrade to a paid account "
@@ -39,7 +37,7 @@ class BillingStep:
     checks: tuple[str, ...] = ("billing.enabled",)
     fields: tuple[Field, ...] = ()
 
-    def run(self, ctx: Any) -> Iterator[Finding]:
+    def run(self, ctx: StepContext) -> Iterator[Finding]:
         """One billingInfo read, judged in plain words."""
         from kftui.gcp.errors import GcpApiError
 
@@ -48,7 +46,7 @@ class BillingStep:
             yield Finding("billing.enabled", Status.SKIP, "Billing not checked", "Not checked: no project chosen.")
             return
         try:
-            info: BillingInfo = adapter(ctx, "billing").info(project)
+            info: BillingInfo = services_of(ctx).billing().info(project)
         except GcpApiError as exc:
             yield error_finding("billing.enabled", exc, project, f"read the billing state of {project}")
             return
@@ -57,6 +55,14 @@ class BillingStep:
     def _judge(self, project: str, info: BillingInfo) -> Finding:
         account_id = (info.account or "").removeprefix("billingAccounts/")
         named = f"{info.account_display_name} ({account_id})" if info.account_display_name else account_id
+        if info.account_open is False:  # Google keeps a closed account linked, with billingEnabled false
+            return Finding(
+                "billing.enabled",
+                Status.FAIL,
+                f"The billing account of {project} is closed",
+                f"{project} is linked to {named}, which is closed; charges will be refused. Link an open account.",
+                fixes=_link_fixes(project),
+            )
         if not info.enabled:
             return Finding(
                 "billing.enabled",
@@ -64,14 +70,6 @@ class BillingStep:
                 f"Billing is not enabled on {project}",
                 f"{project} has no active billing account, so Google refuses GKE, Compute Engine and turning on "
                 f"their APIs. Link an open billing account; it takes effect within minutes. {TRIAL_NOTE}",
-                fixes=_link_fixes(project),
-            )
-        if info.account_open is False:
-            return Finding(
-                "billing.enabled",
-                Status.FAIL,
-                f"The billing account of {project} is closed",
-                f"{project} is linked to {named}, which is closed; charges will be refused. Link an open account.",
                 fixes=_link_fixes(project),
             )
         return Finding(

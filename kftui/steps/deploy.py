@@ -14,6 +14,7 @@ from kftui.core.plan import (
     DEFAULT_CPU,
     DEFAULT_RELEASE,
     MANIFESTS_REPO_ENV,
+    MAX_NAP,
     MAX_POOL_NODES,
     PASSWORD_RULE,
     PORT_FORWARD,
@@ -36,6 +37,7 @@ from kftui.core.plan import (
     validate_release,
     validate_yes_no,
 )
+from kftui.core.validate import manifests_path
 from kftui.errors import ConfigError
 from kftui.steps.base import Field, Progress, StepContext
 
@@ -90,6 +92,7 @@ class DeployStep:
         Field("kubeflow_release", "Kubeflow release", placeholder=DEFAULT_RELEASE, validate=validate_release,
               help="A kubeflow/manifests tag: 26.03 (newest) or v1.11.0.", required=False),
         Field("manifests", "Local manifests directory", placeholder="(clone the release tag)", required=False,
+              validate=manifests_path,
               help="A kubeflow/manifests checkout or a rendered YAML file (air-gapped); empty means kftui clones "
                    "the tag (needs the network)."),
         Field("dex_password", "New Dex password", kind="secret", required=False,
@@ -115,10 +118,10 @@ class DeployStep:
         Field("cpu_max_nodes", "CPU pool maximum nodes", placeholder=str(DEFAULT_CPU[3]), required=False,
               validate=validate_count("CPU pool maximum nodes", 1, MAX_POOL_NODES)),
         Field("nap_max_cpu", "Auto-provisioning max vCPU", placeholder="(the pools' maximum)", required=False,
-              validate=validate_count("Auto-provisioning max vCPU", 1),
+              validate=validate_count("Auto-provisioning max vCPU", 1, MAX_NAP),
               help="Node auto-provisioning never grows the cluster past this many vCPU."),
         Field("nap_max_memory_gb", "Auto-provisioning max memory (GB)", placeholder="(4 GB per vCPU)",
-              required=False, validate=validate_count("Auto-provisioning max memory (GB)", 1)),
+              required=False, validate=validate_count("Auto-provisioning max memory (GB)", 1, MAX_NAP)),
     )
 
     def run(self, ctx: Any) -> Iterator[Finding]:
@@ -247,11 +250,9 @@ class DeployStep:
         summary = runner.run()
         context = runner.record.get("context")
         if context and "ready" in finished(runner.record):
-            from kftui.settings import load_state, save_state
+            from kftui.steps.base import store_of
 
-            state = load_state()
-            state.answers["kube_context"] = context
-            save_state(state)
+            store_of(ctx).remember(kube_context=context)  # through the app's store: its next save keeps this
             use_context = getattr(ctx.services, "use_context", None)
             if use_context is not None:
                 use_context(context)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,116 +28,33 @@ from kftui.core.gpu import (
     plan_zone,
     plan_zones,
     region_of,
-    resolve_metric,
+)
+from kftui.core.validate import (
+    NONE,
+    validate_email,
+    validate_gpu_count,
+    validate_gpu_type,
+    validate_max_nodes,
+    validate_zone,
 )
 from kftui.diagnose import diagnose, diagnose_exception
-from kftui.errors import ConfigError, KftuiError, UsageError
-from kftui.steps.base import Field, Progress, StepContext
+from kftui.errors import KftuiError, UsageError
+from kftui.operations import quota as quota_ops
+from kftui.operations.quota import contact_email, quota_info_for
+from kftui.steps.base import EnvServices, Field, Progress, StepContext, StepServices, project_of, services_of, store_of
 
-NONE = "none"
-"""The gpu_type answer meaning "no GPUs": a valid choice that passes the step."""
 REQUEST_ACTION = "request-quota:"
 """Fix action prefix: `request-quota:<quota_id>:<region or global>:<value>`."""
-KFTUI_PREFIX = "kftui-"
-"""Quota preference ids kftui files start with this (see kftui.gcp.quotas.preference_id)."""
 CONSOLE = "https://console.cloud.google.com"
-
-_GPU_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_ZONE = re.compile(r"^[a-z]+-[a-z]+[0-9]+-[a-z]$")
-_REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-_EMAIL = re.compile(rf"^[^@\s]+@{_LABEL}(?:\.{_LABEL})+$")
-
-
-# --------------------------------------------------------------------------------------------------
-# Validation of what a person types
-# --------------------------------------------------------------------------------------------------
-
-
-def validate_gpu_type(value: str) -> str | None:
-    """A GPU type is a Compute accelerator name (checked against the project later), or `none`."""
-    text = value.strip()
-    if not text:
-        return "GPU type is empty: pick a type your project offers, or 'none' for a cluster without GPUs."
-    if text == NONE or _GPU_NAME.match(text):
-        return None
-    return f"GPU type must be an accelerator name such as nvidia-tesla-t4 (lowercase, digits, hyphens); got {text!r}."
-
-
-def _positive(label: str) -> Callable[[str], str | None]:
-    """A validator for whole numbers of at least 1, whose message names the field."""
-
-    def check(value: str) -> str | None:
-        text = value.strip()
-        try:
-            number = int(text)
-        except ValueError:
-            return f"{label} must be a whole number of at least 1 (got {text!r})."
-        if number < 1:
-            return f"{label} must be at least 1 (got {number})."
-        return None
-
-    check.__doc__ = f"{label}: a whole number of at least 1."
-    return check
-
-
-validate_gpu_count = _positive("GPUs per node")
-validate_max_nodes = _positive("Maximum GPU nodes")
-
-
-def validate_zone(value: str) -> str | None:
-    """A zone is optional; when given it must be shaped like `us-central1-a`."""
-    text = value.strip()
-    if not text or _ZONE.match(text):
-        return None
-    return f"Zone must look like us-central1-a (a region, a hyphen and a letter); got {text!r}."
-
-
-def validate_region(value: str) -> str | None:
-    """A region (`us-central1`) or `global` for the project-wide GPUS_ALL_REGIONS quota."""
-    text = value.strip()
-    if text == "global" or _REGION.match(text):
-        return None
-    return f"Region must look like us-central1, or be 'global' for GPUS_ALL_REGIONS; got {text!r}."
-
-
-def validate_email(value: str) -> str | None:
-    """Contact email for quota requests: optional in the form, but shaped like an address when given."""
-    text = value.strip()
-    if not text or _EMAIL.match(text):
-        return None
-    return f"Email must look like name@example.com; got {text!r}."
-
-
-def is_user_email(value: str | None) -> bool:
-    """Google wants a person to contact about a quota request, not a service account."""
-    return bool(value) and bool(_EMAIL.match(value or "")) and not (value or "").endswith(".gserviceaccount.com")
-
 
 # --------------------------------------------------------------------------------------------------
 # Reading the world
 # --------------------------------------------------------------------------------------------------
 
 
-def _project(ctx: Any) -> str | None:
+def _project(ctx: StepContext) -> str | None:
     """The chosen project id, stripped, or None."""
-    value = ctx.answer("project") if hasattr(ctx, "answer") else None
-    text = str(value).strip() if value else ""
-    return text or None
-
-
-def _compute(project: str) -> Any:
-    """A Compute adapter for the project (it reads endpoints and ADC from the environment)."""
-    from kftui.gcp.compute import Compute
-
-    return Compute(project)
-
-
-def _quotas(project: str) -> Any:
-    """A Cloud Quotas adapter for the project."""
-    from kftui.gcp.quotas import Quotas
-
-    return Quotas(project)
+    return project_of(ctx)
 
 
 def _suggest_gpu(ctx: StepContext, text: str) -> list[tuple[str, str]]:
@@ -151,7 +66,7 @@ def _suggest_gpu(ctx: StepContext, text: str) -> list[tuple[str, str]]:
     project = _project(ctx)
     if project is not None:
         try:
-            offers: AcceleratorOffers = _compute(project).accelerator_offers()
+            offers: AcceleratorOffers = services_of(ctx).compute(project).accelerator_offers()
         except GcpApiError:
             offers = AcceleratorOffers(offers=())
         for gpu in offers.gpu_types():
@@ -173,7 +88,7 @@ def _suggest_zone(ctx: StepContext, text: str) -> list[tuple[str, str]]:
     if project is None or not gpu or gpu == NONE:
         return []
     try:
-        offers: AcceleratorOffers = _compute(project).accelerator_offers()
+        offers: AcceleratorOffers = services_of(ctx).compute(project).accelerator_offers()
     except GcpApiError:
         return []
     typed = text.strip().lower()
@@ -192,11 +107,13 @@ class GpuWorld:
     machine_errors: dict[str, str] = field(default_factory=dict)
 
 
-def read_world(project: str, gpu: str, extra_zones: Sequence[str] = ()) -> GpuWorld:
+def read_world(
+    project: str, gpu: str, extra_zones: Sequence[str] = (), services: StepServices | None = None
+) -> GpuWorld:
     """One reading of Compute for a GPU plan; regions and zones are read in parallel."""
     from kftui.gcp.errors import GcpApiError
 
-    compute = _compute(project)
+    compute = (services or EnvServices()).compute(project)
     offers: AcceleratorOffers = compute.accelerator_offers()
     world = GpuWorld(offers=offers, global_quotas=compute.global_quotas())
     zones = sorted(set(offers.zones_for(gpu)) | {z for z in extra_zones if z})
@@ -228,94 +145,8 @@ def read_world(project: str, gpu: str, extra_zones: Sequence[str] = ()) -> GpuWo
 
 
 # --------------------------------------------------------------------------------------------------
-# Remembered quota requests (kftui.settings State.quota_requests)
-# --------------------------------------------------------------------------------------------------
-
-
-def request_record(project: str, request: QuotaRequest) -> dict[str, Any]:
-    """What kftui remembers about a filed request (and what `kftui quota status --json` prints)."""
-    return {
-        "project": project,
-        "name": request.name,
-        "quota_id": request.quota_id,
-        "dimensions": dict(request.dimensions),
-        "preferred_value": request.preferred_value,
-        "granted_value": request.granted_value,
-        "state": request.state,
-        "state_detail": request.state_detail,
-        "trace_id": request.trace_id,
-    }
-
-
-def remember_requests(project: str, requests: Sequence[QuotaRequest]) -> None:
-    """Read-modify-write the state file so the app's own answers (and other requests) survive."""
-    from kftui.settings import load_state, save_state
-
-    if not requests:
-        return
-    state = load_state()
-    records = [dict(r) for r in state.quota_requests]
-    for request in requests:
-        record = request_record(project, request)
-        index = next((i for i, r in enumerate(records) if r.get("name") == request.name), None)
-        if index is None:
-            records.append(record)
-        else:
-            records[index] = {**records[index], **record}
-    state.quota_requests = records
-    save_state(state)
-
-
-def remembered_requests(project: str | None = None) -> list[dict[str, Any]]:
-    """Requests kftui filed (for one project, or all); an unreadable state file means none."""
-    from kftui.settings import load_state
-
-    try:
-        state = load_state()
-    except ConfigError:
-        return []
-    return [dict(r) for r in state.quota_requests if project is None or r.get("project") == project]
-
-
-def follow_requests(project: str) -> list[QuotaRequest]:
-    """Re-read every request kftui filed for a project: remembered ones plus kftui's ids the API lists."""
-    from kftui.gcp.errors import GcpApiError
-
-    quotas = _quotas(project)
-    names = [str(r["name"]) for r in remembered_requests(project) if r.get("name")]
-    try:
-        listed: list[QuotaRequest] = quotas.requests()
-    except GcpApiError:
-        listed = []
-    names += [r.name for r in listed if r.name.rsplit("/", 1)[-1].startswith(KFTUI_PREFIX)]
-    out: list[QuotaRequest] = []
-    for name in dict.fromkeys(names):
-        try:
-            out.append(quotas.get(name))
-        except GcpApiError as exc:
-            if exc.status != 404:
-                raise
-    with contextlib.suppress(ConfigError, OSError):  # still shown; re-found from the API next time
-        remember_requests(project, out)
-    return out
-
-
-# --------------------------------------------------------------------------------------------------
 # Quota ids, contact email, justification
 # --------------------------------------------------------------------------------------------------
-
-
-def quota_info_for(infos: Sequence[QuotaInfo], metric: str, regional: bool) -> QuotaInfo | None:
-    """The Cloud Quotas entry counting a compute metric (regional or global), looked up, never guessed."""
-    return next(
-        (i for i in infos if i.metric_name == metric.upper() and ("region" in i.dimensions) == regional),
-        None,
-    )
-
-
-def gpu_metric(infos: Sequence[QuotaInfo], gpu: str, preemptible: bool = False) -> str:
-    """The regional GPU metric for a type, among the metrics the project's quota infos list."""
-    return resolve_metric(gpu, [i.metric_name for i in infos if "region" in i.dimensions], preemptible)
 
 
 def justification(gpu: str, count: int, max_nodes: int, region: str) -> str:
@@ -332,16 +163,14 @@ def _parse_request(action: str) -> tuple[str, str, int]:
     if not action.startswith(REQUEST_ACTION):
         raise ValueError(f"the gpu step has no action {action!r}")
     parts = action[len(REQUEST_ACTION) :].split(":")
-    if len(parts) != 3 or not parts[2].isdigit():
+    if len(parts) != 3 or quota_ops.validate_value(parts[2]):
         raise ValueError(f"malformed quota request action {action!r}")
     return parts[0], parts[1], int(parts[2])
 
 
 def _validate_quota_value(value: str) -> str | None:
-    """The preferred value must be a whole number of at least 1."""
-    if not value.strip().isdigit() or int(value) < 1:
-        return f"Preferred value must be a whole number of at least 1 (got {value!r})."
-    return None
+    """The preferred value: ASCII digits, at least 1, within Cloud Quotas' int64."""
+    return quota_ops.validate_value(value)
 
 
 def _request_reason(ctx: StepContext, where: str) -> str:
@@ -352,34 +181,6 @@ def _request_reason(ctx: StepContext, where: str) -> str:
     zone = str(ctx.answer("zone") or "").strip()
     region = where if where != "global" else (region_of(zone) if zone else "any region")
     return justification(gpu, count, max_nodes, region)
-
-
-def contact_email(answers: Mapping[str, Any]) -> str:
-    """answers["email"], else the ADC or gcloud account when it is a person's; else say which field is missing."""
-    given = str(answers.get("email") or "").strip()
-    if given:
-        problem = validate_email(given)
-        if problem:
-            raise UsageError(problem)
-        return given
-    from kftui.gcp.auth import adc_identity, effective_config
-
-    try:
-        adc = adc_identity()
-    except KftuiError:
-        adc = None
-    if adc is not None and is_user_email(adc.email):
-        return str(adc.email)
-    try:
-        account = (effective_config().get("core") or {}).get("account")
-    except KftuiError:
-        account = None
-    if is_user_email(account):
-        return str(account)
-    raise UsageError(
-        "Email is missing: Google needs a person to contact about a quota request, and neither ADC nor gcloud "
-        "is logged in as a user. Fill in the GPU step's 'Contact email' field (or pass --email)."
-    )
 
 
 def request_command(project: str, gpu: str, where: str, value: int, email: str | None) -> str:
@@ -448,9 +249,9 @@ class PlanInput:
 
 
 def _int_answer(value: Any, default: int) -> int:
-    """An integer answer (already validated), or the default when absent."""
+    """An integer answer in ASCII digits (validated before use), or the default when absent or not a number."""
     text = str(value).strip() if value is not None else ""
-    return int(text) if text else default
+    return int(text) if text and text.isascii() and text.isdigit() and len(text) < 19 else default
 
 
 def _pending_for(
@@ -709,9 +510,10 @@ class _Checker:
 def _read_infos(project: str) -> tuple[list[QuotaInfo] | None, str]:
     """Cloud Quotas' view of compute quotas, or None and why it could not be read."""
     from kftui.gcp.errors import GcpApiError
+    from kftui.gcp.quotas import Quotas
 
     try:
-        infos: list[QuotaInfo] = _quotas(project).quota_infos()
+        infos: list[QuotaInfo] = Quotas(project).quota_infos()
     except GcpApiError as exc:
         return None, diagnose_exception(exc, project=project).title
     return infos, ""
@@ -855,7 +657,7 @@ def _unknown_type(plan: PlanInput, offers: AcceleratorOffers) -> Finding:
     )
 
 
-def doctor_checks(ctx: Any, gpu: str, count: int, zone: str | None) -> list[Finding]:
+def doctor_checks(ctx: StepContext, gpu: str, count: int, zone: str | None) -> list[Finding]:
     """`kftui doctor --gpu TYPE --gpu-count N [--zone Z]`: gpu.zone, gpu.machine-type and the two quota checks."""
     from kftui.gcp.errors import GcpApiError
 
@@ -876,7 +678,7 @@ def doctor_checks(ctx: Any, gpu: str, count: int, zone: str | None) -> list[Find
         email=str(ctx.answer("email") or "").strip() or None,
     )
     try:
-        world = read_world(project, plan.gpu, [plan.zone] if plan.zone else [])
+        world = read_world(project, plan.gpu, [plan.zone] if plan.zone else [], services_of(ctx))
     except GcpApiError as exc:
         return [_error_finding(i, exc, project, f"read the GPU offers and quotas of {project}") for i in ids]
     if plan.gpu not in world.offers.gpu_types():
@@ -894,16 +696,16 @@ def doctor_checks(ctx: Any, gpu: str, count: int, zone: str | None) -> list[Find
         world.machine_types,
         machine_type=plan.machine_type,
     )
-    requests = _safe_follow(project)
+    requests = _safe_follow(ctx, project)
     return _checks_for(plan, world, rows, requests)
 
 
-def _safe_follow(project: str) -> list[QuotaRequest]:
+def _safe_follow(ctx: StepContext, project: str) -> list[QuotaRequest]:
     """Filed requests, re-read; a Cloud Quotas failure must not hide the plan."""
     from kftui.gcp.errors import GcpApiError
 
     try:
-        return follow_requests(project)
+        return quota_ops.follow_requests(store_of(ctx), project)
     except GcpApiError:
         return []
 
@@ -972,7 +774,7 @@ class GpuStep:
         ),
     )
 
-    def run(self, ctx: Any) -> Iterator[Finding]:
+    def run(self, ctx: StepContext) -> Iterator[Finding]:
         """Read requests first (a grant changes the quotas), then offers and quotas once, then judge."""
         from kftui.gcp.errors import GcpApiError
 
@@ -1027,11 +829,11 @@ class GpuStep:
             machine_type=str(ctx.answer("machine_type") or "").strip() or None,
             email=str(ctx.answer("email") or "").strip() or None,
         )
-        requests = _safe_follow(project)
+        requests = _safe_follow(ctx, project)
         if ctx.cancelled():
             return
         try:
-            world = read_world(project, gpu, [plan.zone] if plan.zone else [])
+            world = read_world(project, gpu, [plan.zone] if plan.zone else [], services_of(ctx))
         except GcpApiError as exc:
             yield _error_finding("gpu.plan", exc, project, f"read the GPU offers and quotas of {project}")
             return
@@ -1064,7 +866,7 @@ class GpuStep:
         _, where, value = _parse_request(action)
         typed = str(ctx.answer("quota_value") or "").strip()
         return request_command(str(ctx.answer("project") or "PROJECT"), str(ctx.answer("gpu_type") or "GPU"), where,
-                               int(typed) if typed.isdigit() else value, ctx.answer("email"))
+                               int(typed) if not quota_ops.validate_value(typed) else value, ctx.answer("email"))
 
     def action_fields(self, action: str, ctx: StepContext) -> tuple[tuple[Field, ...], dict[str, str]]:
         """The request form: the value (the smallest that unblocks the plan), contact email and justification."""
@@ -1096,53 +898,27 @@ class GpuStep:
     def apply(self, action: str, ctx: StepContext, progress: Progress) -> str:
         """File the quota request a Fix offered (deterministic id: a second press finds the first)."""
         quota_id, where, value = _parse_request(action)
-        if ctx.answer("quota_value"):
-            value = int(str(ctx.answer("quota_value")))
+        typed = str(ctx.answer("quota_value") or "").strip()
+        if typed:
+            problem = quota_ops.validate_value(typed)
+            if problem:
+                raise UsageError(problem)
+            value = int(typed)
         project = _project(ctx)
         if project is None:
             raise UsageError("Project is missing: choose a project before requesting quota.")
         email = contact_email(ctx.answers)
         reason = str(ctx.answer("quota_justification") or "").strip() or _request_reason(ctx, where)
-        request = file_request(project, quota_id, where, value, email, reason, progress)
+        filed = quota_ops.file_request(store_of(ctx), project, quota_id, where, value, email, reason, progress)
+        request = filed.request
         verb = "was already filed" if request.already_filed else "is filed"
+        loud = filed.warning(project)
+        if loud:
+            return f"Quota request for {quota_id} ({where}) = {value} {verb}: {request.state}. {loud}"
         return (
             f"Quota request for {quota_id} ({where}) = {value} {verb}: {request.state}. "
             "kftui re-reads its state on every run."
         )
-
-
-def file_request(
-    project: str,
-    quota_id: str,
-    where: str,
-    value: int,
-    email: str,
-    reason: str,
-    progress: Progress = lambda _line: None,
-) -> QuotaRequest:
-    """Resolve the quota's dimensions from list_quota_infos, refuse when ineligible, file, remember."""
-    quotas = _quotas(project)
-    progress(f"reading the quota {quota_id} of {project}")
-    infos: list[QuotaInfo] = quotas.quota_infos()
-    info = next((i for i in infos if i.quota_id == quota_id), None)
-    if info is None:
-        raise KftuiError(f"Project {project} has no quota {quota_id}; nothing was requested.")
-    if not info.eligible:
-        raise KftuiError(
-            f"Project {project} cannot ask for more {info.metric_name} now: "
-            f"{ineligibility_words(info.ineligibility_reason)}. Nothing was requested."
-        )
-    regional = "region" in info.dimensions
-    if regional and where == "global":
-        raise UsageError(f"Region is missing: {quota_id} is counted per region; give the region.")
-    dims = {"region": where} if regional else {}
-    progress(f"filing {quota_id} {dims or '(global)'} = {value}")
-    request: QuotaRequest = quotas.file(quota_id, dims, value, contact_email=email, justification=reason)
-    try:
-        remember_requests(project, [request])
-    except (ConfigError, OSError) as exc:
-        progress(f"filed, but could not remember it locally: {exc}")
-    return request
 
 
 STEP = GpuStep()

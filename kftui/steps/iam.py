@@ -1,20 +1,18 @@
-"""The IAM step: which deploy permissions the caller lacks, and the smallest role that grants each."""
+"""The IAM step: which permissions of the calls kftui will make the caller lacks, and the smallest roles for them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from kftui.core import validate
 from kftui.core.diagnosis import Fix
 from kftui.core.findings import Finding, Status
-from kftui.core.requirements import DEPLOY_PERMISSIONS, deploy_permission_names, role_title
-from kftui.steps.base import Field, Progress, StepContext
-from kftui.steps.project import CONSOLE, adapter, error_finding, project_of
+from kftui.core.requirements import goals_for, permissions_for, role_title, roles_for, why
+from kftui.steps.base import CONSOLE, Field, Progress, StepContext, error_finding, project_of, services_of
 
 
-def caller_email(ctx: Any) -> str | None:
+def caller_email(ctx: StepContext) -> str | None:
     """Who testIamPermissions answers for: the ADC identity (what kftui's calls use), else a known answer."""
     from kftui.errors import KftuiError
     from kftui.gcp.auth import adc_identity
@@ -25,7 +23,7 @@ def caller_email(ctx: Any) -> str | None:
         identity = None
     if identity is not None and identity.email:
         return identity.email
-    known = ctx.answer("account") if hasattr(ctx, "answer") else None
+    known = ctx.answer("account")
     return str(known) if known else None
 
 
@@ -54,7 +52,7 @@ class IamStep:
     checks: tuple[str, ...] = ("iam.permissions",)
     fields: tuple[Field, ...] = ()
 
-    def run(self, ctx: Any) -> Iterator[Finding]:
+    def run(self, ctx: StepContext) -> Iterator[Finding]:
         """testIamPermissions and the caller's roles are independent reads, so they run side by side."""
         from kftui.gcp.errors import GcpApiError
 
@@ -62,10 +60,11 @@ class IamStep:
         if project is None:
             yield Finding("iam.permissions", Status.SKIP, "Permissions not checked", "Not checked: no project chosen.")
             return
-        projects = adapter(ctx, "projects")
+        projects = services_of(ctx).projects()
         email = caller_email(ctx)
+        wanted = permissions_for(goals_for(ctx.answers))
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="iam") as pool:
-            missing_f = pool.submit(projects.missing_permissions, project, deploy_permission_names())
+            missing_f = pool.submit(projects.missing_permissions, project, wanted)
             roles_f = pool.submit(projects.roles_of, project, email) if email else None
             try:
                 missing: list[str] = missing_f.result()
@@ -77,26 +76,25 @@ class IamStep:
                 roles = roles_f.result() if roles_f is not None else None
             except GcpApiError:
                 roles = None  # reading the policy needs getIamPolicy; the permission test above is what counts
-        yield self._judge(project, email, missing, roles)
+        yield self._judge(project, email, missing, roles, wanted)
 
-    def _judge(self, project: str, email: str | None, missing: list[str], roles: list[str] | None) -> Finding:
+    def _judge(
+        self, project: str, email: str | None, missing: list[str], roles: list[str] | None, wanted: tuple[str, ...]
+    ) -> Finding:
         who = f" as {email}" if email else ""
         current = roles_words(roles)
         if not missing:
             return Finding(
                 "iam.permissions",
                 Status.PASS,
-                f"All {len(DEPLOY_PERMISSIONS)} deploy permissions are granted",
+                f"All {len(wanted)} permissions kftui's calls need are granted",
                 f"{current}; checked{who} with testIamPermissions on {project}.",
             )
-        by_role: dict[str, list[str]] = {}
-        for perm in DEPLOY_PERMISSIONS:
-            if perm.name in missing:
-                by_role.setdefault(perm.role, []).append(perm.name)
+        ordered = [p for p in wanted if p in missing] + [p for p in missing if p not in wanted]
+        by_role = roles_for(ordered)
+        role_of = {perm: role for role, perms in by_role.items() for perm in perms}
         needs = "; ".join(
-            f"{perm.name} ({perm.why}) from {role_title(perm.role)} ({perm.role})"
-            for perm in DEPLOY_PERMISSIONS
-            if perm.name in missing
+            f"{perm} ({why(perm)}) from {role_title(role_of[perm])} ({role_of[perm]})" for perm in ordered
         )
         fixes = [
             Fix(
@@ -116,7 +114,7 @@ class IamStep:
         return Finding(
             "iam.permissions",
             Status.FAIL,
-            f"Missing {len(missing)} deploy {noun}: {', '.join(missing)}",
+            f"Missing {len(missing)} {noun} kftui's calls need: {', '.join(ordered)}",
             f"{current}; deploying{who} also needs {needs}. A project Owner or Project IAM Admin can grant these.",
             fixes=tuple(fixes),
         )

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from kftui.core import validate
 from kftui.core.cloud import ProjectInfo
 from kftui.core.diagnosis import Fix
 from kftui.core.findings import Finding, Status
 from kftui.secrets import SecretStore, default_store
-from kftui.steps.base import Field, Progress, StepContext
-from kftui.steps.project import CONSOLE, adapter, error_finding, project_of
+from kftui.steps.base import CONSOLE, Field, Progress, StepContext, error_finding, project_of, services_of
 
 CLIENT_ID = "oauth_client_id"
 CLIENT_SECRET = "oauth_client_secret"
@@ -86,7 +84,7 @@ class OAuthStep:
         """Where the client secret is kept; the process-wide store unless a test gives its own."""
         return self._store or default_store()
 
-    def run(self, ctx: Any) -> Iterator[Finding]:
+    def run(self, ctx: StepContext) -> Iterator[Finding]:
         """Read the project's parent, explain the route, then check the custom client's inputs if needed."""
         from kftui.gcp.errors import GcpApiError
 
@@ -95,7 +93,7 @@ class OAuthStep:
             yield Finding("oauth.route", Status.SKIP, "OAuth route not decided", "Not checked: no project chosen.")
             return
         try:
-            info: ProjectInfo = adapter(ctx, "projects").get(project)
+            info: ProjectInfo = services_of(ctx).projects().get(project)
         except GcpApiError as exc:
             yield error_finding("oauth.route", exc, project, f"read where {project} lives")
             return
@@ -127,7 +125,7 @@ class OAuthStep:
         )
         yield self._client(ctx, project)
 
-    def _client(self, ctx: Any, project: str) -> Finding:
+    def _client(self, ctx: StepContext, project: str) -> Finding:
         """The custom client's two inputs: warn with the Console walk-through until both are given."""
         client_id = str(ctx.answer(CLIENT_ID) or "").strip()
         typed = ctx.answer(CLIENT_SECRET)

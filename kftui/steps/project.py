@@ -7,55 +7,16 @@ from typing import Any
 
 from kftui.core import validate
 from kftui.core.cloud import ProjectInfo
-from kftui.core.diagnosis import Diagnosis, Fix
+from kftui.core.diagnosis import Fix
 from kftui.core.findings import Finding, Status
 from kftui.diagnose import diagnose_exception
-from kftui.steps.base import Field, Progress, StepContext
+from kftui.steps.base import CONSOLE, Field, Progress, StepContext, error_finding, project_of, services_of
 
 CREATE_ACTION = "create-project:"
 _NOT_ABOUT_EXISTENCE = frozenset(
     {"SERVICE_DISABLED", "BILLING_DISABLED", "ACCESS_TOKEN_SCOPE_INSUFFICIENT", "RATE_LIMIT_EXCEEDED"}
 )
 """403 reasons that say something other than "hidden or absent", answered by the diagnosis instead."""
-CONSOLE = "https://console.cloud.google.com"
-
-_ADAPTERS: dict[str, tuple[str, str]] = {
-    "projects": ("kftui.gcp.projects", "Projects"),
-    "service_usage": ("kftui.gcp.services", "Services"),
-    "billing": ("kftui.gcp.billing", "Billing"),
-}
-"""Adapter name -> (module, class) built when the context's services do not offer one."""
-
-
-def adapter(ctx: Any, name: str) -> Any:
-    """The GCP adapter `name` from the factory when it offers one, else a fresh one reading the environment."""
-    offered = getattr(getattr(ctx, "services", None), name, None)
-    if offered is not None:
-        return offered() if callable(offered) else offered
-    import importlib
-
-    module, cls = _ADAPTERS[name]
-    return getattr(importlib.import_module(module), cls)()
-
-
-def error_finding(check: str, exc: BaseException, project: str | None, doing: str) -> Finding:
-    """A failing finding carrying the diagnosis engine's plain words for an API error, never the raw text."""
-    diagnosis: Diagnosis = diagnose_exception(exc, **({"project": project} if project else {}))
-    return Finding(
-        check,
-        Status.FAIL,
-        diagnosis.title,
-        f"Could not {doing}. {diagnosis.explanation}",
-        diagnosis=diagnosis,
-    )
-
-
-def project_of(ctx: Any) -> str | None:
-    """The chosen project id (stripped), or None."""
-    value = ctx.answer("project") if hasattr(ctx, "answer") else None
-    text = str(value).strip() if value else ""
-    return text or None
-
 
 def create_fix(project: str) -> Fix:
     """The fix that creates a project the user named (kftui can do it after confirmation)."""
@@ -72,7 +33,7 @@ def _suggest(ctx: StepContext, text: str) -> list[tuple[str, str]]:
     from kftui.gcp.errors import GcpApiError
 
     try:
-        found: list[ProjectInfo] = adapter(ctx, "projects").search(text.strip(), limit=20)
+        found: list[ProjectInfo] = services_of(ctx).projects().search(text.strip(), limit=20)
     except GcpApiError:
         return []
     return [(p.project_id, f"{p.project_id}  {p.display_name}".rstrip()) for p in found]
@@ -93,6 +54,8 @@ class ProjectStep:
     title = "Project"
     order = 20
     requires: tuple[str, ...] = ()
+    after: tuple[str, ...] = ("account",)
+    """Account may learn gcloud's project; checking before it ends would show a false "No project chosen"."""
     checks: tuple[str, ...] = ("project.access", "project.parent")
     fields: tuple[Field, ...] = (
         Field(
@@ -106,7 +69,7 @@ class ProjectStep:
         ),
     )
 
-    def run(self, ctx: Any) -> Iterator[Finding]:
+    def run(self, ctx: StepContext) -> Iterator[Finding]:
         """Read the project once: its state, then its parent (which decides the OAuth route)."""
         from kftui.gcp.errors import GcpApiError
 
@@ -134,7 +97,7 @@ class ProjectStep:
             yield self._parent_skip("the project ID is not valid")
             return
         try:
-            info: ProjectInfo = adapter(ctx, "projects").get(project)
+            info: ProjectInfo = services_of(ctx).projects().get(project)
         except GcpApiError as exc:
             yield self._unreachable(project, exc)
             yield self._parent_skip("the project could not be read")
@@ -217,7 +180,7 @@ class ProjectStep:
         def tick(polls: int, done: bool) -> None:
             progress(f"project {project} created" if done else f"waiting for Google to create {project} ({polls})")
 
-        info: ProjectInfo = adapter(ctx, "projects").create(project, on_progress=tick, poll_interval=1.0)
+        info: ProjectInfo = services_of(ctx).projects().create(project, on_progress=tick, poll_interval=1.0)
         return (
             f"Created project {info.project_id} (number {info.number}). "
             "Next: link a billing account, then enable the APIs."

@@ -21,7 +21,7 @@ from textual.widgets import Input, Static
 
 from kftui.cluster.logs import LogFollower
 from kftui.core.kube import LogState, LogStatus, PodRow
-from kftui.core.sanitize import sanitize
+from kftui.core.sanitize import inert_lines, sanitize
 from kftui.widgets.logview import Chunk, LogView, prepare
 
 FLUSH_SECONDS = 0.05
@@ -44,6 +44,30 @@ WINDOWS: tuple[Window, ...] = (
     Window("since 1h", since_seconds=3600),
     Window("tail 100", tail_lines=100),
 )
+_DURATION = re.compile(r"^(\d{1,7})([smhd])$")
+
+
+def parse_window(text: str) -> Window:
+    """A history window as typed: `all`, `tail 500` or `500`, `since 10m` or `10m` (s, m, h, d); ValueError says how."""
+    words = text.strip().lower().split()
+    if words[:1] in (["tail"], ["since"]):
+        kind, words = words[0], words[1:]
+    else:
+        kind = ""
+    if words == ["all"] and not kind:
+        return Window("all")
+    if len(words) == 1 and words[0].isascii() and words[0].isdigit() and kind in ("", "tail"):
+        lines = int(words[0])
+        if not 1 <= lines <= 10_000_000:
+            raise ValueError("tail: from 1 to 10000000 lines")
+        return Window(f"tail {lines}", tail_lines=lines)
+    match = _DURATION.match(words[0]) if len(words) == 1 and kind in ("", "since") else None
+    if match is None:
+        raise ValueError("window: all, tail N (or N lines), since 10m (or 90s, 2h, 1d)")
+    seconds = int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+    return Window(f"since {match.group(1)}{match.group(2)}", since_seconds=seconds)
+
+
 STATE_STYLE = {
     LogState.CONNECTING: "bold yellow",
     LogState.STREAMING: "bold green",
@@ -92,7 +116,8 @@ class LogPane(Vertical):
         Binding("end", "resume", "End: resume"),
         Binding("c", "cycle_container", "Container"),
         Binding("p", "toggle_previous", "Previous"),
-        Binding("t", "cycle_window", "Tail/since"),
+        Binding("t", "open_input('window')", "Tail/since"),
+        Binding("ctrl+t", "cycle_window", "Next window"),
         Binding("T", "toggle_timestamps", "Timestamps"),
         Binding("w", "toggle_wrap", "Wrap"),
         Binding("s", "save", "Save"),
@@ -149,7 +174,10 @@ class LogPane(Vertical):
         """A one-off message for the status line (saved file, invalid choice)."""
         self.search: re.Pattern[str] | None = None
         self._input_kind = "search"
-        self._texts = {"search": "", "include": "", "exclude": ""}
+        self._texts = {"search": "", "include": "", "exclude": "", "window": "", "save": ""}
+        self.custom_window: Window | None = None
+        """A window the user typed (t), in force instead of the cycle's."""
+        self._matches: tuple[tuple[Any, ...], list[int]] | None = None
         self._generation = 0
         self._lock = threading.Lock()
         self._pending: deque[tuple[int, list[Chunk]]] = deque()
@@ -208,7 +236,7 @@ class LogPane(Vertical):
         self.render_status()
         if self.client_factory is None:
             return
-        win = WINDOWS[self.window]
+        win = self.custom_window or WINDOWS[self.window]
         follower = LogFollower(
             None,
             row.namespace,
@@ -366,11 +394,16 @@ class LogPane(Vertical):
         for kind, mark in (("include", "+"), ("exclude", "-"), ("search", "/")):  # first: they explain the counts
             if self._texts[kind]:
                 text.append(f" {mark}{sanitize(self._texts[kind])}", style="bold cyan")
+        if self.search is not None:
+            rows = self._match_rows()
+            current = self.view.line_row(self.view.current) if self.view.current is not None else None
+            at = rows.index(current) + 1 if current in rows else 0
+            text.append(f" match {at}/{len(rows)}" if at else f" {len(rows)} matches", style="bold yellow")
         text.append(f"  {view.row_count:,} shown / {view.line_count:,} kept / {self.dropped:,} dropped", style="dim")
         text.append(
             " · following" if view.follow else " · paused (End resumes)", style="dim" if view.follow else "bold yellow"
         )
-        opts = [WINDOWS[self.window].label]
+        opts = [(self.custom_window or WINDOWS[self.window]).label]
         if self.previous:
             opts.append("previous run")
         if self.container == ALL:
@@ -392,6 +425,13 @@ class LogPane(Vertical):
         self.query_one("#log-input-kind", Static).update(kind)
         box = self.query_one("#log-input", Input)
         box.value = self._texts[kind]
+        box.placeholder = {"window": "all, tail N, since 10m; Enter refetches, Esc closes",
+                           "save": "file to write; Enter saves, Esc closes"}.get(
+            kind, "regex; Enter applies, Esc closes, empty clears")
+        if kind == "window":
+            box.value = (self.custom_window or WINDOWS[self.window]).label
+        elif kind == "save":
+            box.value = str(self.save_path())
         self.query_one("#log-input-error", Static).update("")
         self.query_one("#log-input-row").add_class("visible")
         box.focus()
@@ -405,6 +445,8 @@ class LogPane(Vertical):
     def _input_changed(self, event: Input.Changed) -> None:
         """Check the regex as it is typed; search highlights live."""
         event.stop()
+        if self._input_kind in ("window", "save"):
+            return
         valid, pattern = self._check(event.value)
         if valid and self._input_kind == "search":
             self.search = pattern
@@ -414,6 +456,22 @@ class LogPane(Vertical):
     def _input_submitted(self, event: Input.Submitted) -> None:
         """Enter applies: search jumps to the first match, filters rebuild what is shown."""
         event.stop()
+        if self._input_kind == "window":
+            try:
+                self.custom_window = parse_window(event.value)
+            except ValueError as exc:
+                self.query_one("#log-input-error", Static).update(Text(str(exc), style="bold"))
+                return
+            self.action_close_input()
+            self.restart()
+            return
+        if self._input_kind == "save":
+            if not event.value.strip():
+                self.query_one("#log-input-error", Static).update(Text("path: give a file name", style="bold"))
+                return
+            self.action_close_input()
+            self._save_to(Path(event.value.strip()).expanduser())
+            return
         valid, pattern = self._check(event.value)
         if not valid:
             return  # the error stays next to the input; nothing changes
@@ -447,6 +505,19 @@ class LogPane(Vertical):
             return False, None
         error.update("")
         return True, pattern
+
+    def _match_rows(self) -> list[int]:
+        """Rows of the shown lines that match the search, counted again only when lines or filters changed."""
+        view = self.view
+        if self.search is None:
+            return []
+        stamp = (self.search.pattern, view.row_count, view.line_count, view.filters)
+        if self._matches is None or self._matches[0] != stamp:
+            pattern = self.search
+            found = [row for row in range(view.row_count)
+                     if pattern.search(view.body(view.ring.line(view.row_line(row))))]
+            self._matches = (stamp, found)
+        return self._matches[1]
 
     def _jump(self, backwards: bool) -> None:
         if self.search is None:
@@ -514,6 +585,7 @@ class LogPane(Vertical):
 
     def action_cycle_window(self) -> None:
         """Next history window: tail 1000, all, since 5m, since 1h, tail 100."""
+        self.custom_window = None
         self.window = (self.window + 1) % len(WINDOWS)
         self.restart()
 
@@ -541,9 +613,15 @@ class LogPane(Vertical):
         return save_dir() / ("-".join(parts) + ".log")
 
     def action_save(self) -> None:
+        """Ask where to write the lines shown (prefilled with a fresh name in the data directory)."""
+        self.action_open_input("save")
+
+    def _save_to(self, path: Path) -> None:
         """Write the lines shown (filters applied, timestamps as displayed) to a file; the status says where."""
         lines = list(self.view.shown_lines())
-        path = self.save_path()
+        if path.is_dir():
+            self.notify(inert_lines(f"cannot save to {path}: it is a directory"), severity="error", markup=False)
+            return
         self.note = f"saving {len(lines):,} lines…"
         self.render_status()
         self.run_worker(
@@ -568,9 +646,9 @@ class LogPane(Vertical):
         """Say where the file went (or why it did not)."""
         self.note = message.error or f"saved {message.count:,} lines to {message.path}"
         if message.error:
-            self.notify(message.error, severity="error")
+            self.notify(inert_lines(message.error), severity="error", markup=False)
         else:
-            self.notify(self.note, title="log saved")
+            self.notify(inert_lines(self.note), title="log saved", markup=False)
         self.render_status()
 
 

@@ -15,6 +15,7 @@ from textual.widgets import DataTable
 
 from kftui.core.diagnosis import Diagnosis
 from kftui.core.kube import NotebookPhase, NotebookRow
+from kftui.core.sanitize import inert
 from kftui.widgets.messages import FollowPod, ShowDetails
 
 PHASE_STYLE = {
@@ -46,13 +47,13 @@ class NotebooksLoaded(Message):
 
 def notebook_details(row: NotebookRow, diagnosis: Diagnosis | None) -> Text:
     """What the dashboard hides in a tooltip, said up front with the fix."""
-    from kftui.screens.modals import diagnosis_text
+    from kftui.widgets.modals import diagnosis_text
 
     out = Text()
-    out.append(f"notebook {row.namespace}/{row.name}\n", style="bold")
+    out.append(f"notebook {inert(row.namespace)}/{inert(row.name)}\n", style="bold")
     out.append(f"{row.phase}", style=PHASE_STYLE.get(row.phase, ""))
-    out.append(f" · {row.message}\n" if row.message else "\n")
-    out.append(f"image {row.image}\n", style="dim")
+    out.append(f" · {inert(row.message)}\n" if row.message else "\n")
+    out.append(f"image {inert(row.image)}\n", style="dim")
     if row.gpus:
         out.append(f"{row.gpus} GPU requested\n", style="dim")
     if diagnosis is not None and diagnosis.known:
@@ -62,8 +63,8 @@ def notebook_details(row: NotebookRow, diagnosis: Diagnosis | None) -> Text:
         out.append("\nRecent events\n", style="bold underline")
         for ev in list(row.events)[-8:]:
             warn = ev.get("type") == "Warning"
-            out.append(f"{ev.get('reason')} ", style="bold yellow" if warn else "bold")
-            out.append(f"{ev.get('message')}\n")
+            out.append(f"{inert(ev.get('reason'))} ", style="bold yellow" if warn else "bold")
+            out.append(f"{inert(ev.get('message'))}\n")
     return out
 
 
@@ -127,12 +128,12 @@ class NotebooksView(Vertical):
         for key, (row, diagnosis) in fresh.items():
             why = diagnosis.title if diagnosis is not None and diagnosis.known else row.message
             cells = [
-                Text(row.namespace, style="dim", overflow="ellipsis", no_wrap=True),
-                row.name,
+                Text(inert(row.namespace), style="dim", overflow="ellipsis", no_wrap=True),
+                Text(inert(row.name)),
                 Text(str(row.phase), style=PHASE_STYLE.get(row.phase, "")),
                 str(row.gpus or ""),
-                Text(why, overflow="ellipsis", no_wrap=True),
-                Text(row.image, style="dim", overflow="ellipsis", no_wrap=True),
+                Text(inert(why), overflow="ellipsis", no_wrap=True),
+                Text(inert(row.image), style="dim", overflow="ellipsis", no_wrap=True),
             ]
             if key in table.rows:
                 for (column, _, _), value in zip(COLUMNS, cells, strict=True):

@@ -6,6 +6,7 @@ annotation) and asks the screen to follow its `main` container; when the pods ar
 
 from __future__ import annotations
 
+import shlex
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from textual.widgets import DataTable, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from kftui.core.runs import USER_CONTAINER, LocalRunRecord, RunDetail, RunRow, RunState, TaskNode, short_duration
+from kftui.core.sanitize import inert, inert_lines
 from kftui.widgets.messages import FollowPod, LogFeed, ShowDetails
 
 POLL_SECONDS = 5.0
@@ -71,6 +73,21 @@ PodRef = tuple[str, str]
 """(namespace, pod name)."""
 
 
+def _with_depth(tasks: tuple[TaskNode, ...], depth: int = 0) -> Iterator[tuple[TaskNode, int]]:
+    """Every row of the tree with how deep it sits (iterations and attempts are indented under their task)."""
+    for task in tasks:
+        yield task, depth
+        yield from _with_depth(task.children, depth + 1)
+
+
+def _label(task: TaskNode) -> str:
+    """A tree row's name: the task, `attempt 2`, `iteration 0`; a task retried shows how many attempts it made."""
+    name = inert(task.name)
+    if task.kind == "task" and task.attempts > 1:
+        name += f" ({task.attempts} attempts)"
+    return name
+
+
 def _when(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "an unknown time"
 
@@ -98,9 +115,10 @@ def gone_note(detail: RunDetail, task: TaskNode, now: datetime, pods_error: str 
             "garbage-collected, so the live log is gone (kubectl logs is no longer possible; a copy exists only "
             f"if KFP archives logs to its artifact store, e.g. the pipeline root bucket) · {knows}"
         )
+    node = task.pods[0][0] if task.pods else task.id
     return (
         f"no pod of run {row.name} matches task {task.name} (label pipeline/runid={row.id}, "
-        f"node name …{task.name}) in the namespaces kftui can see · {knows}"
+        f"annotation workflows.argoproj.io/node-name={node}) in the namespaces kftui can see · {knows}"
     )
 
 
@@ -108,9 +126,9 @@ def run_details(detail: RunDetail, pods: dict[str, list[PodRef]], now: datetime,
     """The details pane for a run: state, times, error, parameters, and every task with its pod."""
     row = detail.row
     out = Text()
-    out.append(f"run {row.name} ", style="bold")
+    out.append(f"run {inert(row.name)} ", style="bold")
     out.append(str(row.state), style=STATE_STYLE.get(row.state, ""))
-    out.append(f"\nid {row.id}\nexperiment {row.experiment or '-'}\n", style="dim")
+    out.append(f"\nid {inert(row.id)}\nexperiment {inert(row.experiment or '-')}\n", style="dim")
     created = f"created {short_duration(now - row.created)} ago" if row.created else "created ?"
     if row.finished:
         created += f" · finished {short_duration(now - row.finished)} ago"
@@ -121,23 +139,49 @@ def run_details(detail: RunDetail, pods: dict[str, list[PodRef]], now: datetime,
     out.append(created + "\n")
     if row.error:
         out.append("error ", style="bold red")
-        out.append(row.error + "\n")
+        out.append(inert(row.error) + "\n")
     if detail.parameters:
-        params = " ".join(f"{k}={v}" for k, v in sorted(detail.parameters.items()))
+        params = inert(" ".join(f"{k}={v}" for k, v in sorted(detail.parameters.items())))
         out.append(f"parameters {params}\n", style="dim")
     out.append("\nTasks\n", style="bold underline")
-    for task in detail.walk():
-        out.append(f"{STATE_MARK.get(task.state, '?')} {task.name} ", style=STATE_STYLE.get(task.state, ""))
+    for task, depth in _with_depth(detail.tasks):
+        out.append("  " * depth)
+        out.append(f"{STATE_MARK.get(task.state, '?')} {_label(task)} ", style=STATE_STYLE.get(task.state, ""))
         out.append(f"{task.state}", style=STATE_STYLE.get(task.state, ""))
         if task.duration is not None:
             out.append(f" {short_duration(task.duration)}", style="dim")
-        found = pods.get(task.name)
-        out.append(f" · pod {found[0][1]}\n" if found else " · no pod\n", style="dim")
+        if task.cached:
+            out.append(" cached", style="italic")
+        found = pods.get(task.id)
+        out.append(f" · pod {inert(found[0][1])}\n" if found else " · no pod\n", style="dim")
         if task.error:
-            out.append(f"    {task.error}\n", style="red")
+            out.append(f"    {inert(task.error)}\n", style="red")
     if pods_error:
-        out.append(f"\ncannot list the run's pods: {pods_error}\n", style="yellow")
+        out.append(f"\ncannot list the run's pods: {inert(pods_error)}\n", style="yellow")
     return out
+
+
+def local_line(event: Any, noise: Any) -> str | None:
+    """One line of the log pane for one local-run event (None for what the pane does not show)."""
+    from kftui.core.runs import LocalEventKind
+
+    task = inert(event.task or "")
+    again = f" (attempt {event.attempt})" if event.attempt > 1 else ""
+    if event.kind is LocalEventKind.LOG:
+        return None if noise.hides(event) else f"[{task}] {event.line}"
+    if event.kind is LocalEventKind.RUNNER:
+        return None if event.line.startswith("SubprocessRunner(") else f"kfp.local: {event.line}"
+    if event.kind is LocalEventKind.TASK_START:
+        return f"▶ {task}{again}"
+    if event.kind is LocalEventKind.TASK_END:
+        outputs = " ".join(f"{k}={v}" for k, v in (event.outputs or {}).items())
+        mark = "✓" if event.state is RunState.SUCCEEDED else "✗"
+        return f"{mark} {task} {event.state or ''}{again} {outputs or inert(event.error)}".rstrip()
+    if event.kind is LocalEventKind.OUTPUTS and event.outputs:
+        return "pipeline outputs: " + " ".join(f"{k}={v}" for k, v in event.outputs.items())
+    if event.kind is LocalEventKind.PIPELINE_END and event.error:
+        return f"✗ pipeline: {inert(event.error)}"
+    return None
 
 
 def local_details(record: LocalRunRecord, now: datetime) -> Text:
@@ -192,10 +236,20 @@ class RunDetailLoaded(Message):
 class RunActionDone(Message):
     """Terminate, retry or archive came back (ok or with the API's reason)."""
 
-    def __init__(self, text: str, failed: bool) -> None:
+    def __init__(self, text: str, failed: bool, run_id: str = "") -> None:
         super().__init__()
         self.text = text
         self.failed = failed
+        self.run_id = run_id
+        """The run the action changed: its tree is read again from the API at once."""
+
+
+class RunSubmitted(Message):
+    """A run was created on the server: it shows in the table at once, selected."""
+
+    def __init__(self, row: RunRow) -> None:
+        super().__init__()
+        self.row = row
 
 
 @dataclass(frozen=True)
@@ -244,7 +298,7 @@ class RunsView(Vertical):
         self.detail: RunDetail | None = None
         self.pods: dict[str, list[PodRef]] = {}
         self.pods_error = ""
-        self.task_name: str | None = None
+        self.task_id: str | None = None
         self.followed: tuple[str, str, str] | None = None
         self.loaded_once = False
         self._auto_pick = False
@@ -364,8 +418,8 @@ class RunsView(Vertical):
         if duration is None and item.created is not None and not item.state.finished:
             duration = now - item.created
         return [
-            Text(item.name, overflow="ellipsis", no_wrap=True),
-            Text(item.experiment, style="dim", overflow="ellipsis", no_wrap=True),
+            Text(inert(item.name), overflow="ellipsis", no_wrap=True),
+            Text(inert(item.experiment), style="dim", overflow="ellipsis", no_wrap=True),
             state,
             created,
             short_duration(duration),
@@ -396,7 +450,7 @@ class RunsView(Vertical):
     def _render_status(self, shown: int) -> None:
         status = Text()
         if self.error:
-            status.append(self.error, style="bold red")
+            status.append(inert(self.error), style="bold red")
             status.append(f" · retrying every {POLL_SECONDS:g} s", style="dim")
             status.append("\n")
         exp = self.experiment or "all experiments"
@@ -438,7 +492,7 @@ class RunsView(Vertical):
         self.selected = key
         self.detail = None
         self.pods = {}
-        self.task_name = None
+        self.task_id = None
         self._auto_pick = True
         item = self.items[key]
         if isinstance(item, LocalRunRecord):
@@ -468,7 +522,7 @@ class RunsView(Vertical):
     def _fetch_detail(self, services: Any, key: str, run_id: str) -> None:
         """Runs in a worker: the run's task tree from KFP, then its pods from Kubernetes."""
         from kftui.cluster.runpods import list_run_pods
-        from kftui.core.runs import map_tasks_to_pods
+        from kftui.core.runs import map_pods_to_nodes, pods_of
         from kftui.errors import KftuiError
         from kftui.pipelines.runs import get_run
 
@@ -482,9 +536,11 @@ class RunsView(Vertical):
         try:
             raw = list_run_pods(services.kube_api(), run_id, services.options.namespace)
             where = {str(p["name"]): str(p["namespace"]) for p in raw}
-            names = [t.name for t in detail.walk()]
-            for task, found in map_tasks_to_pods(run_id, names, raw).items():
-                pods[task] = [(where[name], name) for name in found]
+            by_node = map_pods_to_nodes(run_id, raw)
+            for task in detail.walk():
+                found = pods_of(task, by_node)
+                if found:
+                    pods[task.id] = [(where[name], name) for name in found]
         except Exception as exc:  # no cluster, or no right to list pods: the tree still shows, the log explains
             pods_error = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
             if not isinstance(exc, KftuiError):
@@ -498,19 +554,19 @@ class RunsView(Vertical):
             return
         tree: Tree[TaskNode | None] = self.query_one("#run-tasks", Tree)
         if message.detail is None:
-            tree.reset(Text(message.error, style="red"))
-            self._tell(ShowDetails(message.key, Text(message.error, style="red")))
+            tree.reset(Text(inert(message.error), style="red"))
+            self._tell(ShowDetails(message.key, Text(inert(message.error), style="red")))
             return
         detail = self.detail = message.detail
         self.pods = message.pods
         self.pods_error = message.pods_error
         row = detail.row
-        label = Text(f"{row.name} ", style="bold")
+        label = Text(f"{inert(row.name)} ", style="bold")
         label.append(str(row.state), style=STATE_STYLE.get(row.state, ""))
         tree.reset(label)
         self._add_tasks(tree.root, detail.tasks)
         tree.root.expand_all()
-        wanted = self.task_name
+        wanted = self.task_id
         if self._auto_pick:
             self._auto_pick = False
             wanted = self._first_interesting(detail)
@@ -525,26 +581,31 @@ class RunsView(Vertical):
         """The task whose log explains the run: the failing one, else the running one, else the latest started."""
         failed = detail.failed_tasks()
         if failed:
-            return failed[0].name
+            return failed[0].id
         tasks = [t for t in detail.walk() if not t.children]
         running = [t for t in tasks if t.state is RunState.RUNNING]
         if running:
-            return running[0].name
+            return running[0].id
         started = [t for t in tasks if t.start is not None]
         if started:
-            return max(started, key=lambda t: t.start or datetime.min.replace(tzinfo=UTC)).name
-        return tasks[0].name if tasks else None
+            return max(started, key=lambda t: t.start or datetime.min.replace(tzinfo=UTC)).id
+        return tasks[0].id if tasks else None
 
     def _add_tasks(self, parent: TreeNode[TaskNode | None], tasks: tuple[TaskNode, ...]) -> None:
         for task in tasks:
-            label = Text(f"{STATE_MARK.get(task.state, '?')} {task.name} ", style=STATE_STYLE.get(task.state, ""))
+            label = Text(f"{STATE_MARK.get(task.state, '?')} {_label(task)} ", style=STATE_STYLE.get(task.state, ""))
             label.append(str(task.state), style=STATE_STYLE.get(task.state, ""))
+            if task.cached:
+                label.append(" cached", style="italic")
             if task.duration is not None:
                 label.append(f" {short_duration(task.duration)}", style="dim")
             elif task.start is not None and not task.state.finished:
                 label.append(f" {short_duration(self.now() - task.start)}…", style="dim")
-            found = self.pods.get(task.name)
-            label.append(f" · {found[0][1]}" if found else " · no pod", style="dim")
+            found = self.pods.get(task.id)
+            if found:
+                label.append(f" · {inert(found[0][1])}", style="dim")
+            elif task.kind in ("task", "attempt"):
+                label.append(" · no pod", style="dim")
             if task.children:
                 node = parent.add(label, data=task, expand=True)
                 self._add_tasks(node, task.children)
@@ -557,8 +618,8 @@ class RunsView(Vertical):
             yield child
             yield from RunsView._walk(child)
 
-    def _find_node(self, tree: Tree[TaskNode | None], name: str) -> TreeNode[TaskNode | None] | None:
-        return next((n for n in self._walk(tree.root) if n.data is not None and n.data.name == name), None)
+    def _find_node(self, tree: Tree[TaskNode | None], task_id: str) -> TreeNode[TaskNode | None] | None:
+        return next((n for n in self._walk(tree.root) if n.data is not None and n.data.id == task_id), None)
 
     def _line_of(self, tree: Tree[TaskNode | None], node: TreeNode[TaskNode | None]) -> int:
         """The node's line (root is line 0, every node is expanded)."""
@@ -572,8 +633,8 @@ class RunsView(Vertical):
             return Text("")
         body = run_details(self.detail, self.pods, self.now(), self.pods_error)
         if task is not None and note:
-            body.append(f"\nLog of {task.name}\n", style="bold underline")
-            body.append(note.replace(" · ", "\n") + "\n")
+            body.append(f"\nLog of {inert(task.name)}\n", style="bold underline")
+            body.append(inert_lines(note.replace(" · ", "\n")) + "\n")
         return body
 
     @on(Tree.NodeHighlighted, "#run-tasks")
@@ -586,8 +647,8 @@ class RunsView(Vertical):
         """Ask the screen for the task's pod log, or explain why there is none."""
         if task is None or self.detail is None:
             return
-        self.task_name = task.name
-        found = self.pods.get(task.name)
+        self.task_id = task.id
+        found = self.pods.get(task.id)
         if self._pod_wait is not None:
             self._pod_wait.stop()
             self._pod_wait = None
@@ -600,7 +661,7 @@ class RunsView(Vertical):
         note = gone_note(self.detail, task, self.now(), self.pods_error)
         if self.selected is not None:
             self._tell(ShowDetails(self.selected, self._details_body(task, note)))
-        self._post_follow(f"run {self.detail.row.name}", task.name, note, 0)
+        self._post_follow(f"run {inert(self.detail.row.name)}", inert(task.name), inert(note), 0)
 
     def _active(self) -> bool:
         """Whether the runs tab is the one showing (a hidden view must not take over the shared panes)."""
@@ -654,11 +715,39 @@ class RunsView(Vertical):
             tree.root.add_leaf(task_label, data=None)
         tree.root.expand()
         self._tell(ShowDetails(key, local_details(item, self.now())))
+        if item.state.finished and self._active():
+            self._replay_local(item)
+
+    def _replay_local(self, record: LocalRunRecord) -> None:
+        """A finished local run's log, read back from its output.log into the shared log pane (in a worker)."""
+
+        def read() -> None:
+            from pathlib import Path
+
+            from kftui.core.runs import ExecutorNoise
+            from kftui.pipelines.local import parse_line
+
+            noise = ExecutorNoise()
+            lines: list[str] = []
+            try:
+                with Path(record.log_path).open(encoding="utf-8", errors="replace") as log:
+                    for raw in log:
+                        event = parse_line(raw)
+                        line = local_line(event, noise) if event is not None else None
+                        if line is not None:
+                            lines.append(line)
+            except OSError as exc:
+                lines.append(f"cannot read {record.log_path}: {exc.strerror or exc}")
+            title = f"local run {record.id} · {record.pipeline}"
+            state = "ended" if record.state is RunState.SUCCEEDED else "error"
+            self.post_message(LogFeed(f"local:{record.id}", title, lines, state, f"pipeline {record.state}"))
+
+        self.run_worker(read, thread=True, group="local-log", exclusive=True, exit_on_error=False)
 
     # -- actions ---------------------------------------------------------------------------------
     def action_run_action(self, verb: str) -> None:
         """Terminate, retry or archive the selected run, after showing the exact REST call and asking."""
-        from kftui.screens.modals import ConfirmScreen
+        from kftui.widgets.modals import ConfirmScreen
 
         action = ACTIONS[verb]
         item = self.items.get(self.selected or "")
@@ -693,21 +782,40 @@ class RunsView(Vertical):
             except KftuiError as exc:
                 self.post_message(RunActionDone(str(exc), failed=True))
                 return
-            self.post_message(RunActionDone(f"{verb} sent for run {item.name}", failed=False))
+            self.post_message(RunActionDone(f"{verb} sent for run {inert(item.name)}", failed=False, run_id=item.id))
 
         self.run_worker(call, thread=True, group="run-action", exit_on_error=False, description=f"{verb} run")
 
     def on_run_action_done(self, message: RunActionDone) -> None:
-        """Say what happened, then refresh the list at once."""
+        """Say what happened, then refresh the list and the changed run's tree (and its followed log) at once."""
         message.stop()
-        self.app.notify(message.text, severity="error" if message.failed else "information", markup=False)
+        self.app.notify(inert(message.text), severity="error" if message.failed else "information", markup=False)
+        key = f"run:{message.run_id}"
+        if message.run_id and key == self.selected and not message.failed:
+            self.followed = None  # a retried task's pod is replaced under the same name: follow it again
+            self._load_detail(key, message.run_id)
         self.poll()
+
+    def on_run_submitted(self, message: RunSubmitted) -> None:
+        """Put the new run in the table now (the next poll confirms it) and select it."""
+        message.stop()
+        key = f"run:{message.row.id}"
+        self.items[key] = message.row
+        self.order = [key, *[k for k in self.order if k != key]]
+        self.state_index, self.experiment = 0, None
+        self._redraw()
+        table = self.query_one("#runs", DataTable)
+        visible = self._visible()
+        if key in visible:
+            table.move_cursor(row=visible.index(key), animate=False)
+            self._select(key)
+        self.app.notify(f"submitted: run {inert(message.row.name)} ({message.row.id})", markup=False)
 
     # -- new runs: submit to the server, or run here with kfp.local -------------------------------
     def action_new_run(self) -> None:
         """Ask for a pipeline and where to run it; the same as `kftui runs submit` / `kftui runs local`."""
-        from kftui.screens.form import FormScreen
         from kftui.steps.base import Field, StepContext
+        from kftui.widgets.form import FormScreen
 
         def where(_ctx: StepContext, _text: str) -> list[tuple[str, str]]:
             return [("server", "server: the Kubeflow Pipelines API"), ("local", "local: kfp.local on this machine")]
@@ -734,22 +842,40 @@ class RunsView(Vertical):
         if values is None:
             return
         from kftui.pipelines.params import split_params
+        from kftui.widgets.modals import ConfirmScreen
 
         params = split_params(values.get("params", "").split())
         if values.get("where") == "local":
             self._start_local(values["pipeline"], params)
-        else:
-            self._submit(values["pipeline"], params, values.get("experiment") or "Default")
+            return
+        pipeline, experiment = values["pipeline"], values.get("experiment") or "Default"
+        flags = "".join(f" -p {shlex.quote(f'{k}={v}')}" for k, v in params.items())
+        where = self.api_url or "$KF_PIPELINES_ENDPOINT"
+        command = f"kftui runs submit {shlex.quote(pipeline)}{flags} -e {shlex.quote(experiment)} --kfp-host {where}"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._submit(pipeline, params, experiment)
+
+        question = f"Submit {pipeline} to {where} in experiment {experiment}? It starts pods on the cluster."
+        self.app.push_screen(ConfirmScreen(inert(question), inert(command)), answered)
 
     def _submit(self, pipeline: str, params: dict[str, str], experiment: str) -> None:
         app: Any = self.app
         services = app.services
 
         def call() -> None:
-            from kftui.pipelines.runs import submit_run
+            from kftui.errors import KftuiError
+            from kftui.pipelines.runs import get_run, submit_run
 
-            run_id = submit_run(services.kfp(), pipeline, params=params, experiment=experiment)
-            self.post_message(RunActionDone(f"submitted {pipeline}: run {run_id}", failed=False))
+            try:
+                client = services.kfp()
+                run_id = submit_run(client, pipeline, params=params, experiment=experiment)
+                row = get_run(client, run_id).row
+            except KftuiError as exc:
+                self.post_message(RunActionDone(f"submitting {pipeline} failed: {exc}", failed=True))
+                return
+            self.post_message(RunSubmitted(row))
 
         self.run_worker(
             call, thread=True, group="run-submit", exit_on_error=False, description=f"submitting {pipeline}"
@@ -769,18 +895,10 @@ class RunsView(Vertical):
 
         def pump() -> None:
             for event in run.events():
-                if event.kind is LocalEventKind.LOG and not noise.hides(event):
-                    self.post_message(
-                        LogFeed(source, title, [f"[{event.task}] {event.line}" if event.task else event.line])
-                    )
-                elif event.kind is LocalEventKind.TASK_START:
-                    self.post_message(LogFeed(source, title, [f"▶ {event.task}"], "streaming", f"task {event.task}"))
-                elif event.kind is LocalEventKind.TASK_END:
-                    outputs = " ".join(f"{k}={v}" for k, v in (event.outputs or {}).items())
-                    line = (
-                        f"{'✓' if not event.error else '✗'} {event.task} {event.state or ''} {outputs or event.error}"
-                    )
-                    self.post_message(LogFeed(source, title, [line.rstrip()]))
+                line = local_line(event, noise)
+                if line is not None:
+                    detail = f"task {inert(event.task or '')}" if event.kind is LocalEventKind.TASK_START else ""
+                    self.post_message(LogFeed(source, title, [line], "streaming" if detail else None, detail))
             record = run.record
             done = "ended" if record.state.name == "SUCCEEDED" else "error"
             self.post_message(LogFeed(source, title, [], done, f"pipeline {record.state} · log {record.log_path}"))

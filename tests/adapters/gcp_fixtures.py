@@ -16,6 +16,7 @@ import pytest
 from kftui.sandbox.base import Served
 from kftui.sandbox.gcp import load_scenario, serve
 from kftui.sandbox.gcp.common import World
+from tests.helpers import MIN_WAIT
 
 DEMO = Path(__file__).resolve().parents[2] / "kftui" / "sandbox" / "scenarios" / "demo"
 T = TypeVar("T")
@@ -67,6 +68,7 @@ def start_sandbox(scenario: dict[str, Any]) -> tuple[GcpSandbox, Callable[[], No
 
 def wait_for(predicate: Callable[[], T], timeout: float = 10.0, interval: float = 0.02) -> T:
     """Poll until `predicate()` is truthy (and return it), failing the test after `timeout` seconds."""
+    timeout = max(timeout, MIN_WAIT)  # a bound for a hang, never a speed check
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()

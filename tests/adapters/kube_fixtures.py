@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from kftui.sandbox.base import Served
 from kftui.sandbox.kube import KubeWorld, load_scenario, serve, write_kubeconfig
+from tests.helpers import MIN_WAIT
 
 DEMO = Path(__file__).resolve().parents[2] / "kftui" / "sandbox" / "scenarios" / "demo"
 PROFILE = "kubeflow-user-example-com"
@@ -61,6 +62,7 @@ def running_kube(scenario: dict[str, Any], tmp: Path) -> Iterator[KubeSandbox]:
 
 def wait_for(predicate: Callable[[], T | None], timeout: float = 5.0, interval: float = 0.01, what: str = "") -> T:
     """Poll until predicate() is truthy and return it; fail with `what` after timeout seconds."""
+    timeout = max(timeout, MIN_WAIT)  # a bound for a hang, never a speed check
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()

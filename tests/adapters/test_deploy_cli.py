@@ -26,6 +26,14 @@ from kftui.sandbox.kube.generic import STUCK_ANNOTATION
 from tests.deploy_world import MINI, PROJECT, ZONE, ready_scenario
 from tests.helpers import wait_for
 
+pytestmark = [
+    pytest.mark.e2e,  # every test here drives the real gcloud and kubectl (and git) through kftui deploy
+    pytest.mark.skipif(
+        shutil.which("gcloud") is None or shutil.which("kubectl") is None,
+        reason="kftui deploy runs the real gcloud and kubectl, and one of them is not on PATH",
+    ),
+]
+
 FLAGS: dict[str, Any] = {
     "project": PROJECT, "zone": ZONE, "gpu": "nvidia-tesla-t4", "gpu_count": 1, "max_gpu_nodes": 2,
     "manifests": str(MINI), "retry_wait": 0.0, "poll": 0.05,
@@ -93,7 +101,7 @@ def test_deploy_creates_cluster_and_pool_writes_context_and_applies(world: Sandb
     nap = cluster[0].body["cluster"]["autoscaling"]  # the limits the blog edited by hand, sent to GKE
     assert nap["enableNodeAutoprovisioning"] is True
     limits = {limit["resourceType"]: int(limit["maximum"]) for limit in nap["resourceLimits"]}
-    assert set(limits) == {"cpu", "memory", "nvidia-tesla-t4"} and limits["nvidia-tesla-t4"] >= 1
+    assert set(limits) == {"cpu", "memory", "nvidia-tesla-t4"} and limits["nvidia-tesla-t4"] == 2  # 2 nodes x 1 GPU
     pool = world.gcp.state.sent("POST", "/nodePools")[0].body["nodePool"]
     assert pool["config"]["machineType"] == "n1-standard-4"
     acc = pool["config"]["accelerators"][0]

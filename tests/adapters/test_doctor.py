@@ -18,6 +18,7 @@ from kftui.errors import UsageError
 from kftui.sandbox.gcp.env import write_env
 from kftui.settings import State, save_state
 from tests.adapters.gcp_fixtures import GcpSandbox, demo_scenario, start_sandbox
+from tests.helpers import tool
 
 REQUIRED_IDS = {
     "account.adc",
@@ -38,6 +39,7 @@ Change = Callable[[dict[str, Any]], None]
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., GcpSandbox]]:
     """Start the fake GCP with a changed demo scenario, and point ADC and a real gcloud config at it."""
+    tool("gcloud")  # the account step runs the real gcloud
     stops: list[Callable[[], None]] = []
 
     def start(change: Change | None = None) -> GcpSandbox:
@@ -117,8 +119,8 @@ def test_demo_names_the_disabled_api_and_the_missing_permission(world: Callable[
     assert apis["status"] == "fail" and "container.googleapis.com" in apis["message"]
     assert apis["fixes"][0]["command"] == "gcloud services enable container.googleapis.com --project robot-ml-demo"
     iam = check_of(report, "iam.permissions")
-    assert iam["status"] == "fail" and "resourcemanager.projects.setIamPolicy" in iam["title"]
-    assert iam["fixes"][0]["command"].endswith("--role=roles/resourcemanager.projectIamAdmin")
+    assert iam["status"] == "fail" and "container.clusterRoles.create" in iam["title"]
+    assert iam["fixes"][0]["command"].endswith("--role=roles/container.admin")
     assert statuses(report)["billing.enabled"] == "pass"
 
 
@@ -185,7 +187,7 @@ def test_gpu_flags_drive_the_gpu_checks_and_without_them_the_step_waits_for_inpu
     _, flagged, err = doctor(gpu="nvidia-tesla-t4", gpu_count=1, zone="us-central1-a")
     assert err == ""
     zone = check_of(flagged, "gpu.zone")
-    assert zone["status"] != "skip" and "us-central1-a" in zone["title"]
+    assert zone["status"] == "pass" and "us-central1-a" in zone["title"]
     assert statuses(flagged)["project.access"] == "pass"
 
 
@@ -234,3 +236,55 @@ def test_cli_subprocess_json_and_exit_codes(world: Callable[..., GcpSandbox]) ->
     assert bad.returncode == 2
     assert "--project: Project ID may contain only lowercase letters, digits and hyphens" in bad.stderr
     assert bad.stdout == ""
+
+
+def test_max_gpu_nodes_flag_sizes_the_quota_checks(world: Callable[..., GcpSandbox]) -> None:
+    from click.testing import CliRunner
+
+    from kftui.cli import cli
+
+    world(all_good)
+    flags = ["doctor", "--json", "--gpu", "nvidia-tesla-t4", "--gpu-count", "2", "--zone", "us-central1-a"]
+    one = CliRunner().invoke(cli, flags)
+    three = CliRunner().invoke(cli, [*flags, "--max-gpu-nodes", "3"])
+    assert one.exit_code == three.exit_code == 1  # this world has no GPU quota
+    one_node = check_of(json.loads(one.stdout), "quota.region-gpus")["message"]
+    three_nodes = check_of(json.loads(three.stdout), "quota.region-gpus")["message"]
+    assert "The plan needs 2 (1 node(s) x 2 x nvidia-tesla-t4), so the limit must be at least 2." in one_node
+    assert "The plan needs 6 (3 node(s) x 2 x nvidia-tesla-t4), so the limit must be at least 6." in three_nodes
+    bad = CliRunner().invoke(cli, [*flags, "--max-gpu-nodes", "0"])
+    assert bad.exit_code == 2 and "--max-gpu-nodes" in bad.output
+
+
+def test_doctor_ends_at_its_deadline_naming_each_silent_api(
+    world: Callable[..., GcpSandbox], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from kftui.sandbox.faults import parse_spec
+
+    sandbox = world(all_good)
+    from google.cloud import billing_v1, resourcemanager_v3, service_usage_v1  # noqa: F401 - imported before the clock runs
+
+    monkeypatch.setenv("KFTUI_GCP_TIMEOUT", "40")  # calls would wait 40 s: the deadline must end them first
+    monkeypatch.setenv("PATH", str(tmp_path))  # no gcloud: the account checks end at once, whatever the load
+    for api in ("cloudresourcemanager", "cloudbilling", "serviceusage", "compute", "container", "cloudquotas"):
+        sandbox.served.extra["faults"].add(parse_spec(f"{api}=hang"))  # every API; the token endpoint still answers
+    out, err = io.StringIO(), io.StringIO()
+    code = run_doctor("robot-ml-demo", True, None, None, None, out=out, err=err, deadline=15)
+    report = json.loads(out.getvalue())
+    assert code == 1
+    # The hung call ends at the deadline in its own words (or doctor names it as still waiting): either way the
+    # project check fails naming the API and the URL it was reaching, with the override as the first fix.
+    silent = next(c for c in report["checks"] if c["step"] == "project" and c["status"] == "fail")
+    assert "Cloud Resource Manager API" in silent["title"]
+    assert f"Cloud Resource Manager API at {sandbox.url}" in silent["message"]
+    assert any("CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER" in f["title"] for f in silent["fixes"])
+    assert statuses(report)["billing.enabled"] == "skip", "steps after the silent one are not run"
+
+
+def test_gpu_and_zone_flags_feed_the_deploy_checks(world: Callable[..., GcpSandbox]) -> None:
+    """--gpu and --zone are answers for every step, so the deploy checks run instead of waiting for them."""
+    world()
+    _, report, _ = doctor(gpu="nvidia-l4", zone="us-central1-a")
+    for check in ("deploy.plan", "deploy.checks", "deploy.script"):
+        assert "waiting for" not in check_of(report, check)["message"], check_of(report, check)
+    assert check_of(report, "deploy.plan")["status"] == "pass"

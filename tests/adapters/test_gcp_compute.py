@@ -15,7 +15,7 @@ __all__ = ["gcpb", "gcpb_scenario"]
 def test_new_project_has_zero_global_gpu_quota(gcpb: Sandbox) -> None:
     quotas = Compute(PROJECT).global_quotas()
     assert quotas["GPUS_ALL_REGIONS"].limit == 0
-    assert quotas["CPUS_ALL_REGIONS"].limit == 32
+    assert quotas["CPUS_ALL_REGIONS"].limit == 64
 
 
 def test_region_quotas_and_unreadable_region(gcpb: Sandbox) -> None:

@@ -12,8 +12,8 @@ __all__ = ["gcp_env", "gcp_sandbox"]
 
 DEPLOY_PERMISSIONS = [
     "container.clusters.create",
-    "compute.instances.create",
-    "iam.serviceAccounts.create",
+    "container.clusterRoles.create",
+    "iam.serviceAccounts.actAs",
     "resourcemanager.projects.setIamPolicy",
     "serviceusage.services.enable",
     "cloudquotas.quotas.update",  # what creating a QuotaPreference is checked against
@@ -55,16 +55,17 @@ def test_search_as_you_type_matches_id_and_display_name(gcp_env: GcpSandbox) -> 
     assert "acme-prod-ml" not in [p.project_id for p in Projects().search("")]
 
 
-def test_missing_permissions_names_exactly_set_iam_policy(gcp_env: GcpSandbox) -> None:
+def test_missing_permissions_names_exactly_what_editor_lacks(gcp_env: GcpSandbox) -> None:
     missing = Projects().missing_permissions("robot-ml-demo", DEPLOY_PERMISSIONS)
-    assert missing == ["resourcemanager.projects.setIamPolicy"]
+    assert missing == ["container.clusterRoles.create"]
     sent = gcp_env.world.sent("POST", ":testIamPermissions")
     assert sent[-1].body == {"permissions": DEPLOY_PERMISSIONS}
 
 
 def test_roles_of_the_caller_come_from_the_policy(gcp_env: GcpSandbox) -> None:
     projects = Projects()
-    assert projects.roles_of("robot-ml-demo", "ada@robot-ml-demo.iam.gserviceaccount.com") == ["roles/editor"]
+    assert projects.roles_of("robot-ml-demo", "ada@robot-ml-demo.iam.gserviceaccount.com") == [
+        "roles/editor", "roles/resourcemanager.projectIamAdmin"]
     assert projects.roles_of("robot-ml-demo", "ada.lovelace@example.com") == ["roles/owner"]
 
 

@@ -68,12 +68,14 @@ def test_enable_flips_container_through_the_operation(gcp_env: GcpSandbox) -> No
     assert Services().get("robot-ml-demo", "container.googleapis.com").enabled
 
 
-def test_enable_without_the_permission_is_iam_permission_denied(gcp_env: GcpSandbox) -> None:
-    gcp_env.project("robot-ml-demo")["iam"]["denied"].append("serviceusage.services.enable")
+def test_enable_without_the_permission_is_services_own_refusal(gcp_env: GcpSandbox) -> None:
+    gcp_env.project("robot-ml-demo")["iam"].setdefault("denied", []).append("serviceusage.services.enable")
     with pytest.raises(GcpApiError) as caught:
         Services().enable("robot-ml-demo", ["container.googleapis.com"], poll_interval=0.01)
-    assert (caught.value.status, caught.value.reason) == (403, "IAM_PERMISSION_DENIED")
-    assert caught.value.metadata["permission"] == "serviceusage.services.enable"
+    # Service Usage's real answer: its own words, AUTH_PERMISSION_DENIED in its domain, and no metadata at all.
+    assert (caught.value.status, caught.value.reason) == (403, "AUTH_PERMISSION_DENIED")
+    assert caught.value.message.startswith("Permission denied to enable service [container.googleapis.com]")
+    assert set(caught.value.metadata) <= {"api", "url"}, "only kftui's note of where it called; no ErrorInfo metadata"
     assert not Services().get("robot-ml-demo", "container.googleapis.com").enabled
 
 

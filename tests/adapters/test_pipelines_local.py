@@ -19,8 +19,12 @@ def test_example_runs_to_completion_with_task_states_and_logs(tmp_path: Path) ->
     assert [r.state for r in list_local_runs(tmp_path)] == [RunState.RUNNING]  # listed at once
     events = list(run.events(on_event=seen.append))
     assert events == seen
-    kinds = [e.kind for e in events if e.kind is not LocalEventKind.LOG]
-    assert kinds[0] is LocalEventKind.PIPELINE_START and kinds[-1] is LocalEventKind.PIPELINE_END
+    kinds = [e.kind for e in events if e.kind not in (LocalEventKind.LOG, LocalEventKind.RUNNER)]
+    runner = [e.line for e in events if e.kind is LocalEventKind.RUNNER]
+    # nothing is pip-installed by these components, so kfp's per-task virtualenv (which would lack kfp) is skipped
+    assert runner[0] == "SubprocessRunner(use_venv=False)"
+    assert all(e.task is None for e in events if e.kind is LocalEventKind.RUNNER)
+    assert kinds[0] is LocalEventKind.PIPELINE_START and kinds[-2:] == [LocalEventKind.PIPELINE_END, LocalEventKind.OUTPUTS]
     starts = [e.task for e in events if e.kind is LocalEventKind.TASK_START]
     assert starts == TASKS
     ends = _by_task(events, LocalEventKind.TASK_END)
@@ -69,11 +73,14 @@ def test_stop_cancels_and_keeps_it_listed(tmp_path: Path) -> None:
 
 
 def test_parse_line_shapes() -> None:
-    start = parse_line('@@kftui {"event": "task_start", "task": "train", "state": "RUNNING"}\n', None)
-    assert start == LocalEvent(LocalEventKind.TASK_START, task="train", state=RunState.RUNNING)
-    assert parse_line("    epoch 1 loss 0.2\n", "train") == LocalEvent(
-        LocalEventKind.LOG, task="train", line="epoch 1 loss 0.2"
-    )
-    assert parse_line("-" * 80 + "\n", None) is None
-    assert parse_line("   \n", "train") is None
+    start = parse_line('@@kftui {"event": "task_start", "task": "train", "state": "RUNNING", "attempt": 2}\n')
+    assert start == LocalEvent(LocalEventKind.TASK_START, task="train", state=RunState.RUNNING, attempt=2)
+    line = parse_line('@@kftui {"event": "log", "task": "square[1]", "line": "  epoch 1 loss 0.2"}\n')
+    assert line == LocalEvent(LocalEventKind.LOG, task="square[1]", line="  epoch 1 loss 0.2")  # its own indent kept
+    runner = parse_line('@@kftui {"event": "runner", "line": "INFO Cleaned up"}\n')
+    assert runner == LocalEvent(LocalEventKind.RUNNER, line="INFO Cleaned up")
+    assert parse_line("Traceback (most recent call last):\n") == LocalEvent(
+        LocalEventKind.RUNNER, line="Traceback (most recent call last):"
+    )  # the child's own output, never a task's
+    assert parse_line("   \n") is None
     assert list_local_runs(Path("/nonexistent")) == []

@@ -45,6 +45,7 @@ def test_request_json_is_exactly_the_documented_object(gcpb: Sandbox) -> None:
         "dimensions": {"region": "us-central1"},
         "preferred_value": 2,
         "state": "pending",
+        "recorded": True,
     }
     posts = gcpb.world.sent("POST", "/quotaPreferences")
     assert len(posts) == 1

@@ -82,3 +82,38 @@ def test_unreachable_api_is_one_line_naming_the_url() -> None:
     host = f"http://127.0.0.1:{closed_port()}"
     with pytest.raises(KftuiError, match=f"cannot reach the pipelines API at {host}: connection refused"):
         run_list(host, as_json=False)
+
+
+def test_submit_of_a_py_prints_no_library_warnings(kfp: KfpSandbox) -> None:
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
+    result = subprocess.run(
+        [sys.executable, "-m", "kftui", "runs", "submit", str(EXAMPLE), "--kfp-host", kfp.url],
+        capture_output=True, text=True, env=env, timeout=120, cwd=root,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # no FutureWarning or DeprecationWarning from kfp on the user's terminal
+    assert result.stdout.startswith("run ")
+
+
+def test_submit_without_a_required_parameter_is_refused_before_any_call(tmp_path: Path) -> None:
+    package = tmp_path / "needs.yaml"
+    package.write_text(
+        json.dumps(
+            {
+                "pipelineInfo": {"name": "needs"},
+                "components": {"comp-a": {"executorLabel": "exec-a"}},
+                "root": {
+                    "dag": {"tasks": {"a": {"componentRef": {"name": "comp-a"}}}},
+                    "inputDefinitions": {"parameters": {"epochs": {"parameterType": "NUMBER_INTEGER"}}},
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(UsageError, match=r"the pipeline needs parameter\(s\) epochs \(no default\): pass -p epochs="):
+        run_submit(str(package), [], "Default", f"http://127.0.0.1:{closed_port()}")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import wait_for
+from tests.helpers import tool, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -22,10 +22,11 @@ pytestmark = [
 
 
 class Terminal:
-    """One tmux session running a command; keys in, screen text out."""
+    """One tmux session on its own tmux server (never the user's default one); keys in, screen text out."""
 
     def __init__(self, command: list[str], env: dict[str, str]) -> None:
         self.name = f"kftui-e2e-{uuid.uuid4().hex[:8]}"
+        self.tmux = ["tmux", "-L", self.name]  # a private socket: no user session seen, touched or killed
         self.env = env
         # COLUMNS/LINES (set by some runners, e.g. pytest-xdist workers) would override the real terminal size.
         shell = "env -u COLUMNS -u LINES " + " ".join(command)
@@ -37,27 +38,28 @@ class Terminal:
             for arg in ("-e", f"{key}={env[key]}")
         ]
         subprocess.run(
-            ["tmux", "new-session", "-d", "-s", self.name, "-x", "120", "-y", "40", *pairs, shell],
+            [*self.tmux, "-f", "/dev/null", "new-session", "-d", "-s", self.name, "-x", "120", "-y", "40", *pairs, shell],
             env=env,
             check=True,
         )
         # With no client attached a fresh tmux server may still size the window 80x24: pin it.
-        subprocess.run(["tmux", "set-option", "-t", self.name, "window-size", "manual"], check=True)
-        subprocess.run(["tmux", "resize-window", "-t", self.name, "-x", "120", "-y", "40"], check=True)
+        subprocess.run([*self.tmux, "set-option", "-t", self.name, "window-size", "manual"], check=True)
+        subprocess.run([*self.tmux, "resize-window", "-t", self.name, "-x", "120", "-y", "40"], check=True)
 
     def screen(self) -> str:
-        out = subprocess.run(["tmux", "capture-pane", "-t", self.name, "-p"], capture_output=True, text=True)
+        out = subprocess.run([*self.tmux, "capture-pane", "-t", self.name, "-p"], capture_output=True, text=True)
         return out.stdout
 
     def keys(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+        subprocess.run([*self.tmux, "send-keys", "-t", self.name, *keys], check=True)
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        subprocess.run([*self.tmux, "kill-server"], capture_output=True, check=False)
 
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[Terminal]:
+    tool("gcloud")  # the demo's account step runs the real gcloud against the sandbox
     env = {
         **os.environ,
         "XDG_STATE_HOME": str(tmp_path / "state"),

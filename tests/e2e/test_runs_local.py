@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "train_pipeline_local.py"
 TASKS = ["download-data", "train", "evaluate", "notify"]
@@ -67,3 +71,12 @@ def test_local_without_a_pipeline_is_a_usage_error(tmp_path: Path) -> None:
     assert out.stderr.startswith("kftui: give a PIPELINE file")
     missing = kftui("runs", "local", "nope.py", state=tmp_path)
     assert missing.returncode == 2 and missing.stderr.strip() == "kftui: no pipeline file at nope.py"
+
+
+def test_container_pipeline_says_why_in_one_line_and_points_to_the_local_variant(tmp_path: Path) -> None:
+    result = kftui("runs", "local", "examples/train_pipeline.py", state=tmp_path)
+    assert result.returncode == 1
+    summary = [line for line in result.stdout.splitlines() if line.startswith("✗ pipeline FAILED")]
+    assert len(summary) == 1 and "examples/train_pipeline_local.py (its local variant)" in summary[0]
+    assert "SubprocessRunner only supports" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr

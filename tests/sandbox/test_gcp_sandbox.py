@@ -106,14 +106,43 @@ def test_enable_operation_flips_state_after_polls(gcp_sandbox: GcpSandbox) -> No
 
 
 def test_test_iam_permissions_returns_the_granted_subset(gcp_sandbox: GcpSandbox) -> None:
-    wanted = ["container.clusters.create", "resourcemanager.projects.setIamPolicy"]
+    """Ada's roles (Editor, Project IAM Admin) decide; Kubeflow's RBAC permission is not among them."""
+    wanted = ["container.clusters.create", "container.clusterRoles.create", "resourcemanager.projects.setIamPolicy"]
     status, body = call(
         f"{gcp_sandbox.url}/v3/projects/robot-ml-demo:testIamPermissions",
         "POST",
         {"permissions": wanted},
         issue_token(ADA),
     )
-    assert status == 200 and body == {"permissions": ["container.clusters.create"]}
+    assert status == 200 and body == {
+        "permissions": ["container.clusters.create", "resourcemanager.projects.setIamPolicy"]}
+    assert gcp_sandbox.world.checked == []  # a question about permissions is not a call that needs them
+
+
+def test_set_iam_policy_checks_the_etag_and_grants_the_roles_permissions(gcp_sandbox: GcpSandbox) -> None:
+    base, token = f"{gcp_sandbox.url}/v1/projects/robot-ml-demo", issue_token(ADA)
+    status, policy = call(f"{base}:getIamPolicy", "POST", {"options": {"requestedPolicyVersion": 3}}, token)
+    assert status == 200 and policy["version"] == 1 and policy["etag"] and policy["bindings"]
+    grant = {"role": "roles/container.admin", "members": [f"serviceAccount:{ADA}"]}
+    stale = {**policy, "bindings": [*policy["bindings"], grant]}
+    status, changed = call(f"{base}:setIamPolicy", "POST", {"policy": stale}, token)
+    assert status == 200 and grant in changed["bindings"] and changed["etag"] != policy["etag"]
+    status, body = call(f"{base}:setIamPolicy", "POST", {"policy": stale}, token)  # the old etag again
+    assert status == 409 and body["error"]["status"] == "ABORTED"
+    status, body = call(f"{base}:setIamPolicy", "POST",
+                        {"policy": {"bindings": [{"role": "roles/viewer", "members": ["ada"]}]}}, token)
+    assert status == 400 and body["error"]["status"] == "INVALID_ARGUMENT"
+    status, body = call(f"{gcp_sandbox.url}/v3/projects/robot-ml-demo:testIamPermissions", "POST",
+                        {"permissions": ["container.clusterRoles.create"]}, token)
+    assert body == {"permissions": ["container.clusterRoles.create"]}
+    assert ("robot-ml-demo", "resourcemanager.projects.setIamPolicy") in gcp_sandbox.world.checked
+
+
+def test_set_iam_policy_needs_the_permission(gcp_sandbox: GcpSandbox) -> None:
+    status, body = call(f"{gcp_sandbox.url}/v1/projects/robot-ml-sandbox:setIamPolicy", "POST",
+                        {"policy": {"bindings": []}}, issue_token(ADA))
+    assert status == 403 and body["error"]["details"][0]["metadata"]["permission"] == (
+        "resourcemanager.projects.setIamPolicy")
 
 
 def test_unknown_operation_is_404(gcp_sandbox: GcpSandbox) -> None:
@@ -142,6 +171,19 @@ def test_gcloud_configured_by_write_env_answers_offline(gcloud_env: dict[str, st
     billing = _gcloud("billing", "projects", "describe", "robot-ml-demo")
     assert billing["billingEnabled"] is True
     assert gcp_sandbox.world.sent("POST", "/token"), "gcloud fetched its token from the sandbox"
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(shutil.which("gcloud") is None, reason="gcloud CLI not installed")
+def test_real_gcloud_add_iam_policy_binding_reads_then_sets(gcloud_env: dict[str, str], gcp_sandbox: GcpSandbox) -> None:
+    """The command the Permissions step prints, run by the real gcloud: getIamPolicy, then setIamPolicy with its etag."""
+    policy = _gcloud("projects", "add-iam-policy-binding", "robot-ml-demo", f"--member=serviceAccount:{ADA}",
+                     "--role=roles/container.admin")
+    assert {"role": "roles/container.admin", "members": [f"serviceAccount:{ADA}"]} in policy["bindings"]
+    gets, sets = gcp_sandbox.world.sent("POST", ":getIamPolicy"), gcp_sandbox.world.sent("POST", ":setIamPolicy")
+    assert len(gets) == 1 and len(sets) == 1 and sets[0].body["policy"]["etag"]
+    again = _gcloud("projects", "get-iam-policy", "robot-ml-demo")
+    assert again["bindings"] == policy["bindings"] and again["etag"] == policy["etag"]
 
 
 @pytest.mark.e2e

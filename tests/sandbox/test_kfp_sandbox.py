@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from kftui.sandbox.kfp.argo import fnv32a
 from tests.adapters.kfp_fixtures import FAILED_RUN, OLD_RUN, RUNNING_RUN, KfpSandbox, kfp_sandbox, wait_for
 
 __all__ = ["kfp_sandbox"]
@@ -56,16 +57,23 @@ def test_filters_by_state_experiment_and_in(client: Any) -> None:
     assert client.list_runs(filter=_eq("namespace", "elsewhere")).runs is None
 
 
-def test_failed_run_task_details_have_error_and_no_pod_name(client: Any) -> None:
+def test_failed_run_task_details_are_argo_nodes_as_the_backend_reports_them(client: Any) -> None:
     run = client.get_run(FAILED_RUN)
-    tasks = {t.display_name: t for t in run.run_details.task_details}
-    assert tasks["train"].state == "FAILED"
-    assert "CUDA out of memory" in tasks["train"].error.message
-    assert tasks["evaluate"].state == "SKIPPED" and tasks["notify"].state == "SKIPPED"
-    assert all(t.pod_name == "" for t in tasks.values())
-    assert {c.task_id for c in tasks["root"].child_tasks} == {
-        tasks[n].task_id for n in ("download-data", "train", "evaluate", "notify")
-    }
+    wf = "training-pipeline-x7k2q"
+    details = run.run_details.task_details
+    names = sorted(t.display_name for t in details)
+    assert names == sorted(
+        [wf, "root-driver", "root", "download-data-driver", "download-data", "executor", "train-driver", "train",
+         "executor", "evaluate-driver", "evaluate", "notify-driver", "notify"]
+    )  # fmt: skip
+    by_name = {t.display_name: t for t in details}
+    assert by_name["train"].state == "FAILED" and by_name["train-driver"].state == "SUCCEEDED"
+    assert by_name["evaluate"].state is None  # Argo Omitted maps to RUNTIME_STATE_UNSPECIFIED, left out
+    assert all(t.parent_task_id is None and t.error is None for t in details)
+    # child_tasks carry only pod_name, and it is the child's Argo node ID (workflow name + FNV-1a of its node name)
+    top = by_name[wf].child_tasks
+    assert [(c.task_id, c.pod_name) for c in top] == [(None, f"{wf}-{fnv32a(wf + '.root-driver')}")]
+    assert {t.create_time for t in details} == {run.scheduled_at}
     assert run.finished_at.year > 1970
 
 
@@ -113,8 +121,14 @@ def test_submitted_pipeline_runs_to_success_with_task_details(
     assert created.display_name == "tiny-1" and created.runtime_config.parameters == {"n": 3}
     assert kfp_sandbox.world.runs[result.run_id].pipeline_spec["pipelineInfo"]["name"] == "tiny"
     done = wait_for(lambda: (r := client.get_run(result.run_id)).state == "SUCCEEDED" and r)
-    names = {t.display_name: t.state for t in done.run_details.task_details}
-    assert names == {"root": "SUCCEEDED", "make": "SUCCEEDED", "use": "SUCCEEDED"}
+    names = sorted((t.display_name, t.state) for t in done.run_details.task_details)
+    wf = kfp_sandbox.world.runs[result.run_id].workflow
+    assert wf.startswith("tiny-")
+    assert names == sorted(
+        [(wf, "SUCCEEDED"), ("root-driver", "SUCCEEDED"), ("root", "SUCCEEDED"), ("make-driver", "SUCCEEDED"),
+         ("make", "SUCCEEDED"), ("executor", "SUCCEEDED"), ("use-driver", "SUCCEEDED"), ("use", "SUCCEEDED"),
+         ("executor", "SUCCEEDED")]
+    )  # fmt: skip
     history = [s.state for s in done.state_history]
     assert history[0] == "PENDING" and "RUNNING" in history and history[-1] == "SUCCEEDED"
 
@@ -130,7 +144,8 @@ def test_terminate_then_retry(client: Any) -> None:
     client.terminate_run(RUNNING_RUN)
     assert client.get_run(RUNNING_RUN).state in {"CANCELING", "CANCELED"}
     canceled = wait_for(lambda: (r := client.get_run(RUNNING_RUN)).state == "CANCELED" and r)
-    assert {t.display_name: t.state for t in canceled.run_details.task_details}["train"] == "CANCELED"
+    # Argo marks the nodes of a terminated workflow Failed, which the backend reports as FAILED
+    assert {t.display_name: t.state for t in canceled.run_details.task_details}["train"] == "FAILED"
     client.runs.run_service_retry_run(run_id=RUNNING_RUN)
     wait_for(lambda: client.get_run(RUNNING_RUN).state == "SUCCEEDED")
 
@@ -174,6 +189,49 @@ def test_fail_tasks_simulation_fails_once_then_retry_succeeds(
     run_id = client.create_run_from_pipeline_package(str(package), experiment_name="robot-grasping").run_id
     failed = wait_for(lambda: (r := client.get_run(run_id)).state == "FAILED" and r)
     tasks = {t.display_name: t for t in failed.run_details.task_details}
-    assert tasks["boom"].error.message == "ValueError: bad batch" and tasks["after"].state == "SKIPPED"
+    assert tasks["boom"].state == "FAILED" and tasks["after-driver"].state is None  # Omitted
     client.runs.run_service_retry_run(run_id=run_id)
     wait_for(lambda: client.get_run(run_id).state == "SUCCEEDED")
+
+
+def test_required_parameters_are_validated_with_the_backends_words(kfp_sandbox: KfpSandbox) -> None:
+    spec = {
+        "pipelineInfo": {"name": "needs"},
+        "components": {"comp-a": {"executorLabel": "exec-a"}},
+        "root": {
+            "dag": {"tasks": {"a": {"componentRef": {"name": "comp-a"}}}},
+            "inputDefinitions": {
+                "parameters": {
+                    "epochs": {"parameterType": "NUMBER_INTEGER"},
+                    "lr": {"parameterType": "NUMBER_DOUBLE", "defaultValue": 0.1},
+                }
+            },
+        },
+    }
+    world = kfp_sandbox.world
+    from kftui.sandbox.kfp.state import KfpError
+
+    with pytest.raises(KfpError) as missing:
+        world.create_run({"display_name": "r", "pipeline_spec": spec, "runtime_config": {"parameters": {}}}, "")
+    assert missing.value.status == 400 and missing.value.body()["code"] == 3
+    assert missing.value.message == (
+        "Failed to create a new run: Failed to generate the ExecutionSpec: invalid pipeline job inputs: "
+        "Invalid input error: parameter epochs is not optional, yet has neither default value nor user provided value"
+    )
+    assert missing.value.body()["details"][0]["message"] == (
+        "parameter epochs is not optional, yet has neither default value nor user provided value"
+    )
+    with pytest.raises(KfpError, match="input parameter epochs requires type double or integer"):
+        world.create_run(
+            {"display_name": "r", "pipeline_spec": spec, "runtime_config": {"parameters": {"epochs": "3"}}}, ""
+        )
+    with pytest.raises(KfpError, match="parameter\\(s\\) provided are not required by pipeline: nope"):
+        world.create_run(
+            {"display_name": "r", "pipeline_spec": spec, "runtime_config": {"parameters": {"epochs": 3, "nope": 1}}}, ""
+        )
+    assert (
+        world.create_run(
+            {"display_name": "r", "pipeline_spec": spec, "runtime_config": {"parameters": {"epochs": 3}}}, ""
+        ).state
+        == "PENDING"
+    )

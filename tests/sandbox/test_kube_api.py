@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, demo_scenario, running_kube, wait_for
-from tests.release_data import kubectl_or_skip
+from tests.helpers import tool
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def kube(tmp_path: Path) -> Iterator[KubeSandbox]:
 
 def kubectl(sb: KubeSandbox, *args: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
     """Run the real kubectl against the sandbox."""
-    return subprocess.run([kubectl_or_skip(), "--kubeconfig", str(sb.kubeconfig), *args],
+    return subprocess.run([tool("kubectl"), "--kubeconfig", str(sb.kubeconfig), *args],
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
@@ -54,6 +54,7 @@ def watch_lines(sb: KubeSandbox, path: str) -> list[dict[str, Any]]:
 # ---- kubectl ----------------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_kubectl_get_pods_all_namespaces_prints_kubectl_statuses(kube: KubeSandbox) -> None:
     out = kubectl(kube, "get", "pods", "-A")
     assert out.returncode == 0, out.stderr
@@ -66,6 +67,7 @@ def test_kubectl_get_pods_all_namespaces_prints_kubectl_statuses(kube: KubeSandb
     assert {r[0] for r in rows.values()} == {"istio-system", "kubeflow", PROFILE}
 
 
+@pytest.mark.e2e
 def test_kubectl_events_notebooks_and_describe(kube: KubeSandbox) -> None:
     events = kubectl(kube, "get", "events", "-n", PROFILE)
     assert events.returncode == 0, events.stderr
@@ -80,6 +82,7 @@ def test_kubectl_events_notebooks_and_describe(kube: KubeSandbox) -> None:
     assert "nvidia.com/gpu:  1" in desc.stdout
 
 
+@pytest.mark.e2e
 def test_kubectl_logs_static_previous_and_waiting_error(kube: KubeSandbox) -> None:
     failed = kubectl(kube, "logs", "-n", PROFILE, "training-pipeline-x7k2q-system-container-impl-2950846120")
     assert failed.stdout.splitlines()[-1].startswith("RuntimeError: CUDA out of memory")
@@ -91,10 +94,11 @@ def test_kubectl_logs_static_previous_and_waiting_error(kube: KubeSandbox) -> No
             "trying and failing to pull image") in waiting.stderr
 
 
+@pytest.mark.e2e
 def test_kubectl_logs_follow_keeps_streaming(kube: KubeSandbox) -> None:
     kube.world.add_pod({"name": "fast-ticker", "namespace": PROFILE, "node": "n1",
                         "containers": [{"name": "main", "logs": {"ticker": {"interval_ms": 20}}}]})
-    proc = subprocess.Popen([kubectl_or_skip(), "--kubeconfig", str(kube.kubeconfig), "logs", "-f", "-n", PROFILE,
+    proc = subprocess.Popen([tool("kubectl"), "--kubeconfig", str(kube.kubeconfig), "logs", "-f", "-n", PROFILE,
                              "fast-ticker"], stdout=subprocess.PIPE, text=True)
     lines: list[str] = []
     assert proc.stdout is not None
@@ -164,7 +168,7 @@ def test_python_client_watch_true_sees_new_pod(kube: KubeSandbox) -> None:
     threading.Timer(0.2, lambda: kube.world.add_pod({"name": "hello", "namespace": PROFILE, "node": "n1"})).start()
     seen = []
     for event in watch.Watch().stream(api.list_namespaced_pod, PROFILE, resource_version=pods.metadata.resource_version,
-                                      timeout_seconds=5):
+                                      timeout_seconds=120):  # a bound, not a speed check: it ends at "hello"
         seen.append((event["type"], event["object"].metadata.name))
         if event["object"].metadata.name == "hello":
             break

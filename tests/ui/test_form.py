@@ -8,8 +8,8 @@ from textual import events
 from textual.app import App
 from textual.widgets import Input, Static
 
-from kftui.screens.form import FormScreen
 from kftui.steps.base import Field, StepContext
+from kftui.widgets.form import FormScreen
 from tests.helpers import until
 
 UNSET = "unset"

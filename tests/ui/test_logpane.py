@@ -16,7 +16,6 @@ from kftui.cluster.kubeconfig import api_client
 from kftui.core.kube import LogState, LogStatus, PodRow, pod_row
 from kftui.paths import data_dir
 from kftui.widgets.logpane import WINDOWS, LogPane
-from kftui.widgets.logview import LogView
 from tests.helpers import until
 
 PROFILE = "kubeflow-user-example-com"
@@ -94,9 +93,12 @@ async def test_lines_keep_arriving_while_the_user_scrolls_searches_and_switches_
         before = view.line_count
         await until(pilot, lambda: view.line_count > before, "lines after resuming")
 
+        old_generation, old_follower = pane._generation, pane.follower
+        assert any("fast epoch" in line for line in view.shown_lines())
         pane.follow(row_of(sandbox, "cpu-notebook-0"))
+        assert old_follower is not None and old_follower.stopped  # the old stream stops at once
         await until(pilot, lambda: any("Jupyter Server" in line for line in view.shown_lines()), "the new pod")
-        await pilot.pause(0.2)
+        pane.feed_lines(["fast epoch 9999 (a batch the old reader still had in flight)"], old_generation)
         pane.flush()
         assert not any("fast epoch" in line for line in view.shown_lines())  # nothing leaks from the old stream
 
@@ -175,7 +177,11 @@ async def test_saving_writes_the_shown_lines_and_says_where(sandbox: Any, kubeco
         await pilot.press("x", *"^ ", "enter")  # hide the indented traceback lines
         shown = list(pane.view.shown_lines())
         assert len(shown) == 4 and shown[-1].startswith("RuntimeError: CUDA out of memory")
-        await pilot.press("s")
+        await pilot.press("s")  # asks where, prefilled with a fresh name in the data directory
+        prompt = app.query_one("#log-input", Input)
+        await until(pilot, lambda: prompt.value.endswith(".log"), "the prefilled path")
+        assert prompt.value.startswith(str(data_dir() / "logs"))
+        await pilot.press("enter")
         files = await until(pilot, lambda: list((data_dir() / "logs").glob("kftui-*.log")), "the saved file")
         assert not list(tmp_path.glob("*.log"))  # never into the working directory
         assert files[0].read_text(encoding="utf-8").splitlines() == shown
@@ -264,4 +270,50 @@ def test_status_words_for_every_state() -> None:
     since = datetime(2026, 4, 12, 9, 30, 5, tzinfo=UTC)
     assert describe_detail(LogStatus(LogState.WAITING, detail="nothing yet", since=since)) == (
         "nothing yet (since 09:30:05Z)")
-    assert isinstance(LogView, type)
+
+
+async def test_save_goes_where_the_user_types_and_a_typed_window_refetches(sandbox: Any, kubeconfig: str,
+                                                                          tmp_path: Path) -> None:
+    app = PaneApp(kubeconfig)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(LogPane)
+        pane.follow(row_of(sandbox, "training-pipeline-x7k2q-system-container-impl-2950846120"))
+        await until(pilot, lambda: LogState.ENDED in state_of(pane) and pane.view.line_count == 8, "the whole log")
+        pane.view.focus()
+        await pilot.press("s")
+        prompt = app.query_one("#log-input", Input)
+        prompt.value = str(tmp_path / "mine" / "train.log")
+        await pilot.press("enter")
+        saved = tmp_path / "mine" / "train.log"
+        await until(pilot, saved.exists, "the file where the user said")
+        assert len(saved.read_text(encoding="utf-8").splitlines()) == 8
+        pane.view.focus()
+        await pilot.press("t")
+        await until(pilot, lambda: prompt.value == "tail 1000", "the window in force, prefilled")
+        prompt.value = "tail 3"
+        await pilot.press("enter")
+        await until(pilot, lambda: LogState.ENDED in state_of(pane) and pane.view.line_count == 3, "the last 3 lines")
+        assert "tail 3" in str(app.query_one("#log-status", Static).render())
+        pane.view.focus()
+        await pilot.press("t")
+        prompt.value = "since yesterday"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "window: all, tail N" in str(app.query_one("#log-input-error", Static).render())
+
+
+async def test_search_counts_its_matches_and_n_says_which_one(sandbox: Any, kubeconfig: str) -> None:
+    app = PaneApp(kubeconfig)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(LogPane)
+        pane.follow(row_of(sandbox, "training-pipeline-x7k2q-system-container-impl-2950846120"))
+        await until(pilot, lambda: LogState.ENDED in state_of(pane) and pane.view.line_count == 8, "the whole log")
+        pane.view.focus()
+        expected = sum(1 for line in pane.view.shown_lines() if "e" in line.lower())  # smart case: no capital, any case
+        await pilot.press("slash", "e", "enter")
+        status = app.query_one("#log-status", Static)
+        await until(pilot, lambda: f"match 1/{expected}" in str(status.render()), "the first match of all")
+        pane.view.focus()
+        await pilot.press("n")
+        await until(pilot, lambda: f"match 2/{expected}" in str(status.render()), "the second match")
+

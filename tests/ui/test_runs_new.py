@@ -6,10 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import DataTable
 
 from kftui.app import KftuiApp
 from kftui.sandbox import Sandbox
 from kftui.widgets.logpane import LogPane
+from kftui.widgets.modals import ConfirmScreen
+from kftui.widgets.runs import RunsView
 from tests.helpers import until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,5 +82,42 @@ async def test_submit_from_the_pane_creates_a_run(tmp_path: Path, monkeypatch: p
         form.query_one("#field-where").value = "server"
         form.query_one("#field-experiment").value = "pane-tests"
         await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the submit question", timeout=30)
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen) and "Submit examples/train_pipeline_local.py" in confirm.question
+        assert confirm.command is not None and confirm.command.startswith("kftui runs submit ")
+        assert set(world.runs) == before  # nothing is sent before the answer
+        await pilot.press("y")
         await until(pilot, lambda: set(world.runs) - before, "a new run on the server", timeout=60)
+        [run_id] = set(world.runs) - before
+        view = app.screen.query_one(RunsView)
+        # shown and selected as soon as the server answered, not at the next poll
+        await until(pilot, lambda: view.selected == f"run:{run_id}", "the new run selected", timeout=30)
+        assert f"run:{run_id}" in [str(k.value) for k in view.query_one("#runs", DataTable).rows]
     own.stop()
+
+
+async def test_a_finished_local_run_shows_its_log_when_selected(env: Any) -> None:
+    from kftui import paths
+    from kftui.pipelines.local import start_local_run
+
+    record = start_local_run("examples/train_pipeline_local.py", {"epochs": "2", "samples": "20"}, paths.state_dir())
+    record.wait()
+    app = KftuiApp(mode="watch", persist=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        view = app.screen.query_one(RunsView)
+        await until(pilot, lambda: view.loaded_once, "the first runs poll", timeout=30)
+        table = view.query_one("#runs", DataTable)
+        keys = [str(k.value) for k in table.rows]
+        table.focus()
+        table.move_cursor(row=keys.index(f"local:{record.id}"))
+        pane = app.screen.query_one(LogPane)
+
+        def shown() -> list[str]:
+            return list(pane.view.shown_lines())
+
+        await until(pilot, lambda: any(ln.startswith("✓ notify") for ln in shown()), "the run's log", timeout=30)
+        lines = shown()
+        assert "▶ train" in lines and any(ln.startswith("[train] epoch 1") for ln in lines)
+        assert f"local run {record.id}" in str(app.screen.query_one("#logs-pane").border_title)

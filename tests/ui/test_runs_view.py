@@ -12,8 +12,8 @@ from textual.widgets import DataTable, Static, Tree
 from kftui.app import KftuiApp
 from kftui.core.runs import RunState
 from kftui.factory import Options, Services
-from kftui.screens.modals import ConfirmScreen
 from kftui.widgets.logview import LogView
+from kftui.widgets.modals import ConfirmScreen
 from kftui.widgets.runs import RunsView
 from tests.adapters.kfp_fixtures import (
     FAILED_RUN,
@@ -28,6 +28,7 @@ from tests.helpers import until
 
 SIZE = (140, 44)
 TRAIN_POD = "training-pipeline-x7k2q-system-container-impl-2950846120"
+WF = "training-pipeline-x7k2q"
 PROFILE = "kubeflow-user-example-com"
 
 
@@ -131,7 +132,7 @@ async def test_failed_run_preselects_its_failing_task_and_shows_the_traceback(en
         view = await open_runs(pilot)
         await show_state(pilot, view, "failed")
         assert view.selected == f"run:{FAILED_RUN}"
-        await until(pilot, lambda: view.task_name == "train", what="the failing task pre-selected")
+        await until(pilot, lambda: view.task_id == f"{WF}.root.train", what="the failing task pre-selected")
         tree = view.query_one("#run-tasks", Tree)
         assert tree.cursor_node is not None and tree.cursor_node.data is not None
         assert tree.cursor_node.data.name == "train" and tree.cursor_node.data.state is RunState.FAILED
@@ -142,11 +143,11 @@ async def test_failed_run_preselects_its_failing_task_and_shows_the_traceback(en
         assert lines[-1].startswith("RuntimeError: CUDA out of memory")
         assert TRAIN_POD in str(app.screen.query_one("#logs-pane").border_title)
         details = str(app.screen.query_one("#details", Static).render())
-        assert "CUDA out of memory" in details and "failed tasks: train" in details
+        assert "failed tasks: train" in details  # task_details carry no error text: the log pane does
         # moving up the tree follows download-data's Completed pod instead
         await pilot.click("#run-tasks")
         await pilot.press("up")
-        await until(pilot, lambda: view.task_name == "download-data", what="download-data highlighted")
+        await until(pilot, lambda: view.task_id == f"{WF}.root.download-data", what="download-data highlighted")
         await until(pilot, lambda: "Downloaded 1.2 GiB in 38.4 s" in log_lines(app), what="download-data's log")
 
 
@@ -228,21 +229,32 @@ async def test_archive_removes_the_run_from_the_list(env: Any, own_kfp: KfpSandb
 # ---- snapshots ---------------------------------------------------------------------------------
 
 
+async def settled(pilot: Any) -> None:
+    """Wait until two screenshots a tenth of a second apart are the same (late messages, cursor moves)."""
+    previous = None
+    for _ in range(50):
+        shot = pilot.app.export_screenshot()
+        if shot == previous:
+            return
+        previous = shot
+        await pilot.pause(0.1)
+
+
 async def _runs_table(pilot: Any) -> None:
     view = await open_runs(pilot)
     await until(pilot, lambda: view.detail is not None and view.followed is not None, what="first run's detail")
-    await pilot.pause()
+    await settled(pilot)
 
 
 async def _skipped_task(pilot: Any) -> None:
     """The failed run's tree, focused, on a task that never ran (the gone-pods note carries a wall-clock time)."""
     view = await open_runs(pilot)
     await show_state(pilot, view, "failed")
-    await until(pilot, lambda: view.task_name == "train", what="the failing task pre-selected")
+    await until(pilot, lambda: view.task_id == f"{WF}.root.train", what="the failing task pre-selected")
     await pilot.press("tab")  # focus the task tree
     await pilot.press("down")
     await until(pilot, lambda: "never ran" in log_status(pilot.app), what="the skipped task explained")
-    await pilot.pause()
+    await settled(pilot)
 
 
 async def _failed_logs(pilot: Any) -> None:
@@ -251,7 +263,7 @@ async def _failed_logs(pilot: Any) -> None:
     await until(pilot, lambda: any(ln.startswith("RuntimeError: CUDA out of memory") for ln in log_lines(pilot.app)),
                 what="the traceback")
     await until(pilot, lambda: "ended" in log_status(pilot.app), what="the log stream to end")
-    await pilot.pause()
+    await settled(pilot)
 
 
 def test_snapshot_runs_table(env: Any, snap_compare: Any) -> None:
@@ -264,3 +276,64 @@ def test_snapshot_task_tree_on_a_skipped_task(env: Any, snap_compare: Any) -> No
 
 def test_snapshot_failed_task_logs(env: Any, snap_compare: Any) -> None:
     assert snap_compare(pinned(env), terminal_size=SIZE, run_before=_failed_logs)
+
+
+async def test_retry_reads_the_tree_again_and_follows_the_new_pod(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kftui.sandbox import Sandbox
+
+    own = Sandbox("demo", tmp_path / "sandbox", still=True)  # the retry replaces pods: not in the shared world
+    for key, value in own.start().items():
+        monkeypatch.setenv(key, value)
+    app = pinned(own)
+    train = f"{WF}.root.train"
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            view = await open_runs(pilot)
+            table = view.query_one("#runs", DataTable)
+            table.focus()
+            table.move_cursor(row=[str(k.value) for k in table.rows].index(f"run:{FAILED_RUN}"))
+            await until(pilot, lambda: view.task_id == train, what="the failing task pre-selected")
+            assert view.pods[train][0][1] == TRAIN_POD
+            await pilot.press("R")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the retry question")
+            await pilot.press("y")
+
+            def new_train_pod() -> str | None:
+                detail = view.detail
+                if detail is None or detail.row.state is not RunState.SUCCEEDED:
+                    return None
+                found = view.pods.get(train)
+                return found[0][1] if found and found[0][1] != TRAIN_POD else None
+
+            pod = await until(pilot, new_train_pod, what="the retried train task on its new pod", timeout=60)
+            task = next(t for t in view.detail.walk() if t.id == train) if view.detail else None
+            assert task is not None and task.state is RunState.SUCCEEDED
+            await until(pilot, lambda: any(ln.endswith("train: done") for ln in log_lines(app)), what="the new log")
+            assert not any("CUDA out of memory" in line for line in log_lines(app))
+            assert pod.startswith(f"{WF}-system-container-impl-")
+    finally:
+        own.stop()
+
+
+async def test_hostile_run_and_experiment_names_are_inert_in_the_runs_tab(env: Any, own_kfp: KfpSandbox) -> None:
+    hostile = "grasp\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07\x1b[5m\u202eabc"
+    with own_kfp.world.lock:
+        run = own_kfp.world.runs[FAILED_RUN]
+        run.name = hostile
+        own_kfp.world.experiments[run.experiment_id].name = "exp\x1b[2J"
+    app = pinned(env, Options(kfp_host=own_kfp.url))
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_runs(pilot)
+        table = view.query_one("#runs", DataTable)
+        name = table.get_cell(f"run:{FAILED_RUN}", "name")
+        experiment = table.get_cell(f"run:{FAILED_RUN}", "experiment")
+        text = f"{getattr(name, 'plain', name)} {getattr(experiment, 'plain', experiment)}"
+        assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+        assert "grasp␛]0;pwned^G␛]52;c;ZXZpbA==^G␛[5m<U+202E>abc" in text and "exp␛[2J" in text
+        table.focus()
+        table.move_cursor(row=[str(k.value) for k in table.rows].index(f"run:{FAILED_RUN}"))
+        await until(pilot, lambda: view.detail is not None and view.detail.row.id == FAILED_RUN, what="the tree")
+        await pilot.pause()
+        details = str(app.screen.query_one("#details", Static).render())
+        tree = str(view.query_one("#run-tasks", Tree).root.label)
+        assert "\x1b" not in details + tree and "␛]0;pwned^G" in details + tree

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,6 @@ def text_of(widget: Any) -> str:
     return str(widget.render())
 
 
-@pytest.fixture
-def env(fixed_sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    for key, value in fixed_sandbox.env.items():
-        monkeypatch.setenv(key, value)
-    return fixed_sandbox
 
 
 def still_app(sandbox: Any) -> KftuiApp:
@@ -42,7 +38,7 @@ async def select_pod(pilot: Any, key: str) -> None:
     screen = pilot.app.screen
     table = screen.query_one("#pods")
     for _ in range(100):
-        table.move_cursor(row=table.get_row_index(key))
+        table.move_to(key)
         await pilot.pause(0.05)
         if screen.selected_key == key:
             return
@@ -51,12 +47,11 @@ async def select_pod(pilot: Any, key: str) -> None:
 
 def shown_keys(screen: Any) -> list[str]:
     """The pod table's row keys top to bottom (the order on screen, not the order rows were added)."""
-    return [str(row.key.value) for row in screen.query_one("#pods").ordered_rows]
+    return list(screen.query_one("#pods").keys)
 
 
 def cursor_key(screen: Any) -> str:
-    table = screen.query_one("#pods")
-    return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+    return str(screen.query_one("#pods").cursor_key)
 
 
 def notes(app: KftuiApp) -> list[str]:
@@ -72,7 +67,7 @@ async def test_pods_show_kubectl_statuses_and_gpus(env: Any) -> None:
         assert screen.rows[f"{PROFILE}/gpu-notebook-0"].status == "Pending"
         assert screen.rows[f"{PROFILE}/gpu-notebook-0"].gpus == 1
         table = screen.query_one("#pods")
-        assert str(table.get_cell(f"{PROFILE}/ecr-notebook-0", "status")) == "ImagePullBackOff"
+        assert table.cell_text(f"{PROFILE}/ecr-notebook-0", "status") == "ImagePullBackOff"
 
 
 async def test_stuck_gpu_notebook_pod_explains_the_quota(env: Any) -> None:
@@ -172,27 +167,29 @@ async def test_unknown_namespace_is_refused_and_named(env: Any) -> None:
         )
 
 
-async def test_namespace_is_taken_on_trust_when_listing_is_forbidden(
-    env: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def no_namespace_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The demo world for a user whose RBAC forbids listing namespaces: the sandbox's fault plan answers the
+    apiserver's own 403 (`namespaces is forbidden: User ... cannot list resource "namespaces" ...`)."""
+    from kftui.sandbox import Sandbox
+
+    sb = Sandbox("demo", tmp_path / "work", still=True, faults=["kube:GET:/api/v1/namespaces=status,status=403"])
+    for key, value in sb.start().items():
+        monkeypatch.setenv(key, value)
+    yield sb
+    sb.stop()
+
+
+async def test_namespace_is_taken_on_trust_when_listing_is_forbidden(no_namespace_list: Any) -> None:
     """A user whose RBAC cannot list namespaces can still watch the one they name."""
-    import kftui.cluster.objects as objects
-    from kftui.cluster._http import ClusterApiError
-
-    asked: list[Any] = []
-
-    def forbidden(client: Any) -> list[str]:
-        asked.append(client)
-        raise ClusterApiError('namespaces is forbidden: User "dev" cannot list resource "namespaces"', 403, "Forbidden")
-
-    monkeypatch.setattr(objects, "list_namespaces", forbidden)
-    app = still_app(env)
+    app = still_app(no_namespace_list)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
         await pilot.press("colon", *"ns kubeflow", "enter")
         await until(pilot, lambda: app.services.options.namespace == "kubeflow", what="switched without a list")
-        assert asked, "the namespace was checked first"
+        hits = [f["hits"] for f in no_namespace_list.faults.describe()]
+        assert hits and hits[0] >= 1, "the namespace list was asked for (and refused) first"
         assert not [n for n in notes(app) if "no namespace" in n]
 
 
@@ -206,7 +203,7 @@ async def test_pod_added_and_deleted_shows_up(sandbox: Any, monkeypatch: pytest.
         await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
         world.add_pod({"name": "late-arrival", "namespace": "default", "node": "gke-kubeflow-cpu-pool-3f6a2b1c-7k2x"})
         await until(pilot, lambda: "default/late-arrival" in screen.rows, timeout=5, what="new pod")
-        assert "default/late-arrival" in screen.query_one("#pods").rows
+        assert "default/late-arrival" in screen.query_one("#pods").keys
         keys = shown_keys(screen)
         assert keys == sorted(keys, key=lambda k: tuple(k.split("/"))), "a late pod takes its place, not the bottom"
         assert keys[-1] != "default/late-arrival"
@@ -300,3 +297,85 @@ async def test_notebook_fixes_carry_what_setup_learned(env: Any) -> None:
         commands = " ".join(f.command or "" for f in diag.fixes)
         assert "PROJECT_ID" not in commands and "GPU_TYPE" not in commands, commands
         assert "robot-ml-demo" in commands
+
+
+async def test_filter_with_markup_characters_never_crashes_and_esc_in_the_box_clears(env: Any) -> None:
+    """`[/` (any regex character class) is text to the title, not Rich markup; Esc pressed in the box clears."""
+    app = still_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
+        total = len(screen.rows)
+        await pilot.press("slash", *"notebook-[0-9]")
+        await until(pilot, lambda: screen.filter_text == "notebook-[0-9]", what="filter typed")
+        shown = shown_keys(screen)
+        assert shown and all("notebook-" in k for k in shown)
+        await pilot.press(*"[/")
+        await pilot.pause()
+        assert screen.filter_text == "notebook-[0-9][/" and shown_keys(screen) == []  # text, since not a regex
+        assert "[/" in str(screen.query_one("#top-pane").border_title)
+        assert app.screen.query_one("#pods-filter").has_focus
+        await pilot.press("escape")  # in the box itself
+        await until(pilot, lambda: screen.filter_text == "", what="filter cleared")
+        assert len(shown_keys(screen)) == total
+        assert not screen.query_one("#pods-filter").has_class("visible")
+
+
+async def test_a_second_slash_replaces_the_filter(env: Any) -> None:
+    app = still_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
+        await pilot.press("slash", *"gpu", "enter")
+        await until(pilot, lambda: screen.filter_text == "gpu", what="first filter")
+        assert screen.query_one("#pods").has_focus
+        await pilot.press("slash", *"istio")
+        await until(pilot, lambda: screen.filter_text == "istio", what="second filter replaced the first")
+        assert shown_keys(screen) and all(k.startswith("istio-system/") for k in shown_keys(screen))
+
+
+async def test_sort_keys_keep_the_cursor_on_its_pod(env: Any) -> None:
+    """shift+letter sorts by a column (k9s), again reverses; the selected pod stays selected."""
+    app = still_app(env)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
+        await select_pod(pilot, f"{PROFILE}/gpu-notebook-0")
+        await pilot.press("T")
+        keys = shown_keys(screen)
+        restarts = [screen.rows[k].restarts for k in keys]
+        assert restarts == sorted(restarts) and screen.pods.sort_column == "restarts"
+        await pilot.press("T")
+        assert [screen.rows[k].restarts for k in shown_keys(screen)] == sorted(restarts, reverse=True)
+        assert cursor_key(screen) == f"{PROFILE}/gpu-notebook-0" == screen.selected_key
+        await pilot.press("N")
+        names = [screen.rows[k].name for k in shown_keys(screen)]
+        assert names == sorted(names)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (220, 60)], ids=["80x24", "220x60"])
+def test_snapshot_pods_view_follows_the_terminal(env: Any, snap_compare: Any, size: tuple[int, int]) -> None:
+    """Small: the name keeps its room and the cut columns are marked (»); large: the name column grows."""
+
+    async def ready(pilot: Any) -> None:
+        screen = pilot.app.screen
+        await until(pilot, lambda: len(screen.rows) >= 10, what="pods")
+        await select_pod(pilot, f"{PROFILE}/gpu-notebook-0")
+        await until(pilot, lambda: "Why" in text_of(screen.query_one("#details")), what="details")
+        await until(pilot, lambda: "connecting" not in text_of(screen.query_one("#log-status")), what="log state")
+
+    assert snap_compare(still_app(env), terminal_size=size, run_before=ready)
+
+
+async def test_columns_scroll_sideways_when_cut(env: Any) -> None:
+    app = still_app(env)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
+        table = screen.query_one("#pods")
+        assert table.render_line(0).text.rstrip().endswith("»")
+        await pilot.press("right", "right", "right", "right", "right", "right", "right", "right")
+        header = table.render_line(0).text
+        assert header.startswith("«") and "NODE" in header
+        await pilot.press("home")
+        assert table.cursor == 0

@@ -17,7 +17,7 @@ from kftui.sandbox import Sandbox
 from kftui.sandbox.gcp.compute import project_state
 from kftui.settings import State
 from tests.deploy_world import MINI_RELATIVE, ready_scenario
-from tests.helpers import until, wait_for
+from tests.helpers import tool, until, wait_for
 
 SIZE = (120, 40)
 PROJECT = "robot-ml-demo"
@@ -28,6 +28,7 @@ GPU_PLAN = {"project": PROJECT, "gpu_type": "nvidia-tesla-t4", "gpu_count": "1",
 @pytest.fixture
 def own_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     """A still sandbox for one test, since these tests change its world (enable an API, raise quota)."""
+    tool("gcloud")  # the account step runs the real gcloud
     sb = Sandbox("demo", tmp_path / "sandbox", still=True)
     for key, value in sb.start().items():
         monkeypatch.setenv(key, value)
@@ -146,9 +147,11 @@ def test_snapshot_quota_request_form(env: Any, snap_compare: Any) -> None:
         await settle(pilot)
         await highlight(pilot, "gpu")
         await pilot.press("f")
-        await pilot.pause()
+        await until(pilot, lambda: pilot.app.screen.query("#choices") or pilot.app.screen.query("#field-quota_value"),
+                    what="the fix choices or the quota form")
         if pilot.app.screen.query("#choices"):
             await pilot.press("enter")  # the first fix: the global GPU quota
+        await until(pilot, lambda: pilot.app.screen.query("#field-quota_value"), what="the quota form")
         await pilot.pause()
 
     assert snap_compare(app_with(env, **GPU_PLAN, email="ada@example.com"), terminal_size=SIZE, run_before=open_form)
@@ -160,10 +163,11 @@ async def test_quota_request_form_files_what_was_typed(own_sandbox: Sandbox) -> 
         await settle(pilot)
         await highlight(pilot, "gpu")
         await pilot.press("f")
-        await pilot.pause()
+        await until(pilot, lambda: app.screen.query("#choices") or app.screen.query("#field-quota_value"),
+                    what="the fix choices or the quota form")
         if app.screen.query("#choices"):
             await pilot.press("enter")
-            await pilot.pause()
+        await until(pilot, lambda: app.screen.query("#field-quota_value"), what="the quota form")
         form = app.screen
         form.query_one("#field-quota_value").value = "2"
         form.query_one("#field-email").value = "not-an-email"
@@ -240,6 +244,7 @@ def test_snapshot_project_that_cannot_be_seen(own_sandbox: Sandbox, snap_compare
 @pytest.fixture
 def deploy_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     """A still world where every earlier step passes and GKE operations finish after one poll."""
+    tool("gcloud")  # the account step runs the real gcloud
     sb = Sandbox(ready_scenario(tmp_path / "scenario", polls_to_done=1), tmp_path / "sandbox", still=True)
     for key, value in sb.start().items():
         monkeypatch.setenv(key, value)
@@ -298,6 +303,7 @@ def test_snapshot_deploy_progress(deploy_sandbox: Sandbox, snap_compare: Any) ->
 
 def test_snapshot_deploy_in_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snap_compare: Any) -> None:
     """While GKE creates the cluster: the live line (⟳) updates in place instead of scrolling a log."""
+    tool("gcloud")  # the account step runs the real gcloud
     sb = Sandbox(ready_scenario(tmp_path / "scenario", polls_to_done=10**6), tmp_path / "sandbox", still=True)
     for key, value in sb.start().items():
         monkeypatch.setenv(key, value)

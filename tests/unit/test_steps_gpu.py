@@ -21,27 +21,25 @@ from kftui.core.gpu import (
     machine_words,
     plan_zones,
 )
-from kftui.errors import UsageError
-from kftui.settings import State, load_state, save_state
-from kftui.steps.base import StepContext
-from kftui.steps.gpu import (
-    STEP,
-    PlanInput,
-    _plan_table,
-    contact_email,
-    gpu_metric,
+from kftui.core.validate import (
     is_user_email,
-    justification,
-    quota_info_for,
-    remember_requests,
-    remembered_requests,
-    request_command,
     validate_email,
     validate_gpu_count,
     validate_gpu_type,
     validate_max_nodes,
     validate_region,
     validate_zone,
+)
+from kftui.errors import UsageError
+from kftui.operations.quota import contact_email, gpu_metric, quota_info_for, remember_requests, remembered_requests
+from kftui.settings import State, default_store, load_state, save_state
+from kftui.steps.base import StepContext
+from kftui.steps.gpu import (
+    STEP,
+    PlanInput,
+    _plan_table,
+    justification,
+    request_command,
 )
 
 T4 = "nvidia-tesla-t4"
@@ -81,6 +79,11 @@ def regions(**limits: float) -> dict[str, RegionQuotas | None]:
         (validate_gpu_count, "0", "GPUs per node must be at least 1"),
         (validate_gpu_count, "1.5", "GPUs per node must be a whole number"),
         (validate_max_nodes, "-2", "Maximum GPU nodes must be at least 1"),
+        (validate_gpu_count, "99999999999999999999", "GPUs per node must be at most 16"),
+        (validate_gpu_count, "17", "GPUs per node must be at most 16"),
+        (validate_gpu_count, "\u0662", "GPUs per node must be a whole number of at least 1 written with the digits 0-9"),
+        (validate_gpu_count, "1_0", "written with the digits 0-9"),
+        (validate_max_nodes, "1001", "Maximum GPU nodes must be at most 1000 (GKE's limit"),
         (validate_gpu_type, "", "GPU type is empty"),
         (validate_gpu_type, "NVIDIA T4", "GPU type must be an accelerator name"),
         (validate_zone, "us-central1", "Zone must look like us-central1-a"),
@@ -188,18 +191,18 @@ def test_words_for_requests() -> None:
 def test_requests_are_remembered_with_read_modify_write() -> None:
     save_state(State(answers={"project": "p-123456", "zone": "us-central1-a"}))
     first = QuotaRequest("projects/p/locations/global/quotaPreferences/kftui-a", "Q", {}, 1, None, True)
-    remember_requests("p-123456", [first])
+    remember_requests(default_store(), "p-123456", [first])
     later = QuotaRequest("projects/p/locations/global/quotaPreferences/kftui-a", "Q", {}, 1, 1, False, "ok", "t")
     other = QuotaRequest("projects/p/locations/global/quotaPreferences/kftui-b", "R", {"region": "r1"}, 2, None, True)
-    remember_requests("p-123456", [later, other])
+    remember_requests(default_store(), "p-123456", [later, other])
     state = load_state()
     assert state.answers == {"project": "p-123456", "zone": "us-central1-a"}
     assert [(r["name"].rsplit("/", 1)[-1], r["state"]) for r in state.quota_requests] == [
         ("kftui-a", "granted"),
         ("kftui-b", "pending"),
     ]
-    assert remembered_requests("another-project") == []
-    assert len(remembered_requests()) == 2
+    assert remembered_requests(default_store(), "another-project") == []
+    assert len(remembered_requests(default_store())) == 2
 
 
 def test_contact_email_from_the_answer() -> None:

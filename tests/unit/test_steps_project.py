@@ -106,3 +106,12 @@ def test_apply_refused_by_google_raises_a_diagnosable_error(gcp_env: GcpSandbox)
         STEP.apply("create-project:kubeflow-fresh-2", ctx, lambda _line: None)
     assert caught.value.status == 403
     assert caught.value.metadata.get("permission") == "resourcemanager.projects.create"
+
+
+def test_project_waits_for_account_which_may_learn_gcloud_project() -> None:
+    """The setup screen starts Project only once Account is done, so "No project chosen" is never shown early."""
+    from kftui.steps import after_steps, all_steps
+
+    ids = [s.id for s in all_steps()]
+    project = next(s for s in all_steps() if s.id == "project")
+    assert after_steps(project) == ("account",) and ids.index("account") < ids.index("project")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kftui.core import validate
@@ -36,9 +38,10 @@ def test_invalid_project_ids_name_the_field_and_rule(bad: str, words: str) -> No
 
 def test_oauth_client_id_shape() -> None:
     assert validate.oauth_client_id("1234567890-abc123def456.apps.googleusercontent.com") is None
-    assert "ends" not in (validate.oauth_client_id("1234-abc.apps.googleusercontent.com") or "")
-    missing_suffix = validate.oauth_client_id("1234567890-abc123")
-    assert missing_suffix is not None and ".apps.googleusercontent.com" in missing_suffix
+    assert validate.oauth_client_id("1234-abc.apps.googleusercontent.com") is None  # the shortest real shape
+    assert validate.oauth_client_id("1234567890-abc123") == (
+        "OAuth client ID must end with .apps.googleusercontent.com (like 1234-abc.apps.googleusercontent.com)."
+    )
     secret_pasted = validate.oauth_client_id("GOCSPX-abcdefghijklmnopqrstuvwxyz12")
     assert secret_pasted is not None and "secret" in secret_pasted
     wrong_shape = validate.oauth_client_id("abc-1234.apps.googleusercontent.com")
@@ -66,3 +69,26 @@ def test_email_billing_account_and_zone() -> None:
 def test_member_kind_follows_the_email() -> None:
     assert validate.member_for("ada@example.com") == "user:ada@example.com"
     assert validate.member_for("sa@p.iam.gserviceaccount.com") == "serviceAccount:sa@p.iam.gserviceaccount.com"
+
+
+def test_releases_are_the_real_tags_kftui_deploys() -> None:
+    from kftui.core.validate import KUBEFLOW_RELEASES, kubeflow_release
+
+    assert all(kubeflow_release(tag) is None for tag in KUBEFLOW_RELEASES)
+    for made_up in ("v9.9.9", "latest", "26.3", "v1.11", "master"):
+        message = kubeflow_release(made_up) or ""
+        assert "26.03, v1.11.0" in message and repr(made_up) in message
+    assert "older than kftui's deploy plan supports" in (kubeflow_release("v1.9.1") or "")
+
+
+def test_manifests_must_exist(tmp_path: Path) -> None:
+    from kftui.core.validate import manifests_path
+
+    rendered = tmp_path / "kubeflow.yaml"
+    rendered.write_text("kind: Namespace\n")
+    assert manifests_path("") is None and manifests_path(str(tmp_path)) is None
+    assert manifests_path(str(rendered)) is None
+    assert "does not exist" in (manifests_path(str(tmp_path / "nope")) or "")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not manifests")
+    assert "directory or a rendered .yaml" in (manifests_path(str(notes)) or "")

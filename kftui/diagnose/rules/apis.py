@@ -25,6 +25,9 @@ _TITLES = {
     "cloud billing": "cloudbilling.googleapis.com",
     "artifact registry": "artifactregistry.googleapis.com",
     "cloud logging": "logging.googleapis.com",
+    "google compute engine": "compute.googleapis.com",
+    "cloud run admin": "run.googleapis.com",
+    "cloud build": "cloudbuild.googleapis.com",
 }
 
 
@@ -38,16 +41,27 @@ def consumer_number(p: Problem) -> str | None:
 def api_disabled(p: Problem, ctx: v.Context) -> Diagnosis | None:
     """An API is off in the project; name it and give the enable command."""
     names_service = p.has("googleapis.com")  # a cheap gate before the service-name regexes
-    title_m = p.search(r"\b(?P<title>[A-Z][\w ()-]{1,60}?) API has not been used in project (?P<num>\d+)")
+    title_m = p.search(
+        r"\b(?P<title>[A-Z][\w ()-]{1,60}?) API has not been used in project (?P<num>\d+|\S{1,40} before)"
+    )
     bracket = (
         p.search(rf"API \[(?P<service>{_SERVICE})\] not enabled on project \[(?P<project>[\w-]+)\]")
         if names_service
         else None
     )
+    consumer = (
+        p.search(rf"service '(?P<service>{_SERVICE})' is not enabled for consumer '(?:project:)?(?P<project>[\w-]+)'")
+        or p.search(rf"should enable service:(?P<service>{_SERVICE})\b")
+        if names_service
+        else None
+    )
+    if title_m is None:  # the old wording: "The Google Compute Engine API is not enabled for this project"
+        title_m = p.search(r"\b(?:the )?(?P<title>[A-Z][\w ()-]{1,60}?) API is not enabled for (?:this|the) project\b")
     if not (
         p.has_reason("SERVICE_DISABLED", "ACCESSNOTCONFIGURED")
         or title_m
         or bracket
+        or consumer
         or (
             names_service
             and p.search(rf"\b{_SERVICE} (?:is|has) not (?:been )?enabled\b|\bservice {_SERVICE} is disabled\b")
@@ -57,6 +71,7 @@ def api_disabled(p: Problem, ctx: v.Context) -> Diagnosis | None:
     service = (
         p.metadata.get("service")
         or v.group(bracket, "service")
+        or v.group(consumer, "service")
         or (v.group(p.search(rf"apis/api/({_SERVICE})")) if names_service else None)
         or (v.group(p.search(rf"\b({_SERVICE})\b")) if names_service else None)
     )
@@ -64,7 +79,7 @@ def api_disabled(p: Problem, ctx: v.Context) -> Diagnosis | None:
     if service is None and title:
         service = _TITLES.get(title.lower().removesuffix(" api"))
     project, number = v.project(p, ctx)
-    project = v.group(bracket, "project") or project
+    project = v.group(bracket, "project") or v.group(consumer, "project") or project
     number = consumer_number(p) or number
     if project is None:
         project = number

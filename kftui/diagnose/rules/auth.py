@@ -21,7 +21,10 @@ def adc_missing(p: Problem, ctx: v.Context) -> Diagnosis | None:
     missing_file = v.group(p.search(r"\bFile (\S+?) was not found\b"))
     is_adc_error = p.has("DefaultCredentialsError") or "DefaultCredentialsError" in str(p.values.get("exception"))
     if not (
-        p.has("default credentials were not found", "could not automatically determine credentials")
+        p.has(
+            "default credentials were not found", "could not automatically determine credentials",
+            "application default credentials have not been set up",
+        )
         or (is_adc_error and (missing_file or p.has("credentials")))
     ):
         return None
@@ -73,6 +76,7 @@ def adc_no_quota_project(p: Problem, ctx: v.Context) -> Diagnosis | None:
     if not (
         google_owned
         or p.has("without a quota project", "requires a quota project")
+        or p.search(r"authenticated using end user credentials from (?:the )?google cloud sdk\b")
         or p.search(r"quota project,? which is not set")
     ):
         return None
@@ -110,12 +114,17 @@ def adc_no_quota_project(p: Problem, ctx: v.Context) -> Diagnosis | None:
 def credentials_expired(p: Problem, ctx: v.Context) -> Diagnosis | None:
     """Expired or revoked logins look like crashes; the fix is only to sign in again."""
     if not (
-        p.has("reauthentication is needed", "reauthentication failed", "invalid_grant", "invalid_rapt")
+        p.has(
+            "reauthentication is needed", "reauthentication failed", "reauthentication required", "invalid_grant",
+            "invalid_rapt", "rapt_required",
+        )
         or p.search(r"\btoken has been expired or revoked\b")
-        or p.search(r"problem refreshing your current auth tokens")
+        or p.search(r"problem (?:refreshing|reauthenticating while refreshing) your current auth tokens")
         or ("RefreshError" in f"{p.flat} {p.values.get('exception')}" and p.has("token", "reauth", "expired"))
     ):
         return None
+    if p.search(r"invalid jwt signature"):
+        return None  # a dead service-account key, which signing in again does not fix
     adc = p.has("application-default", "application default", "google.auth") or "google.auth" in str(
         p.values.get("exception")
     )
@@ -142,9 +151,10 @@ def credentials_expired(p: Problem, ctx: v.Context) -> Diagnosis | None:
 @rule("auth-plugin-missing", priority=85)
 def auth_plugin_missing(p: Problem, ctx: v.Context) -> Diagnosis | None:
     """kubectl cannot talk to GKE without the auth plugin; the error reads like a network failure."""
-    if not p.has("gke-gcloud-auth-plugin"):
+    removed = p.search(r"the gcp auth plugin has been removed")  # kubectl 1.26+ with an old kubeconfig
+    if not (p.has("gke-gcloud-auth-plugin") or removed):
         return None
-    if not p.search(
+    if not removed and not p.search(
         r"not found|not executable|no such file|executable file not found|command not found|failed to"
         r" find|is not installed|plugin that is not installed"
     ):

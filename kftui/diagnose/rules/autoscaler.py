@@ -13,7 +13,8 @@ from kftui.diagnose.registry import rule
 
 _KINDS = {
     "pending": r"\bpod triggered scale-up\b|\bTriggeredScaleUp\b",
-    "max": r"\bmax node group size reached\b|\bmax cluster (?:cpu|memory|cpu, memory) limit reached\b",
+    "max": r"\bmax node group size reached\b|\bmax cluster (?:cpu|memory|cpu, memory) limit reached\b"
+    r"|\bskipping node group \S+ - max size reached\b",
     "quota": r"\bGCE quota exceeded\b|\bscale.?up\b[^.]{0,200}?\b(?:quota_exceeded|quota exceeded)\b",
     "stockout": r"\bGCE out of resources\b|\bscale.?up\b[^.]{0,200}?\b(?:out of resources|stockout)\b",
     "backoff": r"\bin backoff after failed scale-up\b",

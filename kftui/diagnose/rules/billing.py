@@ -54,6 +54,10 @@ _DISABLED = (
     r"\bbilling (?:is|has been) (?:disabled|not enabled)\b",
     r"\bbilling account [\w-]* ?is (?:closed|disabled|not open)\b",
     r"\bproject [\w-]+ has no billing account\b",
+    r"\bhas billing disabled\b",
+    r"\bproject to be billed (?:has not configured billing|is associated with an absent billing account)\b",
+    r"\bbilling account for the owning project is disabled in state\b",
+    r"\bbilling is not enabled for project\b",
 )
 
 
@@ -67,8 +71,10 @@ def billing_disabled(p: Problem, ctx: v.Context) -> Diagnosis | None:
         return None
     project, number = v.project(p, ctx)
     if project is None:
-        project = v.group(p.search(r"billing account for (?:the )?project '?([\w-]+)'? is not found")) or v.group(
-            p.search(r"\bproject ([\w-]+) cannot accept requests")
+        project = (
+            v.group(p.search(r"billing account for (?:the )?project '?([\w-]+)'? is not found"))
+            or v.group(p.search(r"\bproject ([\w-]+) cannot accept requests"))
+            or v.group(p.search(r"\bproject ([a-z][a-z0-9-]{4,28}[a-z0-9]) \(#\d+\) has billing disabled"))
         )
     service = p.metadata.get("service") or v.group(p.search(r"activation of service\(s\) '([\w.,-]+)'"))
     proj = v.project_words(project)

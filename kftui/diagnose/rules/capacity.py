@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from kftui.core.diagnosis import Diagnosis, Fix
 from kftui.diagnose import values as v
 from kftui.diagnose.advice import q
@@ -37,6 +39,16 @@ def list_zones_fix(gpu: str | None, project: str | None) -> Fix:
     )
 
 
+def _available_zones(p: Problem) -> list[str]:
+    """Zones the error itself says have capacity (Compute's zonesAvailable, or its 'consider trying' sentence)."""
+    listed = v.group(p.search(r"\bzonesAvailable:? ['\"]?([a-z0-9,-]+(?:, ?[a-z0-9-]+)*)"))
+    if listed is None:
+        listed = v.group(p.search(r"consider trying your request in the ([a-z0-9, -]+?) zone\(s\)"))
+    if not listed:
+        return []
+    return [z for z in (part.strip() for part in listed.split(",")) if re.fullmatch(v.ZONE, z)]
+
+
 @rule("gpu-stockout", priority=70)
 def stockout(p: Problem, ctx: v.Context) -> Diagnosis | None:
     """Google is out of this hardware in the zone: not the user's fault, and not a quota."""
@@ -46,33 +58,59 @@ def stockout(p: Problem, ctx: v.Context) -> Diagnosis | None:
         or p.search(r"\bresource pool exhausted\b|\bstockout\b")
     ):
         return None
-    zone = v.zone(p, ctx)
+    zone = v.group(p.search(rf"\bzone:? ['\"]?({v.ZONE_RE})")) or v.group(
+        p.search(rf"unavailable in the ({v.ZONE_RE}) zone")
+    ) or v.zone(p, ctx)
     project, _ = v.project(p, ctx)
-    gpu = v.gpu(p, ctx)
+    machine = v.group(p.search(r"\bvmType:? ['\"]?([a-z0-9]+-[\w-]+)")) or v.group(
+        p.search(r"\ban? ([a-z][a-z0-9]*-[a-z0-9-]+) VM instance\b")
+    )
+    gpu = v.group(p.search(rf"\battachment:? ['\"]?({v.GPU})")) or v.gpu(p, ctx)
+    described = bool(machine) or p.search(r"\battachment:") is not None
+    hardware = "gpu" if gpu else ("cpu" if described else None)
+    available = [z for z in _available_zones(p) if z != zone]
     where = f"zone {zone}" if zone else "this zone"
-    what = gpu or "the requested machine"
+    what = gpu or (f"{machine} machines" if machine else "the requested machine")
+    cluster = v.or_placeholder(v.ctx_get(ctx, "cluster"), "cluster")
+    locations = ",".join(available) if available else "ZONE_1,ZONE_2"
+    if hardware == "cpu":
+        advice = (
+            f"Retry later, use another zone, or another machine type of the same size (for example an N2 or N2D "
+            f"instead of {machine or 'this one'}); no GPU is involved."
+        )
+    else:
+        advice = (
+            "Retry later, or use another zone that offers the GPU; for a GKE node pool, list two or three such "
+            "zones in --node-locations so the autoscaler can fall back."
+        )
+    if available:
+        advice = f"Google itself names {', '.join(available)} as having capacity now. " + advice
+    fixes: list[Fix] = []
+    if hardware != "cpu":
+        fixes.append(list_zones_fix(gpu, project))
+    fixes.append(
+        Fix(
+            title=f"Let the node pool use {'the zones with capacity' if available else 'several zones'}",
+            command=(
+                f"gcloud container node-pools update {'GPU_POOL' if hardware != 'cpu' else 'POOL'} --cluster={cluster}"
+                f" --location={v.or_placeholder(v.region_of(zone), 'region')} --node-locations={locations}"
+            ),
+        )
+    )
+    fixes.append(Fix(title="Read Google's advice on resource availability", url=STOCKOUT_DOC))
     return Diagnosis(
         cause="gpu-stockout",
         title=f"{where[0].upper() + where[1:]} has run out of {what} right now",
         explanation=(
             f"Google Cloud could not create the machine because {where} has no free {what} at the moment "
             "(a stockout). Your project, quota and billing are fine: this is Google's spare capacity, and it "
-            "changes by the hour. Retry later, or use another zone that offers the GPU; for a GKE node pool, "
-            "list two or three such zones in --node-locations so the autoscaler can fall back."
+            f"changes by the hour. {advice}"
         ),
-        facts=v.facts(zone=zone, region=v.region_of(zone), project=project, gpu=gpu),
-        fixes=(
-            list_zones_fix(gpu, project),
-            Fix(
-                title="Let a GPU node pool use several zones",
-                command=(
-                    "gcloud container node-pools update GPU_POOL --cluster="
-                    f"{v.or_placeholder(v.ctx_get(ctx, 'cluster'), 'cluster')} --location="
-                    f"{v.or_placeholder(v.region_of(zone), 'region')} --node-locations=ZONE_1,ZONE_2"
-                ),
-            ),
-            Fix(title="Read Google's advice on resource availability", url=STOCKOUT_DOC),
+        facts=v.facts(
+            zone=zone, region=v.region_of(zone), project=project, gpu=gpu, machine_type=machine, hardware=hardware,
+            zones_available=",".join(available) if available else None,
         ),
+        fixes=tuple(fixes),
     )
 
 
@@ -113,14 +151,38 @@ def not_in_zone(p: Problem, ctx: v.Context) -> Diagnosis | None:
 
 
 _INCOMPATIBLE = (
+    r"the accelerator count \"\d+\" is not allowed\. the allowed numbers of accelerator \"(?P<accel>\w+)\" to use"
+    r" with machine type \"(?P<machine>[\w-]+)\" are",
     r"cannot use default machine type \((?P<machine>[\w-]+)\) with gpus",
     rf"\[(?P<machine>[a-z0-9]{{1,20}}-[\w-]{{1,40}}), (?P<gpu>{v.GPU})\] features are not compatible",
+    rf"\[(?P<gpu>{v.GPU}), (?P<machine>[a-z0-9]{{1,20}}-[\w-]{{1,40}})\] features are not compatible",
+    rf"\[(?P<gpu>{v.GPU})\] features are not compatible",
     r"accelerators? (?:are|is) not supported (?:for|on|with|by) (?:the )?machine type ['\"]?(?P<machine>[\w-]+)",
     r"machine type ['\"]?(?P<machine>[a-z0-9]+-[\w-]+)['\"]? (?:does not support|is not compatible with)"
     r" (?:gpus|accelerators?|guest accelerators)",
     rf"(?P<gpu>{v.GPU})['\"]? (?:is not compatible with|cannot be (?:used|attached) (?:with|to))"
     r" machine type ['\"]?(?P<machine>[\w-]+)",
 )
+
+
+def _count_not_allowed(p: Problem, machine: str | None, accel: str, project: str | None) -> Diagnosis:
+    """Vertex AI: the machine takes this accelerator, but not that many of them."""
+    allowed = v.group(p.search(r"use with machine type \"[\w-]+\" are: \[([\d, ]+)\]"))
+    asked = v.group(p.search(r"the accelerator count \"(\d+)\" is not allowed"))
+    return Diagnosis(
+        cause="machine-type-incompatible",
+        title=f"{v.shown(machine, 'This machine type')} cannot take {asked or 'that many'} {accel}",
+        explanation=(
+            f"Google Cloud refused because machine type {v.shown(machine, 'chosen')} takes only "
+            f"{allowed or 'a fixed number of'} {accel} accelerator(s), and the request asked for "
+            f"{asked or 'another number'}. Each GPU machine type comes with a fixed GPU count. Ask for an "
+            "allowed count, or choose the larger machine type of the same family that carries the number you "
+            "need (for L4, g2-standard-48 has 4 and g2-standard-96 has 8)."
+        ),
+        facts=v.facts(machine_type=machine, accelerator=accel, allowed_counts=allowed, requested=asked,
+                      project=project),
+        fixes=(Fix(title="Which machine types carry how many GPUs", url="https://cloud.google.com/compute/docs/gpus"),),
+    )
 
 
 @rule("machine-type-incompatible", priority=67)
@@ -134,9 +196,11 @@ def machine_type(p: Problem, ctx: v.Context) -> Diagnosis | None:
     if m is None:
         return None
     machine = v.group(m, "machine")
+    project, _ = v.project(p, ctx)
+    if v.group(m, "accel"):
+        return _count_not_allowed(p, machine, m.group("accel"), project)
     gpu = (v.group(m, "gpu") or "").lower() or v.gpu(p, ctx)
     fit = machine_for(gpu)
-    project, _ = v.project(p, ctx)
     zone = v.zone(p, ctx)
     accel = f"type={v.or_placeholder(gpu, 'gpu')},count=1,gpu-driver-version=default"
     return Diagnosis(

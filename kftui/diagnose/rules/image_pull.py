@@ -88,10 +88,18 @@ def _who_pulls(ctx: v.Context, namespace: str | None) -> str:
 @rule("image-pull-token-expired", priority=80)
 def token_expired(p: Problem, ctx: v.Context) -> Diagnosis | None:
     """ECR tokens live 12 hours, so a pull secret made from one dies quietly the next day."""
-    if not p.search(r"authorization token has expired|\btoken (?:has )?expired\b.{0,80}reauthenticate"):
+    if not p.search(
+        r"authorization token has expired|\btoken (?:has )?expired\b.{0,80}reauthenticate"
+        r"|denied: the security token included in the request is invalid"
+    ):
         return None
     facts = _image(p, ctx)
     registry = facts.get("registry", "the registry")
+    secret_facts = dict(facts)
+    if "aws_region" not in secret_facts:  # these are Amazon ECR's (and STS's) words even when the text hides the host
+        secret_facts["aws_region"] = "AWS_REGION"
+        if "ecr" not in secret_facts.get("registry", ""):
+            secret_facts["registry"] = "AWS_ACCOUNT.dkr.ecr.AWS_REGION.amazonaws.com"
     return Diagnosis(
         cause="image-pull-token-expired",
         title=f"The pull secret for {registry} holds an expired token",
@@ -102,8 +110,7 @@ def token_expired(p: Problem, ctx: v.Context) -> Diagnosis | None:
             "job that refreshes it every few hours, or mirror the image to Artifact Registry."
         ),
         facts=facts,
-        fixes=(_secret_fix(facts, "ecr-pull" if "aws_region" in facts else "regcred"),
-               _attach_fix(facts, "ecr-pull" if "aws_region" in facts else "regcred")),
+        fixes=(_secret_fix(secret_facts, "ecr-pull"), _attach_fix(secret_facts, "ecr-pull")),
     )
 
 

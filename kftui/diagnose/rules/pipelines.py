@@ -13,11 +13,13 @@ from kftui.diagnose.registry import rule
 def logs_gone(p: Problem, ctx: v.Context) -> Diagnosis | None:
     """'Failed to retrieve pod logs' means the step's pod was deleted, not that the step failed."""
     if not (
-        p.has("failed to retrieve pod logs", "could not get main container logs")
+        p.has("failed to retrieve pod logs")
         or p.search(r"\blogs?\b.{0,120}\bpods? \"[\w.-]+\" not found")
         or p.search(r"pods? \"[\w.-]+\" not found.{0,120}\blogs?\b")
     ):
         return None
+    if p.search(r"unable to retrieve workflow status|s3error|specified key does not exist|nosuchkey"):
+        return None  # the UI's own backend or the log archive failed: the pod being gone is not known
     pod = v.group(p.search(r"pods? \"([\w.-]+)\" not found")) or v.ctx_get(ctx, "pod")
     namespace = v.ctx_get(ctx, "namespace")
     project = v.ctx_get(ctx, "project")

@@ -6,7 +6,7 @@ import math
 
 from kftui.core.diagnosis import Diagnosis, Fix
 from kftui.diagnose import values as v
-from kftui.diagnose.advice import console, quota_fixes
+from kftui.diagnose.advice import CONSOLE, console, q, quota_fixes
 from kftui.diagnose.normalize import Problem
 from kftui.diagnose.registry import rule
 
@@ -19,17 +19,24 @@ _COMPUTE = (
 # GKE: 'Insufficient regional quota to satisfy request: resource "NVIDIA_T4_GPUS": request requires
 # '1.0' and is short '1.0'. project has a quota of '0.0' with '0.0' available.'
 _GKE = (
-    r"insufficient (?P<scope>regional |global )?quota to satisfy request: resource \"(?P<metric>[A-Z0-9_]+)\":"
-    r" request requires '(?P<requires>[\d.]+)' and is short '(?P<short>[\d.]+)'\.? project has a quota of"
-    r" '(?P<limit>[\d.]+)'"
+    r"insufficient (?P<scope>regional |global |project )?quota to satisfy request(?: for resource)?:"
+    r" (?:resource )?\"(?P<metric>[A-Z0-9_]+)\"[.:]? (?:the )?request requires '(?P<requires>[\d.]+)' and is short"
+    r" '(?P<short>[\d.]+)'\.? (?:project has a quota of|the (?:regional|global|project) quota is) '(?P<limit>[\d.]+)'"
 )
-_RATE = r"(?:per minute|per 100 seconds|per second|per day|rate ?limit)"
+# Dataproc: "Insufficient 'N2_CPUS' quota. Requested 12.0, available 0.0."
+_DATAPROC = r"insufficient '(?P<metric>[A-Z0-9_]+)' quota\. requested (?P<requires>[\d.]+), available (?P<limit>[\d.]+)"
+# Vertex AI and TPU: "The following quota metrics exceed quota limits: aiplatform.googleapis.com/custom_model_..."
+_VERTEX = r"following quota metrics exceed quota limits: (?P<metric>(?P<service>[a-z0-9-]+\.googleapis\.com)/\w+)"
+_RATE = r"(?:per minute|per 100 seconds|per second|per day|rate ?limit|_per_minute|_per_second)"
 
 
 @rule("quota-exceeded", priority=60)
 def quota_exceeded(p: Problem, ctx: v.Context) -> Diagnosis | None:
     """Quota refusals, with the quota id to request and the value that unblocks the user."""
-    gke = p.search(_GKE)
+    vertex = p.search(_VERTEX)
+    if vertex is not None:
+        return _service_quota(p, ctx, vertex.group("metric"), vertex.group("service"))
+    gke = p.search(_GKE) or p.search(_DATAPROC)
     m = gke or p.search(_COMPUTE)
     if m is None and not p.has_reason("QUOTAEXCEEDED", "QUOTA_EXCEEDED"):
         return None
@@ -69,6 +76,8 @@ def quota_exceeded(p: Problem, ctx: v.Context) -> Diagnosis | None:
     project, number = v.project(p, ctx)
     gpu = v.gpu_from_metric(metric) or v.gpu(p, ctx)
     short = v.number(v.group(gke, "short"))
+    if short is None and gke is not None and v.group(gke, "requires"):
+        short = max(0.0, (v.number(v.group(gke, "requires")) or 0.0) - (v.number(v.group(gke, "limit")) or 0.0))
     base = limit or 0.0
     if short is not None:
         wanted = math.ceil(base + short)
@@ -160,7 +169,43 @@ def rate_limited(p: Problem, ctx: v.Context) -> Diagnosis | None:
         ),
         facts=v.facts(metric=metric, limit_name=limit, service=service, project=project, project_number=number),
         fixes=(
-            Fix(title="See the API's quotas and current usage", url=console("iam-admin/quotas", project)),
-            Fix(title="Wait a minute, then run the same command again"),
+            Fix(
+                title="Wait a minute and run the same command again; if it keeps happening, see the API's quotas",
+                url=console("iam-admin/quotas", project) + (f"&service={service}" if service else ""),
+            ),
+            Fix(title="How Google's request-rate quotas work", url="https://cloud.google.com/docs/quotas/overview"),
+        ),
+    )
+
+
+def _service_quota(p: Problem, ctx: v.Context, metric_name: str, service: str) -> Diagnosis:
+    """Vertex AI (and TPU) quotas are per service and region; they are found and raised in Cloud Quotas."""
+    project, number = v.project(p, ctx)
+    region = v.region(p, ctx)
+    short_name = metric_name.rsplit("/", 1)[-1]
+    proj = v.or_placeholder(project, "project")
+    where = f" in {region}" if region else ""
+    return Diagnosis(
+        cause="quota-exceeded",
+        title=f"{service} quota {short_name} is used up{where}",
+        explanation=(
+            f"Google Cloud refused the job because {v.project_words(project)} has no {short_name} quota left"
+            f"{where} (service {service}). These quotas are separate from Compute Engine's GPU quotas and start "
+            "at 0 or a few units for new projects. Find the quota in Cloud Quotas (filter by the metric), request "
+            "more, or pick an accelerator type or region where you already have quota."
+        ),
+        facts=v.facts(
+            metric_name=metric_name, metric=short_name, service=service, region=region, project=project,
+            project_number=number,
+        ),
+        fixes=(
+            Fix(
+                title=f"List {service} quotas and their ids",
+                command=f"gcloud beta quotas info list --service={service} --project={q(proj)}",
+            ),
+            Fix(
+                title="Or open the quota in the Console and request more",
+                url=f"{CONSOLE}/iam-admin/quotas?project={proj}&service={service}&metric={metric_name}",
+            ),
         ),
     )

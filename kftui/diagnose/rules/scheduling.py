@@ -12,6 +12,7 @@ from kftui.diagnose.rules.autoscaler import verdict
 
 _NODES = r"\b(?P<available>\d{1,6})/(?P<total>\d{1,6}) nodes are available"
 _GPU_SHORT = r"(?:\b(?P<count>\d{1,6}) )?Insufficient nvidia\.com/gpu"
+_SYSTEM_TAINTS = ("node.kubernetes.io/", "node-role.kubernetes.io/", "node.cloudprovider.kubernetes.io/")
 _SELECTOR = r"didn't match (?:Pod's )?node (?:affinity/selector|selector|affinity)"
 
 
@@ -70,8 +71,9 @@ def insufficient_gpu(p: Problem, ctx: v.Context) -> Diagnosis | None:
         title = "No node pool can provide a GPU"
         explanation = (
             f"{who} asks for a GPU, but {nodes} has one free, and the autoscaler says even a new node would not "
-            "fit: the cluster has no GPU node pool (or none with this GPU type). Add a GPU node pool that scales "
-            f"from 0 in a zone that offers {v.shown(gpu, 'your GPU type')}; the pod then starts once its node is up."
+            "fit: the cluster has no GPU node pool (or none with this GPU type), or the pool's template does not "
+            "show its GPUs (a pool made without --accelerator). Add a GPU node pool that scales from 0 in a zone "
+            f"that offers {v.shown(gpu, 'your GPU type')}; the pod then starts once its node is up."
         )
         fixes: tuple[Fix, ...] = (gpu_pool_fix(ctx, gpu, zone), _describe(facts))
     else:
@@ -99,20 +101,68 @@ def insufficient_gpu(p: Problem, ctx: v.Context) -> Diagnosis | None:
     )
 
 
+def _unnamed_taint(facts: dict[str, FactValue]) -> Diagnosis:
+    """Older schedulers say only that nodes had taints; the nodes' own list says which."""
+    who = f"pod {facts['pod']}" if "pod" in facts else "the pod"
+    return Diagnosis(
+        cause="untolerated-taint",
+        title="The free nodes have taints the pod does not tolerate",
+        explanation=(
+            f"The scheduler keeps {who} off the nodes because they carry taints it does not tolerate (this "
+            "wording does not say which). On a one-node test cluster it is usually the control-plane taint or a "
+            "node that is not ready; on GKE GPU nodes it is nvidia.com/gpu, which a pod that requests a GPU "
+            "tolerates automatically. List the taints, then add the toleration or fix the node."
+        ),
+        facts={**facts},
+        fixes=(
+            Fix(
+                title="See the taints on each node",
+                command="kubectl get nodes -o custom-columns=NAME:.metadata.name,TAINTS:.spec.taints",
+            ),
+            _describe(facts),
+        ),
+    )
+
+
 @rule("untolerated-taint", priority=72)
 def untolerated_taint(p: Problem, ctx: v.Context) -> Diagnosis | None:
     """The only nodes with room are tainted (usually GPU nodes) and the pod does not tolerate it."""
-    m = p.search(r"had (?:untolerated )?taints? \{(?P<taint>[^}]{0,200})\}")
-    if m is None:
+    found = [
+        (int(m.group("count") or 0), m.group("taint").strip())
+        for m in re.finditer(
+            r"(?:(?P<count>\d{1,6}) node\(s\) )?had (?:untolerated )?taints? \{(?P<taint>[^}]{0,200})\}",
+            p.flat,
+            re.IGNORECASE,
+        )
+    ]
+    if not found and p.search(r"\bnode(?:\(s\))? had taints that the pod didn't tolerate"):
+        found = [(0, "")]  # the old wording, which does not name the taint
+    if not found:
         return None
-    taint = m.group("taint").strip()
-    gpu_taint = "gpu" in taint.lower()
-    if not gpu_taint and (p.search(_GPU_SHORT) or p.search(_SELECTOR)):
-        return None
+    custom = [t for t in found if not t[1].startswith(_SYSTEM_TAINTS)]
+    gpu_taints = [t for t in found if "gpu" in t[1].split(":", 1)[0].lower()]
+    if gpu_taints:
+        taint = gpu_taints[0][1]
+    elif custom:
+        taint = max(custom, key=lambda t: t[0])[1]  # the nodes kept off by a taint someone set on purpose
+    else:
+        taint = found[0][1]
+    gpu_taint = bool(gpu_taints)
+    if not gpu_taint and (p.search(_SELECTOR) or (not custom and p.search(_GPU_SHORT))):
+        return None  # a selector no node matches decides first; with a GPU short, only a taint set on purpose
     facts = _pod_facts(p, ctx)
     key = taint.split(":", 1)[0].strip()
+    if not key:
+        return _unnamed_taint(facts)
+    gke = key == "nvidia.com/gpu"
     who = f"pod {facts['pod']}" if "pod" in facts else "the pod"
-    if gpu_taint:
+    if gpu_taint and not gke:
+        explanation = (
+            f"The nodes that could take {who} carry the taint {{{taint}}}, which someone set on them (it is not "
+            "GKE's nvidia.com/gpu taint), and the pod does not tolerate it. Add a matching toleration to the pod "
+            f"(key {key}), or remove the taint from the nodes if it is not needed."
+        )
+    elif gpu_taint:
         explanation = (
             f"The nodes that could take {who} are GPU nodes, and GKE marks them with the taint {{{taint}}} so "
             "that only pods asking for a GPU land there. This pod does not tolerate it: it most likely requests "
@@ -129,7 +179,7 @@ def untolerated_taint(p: Problem, ctx: v.Context) -> Diagnosis | None:
         cause="untolerated-taint",
         title=f"The free nodes have taint {key} that the pod does not tolerate",
         explanation=explanation,
-        facts={**facts, **v.facts(taint=taint, taint_key=key)},
+        facts={**facts, **v.facts(taint=taint, taint_key=key, gke_taint="yes" if gke else "no")},
         fixes=(
             Fix(
                 title="See the taints on each node",

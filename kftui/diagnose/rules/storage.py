@@ -17,8 +17,9 @@ def unbound_pvc(p: Problem, ctx: v.Context) -> Diagnosis | None:
         p.has("unbound immediate PersistentVolumeClaims", "unbound PersistentVolumeClaims")
         or missing_claim
         or missing_class
-        or p.search(r"running PreBind plugin \"VolumeBinding\"")
-        or p.search(r"\bProvisioningFailed\b")
+        or p.search(r"running (?:PreBind plugin \"VolumeBinding\"|\"VolumeBinding\" prebind plugin)")
+        or p.search(r"\bProvisioningFailed\b|failed to provision volume with storageclass|failed to bind volumes")
+        or p.has("no persistent volumes available for this claim")
     ):
         return None
     pvc = missing_claim or v.group(p.search(r"(?:persistentvolumeclaim/|(?:claim|pvc) \")([a-z0-9][\w.-]*)"))

@@ -21,13 +21,19 @@ SERVICE = "cloudbilling.googleapis.com"
 
 
 def billing_info(project: dict[str, Any]) -> dict[str, Any]:
-    """ProjectBillingInfo in proto3 JSON (an unbilled project has an empty account name)."""
+    """ProjectBillingInfo in proto3 JSON (an unbilled project has an empty account name).
+
+    A project whose account was closed (`open: false`) stays linked: Google keeps `billingAccountName` and answers
+    `billingEnabled: false` (proto3 JSON then omits the field).
+    """
     billing = project.get("billing") or {}
     enabled = bool(billing.get("enabled", False))
+    is_open = bool(billing.get("open", True))
     out: dict[str, Any] = {"name": f"projects/{project['id']}/billingInfo", "projectId": project["id"]}
     account = str(billing.get("account") or "")
-    if account and enabled:
+    if account and (enabled or not is_open):
         out["billingAccountName"] = account
+    if account and enabled and is_open:
         out["billingEnabled"] = True
     return out
 
@@ -37,7 +43,8 @@ def add_routes(app: web.Application, world: World) -> None:
 
     async def get_info(request: web.Request) -> web.Response:
         await read_json(request, world)
-        project, err = guard(request, world, request.match_info["project"], SERVICE)
+        # getBillingInfo: "the caller must have resourcemanager.projects.get on the project" (Cloud Billing API)
+        project, err = guard(request, world, request.match_info["project"], SERVICE, "resourcemanager.projects.get")
         if err is not None:
             return err
         assert project is not None

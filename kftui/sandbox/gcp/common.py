@@ -49,6 +49,8 @@ class World:
     operations: dict[str, Operation] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     """Access tokens issued by this sandbox's token endpoint -> the identity (email) they belong to."""
+    checked: list[tuple[str, str]] = field(default_factory=list)
+    """(project id, permission) for every IAM check an API call made, in order: what a real call needs."""
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def next_id(self) -> int:
@@ -369,17 +371,36 @@ def guard(
         return None, consumer_invalid(project_key, service)
     if service_state(project, service) != "ENABLED":
         return None, service_disabled(service, project["number"])
-    if permission is not None and not has_permission(project, permission):
+    if permission is not None and not has_permission(project, permission, world, who):
         return None, permission_denied(permission, f"//{service}/projects/{project['id']}", service)
     return project, None
 
 
-def has_permission(project: dict[str, Any], permission: str) -> bool:
-    """Whether the caller holds a permission on a project (`granted` list, `*` = all, minus `denied`)."""
+def has_permission(
+    project: dict[str, Any], permission: str, world: World | None = None, who: str | None = None, record: bool = True
+) -> bool:
+    """Whether the caller holds a permission on a project, as IAM decides it; a check for a call is recorded.
+
+    Granted are the `granted` list (`*` = all) and, for the caller `who`, the permissions of every role bound
+    to them in the project's policy (`roles:` in the scenario lists each role's permissions, from Google's role
+    table; roles/owner is everything), minus `denied`. A check for an API call (`record`; testIamPermissions is a
+    question, not a call) is recorded, so tests can compare what the calls needed with what kftui checks up front.
+    """
+    if world is not None and record:
+        with world.lock:
+            world.checked.append((str(project.get("id", "")), permission))
     iam = project.get("iam") or {}
-    denied = set(iam.get("denied") or [])
+    if permission in set(iam.get("denied") or []):
+        return False
     granted = set(iam.get("granted") or [])
-    return permission not in denied and ("*" in granted or permission in granted)
+    if who is not None and world is not None:
+        roles = world.scenario.get("roles") or {}
+        members = {f"user:{who}", f"serviceAccount:{who}"}
+        for binding in iam.get("bindings") or []:
+            if members & {str(m) for m in binding.get("members") or []}:
+                role = str(binding.get("role"))
+                granted |= {"*"} if role == "roles/owner" else {str(p) for p in roles.get(role) or []}
+    return "*" in granted or permission in granted
 
 
 def start_operation(world: World, prefix: str, finish: Callable[[], Any], polls: int | None = None) -> Operation:

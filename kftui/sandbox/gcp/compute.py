@@ -12,7 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
-from kftui.sandbox.gcp.common import World, guard, ok, read_json
+from kftui.sandbox.gcp.common import World, caller, guard, has_permission, ok, read_json
+from kftui.sandbox.gcp.faulting import compute_forbidden
 
 BASE = "https://www.googleapis.com/compute/v1"
 SERVICE = "compute.googleapis.com"
@@ -21,9 +22,11 @@ SERVICE = "compute.googleapis.com"
 MACHINE_CATALOG: dict[str, tuple[int, int, str | None, int, bool]] = {
     "e2-medium": (2, 4096, None, 0, True),
     "e2-standard-4": (4, 16384, None, 0, False),
+    "e2-standard-8": (8, 32768, None, 0, False),
     "n1-standard-4": (4, 15360, None, 0, False),
     "n1-standard-8": (8, 30720, None, 0, False),
     "n1-highmem-8": (8, 53248, None, 0, False),
+    "g2-standard-4": (4, 16384, "nvidia-l4", 1, False),
     "g2-standard-8": (8, 32768, "nvidia-l4", 1, False),
     "g2-standard-24": (24, 98304, "nvidia-l4", 2, False),
     "a2-highgpu-1g": (12, 87040, "nvidia-tesla-a100", 1, False),
@@ -31,7 +34,7 @@ MACHINE_CATALOG: dict[str, tuple[int, int, str | None, int, bool]] = {
     "a3-highgpu-8g": (208, 1916928, "nvidia-h100-80gb", 8, False),
 }
 # Machine types offered in every zone; the GPU-bundled ones only where their GPU is offered.
-_EVERYWHERE = ("e2-medium", "e2-standard-4", "n1-standard-4", "n1-standard-8", "n1-highmem-8")
+_EVERYWHERE = ("e2-medium", "e2-standard-4", "e2-standard-8", "n1-standard-4", "n1-standard-8", "n1-highmem-8")
 
 _STATE_ATTR = "_kftui_compute_state"
 
@@ -222,11 +225,14 @@ def _unreachable(scope: str) -> dict[str, Any]:
 
 def _access(request: web.Request, world: World, permission: str) -> tuple[str, dict[str, Any]] | web.Response:
     """Auth, project visibility, API enablement and IAM as Google applies them; then the project state."""
-    project, refusal = guard(request, world, request.match_info["project"], SERVICE, permission)
+    project, refusal = guard(request, world, request.match_info["project"], SERVICE)
     if refusal is not None:
         return refusal
     assert project is not None
     pid = str(project["id"])
+    if not has_permission(project, permission, world, caller(request)):  # compute's own words, not IAM's ErrorInfo
+        scope = "/".join(request.path.removeprefix("/compute/v1/").split("/")[:2])
+        return compute_forbidden(permission, scope)
     return pid, project_state(world, pid) or {}
 
 

@@ -17,7 +17,8 @@ from typing import Any
 from aiohttp import web
 
 from kftui.sandbox.gcp import compute
-from kftui.sandbox.gcp.common import Operation, World, error, ok, project_access, read_json
+from kftui.sandbox.gcp.common import Operation, World, caller, error, guard, has_permission, ok, read_json
+from kftui.sandbox.gcp.faulting import FAIL_KEY, container_forbidden
 
 _STATE_ATTR = "_kftui_container_clusters"
 _ENDPOINT_ATTR = "_kftui_container_endpoint"
@@ -26,6 +27,8 @@ DEFAULT_POLLS = 2
 _FAKE_CA = base64.b64encode(
     b"-----BEGIN CERTIFICATE-----\nMIIBsandboxkftuiFAKECA\n-----END CERTIFICATE-----\n"
 ).decode()
+BARE_ENDPOINT = "34.118.0.10"
+"""What a running cluster reports when no kube sandbox is attached: GKE gives a bare IP (kubectl adds https://)."""
 
 
 def connect_kube(world: World, url: str) -> None:
@@ -39,7 +42,7 @@ def connect_kube(world: World, url: str) -> None:
 
 def _endpoint(world: World) -> str:
     """The endpoint a running cluster reports."""
-    return str(vars(world).get(_ENDPOINT_ATTR) or "34.118.0.10")
+    return str(vars(world).get(_ENDPOINT_ATTR) or BARE_ENDPOINT)
 
 
 def clusters(world: World) -> dict[str, dict[str, Any]]:
@@ -53,6 +56,10 @@ def clusters(world: World) -> dict[str, dict[str, Any]]:
                 for key, spec in ((block or {}).get("clusters") or {}).items():
                     location, _, name = str(key).partition("/")
                     cluster = _new_cluster(pid, location, {**(spec or {}), "name": name})
+                    zones = _zones_for(world, pid, location, list(cluster.get("locations") or []))
+                    cluster["locations"] = zones
+                    pools = cluster.get("nodePools") or [{"name": "default-pool", "initialNodeCount": 3}]
+                    cluster["nodePools"] = [_new_pool(pid, location, name, p, zones) for p in pools]
                     _set_running(cluster, _endpoint(world))
                     store[cluster["_name"]] = cluster
             vars(world)[_STATE_ATTR] = store
@@ -80,47 +87,173 @@ def _zones_for(world: World, project: str, location: str, asked: list[str]) -> l
     return zones or [location]
 
 
+VERSION = "1.33.5-gke.1201000"
+"""A REGULAR-channel GKE version of the 26.03 era, for master and nodes alike."""
+
+_ENUMS: dict[str, tuple[str, ...]] = {
+    "channel": ("UNSPECIFIED", "RAPID", "REGULAR", "STABLE", "EXTENDED"),
+    "gpuDriverVersion": ("GPU_DRIVER_VERSION_UNSPECIFIED", "INSTALLATION_DISABLED", "DEFAULT", "LATEST"),
+    "gpuSharingStrategy": ("GPU_SHARING_STRATEGY_UNSPECIFIED", "TIME_SHARING", "MPS"),
+    "resourceType": (),
+    "autoscalingProfile": ("PROFILE_UNSPECIFIED", "OPTIMIZE_UTILIZATION", "BALANCED"),
+    "locationPolicy": ("LOCATION_POLICY_UNSPECIFIED", "BALANCED", "ANY"),
+    "strategy": ("NODE_POOL_UPDATE_STRATEGY_UNSPECIFIED", "", "", "BLUE_GREEN", "SURGE"),
+}
+"""Enum fields a client may send as numbers (`$alt=json;enum-encoding=int`) and the names GKE stores and returns."""
+
+
+def named_enums(node: Any) -> Any:
+    """The request with every numeric enum turned into its name, as GKE stores it (gcloud reads names only)."""
+    if isinstance(node, list):
+        return [named_enums(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        names = _ENUMS.get(key)
+        if names and isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(names):
+            out[key] = names[value] or str(value)
+        else:
+            out[key] = named_enums(value)
+    return out
+
+
+def _region(location: str) -> str:
+    """us-central1-a -> us-central1 (a region stays itself)."""
+    parts = location.split("-")
+    return "-".join(parts[:2]) if len(parts) > 2 else location
+
+
 def _new_pool(project: str, location: str, cluster: str, spec: dict[str, Any], zones: list[str]) -> dict[str, Any]:
-    """A NodePool resource (PROVISIONING) from the request's node pool."""
-    pool = copy.deepcopy(spec)
+    """A NodePool resource (PROVISIONING) from the request's node pool, with the fields GKE fills in."""
+    pool: dict[str, Any] = named_enums(copy.deepcopy(spec))
     name = str(pool.get("name", "default-pool"))
     pool["name"] = name
-    pool.setdefault("config", {}).setdefault("machineType", "e2-medium")
-    pool["config"].setdefault("diskSizeGb", 100)
+    config = pool.setdefault("config", {})
+    config.setdefault("machineType", "e2-medium")
+    config.setdefault("diskSizeGb", 100)
+    config.setdefault("diskType", "pd-balanced")
+    config.setdefault("imageType", "COS_CONTAINERD")
+    config.setdefault("serviceAccount", "default")
+    config.setdefault("oauthScopes", ["https://www.googleapis.com/auth/cloud-platform"])
+    config.setdefault("metadata", {"disable-legacy-endpoints": "true"})
+    config.setdefault("shieldedInstanceConfig", {"enableIntegrityMonitoring": True})
+    config.setdefault("windowsNodeConfig", {})
+    config.setdefault("workloadMetadataConfig", {"mode": "GKE_METADATA"})
+    config.setdefault("loggingConfig", {"variantConfig": {"variant": "DEFAULT"}})
+    config.setdefault("resourceLabels", {"goog-gke-node-pool-provisioning-model": "on-demand"})
     pool.setdefault("initialNodeCount", 0)
     pool["locations"] = pool.get("locations") or zones
     pool["status"] = "PROVISIONING"
-    pool["version"] = "1.33.5-gke.1201000"
+    pool["version"] = VERSION
+    pool.setdefault("management", {"autoUpgrade": True, "autoRepair": True})
+    pool.setdefault("maxPodsConstraint", {"maxPodsPerNode": "110"})
+    pool["podIpv4CidrSize"] = 24
+    pool["upgradeSettings"] = {"maxSurge": 1, "strategy": "SURGE"}
+    pool["networkConfig"] = {"podRange": "gke-pods", "podIpv4CidrBlock": "10.4.0.0/14"}
+    pool["etag"] = f"{abs(hash((project, cluster, name))) % 10**8:08x}-pool"
     pool["selfLink"] = (
         f"https://container.googleapis.com/v1/projects/{project}/locations/{location}"
         f"/clusters/{cluster}/nodePools/{name}"
     )
+    pool["instanceGroupUrls"] = [
+        f"https://www.googleapis.com/compute/v1/projects/{project}/zones/{zone}/instanceGroupManagers/"
+        f"gke-{cluster}-{name}-{abs(hash((cluster, name, zone))) % 16**8:08x}-grp"
+        for zone in pool["locations"]
+    ]
     return pool
 
 
 def _new_cluster(project: str, location: str, spec: dict[str, Any]) -> dict[str, Any]:
-    """A Cluster resource (PROVISIONING) from the request's cluster."""
-    cluster = copy.deepcopy(spec)
+    """A Cluster resource (PROVISIONING) from the request's cluster, with every field GKE answers with."""
+    cluster: dict[str, Any] = named_enums(copy.deepcopy(spec))
     name = str(cluster["name"])
+    region = _region(location)
     cluster["_name"] = f"projects/{project}/locations/{location}/clusters/{name}"
     cluster["location"] = location
     cluster["zone"] = location
     cluster["status"] = "PROVISIONING"
     cluster["createTime"] = _now()
     cluster["selfLink"] = f"https://container.googleapis.com/v1/{cluster['_name']}"
-    cluster["currentMasterVersion"] = "1.33.5-gke.1201000"
-    cluster["initialClusterVersion"] = "1.33.5-gke.1201000"
+    cluster["id"] = f"{abs(hash(cluster['_name'])) % 16**32:032x}"
+    cluster["etag"] = f"{abs(hash(cluster['_name'])) % 10**8:08x}"
+    cluster["initialClusterVersion"] = VERSION
+    cluster["currentMasterVersion"] = VERSION
+    cluster["currentNodeVersion"] = VERSION
+    cluster.setdefault("releaseChannel", {"channel": "REGULAR"})
+    cluster.setdefault("loggingService", "logging.googleapis.com/kubernetes")
+    cluster.setdefault("monitoringService", "monitoring.googleapis.com/kubernetes")
+    cluster.setdefault("network", "default")
+    cluster.setdefault("subnetwork", "default")
+    cluster["clusterIpv4Cidr"] = "10.4.0.0/14"
+    cluster["servicesIpv4Cidr"] = "34.118.224.0/20"
+    cluster.setdefault("addonsConfig", {
+        "httpLoadBalancing": {}, "horizontalPodAutoscaling": {}, "networkPolicyConfig": {"disabled": True},
+        "gcePersistentDiskCsiDriverConfig": {"enabled": True}, "gcsFuseCsiDriverConfig": {},
+    })  # fmt: skip
+    cluster.setdefault("legacyAbac", {})
+    cluster.setdefault("networkPolicy", {})
+    cluster["ipAllocationPolicy"] = {
+        "useIpAliases": True, "clusterIpv4Cidr": "10.4.0.0/14", "servicesIpv4Cidr": "34.118.224.0/20",
+        "clusterSecondaryRangeName": "gke-pods", "clusterIpv4CidrBlock": "10.4.0.0/14",
+        "servicesIpv4CidrBlock": "34.118.224.0/20", "stackType": "IPV4",
+    }  # fmt: skip
+    cluster.setdefault("masterAuthorizedNetworksConfig", {})
+    cluster.setdefault("maintenancePolicy", {"resourceVersion": "e3b0c442"})
+    cluster.setdefault("autoscaling", {})
+    cluster["autoscaling"].setdefault("autoscalingProfile", "BALANCED")
+    cluster["networkConfig"] = {
+        "network": f"projects/{project}/global/networks/default",
+        "subnetwork": f"projects/{project}/regions/{region}/subnetworks/default",
+        "defaultSnatStatus": {}, "serviceExternalIpsConfig": {}, "datapathProvider": "LEGACY_DATAPATH",
+    }  # fmt: skip
+    cluster["defaultMaxPodsConstraint"] = {"maxPodsPerNode": "110"}
+    cluster.setdefault("authenticatorGroupsConfig", {})
+    cluster["databaseEncryption"] = {"state": "DECRYPTED"}
+    cluster["shieldedNodes"] = {"enabled": True}
+    cluster["notificationConfig"] = {"pubsub": {}}
+    cluster["loggingConfig"] = {"componentConfig": {"enableComponents": ["SYSTEM_COMPONENTS", "WORKLOADS"]}}
+    cluster["monitoringConfig"] = {
+        "componentConfig": {"enableComponents": ["SYSTEM_COMPONENTS"]},
+        "managedPrometheusConfig": {"enabled": True},
+    }
+    cluster["nodePoolDefaults"] = {"nodeConfigDefaults": {"loggingConfig": {"variantConfig": {"variant": "DEFAULT"}}}}
+    cluster["securityPostureConfig"] = {"mode": "BASIC", "vulnerabilityMode": "VULNERABILITY_MODE_UNSPECIFIED"}
+    cluster["privateClusterConfig"] = {"privateEndpoint": "10.128.0.2", "publicEndpoint": "34.118.0.10"}
+    cluster["masterAuth"] = {"clusterCaCertificate": _FAKE_CA}
+    cluster["satisfiesPzs"] = False
+    cluster["satisfiesPzi"] = False
     return cluster
 
 
 def _set_running(cluster: dict[str, Any], endpoint: str) -> None:
-    """What a finished create leaves: endpoint, CA, RUNNING pools."""
+    """What a finished create leaves: endpoint, CA, RUNNING pools, node counts."""
     cluster["status"] = "RUNNING"
     cluster["endpoint"] = endpoint
     cluster.setdefault("masterAuth", {})["clusterCaCertificate"] = _FAKE_CA
     for pool in cluster.get("nodePools") or []:
         pool["status"] = "RUNNING"
-    cluster["currentNodeCount"] = sum(int(p.get("initialNodeCount", 0)) for p in cluster.get("nodePools") or [])
+    cluster["currentNodeCount"] = sum(
+        int(p.get("initialNodeCount", 0)) * max(1, len(p.get("locations") or []))
+        for p in cluster.get("nodePools") or []
+    )
+
+
+def _set_failed(cluster: dict[str, Any], message: str, pool: dict[str, Any] | None = None) -> None:
+    """What a failed operation leaves: the cluster (or the pool) in ERROR, with GKE's words."""
+    target = pool if pool is not None else cluster
+    target["status"] = "ERROR"
+    target["statusMessage"] = message
+    stockout = "resources" in message
+    target["conditions"] = [
+        {
+            "code": "GCE_STOCKOUT" if stockout else "UNKNOWN",
+            "message": message,
+            "canonicalCode": "RESOURCE_EXHAUSTED" if stockout else "UNKNOWN",
+        }
+    ]
+    if pool is not None:
+        cluster["status"] = "RUNNING"
 
 
 def _work_on(world: World, cluster_key: str) -> None:
@@ -150,21 +283,43 @@ def _offered_check(world: World, project: str, pool: dict[str, Any]) -> str | No
 
 
 def _access(request: web.Request, world: World, permission: str) -> str | web.Response:
-    """This service's guard: the shared checks with its own API name."""
-    return project_access(request, world, API, permission)
+    """This service's guard: the shared checks with its own API name, and GKE's own words for a missing permission."""
+    project, refusal = guard(request, world, request.match_info["project"], API)
+    if refusal is not None:
+        return refusal
+    assert project is not None
+    if not has_permission(project, permission, world, caller(request)):
+        name = request.path.removeprefix("/v1/")
+        parent = "/".join(name.split("/")[:2])
+        resource = name if permission in ("container.clusters.get", "container.clusters.delete") else parent
+        return container_forbidden(permission, resource.split("/nodePools")[0])
+    return str(project["id"])
 
 
 def add_routes(app: web.Application, world: World) -> None:
     """Register the Container v1 routes kftui uses (location-based paths)."""
     base = "/v1/projects/{project}/locations/{location}"
 
-    def start_op(project: str, location: str, kind: str, target: str, finish: Callable[[], None]) -> dict[str, Any]:
-        """Create an operation in the world and return its JSON."""
+    def start_op(
+        project: str,
+        location: str,
+        kind: str,
+        target: str,
+        finish: Callable[[], None],
+        fail: dict[str, Any] | None = None,
+        on_fail: Callable[[str], None] | None = None,
+    ) -> dict[str, Any]:
+        """Create an operation in the world and return its JSON; with `fail`, it ends DONE with that error."""
         op_id = f"operation-{world.next_id()}-{abs(hash(target)) % 10**8:08d}"
         name = f"projects/{project}/locations/{location}/operations/{op_id}"
         meta = {"operationType": kind, "targetLink": target}
 
         def done() -> dict[str, str]:
+            if fail is not None:
+                world.operations[name].error = {"code": int(fail["code"]), "message": str(fail["message"])}
+                if on_fail is not None:
+                    on_fail(str(fail["message"]))
+                return meta
             finish()
             return meta
 
@@ -205,6 +360,9 @@ def add_routes(app: web.Application, world: World) -> None:
             denied = _access(request, world, "container.clusters.create")
             if isinstance(denied, web.Response):
                 return denied
+            denied = _access(request, world, "iam.serviceAccounts.actAs")  # GKE: nodes run as the node SA
+            if isinstance(denied, web.Response):
+                return denied
             store = clusters(world)
             cluster = _new_cluster(project, location, spec)
             key = cluster["_name"]
@@ -231,8 +389,11 @@ def add_routes(app: web.Application, world: World) -> None:
             def finish() -> None:
                 _set_running(cluster, _endpoint(world))
 
+            def failed(message: str) -> None:
+                _set_failed(cluster, message)
+
             target = f"https://container.googleapis.com/v1/{key}"
-            return ok(start_op(project, location, "CREATE_CLUSTER", target, finish))
+            return ok(start_op(project, location, "CREATE_CLUSTER", target, finish, request.get(FAIL_KEY), failed))
 
     async def get_cluster(request: web.Request) -> web.Response:
         await read_json(request, world)
@@ -293,6 +454,9 @@ def add_routes(app: web.Application, world: World) -> None:
             denied = _access(request, world, "container.clusters.update")
             if isinstance(denied, web.Response):
                 return denied
+            denied = _access(request, world, "iam.serviceAccounts.actAs")  # GKE: nodes run as the node SA
+            if isinstance(denied, web.Response):
+                return denied
             cluster = clusters(world).get(key)
             if cluster is None:
                 return error(404, f"Not found: {key}.")
@@ -315,8 +479,11 @@ def add_routes(app: web.Application, world: World) -> None:
                 pool["status"] = "RUNNING"
                 cluster["status"] = "RUNNING"
 
+            def failed(message: str) -> None:
+                _set_failed(cluster, message, pool)
+
             target = f"https://container.googleapis.com/v1/{key}/nodePools/{spec['name']}"
-            return ok(start_op(project, location, "CREATE_NODE_POOL", target, finish))
+            return ok(start_op(project, location, "CREATE_NODE_POOL", target, finish, request.get(FAIL_KEY), failed))
 
     async def get_pool(request: web.Request) -> web.Response:
         await read_json(request, world)

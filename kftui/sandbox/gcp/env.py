@@ -11,8 +11,6 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-GCLOUD = "/usr/bin/gcloud"
-
 OVERRIDE_PATHS = {
     "compute": "compute/v1/",
     "cloudresourcemanager": "",
@@ -99,7 +97,7 @@ def write_env(url: str, directory: Path, scenario: dict[str, Any]) -> dict[str, 
     config_dir = directory / "gcloud"
     config_dir.mkdir(exist_ok=True)
     _write_properties(config_dir, project, url)
-    gcloud = GCLOUD if Path(GCLOUD).exists() else shutil.which("gcloud")
+    gcloud = shutil.which("gcloud")  # the one on PATH, as a user's shell finds it
     if gcloud is not None:
         # The one step only gcloud can do: trade the key for tokens (at the sandbox) into its credential store.
         done = subprocess.run(

@@ -142,12 +142,51 @@ def _page(request: web.Request, items: list[dict[str, Any]], key: str) -> web.Re
     return ok(body)
 
 
+def policy_etag(project: dict[str, Any]) -> str:
+    """A new etag after every change, as IAM's optimistic concurrency needs (base64, like Google's)."""
+    import base64
+
+    version = int((project.get("iam") or {}).get("policy_version", 0))
+    return base64.b64encode(f"{project['number']}:{version}".encode()).decode()
+
+
+def policy_json(project: dict[str, Any]) -> dict[str, Any]:
+    """google.iam.v1.Policy in proto3 JSON: version 1, the bindings, the current etag."""
+    bindings = [
+        {"role": str(b["role"]), "members": [str(m) for m in b.get("members") or []]}
+        for b in (project.get("iam") or {}).get("bindings") or []
+    ]
+    policy: dict[str, Any] = {"version": 1, "etag": policy_etag(project)}
+    if bindings:
+        policy["bindings"] = bindings
+    return policy
+
+
+_MEMBER = re.compile(
+    r"^(?:(?:user|serviceAccount|group|domain|deleted:user|principal|principalSet):\S+|allUsers|allAuthenticatedUsers)$"
+)
+"""IAM member shapes (a `user:` prefix, a service account, a group ...)."""
+
+
+def policy_problem(policy: object) -> str | None:
+    """What IAM refuses in a policy to set (INVALID_ARGUMENT), or None."""
+    if not isinstance(policy, dict):
+        return "Request contains an invalid argument."
+    for binding in policy.get("bindings") or []:
+        if not isinstance(binding, dict) or not str(binding.get("role", "")).startswith(("roles/", "projects/")):
+            return "Request contains an invalid argument."
+        for member in binding.get("members") or []:
+            if not _MEMBER.match(str(member)):
+                return f"Invalid member type: {member}"
+    return None
+
+
 def add_routes(app: web.Application, world: World) -> None:
     """Register Resource Manager v3 routes."""
 
     async def get_project(request: web.Request) -> web.Response:
         await read_json(request, world)
-        project, err = guard(request, world, request.match_info["project"], SERVICE)
+        project, err = guard(request, world, request.match_info["project"], SERVICE, "resourcemanager.projects.get")
         if err is not None:
             return err
         assert project is not None
@@ -243,9 +282,20 @@ def add_routes(app: web.Application, world: World) -> None:
         if err is not None:
             return err
         assert project is not None
+        who = caller(request)
         wanted = [str(p) for p in body.get("permissions") or []]
-        granted = [p for p in wanted if has_permission(project, p)]
+        granted = [p for p in wanted if has_permission(project, p, world, who, record=False)]
         return ok({"permissions": granted} if granted else {})
+
+    def refused(project: dict[str, Any], permission: str) -> web.Response:
+        return error(
+            403,
+            f"Permission '{permission}' denied on resource "
+            f"'//cloudresourcemanager.googleapis.com/projects/{project['id']}' (or it may not exist).",
+            "IAM_PERMISSION_DENIED",
+            domain=SERVICE,
+            metadata={"permission": permission},
+        )
 
     async def get_policy(request: web.Request) -> web.Response:
         await read_json(request, world)
@@ -253,23 +303,39 @@ def add_routes(app: web.Application, world: World) -> None:
         if err is not None:
             return err
         assert project is not None
-        if not has_permission(project, "resourcemanager.projects.getIamPolicy"):
-            return error(
-                403,
-                "Permission 'resourcemanager.projects.getIamPolicy' denied on resource "
-                f"'//cloudresourcemanager.googleapis.com/projects/{project['id']}' (or it may not exist).",
-                "IAM_PERMISSION_DENIED",
-                domain=SERVICE,
-                metadata={"permission": "resourcemanager.projects.getIamPolicy"},
-            )
-        bindings = [
-            {"role": str(b["role"]), "members": [str(m) for m in b.get("members") or []]}
-            for b in (project.get("iam") or {}).get("bindings") or []
-        ]
-        policy: dict[str, Any] = {"version": 1, "etag": "BwYsandbox0="}
-        if bindings:
-            policy["bindings"] = bindings
-        return ok(policy)
+        with world.lock:
+            if not has_permission(project, "resourcemanager.projects.getIamPolicy", world, caller(request)):
+                return refused(project, "resourcemanager.projects.getIamPolicy")
+            return ok(policy_json(project))
+
+    async def set_policy(request: web.Request) -> web.Response:
+        body = await read_json(request, world) or {}
+        project, err = guard(request, world, request.match_info["project"], SERVICE)
+        if err is not None:
+            return err
+        assert project is not None
+        with world.lock:
+            if not has_permission(project, "resourcemanager.projects.setIamPolicy", world, caller(request)):
+                return refused(project, "resourcemanager.projects.setIamPolicy")
+            policy = body.get("policy") if isinstance(body, dict) else None
+            problem = policy_problem(policy)
+            if problem:
+                return error(400, problem, "INVALID_ARGUMENT")
+            assert isinstance(policy, dict)
+            current = policy_etag(project)
+            if policy.get("etag") and policy["etag"] != current:
+                message = ("There were concurrent policy changes. Please retry the whole read-modify-write with "
+                           "exponential backoff.")  # HTTP 409 with status ABORTED, as IAM answers a stale etag
+                return web.json_response({"error": {"code": 409, "message": message, "status": "ABORTED"}},
+                                         status=409)
+            iam = project.setdefault("iam", {})
+            iam["bindings"] = [
+                {"role": str(b["role"]), "members": sorted({str(m) for m in b.get("members") or []})}
+                for b in policy.get("bindings") or []
+                if b.get("members")
+            ]
+            iam["policy_version"] = int(iam.get("policy_version", 0)) + 1
+            return ok(policy_json(project))
 
     pid = "{project:[^/:]+}"
     app.router.add_get("/v3/projects:search", search)
@@ -278,8 +344,10 @@ def add_routes(app: web.Application, world: World) -> None:
     app.router.add_get(f"/v3/projects/{pid}", get_project)
     app.router.add_post(f"/v3/projects/{pid}:testIamPermissions", test_permissions)
     app.router.add_post(f"/v3/projects/{pid}:getIamPolicy", get_policy)
+    app.router.add_post(f"/v3/projects/{pid}:setIamPolicy", set_policy)
     app.router.add_get("/v3/operations/{op:.+}", get_operation)
     # v1, which gcloud's `projects describe|get-iam-policy` still speak.
     app.router.add_get(f"/v1/projects/{pid}", get_project)
     app.router.add_post(f"/v1/projects/{pid}:testIamPermissions", test_permissions)
     app.router.add_post(f"/v1/projects/{pid}:getIamPolicy", get_policy)
+    app.router.add_post(f"/v1/projects/{pid}:setIamPolicy", set_policy)

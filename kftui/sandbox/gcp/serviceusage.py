@@ -13,6 +13,7 @@ from kftui.sandbox.gcp.common import (
     caller,
     error,
     guard,
+    has_permission,
     not_found,
     ok,
     operation_json,
@@ -23,6 +24,7 @@ from kftui.sandbox.gcp.common import (
     start_operation,
     unauthenticated,
 )
+from kftui.sandbox.gcp.faulting import HELP_TOKEN, serviceusage_forbidden
 
 SERVICE = "serviceusage.googleapis.com"
 META_TYPE = "type.googleapis.com/google.api.serviceusage.v1.OperationMetadata"
@@ -84,7 +86,7 @@ def add_routes(app: web.Application, world: World) -> None:
 
     async def list_services(request: web.Request) -> web.Response:
         await read_json(request, world)
-        project, err = guard(request, world, request.match_info["project"], SERVICE)
+        project, err = guard(request, world, request.match_info["project"], SERVICE, "serviceusage.services.list")
         if err is not None:
             return err
         assert project is not None
@@ -103,7 +105,7 @@ def add_routes(app: web.Application, world: World) -> None:
 
     async def get_service(request: web.Request) -> web.Response:
         await read_json(request, world)
-        project, err = guard(request, world, request.match_info["project"], SERVICE)
+        project, err = guard(request, world, request.match_info["project"], SERVICE, "serviceusage.services.get")
         if err is not None:
             return err
         assert project is not None
@@ -114,7 +116,7 @@ def add_routes(app: web.Application, world: World) -> None:
 
     async def batch_get(request: web.Request) -> web.Response:
         await read_json(request, world)
-        project, err = guard(request, world, request.match_info["project"], SERVICE)
+        project, err = guard(request, world, request.match_info["project"], SERVICE, "serviceusage.services.get")
         if err is not None:
             return err
         assert project is not None
@@ -123,22 +125,26 @@ def add_routes(app: web.Application, world: World) -> None:
 
     async def enable(request: web.Request) -> web.Response:
         await read_json(request, world)
-        project, err = guard(request, world, request.match_info["project"], SERVICE, "serviceusage.services.enable")
+        project, err = guard(request, world, request.match_info["project"], SERVICE)
         if err is not None:
             return err
         assert project is not None
         name = request.match_info["service"]
+        if not has_permission(project, "serviceusage.services.enable", world, caller(request)):
+            return serviceusage_forbidden(f"Permission denied to enable service [{name}]\nHelp Token: {HELP_TOKEN}")
         if name not in catalog(project):
             return _unknown([name])
         return ok(start_enable(project, [name], batch=False))
 
     async def batch_enable(request: web.Request) -> web.Response:
         body = await read_json(request, world) or {}
-        project, err = guard(request, world, request.match_info["project"], SERVICE, "serviceusage.services.enable")
+        project, err = guard(request, world, request.match_info["project"], SERVICE)
         if err is not None:
             return err
         assert project is not None
         names = [str(n) for n in body.get("serviceIds") or []]
+        if names and not has_permission(project, "serviceusage.services.enable", world, caller(request)):
+            return serviceusage_forbidden(f"Permission denied to enable service [{names[0]}]\nHelp Token: {HELP_TOKEN}")
         if not names or len(names) > 20:
             return error(400, "Request contains an invalid argument.", "INVALID_ARGUMENT")
         unknown = [n for n in names if n not in catalog(project)]

@@ -2,6 +2,16 @@
 
 Also served under the Kubernetes service-proxy prefix, so `kfp.Client(kube_context=...)` can reach it
 through a kubeconfig that points at this server.
+
+Shapes and where they come from (kubeflow/pipelines sources): a run's `run_details.task_details` are the nodes of a
+simulated Argo workflow, converted as backend/src/apiserver/server/api_converter.go does (see kfp/argo.py for the
+node tree, IDs, pod names and every field); run creation validates parameters as
+backend/src/apiserver/template/v2_template.go validatePipelineJobInputs does, with the error wrapped as
+run_server.go / resource_manager.go wrap it (common/util/error.go: `message` is the wrapped chain, `details` the
+bare text); empty fields are left out as the grpc-gateway marshaller (EmitUnpopulated false) leaves them out.
+Runs created through the API get driver and launcher pods in the kube sandbox once `World.connect_pods` is called
+(the Sandbox does), made with the kube world's own add_pod/update_pod/delete_pod; a run retry deletes the failed
+nodes' pods, as the backend's retry does. The shared fault plan (kftui.sandbox.faults) is acted out per request.
 """
 
 from __future__ import annotations
@@ -17,6 +27,8 @@ import yaml
 from aiohttp import web
 
 from kftui.sandbox.base import Served
+from kftui.sandbox.faults import FaultPlan
+from kftui.sandbox.kfp.faulting import act
 from kftui.sandbox.kfp.filters import Getter, parse_filter, sort_items
 from kftui.sandbox.kfp.state import (
     Experiment,
@@ -120,8 +132,31 @@ def _namespace_ok(world: World, request: web.Request) -> str:
     return namespace
 
 
-def build_app(world: World) -> web.Application:
+def api_path(path: str) -> str:
+    """The path as the API server sees it: the kube service-proxy prefix (and the "//" it leaves) removed."""
+    if path.startswith("/api/v1/namespaces/") and "/proxy/" in path:
+        path = path.split("/proxy/", 1)[1]
+        return "/" + path.lstrip("/")
+    return path
+
+
+def _fault_middleware(plan: FaultPlan) -> Any:
+    """Consult the shared fault plan (service "kfp") before every request."""
+
+    @web.middleware
+    async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
+        fault = plan.match("kfp", request.method, api_path(request.path))
+        if fault is None:
+            return await handler(request)
+        return await act(fault, request, handler)
+
+    return faults
+
+
+def build_app(world: World, faults: FaultPlan | None = None) -> web.Application:
     """The aiohttp app: every KFP route, at the API root and behind the kube service proxy."""
+    if faults is not None:
+        world.faults = faults
 
     def healthz(_request: web.Request, _body: Any) -> Any:
         return {"multi_user": world.multi_user, "pipeline_store": "mysql"}
@@ -228,7 +263,7 @@ def build_app(world: World) -> web.Application:
         ("GET", "/experiments/{experiment_id}", get_experiment),
         ("GET", "/pipelines", list_pipelines),
     ]
-    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[_fault_middleware(world.faults)])
     # kfp.Client joins its proxy base (ending in "/") and "/apis/...": the real API server merges "//".
     for prefix in ("", PROXY_PREFIX, PROXY_PREFIX + "/"):
         for method, path, handler in routes:
@@ -244,10 +279,12 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-async def serve(scenario: dict[str, Any], host: str = "127.0.0.1", port: int = 0) -> Served:
-    """Start the fake KFP on host:port (0 picks a free port); `state` is the World, for tests."""
+async def serve(
+    scenario: dict[str, Any], host: str = "127.0.0.1", port: int = 0, faults: FaultPlan | None = None
+) -> Served:
+    """Start the fake KFP on host:port (0 picks a free port); `state` is the World (its `faults` the plan)."""
     world = World(scenario)
-    runner = web.AppRunner(build_app(world), access_log=None)
+    runner = web.AppRunner(build_app(world, faults), access_log=None, shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

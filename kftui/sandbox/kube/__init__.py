@@ -11,6 +11,7 @@ import yaml
 from aiohttp import web
 
 from kftui.sandbox.base import Served
+from kftui.sandbox.faults import FaultPlan, faults_from_data
 from kftui.sandbox.kube.server import KubeApi
 from kftui.sandbox.kube.world import KubeWorld, deep_merge
 
@@ -25,10 +26,18 @@ def load_scenario(directory: Path) -> dict[str, Any]:
     return merged
 
 
-async def serve(scenario: dict[str, Any], host: str = "127.0.0.1", port: int = 0) -> Served:
-    """Start the fake API server on host:port (0 picks a free port); `state` is the live KubeWorld."""
+async def serve(scenario: dict[str, Any], host: str = "127.0.0.1", port: int = 0,
+                faults: FaultPlan | None = None) -> Served:
+    """Start the fake API server on host:port (0 picks a free port); `state` is the live KubeWorld.
+
+    `faults` is the Sandbox's one shared plan (named as the other servers name it, so the Sandbox passes it; run
+    alone, a plan of its own); the scenario's `kube.faults` are added to it. `extra["faults"]` is it, so tests and
+    tools add and clear faults at run time.
+    """
     world = KubeWorld(scenario, asyncio.get_running_loop())
-    runner = web.AppRunner(KubeApi(world).app(), access_log=None, shutdown_timeout=0.5)
+    plan = faults if faults is not None else FaultPlan()
+    plan.extend(faults_from_data(dict(scenario.get("kube", scenario)).get("faults")))  # the scenario's own, too
+    runner = web.AppRunner(KubeApi(world, plan).app(), access_log=None, shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
@@ -42,7 +51,7 @@ async def serve(scenario: dict[str, Any], host: str = "127.0.0.1", port: int = 0
         world.drop_log_streams()
         await runner.cleanup()
 
-    return Served(name="kube", url=f"http://{host}:{bound}", close=close, state=world)
+    return Served(name="kube", url=f"http://{host}:{bound}", close=close, state=world, extra={"faults": plan})
 
 
 def write_kubeconfig(url: str, path: Path, context: str = "kftui-sandbox", namespace: str | None = None) -> Path:

@@ -20,13 +20,17 @@ class LogRun:
     """One run of one container: which lines exist at a given instant and what they say."""
 
     def __init__(self, spec: Mapping[str, Any] | None, start_ns: int | None = None) -> None:
-        """Read a log spec: {lines, ticker: {interval_ms, delay_ms}, flood, history_seconds, close_after_*}."""
+        """Read a log spec: {lines, lines_per_stamp, stamp_spacing_ms, ticker: {interval_ms, delay_ms}, flood,
+        history_seconds, close_after_*}."""
         spec = dict(spec or {})
         self.spec = spec
         self.start_ns = (time.time_ns() if start_ns is None else start_ns) - int(
             float(spec.get("history_seconds", 0)) * NS
         )
         self.static: list[str] = [str(x) for x in spec.get("lines") or []]
+        self.per_stamp = max(1, int(spec.get("lines_per_stamp", 1)))
+        """Static lines sharing one timestamp (a burst written within the runtime clock's resolution)."""
+        self.static_spacing_ns = int(float(spec.get("stamp_spacing_ms", STATIC_SPACING_NS / 1_000_000)) * 1_000_000)
         ticker = spec.get("ticker")
         if ticker is True:
             ticker = {}
@@ -41,7 +45,8 @@ class LogRun:
         self.close_after_seconds = (
             float(spec["close_after_seconds"]) if spec.get("close_after_seconds") else None
         )
-        self.gen_start_ns = self.start_ns + len(self.static) * STATIC_SPACING_NS + int(delay * 1_000_000)
+        stamps = -(-len(self.static) // self.per_stamp)
+        self.gen_start_ns = self.start_ns + stamps * self.static_spacing_ns + int(delay * 1_000_000)
         self.ended_at: int | None = None  # line count when the container stopped
         self._prefix_cache: dict[int, str] = {}
         self._flood_cache: dict[tuple[int, int, bool], bytes] = {}
@@ -71,10 +76,10 @@ class LogRun:
         return count
 
     def time_of(self, i: int) -> int:
-        """The timestamp (ns) of line i; strictly increasing with i."""
+        """The timestamp (ns) of line i; increasing with i (strictly unless static lines share stamps)."""
         s = len(self.static)
         if i < s:
-            return self.start_ns + i * STATIC_SPACING_NS
+            return self.start_ns + (i // self.per_stamp) * self.static_spacing_ns
         j = i - s
         if self.ticker_ns is not None:
             return self.gen_start_ns + j * self.ticker_ns
@@ -119,6 +124,12 @@ class LogRun:
             self._prefix_cache[sec] = prefix
         return f"{prefix}{frac:09d}Z "
 
+    def _nano(self, ns: int) -> str:
+        """Go's RFC3339Nano, as the kubelet writes it: trailing zeros of the fraction trimmed (and a bare dot)."""
+        full = self._stamp(ns)
+        head, frac = full[:20], full[20:29].rstrip("0")
+        return f"{head}{frac}Z " if frac else f"{head[:-1]}Z "
+
     def _stamped_flood(self, a: int, b: int, base: int, s: int, pad: str) -> Iterator[str]:
         """Timestamped flood lines, one second's run at a time, so the stamp costs no more than the text."""
         i = a
@@ -151,7 +162,7 @@ class LogRun:
                     self._flood_cached += len(data)
             return data
         if timestamps:
-            return "".join(f"{self._stamp(self.time_of(i))}{self.text(i)}\n" for i in range(a, b)).encode()
+            return "".join(f"{self._nano(self.time_of(i))}{self.text(i)}\n" for i in range(a, b)).encode()
         return "".join(f"{self.text(i)}\n" for i in range(a, b)).encode()
 
 

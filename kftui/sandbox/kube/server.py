@@ -12,7 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
-from kftui.sandbox.kube import fields, generic, proto
+from kftui.sandbox.faults import FaultPlan
+from kftui.sandbox.kube import faults, fields, generic, proto, streams
 from kftui.sandbox.kube import objects as o
 from kftui.sandbox.kube import types as t_
 from kftui.sandbox.kube.loggen import NS, LogRun
@@ -181,13 +182,14 @@ def to_table(resource: str, items: list[o.Obj], rv: int, include: str | None) ->
 class KubeApi:
     """aiohttp handlers bound to one world."""
 
-    def __init__(self, world: KubeWorld) -> None:
-        """Remember the world these handlers serve."""
+    def __init__(self, world: KubeWorld, plan: FaultPlan | None = None) -> None:
+        """Remember the world these handlers serve and the fault plan they act out."""
         self.world = world
+        self.plan = plan if plan is not None else FaultPlan()
 
     def app(self) -> web.Application:
         """The aiohttp application: one catch-all route, dispatched by path shape."""
-        app = web.Application(client_max_size=8 * 1024 * 1024)  # the API server takes 3 MiB objects and more
+        app = web.Application(middlewares=[faults.middleware(self.plan)], client_max_size=8 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self.dispatch)
         return app
 
@@ -195,6 +197,10 @@ class KubeApi:
         """Route a request the way the API server's path grammar does."""
         path = request.path.rstrip("/") or "/"
         self.world.requests.append((request.method, str(request.rel_url)))
+        if (stream := streams.stream_kind(path)) is not None:
+            ns, pod, kind = stream
+            serve = streams.serve_exec if kind == "exec" else streams.serve_portforward
+            return await serve(request, self.world.get("pods", ns, pod), ns, pod)
         if path == "/version":
             return web.json_response({"major": "1", "minor": "33", "gitVersion": "v1.33.5-gke.1000",
                                       "platform": "linux/amd64", "goVersion": "go1.24.6", "compiler": "gc"})
@@ -376,7 +382,7 @@ class KubeApi:
         deadline = time.monotonic() + timeout if timeout > 0 else None
         if rv_text not in ("", "0") and not rv_text.isdigit():
             return status_error(400, "BadRequest", f"invalid resource version: {rv_text}")
-        resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+        resp = faults.stream_response(request, {"Content-Type": "application/json"})
         resp.enable_chunked_encoding()
         await resp.prepare(request)
         wake = asyncio.Event()
@@ -493,7 +499,7 @@ class KubeApi:
         start = run.first_at_or_after(since_ns, avail) if since_ns is not None else 0
         if tail is not None:
             start = max(start, avail - tail)
-        resp = web.StreamResponse(headers={"Content-Type": "text/plain"})
+        resp = faults.stream_response(request, {"Content-Type": "text/plain"})
         resp.enable_chunked_encoding()
         await resp.prepare(request)
         stream = LogStream(ns, name, container)

@@ -15,6 +15,7 @@ from typing import Any
 
 from kftui.sandbox.kube import admission, fields, generic
 from kftui.sandbox.kube import objects as o
+from kftui.sandbox.kube.controller import NotebookController
 from kftui.sandbox.kube.loggen import LogRun
 from kftui.sandbox.kube.types import BUILTIN, ResourceType, crd_type
 from kftui.sandbox.kube.types import NOTEBOOKS as NOTEBOOK_TYPE
@@ -126,9 +127,11 @@ class KubeWorld:
         self._blocked: set[Key] = set()
         """Workloads and certificates waiting for something (a secret, a service account, cert-manager)."""
         self._reindex()
+        self.notebooks = NotebookController(self)
         epoch = self.scenario.get("epoch_ns")
         with o.pinned_now(int(epoch) if epoch is not None else None):
             self._load()
+        self.notebooks.active = True  # notebooks made from now on get their pods from the controller
 
     # ---- types ---------------------------------------------------------------------------------
 
@@ -263,6 +266,7 @@ class KubeWorld:
         if self._blocked and key_name in UNBLOCKS:
             self._schedule(self._recheck, key)
         self._notify()
+        self.notebooks.observe(resource, old, obj)
         return copy.deepcopy(obj)
 
     def _add_crd(self, crd: o.Obj, old: o.Obj | None) -> None:
@@ -478,6 +482,7 @@ class KubeWorld:
                     self.types.pop(gone.key, None)
                     self._reindex()
         self._notify()
+        self.notebooks.observe(resource, old, None)
         return copy.deepcopy(old)
 
     def compact(self) -> int:
@@ -736,6 +741,12 @@ class KubeWorld:
             self.add_pod(pod)
         for ev in sc.get("events") or []:
             self.add_event(ev)
+        by_kind = {(t.api_version(v), t.kind): key for key, t in self.types.items() for v in t.versions}
+        for raw in sc.get("objects") or []:  # any other object, as kubectl apply would make it
+            plural = by_kind.get((str(raw.get("apiVersion")), str(raw.get("kind"))))
+            if plural is None:
+                raise ValueError(f"scenario object {raw.get('kind')} {raw.get('apiVersion')} is not a served kind")
+            self.put(plural, copy.deepcopy(dict(raw)))
 
     def actions(self) -> dict[str, Callable[..., Any]]:
         """Timeline action names -> mutators."""

@@ -47,12 +47,29 @@ def test_empty_input_is_a_usage_error(empty: bytes) -> None:
         run_explain(text=None, as_json=False, stdin=io.BytesIO(empty), out=io.StringIO())
 
 
-def test_bad_bytes_and_huge_input_do_not_crash() -> None:
-    blob = b"\xff\xfe\x00\x80" * 10 + QUOTA.encode("utf-16") + b"z" * (MAX_BYTES * 2)
+def test_bad_bytes_around_a_utf16_paste_still_find_the_cause() -> None:
+    blob = b"\xff\xfe\x00\x80" * 10 + QUOTA.encode("utf-16")
     out = io.StringIO()
     code = run_explain(text=None, as_json=True, stdin=io.BytesIO(blob), out=out)
-    assert code in (0, 1)
-    json.loads(out.getvalue())
+    assert code == 0
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 1
+    doc = json.loads(lines[0])
+    assert doc["cause"] == "quota-exceeded"
+    assert doc["facts"]["metric"] == "GPUS_ALL_REGIONS"
+    assert doc["facts"]["quota_id"] == "GPUS-ALL-REGIONS-per-project"
+
+
+def test_huge_undecodable_input_is_unknown_in_one_bounded_line() -> None:
+    blob = b"\xff\xfe\x00\x80" * 10 + b"z" * (MAX_BYTES * 2)
+    out = io.StringIO()
+    code = run_explain(text=None, as_json=True, stdin=io.BytesIO(blob), out=out)
+    assert code == 1
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 1
+    doc = json.loads(lines[0])
+    assert doc["cause"] == "unknown"
+    assert len(lines[0]) < 4000  # the first line is quoted cut short, never echoed whole (1 MB here)
 
 
 def test_text_output_names_title_and_commands() -> None:
@@ -83,3 +100,22 @@ def test_cli_exit_codes() -> None:
     empty = runner.invoke(cli, ["explain", "-"], input="  \n")
     assert empty.exit_code == 2
     assert "nothing to explain" in empty.stderr
+
+
+HOSTILE = "pod \x1b]0;pwned\x07evil\u202edcba \x1b[5mblink\x1b[0m \x9b31m quota 'GPUS_ALL_REGIONS' \x1b]52;c;cm0gLXJm\x07"
+
+
+def test_text_output_shows_escapes_and_bidi_inert() -> None:
+    for text in (HOSTILE, "the printer \x1b]0;title\x07 is on fire \u202e"):  # recognised and unknown
+        out = io.StringIO()
+        run_explain(text=text, as_json=False, out=out)
+        shown = out.getvalue()
+        assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown and "\x9b" not in shown
+        assert "<U+202E>" in shown  # the override is visible, as text, where it was
+
+
+def test_json_output_keeps_the_text_exact() -> None:
+    out = io.StringIO()
+    run_explain(text="the printer \x1b]0;title\x07 is on fire \u202e", as_json=True, out=out)
+    doc = json.loads(out.getvalue())
+    assert "\u202e" in doc["explanation"] and "<U+202E>" not in doc["explanation"]  # JSON stays exact

@@ -13,6 +13,7 @@ from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kftui.core.diagnosis import Diagnosis
+from kftui.core.sanitize import inert, inert_lines
 
 
 def explain_error(error: BaseException) -> Diagnosis:
@@ -29,16 +30,16 @@ def explain_error(error: BaseException) -> Diagnosis:
 def diagnosis_text(diagnosis: Diagnosis) -> Text:
     """A Diagnosis as terminal text: title, explanation, then each fix with its exact command."""
     out = Text()
-    out.append(diagnosis.title + "\n", style="bold")
-    out.append(diagnosis.explanation + "\n")
+    out.append(inert(diagnosis.title) + "\n", style="bold")
+    out.append(inert_lines(diagnosis.explanation) + "\n")
     for fix in diagnosis.fixes:
         out.append("\n→ ", style="bold cyan")
-        out.append(fix.title + "\n")
+        out.append(inert(fix.title) + "\n")
         if fix.command:
             out.append("  $ ", style="dim")
-            out.append(fix.command + "\n", style="bold")
+            out.append(inert_lines(fix.command) + "\n", style="bold")
         if fix.url:
-            out.append("  " + fix.url + "\n", style="underline")
+            out.append("  " + inert(fix.url) + "\n", style="underline")
     return out
 
 
@@ -58,10 +59,10 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         """Question, command, two buttons."""
         with Vertical(id="confirm-box", classes="modal-box"):
-            yield Static(Text(self.question, style="bold"))
+            yield Static(Text(inert_lines(self.question), style="bold"))
             if self.command:
                 yield Static(Text("Equivalent command:", style="dim"))
-                yield Static(Text("$ " + self.command), classes="command")
+                yield Static(Text("$ " + inert_lines(self.command)), classes="command")
             with Horizontal(classes="buttons"):
                 yield Button("Yes (y)", id="yes", variant="primary")
                 yield Button("No (n)", id="no")
@@ -89,8 +90,8 @@ class MessageScreen(ModalScreen[None]):
         """Title and body."""
         with Vertical(classes="modal-box"):
             if self.title_text:
-                yield Static(Text(self.title_text, style="bold"))
-            yield Static(self.body)
+                yield Static(Text(inert(self.title_text), style="bold"))
+            yield Static(Text(inert_lines(self.body)) if isinstance(self.body, str) else self.body)
 
     def action_dismiss_message(self) -> None:
         """Close the message."""

@@ -169,7 +169,7 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
         try:
             found = field.suggest(self.ctx, text)
         except Exception as exc:
-            from kftui.screens.modals import explain_error
+            from kftui.widgets.modals import explain_error
 
             found = []
             self.app.call_from_thread(self._show_error, field, explain_error(exc).title)

@@ -1,0 +1,24 @@
+"""The runs view: pipeline runs and their task trees (the RunsView widget, which the pipelines work owns)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widget import Widget
+
+from kftui.views.base import ViewSpec
+
+
+def _widget() -> Widget:
+    from kftui.widgets.runs import RunsView
+
+    return RunsView(id="runs-view")
+
+
+def _title(widget: Any) -> str:
+    items = getattr(widget, "items", {})
+    return f"runs · {len(items)}" if getattr(widget, "loaded_once", False) else "runs"
+
+
+VIEW = ViewSpec(id="runs", label="Runs", key="3", aliases=("runs", "run", "pipelines", "pr"), noun="runs",
+                widget=_widget, title=_title, lazy=True)
