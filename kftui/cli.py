@@ -147,7 +147,8 @@ def doctor(
 @click.option("--gpu-count", type=int, metavar="N", help="GPUs per GPU node.")
 @click.option("--max-gpu-nodes", type=int, metavar="N", help="The GPU pool autoscales from 0 up to N nodes.")
 @click.option("--release", metavar="TAG", help="Kubeflow manifests tag (default: 26.03).")
-@click.option("--manifests", metavar="DIR", help="A local kubeflow/manifests checkout (default: clone the tag).")
+@click.option("--manifests", metavar="DIR|FILE",
+              help="A local kubeflow/manifests checkout, or a rendered YAML file (default: clone the tag).")
 @click.option("--plan-only", is_flag=True, help="Print the plan as a reviewable script; create nothing.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--destroy", is_flag=True, help="Delete the cluster (asks its name; with --yes, --cluster must match).")

@@ -15,6 +15,15 @@ PASSWORD_ENV = "KFTUI_DEX_PASSWORD"
 """Where a non-interactive deploy reads the Dex password from (never a flag: flags land in shell history)."""
 
 
+def oauth_client(answers: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The OAuth step's client (id from the answers, secret from the keyring), or None when none was set up."""
+    from kftui.secrets import default_store
+
+    client_id = str(answers.get("oauth_client_id") or "").strip()
+    secret = default_store().get("oauth_client_secret") if client_id else None
+    return (client_id, secret.reveal()) if client_id and secret is not None else None
+
+
 def _first(*values: Any) -> Any:
     """The first value that is given (not None and not empty)."""
     return next((v for v in values if v not in (None, "")), None)
@@ -22,7 +31,7 @@ def _first(*values: Any) -> Any:
 
 def plan_from(answers: Mapping[str, Any], **flags: Any) -> Any:
     """Flags first, then remembered answers, then defaults; bad input names the field and rule (UsageError)."""
-    from kftui.core.plan import MANIFESTS_REPO_ENV, PlanError, PlanInputs, build_plan
+    from kftui.core.plan import MANIFESTS_REPO_ENV, PlanError, PlanInputs, build_plan, is_rendered
 
     inputs = PlanInputs(
         project=_first(flags.get("project"), answers.get("project")),
@@ -50,8 +59,12 @@ def plan_from(answers: Mapping[str, Any], **flags: Any) -> Any:
         if value is not None and str(inputs.gpu_type or "none") == "none":
             raise UsageError(f"{flag} needs a GPU type: add --gpu TYPE (e.g. nvidia-tesla-t4), or drop {flag}.")
     manifests = flags.get("manifests")
-    if manifests and not Path(manifests).expanduser().is_dir():
-        raise UsageError(f"--manifests {manifests}: no such directory (a kubeflow/manifests checkout).")
+    if manifests and is_rendered(str(manifests)):
+        if not Path(manifests).expanduser().is_file():
+            raise UsageError(f"--manifests {manifests}: no such file (a rendered YAML, plain or .gz).")
+    elif manifests and not Path(manifests).expanduser().is_dir():
+        raise UsageError(f"--manifests {manifests}: no such directory (a kubeflow/manifests checkout, or a rendered "
+                         "YAML file).")
     try:
         return build_plan(inputs)
     except PlanError as exc:
@@ -108,14 +121,15 @@ def run_deploy(
     retry_wait: float = 20.0,
     poll: float = 5.0,
     ready_timeout: float = 900.0,
+    wait_timeout: float = 300.0,
     out: IO[str] | None = None,
     services: Any | None = None,
 ) -> int:
     """0 when the plan was printed or deployed, 1 when its checks refuse it; UsageError (2) for bad input."""
-    from kftui.core.plan import blocked, check_plan, check_steps, script
+    from kftui.core.plan import blocked, check_plan, check_steps, fit_to_zone, password_problem, script
+    from kftui.operations.deploy import DefaultLoginError, Runner, read_plan_world
+    from kftui.operations.deploy import destroy as destroy_cluster
     from kftui.settings import default_store
-    from kftui.steps._deploy import Runner, read_plan_world
-    from kftui.steps._deploy import destroy as destroy_cluster
 
     target = out if out is not None else sys.stdout
     store = default_store()
@@ -139,7 +153,7 @@ def run_deploy(
     if destroy:
         if cluster is None and not interactive:
             raise UsageError(f"--destroy needs --cluster NAME matching the cluster to delete ({plan.cluster}).")
-        from kftui.steps._deploy import load_records
+        from kftui.operations.deploy import load_records
 
         prefix = f"{plan.project}/{plan.zone}/"
         known = sorted({k.removeprefix(prefix) for k in load_records() if k.startswith(prefix)}
@@ -159,6 +173,10 @@ def run_deploy(
         target.write(destroy_cluster(plan, say, poll=poll) + "\n")
         return 0
     if plan_only:
+        import contextlib
+
+        with contextlib.suppress(KftuiError):  # offline or not allowed: the family default stands (checks say so)
+            plan = fit_to_zone(plan, read_plan_world(plan).machine_types)
         target.write(script(plan))
         return 0
 
@@ -171,7 +189,9 @@ def run_deploy(
     if plan.gpu is not None:
         step_answers.update(gpu_count=str(plan.gpu.count), gpu_max_nodes=str(plan.gpu.max_nodes))
     say("checking the earlier setup steps, quotas and zone offers")
-    checks = check_steps(passed_steps(step_answers, services)) + check_plan(plan, read_plan_world(plan))
+    world = read_plan_world(plan)
+    plan = fit_to_zone(plan, world.machine_types)  # a defaulted GPU machine type from the zone's own catalogue
+    checks = check_steps(passed_steps(step_answers, services)) + check_plan(plan, world)
     failing = blocked(checks)
     for check in checks:
         say(f"{'ok' if check.ok else 'BLOCKED'} {check.id}: {check.message}")
@@ -196,12 +216,18 @@ def run_deploy(
     if password is None and interactive and not yes:
         import click
 
-        password = click.prompt("New Dex password for user@example.com (empty keeps the default)",
+        password = click.prompt("New Dex password for user@example.com (12+ characters, letters with digits or "
+                                "symbols)",
                                 default="", hide_input=True, confirmation_prompt=True, show_default=False) or None
+    if password is not None and (problem := password_problem(password)) is not None:
+        raise UsageError(f"{PASSWORD_ENV}: {problem}")
     runner = Runner(plan, say, stop_after=stop_after, password=password, poll=poll, retry_wait=retry_wait,
-                    ready_timeout=ready_timeout)
+                    ready_timeout=ready_timeout, wait_timeout=wait_timeout, oauth=oauth_client(answers))
     try:
         summary = runner.run()
+    except DefaultLoginError as exc:
+        target.write(f"kftui: {exc}\n")
+        return 1
     except KeyboardInterrupt:
         runner.note_interrupted()
         target.write(f"Interrupted during {runner.phase}; what finished is recorded. `kftui deploy` again continues "

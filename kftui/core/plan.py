@@ -35,19 +35,68 @@ MANIFESTS_REPO = "https://github.com/kubeflow/manifests"
 MANIFESTS_REPO_ENV = "KFTUI_MANIFESTS_REPO"
 """A mirror of kubeflow/manifests to clone instead (an air-gapped site's git server, a fork)."""
 ISTIO_GKE_OVERLAY = "common/istio/istio-install/overlays/gke"
-"""GKE mounts /opt/cni/bin read-only, so Istio's CNI needs the GKE overlay before the rest."""
+"""GKE mounts /opt/cni/bin read-only, so Istio's CNI needs the GKE overlay instead of the default one."""
 EXAMPLE = "example"
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """One part of Kubeflow as upstream installs it: kustomizations applied in order, then what to wait for."""
+
+    name: str
+    paths: tuple[str, ...]
+    wait_namespaces: tuple[str, ...] = ()
+    """Namespaces whose deployments must be Available before the next component (upstream's `kubectl wait`)."""
+
+
+COMPONENTS: tuple[Component, ...] = (
+    Component("kubeflow-namespace", ("common/kubeflow-namespace/base",)),
+    Component("cert-manager", ("common/cert-manager/overlays/kubeflow",), ("cert-manager",)),
+    Component("istio-crds", ("common/istio/istio-crds/base",)),
+    Component("istio-namespace", ("common/istio/istio-namespace/base",)),
+    Component("istio", (ISTIO_GKE_OVERLAY,), ("istio-system",)),
+    Component("oauth2-proxy", ("common/oauth2-proxy/overlays/m2m-dex-only",), ("oauth2-proxy",)),
+    Component("kubeflow-istio-resources", ("common/istio/kubeflow-istio-resources/base",)),
+    Component("profiles", ("applications/profiles/pss", "common/kubeflow-roles/base")),
+    Component("dex", ("common/dex/overlays/oauth2-proxy",), ("auth",)),
+    Component("central-dashboard", ("applications/centraldashboard/overlays/oauth2-proxy",)),
+    Component("admission-webhook", ("applications/admission-webhook/upstream/overlays/cert-manager",)),
+    Component("knative", ("common/knative/knative-serving/overlays/gateways",
+                          "common/istio/cluster-local-gateway/base"), ("knative-serving",)),
+    Component("kserve", ("applications/kserve/kserve", "applications/kserve/models-web-app/overlays/kubeflow")),
+    Component("pipelines", ("applications/pipeline/overlays",)),
+    Component("katib", ("applications/katib/upstream/installs/katib-with-kubeflow",)),
+    Component("notebooks", ("applications/jupyter/notebook-controller/upstream/overlays/kubeflow",
+                            "applications/jupyter/jupyter-web-app/upstream/overlays/istio")),
+    Component("pvc-viewer", ("applications/pvcviewer-controller/upstream/base",)),
+    Component("volumes-web-app", ("applications/volumes-web-app/upstream/overlays/istio",)),
+    Component("tensorboard", ("applications/tensorboard/tensorboards-web-app/upstream/overlays/istio",
+                              "applications/tensorboard/tensorboard-controller/upstream/overlays/kubeflow")),
+    Component("trainer", ("applications/trainer/overlays",)),
+    Component("spark-operator", ("applications/spark/spark-operator/overlays/kubeflow",)),
+    Component("user-namespace", ("common/user-namespace/base",)),
+)
+"""The release README's "Install Individual Components" order with the overlays its `example` picks, and the GKE
+Istio overlay in place of the default one (istio-crds and istio-namespace first, as upstream applies them).
+`example` itself is never applied: it would bring back the default Istio CNI (/opt/cni/bin, read-only on GKE)."""
+APPLY_ATTEMPTS = 6
+"""Bounded retries per component while its CRDs settle and its webhooks start."""
 GPU_POOL_NAME = "gpu-pool"
 CPU_POOL_NAME = "cpu-pool"
 GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
 """The taint GKE puts on GPU nodes by itself (pods asking for nvidia.com/gpu get the toleration)."""
-APPLY_LOOP = (
-    f"while ! kustomize build {EXAMPLE} | kubectl apply --server-side --force-conflicts -f -; "
-    "do echo 'Retrying to apply resources'; sleep 20; done"
-)
 PORT_FORWARD = "kubectl port-forward svc/istio-ingressgateway -n istio-system 8080:80"
 URL = "http://localhost:8080"
 DEX_DEFAULT_USER = "user@example.com"
+DEX_DEFAULT_PASSWORD = "12341234"
+DEX_DEFAULT_HASH = "$2y$12$4K/VkmDd1q1Orb3xAt82zu8gk7Ad6ReFR4LCP9UeYE90NLiN9Df72"
+"""The bcrypt hash of 12341234 that the release's dex-passwords Secret carries."""
+PASSWORD_MIN = 12
+PASSWORD_RULE = (f"at least {PASSWORD_MIN} characters, mixing letters with digits or symbols, and not the "
+                 f"default {DEX_DEFAULT_PASSWORD}")
+GOOGLE_REDIRECT = "http://localhost:8080/oauth2/callback"
+"""Where Google sends the browser back to oauth2-proxy through the port-forward (the client must list it)."""
+FORWARD_DASHBOARD = "kftui forward dashboard"
 
 REQUIRED_STEPS = ("account", "project", "billing", "apis", "iam", "gpu")
 """Earlier wizard steps that must pass before anything is created (oauth is optional with Dex)."""
@@ -55,6 +104,7 @@ REQUIRED_STEPS = ("account", "project", "billing", "apis", "iam", "gpu")
 _CLUSTER = re.compile(r"^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 _ZONE = re.compile(r"^[a-z]+-[a-z]+[0-9]+-[a-z]$")
 DEFAULT_CPU = ("e2-standard-8", 2, 1, 4)
+
 _YES = ("1", "true", "yes", "y", "on", "spot")
 _NO = ("0", "false", "no", "n", "off", "")
 """CPU pool defaults: machine type, nodes, autoscaling minimum and maximum."""
@@ -81,6 +131,15 @@ def validate_cluster_name(value: str) -> str | None:
         "Cluster name must be 1-40 characters of lowercase letters, digits and hyphens, start with a letter "
         f"and end with a letter or digit (GKE's rule); got {text!r}."
     )
+
+
+def password_problem(password: str) -> str | None:
+    """None when a Dex password meets the rule, else the rule (never the password itself)."""
+    letters = any(c.isalpha() for c in password)
+    others = any(not c.isalpha() for c in password)
+    if len(password) < PASSWORD_MIN or not (letters and others) or DEX_DEFAULT_PASSWORD in password:
+        return f"Dex password must be {PASSWORD_RULE}."
+    return None
 
 
 def validate_zone(value: str) -> str | None:
@@ -120,6 +179,7 @@ MAX_GPUS_PER_NODE = 16
 """The most GPUs one Compute VM carries (a2-megagpu-16g)."""
 MAX_NAP = 1_000_000
 """Far above any project's CPU or memory quota: auto-provisioning limits beyond it are typos."""
+MAX_POOL_NODES = MAX_NODES
 
 
 def _count(label: str, value: str | int, minimum: int, maximum: int = MAX_NODES) -> tuple[int | None, str | None]:
@@ -133,6 +193,8 @@ def _count(label: str, value: str | int, minimum: int, maximum: int = MAX_NODES)
     number = int(text)
     if number < minimum:
         return None, f"{label} must be at least {minimum} (got {number})."
+    if maximum is not None and number > maximum:
+        return None, f"{label} must be at most {maximum} (GKE's limit; got {number})."
     return number, None
 
 
@@ -185,6 +247,8 @@ class GpuPool:
     max_nodes: int
     min_nodes: int = 0
     spot: bool = False
+    defaulted: bool = False
+    """The machine type was not given: the zone's catalogue may pick a better one (`fit_to_zone`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,9 +445,9 @@ def build_plan(inputs: PlanInputs, machine_types: Sequence[MachineType] = ()) ->
 
     cpu_machine = _text(inputs.cpu_machine_type) or DEFAULT_CPU[0]
     check(validate_machine_type(cpu_machine, "CPU machine type"))
-    cpu_nodes, p1 = _count("CPU nodes", _text(inputs.cpu_nodes) or DEFAULT_CPU[1], 1)
-    cpu_min, p2 = _count("CPU pool minimum nodes", _text(inputs.cpu_min_nodes) or DEFAULT_CPU[2], 0)
-    cpu_max, p3 = _count("CPU pool maximum nodes", _text(inputs.cpu_max_nodes) or DEFAULT_CPU[3], 1)
+    cpu_nodes, p1 = _count("CPU nodes", _text(inputs.cpu_nodes) or DEFAULT_CPU[1], 1, MAX_POOL_NODES)
+    cpu_min, p2 = _count("CPU pool minimum nodes", _text(inputs.cpu_min_nodes) or DEFAULT_CPU[2], 0, MAX_POOL_NODES)
+    cpu_max, p3 = _count("CPU pool maximum nodes", _text(inputs.cpu_max_nodes) or DEFAULT_CPU[3], 1, MAX_POOL_NODES)
     for p in (p1, p2, p3):
         check(p)
     if cpu_nodes is not None and cpu_min is not None and cpu_max is not None:
@@ -424,7 +488,8 @@ def build_plan(inputs: PlanInputs, machine_types: Sequence[MachineType] = ()) ->
                     + (f"; use {' or '.join(p + '*' for p in prefixes)}." if prefixes else ".")
                 )
             check(validate_yes_no("Spot GPU nodes")(_text(inputs.spot)))
-            gpu = GpuPool(gpu_type, count, machine, gmax, gmin, _truthy(inputs.spot))
+            gpu = GpuPool(gpu_type, count, machine, gmax, gmin, _truthy(inputs.spot),
+                          defaulted=not _text(inputs.gpu_machine_type))
 
     nap: NapLimits | None = None
     if cpu_max is not None:
@@ -458,6 +523,21 @@ def build_plan(inputs: PlanInputs, machine_types: Sequence[MachineType] = ()) ->
         manifests=_text(inputs.manifests) or None,
         repo=_text(inputs.repo) or MANIFESTS_REPO,
     )
+
+
+def fit_to_zone(plan: DeployPlan, machine_types: Sequence[MachineType] | None) -> DeployPlan:
+    """A defaulted GPU machine type replaced by the one the GPU step shows, from the zone's own catalogue."""
+    from dataclasses import replace
+
+    from kftui.core.gpu import default_machine_type
+
+    g = plan.gpu
+    if g is None or not g.defaulted or not machine_types:
+        return plan
+    if any(mt.name == g.machine_type for mt in machine_types):
+        return plan
+    chosen = default_machine_type(g.gpu_type, g.count, machine_types)
+    return replace(plan, gpu=replace(g, machine_type=chosen)) if chosen else plan
 
 
 class PlanError(ValueError):
@@ -705,8 +785,55 @@ def script(plan: DeployPlan) -> str:
         f"# {n}. Credentials for kubectl (context " + plan.context + ").",
         credentials_command(plan),
         "",
-        f"# {n + 1}. Kubeflow: the GKE Istio overlay first, then everything, retrying until the CRDs settle.",
+        f"# {n + 1}. Kubeflow, component by component in the release README's order, with the GKE Istio overlay.",
+        *_manifest_lines(plan),
+        "",
+        f"# {n + 2}. Sign-in: Dex's default login ({DEX_DEFAULT_USER} / {DEX_DEFAULT_PASSWORD}) stays until it is "
+        "replaced;",
+        "#    `KFTUI_DEX_PASSWORD=... kftui deploy --yes` replaces it (and sets up Google sign-in when the OAuth step",
+        "#    has a client; its secret goes to a Kubernetes Secret, never into this script).",
+        f"# {n + 3}. Open the dashboard: `kftui forward dashboard`, or the same by hand, then browse {URL}.",
+        PORT_FORWARD,
+        "",
     ]
+    return "\n".join(lines)
+
+
+WAIT_CRDS = "kubectl wait --for condition=established crd --all --timeout=60s >/dev/null || true"
+WAIT_DEPLOYMENTS = "kubectl wait --for=condition=Available deployment --all -A --timeout=120s >/dev/null || true"
+
+
+def _manifest_lines(plan: DeployPlan) -> list[str]:
+    """Tools checked first, then each component applied with bounded retries and waits (never an endless loop)."""
+    lines = [
+        "for tool in kubectl gcloud; do",
+        '  command -v "$tool" >/dev/null || { echo "$tool is needed (see cloud.google.com/sdk)" >&2; exit 2; }',
+        "done",
+        'if command -v kustomize >/dev/null; then BUILD="kustomize build"; else BUILD="kubectl kustomize"; fi',
+        "apply() {  # one kustomization, server-side; bounded retries while CRDs settle and webhooks start",
+        "  local try",
+        f"  for try in $(seq 1 {APPLY_ATTEMPTS}); do",
+        '    if $BUILD "$1" | kubectl apply --server-side --force-conflicts -f -; then return 0; fi',
+        f'    echo "retrying $1 ($try/{APPLY_ATTEMPTS}): waiting for CRDs and webhooks" >&2',
+        f"    {WAIT_CRDS}",
+        f"    {WAIT_DEPLOYMENTS}",
+        "  done",
+        f'  echo "$1 did not apply after {APPLY_ATTEMPTS} attempts" >&2; return 1',
+        "}",
+        'ready() { kubectl wait --for=condition=Available deployment --all -n "$1" --timeout=300s; }',
+    ]
+    if plan.manifests and is_rendered(plan.manifests):
+        return [*lines[:4],
+            f"# {plan.manifests} is rendered YAML (air-gapped): applied whole, with bounded retries.",
+            f"RENDERED={_q(plan.manifests)}",
+            'case "$RENDERED" in *.gz) CAT="gzip -dc";; *) CAT="cat";; esac',
+            f"for try in $(seq 1 {APPLY_ATTEMPTS}); do",
+            '  if $CAT "$RENDERED" | kubectl apply --server-side --force-conflicts -f -; then break; fi',
+            f'  [ "$try" = {APPLY_ATTEMPTS} ] && {{ echo "the manifests did not apply" >&2; exit 1; }}',
+            f"  {WAIT_CRDS}",
+            f"  {WAIT_DEPLOYMENTS}",
+            "done",
+        ]
     if plan.manifests:
         lines.append(f"cd {_q(plan.manifests)}")
     else:
@@ -714,13 +841,13 @@ def script(plan: DeployPlan) -> str:
             f"git clone --depth 1 --branch {_q(plan.release)} {_q(plan.repo)} kubeflow-manifests",
             "cd kubeflow-manifests",
         ]
-    lines += [
-        f"while ! kustomize build {ISTIO_GKE_OVERLAY} | kubectl apply --server-side --force-conflicts -f -; "
-        "do sleep 20; done",
-        APPLY_LOOP,
-        "",
-        f"# {n + 2}. Open Kubeflow, then browse " + URL + " (Dex login; kftui replaces the default password).",
-        PORT_FORWARD,
-        "",
-    ]
-    return "\n".join(lines)
+    for component in COMPONENTS:
+        lines.append(f"# {component.name}")
+        lines += [f"apply {p}" for p in component.paths]
+        lines += [f"ready {ns}" for ns in component.wait_namespaces]
+    return lines
+
+
+def is_rendered(manifests: str) -> bool:
+    """Whether --manifests names a rendered YAML file (air-gapped) rather than a checkout directory."""
+    return manifests.endswith((".yaml", ".yml", ".json", ".yaml.gz", ".yml.gz", ".gz"))

@@ -135,9 +135,9 @@ def manifests_path(value: str) -> str | None:
         return f"Manifests directory {text} does not exist (a kubeflow/manifests checkout, or empty to clone the tag)."
     if path.is_dir():
         return None
-    if path.is_file() and path.suffix in (".yaml", ".yml"):
+    if path.is_file() and path.name.endswith((".yaml", ".yml", ".json", ".yaml.gz", ".yml.gz")):
         return None
-    return f"Manifests {text} must be a kubeflow/manifests directory or a rendered .yaml file."
+    return f"Manifests {text} must be a kubeflow/manifests directory or a rendered .yaml (or .yaml.gz) file."
 
 
 # --------------------------------------------------------------------------------------------------

@@ -1,1 +1,1 @@
-"""Headless operations (deploy, quota filing) shared by the wizard's steps and the command line."""
+"""Headless operations (deploy, quota filing): what both the wizard's steps and the commands carry out."""

@@ -15,6 +15,8 @@ from kftui.core.plan import (
     DEFAULT_RELEASE,
     MANIFESTS_REPO_ENV,
     MAX_NAP,
+    MAX_POOL_NODES,
+    PASSWORD_RULE,
     PORT_FORWARD,
     URL,
     PlanCheck,
@@ -25,6 +27,9 @@ from kftui.core.plan import (
     check_plan,
     check_steps,
     deploy_command,
+    fit_to_zone,
+    is_rendered,
+    password_problem,
     script,
     validate_cluster_name,
     validate_count,
@@ -88,9 +93,12 @@ class DeployStep:
               help="A kubeflow/manifests tag: 26.03 (newest) or v1.11.0.", required=False),
         Field("manifests", "Local manifests directory", placeholder="(clone the release tag)", required=False,
               validate=manifests_path,
-              help="A kubeflow/manifests checkout; empty means kftui clones the tag (needs the network)."),
+              help="A kubeflow/manifests checkout or a rendered YAML file (air-gapped); empty means kftui clones "
+                   "the tag (needs the network)."),
         Field("dex_password", "New Dex password", kind="secret", required=False,
-              help="Replaces Dex's default user@example.com password (stored bcrypt-hashed in the cluster)."),
+              validate=lambda v: password_problem(v) if v else None,
+              help=f"Replaces Dex's default user@example.com password (bcrypt-hashed in the cluster): "
+                   f"{PASSWORD_RULE}. The deploy does not finish while the default stands."),
         Field("gpu_min_nodes", "Minimum GPU nodes", placeholder="0", validate=validate_count("Minimum GPU nodes", 0),
               help="0 means no GPU node (and no GPU cost) while nothing asks for a GPU.", required=False),
         Field("gpu_spot", "Spot GPU nodes", placeholder="no", validate=validate_yes_no("Spot GPU nodes"),
@@ -102,12 +110,13 @@ class DeployStep:
         Field("cpu_machine_type", "CPU machine type", placeholder=DEFAULT_CPU[0], required=False,
               validate=lambda v: validate_machine_type(v, "CPU machine type"),
               help="The pool Kubeflow itself runs on; it wants about 16 vCPU and 64 GB in all."),
-        Field("cpu_nodes", "CPU nodes", placeholder=str(DEFAULT_CPU[1]), validate=validate_count("CPU nodes", 1),
-              required=False, help="Nodes the CPU pool starts with (within its autoscaling bounds)."),
+        Field("cpu_nodes", "CPU nodes", placeholder=str(DEFAULT_CPU[1]), required=False,
+              validate=validate_count("CPU nodes", 1, MAX_POOL_NODES),
+              help="Nodes the CPU pool starts with (within its autoscaling bounds)."),
         Field("cpu_min_nodes", "CPU pool minimum nodes", placeholder=str(DEFAULT_CPU[2]), required=False,
-              validate=validate_count("CPU pool minimum nodes", 0)),
+              validate=validate_count("CPU pool minimum nodes", 0, MAX_POOL_NODES)),
         Field("cpu_max_nodes", "CPU pool maximum nodes", placeholder=str(DEFAULT_CPU[3]), required=False,
-              validate=validate_count("CPU pool maximum nodes", 1)),
+              validate=validate_count("CPU pool maximum nodes", 1, MAX_POOL_NODES)),
         Field("nap_max_cpu", "Auto-provisioning max vCPU", placeholder="(the pools' maximum)", required=False,
               validate=validate_count("Auto-provisioning max vCPU", 1, MAX_NAP),
               help="Node auto-provisioning never grows the cluster past this many vCPU."),
@@ -122,6 +131,14 @@ class DeployStep:
         except PlanError as exc:
             yield Finding("deploy.plan", Status.FAIL, "The deploy plan has invalid values", str(exc))
             return
+        world: Any = None
+        try:
+            from kftui.operations.deploy import read_plan_world
+
+            world = read_plan_world(plan)
+            plan = fit_to_zone(plan, world.machine_types)  # the machine type the GPU step showed
+        except Exception:
+            world = None
         rows = plan.rows()
         yield Finding(
             "deploy.plan",
@@ -135,12 +152,14 @@ class DeployStep:
         passed = frozenset(getattr(ctx, "passed", frozenset()))
         checks = check_steps(passed) if passed else []
         try:
-            from kftui.steps._deploy import read_plan_world
+            from kftui.operations.deploy import read_plan_world
 
-            checks += check_plan(plan, read_plan_world(plan))
-            if plan.manifests and not Path(plan.manifests).expanduser().is_dir():
-                checks.append(PlanCheck("manifests", False, f"Manifests directory {plan.manifests} does not exist "
-                                        "(a kubeflow/manifests checkout, or empty to clone the tag).", "deploy"))
+            checks += check_plan(plan, world if world is not None else read_plan_world(plan))
+            where = Path(plan.manifests).expanduser() if plan.manifests else None
+            if where is not None and not (where.is_file() if is_rendered(str(where)) else where.is_dir()):
+                checks.append(PlanCheck("manifests", False, f"Manifests {plan.manifests} does not exist "
+                                        "(a kubeflow/manifests checkout or a rendered YAML file, or empty to clone "
+                                        "the tag).", "deploy"))
         except Exception as exc:  # a read failure is a finding, not a crash
             yield Finding("deploy.checks", Status.FAIL, "Could not check the plan", str(exc))
             return
@@ -169,7 +188,7 @@ class DeployStep:
 
     def _state(self, plan: Any) -> Finding:
         """What a previous (maybe interrupted) run finished."""
-        from kftui.steps._deploy import PHASES, finished, record_for
+        from kftui.operations.deploy import PHASES, finished, record_for
 
         record = record_for(plan)
         done = finished(record)
@@ -217,14 +236,17 @@ class DeployStep:
         if action != ACTION:
             raise ValueError(f"the deploy step has no action {action!r}")
         from kftui import secrets
-        from kftui.steps._deploy import Runner, finished
+        from kftui.operations.deploy import Runner, finished
 
         plan = build_plan(plan_inputs(ctx))
         secret = secrets.default_store().get("dex_password")
         now = getattr(ctx.services, "now", None)
         clock = (lambda: now().timestamp()) if now is not None else time.monotonic  # elapsed as the app tells time
+        client_id = str(ctx.answer("oauth_client_id") or "").strip()
+        client_secret = secrets.default_store().get("oauth_client_secret") if client_id else None
+        oauth = (client_id, client_secret.reveal()) if client_id and client_secret is not None else None
         runner = Runner(plan, progress, password=secret.reveal() if secret is not None else None, clock=clock,
-                        cancelled=ctx.cancelled)
+                        cancelled=ctx.cancelled, oauth=oauth)
         summary = runner.run()
         context = runner.record.get("context")
         if context and "ready" in finished(runner.record):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import copy
 import io
 import re
 import shutil
@@ -17,10 +19,10 @@ import yaml
 
 from kftui.commands.deploy import run_deploy
 from kftui.errors import ConfigError, KftuiError, UsageError
+from kftui.operations.deploy import load_records
 from kftui.paths import cache_dir
 from kftui.sandbox import Sandbox
 from kftui.sandbox.kube.generic import STUCK_ANNOTATION
-from kftui.steps._deploy import load_records
 from tests.deploy_world import MINI, PROJECT, ZONE, ready_scenario
 from tests.helpers import wait_for
 
@@ -38,12 +40,16 @@ FLAGS: dict[str, Any] = {
 }
 
 
+TEST_PASSWORD = "correct-horse-42-battery"
+
+
 def start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gpu_quota: int = 8) -> Iterator[Sandbox]:
     """A sandbox of that world, with the environment pointing gcloud, ADC and kubectl at it."""
     sb = Sandbox(ready_scenario(tmp_path / "scenario", gpu_quota), tmp_path / "work")
     env = sb.start()
     for key, value in env.items():
         monkeypatch.setenv(key, value)
+    monkeypatch.setenv("KFTUI_DEX_PASSWORD", TEST_PASSWORD)
     try:
         yield sb
     finally:
@@ -103,15 +109,21 @@ def test_deploy_creates_cluster_and_pool_writes_context_and_applies(world: Sandb
     assert pool["autoscaling"] == {"enabled": True, "maxNodeCount": 2}  # min 0 is absent in proto3 JSON
     context = f"gke_{PROJECT}_{ZONE}_kubeflow"
     assert f"context {context} works" in text
-    assert "component centraldashboard: 2 created" in text
-    assert "component profiles: 1 created, 1 failed" in text  # the CRD's kind is not served yet
-    assert "retry 1: kind Profile (kubeflow.org/v1) is not served yet" in text
-    assert "component profiles: 2 created (retry 1)" in text
+    # namespaces and the CRD first, waited for until Established, so the Profile is never refused
+    assert "component kubeflow-mini: building (1/1)" in text
+    assert "component kubeflow-mini: applying 3/10 objects" in text
+    assert "component kubeflow-mini: waiting for 1 CRDs to be established" in text
+    assert "component kubeflow-mini: applying 7/10 objects" in text
+    assert "component kubeflow-mini: 10 applied" in text
+    assert "retry " not in text
     kube = world.kube.state
     assert kube.get("deployments", "kubeflow", "ml-pipeline") is not None
     assert kube.get("profiles", None, "kubeflow-user-example-com") is not None
     assert "ready: all 3 deployments are Available" in text
     assert "kubectl port-forward svc/istio-ingressgateway -n istio-system 8080:80" in text
+    assert "Open the dashboard with `kftui forward dashboard`" in text
+    assert "password: Dex's password for user@example.com replaced (bcrypt)" in text
+    assert TEST_PASSWORD not in text
     assert record_for_context(context)["done"][:5] == ["cluster", "gpu-pool", "credentials", "manifests", "ready"]
 
 
@@ -130,7 +142,7 @@ def test_interrupted_deploy_resumes_without_creating_twice(world: Sandbox) -> No
     assert len(world.gcp.state.sent("POST", "/nodePools")) == 1
     code, text = deploy()
     assert "node pool gpu-pool: exists, skipped" in text
-    assert "component centraldashboard: 2 configured" in text
+    assert "component kubeflow-mini: 10 applied" in text
     assert len(world.gcp.state.sent("POST", "/nodePools")) == 1
 
 
@@ -223,7 +235,7 @@ def test_manifests_are_cloned_at_the_release_tag(world: Sandbox, tmp_path: Path,
     code, text = deploy(manifests=None)
     assert code == 0, text
     assert f"manifests: fetching {url} at 26.03" in text and "manifests: 26.03 fetched" in text
-    assert "applied example: 10 objects" in text
+    assert "component example: 10 applied" in text
     assert world.kube.state.get("profiles", None, "kubeflow-user-example-com") is not None
     fetched = sorted(p.name for p in (cache_dir() / "manifests").iterdir())
     assert len(fetched) == 1 and fetched[0].startswith("26.03-")  # keyed by tag and mirror; no partial left
@@ -246,7 +258,7 @@ def test_a_missing_tag_is_a_clear_error(world: Sandbox, tmp_path: Path, monkeypa
 def test_a_deploy_stopped_mid_create_is_understood_next_time(world: Sandbox) -> None:
     """Quitting while GKE creates the cluster: the record says where; the next run waits for that cluster."""
     from kftui.commands.deploy import plan_from
-    from kftui.steps._deploy import DeployStoppedError, Runner
+    from kftui.operations.deploy import DeployStoppedError, Runner
 
     plan = plan_from({}, project=PROJECT, zone=ZONE, gpu="nvidia-tesla-t4", gpu_count=1, max_gpu_nodes=2,
                      manifests=str(MINI))
@@ -325,3 +337,86 @@ def test_the_equivalent_command_rebuilds_the_same_plan() -> None:
     done = CliRunner().invoke(cli, args)
     assert done.exit_code == 0, done.output
     assert done.output == script(plan)
+
+
+def test_the_default_dex_login_never_ends_green(world: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KFTUI_DEX_PASSWORD")
+    code, text = deploy()
+    assert code == 1
+    assert "Dex still has its default login user@example.com / 12341234" in text
+    assert "Kubeflow is running" not in text and "KFTUI_DEX_PASSWORD" in text
+    monkeypatch.setenv("KFTUI_DEX_PASSWORD", TEST_PASSWORD)
+    code, text = deploy()  # the next run continues and replaces it
+    assert code == 0, text
+    assert "password: Dex's password for user@example.com replaced (bcrypt)" in text
+
+
+@pytest.mark.parametrize("weak", ["12341234", "short-1", "onlylettersherexx", "123456789012345"])
+def test_a_weak_password_is_refused_with_the_rule(world: Sandbox, monkeypatch: pytest.MonkeyPatch,
+                                                  weak: str) -> None:
+    monkeypatch.setenv("KFTUI_DEX_PASSWORD", weak)
+    with pytest.raises(UsageError) as refused:
+        deploy()
+    message = str(refused.value)
+    assert message == ("KFTUI_DEX_PASSWORD: Dex password must be at least 12 characters, mixing letters with digits "
+                       "or symbols, and not the default 12341234.")
+    assert cluster_creates(world) == []  # refused before anything is created
+
+
+OAUTH2_PROXY = {
+    "apiVersion": "apps/v1", "kind": "Deployment",
+    "metadata": {"name": "oauth2-proxy", "namespace": "oauth2-proxy"},
+    "spec": {"selector": {"matchLabels": {"app.kubernetes.io/name": "oauth2-proxy"}}, "template": {
+        "metadata": {"labels": {"app.kubernetes.io/name": "oauth2-proxy"}},
+        "spec": {"containers": [{"name": "oauth2-proxy", "image": "quay.io/oauth2-proxy/oauth2-proxy:v7.10.0",
+                                 "env": [{"name": f"OAUTH2_PROXY_{k}", "valueFrom": {"secretKeyRef": {
+                                     "name": "oauth2-proxy-h675gf55ht", "key": v}}}
+                                     for k, v in (("CLIENT_ID", "client-id"), ("CLIENT_SECRET", "client-secret"),
+                                                  ("COOKIE_SECRET", "cookie-secret"))]}],
+                 "volumes": [{"name": "oauth2-proxy-config", "configMap": {"name": "oauth2-proxy-hk55gm96k4"}},
+                             {"name": "oauth2-proxy-theme", "configMap": {"name": "oauth2-proxy-theme"}}]}}},
+}
+
+
+def test_the_oauth_steps_client_signs_people_in_with_google(world: Sandbox) -> None:
+    from kftui.secrets import default_store
+    from kftui.settings import load_state, save_state
+
+    client_id = "123456789012-abcdefghijklmnopqrstuvwxyz012345.apps.googleusercontent.com"
+    client_secret = "GOCSPX-sandboxSecretValue0123456789"
+    state = load_state()
+    state.answers["oauth_client_id"] = client_id
+    save_state(state)
+    store = default_store()
+    store.put("oauth_client_secret", client_secret)
+    kube = world.kube.state
+    kube.add_namespace("oauth2-proxy")
+    for name in ("oauth2-proxy-hk55gm96k4", "oauth2-proxy-theme"):  # what its pods mount, as upstream ships
+        kube.put("configmaps", {"apiVersion": "v1", "kind": "ConfigMap",
+                                "metadata": {"name": name, "namespace": "oauth2-proxy"}, "data": {}})
+    kube.put("deployments", copy.deepcopy(OAUTH2_PROXY))
+    try:
+        code, text = deploy()
+    finally:
+        store.delete("oauth_client_secret")
+    assert code == 0, text
+    assert f"login: Google through oauth2-proxy (client {client_id})" in text
+    assert "sign in with your Google account" in text
+    secret = kube.get("secrets", "oauth2-proxy", "kftui-google-oauth")
+    assert secret is not None
+    assert base64.b64decode(secret["data"]["client-secret"]).decode() == client_secret
+    assert client_secret not in text
+    config = kube.get("configmaps", "oauth2-proxy", "kftui-oauth2-proxy-google")
+    assert config is not None and 'provider = "google"' in config["data"]["oauth2_proxy.cfg"]
+    proxy = kube.get("deployments", "oauth2-proxy", "oauth2-proxy")
+    assert proxy is not None
+    pod = proxy["spec"]["template"]["spec"]
+    refs = {e["name"]: e["valueFrom"]["secretKeyRef"]["name"] for e in pod["containers"][0]["env"]}
+    assert set(refs.values()) == {"kftui-google-oauth"}
+    assert {v["name"]: v["configMap"]["name"] for v in pod["volumes"]}["oauth2-proxy-config"] == \
+        "kftui-oauth2-proxy-google"
+    # never in a file kftui writes, nor in the script
+    assert not any(client_secret in p.read_text(errors="ignore") for p in Path(world.workdir).rglob("*")
+                   if p.is_file() and p.stat().st_size < 5_000_000)
+    code, script_text = deploy(plan_only=True)
+    assert client_secret not in script_text

@@ -12,10 +12,10 @@ import pytest
 from kftui import secrets
 from kftui.app import KftuiApp
 from kftui.factory import Services
+from kftui.operations.deploy import load_records
 from kftui.sandbox import Sandbox
 from kftui.sandbox.gcp.compute import project_state
 from kftui.settings import State
-from kftui.steps._deploy import load_records
 from tests.deploy_world import MINI_RELATIVE, ready_scenario
 from tests.helpers import tool, until, wait_for
 
@@ -291,8 +291,8 @@ def test_snapshot_deploy_progress(deploy_sandbox: Sandbox, snap_compare: Any) ->
     lines = seen["last_fix"]
     assert sum(line.startswith("cluster kubeflow:") for line in lines) == 1  # folded: one line per subject
     assert "cluster kubeflow: done in 0:00" in lines and "node pool gpu-pool: done in 0:00" in lines
-    assert any(line.startswith("retry 1: kind Profile (kubeflow.org/v1) is not served yet") for line in lines)
-    assert "component profiles: 2 created (retry 1)" in lines  # the CRD on the first pass, the Profile after it
+    assert any(line.startswith("component kubeflow-mini: 10 applied") for line in lines)  # CRD first, then waited for
+    assert not any(line.startswith("retry ") for line in lines)
     assert "password: Dex's password for user@example.com replaced (bcrypt)" in lines
     assert not any("a-long-test-password" in line for line in lines)
     assert seen["state"].status == "pass"

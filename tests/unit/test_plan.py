@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -146,8 +147,33 @@ def test_script_carries_the_users_values() -> None:
     assert "gcloud container clusters create ml" in text and "--workload-pool=robot-ml-demo.svc.id.goog" in text
     assert "--accelerator=type=nvidia-tesla-t4,count=1,gpu-driver-version=default" in text
     assert "--spot" in text and "git clone --depth 1 --branch 26.03 https://github.com/kubeflow/manifests" in text
-    assert "kustomize build common/istio/istio-install/overlays/gke" in text
-    assert text.index("overlays/gke") < text.index("kustomize build example")
+    # the README's component order with the GKE Istio overlay after istio-crds and istio-namespace; never example
+    order = [text.index(f"apply {p}\n") for p in ("common/kubeflow-namespace/base", "common/cert-manager/overlays/kubeflow",
+                                                 "common/istio/istio-crds/base", "common/istio/istio-namespace/base",
+                                                 "common/istio/istio-install/overlays/gke",
+                                                 "common/oauth2-proxy/overlays/m2m-dex-only",
+                                                 "common/user-namespace/base")]
+    assert order == sorted(order)
+    assert "example" not in text.replace("user@example.com", "")
+    assert "while !" not in text  # every retry is bounded
+
+
+def test_script_checks_its_tools_first_and_falls_back_to_kubectl_kustomize() -> None:
+    text = script(build_plan(BASE))
+    tools = text.index("for tool in kubectl gcloud")
+    assert tools < text.index("apply common/")
+    assert 'if command -v kustomize >/dev/null; then BUILD="kustomize build"; else BUILD="kubectl kustomize"; fi' \
+        in text
+    assert "for try in $(seq 1 6)" in text and "did not apply after 6 attempts" in text
+    assert "kftui forward dashboard" in text and "kubectl port-forward svc/istio-ingressgateway" in text
+
+
+def test_script_of_a_rendered_file_applies_it_with_bounded_retries(tmp_path: Path) -> None:
+    rendered = tmp_path / "kubeflow.yaml"
+    rendered.write_bytes(b"")
+    text = script(build_plan(PlanInputs(**{**BASE.__dict__, "manifests": str(rendered)})))
+    assert f"RENDERED={rendered}" in text and '*.gz) CAT="gzip -dc"' in text
+    assert "git clone" not in text and "apply common/" not in text
 
 
 def test_tuned_pools_and_auto_provisioning_reach_the_plan_and_script() -> None:
@@ -174,6 +200,19 @@ def test_tuned_pools_and_auto_provisioning_reach_the_plan_and_script() -> None:
 def test_each_tuning_input_names_its_rule(field: str, value: str, message: str) -> None:
     with pytest.raises(PlanError, match=re.escape(message)):
         build_plan(PlanInputs(**{**BASE.__dict__, field: value}))
+
+
+def test_a_defaulted_gpu_machine_type_comes_from_the_zones_catalogue() -> None:
+    from kftui.core.plan import fit_to_zone
+
+    plan = build_plan(PlanInputs(**{**BASE.__dict__, "gpu_type": "nvidia-l4", "gpu_count": "1"}))
+    assert plan.gpu is not None and plan.gpu.defaulted
+    catalogue = [MachineType("g2-standard-8", "us-central1-a", 8, 32768, (("nvidia-l4", 1),)),
+                 MachineType("e2-standard-8", "us-central1-a", 8, 32768, ())]
+    fitted = fit_to_zone(plan, catalogue)
+    assert fitted.gpu is not None and fitted.gpu.machine_type == "g2-standard-8"  # what the GPU step shows
+    given = build_plan(PlanInputs(**{**BASE.__dict__, "gpu_type": "nvidia-l4", "gpu_machine_type": "g2-standard-4"}))
+    assert fit_to_zone(given, catalogue) == given  # a machine type the user chose is never replaced
 
 
 @pytest.mark.parametrize(("field", "value", "words"), [

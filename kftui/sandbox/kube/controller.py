@@ -47,7 +47,7 @@ class NotebookController:
 
     def observe(self, resource: str, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> None:
         """Called after every change; acts on notebooks only, once the scenario has loaded."""
-        if not self.active or resource != "notebooks":
+        if not self.active or resource not in ("notebooks", "notebooks.kubeflow.org"):
             return
         if new is None:
             if old is not None:

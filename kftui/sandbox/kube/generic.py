@@ -1,46 +1,21 @@
-"""Kinds the sandbox stores without behaviour of their own, so `kubectl apply -k` of a small kustomization works.
+"""What the sandbox's stand-in controllers write: CRD and workload status, cert-manager's Secrets.
 
-What kubectl needs for `apply --server-side`: discovery of each group/version, an OpenAPI v3 document that says
-PATCH takes `fieldValidation` (else kubectl wants a full schema to validate on its side), and PATCH with
-`application/apply-patch+yaml` that creates or merges. CRDs add their kinds to discovery at once; a resource of a
-kind whose CRD is applied in the same run still fails the first time, as on a real cluster, because kubectl maps
-kinds before it sends anything.
+A real cluster's controllers decide when an install is usable: a CRD is served once Established, a Deployment is
+Available once its pods run (they cannot start without their service account and the Secrets and ConfigMaps they
+mount), a Certificate's Secret exists once cert-manager runs and its issuer exists. The world calls these when
+objects change, so the same ordering shows up here as on GKE.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Mapping
+import base64
+from collections.abc import Callable, Mapping
 from typing import Any
 
-Info = tuple[str, str, bool]
-"""(apiVersion, kind, namespaced) of a resource plural."""
-
-BUILTIN: dict[str, Info] = {
-    "configmaps": ("v1", "ConfigMap", True),
-    "secrets": ("v1", "Secret", True),
-    "serviceaccounts": ("v1", "ServiceAccount", True),
-    "services": ("v1", "Service", True),
-    "persistentvolumeclaims": ("v1", "PersistentVolumeClaim", True),
-    "deployments": ("apps/v1", "Deployment", True),
-    "statefulsets": ("apps/v1", "StatefulSet", True),
-    "daemonsets": ("apps/v1", "DaemonSet", True),
-    "customresourcedefinitions": ("apiextensions.k8s.io/v1", "CustomResourceDefinition", False),
-    "roles": ("rbac.authorization.k8s.io/v1", "Role", True),
-    "rolebindings": ("rbac.authorization.k8s.io/v1", "RoleBinding", True),
-    "clusterroles": ("rbac.authorization.k8s.io/v1", "ClusterRole", False),
-    "clusterrolebindings": ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", False),
-}
-
 STUCK_ANNOTATION = "sandbox.kftui.dev/stuck"
-"""A Deployment carrying this annotation never becomes Available (to show a stuck install)."""
+"""A workload carrying this annotation never becomes ready (to show a stuck install)."""
 
 APPLY_PATCH = "application/apply-patch+yaml"
-_VERBS = ["create", "delete", "get", "list", "patch", "update", "watch"]
-_SHORT = {"configmaps": ["cm"], "services": ["svc"], "serviceaccounts": ["sa"], "deployments": ["deploy"],
-          "statefulsets": ["sts"], "daemonsets": ["ds"], "persistentvolumeclaims": ["pvc"],
-          "customresourcedefinitions": ["crd", "crds"]}
 
 
 def split_api(api_version: str) -> tuple[str, str]:
@@ -49,97 +24,38 @@ def split_api(api_version: str) -> tuple[str, str]:
     return group, version
 
 
-def resource_list(resources: Mapping[str, Info], api_version: str) -> list[dict[str, Any]]:
-    """APIResource entries of one group/version."""
-    out: list[dict[str, Any]] = []
-    for plural, (api, kind, namespaced) in sorted(resources.items()):
-        if api != api_version:
-            continue
-        entry: dict[str, Any] = {"name": plural, "singularName": kind.lower(), "namespaced": namespaced,
-                                 "kind": kind, "verbs": list(_VERBS)}
-        if plural in _SHORT:
-            entry["shortNames"] = _SHORT[plural]
-        out.append(entry)
-        if plural == "deployments":
-            out.append({"name": "deployments/status", "singularName": "", "namespaced": True, "kind": kind,
-                        "verbs": ["get", "patch", "update"]})
-    return out
-
-
-def group_versions(resources: Mapping[str, Info]) -> dict[str, list[str]]:
-    """Named groups and their versions (the core group "" is served under /api)."""
-    groups: dict[str, list[str]] = {}
-    for api, _, _ in resources.values():
-        group, version = split_api(api)
-        if group and version not in groups.setdefault(group, []):
-            groups[group].append(version)
-    return groups
-
-
-def api_group(name: str, versions: list[str]) -> dict[str, Any]:
-    """One APIGroup object."""
-    vs = [{"groupVersion": f"{name}/{v}", "version": v} for v in versions]
-    return {"name": name, "versions": vs, "preferredVersion": vs[0]}
-
-
-def _hash(payload: Any) -> str:
-    """A stable hash for openapi `serverRelativeURL`s (kubectl caches by it)."""
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16].upper()
-
-
-def openapi_root(resources: Mapping[str, Info]) -> dict[str, Any]:
-    """GET /openapi/v3: one entry per group/version."""
-    paths: dict[str, Any] = {}
-    for api in sorted({info[0] for info in resources.values()}):
-        key = "api/v1" if api == "v1" else f"apis/{api}"
-        doc = openapi_doc(resources, api)
-        paths[key] = {"serverRelativeURL": f"/openapi/v3/{key}?hash={_hash(doc)}"}
-    return {"paths": paths}
-
-
-def openapi_doc(resources: Mapping[str, Info], api_version: str) -> dict[str, Any]:
-    """A minimal OpenAPI v3 document: each kind's PATCH takes `fieldValidation` (so kubectl validates server-side)."""
-    group, version = split_api(api_version)
-    prefix = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
-    paths: dict[str, Any] = {}
-    for plural, (api, kind, namespaced) in sorted(resources.items()):
-        if api != api_version:
-            continue
-        path = f"{prefix}/namespaces/{{namespace}}/{plural}/{{name}}" if namespaced else f"{prefix}/{plural}/{{name}}"
-        gvk = {"group": group, "version": version, "kind": kind}
-        params = [{"name": n, "in": "query", "schema": {"type": "string"}}
-                  for n in ("fieldManager", "fieldValidation", "force", "dryRun")]
-        paths[path] = {"patch": {"operationId": f"patch{kind}", "parameters": params,
-                                 "x-kubernetes-group-version-kind": gvk, "x-kubernetes-action": "patch",
-                                 "responses": {"200": {"description": "OK"}}}}
-    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.33.5"}, "paths": paths,
-            "components": {"schemas": {}}}
-
-
-def crd_kinds(crd: Mapping[str, Any]) -> dict[str, Info]:
-    """The resources a CustomResourceDefinition adds (every served version)."""
-    spec = crd.get("spec") or {}
-    names = spec.get("names") or {}
-    plural, kind, group = names.get("plural"), names.get("kind"), spec.get("group")
-    if not (plural and kind and group):
-        return {}
-    namespaced = spec.get("scope", "Namespaced") == "Namespaced"
-    served = [v.get("name") for v in spec.get("versions") or [] if v.get("served", True) and v.get("name")]
-    return {plural: (f"{group}/{served[0]}", str(kind), namespaced)} if served else {}
-
-
 def established(crd: Mapping[str, Any]) -> dict[str, Any]:
     """The status a CRD reaches once the API server serves it."""
-    names = (crd.get("spec") or {}).get("names") or {}
-    return {"conditions": [{"type": "NamesAccepted", "status": "True", "reason": "NoConflicts"},
-                           {"type": "Established", "status": "True", "reason": "InitialNamesAccepted"}],
-            "acceptedNames": dict(names)}
+    spec = crd.get("spec") or {}
+    names = spec.get("names") or {}
+    accepted = dict(names)
+    accepted.setdefault("singular", str(names.get("kind", "")).lower())
+    accepted.setdefault("listKind", f"{names.get('kind', '')}List")
+    stored = [str(v["name"]) for v in spec.get("versions") or [] if v.get("storage") and v.get("name")]
+    return {"conditions": [{"type": "NamesAccepted", "status": "True", "reason": "NoConflicts",
+                            "message": "no conflicts found"},
+                           {"type": "Established", "status": "True", "reason": "InitialNamesAccepted",
+                            "message": "the initial names have been accepted"}],
+            "acceptedNames": accepted, "storedVersions": stored}
 
 
-def available(deployment: Mapping[str, Any]) -> dict[str, Any]:
-    """The status a Deployment reaches once its pods are ready."""
-    replicas = int((deployment.get("spec") or {}).get("replicas", 1))
-    generation = int((deployment.get("metadata") or {}).get("generation", 1))
+def _replicas(obj: Mapping[str, Any]) -> int:
+    """spec.replicas, defaulting to 1 as the API does."""
+    value = (obj.get("spec") or {}).get("replicas", 1)
+    return int(value) if isinstance(value, int) else 1
+
+
+def available(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """The status a workload reaches once its pods are ready (Deployment, StatefulSet or DaemonSet)."""
+    replicas = _replicas(obj)
+    generation = int((obj.get("metadata") or {}).get("generation", 1))
+    kind = obj.get("kind")
+    if kind == "DaemonSet":
+        return {"observedGeneration": generation, "currentNumberScheduled": 1, "desiredNumberScheduled": 1,
+                "numberAvailable": 1, "numberReady": 1, "updatedNumberScheduled": 1, "numberMisscheduled": 0}
+    if kind == "StatefulSet":
+        return {"observedGeneration": generation, "replicas": replicas, "readyReplicas": replicas,
+                "currentReplicas": replicas, "updatedReplicas": replicas, "availableReplicas": replicas}
     return {"observedGeneration": generation, "replicas": replicas, "updatedReplicas": replicas,
             "readyReplicas": replicas, "availableReplicas": replicas,
             "conditions": [{"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable",
@@ -148,9 +64,64 @@ def available(deployment: Mapping[str, Any]) -> dict[str, Any]:
                             "message": "ReplicaSet has successfully progressed."}]}
 
 
-def progressing(deployment: Mapping[str, Any]) -> dict[str, Any]:
-    """The status of a Deployment whose pods are not ready yet."""
-    replicas = int((deployment.get("spec") or {}).get("replicas", 1))
+def progressing(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """The status of a workload whose pods are not ready yet."""
+    replicas = _replicas(obj)
+    if obj.get("kind") == "DaemonSet":
+        return {"currentNumberScheduled": 1, "desiredNumberScheduled": 1, "numberReady": 0,
+                "numberUnavailable": 1, "numberMisscheduled": 0}
+    if obj.get("kind") == "StatefulSet":
+        return {"replicas": replicas, "readyReplicas": 0, "currentReplicas": replicas}
     return {"replicas": replicas, "updatedReplicas": replicas, "unavailableReplicas": replicas,
             "conditions": [{"type": "Available", "status": "False", "reason": "MinimumReplicasUnavailable",
                             "message": "Deployment does not have minimum availability."}]}
+
+
+def is_ready(obj: Mapping[str, Any]) -> bool:
+    """Whether a workload's pods are ready at its current generation."""
+    status = obj.get("status") or {}
+    generation = int((obj.get("metadata") or {}).get("generation", 1))
+    if int(status.get("observedGeneration", 0) or 0) < generation:
+        return False
+    if obj.get("kind") == "DaemonSet":
+        return int(status.get("numberReady", 0) or 0) > 0
+    return int(status.get("readyReplicas", 0) or 0) >= max(_replicas(obj), 1)
+
+
+def pod_ready(pod: Mapping[str, Any]) -> bool:
+    """A Running pod whose Ready condition is True."""
+    status = pod.get("status") or {}
+    if status.get("phase") != "Running":
+        return False
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
+
+
+def missing_for_pods(obj: Mapping[str, Any], exists: Callable[[str, str], bool]) -> list[str]:
+    """What a workload's pods need that is not there yet: its service account, mounted Secrets and ConfigMaps."""
+    pod = ((obj.get("spec") or {}).get("template") or {}).get("spec") or {}
+    missing: list[str] = []
+    account = str(pod.get("serviceAccountName") or pod.get("serviceAccount") or "default")
+    if not exists("serviceaccounts", account):
+        missing.append(f"serviceaccount/{account}")
+    for vol in pod.get("volumes") or []:
+        for key, resource, name_key in (("secret", "secrets", "secretName"), ("configMap", "configmaps", "name")):
+            ref = vol.get(key)
+            if isinstance(ref, Mapping) and not ref.get("optional") and ref.get(name_key) \
+                    and not exists(resource, str(ref[name_key])):
+                missing.append(f"{resource[:-1]}/{ref[name_key]}")
+    return missing
+
+
+def tls_secret(namespace: str, name: str) -> dict[str, Any]:
+    """The kubernetes.io/tls Secret cert-manager writes for a Certificate (placeholder key material)."""
+    blob = base64.b64encode(b"sandbox certificate, not a real key").decode()
+    return {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+            "metadata": {"name": name, "namespace": namespace,
+                         "annotations": {"cert-manager.io/certificate-name": name}},
+            "data": {"ca.crt": blob, "tls.crt": blob, "tls.key": blob}}
+
+
+def certificate_ready() -> dict[str, Any]:
+    """A Certificate's status once cert-manager issued it."""
+    return {"conditions": [{"type": "Ready", "status": "True", "reason": "Ready",
+                            "message": "Certificate is up to date and has not expired"}]}

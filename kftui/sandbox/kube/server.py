@@ -13,33 +13,19 @@ from typing import Any
 from aiohttp import web
 
 from kftui.sandbox.faults import FaultPlan
-from kftui.sandbox.kube import faults, generic, streams
+from kftui.sandbox.kube import faults, fields, generic, proto, streams
 from kftui.sandbox.kube import objects as o
+from kftui.sandbox.kube import types as t_
 from kftui.sandbox.kube.loggen import NS, LogRun
-from kftui.sandbox.kube.world import KubeWorld, LogStream
+from kftui.sandbox.kube.types import ResourceType
+from kftui.sandbox.kube.world import KubeWorld, LogStream, Refused, deep_merge
+
+AGGREGATED = "as=APIGroupDiscoveryList"
+AGGREGATED_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+"""kubectl asks /api and /apis for aggregated discovery first and reads it only under this content type."""
 
 FLOOD_CHUNK = 20_000
 TRUE = ("true", "True", "1")
-
-_DISCOVERY: dict[str, list[dict[str, Any]]] = {
-    "v1": [
-        {"name": "namespaces", "singularName": "namespace", "namespaced": False, "kind": "Namespace",
-         "verbs": ["get", "list", "watch", "create", "delete", "patch"], "shortNames": ["ns"]},
-        {"name": "nodes", "singularName": "node", "namespaced": False, "kind": "Node",
-         "verbs": ["get", "list", "watch"], "shortNames": ["no"]},
-        {"name": "pods", "singularName": "pod", "namespaced": True, "kind": "Pod",
-         "verbs": ["create", "delete", "get", "list", "patch", "watch"], "shortNames": ["po"],
-         "categories": ["all"]},
-        {"name": "pods/log", "singularName": "", "namespaced": True, "kind": "Pod", "verbs": ["get"]},
-        {"name": "events", "singularName": "event", "namespaced": True, "kind": "Event",
-         "verbs": ["create", "delete", "get", "list", "patch", "watch"], "shortNames": ["ev"]},
-    ],
-    "kubeflow.org/v1": [
-        {"name": "notebooks", "singularName": "notebook", "namespaced": True, "kind": "Notebook",
-         "verbs": ["create", "delete", "get", "list", "patch", "update", "watch"]},
-    ],
-}
-
 
 def status_error(code: int, reason: str, message: str, details: Mapping[str, Any] | None = None) -> web.Response:
     """A metav1.Status failure body, the shape every Kubernetes client parses."""
@@ -50,11 +36,34 @@ def status_error(code: int, reason: str, message: str, details: Mapping[str, Any
     return web.json_response(body, status=code)
 
 
-def _not_found(resource: str, name: str, api: str = "v1") -> web.Response:
-    """The API's 404 for a missing object."""
-    group = "kubeflow.org" if resource == "notebooks" else generic.split_api(api)[0]
-    return status_error(404, "NotFound", f'{resource}{"." + group if group else ""} "{name}" not found',
-                        {"name": name, "group": group, "kind": resource})
+def _not_found(rtype: ResourceType, name: str) -> web.Response:
+    """The API's 404 for a missing object: `deployments.apps "x" not found`."""
+    return status_error(404, "NotFound", f'{rtype.key} "{name}" not found',
+                        {"name": name, "group": rtype.group, "kind": rtype.plural})
+
+
+def _json(body: Any, status: int = 200) -> web.Response:
+    """A JSON response, serialised once (large objects: no pretty printing)."""
+    return web.Response(body=json.dumps(body, separators=(",", ":")).encode(), status=status,
+                        content_type="application/json")
+
+
+def _apply_body(text: str) -> Any:
+    """An apply patch: kubectl sends JSON (a subset of YAML, read much faster as JSON); people send YAML."""
+    import yaml
+
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
+
+
+def as_version(obj: o.Obj, rtype: ResourceType, version: str | None) -> o.Obj:
+    """An object read at a served version: the trivial conversion (apiVersion rewritten, fields kept)."""
+    if version is not None and version != rtype.storage:
+        obj = dict(obj)
+        obj["apiVersion"] = rtype.api_version(version)
+    return obj
 
 
 def parse_time(text: str) -> int:
@@ -170,12 +179,6 @@ def to_table(resource: str, items: list[o.Obj], rv: int, include: str | None) ->
             "columnDefinitions": cols, "rows": rows}
 
 
-def _list_kind(resources: Mapping[str, tuple[str, str, bool]], resource: str) -> tuple[str, str]:
-    """(apiVersion, kind) of a list of this resource."""
-    api, kind, _ = resources[resource]
-    return api, f"{kind}List"
-
-
 class KubeApi:
     """aiohttp handlers bound to one world."""
 
@@ -186,7 +189,7 @@ class KubeApi:
 
     def app(self) -> web.Application:
         """The aiohttp application: one catch-all route, dispatched by path shape."""
-        app = web.Application(middlewares=[faults.middleware(self.plan)])
+        app = web.Application(middlewares=[faults.middleware(self.plan)], client_max_size=8 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self.dispatch)
         return app
 
@@ -201,24 +204,18 @@ class KubeApi:
         if path == "/version":
             return web.json_response({"major": "1", "minor": "33", "gitVersion": "v1.33.5-gke.1000",
                                       "platform": "linux/amd64", "goVersion": "go1.24.6", "compiler": "gc"})
-        if path == "/api":
-            return web.json_response({"kind": "APIVersions", "versions": ["v1"],
-                                      "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0",
-                                                                      "serverAddress": request.host}]})
-        resources = self.world.resources
-        groups = generic.group_versions(resources)
-        if path == "/apis":
-            listed = [self._group()] + [generic.api_group(g, v) for g, v in sorted(groups.items())
-                                        if g != "kubeflow.org"]
+        types = list(self.world.types.values())
+        groups = t_.group_versions(types)
+        if path in ("/api", "/apis"):
+            core = path == "/api"
+            if AGGREGATED in request.headers.get("Accept", ""):
+                return web.json_response(t_.aggregated(types, core), content_type=AGGREGATED_TYPE)
+            if core:
+                return web.json_response({"kind": "APIVersions", "versions": ["v1"],
+                                          "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0",
+                                                                          "serverAddress": request.host}]})
+            listed = [t_.api_group(g, v) for g, v in sorted(groups.items()) if g]
             return web.json_response({"kind": "APIGroupList", "apiVersion": "v1", "groups": listed})
-        if path == "/apis/kubeflow.org":
-            return web.json_response({"kind": "APIGroup", "apiVersion": "v1", **self._group()})
-        if path in ("/api/v1", "/apis/kubeflow.org/v1"):
-            gv = "v1" if path == "/api/v1" else "kubeflow.org/v1"
-            known = {r["name"].split("/")[0] for r in _DISCOVERY[gv]}
-            extra = [r for r in generic.resource_list(resources, gv) if r["name"].split("/")[0] not in known]
-            return web.json_response({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
-                                      "resources": _DISCOVERY[gv] + extra})
         if path in ("/", "/healthz", "/livez", "/readyz"):
             return web.Response(text="ok")
         if path == "/openapi/v2":
@@ -227,115 +224,155 @@ class KubeApi:
             # its resources fails the way it does on GKE ("no matches for kind ... ensure CRDs are installed first").
             return web.Response(body=b"", content_type="application/octet-stream")
         if path == "/openapi/v3":
-            return web.json_response(generic.openapi_root(resources))
+            return web.json_response(t_.openapi_root(types))
         if path.startswith("/openapi/v3/"):
             key = path.removeprefix("/openapi/v3/")
-            gv = "v1" if key == "api/v1" else key.removeprefix("apis/")
-            return web.json_response(generic.openapi_doc(resources, gv))
+            group, version = ("", "v1") if key == "api/v1" else generic.split_api(key.removeprefix("apis/"))
+            return web.json_response(t_.openapi_doc(types, group, version))
         parts = path.strip("/").split("/")
         if parts[0] == "apis" and len(parts) == 2 and parts[1] in groups:
             return web.json_response({"kind": "APIGroup", "apiVersion": "v1",
-                                      **generic.api_group(parts[1], groups[parts[1]])})
-        if parts[0] == "apis" and len(parts) == 3 and parts[2] in groups.get(parts[1], []):
-            gv = f"{parts[1]}/{parts[2]}"
+                                      **t_.api_group(parts[1], groups[parts[1]])})
+        if path == "/api/v1" or (parts[0] == "apis" and len(parts) == 3 and parts[2] in groups.get(parts[1], [])):
+            group, version = ("", "v1") if path == "/api/v1" else (parts[1], parts[2])
+            gv = f"{group}/{version}" if group else version
             return web.json_response({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
-                                      "resources": generic.resource_list(resources, gv)})
+                                      "resources": t_.resource_list(types, group, version)})
         if parts[0] == "api" and len(parts) > 2 and parts[1] == "v1":
-            gv, rest = "v1", parts[2:]
+            group, version, rest = "", "v1", parts[2:]
         elif parts[0] == "apis" and len(parts) > 3:
-            gv, rest = f"{parts[1]}/{parts[2]}", parts[3:]
+            group, version, rest = parts[1], parts[2], parts[3:]
         else:
             return status_error(404, "NotFound", "the server could not find the requested resource")
-        allowed = {name for name, info in resources.items() if info[0] == gv}
-        return await self._resource(request, rest, allowed)
+        return await self._resource(request, group, version, rest)
 
-    def _group(self) -> dict[str, Any]:
-        """The kubeflow.org APIGroup."""
-        v = {"groupVersion": "kubeflow.org/v1", "version": "v1"}
-        return {"name": "kubeflow.org", "versions": [v], "preferredVersion": v}
-
-    async def _resource(self, request: web.Request, parts: list[str], allowed: set[str]) -> web.StreamResponse:
-        """Resource paths: [namespaces/NS/]RESOURCE[/NAME[/SUB]]."""
+    async def _resource(self, request: web.Request, group: str, version: str,
+                        parts: list[str]) -> web.StreamResponse:
+        """Resource paths: [namespaces/NS/]RESOURCE[/NAME[/SUB]] of one served group/version."""
         ns: str | None = None
         if parts[0] == "namespaces" and len(parts) >= 3:
             ns, parts = parts[1], parts[2:]
-        resource = parts[0]
+        plural = parts[0]
         name = parts[1] if len(parts) > 1 else None
         sub = parts[2] if len(parts) > 2 else None
-        if resource not in allowed:
+        rtype = self.world.find_type(group, version, plural)
+        if rtype is None:
             return status_error(404, "NotFound", "the server could not find the requested resource")
-        if resource == "namespaces" and ns is None and name is not None and sub is None:
-            pass
+        resource = rtype.key
         if sub == "log" and resource == "pods" and ns is not None and name is not None:
             return await self.pod_log(request, ns, name)
-        if sub is not None:
+        if sub is not None and (sub not in rtype.subresources or sub == "log"):
             return status_error(404, "NotFound", "the server could not find the requested resource")
-        info = self.world.resources[resource]
-        scope_ns = ns if info[2] else None
+        scope_ns = ns if rtype.namespaced else None
+        if rtype.namespaced and name is not None and ns is None:
+            return status_error(404, "NotFound", "the server could not find the requested resource")
         if request.method == "GET" and name is None:
             if request.query.get("watch") in TRUE:
-                return await self.watch(request, resource, scope_ns)
-            return self.list_response(request, resource, scope_ns)
+                return await self.watch(request, resource, scope_ns, version)
+            return self.list_response(request, resource, scope_ns, version)
         if request.method == "GET" and name is not None:
             obj = self.world.get(resource, scope_ns, name)
-            return web.json_response(obj) if obj is not None else _not_found(resource, name, info[0])
+            return _json(as_version(obj, rtype, version)) if obj is not None else _not_found(rtype, name)
         if request.method == "DELETE" and name is not None:
             if resource == "pods":
                 gone = self.world.delete_pod(str(ns), name)
             else:
                 gone = self.world.delete(resource, scope_ns, name)
-            return web.json_response(gone) if gone is not None else _not_found(resource, name)
-        if request.method == "PATCH" and name is not None and request.content_type == generic.APPLY_PATCH:
-            return await self.server_side_apply(request, resource, scope_ns, name)
-        if request.method == "PATCH" and name is not None:
-            try:
-                obj = self.world.patch(resource, scope_ns, name, await request.json())
-            except KeyError:
-                return _not_found(resource, name)
-            return web.json_response(obj)
-        if request.method == "POST" and name is None:
-            body = await request.json()
-            body.setdefault("metadata", {})
-            if scope_ns:
-                body["metadata"]["namespace"] = scope_ns
-            if self.world.get(resource, scope_ns, body["metadata"].get("name", "")) is not None:
-                return status_error(409, "AlreadyExists", f'{resource} "{body["metadata"].get("name")}" already exists')
-            return web.json_response(self.world.put(resource, body), status=201)
+            return _json(as_version(gone, rtype, version)) if gone is not None else _not_found(rtype, name)
+        if request.method in ("PATCH", "PUT", "POST") and (name is not None or request.method == "POST"):
+            return await self.write(request, rtype, version, scope_ns, name, sub)
         return status_error(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
 
-    async def server_side_apply(self, request: web.Request, resource: str, ns: str | None,
-                                name: str) -> web.Response:
-        """PATCH application/apply-patch+yaml: create or merge, as `kubectl apply --server-side` expects."""
+    async def write(self, request: web.Request, rtype: ResourceType, version: str, ns: str | None,
+                    name: str | None, sub: str | None) -> web.Response:
+        """POST, PUT, PATCH (merge, strategic, apply) through admission, with field managers and conflicts."""
         import yaml
 
+        q = request.query
+        decoded: dict[str, Any] | None = None
+        if "protobuf" in request.content_type:
+            try:
+                decoded = proto.decode(await request.read())
+            except (ValueError, IndexError):
+                # a real server reads every kind's protobuf; this one knows a few, and answers others as one without
+                return status_error(415, "UnsupportedMediaType",
+                                    "the body of the request was in an unknown format - accepted media types "
+                                    f"include: application/json, application/yaml, {generic.APPLY_PATCH}")
+        text = "" if decoded is not None else await request.text()
+        apply = request.method == "PATCH" and request.content_type == generic.APPLY_PATCH
         try:
-            body = yaml.safe_load(await request.text()) or {}
-        except yaml.YAMLError as exc:
-            return status_error(400, "BadRequest", f"error decoding YAML: {exc}")
+            body = decoded if decoded is not None else _apply_body(text) if apply else json.loads(text or "{}")
+        except (yaml.YAMLError, json.JSONDecodeError) as exc:
+            return status_error(400, "BadRequest", f"error decoding {'YAML' if apply else 'JSON'}: {exc}")
         if not isinstance(body, dict):
-            return status_error(400, "BadRequest", "apply patch must be an object")
-        api, kind, _ = self.world.resources[resource]
-        if body.get("kind") != kind or body.get("apiVersion") != api:
-            return status_error(400, "BadRequest", f"apply patch for {resource} must be {api} {kind}")
-        if ns is not None and self.world.get("namespaces", None, ns) is None:
-            return status_error(404, "NotFound", f'namespaces "{ns}" not found',
-                                {"name": ns, "kind": "namespaces"})
-        obj, created = self.world.apply(resource, ns, name, body)
-        return web.json_response(obj, status=201 if created else 200)
+            return status_error(400, "BadRequest", "the body of the request was in an unknown format")
+        agent = fields.default_manager(request.headers.get("User-Agent", ""))
+        manager_name = q.get("fieldManager") or agent
+        old = self.world.get(rtype.key, ns, name) if name is not None else None
+        if apply:
+            if not q.get("fieldManager"):
+                return status_error(400, "BadRequest", "PATCH, fieldManager: Required value: is required for apply "
+                                                       "patch")
+            if body.get("kind") != rtype.kind or body.get("apiVersion") != rtype.api_version(version):
+                return status_error(400, "BadRequest", f"apply patch for {rtype.key} must be "
+                                                       f"{rtype.api_version(version)} {rtype.kind}")
+            new: dict[str, Any] = body
+            manager = fields.Manager(manager_name, "Apply", rtype.api_version(version))
+        elif request.method == "PATCH":
+            if old is None:
+                return _not_found(rtype, str(name))
+            if request.content_type == "application/json-patch+json":
+                return status_error(415, "UnsupportedMediaType", "json patches are not supported by the sandbox")
+            new = deep_merge(old, body)
+            manager = fields.Manager(manager_name, "Update", rtype.api_version(version))
+        else:
+            if request.method == "POST":
+                name = str((body.get("metadata") or {}).get("name") or "")
+                if not name:
+                    return status_error(422, "Invalid", f"{rtype.kind} \"\" is invalid: metadata.name: Required "
+                                                        "value: name or generateName is required")
+                old = self.world.get(rtype.key, ns, name)
+                if old is not None:
+                    return status_error(409, "AlreadyExists", f'{rtype.key} "{name}" already exists',
+                                        {"name": name, "group": rtype.group, "kind": rtype.plural})
+            elif old is None:
+                return _not_found(rtype, str(name))
+            else:
+                sent_rv = str((body.get("metadata") or {}).get("resourceVersion") or "")
+                if sent_rv and sent_rv != str(old["metadata"].get("resourceVersion")):
+                    return status_error(409, "Conflict", f'Operation cannot be fulfilled on {rtype.key} "{name}": '
+                                                         "the object has been modified; please apply your changes "
+                                                         "to the latest version and try again",
+                                        {"name": name, "group": rtype.group, "kind": rtype.plural})
+            new = body
+            manager = fields.Manager(manager_name, "Update", rtype.api_version(version))
+        assert name is not None
+        if sub == "status" and old is not None:
+            new = {**old, "status": new.get("status", old.get("status"))}
+        keep_status = sub != "status" and "status" in rtype.subresources and rtype.key != "pods"
+        try:
+            obj, created = self.world.store(rtype.key, ns, name, new, operation=request.method, manager=manager,
+                                            force=q.get("force") in TRUE, apply=apply, keep_status=keep_status)
+        except Refused as exc:
+            r = exc.refusal
+            return status_error(r.code, r.reason, r.message, r.details)
+        return _json(as_version(obj, rtype, version), status=201 if created else 200)
 
-    def list_response(self, request: web.Request, resource: str, ns: str | None) -> web.StreamResponse:
+    def list_response(self, request: web.Request, resource: str, ns: str | None,
+                      version: str | None = None) -> web.StreamResponse:
         """A list, filtered by selectors, as JSON or as a Table when kubectl asks for one."""
-        items, rv = self.world.list_objects(resource, ns)
+        rtype = self.world.types[resource]
         labels = o.parse_selector(request.query.get("labelSelector"))
-        fields = o.parse_selector(request.query.get("fieldSelector"))
-        items = [it for it in items if o.matches(it, labels, fields)]
+        fields_ = o.parse_selector(request.query.get("fieldSelector"))
+        items, rv = self.world.list_objects(resource, ns, keep=lambda it: o.matches(it, labels, fields_))
+        items = [as_version(it, rtype, version) for it in items]
         if "as=Table" in request.headers.get("Accept", ""):
-            return web.json_response(to_table(resource, items, rv, request.query.get("includeObject")))
-        api, kind = _list_kind(self.world.resources, resource)
-        return web.json_response({"kind": kind, "apiVersion": api, "metadata": {"resourceVersion": str(rv)},
-                                  "items": items})
+            return _json(to_table(rtype.plural, items, rv, request.query.get("includeObject")))
+        return _json({"kind": f"{rtype.kind}List", "apiVersion": rtype.api_version(version),
+                      "metadata": {"resourceVersion": str(rv)}, "items": items})
 
-    async def watch(self, request: web.Request, resource: str, ns: str | None) -> web.StreamResponse:
+    async def watch(self, request: web.Request, resource: str, ns: str | None,
+                    version: str | None = None) -> web.StreamResponse:
         """A watch stream: initial ADDEDs or history after resourceVersion, live changes, 410, timeoutSeconds."""
         labels = o.parse_selector(request.query.get("labelSelector"))
         fields = o.parse_selector(request.query.get("fieldSelector"))
@@ -350,9 +387,11 @@ class KubeApi:
         await resp.prepare(request)
         wake = asyncio.Event()
         self.world.add_waker(wake)
-        api, kind = self.world.resources[resource][:2]
+        rtype = self.world.types[resource]
+        api, kind = rtype.api_version(version), rtype.kind
 
         async def send(kind_: str, obj: Mapping[str, Any]) -> None:
+            obj = as_version(dict(obj), rtype, version) if kind_ != "BOOKMARK" else obj
             await resp.write(json.dumps({"type": kind_, "object": obj}).encode() + b"\n")
 
         def in_scope(obj: Mapping[str, Any] | None) -> bool:
@@ -364,7 +403,7 @@ class KubeApi:
 
         try:
             if rv_text in ("", "0"):
-                items, last = self.world.list_objects(resource, ns)
+                items, last = self.world.list_objects(resource, ns, keep=in_scope)
                 for it in items:
                     if in_scope(it):
                         await send("ADDED", it)
@@ -413,7 +452,7 @@ class KubeApi:
         q = request.query
         pod = self.world.get("pods", ns, name)
         if pod is None:
-            return _not_found("pods", name)
+            return _not_found(self.world.types["pods"], name)
         names = [c["name"] for c in pod["spec"]["containers"]]
         container = q.get("container")
         if not container:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import copy
 import threading
@@ -12,12 +13,47 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kftui.sandbox.kube import generic
+from kftui.sandbox.kube import admission, fields, generic
 from kftui.sandbox.kube import objects as o
 from kftui.sandbox.kube.controller import NotebookController
 from kftui.sandbox.kube.loggen import LogRun
+from kftui.sandbox.kube.types import BUILTIN, ResourceType, crd_type
+from kftui.sandbox.kube.types import NOTEBOOKS as NOTEBOOK_TYPE
 
 Key = tuple[str, str | None, str]
+"""(type key, namespace or None, name)."""
+
+NOTEBOOKS = NOTEBOOK_TYPE.key
+CRDS = "customresourcedefinitions.apiextensions.k8s.io"
+DEPLOYMENTS = "deployments.apps"
+WORKLOADS = frozenset({DEPLOYMENTS, "statefulsets.apps", "daemonsets.apps"})
+CERTIFICATES = "certificates.cert-manager.io"
+ISSUERS = "issuers.cert-manager.io"
+CLUSTER_ISSUERS = "clusterissuers.cert-manager.io"
+WEBHOOK_CONFIGS = frozenset({"mutatingwebhookconfigurations.admissionregistration.k8s.io",
+                             "validatingwebhookconfigurations.admissionregistration.k8s.io"})
+ISTIOD: Key = (DEPLOYMENTS, "istio-system", "istiod")
+ISTIO_ROOT = "istio-ca-root-cert"
+UNBLOCKS = frozenset({"secrets", "configmaps", "serviceaccounts", ISSUERS, CLUSTER_ISSUERS})
+"""Kinds whose arrival may let a blocked workload or certificate go on."""
+
+
+class Refused(Exception):  # noqa: N818 - it is the API's refusal, raised to the handler
+    """A write the API refuses, carrying its Status."""
+
+    def __init__(self, refusal: admission.Refusal) -> None:
+        """Keep the refusal for the handler to send."""
+        super().__init__(refusal.message)
+        self.refusal = refusal
+
+
+def _strip_server_meta(obj: o.Obj | None) -> o.Obj | None:
+    """An object without what the server keeps for itself (status stays: apply never owns it)."""
+    if obj is None:
+        return None
+    out = dict(obj)
+    out["metadata"] = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "managedFields"}
+    return out
 
 
 @dataclass
@@ -84,29 +120,65 @@ class KubeWorld:
         self._seq = 0
         self.expirations = 0
         self.requests: list[tuple[str, str]] = []
-        self.resources: dict[str, tuple[str, str, bool]] = {**o.RESOURCES, **generic.BUILTIN}
-        """Resource plural -> (apiVersion, kind, namespaced); CRDs add theirs when applied."""
+        self.types: dict[str, ResourceType] = {t.key: t for t in (*BUILTIN, NOTEBOOK_TYPE)}
+        """Type key (`plural` or `plural.group`) -> type; CRDs add theirs when stored."""
+        self._plural_index: dict[str, str] = {}
+        self.ownership: dict[Key, fields.Ownership] = {}
+        self._blocked: set[Key] = set()
+        """Workloads and certificates waiting for something (a secret, a service account, cert-manager)."""
+        self._reindex()
         self.notebooks = NotebookController(self)
         epoch = self.scenario.get("epoch_ns")
         with o.pinned_now(int(epoch) if epoch is not None else None):
             self._load()
         self.notebooks.active = True  # notebooks made from now on get their pods from the controller
 
+    # ---- types ---------------------------------------------------------------------------------
+
+    def _reindex(self) -> None:
+        """Plural -> type key, preferring the core group (as kubectl prefers core `services` over Knative's)."""
+        index: dict[str, str] = {}
+        for key, t in sorted(self.types.items(), key=lambda kv: (kv[1].group != "", kv[1].group)):
+            index.setdefault(t.plural, key)
+        self._plural_index = index
+
+    def resolve(self, resource: str) -> str:
+        """A type key from a key or a bare plural (`pods`, `profiles`); KeyError when unknown."""
+        if resource in self.types:
+            return resource
+        return self._plural_index[resource]
+
+    def type_of(self, resource: str) -> ResourceType:
+        """The type of a key or plural."""
+        return self.types[self.resolve(resource)]
+
+    def find_type(self, group: str, version: str, plural: str) -> ResourceType | None:
+        """The type served at group/version/plural, or None (the API's 404)."""
+        key = f"{plural}.{group}" if group else plural
+        t = self.types.get(key)
+        return t if t is not None and version in t.versions else None
+
     # ---- reading -------------------------------------------------------------------------------
 
     def get(self, resource: str, namespace: str | None, name: str) -> o.Obj | None:
-        """A copy of one object, or None."""
+        """A copy of one object (at its storage version), or None."""
         with self.lock:
-            obj = self.objects.get((resource, namespace, name))
+            try:
+                key = self.resolve(resource)
+            except KeyError:
+                return None
+            obj = self.objects.get((key, namespace, name))
             return copy.deepcopy(obj) if obj is not None else None
 
-    def list_objects(self, resource: str, namespace: str | None = None) -> tuple[list[o.Obj], int]:
-        """Copies of every object of a resource (in one namespace or all) and the current resourceVersion."""
+    def list_objects(self, resource: str, namespace: str | None = None,
+                     keep: Callable[[o.Obj], bool] | None = None) -> tuple[list[o.Obj], int]:
+        """Copies of every object of a resource (in one namespace or all; `keep` filters before copying)."""
         with self.lock:
+            key = self.resolve(resource)
             items = [
                 copy.deepcopy(obj)
                 for (res, ns, _), obj in sorted(self.objects.items(), key=lambda kv: (kv[0][1] or "", kv[0][2]))
-                if res == resource and (namespace is None or ns == namespace)
+                if res == key and (namespace is None or ns == namespace) and (keep is None or keep(obj))
             ]
             return items, self.rv
 
@@ -154,89 +226,261 @@ class KubeWorld:
         self.history.append(Change(self.rv, resource, kind, copy.deepcopy(obj), old))
 
     def put(self, resource: str, obj: o.Obj) -> o.Obj:
-        """Create or replace an object; watchers see ADDED or MODIFIED."""
+        """Create or replace an object (stored at its storage version); watchers see ADDED or MODIFIED."""
+        key_name = self.resolve(resource)
+        rtype = self.types[key_name]
         meta = obj.setdefault("metadata", {})
-        ns = meta.get("namespace") if self.resources[resource][2] else None
-        key: Key = (resource, ns, meta["name"])
+        ns = meta.get("namespace") if rtype.namespaced else None
+        if not rtype.namespaced:
+            meta.pop("namespace", None)
+        key: Key = (key_name, ns, meta["name"])
+        obj["apiVersion"] = rtype.api_version()
+        obj["kind"] = rtype.kind
+        if key_name == "secrets" and "stringData" in obj:
+            obj["data"] = {**(obj.get("data") or {}), **{k: base64.b64encode(str(v).encode()).decode()
+                                                          for k, v in (obj.pop("stringData") or {}).items()}}
         with self.lock:
             old = self.objects.get(key)
-            meta.setdefault("uid", o.uid_for(resource, ns or "", meta["name"]))
+            meta.setdefault("uid", o.uid_for(key_name, ns or "", meta["name"]))
             meta.setdefault("creationTimestamp", o.ago(0))
-            if resource == "customresourcedefinitions":
+            if key_name == CRDS:
                 obj["status"] = generic.established(obj)
-                self.resources.update(generic.crd_kinds(obj))
-            if resource == "deployments" and not (obj.get("status") or {}).get("availableReplicas"):
+                self._add_crd(obj, old)
+            observed = (obj.get("status") or {}).get("observedGeneration")
+            if key_name in WORKLOADS and observed != meta.get("generation", 1):
                 obj["status"] = generic.progressing(obj)
-            self._record(resource, "MODIFIED" if old is not None else "ADDED", obj, old)
+            own = self.ownership.get(key)
+            if own is not None:
+                meta["managedFields"] = own.managed_fields()
+            self._record(key_name, "MODIFIED" if old is not None else "ADDED", obj, old)
             self.objects[key] = obj
-            if resource == "pods":
+            if key_name == "pods":
                 self._sync_notebook(obj)
-        if resource == "deployments":
-            self._schedule_available(ns, meta["name"])
+            if key_name == "namespaces" and old is None:
+                self._namespace_defaults(meta["name"])
+                self._istio_root(meta["name"])
+        if key_name in WORKLOADS:
+            self._schedule(self._make_available, key)
+        if key_name == CERTIFICATES:
+            self._schedule(self._issue, key)
+        if self._blocked and key_name in UNBLOCKS:
+            self._schedule(self._recheck, key)
         self._notify()
         self.notebooks.observe(resource, old, obj)
         return copy.deepcopy(obj)
 
-    def apply(self, resource: str, namespace: str | None, name: str, body: Mapping[str, Any]) -> tuple[o.Obj, bool]:
-        """Server-side apply: create the object, or merge the applied fields into it; returns (object, created)."""
-        obj = copy.deepcopy(dict(body))
-        meta = obj.setdefault("metadata", {})
-        meta["name"] = name
-        if namespace is not None:
-            meta["namespace"] = namespace
-        with self.lock:
-            old = self.objects.get((resource, namespace, name))
-            if old is None:
-                meta["generation"] = 1
-                return self.put(resource, obj), True
-            merged = deep_merge(old, obj)
-            if merged.get("spec") != old.get("spec"):
-                merged["metadata"]["generation"] = int(old["metadata"].get("generation", 1)) + 1
-            return self.put(resource, merged), False
+    def _add_crd(self, crd: o.Obj, old: o.Obj | None) -> None:
+        """Serve a CRD's type at once (every served version), replacing what an older version of it served."""
+        new = crd_type(crd)
+        if old is not None:
+            was = crd_type(old)
+            if was is not None and (new is None or was.key != new.key):
+                self.types.pop(was.key, None)
+        if new is not None:
+            self.types[new.key] = new
+        self._reindex()
 
-    def _schedule_available(self, namespace: str | None, name: str) -> None:
-        """A Deployment becomes Available a moment after it is applied (never, with the stuck annotation)."""
+    def _namespace_defaults(self, namespace: str) -> None:
+        """What the controllers add to every new namespace: the `default` service account (lock held)."""
+        key: Key = ("serviceaccounts", namespace, "default")
+        if key not in self.objects:
+            sa = {"apiVersion": "v1", "kind": "ServiceAccount",
+                  "metadata": {"name": "default", "namespace": namespace}}
+            self.put("serviceaccounts", sa)
+
+    def store(self, resource: str, namespace: str | None, name: str, new: o.Obj, *, operation: str,
+              manager: fields.Manager, force: bool = False, apply: bool = False,
+              keep_status: bool = True) -> tuple[o.Obj, bool]:
+        """A client's write through admission: apply (with field ownership) or create/update; returns (obj, created).
+
+        Raises Refused with the API's words: the namespace does not exist, another manager owns a field,
+        validation fails, or a webhook that must be called cannot be reached.
+        """
+        key_name = self.resolve(resource)
+        rtype = self.types[key_name]
+        key: Key = (key_name, namespace, name)
+        with self.lock:
+            if namespace is not None and ("namespaces", None, namespace) not in self.objects:
+                raise Refused(admission.Refusal(404, "NotFound", f'namespaces "{namespace}" not found',
+                                                {"name": namespace, "kind": "namespaces"}))
+            old = self.objects.get(key)
+            own = copy.deepcopy(self.ownership.get(key) or fields.Ownership())
+            now = o.ago(0)
+            body = dict(new)
+            body["metadata"] = dict(body.get("metadata") or {})
+            if keep_status:
+                body.pop("status", None)
+            body.setdefault("metadata", {}).pop("managedFields", None)
+            if apply:
+                try:
+                    obj = fields.apply(_strip_server_meta(old), body, own, manager, force, now)
+                except fields.ApplyConflictError as exc:
+                    raise Refused(admission.Refusal(409, "Conflict", exc.message(),
+                                                    {"causes": exc.causes()})) from exc
+            else:
+                obj = body
+                fields.update(_strip_server_meta(old), obj, own, manager, now)
+            meta = obj.setdefault("metadata", {})
+            meta["name"] = name
+            if namespace is not None:
+                meta["namespace"] = namespace
+            if old is not None:
+                for k in ("uid", "creationTimestamp", "generation"):
+                    if k in old.get("metadata", {}):
+                        meta[k] = old["metadata"][k]
+                if keep_status and "status" in old:
+                    obj["status"] = copy.deepcopy(old["status"])
+                if obj.get("spec") != old.get("spec"):
+                    meta["generation"] = int(old["metadata"].get("generation", 1)) + 1
+            else:
+                meta["generation"] = 1
+            refusal = admission.validate(obj, rtype.kind, rtype.group, name)
+            if refusal is None:
+                req = admission.Request("UPDATE" if old is not None else "CREATE", rtype.group, rtype.plural,
+                                        rtype.namespaced, namespace, obj, old)
+                configs = [o_ for (k, _, _), o_ in self.objects.items() if k in WEBHOOK_CONFIGS]
+                configs.sort(key=lambda c: (c["kind"] != "MutatingWebhookConfiguration", c["metadata"]["name"]))
+                refusal = admission.webhooks(configs, req, self.get, self.has_endpoints)
+            if refusal is not None:
+                raise Refused(refusal)
+            self.ownership[key] = own
+            return self.put(key_name, obj), old is None
+
+    def apply(self, resource: str, namespace: str | None, name: str, body: Mapping[str, Any]) -> tuple[o.Obj, bool]:
+        """Server-side apply as the sandbox's own manager (tests and timelines); returns (object, created)."""
+        return self.store(resource, namespace, name, copy.deepcopy(dict(body)), operation="apply",
+                          manager=fields.Manager("sandbox", "Apply", ""), force=True, apply=True)
+
+    def has_endpoints(self, namespace: str, service: str) -> bool:
+        """Whether a Service selects at least one ready pod (a ready workload's template counts as its pods)."""
+        with self.lock:
+            svc = self.objects.get(("services", namespace, service))
+            selector = ((svc or {}).get("spec") or {}).get("selector") or {}
+            if not selector:
+                return False
+            for (key, ns, _), obj in self.objects.items():
+                if ns != namespace:
+                    continue
+                if key in WORKLOADS and generic.is_ready(obj):
+                    labels = (((obj.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels")
+                elif key == "pods" and generic.pod_ready(obj):
+                    labels = (obj.get("metadata") or {}).get("labels")
+                else:
+                    continue
+                if all((labels or {}).get(k) == v for k, v in selector.items()):
+                    return True
+            return False
+
+    # ---- the controllers the sandbox plays -------------------------------------------------------
+
+    def _schedule(self, fn: Callable[[Key], None], key: Key) -> None:
+        """Run a controller step a moment later on the server's loop (as controllers react, not at once)."""
         delay = float(self.scenario.get("deployment_ready_seconds", 0.3))
 
         def arm() -> None:
-            self.loop.call_later(delay, self._make_available, namespace, name)
+            self.loop.call_later(delay, fn, key)
 
         if not self.loop.is_closed():
             self.loop.call_soon_threadsafe(arm)
 
-    def _make_available(self, namespace: str | None, name: str) -> None:
-        """Mark a Deployment Available, as its controller would once the pods are ready."""
+    def _recheck(self, _: Key) -> None:
+        """Something a blocked workload or certificate needed may now exist: try each again."""
         with self.lock:
-            old = self.objects.get(("deployments", namespace, name))
+            blocked = sorted(self._blocked, key=lambda k: (k[0], k[1] or "", k[2]))
+        for key in blocked:
+            (self._issue if key[0] == CERTIFICATES else self._make_available)(key)
+
+    def _make_available(self, key: Key) -> None:
+        """Mark a workload ready, as its controller would once its pods run (never, with the stuck annotation)."""
+        with self.lock:
+            old = self.objects.get(key)
             if old is None or generic.STUCK_ANNOTATION in ((old.get("metadata") or {}).get("annotations") or {}):
+                self._blocked.discard(key)
                 return
+            if generic.missing_for_pods(old, lambda r, n: (r, key[1], n) in self.objects):
+                self._blocked.add(key)
+                return
+            self._blocked.discard(key)
             new = copy.deepcopy(old)
             new["status"] = generic.available(new)
             if new["status"] == old.get("status"):
                 return
-            self._record("deployments", "MODIFIED", new, old)
-            self.objects[("deployments", namespace, name)] = new
+            self._record(key[0], "MODIFIED", new, old)
+            self.objects[key] = new
+            if key == ISTIOD:
+                for (k, _, ns_name) in list(self.objects):
+                    if k == "namespaces":
+                        self._istio_root(ns_name)
+        self._recheck_soon()
+        self._notify()
+
+    def _istio_root(self, namespace: str) -> None:
+        """istiod's part: every namespace gets the `istio-ca-root-cert` ConfigMap its gateways and sidecars mount."""
+        istiod = self.objects.get(ISTIOD)
+        if istiod is None or not generic.is_ready(istiod) or ("configmaps", namespace, ISTIO_ROOT) in self.objects:
+            return
+        self.put("configmaps", {"apiVersion": "v1", "kind": "ConfigMap",
+                                "metadata": {"name": ISTIO_ROOT, "namespace": namespace,
+                                             "labels": {"istio.io/config": "true"}},
+                                "data": {"root-cert.pem": "sandbox root certificate"}})
+
+    def _recheck_soon(self) -> None:
+        """A workload became ready: blocked certificates (waiting for cert-manager) may go on."""
+        if any(k[0] == CERTIFICATES for k in self._blocked):
+            self._schedule(self._recheck, ("", None, ""))
+
+    def _issue(self, key: Key) -> None:
+        """cert-manager's part: once it runs and the issuer exists, a Certificate gets its Secret and is Ready."""
+        with self.lock:
+            cert = self.objects.get(key)
+            if cert is None:
+                self._blocked.discard(key)
+                return
+            spec = cert.get("spec") or {}
+            issuer = spec.get("issuerRef") or {}
+            issuer_key: Key = ((CLUSTER_ISSUERS, None, str(issuer.get("name"))) if issuer.get("kind") == "ClusterIssuer"
+                               else (ISSUERS, key[1], str(issuer.get("name"))))
+            manager = self.objects.get((DEPLOYMENTS, "cert-manager", "cert-manager"))
+            if issuer_key not in self.objects or manager is None or not generic.is_ready(manager):
+                self._blocked.add(key)
+                return
+            self._blocked.discard(key)
+            secret_name = str(spec.get("secretName") or key[2])
+            if ("secrets", key[1], secret_name) not in self.objects:
+                self.put("secrets", generic.tls_secret(str(key[1]), secret_name))
+            new = copy.deepcopy(cert)
+            new["status"] = generic.certificate_ready()
+            if new["status"] != cert.get("status"):
+                self._record(key[0], "MODIFIED", new, cert)
+                self.objects[key] = new
         self._notify()
 
     def patch(self, resource: str, namespace: str | None, name: str, patch: Mapping[str, Any]) -> o.Obj:
         """Merge-patch an object (KeyError when it does not exist)."""
         with self.lock:
-            old = self.objects[(resource, namespace, name)]
+            old = self.objects[(self.resolve(resource), namespace, name)]
             new = deep_merge(old, patch)
             return self.put(resource, new)
 
     def delete(self, resource: str, namespace: str | None, name: str) -> o.Obj | None:
-        """Remove an object; watchers see DELETED; a pod's log runs end."""
+        """Remove an object; watchers see DELETED; a pod's log runs end; a CRD's type stops being served."""
         with self.lock:
-            old = self.objects.pop((resource, namespace, name), None)
+            key_name = self.resolve(resource)
+            old = self.objects.pop((key_name, namespace, name), None)
             if old is None:
                 return None
-            self._record(resource, "DELETED", old, old)
-            if resource == "pods":
+            self.ownership.pop((key_name, namespace, name), None)
+            self._record(key_name, "DELETED", old, old)
+            if key_name == "pods":
                 for (ns, pod, _), runs in self.logs.items():
                     if ns == namespace and pod == name:
                         runs[-1].end()
                 self._sync_notebook(old, deleted=True)
+            if key_name == CRDS:
+                gone = crd_type(old)
+                if gone is not None and gone.key != NOTEBOOKS:
+                    self.types.pop(gone.key, None)
+                    self._reindex()
         self._notify()
         self.notebooks.observe(resource, old, None)
         return copy.deepcopy(old)
@@ -396,7 +640,7 @@ class KubeWorld:
             inv = dict(entry.get("involvedObject") or {})
             ns = str(entry.get("namespace") or inv.get("namespace") or "default")
             kind = inv.get("kind", "Pod")
-            res = {"Pod": "pods", "Notebook": "notebooks", "Node": "nodes"}.get(kind)
+            res = {"Pod": "pods", "Notebook": NOTEBOOKS, "Node": "nodes"}.get(kind)
             target = self.objects.get((res, None if res == "nodes" else ns, inv.get("name", ""))) if res else None
             uid = (target or {}).get("metadata", {}).get("uid")
             ev = self.put("events", o.expand_event(entry, self._seq, None, uid))
@@ -417,7 +661,7 @@ class KubeWorld:
         ns, name = nb["metadata"]["namespace"], nb["metadata"]["name"]
         with self.lock:
             nb["status"] = o.notebook_status_from_pod(self.objects.get(("pods", ns, f"{name}-0")))
-            return self.put("notebooks", nb)
+            return self.put(NOTEBOOKS, nb)
 
     def drop_log_streams(self) -> int:
         """Close every open follow stream while the pods keep running (what GKE does after a while)."""
@@ -465,7 +709,7 @@ class KubeWorld:
         name = ((obj or {}).get("metadata", {}).get("labels") or {}).get("notebook-name")
         if name is None and pod.endswith("-0"):
             name = pod[:-2]
-        if name and ("notebooks", namespace, name) in self.objects:
+        if name and (NOTEBOOKS, namespace, name) in self.objects:
             return str(name)
         return None
 
@@ -473,13 +717,13 @@ class KubeWorld:
         """Copy a notebook pod's state into its Notebook's status, as the notebook controller does."""
         meta = pod.get("metadata", {})
         name = (meta.get("labels") or {}).get("notebook-name")
-        key: Key = ("notebooks", meta.get("namespace"), str(name))
+        key: Key = (NOTEBOOKS, meta.get("namespace"), str(name))
         if not name or key not in self.objects:
             return
         nb = copy.deepcopy(self.objects[key])
         nb["status"] = o.notebook_status_from_pod(None if deleted else pod)
         old = self.objects[key]
-        self._record("notebooks", "MODIFIED", nb, old)
+        self._record(NOTEBOOKS, "MODIFIED", nb, old)
         self.objects[key] = nb
 
     # ---- scenario ------------------------------------------------------------------------------
@@ -497,7 +741,7 @@ class KubeWorld:
             self.add_pod(pod)
         for ev in sc.get("events") or []:
             self.add_event(ev)
-        by_kind = {(info[0], info[1]): plural for plural, info in self.resources.items()}
+        by_kind = {(t.api_version(v), t.kind): key for key, t in self.types.items() for v in t.versions}
         for raw in sc.get("objects") or []:  # any other object, as kubectl apply would make it
             plural = by_kind.get((str(raw.get("apiVersion")), str(raw.get("kind"))))
             if plural is None:

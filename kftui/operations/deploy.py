@@ -11,26 +11,38 @@ import json
 import os
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from kftui.core.gpu import AcceleratorOffers, ClusterInfo, OperationInfo, RegionQuotas
 from kftui.core.plan import (
+    COMPONENTS,
+    DEX_DEFAULT_HASH,
+    DEX_DEFAULT_PASSWORD,
     DEX_DEFAULT_USER,
     EXAMPLE,
+    FORWARD_DASHBOARD,
+    GOOGLE_REDIRECT,
     GPU_POOL_NAME,
     ISTIO_GKE_OVERLAY,
     MANIFESTS_REPO,
+    PASSWORD_RULE,
     PORT_FORWARD,
     URL,
+    Component,
     DeployPlan,
     PlanWorld,
+    is_rendered,
+    password_problem,
 )
 from kftui.errors import ConfigError, KftuiError
 
-PHASES = ("cluster", "gpu-pool", "credentials", "manifests", "ready", "password")
+PASSWORD_ENV = "KFTUI_DEX_PASSWORD"
+"""Where a non-interactive deploy reads the Dex password from (never a flag: flags land in shell history)."""
+
+PHASES = ("cluster", "gpu-pool", "credentials", "manifests", "ready", "login", "password")
 """Phases in order; the state file records each one finished."""
 
 Progress = Callable[[str], None]
@@ -121,24 +133,6 @@ def _clock(seconds: float) -> str:
     return f"{whole // 60}:{whole % 60:02d}"
 
 
-def apply_failure(errors: list[str], directory: Path) -> str:
-    """Why an apply pass failed, in words: a kind not served yet is the CRD settling; else kubectl's own error."""
-    from kftui.diagnose import diagnose
-
-    text = "\n".join(errors)
-    if not text:
-        return "kubectl failed without a message"
-    found = diagnose(text)
-    if found.cause == "crd-not-established":
-        kind, version = found.facts.get("kind"), found.facts.get("api_version")
-        which = f"kind {kind}" + (f" ({version})" if version else "") if kind else "a custom kind"
-        return f"{which} is not served yet (its CRD is still being established)"
-    if found.known:  # the same words the wizard, watch details and `kftui explain` give for this text
-        return found.title
-    last = next((line for line in reversed(errors) if line.startswith("error")), errors[-1])
-    return last.replace(str(directory), directory.name)[:200]
-
-
 def bcrypt_hash(password: str) -> str | None:
     """A bcrypt hash Dex accepts, from the C library's crypt(3) when it knows bcrypt; None when it does not."""
     with warnings.catch_warnings():
@@ -152,6 +146,36 @@ def bcrypt_hash(password: str) -> str | None:
         except (OSError, ValueError):
             return None
     return hashed if hashed and hashed.startswith("$2") else None
+
+
+def _default_istio_cni(obj: Mapping[str, Any]) -> bool:
+    """Istio's default CNI DaemonSet, which writes to /opt/cni/bin (read-only on GKE)."""
+    if obj.get("kind") != "DaemonSet" or (obj.get("metadata") or {}).get("name") != "istio-cni-node":
+        return False
+    volumes = (((obj.get("spec") or {}).get("template") or {}).get("spec") or {}).get("volumes") or []
+    return any((v.get("hostPath") or {}).get("path") == "/opt/cni/bin" for v in volumes)
+
+
+def _explain(found: Sequence[Any]) -> str:
+    """What the refusals were, in words (a built-in kind is never blamed on a CRD)."""
+    words: list[str] = []
+    for p in found[:3]:
+        if p.kind == "crd":
+            words.append(f"kind {p.subject} is not served yet (its CRD comes later or is not established)")
+        elif p.kind == "builtin":
+            words.append(f"kind {p.subject} is built into Kubernetes but not served by this cluster")
+        elif p.kind == "webhook":
+            words.append(f"webhook {p.subject.split('/', 1)[1]} has no ready pods yet")
+        elif p.kind == "namespace":
+            words.append(f"namespace {p.subject} does not exist yet")
+        else:
+            words.append(p.subject)
+    more = f" (+{len(found) - 3} more)" if len(found) > 3 else ""
+    return "; ".join(words) + more if words else "kubectl failed without a message"
+
+
+class DefaultLoginError(KftuiError):
+    """Kubeflow runs but Dex's default login still opens it: the deploy does not end green."""
 
 
 class DeployStoppedError(KftuiError):
@@ -168,12 +192,14 @@ class Runner:
         *,
         stop_after: str | None = None,
         password: str | None = None,
+        oauth: tuple[str, str] | None = None,
         poll: float = 5.0,
         first_poll: float = 0.25,
         retry_wait: float = 20.0,
         first_retry_wait: float = 2.5,
-        attempts: int = 30,
+        attempts: int = 6,
         ready_timeout: float = 900.0,
+        wait_timeout: float = 300.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         cancelled: Callable[[], bool] = lambda: False,
@@ -188,7 +214,10 @@ class Runner:
         self.say = progress
         self.stop_after = stop_after
         self.password = password
+        self.oauth = oauth
+        """(client id, client secret) from the OAuth step, for Google sign-in; never written to a file."""
         self.poll, self.retry_wait, self.attempts, self.ready_timeout = poll, retry_wait, attempts, ready_timeout
+        self.wait_timeout = wait_timeout
         self.first_poll, self.first_retry_wait = min(first_poll, poll), min(first_retry_wait, retry_wait)
         self.sleep = sleep
         self.clock = clock
@@ -294,6 +323,7 @@ class Runner:
             ("credentials", self.credentials),
             ("manifests", self.manifests),
             ("ready", self.ready),
+            ("login", self.google_login),
             ("password", self.dex_password),
         ):
             self.phase = phase
@@ -301,9 +331,40 @@ class Runner:
             body()
             if self._stop(phase):
                 return f"Stopped after {phase}; `kftui deploy` again continues from there."
+        self.refuse_default_login()
+        who = "with your Google account" if self.oauth else f"as {DEX_DEFAULT_USER} with your password"
         return (
-            f"Kubeflow is running on {plan.context}. Open it with `{PORT_FORWARD}` and browse {URL}."
+            f"Kubeflow is running on {plan.context}. Open the dashboard with `{FORWARD_DASHBOARD}` (or "
+            f"`{PORT_FORWARD}`), browse {URL} and sign in {who}."
         )
+
+    def refuse_default_login(self) -> None:
+        """Never end green while Dex's default user@example.com / 12341234 still opens the cluster."""
+        from kftui.cluster.apply import dex_password_hash
+
+        if dex_password_hash(self.plan.context) != DEX_DEFAULT_HASH:
+            return
+        raise DefaultLoginError(
+            f"Kubeflow is up on {self.plan.context}, but Dex still has its default login {DEX_DEFAULT_USER} / "
+            f"{DEX_DEFAULT_PASSWORD}: anyone who reaches the dashboard can sign in. Set a password ({PASSWORD_RULE}) "
+            f"in {PASSWORD_ENV} (or the Deploy step's field) and run `kftui deploy --yes` again; it continues here."
+        )
+
+    def google_login(self) -> None:
+        """With the OAuth step's client, oauth2-proxy signs people in with Google (secret only in the cluster)."""
+        from kftui.cluster.apply import GOOGLE_SECRET, OAUTH2_NAMESPACE, use_google_login
+
+        if self.oauth is None:
+            self.say("login: Dex (no OAuth client was set up in the OAuth step)")
+            self._mark("login")
+            return
+        client_id, client_secret = self.oauth
+        problem = use_google_login(self.plan.context, client_id, client_secret, GOOGLE_REDIRECT)
+        if problem is not None:
+            raise KftuiError(f"Google sign-in could not be set up: {problem.splitlines()[-1]}")
+        self.say(f"login: Google through oauth2-proxy (client {client_id}); the client secret is in Secret "
+                 f"{OAUTH2_NAMESPACE}/{GOOGLE_SECRET}; the client must list {GOOGLE_REDIRECT}")
+        self._mark("login", login="google")
 
     def cluster(self) -> None:
         """Create the cluster with its CPU pool, unless it exists (then wait for it if it is still starting)."""
@@ -366,13 +427,21 @@ class Runner:
         self.say(f"credentials: context {creds.context} works (written by {how})")
         self._mark("credentials", context=creds.context, context_by=how)
 
-    def manifests_dir(self) -> Path:
-        """The local manifests: --manifests, else a shallow clone of the release tag (needs the network)."""
+    def manifests_source(self) -> Path:
+        """--manifests (a checkout directory or a rendered YAML file), else a shallow clone of the release tag."""
         if self.plan.manifests:
             path = Path(self.plan.manifests).expanduser()
+            if is_rendered(str(path)):
+                if not path.is_file():
+                    raise ConfigError(f"Manifests file {path} does not exist.")
+                return path
             if not path.is_dir():
                 raise ConfigError(f"Manifests directory {path} does not exist.")
             return path
+        return self._clone()
+
+    def _clone(self) -> Path:
+        """A shallow clone of the release tag into the cache (needs the network)."""
         import hashlib
         import shutil
         import subprocess
@@ -390,7 +459,7 @@ class Runner:
         partial = target.with_name(f"{target.name}.partial")
         shutil.rmtree(partial, ignore_errors=True)  # an interrupted earlier fetch
         partial.parent.mkdir(parents=True, exist_ok=True)
-        how = "Clone them yourself and pass --manifests DIR."
+        how = "Clone them yourself and pass --manifests DIR (or a rendered YAML file)."
         try:
             done = subprocess.run(
                 ["git", "clone", "--quiet", "--depth", "1", "--branch", plan.release, plan.repo, str(partial)],
@@ -417,48 +486,122 @@ class Runner:
         return target
 
     def manifests(self) -> None:
-        """The GKE Istio overlay first, then the rest, retrying while CRDs settle; progress per component."""
-        root = self.manifests_dir()
-        targets = [p for p in (root / ISTIO_GKE_OVERLAY, root / EXAMPLE) if (p / "kustomization.yaml").is_file()]
-        if not targets:
-            targets = [root]
-        for target in targets:
-            self._apply_until_settled(target)
-        self._mark("manifests")
+        """Each component in upstream's order (or a rendered file), waiting for what the next one needs."""
+        from kftui.cluster.apply import documents, read_rendered
 
-    def _apply_until_settled(self, directory: Path) -> None:
-        """`kubectl apply --server-side` until it succeeds (the retry loop upstream's instructions use)."""
-        from kftui.cluster.apply import apply, build, existing
+        source = self.manifests_source()
+        counts: dict[str, int] = dict(self.record.get("components") or {})
+        start = self.clock()
+        if source.is_file():
+            name = f"rendered {source.name}"
+            self.say(f"component {name}: reading")
+            objects = documents(read_rendered(source))
+            if any(_default_istio_cni(o) for o in objects):
+                self.say(f"warning: {source.name} carries Istio's default CNI (/opt/cni/bin, read-only on GKE); "
+                         f"render {ISTIO_GKE_OVERLAY} into it for GKE")
+            counts[name] = self._apply_component(name, objects, ())
+        else:
+            components = [c for c in COMPONENTS if (source / c.paths[0] / "kustomization.yaml").is_file()]
+            if not components:  # not the release's layout: one kustomization of the user's (or its example/)
+                own = next((p for p in (Path(), Path(EXAMPLE)) if (source / p / "kustomization.yaml").is_file()),
+                           None)
+                if own is not None:
+                    components = [Component(source.name if own == Path() else EXAMPLE, (str(own),))]
+            if not components:
+                raise ConfigError(f"{source} holds none of the release's kustomizations (e.g. {COMPONENTS[1].paths[0]})"
+                                  "; pass a kubeflow/manifests checkout or a rendered YAML file.")
+            for number, component in enumerate(components, 1):
+                self._check_cancelled()
+                objects = self._build(component, source, number, len(components))
+                counts[component.name] = self._apply_component(component.name, objects, component.wait_namespaces)
+                self.record["components"] = counts
+        total = sum(counts.values())
+        self.say(f"manifests: {total} objects applied in {len(counts)} components ({_clock(self.clock() - start)})")
+        self._mark("manifests", components=counts)
 
-        context = self.plan.context
-        objects = build(directory)
-        components: dict[str, list[str]] = {}
-        for obj in objects:
-            components.setdefault(obj.component, []).append(obj.ref)
-        before = existing(context, directory)  # what this run configures rather than creates
-        done: set[str] = set()
-        wait = self.first_retry_wait
+    def _build(self, component: Component, root: Path, number: int, total: int) -> list[dict[str, Any]]:
+        """Build a component's kustomizations; one line naming the remote base when the network is needed."""
+        from kftui.cluster.apply import BuildError, documents, render
+
+        subject = f"component {component.name}"
+        self.say(f"{subject}: building ({number}/{total})")
+        objects: list[dict[str, Any]] = []
+        for path in component.paths:
+            try:
+                objects += documents(render(root / path))
+            except BuildError as exc:
+                if exc.network:
+                    raise ConfigError(
+                        f"{component.name} ({path}) needs the network: {exc}. Use a checkout with its remote bases "
+                        "vendored, or a rendered YAML file: --manifests FILE.") from exc
+                raise ConfigError(f"{component.name} ({path}) does not build: {exc}") from exc
+        return objects
+
+    def _apply_component(self, name: str, objects: list[dict[str, Any]], wait_namespaces: Sequence[str]) -> int:
+        """Namespaces and CRDs first (waiting for Established), then the rest; bounded retries on webhooks."""
+        from kftui.cluster.apply import apply_objects, problems, ref_of, wait_available, wait_established
+
+        subject = f"component {name}"
+        start = self.clock()
+        first = [o for o in objects if o.get("kind") in ("Namespace", "CustomResourceDefinition")]
+        rest = [o for o in objects if o.get("kind") not in ("Namespace", "CustomResourceDefinition")]
+        applied: set[str] = set()
+        crds = [str(o["metadata"]["name"]) for o in first if o.get("kind") == "CustomResourceDefinition"]
+        pending = first or rest
+        in_first = bool(first)
+        retries = 0
         for attempt in range(1, self.attempts + 1):
-            result = apply(context, directory)
-            applied = set(result.applied)
-            done |= applied
-            for name, refs in components.items():
-                created = sum(1 for r in refs if r in done and r not in before)
-                configured = sum(1 for r in refs if r in done and r in before)
-                failed = sum(1 for r in refs if r not in applied)
-                words = [f"{n} {what}" for n, what in ((created, "created"), (configured, "configured")) if n]
-                words += [f"{failed} failed"] if failed else []
-                tail = f" (retry {attempt - 1})" if attempt > 1 else ""
-                self.say(f"component {name}: {', '.join(words) or 'nothing to apply'}{tail}")
+            self.say(f"{subject}: applying {len(pending)}/{len(objects)} objects" +
+                     (f" (retry {retries})" if retries else ""))
+            result = apply_objects(self.plan.context, pending)
+            applied |= set(result.applied)
+            if result.ok and in_first:
+                in_first = False
+                if crds:
+                    self.say(f"{subject}: waiting for {len(crds)} CRDs to be established")
+                    problem = wait_established(self.plan.context, crds, self.wait_timeout)
+                    if problem is not None:
+                        raise KftuiError(f"{name}: its CRDs were not established: {problem}")
+                pending = rest
+                if not rest:
+                    break
+                continue
             if result.ok:
-                self.say(f"applied {directory.name or directory}: {len(objects)} objects")
-                return
-            reason = apply_failure(result.errors, directory)
+                break
+            found = problems(result.errors)
             if attempt == self.attempts:
-                raise KftuiError(f"Manifests did not apply after {attempt} attempts: {reason}")
-            self.say(f"retry {attempt}: {reason}; again in {wait:g} s")
-            self._wait(wait)
-            wait = min(wait * 2, self.retry_wait)
+                raise KftuiError(f"{name}: {len(pending) - len(result.applied)} objects not applied after "
+                                 f"{attempt} attempts: {_explain(found)}")
+            failed = {ref_of(o) for o in pending} - set(result.applied)
+            retries += 1
+            self.say(f"retry {name}: {len(failed)} refused: {_explain(found)}")
+            self._wait_for(subject, found)
+            pending = [o for o in pending if ref_of(o) not in applied] or pending
+        for namespace in wait_namespaces:
+            self.say(f"{subject}: waiting for the deployments in {namespace}")
+            problem = wait_available(self.plan.context, namespace, (), self.wait_timeout)
+            if problem is not None:
+                raise KftuiError(f"{name}: deployments in {namespace} not Available: {problem}")
+        count = len({ref_of(o) for o in objects})
+        self.say(f"{subject}: {count} applied ({_clock(self.clock() - start)})")
+        return count
+
+    def _wait_for(self, subject: str, found: Sequence[Any]) -> None:
+        """Wait for what the refusals need: a webhook's deployments, CRDs of another component, or a moment."""
+        from kftui.cluster.apply import wait_available
+
+        waited = False
+        for problem in found:
+            if problem.kind == "webhook":
+                namespace, service = problem.subject.split("/", 1)
+                self.say(f"{subject}: waiting for webhook {service} (deployments in {namespace})")
+                wait_available(self.plan.context, namespace, (), self.wait_timeout)
+                waited = True
+            elif problem.kind == "builtin":
+                raise KftuiError(f"{subject.removeprefix('component ')}: kind {problem.subject} is built into "
+                                 "Kubernetes but this cluster does not serve it (an older Kubernetes version?)")
+        if not waited:
+            self._wait(self.first_retry_wait)
 
     def ready(self) -> None:
         """Wait for every deployment to become Available, naming the ones still waiting and why."""
@@ -508,6 +651,9 @@ class Runner:
                 self.say(f"password: Dex still has its default login ({DEX_DEFAULT_USER}); "
                          "give a password to replace it")
             return
+        problem = password_problem(self.password)
+        if problem is not None:
+            raise ConfigError(problem)
         hashed = bcrypt_hash(self.password)
         if hashed is None:
             self.say("password: no bcrypt library or crypt(3) with bcrypt here; the Dex password was not changed")

@@ -1,0 +1,320 @@
+"""The fake Kubernetes API holds up to the real release applied by the real kubectl, with a real API's rules.
+
+Everything here runs the real `kubectl` (skipped when absent) against the sandbox; the release tests use the real
+Kubeflow 26.03 rendering from ../shared/data (skipped, saying why, when absent).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.adapters.kube_fixtures import KubeSandbox, running_kube, wait_for
+from tests.release_data import EXAMPLE, EXAMPLE_OBJECTS, ISTIO_GKE, as_list, documents, kubectl_or_skip, rendered
+
+EMPTY_CLUSTER: dict[str, Any] = {"namespaces": ["default", "kube-system", "kube-public"]}
+
+
+@pytest.fixture
+def kube(tmp_path: Path) -> Iterator[KubeSandbox]:
+    """A fresh, empty GKE-like cluster per test."""
+    with running_kube(EMPTY_CLUSTER, tmp_path) as sb:
+        yield sb
+
+
+def kubectl(sb: KubeSandbox, *args: str, stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """The real kubectl against the sandbox, its discovery cache private to the test."""
+    env = {**os.environ, "KUBECACHEDIR": str(sb.kubeconfig.parent / "kube-cache")}
+    return subprocess.run([kubectl_or_skip(), "--kubeconfig", str(sb.kubeconfig), *args], input=stdin,
+                          capture_output=True, text=True, timeout=timeout, check=False, env=env)
+
+
+def applied_refs(stdout: str) -> set[str]:
+    """`kind.group/name` (namespace-qualified) of every object kubectl reports applied."""
+    return {line.split()[0] for line in stdout.splitlines() if line.endswith("serverside-applied")}
+
+
+def http(sb: KubeSandbox, method: str, path: str, body: str, content_type: str) -> tuple[int, dict[str, Any]]:
+    """One raw request; (status, decoded JSON body) for errors too."""
+    req = urllib.request.Request(sb.url + path, data=body.encode(), method=method,
+                                 headers={"Content-Type": content_type, "Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=20) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+# ---- the real release ----------------------------------------------------------------------------
+
+
+def test_real_release_applies_server_side_with_a_real_clusters_ordering(kube: KubeSandbox) -> None:
+    example = rendered(EXAMPLE)
+    names = {(d["kind"], (d["metadata"].get("namespace") or ""), d["metadata"]["name"])
+             for d in documents(example)}
+    assert len(names) == EXAMPLE_OBJECTS
+    accepted: set[str] = set()
+    errors: list[str] = []
+    for _ in range(5):  # upstream's `while ! kustomize build example | kubectl apply --server-side ...` bounded
+        out = kubectl(kube, "apply", "--server-side", "--force-conflicts", "-f", "-", stdin=example, timeout=300)
+        accepted |= {f"{line.split()[0]}" for line in out.stdout.splitlines() if "serverside-applied" in line}
+        errors.append(out.stderr)
+        if out.returncode == 0:
+            break
+        time.sleep(1.5)  # upstream's loop sleeps 20 s between passes; the sandbox's controllers are quicker
+    else:
+        pytest.fail(f"the release never applied cleanly; last errors: {errors[-1][-2000:]}")
+    # a real cluster's ordering problems, in kubectl's and the apiserver's words
+    assert 'no matches for kind "Certificate" in version "cert-manager.io/v1"' in errors[0]
+    assert "ensure CRDs are installed first" in errors[0]
+    webhook = ('failed calling webhook "clusterservingruntime.kserve-webhook-server.validator": failed to call '
+               'webhook: Post "https://kserve-webhook-server-service.kubeflow.svc:443/validate-serving-kserve-io-'
+               'v1alpha1-clusterservingruntime?timeout=10s": no endpoints available for service '
+               '"kserve-webhook-server-service"')
+    assert any(webhook in e for e in errors[1:]), errors
+    assert len(errors) >= 3  # CRDs first, then cert-manager's certificates, then KServe's runtimes
+    # every object of the release was accepted (kubectl prints one line per object applied)
+    listed = kubectl(kube, "get", "-f", "-", "-o", "name", stdin=example, timeout=300)
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    assert len(listed.stdout.split()) == EXAMPLE_OBJECTS
+    # the GKE Istio overlay on top: 37 objects, the CNI plugin in GKE's writable directory
+    gke = rendered(ISTIO_GKE)
+    out = kubectl(kube, "apply", "--server-side", "--force-conflicts", "-f", "-", stdin=gke)
+    assert out.returncode == 0, out.stderr
+    assert len(applied_refs(out.stdout)) == len(documents(gke))
+    cni = json.loads(kubectl(kube, "get", "ds", "-n", "kube-system", "istio-cni-node", "-o", "json").stdout)
+    paths = {v.get("hostPath", {}).get("path") for v in cni["spec"]["template"]["spec"]["volumes"]}
+    assert "/home/kubernetes/bin" in paths and "/opt/cni/bin" not in paths
+    # Knative's services.serving.knative.dev does not hide core Services; Istio's older versions are served
+    svc = kubectl(kube, "get", "svc", "-A", "--no-headers")
+    assert svc.returncode == 0, svc.stderr
+    core_services = sum(1 for d in documents(example) if d["kind"] == "Service")
+    assert len(svc.stdout.splitlines()) >= core_services
+    assert kubectl(kube, "get", "services.serving.knative.dev", "-A").returncode == 0
+    vs = kubectl(kube, "get", "virtualservices.v1alpha3.networking.istio.io", "-A", "-o", "json")
+    items = json.loads(vs.stdout)["items"]
+    assert items and {i["apiVersion"] for i in items} == {"networking.istio.io/v1alpha3"}
+
+
+def test_client_side_apply_of_the_release_crds_hits_the_annotation_limit(kube: KubeSandbox) -> None:
+    crds = [d for d in documents(rendered(EXAMPLE)) if d["kind"] == "CustomResourceDefinition"]
+    text = as_list(crds)
+    out = kubectl(kube, "apply", "-f", "-", stdin=text, timeout=300)
+    assert out.returncode != 0
+    too_long = [line for line in out.stderr.splitlines()
+                if "is invalid: metadata.annotations: Too long: must have at most 262144 bytes" in line]
+    assert len(too_long) == 8, out.stderr  # the issue's count: 8 real CRDs exceed it with client-side apply
+    assert all(line.startswith('Error from server (Invalid): error when creating "STDIN": '
+                               'CustomResourceDefinition.apiextensions.k8s.io "') for line in too_long)
+    server_side = kubectl(kube, "apply", "--server-side", "-f", "-", stdin=text, timeout=300)
+    assert server_side.returncode == 0, server_side.stderr  # why upstream applies with --server-side
+
+
+# ---- the API's rules, one at a time --------------------------------------------------------------
+
+
+CONFIGMAP = """apiVersion: v1
+kind: ConfigMap
+metadata: {name: paint, namespace: default}
+data: {color: %s}
+"""
+
+
+def test_server_side_apply_conflicts_between_managers_and_force_takes_the_field(kube: KubeSandbox) -> None:
+    first = kubectl(kube, "apply", "--server-side", "--field-manager=alpha", "-f", "-", stdin=CONFIGMAP % "red")
+    assert first.returncode == 0, first.stderr
+    same = kubectl(kube, "apply", "--server-side", "--field-manager=beta", "-f", "-", stdin=CONFIGMAP % "red")
+    assert same.returncode == 0, same.stderr  # the same value is shared ownership, not a conflict
+    clash = kubectl(kube, "apply", "--server-side", "--field-manager=gamma", "-f", "-", stdin=CONFIGMAP % "blue")
+    assert clash.returncode != 0
+    assert 'Apply failed with 2 conflicts: conflicts with "alpha":\n- .data.color\nconflicts with "beta":' \
+           in clash.stderr
+    assert "--force-conflicts" in clash.stderr  # kubectl's own advice, shown for a real 409 Conflict
+    status, body = http(kube, "PATCH", "/api/v1/namespaces/default/configmaps/paint?fieldManager=gamma",
+                        CONFIGMAP % "blue", "application/apply-patch+yaml")
+    assert status == 409 and body["reason"] == "Conflict" and body["kind"] == "Status"
+    assert {"reason": "FieldManagerConflict", "message": 'conflict with "alpha"', "field": ".data.color"} \
+        in body["details"]["causes"]
+    forced = kubectl(kube, "apply", "--server-side", "--field-manager=gamma", "--force-conflicts", "-f", "-",
+                     stdin=CONFIGMAP % "blue")
+    assert forced.returncode == 0, forced.stderr
+    cm = json.loads(kubectl(kube, "get", "cm", "paint", "-n", "default", "-o", "json",
+                            "--show-managed-fields").stdout)
+    assert cm["data"]["color"] == "blue"
+    owners = {m["manager"]: m for m in cm["metadata"]["managedFields"]}
+    assert "f:color" in owners["gamma"]["fieldsV1"]["f:data"] and owners["gamma"]["operation"] == "Apply"
+    assert "alpha" not in owners  # force took its only field
+    # an update by another client conflicts too, named with its apiVersion as the apiserver names updaters
+    patched = kubectl(kube, "patch", "cm", "paint", "-n", "default", "--type=merge", "-p", '{"data":{"color":"x"}}')
+    assert patched.returncode == 0, patched.stderr
+    again = kubectl(kube, "apply", "--server-side", "--field-manager=gamma", "-f", "-", stdin=CONFIGMAP % "blue")
+    assert 'Apply failed with 1 conflict: conflict with "kubectl-patch" using v1: .data.color' in again.stderr
+
+
+def test_an_applier_that_drops_a_field_it_alone_owned_removes_it(kube: KubeSandbox) -> None:
+    two = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: pair, namespace: default}\ndata: {a: '1', b: '2'}\n"
+    one = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: pair, namespace: default}\ndata: {a: '1'}\n"
+    assert kubectl(kube, "apply", "--server-side", "-f", "-", stdin=two).returncode == 0
+    assert kubectl(kube, "apply", "--server-side", "-f", "-", stdin=one).returncode == 0
+    cm = json.loads(kubectl(kube, "get", "cm", "pair", "-n", "default", "-o", "json").stdout)
+    assert cm["data"] == {"a": "1"}
+
+
+def test_namespaced_objects_are_refused_until_their_namespace_exists(kube: KubeSandbox) -> None:
+    cm = CONFIGMAP.replace("namespace: default", "namespace: later") % "red"
+    out = kubectl(kube, "apply", "--server-side", "-f", "-", stdin=cm)
+    assert out.returncode != 0
+    assert 'Error from server (NotFound): namespaces "later" not found' in out.stderr
+    assert kubectl(kube, "create", "namespace", "later").returncode == 0
+    assert kubectl(kube, "apply", "--server-side", "-f", "-", stdin=cm).returncode == 0
+    sa = kubectl(kube, "get", "sa", "default", "-n", "later", "-o", "name")
+    assert sa.stdout.strip() == "serviceaccount/default"  # what the service account controller adds
+
+
+WEBHOOK = """apiVersion: v1
+kind: Namespace
+metadata: {name: hooks}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: guard, namespace: hooks}
+spec:
+  selector: {app: guard}
+  ports: [{port: 443, targetPort: 9443}]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: guard}
+webhooks:
+- name: guard.example.com
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  failurePolicy: %s
+  clientConfig: {service: {name: guard, namespace: hooks, path: /validate}}
+  rules: [{apiGroups: [""], apiVersions: [v1], resources: [configmaps], operations: [CREATE, UPDATE]}]
+  namespaceSelector: {matchLabels: {guarded: "yes"}}
+"""
+
+GUARD_DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: guard, namespace: hooks}
+spec:
+  selector: {matchLabels: {app: guard}}
+  template:
+    metadata: {labels: {app: guard}}
+    spec:
+      serviceAccountName: guard
+      containers: [{name: guard, image: example.com/guard:1}]
+      volumes: [{name: cert, secret: {secretName: guard-cert}}]
+"""
+
+
+def test_webhooks_fail_until_their_service_has_endpoints(kube: KubeSandbox) -> None:
+    assert kubectl(kube, "apply", "--server-side", "-f", "-", stdin=WEBHOOK % "Fail").returncode == 0
+    assert kubectl(kube, "create", "namespace", "app").returncode == 0
+    assert kubectl(kube, "label", "namespace", "app", "guarded=yes").returncode == 0
+    cm = CONFIGMAP.replace("namespace: default", "namespace: app") % "red"
+    out = kubectl(kube, "apply", "--server-side", "-f", "-", stdin=cm)
+    assert ('Error from server (InternalError): Internal error occurred: failed calling webhook "guard.example.com": '
+            'failed to call webhook: Post "https://guard.hooks.svc:443/validate?timeout=10s": no endpoints '
+            'available for service "guard"') in out.stderr
+    outside = kubectl(kube, "apply", "--server-side", "-f", "-", stdin=CONFIGMAP % "red")
+    assert outside.returncode == 0, outside.stderr  # the namespace selector leaves `default` alone
+    # the webhook's pods need their service account and certificate secret before they run
+    assert kubectl(kube, "apply", "--server-side", "-f", "-", stdin=GUARD_DEPLOYMENT).returncode == 0
+    waited = kubectl(kube, "wait", "--for=condition=Available", "deployment/guard", "-n", "hooks", "--timeout=2s")
+    assert waited.returncode != 0
+    assert kubectl(kube, "create", "serviceaccount", "guard", "-n", "hooks").returncode == 0
+    assert kubectl(kube, "create", "secret", "generic", "guard-cert", "-n", "hooks",
+                   "--from-literal=tls.crt=x").returncode == 0
+    waited = kubectl(kube, "wait", "--for=condition=Available", "deployment/guard", "-n", "hooks", "--timeout=20s")
+    assert waited.returncode == 0, waited.stderr
+    ok = kubectl(kube, "apply", "--server-side", "-f", "-", stdin=cm)
+    assert ok.returncode == 0, ok.stderr
+
+
+def test_a_webhook_that_ignores_failures_lets_writes_through(kube: KubeSandbox) -> None:
+    assert kubectl(kube, "apply", "--server-side", "-f", "-", stdin=WEBHOOK % "Ignore").returncode == 0
+    assert kubectl(kube, "create", "namespace", "app").returncode == 0
+    assert kubectl(kube, "label", "namespace", "app", "guarded=yes").returncode == 0
+    cm = CONFIGMAP.replace("namespace: default", "namespace: app") % "red"
+    out = kubectl(kube, "apply", "--server-side", "-f", "-", stdin=cm)
+    assert out.returncode == 0, out.stderr
+
+
+CRD = """apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: services.serving.knative.dev}
+spec:
+  group: serving.knative.dev
+  scope: Namespaced
+  names: {plural: services, singular: service, kind: Service, shortNames: [ksvc, kservice], categories: [all]}
+  versions:
+  - {name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object,
+     x-kubernetes-preserve-unknown-fields: true}}}
+  - {name: v1beta1, served: true, storage: false, schema: {openAPIV3Schema: {type: object,
+     x-kubernetes-preserve-unknown-fields: true}}}
+"""
+
+
+def test_a_crd_named_like_a_core_resource_is_served_beside_it_at_every_version(kube: KubeSandbox) -> None:
+    core = "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\nspec: {ports: [{port: 80}]}\n"
+    assert kubectl(kube, "apply", "--server-side", "-f", "-", stdin=core).returncode == 0
+    assert kubectl(kube, "apply", "--server-side", "-f", "-", stdin=CRD).returncode == 0
+    established = kubectl(kube, "wait", "--for", "condition=established", "crd/services.serving.knative.dev",
+                          "--timeout=10s")
+    assert established.returncode == 0, established.stderr
+    old = "apiVersion: serving.knative.dev/v1beta1\nkind: Service\nmetadata: {name: hello, namespace: default}\n" \
+          "spec: {template: {spec: {containers: [{image: example.com/hello}]}}}\n"
+    out = kubectl(kube, "apply", "--server-side", "-f", "-", stdin=old)
+    assert out.returncode == 0, out.stderr
+    svc = kubectl(kube, "get", "svc", "-A", "-o", "name")
+    assert svc.returncode == 0 and svc.stdout.split() == ["service/web"], svc.stderr
+    ksvc = json.loads(kubectl(kube, "get", "ksvc", "-n", "default", "-o", "json").stdout)
+    assert [i["apiVersion"] for i in ksvc["items"]] == ["serving.knative.dev/v1"]  # read at the preferred version
+    beta = json.loads(kubectl(kube, "get", "services.v1beta1.serving.knative.dev", "hello", "-n", "default",
+                              "-o", "json").stdout)
+    assert beta["apiVersion"] == "serving.knative.dev/v1beta1" and beta["spec"]["template"]
+    status, _ = http(kube, "GET", "/apis/serving.knative.dev/v1alpha1/namespaces/default/services", "", "x/y")
+    assert status == 404  # a version the CRD does not serve
+
+
+def test_discovery_aggregated_for_kubectl_and_legacy_for_other_clients(kube: KubeSandbox) -> None:
+    agg = urllib.request.Request(kube.url + "/apis", headers={
+        "Accept": "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"})
+    with urllib.request.urlopen(agg, timeout=10) as resp:
+        assert resp.headers["Content-Type"].startswith("application/json;g=apidiscovery.k8s.io;v=v2")
+        groups = {g["metadata"]["name"]: g for g in json.loads(resp.read())["items"]}
+    for group in ("networking.k8s.io", "admissionregistration.k8s.io", "autoscaling", "policy", "scheduling.k8s.io"):
+        assert group in groups
+    assert [v["version"] for v in groups["autoscaling"]["versions"]] == ["v2", "v1"]
+    with urllib.request.urlopen(kube.url + "/apis/autoscaling", timeout=10) as resp:
+        assert json.loads(resp.read())["preferredVersion"]["version"] == "v2"
+    with urllib.request.urlopen(kube.url + "/apis/policy/v1", timeout=10) as resp:
+        assert "poddisruptionbudgets" in {r["name"] for r in json.loads(resp.read())["resources"]}
+    resources = kubectl(kube, "api-resources", "-o", "name")
+    assert resources.returncode == 0, resources.stderr
+    for name in ("networkpolicies.networking.k8s.io", "horizontalpodautoscalers.autoscaling",
+                 "poddisruptionbudgets.policy", "priorityclasses.scheduling.k8s.io",
+                 "validatingwebhookconfigurations.admissionregistration.k8s.io"):
+        assert name in resources.stdout.split()
+    assert not any(path.startswith("/apis/apps/v1") for _, path in kube.world.requests)  # aggregated was enough
+
+
+def test_put_with_a_stale_resource_version_conflicts(kube: KubeSandbox) -> None:
+    assert kubectl(kube, "apply", "--server-side", "-f", "-", stdin=CONFIGMAP % "red").returncode == 0
+    current = json.loads(kubectl(kube, "get", "cm", "paint", "-n", "default", "-o", "json").stdout)
+    current["metadata"]["resourceVersion"] = "1"
+    status, body = http(kube, "PUT", "/api/v1/namespaces/default/configmaps/paint", json.dumps(current),
+                        "application/json")
+    assert status == 409 and body["message"].startswith('Operation cannot be fulfilled on configmaps "paint"')
+    wait_for(lambda: kube.world.get("configmaps", "default", "paint"), what="configmap still there")
