@@ -174,6 +174,19 @@ def _explain(found: Sequence[Any]) -> str:
     return "; ".join(words) + more if words else "kubectl failed without a message"
 
 
+def apply_failure(errors: Sequence[str]) -> str:
+    """Why an apply pass failed: the diagnosis engine's words when it knows the text (what the wizard, the watch
+    details and `kftui explain` say for it), else the refusals sorted by what they wait for."""
+    from kftui.cluster.apply import problems
+    from kftui.diagnose import diagnose
+
+    text = "\n".join(errors)
+    found = diagnose(text) if text else None
+    if found is not None and found.known and found.cause != "crd-not-established":
+        return found.title
+    return _explain(problems(errors))
+
+
 class DefaultLoginError(KftuiError):
     """Kubeflow runs but Dex's default login still opens it: the deploy does not end green."""
 
@@ -571,10 +584,10 @@ class Runner:
             found = problems(result.errors)
             if attempt == self.attempts:
                 raise KftuiError(f"{name}: {len(pending) - len(result.applied)} objects not applied after "
-                                 f"{attempt} attempts: {_explain(found)}")
+                                 f"{attempt} attempts: {apply_failure(result.errors)}")
             failed = {ref_of(o) for o in pending} - set(result.applied)
             retries += 1
-            self.say(f"retry {name}: {len(failed)} refused: {_explain(found)}")
+            self.say(f"retry {name}: {len(failed)} refused: {apply_failure(result.errors)}")
             self._wait_for(subject, found)
             pending = [o for o in pending if ref_of(o) not in applied] or pending
         for namespace in wait_namespaces:

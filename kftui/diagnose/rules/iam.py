@@ -33,6 +33,13 @@ PATTERNS = (
 )
 """Every wording of a missing permission, most specific first."""
 
+IMPLIED = (
+    (r"permission denied to enable service \[(?P<resource>[^\]\s]{1,200})\]", "serviceusage.services.enable"),
+    (r"permission denied to list services for consumer container \[(?P<resource>[^\]\s]{1,200})\]",
+     "serviceusage.services.list"),
+)
+"""Service Usage's own refusals: they name the service or project, and the method implies the permission."""
+
 def role_for(permission: str | None) -> str | None:
     """The smallest predefined role that grants the permission, from Google's role table; None when unknown."""
     if not permission:
@@ -106,12 +113,19 @@ def permission_denied(p: Problem, ctx: v.Context) -> Diagnosis | None:
         m = p.search(pattern)
         if m is not None:
             break
+    implied = None
+    for pattern, permission_named in IMPLIED if m is None else ():
+        m = p.search(pattern)
+        if m is not None:
+            implied = permission_named
+            break
     json_denied = p.has_reason("IAM_PERMISSION_DENIED", "PERMISSION_DENIED", "FORBIDDEN", "INSUFFICIENTPERMISSIONS")
     if m is None and not (json_denied and "permission" in p.metadata):
         return None
     if p.has("is forbidden: user") or p.search(r"cannot \w+ resource \""):
         return None  # Kubernetes RBAC, answered by its own rule
     permission, resource, named_project = _permission_from(p, m)
+    permission = permission or implied
     account = _caller(p, ctx, m)
     project, _ = v.project(p, ctx)
     project = named_project or _real(project)

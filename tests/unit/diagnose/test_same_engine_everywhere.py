@@ -2,7 +2,7 @@
 
 The surfaces: a wizard step's failing finding (steps.project.error_finding, which every GCP step uses), the watch
 view's pod details (screens.details.pod_details, reading events from the sandbox Kubernetes API), the deploy
-progress line for a failed apply (steps._deploy.apply_failure), and `kftui explain --json`.
+progress line for a failed apply (operations.deploy.apply_failure), and `kftui explain --json`.
 """
 
 from __future__ import annotations
@@ -79,9 +79,9 @@ def _watch(text: str, tmp_path: Path) -> str:
 
 def _deploy(text: str, tmp_path: Path) -> str:
     """The deploy progress line's reason for an apply pass that failed with the text."""
-    from kftui.steps._deploy import apply_failure
+    from kftui.operations.deploy import apply_failure
 
-    return apply_failure([text], tmp_path)
+    return apply_failure([text])
 
 
 def _explain(text: str) -> dict[str, Any]:
