@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import shlex
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -25,6 +26,8 @@ from kftui.core.sanitize import inert
 from kftui.widgets.logview import LogView
 
 DRAIN_SECONDS = 0.05
+BACKLOG = 0.4
+"""How long the first lines wait for the other pods' backlogs before the view starts."""
 MAX_BATCH = 20_000
 """Lines moved to the view per tick at most, so a flood never holds the UI for long."""
 
@@ -93,6 +96,12 @@ def _duration(text: str) -> int:
     return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2)]
 
 
+def _stamp_key(stamp: str) -> tuple[str, str]:
+    """An RFC 3339 stamp as a sort key (kubelet trims trailing zeros: `01Z` must sort before `01.5Z`)."""
+    head, _, frac = stamp.rstrip("Z").partition(".")
+    return head, frac.ljust(9, "0")
+
+
 class TailScreen(Screen[None]):
     """Many pods' logs in one view, the way stern shows them."""
 
@@ -115,7 +124,9 @@ class TailScreen(Screen[None]):
         self.query_spec = query
         self.client_factory = client_factory
         self.max_lines = max_lines
-        self._inbox: deque[str] = deque()
+        self._inbox: deque[tuple[str, str, str, str]] = deque()
+        self._first_at: float | None = None
+        self._started = False
         self._lock = threading.Lock()
         self._engine: Any = None
         self.containers: set[tuple[str, str]] = set()
@@ -155,24 +166,33 @@ class TailScreen(Screen[None]):
         engine.run()
 
     def _lines(self, lines: list[Any]) -> None:
-        """From the engine's threads: queue `[pod/container] text` lines."""
+        """From the engine's threads: queue lines with their time, pod and container, for ordering at the drain."""
         with self._lock:
+            if self._first_at is None:
+                self._first_at = time.monotonic()
             for line in lines:
                 self.containers.add((line.pod, line.container))
-                self._inbox.append(f"[{line.pod}/{line.container}] {line.text}")
+                self._inbox.append((line.timestamp, line.pod, line.container, line.text))
 
     def _event(self, event: Any) -> None:
-        """A container joined, reconnected or ended: the newest word goes on the status line."""
+        """A container reconnecting, restarted, ended or failing: the newest such word goes on the status line
+        (connecting and streaming are the normal course, counted in the header instead)."""
+        if event.status.state.value in ("connecting", "streaming", "waiting"):
+            return
         what = f"{event.pod}/{event.container}" if event.pod else "pods"
         self.notes = f"{what}: {event.status.state.value}" + (f" ({event.status.detail})"
                                                               if getattr(event.status, "detail", "") else "")
 
     def _drain(self) -> None:
-        """Move queued lines to the view in one write."""
+        """Move queued lines to the view in one write, in time order within the batch (the first batch waits a
+        moment for every pod's backlog, so the history reads in time order rather than in arrival order)."""
         with self._lock:
-            batch = [self._inbox.popleft() for _ in range(min(len(self._inbox), MAX_BATCH))]
+            held = self._first_at is not None and not self._started and time.monotonic() - self._first_at < BACKLOG
+            batch = [] if held else [self._inbox.popleft() for _ in range(min(len(self._inbox), MAX_BATCH))]
         if batch:
-            self.query_one("#tail-log", LogView).write_lines(batch)
+            self._started = True
+            batch.sort(key=lambda item: (_stamp_key(item[0]), item[1], item[2]))  # pod and container break ties
+            self.query_one("#tail-log", LogView).write_lines([f"[{pod}/{c}] {text}" for _t, pod, c, text in batch])
         self._update_status()
 
     def _update_status(self) -> None:

@@ -74,10 +74,11 @@ def test_snapshot_yaml_and_describe(app: KftuiApp, snap_compare: Any, size: tupl
 def test_snapshot_tail(app: KftuiApp, snap_compare: Any, size: tuple[int, int]) -> None:
     async def ready(pilot: Any) -> None:
         screen = await _on_pod(pilot)
-        screen.run_command("logs ^ml-pipeline-ui -n kubeflow")  # one container: its lines arrive in one order
+        screen.run_command("logs ^ml-pipeline -n kubeflow")  # three pods; their backlogs are shown in time order
         tail = await until(pilot, lambda: isinstance(pilot.app.screen, TailScreen) and pilot.app.screen, "tail")
-        await until(pilot, lambda: any(v.line_count for v in tail.query("#tail-log")), "its lines")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: len({p for p, _ in tail.containers}) == 3, "the three pods")
+        await until(pilot, lambda: any(v.line_count >= 5 for v in tail.query("#tail-log")), "their lines")
+        await pilot.pause(0.5)
 
     assert snap_compare(app, terminal_size=size, run_before=ready)
 
