@@ -46,6 +46,7 @@ async def test_lines_of_every_matching_pod_arrive_prefixed_and_search_counts_the
     async with app.run_test(size=(120, 30)) as pilot:
         view = screen.query_one("#tail-log", LogView)
         await until(pilot, lambda: len({p for p, _ in screen.containers}) >= 3, "three ml-pipeline pods to join")
+        await until(pilot, lambda: len({line.split("/")[0] for line in view.lines}) >= 3, "lines of all three")
         lines = list(view.lines)
         assert any(line.startswith("[ml-pipeline-6f8d7c9b4-2hjkp/ml-pipeline-api-server] ") for line in lines)
         assert all(line.startswith("[ml-pipeline") for line in lines)
