@@ -43,6 +43,7 @@ COCKPIT_BINDINGS: list[BindingType] = [
     Binding("ctrl+d", "cockpit_delete", "Delete"),
     Binding("c", "cockpit_new_notebook", "New notebook"),
     Binding("a", "cockpit_apply_fix", "Apply fix"),
+    Binding("o", "cockpit_stop_start", "Stop/start notebook"),
 ]
 
 
@@ -332,6 +333,51 @@ class CockpitActions:
             self._say(f"this terminal cannot hand over; run it yourself: {command}", "warning")
             return
         self._say(f"fix finished (exit {code})", "information" if code == 0 else "error")
+
+    def action_cockpit_stop_start(self) -> None:
+        """Stop a running notebook or start a stopped one (the culling annotation), after asking."""
+
+        target = self.cockpit_target()
+        if target is None or target.resource != "notebooks":
+            self._say("stop/start needs a notebook: select one in the Notebooks view", "warning")
+            return
+        self._ask_stop_start(target)
+
+    @work(thread=True, exclusive=True, group="cockpit-culling", description="reading the notebook")
+    def _ask_stop_start(self, target: CockpitTarget) -> None:
+        """Whether it is stopped now decides the question."""
+        from kftui.cluster.inspect import get_object
+        from kftui.cluster.spawn import STOPPED
+        from kftui.errors import KftuiError
+        from kftui.widgets.modals import ConfirmScreen
+
+        screen: Any = self
+        try:
+            nb = get_object(self.cockpit_services().kube_api(), "notebooks", target.namespace, target.name)
+        except KftuiError as exc:
+            screen.app.call_from_thread(self._say, str(exc), "error")
+            return
+        stopped = STOPPED in (nb.get("metadata", {}).get("annotations") or {})
+        verb = "start" if stopped else "stop"
+        command = f"kftui notebook {verb} {target.name} -n {target.namespace}"
+        note = "" if stopped else " (its pod goes; the volume stays)"
+        question = f"{verb.capitalize()} {inert(target.label)}?{note}"
+        screen.app.call_from_thread(screen.app.push_screen, ConfirmScreen(question, inert(command)),
+                                    lambda yes: self._set_stopped(target, not stopped) if yes else None)
+
+    @work(thread=True, exclusive=True, group="cockpit-culling-set", description="stopping or starting")
+    def _set_stopped(self, target: CockpitTarget, stop: bool) -> None:
+        """The annotation, off the UI thread."""
+        from kftui.cluster.spawn import set_stopped
+        from kftui.errors import KftuiError
+
+        screen: Any = self
+        try:
+            set_stopped(self.cockpit_services().kube_api(), target.namespace, target.name, stop)
+        except KftuiError as exc:
+            screen.app.call_from_thread(self._say, str(exc), "error")
+            return
+        screen.app.call_from_thread(self._say, f"{'stopped' if stop else 'started'} {target.label}")
 
     def stop_forwards(self) -> None:
         """End every forward (call from the screen's unmount)."""

@@ -181,3 +181,23 @@ async def test_a_offers_the_diagnosed_fix_fills_values_and_confirms_the_exact_co
         assert "--email me@example.org" in confirm.command
         await pilot.press("y")  # headless: no terminal to hand over, so the command is said instead of run
         await until(pilot, lambda: isinstance(app.screen, Harness), "back to the view")
+
+
+async def test_o_stops_and_starts_the_selected_notebook_after_asking(kube: KubeSandbox) -> None:
+    app = CockpitApp(Services(Options(kubeconfig=str(kube.kubeconfig))),
+                     CockpitTarget("notebooks", PROFILE, "cpu-notebook"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("o")
+        confirm = await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen, "the question")
+        assert confirm.command == f"kftui notebook stop cpu-notebook -n {PROFILE}"
+        await pilot.press("y")
+        await until(pilot, lambda: "kubeflow-resource-stopped" in (
+            kube.world.get("notebooks", PROFILE, "cpu-notebook") or {}).get("metadata", {}).get("annotations", {}),
+            "the culling annotation")
+        await until(pilot, lambda: kube.world.get("pods", PROFILE, "cpu-notebook-0") is None, "its pod to go")
+        await until(pilot, lambda: isinstance(app.screen, Harness), "back")
+        await pilot.press("o")
+        again = await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen, "the question")
+        assert again.command == f"kftui notebook start cpu-notebook -n {PROFILE}"
+        await pilot.press("y")
+        await until(pilot, lambda: kube.world.get("pods", PROFILE, "cpu-notebook-0") is not None, "its pod back")
