@@ -286,5 +286,5 @@ def test_gpu_and_zone_flags_feed_the_deploy_checks(world: Callable[..., GcpSandb
     world()
     _, report, _ = doctor(gpu="nvidia-l4", zone="us-central1-a")
     for check in ("deploy.plan", "deploy.checks", "deploy.script"):
-        assert "waiting for" not in check_of(report, check)["message"], check_of(report, check)
+        assert "waiting for:" not in check_of(report, check)["message"], check_of(report, check)  # the step's own wait
     assert check_of(report, "deploy.plan")["status"] == "pass"
