@@ -101,3 +101,16 @@ def cli_driving_tests(source: str) -> set[str]:
     for _ in range(3):  # helpers calling helpers
         driving |= {name for name, c in called.items() if any((None, d) in c for d in driving)}
     return {name for name in driving if name.startswith("test")}
+
+
+async def settled(pilot: Any, quiet: int = 4, interval: float = 0.15, limit: float = 15.0) -> None:
+    """In a snapshot test: wait until `quiet` screenshots in a row, `interval` apart, are the same (late messages,
+    polls and cursor moves have landed), so the snapshot is of a still screen even on a loaded machine."""
+    previous, same = None, 0
+    for _ in range(int(limit / interval)):
+        shot = pilot.app.export_screenshot()
+        same = same + 1 if shot == previous else 0
+        if same >= quiet:
+            return
+        previous = shot
+        await pilot.pause(interval)

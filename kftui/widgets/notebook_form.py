@@ -48,8 +48,8 @@ class NotebookForm(ModalScreen[NotebookSpec | None]):
     ]
     DEFAULT_CSS = """
     NotebookForm { align: center middle; }
-    NotebookForm > VerticalScroll { width: 80; height: auto; max-height: 90%; border: round $accent;
-                                    background: $surface; padding: 0 1; }
+    NotebookForm > VerticalScroll { width: 100%; height: 100%; border: round $accent; background: $surface;
+                                    padding: 0 1; }
     NotebookForm #nb-error { color: $error; }
     """
 

@@ -18,7 +18,7 @@ from kftui.screens.tail import TailScreen
 from kftui.widgets.help import HelpScreen
 from kftui.widgets.notebook_form import NotebookForm
 from kftui.widgets.textview import TextScreen
-from tests.helpers import until
+from tests.helpers import settled, until
 from tests.ui.test_watch_screen import PROFILE, select_pod
 
 EPOCH = datetime(2026, 4, 12, 10, 0, tzinfo=UTC)
@@ -91,5 +91,6 @@ def test_snapshot_notebook_form(app: KftuiApp, snap_compare: Any, size: tuple[in
         await until(pilot, lambda: pilot.app.services.options.namespace == PROFILE, "the namespace")
         await pilot.press("c")
         await until(pilot, lambda: isinstance(pilot.app.screen, NotebookForm), "the form")
+        await settled(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=ready)

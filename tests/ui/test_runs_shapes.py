@@ -17,7 +17,7 @@ from kftui.core.runs import RunState
 from kftui.factory import Services
 from kftui.sandbox import SCENARIOS, Sandbox
 from kftui.widgets.runs import RunsView
-from tests.helpers import until
+from tests.helpers import settled, until
 
 EXTRA = Path(__file__).resolve().parents[1] / "data" / "kfp_shapes" / "kfp_zz_shapes.yaml"
 RETRIED = "5e0c9a41-7d2b-4f18-a6c3-1b9e8d4f2a70"
@@ -116,17 +116,6 @@ async def test_loop_shows_iterations_and_selects_the_failing_one(shapes: Sandbox
         assert view.detail is not None
         [failing] = view.detail.failed_tasks()
         assert failing.state is RunState.FAILED and failing.id == view.task_id
-
-
-async def settled(pilot: Any) -> None:
-    """Wait until two screenshots a tenth of a second apart are the same (late messages, cursor moves)."""
-    previous = None
-    for _ in range(50):
-        shot = pilot.app.export_screenshot()
-        if shot == previous:
-            return
-        previous = shot
-        await pilot.pause(0.1)
 
 
 async def _retried(pilot: Any) -> None:

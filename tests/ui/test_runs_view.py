@@ -24,7 +24,7 @@ from tests.adapters.kfp_fixtures import (
     demo_scenario,
     start_kfp,
 )
-from tests.helpers import until
+from tests.helpers import settled, until
 
 SIZE = (140, 44)
 TRAIN_POD = "training-pipeline-x7k2q-system-container-impl-2950846120"
@@ -227,17 +227,6 @@ async def test_archive_removes_the_run_from_the_list(env: Any, own_kfp: KfpSandb
 
 
 # ---- snapshots ---------------------------------------------------------------------------------
-
-
-async def settled(pilot: Any) -> None:
-    """Wait until two screenshots a tenth of a second apart are the same (late messages, cursor moves)."""
-    previous = None
-    for _ in range(50):
-        shot = pilot.app.export_screenshot()
-        if shot == previous:
-            return
-        previous = shot
-        await pilot.pause(0.1)
 
 
 async def _runs_table(pilot: Any) -> None:
