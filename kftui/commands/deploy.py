@@ -173,10 +173,15 @@ def run_deploy(
         target.write(destroy_cluster(plan, say, poll=poll) + "\n")
         return 0
     if plan_only:
-        import contextlib
 
-        with contextlib.suppress(KftuiError):  # offline or not allowed: the family default stands (checks say so)
+        try:
             plan = fit_to_zone(plan, read_plan_world(plan).machine_types)
+        except KftuiError as exc:  # offline or not allowed: the family default stands, and that is said
+            from kftui.core.sanitize import inert
+
+            first = (str(exc).strip().splitlines() or ["no answer"])[0]
+            print(f"kftui: note: the zone's offers could not be read ({inert(first)[:200]}); the plan keeps the "
+                  "family default machine type", file=sys.stderr)
         target.write(script(plan))
         return 0
 

@@ -14,7 +14,7 @@ _UNREACHABLE = (
     r" \(or it may not exist\)",
     r"you do not appear to have access to project \[(?P<project>[^\]\s]{1,100})\] or it does not exist",
     r"\bproject '(?P<project>[\w*-]{1,100})' not found or permission denied",
-    r"^(?:\d{3} [^:]{1,300}: )?permission denied on resource project (?P<project>[\w.:-]{1,100}?)\.?$",
+    r"(?:^|: )permission denied on resource project (?P<project>[a-z][\w.:-]{0,99}?)\.?(?=\s|\[|$)",
 )
 
 
