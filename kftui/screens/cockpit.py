@@ -41,9 +41,9 @@ COCKPIT_BINDINGS: list[BindingType] = [
     Binding("s", "cockpit_shell", "Shell"),
     Binding("F", "cockpit_forward", "Port-forward"),
     Binding("ctrl+d", "cockpit_delete", "Delete"),
-    Binding("c", "cockpit_new_notebook", "New notebook"),
-    Binding("a", "cockpit_apply_fix", "Apply fix"),
-    Binding("o", "cockpit_stop_start", "Stop/start notebook"),
+    Binding("c", "cockpit_new_notebook", "New notebook", show=False),
+    Binding("a", "cockpit_apply_fix", "Apply fix", show=False),
+    Binding("o", "cockpit_stop_start", "Stop/start notebook", show=False),
 ]
 
 

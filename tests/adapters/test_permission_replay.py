@@ -41,7 +41,8 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
         sb.stop()
 
 
-def test_every_permission_the_calls_needed_is_in_the_table(world: Sandbox) -> None:
+def test_every_permission_the_calls_needed_is_in_the_table(world: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KFTUI_DEX_PASSWORD", "robot-arms-2026!")  # the deploy never ends on Dex's default login
     project = world.gcp.state.scenario["projects"][PROJECT]
     project["services"]["container.googleapis.com"] = "DISABLED"
     APIS.apply(ENABLE_ACTION, StepContext(answers={"project": PROJECT}, services=None), lambda _line: None)

@@ -64,6 +64,8 @@ async def open_run(pilot: Any, run_id: str) -> RunsView:
     await pilot.press("3")
     view: RunsView = pilot.app.screen.query_one(RunsView)
     await until(pilot, lambda: view.loaded_once, what="the first runs poll")
+    pane = pilot.app.screen.query_one("#top-pane")
+    await until(pilot, lambda: "runs · " in str(pane.border_title), what="the pane title counting the runs")
     table = view.query_one("#runs", DataTable)
     table.focus()
     table.move_cursor(row=[str(k.value) for k in table.rows].index(f"run:{run_id}"))

@@ -87,6 +87,8 @@ async def open_runs(pilot: Any) -> RunsView:
     await pilot.press("3")
     view = view_of(pilot.app)
     await until(pilot, lambda: view.loaded_once, what="the first runs poll")
+    pane = pilot.app.screen.query_one("#top-pane")
+    await until(pilot, lambda: "runs · " in str(pane.border_title), what="the pane title counting the runs")
     return view
 
 
