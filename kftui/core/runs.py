@@ -283,8 +283,8 @@ def _misfit(
     if parent is None:
         return outside, -exact, 0, 0
     me, up = details[entry], details[parent]
-    start, end = _parse_time(me.get("start_time")), _parse_time(me.get("end_time"))
-    up_start, up_end = _parse_time(up.get("start_time")), _parse_time(up.get("end_time"))
+    start, end = api_time(me.get("start_time")), api_time(me.get("end_time"))
+    up_start, up_end = api_time(up.get("start_time")), api_time(up.get("end_time"))
     late = int(bool(start and up_start and start < up_start)) + int(bool(end and up_end and end > up_end))
     state, up_state = str(me.get("state") or ""), str(up.get("state") or "")
     clash = int(bool(state) and up_state in ("SUCCEEDED", "FAILED") and state not in (up_state, "SKIPPED"))
@@ -302,7 +302,7 @@ def build_task_tree(run_id: str, details: list[Mapping[str, Any]], parse_time: A
     counts), a loop lists its iterations, a cache hit (driver ran, executor Skipped) is marked cached. `parse_time`
     turns the API's times into datetimes (None for KFP's 1970 placeholder).
     """
-    when = parse_time or _parse_time
+    when = parse_time or api_time
     workflow, names = node_names(details)
     entries = {names[i]: details[i] for i in names}
     children: dict[str, list[str]] = {}
@@ -392,8 +392,8 @@ def build_task_tree(run_id: str, details: list[Mapping[str, Any]], parse_time: A
     return tuple(flat)
 
 
-def _parse_time(value: Any) -> datetime | None:
-    """API time text -> aware datetime; the 1970 placeholder -> None."""
+def api_time(value: Any) -> datetime | None:
+    """KFP's API time (text or datetime) -> aware UTC datetime; its 1970 placeholder for "not yet" -> None."""
     moment: datetime
     if isinstance(value, datetime):
         moment = value

@@ -10,13 +10,13 @@ import json
 import tempfile
 import warnings
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from kftui.core.runs import RunDetail, RunRow, RunState, build_task_tree, duration_between
+from kftui.core.runs import RunDetail, RunRow, RunState, api_time, build_task_tree, duration_between
 from kftui.errors import UsageError
 from kftui.pipelines.client import PipelinesApiError, PipelinesClient
 from kftui.pipelines.params import (
@@ -28,25 +28,6 @@ from kftui.pipelines.params import (
 )
 
 PAGE_SIZE = 100
-
-
-def _time(value: Any) -> datetime | None:
-    """API time -> aware UTC datetime; KFP's epoch placeholder for "not yet" -> None."""
-    moment: datetime
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, str) and value:
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    else:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    if moment.timestamp() <= 0:
-        return None
-    return moment.astimezone(UTC)
 
 
 def _error_text(error: Any) -> str:
@@ -111,8 +92,8 @@ def ensure_experiment(client: PipelinesClient, name: str, description: str = "")
 
 
 def _row(run: Any, experiments: Mapping[str, str]) -> RunRow:
-    created = _time(run.created_at)
-    finished = _time(run.finished_at)
+    created = api_time(run.created_at)
+    finished = api_time(run.finished_at)
     state = RunState.parse(run.state)
     exp_id = str(run.experiment_id or "")
     return RunRow(
@@ -201,7 +182,7 @@ def get_run(client: PipelinesClient, run_id: str) -> RunDetail:
     details = [d.to_dict() for d in (run.run_details.task_details if run.run_details else None) or []]
     parameters = dict((run.runtime_config.parameters if run.runtime_config else None) or {})
     return RunDetail(
-        row=_row(run, experiments), tasks=build_task_tree(str(run.run_id), details, _time), parameters=parameters
+        row=_row(run, experiments), tasks=build_task_tree(str(run.run_id), details, api_time), parameters=parameters
     )
 
 
