@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 from typing import ClassVar
 
 import pytest
@@ -19,8 +17,10 @@ from kftui.widgets.forwards import ForwardAsk, ForwardList, parse_port
 from kftui.widgets.help import HelpScreen
 from kftui.widgets.modals import ConfirmScreen
 from kftui.widgets.textview import TextScreen
-from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, demo_scenario, running_kube
+from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, kube
 from tests.helpers import until
+
+__all__ = ["kube"]  # the shared fixture, used by name
 
 
 class Harness(CockpitActions, Screen[None]):
@@ -46,12 +46,6 @@ class CockpitApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(Harness(self.target))
-
-
-@pytest.fixture
-def kube(tmp_path: Path) -> Iterator[KubeSandbox]:
-    with running_kube(demo_scenario(), tmp_path) as sb:
-        yield sb
 
 
 def _app(kube: KubeSandbox, pod: str = "cpu-notebook-0") -> CockpitApp:

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from textual.app import App
 
 from kftui.cluster.kubeconfig import api_client
 from kftui.screens.tail import TailQuery, TailScreen, parse_query
 from kftui.widgets.logview import LogView
-from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, demo_scenario, running_kube
+from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, kube
 from tests.helpers import until
 
-
-@pytest.fixture
-def kube(tmp_path: Path) -> Iterator[KubeSandbox]:
-    with running_kube(demo_scenario(), tmp_path) as sb:
-        yield sb
+__all__ = ["kube"]  # the shared fixture, used by name
 
 
 def test_queries_read_like_stern_and_bad_parts_are_named() -> None:
