@@ -20,7 +20,7 @@ def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: floa
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or condition}")
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or condition} (last value: {value!r})")
         time.sleep(interval)
 
 
