@@ -58,7 +58,6 @@ class MultiLog:
         self.selection = pod_selection(pod_regex, container_regex, label_selector)
         """What is followed (raises InvalidPatternError for a regex that does not compile)."""
         self.namespace = namespace
-        self.label_selector = label_selector
         self.since_seconds = since_seconds
         self.tail_lines = tail_lines
         self.follow = follow
@@ -114,7 +113,8 @@ class MultiLog:
         """
         if not self.follow:
             return self._read_once()
-        watcher = PodWatcher(self.client, self.namespace, self.label_selector, retry_delay=self.retry_delay)
+        watcher = PodWatcher(self.client, self.namespace, self.selection.label_selector,
+                             retry_delay=self.retry_delay)
         self._watcher = watcher
         if self.stopped:
             return self.matched
@@ -150,7 +150,7 @@ class MultiLog:
     def _read_once(self) -> int:
         """No follow: every matching container read to the end, one after another (pod, then container order)."""
         try:
-            rows, _ = list_pods(self.client, self.namespace, self.label_selector)
+            rows, _ = list_pods(self.client, self.namespace, self.selection.label_selector)
         except Exception as exc:  # refused, reset, timed out, or the API's refusal: the list never came
             self.error = self._unreachable(exc)
         if self.error is not None:
