@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kftui.core.diagnosis import Diagnosis, Fix
@@ -23,6 +23,7 @@ from kftui.core.progress import fold
 from kftui.core.sanitize import inert, inert_lines
 from kftui.steps import Step, StepContext, after_steps, all_steps, missing_requirements
 from kftui.steps.base import action_command, action_form
+from kftui.widgets.footer import KeysFooter
 
 ICONS = {
     "pass": ("✔", "green"),
@@ -159,7 +160,7 @@ class SetupScreen(Screen[None]):
             with VerticalScroll(id="step-detail"):
                 yield Static(id="detail-title")
                 yield Static(id="detail-body")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         """Discover the steps and start every one whose inputs are known."""
