@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from kftui.cluster._http import ClusterApiError, get_json
@@ -17,14 +19,62 @@ def _pods_path(namespace: str | None) -> str:
     return f"/api/v1/namespaces/{namespace}/pods" if namespace else "/api/v1/pods"
 
 
+class InvalidPatternError(ValueError):
+    """A pod or container regex that does not compile; `which` is "pod" or "container", for the caller's words."""
+
+    def __init__(self, which: str, pattern: str, error: re.error) -> None:
+        """Keep which regex it was and Python's reason."""
+        super().__init__(f"{which} regex {pattern!r} is not a valid regular expression: {error}")
+        self.which = which
+        self.pattern = pattern
+        self.error = error
+
+
+@dataclass(frozen=True)
+class PodSelection:
+    """Which pods and containers a pod list, watch or log tail is about: the server-side selectors, plus stern's
+    name regexes (searched anywhere in the name; anchor with ^ and $) applied to what the server returns."""
+
+    label_selector: str | None = None
+    field_selector: str | None = None
+    pod_re: re.Pattern[str] | None = None
+    container_re: re.Pattern[str] | None = None
+
+    def query(self) -> list[tuple[str, Any]]:
+        """The selectors as the API's query parameters (none when unset)."""
+        query: list[tuple[str, Any]] = []
+        if self.label_selector:
+            query.append(("labelSelector", self.label_selector))
+        if self.field_selector:
+            query.append(("fieldSelector", self.field_selector))
+        return query
+
+    def pod_matches(self, name: str) -> bool:
+        """Whether a pod's name matches the pod regex (every pod when there is none)."""
+        return self.pod_re is None or self.pod_re.search(name) is not None
+
+    def containers(self, names: Iterable[str]) -> list[str]:
+        """The container names that match the container regex, in their order."""
+        return [c for c in names if self.container_re is None or self.container_re.search(c)]
+
+
+def pod_selection(pod_regex: str | None = None, container_regex: str | None = None,
+                  label_selector: str | None = None, field_selector: str | None = None) -> PodSelection:
+    """The one place a user's pod/container regexes and selectors become a PodSelection (InvalidPatternError if a regex
+    does not compile), so `kftui logs` checks before any request exactly what the engines then use."""
+    compiled: dict[str, re.Pattern[str] | None] = {}
+    for which, pattern in (("pod", pod_regex), ("container", container_regex)):
+        try:
+            compiled[which] = re.compile(pattern) if pattern else None
+        except re.error as exc:
+            raise InvalidPatternError(which, str(pattern), exc) from exc
+    return PodSelection(label_selector or None, field_selector or None, compiled["pod"], compiled["container"])
+
+
 def list_pods(client: Any, namespace: str | None = None, label_selector: str | None = None,
               field_selector: str | None = None) -> tuple[list[PodRow], str]:
     """Pods as rows plus the list's resourceVersion (raises ClusterApiError)."""
-    query: list[tuple[str, Any]] = []
-    if label_selector:
-        query.append(("labelSelector", label_selector))
-    if field_selector:
-        query.append(("fieldSelector", field_selector))
+    query = PodSelection(label_selector, field_selector).query()
     data = get_json(client, _pods_path(namespace), query)
     return [pod_row(p) for p in data.get("items") or []], str((data.get("metadata") or {}).get("resourceVersion", ""))
 
