@@ -250,8 +250,9 @@ def test_view_watch_dropped_and_gone(kube: KubeSandbox) -> None:
         wait_for(lambda: len([c for c in changes if c.kind == WatchKind.SYNCED]) >= 2, 15,
                  what="the re-list's snapshot after the 410 event")
         kube.world.add_pod({"name": "after-view-faults", "namespace": PROFILE, "node": "n1"})
-        wait_for(lambda: any(getattr(c.row, "name", "") == "after-view-faults" for c in changes), 10,
-                 what="the watch live again")
+        # the pod arrives either as a change or, when it was added before the re-list's GET, in its snapshot
+        wait_for(lambda: any(getattr(r, "name", "") == "after-view-faults"
+                             for c in changes for r in (c.row, *c.snapshot)), 10, what="the watch live again")
     finally:
         watcher.stop()
         thread.join(timeout=5)

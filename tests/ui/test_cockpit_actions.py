@@ -14,7 +14,7 @@ from textual.widgets import Footer, Input, Static
 from kftui.factory import Options, Services
 from kftui.screens.cockpit import CockpitActions, CockpitTarget
 from kftui.widgets.forwards import ForwardAsk, ForwardList, parse_port
-from kftui.widgets.help import HelpScreen
+from kftui.widgets.help import HELP_BINDING, HelpScreen, show_keys
 from kftui.widgets.modals import ConfirmScreen
 from kftui.widgets.textview import TextScreen
 from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, kube
@@ -39,6 +39,8 @@ class Harness(CockpitActions, Screen[None]):
 
 
 class CockpitApp(App[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [HELP_BINDING]  # as KftuiApp binds it
+
     def __init__(self, services: Services, target: CockpitTarget) -> None:
         super().__init__()
         self.services = services
@@ -46,6 +48,9 @@ class CockpitApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(Harness(self.target))
+
+    def action_keys(self) -> None:
+        show_keys(self)
 
 
 def _app(kube: KubeSandbox, pod: str = "cpu-notebook-0") -> CockpitApp:
