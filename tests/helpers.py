@@ -42,8 +42,9 @@ async def press(pilot: Any, *keys: str) -> None:
 
     After each key, rounds of `pilot.pause(0)` (each returns once the app and every widget of its screen have
     processed what was queued before it) until a round leaves every one of those queues empty: the key, what its
-    handler forwarded or posted (Input.Changed, a pushed screen's mount and focus) have all been handled. Then one
-    idle wait, as `press` ends with."""
+    handler forwarded or posted (Input.Changed, a pushed screen's mount and focus) have all been handled; then the
+    animations it started (a page scroll) are waited for, as `press` does, and the queues drained again. One idle
+    wait at the end, as `press` ends with."""
     import unicodedata
 
     from textual import events
@@ -59,12 +60,19 @@ async def press(pilot: Any, *keys: str) -> None:
         event = events.Key(name, char)
         event.set_sender(app)
         app.post_message(event)
-        for _ in range(100):  # a bound for a message storm, never reached by one key
-            await pilot.pause(0)
-            pumps = [app, *app.screen.walk_children(with_self=True)]
-            if not any(pump.message_queue_size for pump in pumps):
-                break
+        await _drained(pilot)
+        await app.animator.wait_until_complete()  # a key that scrolls animates on timers, not on queues
+        await _drained(pilot)
     await pilot.pause()
+
+
+async def _drained(pilot: Any) -> None:
+    """Rounds of `pilot.pause(0)` until one leaves the app's and its screen's message queues all empty."""
+    for _ in range(100):  # a bound for a message storm, never reached by one key
+        await pilot.pause(0)
+        pumps = [pilot.app, *pilot.app.screen.walk_children(with_self=True)]
+        if not any(pump.message_queue_size for pump in pumps):
+            return
 
 
 def kftui_parses(argv: list[str]) -> list[str]:
