@@ -320,13 +320,15 @@ class SetupScreen(Screen[None]):
                 app.save_state()
 
     # -- rendering -------------------------------------------------------------------------------
-    def _label(self, view: StepView) -> Text:
+    def _label(self, view: StepView) -> RenderableType:
         icon, colour = ICONS[view.badge]
         label = Text()
         label.append(f" {icon} ", style=f"bold {colour}")
         label.append(view.step.title)
         if view.phase == "waiting" and view.waiting_for:
-            label.append(f"\n    waiting for: {', '.join(view.waiting_for)}", style="dim")
+            # indented as a block, so on a narrow list the wrapped names stay under "waiting for"
+            waiting = Text(f"waiting for: {', '.join(view.waiting_for)}", style="dim")
+            return Group(label, Padding(waiting, (0, 0, 0, 4), expand=False))
         return label
 
     def _refresh_step(self, step_id: str) -> None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 
 class KeysFooter(Footer):
@@ -30,6 +32,13 @@ class KeysFooter(Footer):
                 keys.append((binding.key, binding.key_display, binding.description, binding.action,
                              None if group is None else (group.description, group.compact), enabled, tooltip))
         return tuple(keys)
+
+    def compose(self) -> ComposeResult:
+        """Footer's keys with `?` first: on an 80-column terminal the last keys are cut, and `?` lists them all."""
+        keys = list(super().compose())
+        first = [w for w in keys if isinstance(w, FooterKey) and w.key == "question_mark"]
+        yield from first
+        yield from (w for w in keys if not any(w is f for f in first))
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
         """Rebuild only when the keys differ from the ones on screen (the signal fires on every focus move)."""
