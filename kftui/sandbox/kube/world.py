@@ -586,15 +586,16 @@ class KubeWorld:
 
     def set_container(self, namespace: str, pod: str, container: str, state: str = "running",
                       reason: str | None = None, message: str | None = None, exit_code: int = 0,
-                      logs: Mapping[str, Any] | None = None) -> o.Obj:
-        """Move one container to running/waiting/terminated (waiting->running starts its log run)."""
+                      logs: Mapping[str, Any] | None = None, ready: bool = True) -> o.Obj:
+        """Move one container to running/waiting/terminated (waiting->running starts its log run); a running
+        container is ready unless `ready` is False (its readiness probe fails)."""
         with self.lock:
             obj = copy.deepcopy(self.objects[("pods", namespace, pod)])
             st = self._status_of(obj, container)
             now = o.ago(0)
             if state == "running":
                 st["state"] = {"running": {"startedAt": now}}
-                st["ready"] = True
+                st["ready"] = ready
                 st["started"] = True
                 st.setdefault("containerID", f"containerd://{o.uid_for(namespace, pod, container)}")
                 runs = self.logs.setdefault((namespace, pod, container), [])
