@@ -115,7 +115,8 @@ class NotebooksView(Vertical):
         for row in rows:
             diagnosis = None
             if row.phase not in (NotebookPhase.READY, NotebookPhase.STOPPED):
-                diagnosis = diagnose_events(list(row.events), namespace=row.namespace, pod=row.pod_name, **known)
+                diagnosis = diagnose_events(list(row.events), namespace=row.namespace, pod=row.pod_name,
+                                            notebook=row.name, **known)
             out.append((row, diagnosis))
         self.post_message(NotebooksLoaded(out))
 

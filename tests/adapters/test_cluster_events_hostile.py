@@ -13,11 +13,16 @@ from typing import Any
 import pytest
 
 from kftui.cluster._http import ClusterApiError
-from kftui.cluster.events import COUNT_LIMIT, TEXT_LIMIT, object_events
+from kftui.cluster.events import COUNT_LIMIT, TEXT_LIMIT, list_events, object_events
 from kftui.cluster.kubeconfig import api_client
 from kftui.cluster.notebooks import list_notebooks
+from kftui.cluster.watch import ResourceWatcher
+from kftui.core.describe import describe_pod
+from kftui.core.kube import WatchKind
+from kftui.core.table import WatchSpec
 from kftui.sandbox.faults import parse_spec
-from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, demo_scenario, running_kube
+from kftui.views.events import event_row
+from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, demo_scenario, running_kube, wait_for
 
 POD = "ecr-notebook-0"
 
@@ -96,3 +101,36 @@ def test_an_events_answer_of_another_shape_is_an_error_naming_the_path(kube: Kub
     kube.served.extra["faults"].add(parse_spec(f"kube:GET:/api/v1/namespaces/{PROFILE}/events=shape,times=1"))
     with pytest.raises(ClusterApiError, match=f"GET /api/v1/namespaces/{PROFILE}/events with JSON of another shape"):
         object_events(api_client(path=kube.kubeconfig), PROFILE, POD)
+
+
+def test_the_events_view_watch_shows_hostile_events_instead_of_dropping_them_or_looping(kube: KubeSandbox) -> None:
+    # int(inf) raised OverflowError in the view's row function: the watch took it for a transport error and
+    # re-listed forever; a string `series` or `source` raised AttributeError and the event silently vanished.
+    _seed(kube, "inf-count", count=float("inf"), series="junk", source="kubelet", lastTimestamp=12345,
+          metadata={"name": "inf-count", "namespace": PROFILE, "creationTimestamp": ["no"]})
+    _seed(kube, "huge-count", count="9" * 5000, involvedObject={"kind": "Pod", "name": POD, "namespace": PROFILE},
+          message="m" * 100_000)
+    watcher = ResourceWatcher(api_client(path=kube.kubeconfig), WatchSpec("events", event_row), PROFILE,
+                              timeout_seconds=30)
+    changes: list[Any] = []
+    thread = watcher.start(changes.append)
+    try:
+        first = wait_for(lambda: changes and changes[0], what="the snapshot")
+    finally:
+        watcher.stop()
+        thread.join(timeout=10)
+    assert first.kind == WatchKind.SYNCED and watcher.reconnects == 0
+    rows = {r.message[:9]: r for r in first.snapshot}
+    assert rows["inf-count"].count == 1 and rows["inf-count"].source == "" and rows["inf-count"].last is None
+    huge = rows["mmmmmmmmm"]
+    assert huge.count == COUNT_LIMIT and len(huge.message) == TEXT_LIMIT and huge.object == POD
+
+
+def test_describe_of_a_pod_with_hostile_events_does_not_crash(kube: KubeSandbox) -> None:
+    _seed(kube, "inf-count", count=float("inf"), source=["kubelet"], lastTimestamp=12345, firstTimestamp={"a": 1})
+    client = api_client(path=kube.kubeconfig)
+    raw = list_events(client, PROFILE, f"involvedObject.name={POD}")
+    pod = kube.world.get("pods", PROFILE, POD)
+    assert pod is not None
+    text = describe_pod(pod, raw)
+    assert "inf-count" in text and "Events:" in text

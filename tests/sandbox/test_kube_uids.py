@@ -70,3 +70,16 @@ def test_kubectl_sees_the_new_uid_of_a_recreated_pod(tmp_path: Path) -> None:
         sb.world.put("pods", pod)  # the same object, uid and all, stored again: the server gives a new uid
         after = uid()
     assert before and after and before != after
+
+
+def test_a_recreated_pods_container_gets_a_new_container_id(tmp_path: Path) -> None:
+    with running_kube(demo_scenario(), tmp_path) as sb:
+        core = k8s.CoreV1Api(api_client(path=sb.kubeconfig))
+        ids = []
+        for _ in range(2):
+            core.create_namespaced_pod(PROFILE, _pod("again"))
+            sb.world.set_container(PROFILE, "again", "main", state="running")
+            status = core.read_namespaced_pod("again", PROFILE).status.container_statuses[0]
+            ids.append(status.container_id)
+            core.delete_namespaced_pod("again", PROFILE, grace_period_seconds=0)
+    assert all(i and i.startswith("containerd://") for i in ids) and ids[0] != ids[1]

@@ -287,6 +287,11 @@ class KubeWorld:
         else:
             meta["uid"] = o.uid_for(self.seed, str(self._creations), key[0], key[1] or "", key[2], str(count))
 
+    @staticmethod
+    def _pod_uid(pod: o.Obj) -> str:
+        """A pod's uid for ids derived from it (a re-created pod's containers get new container ids too)."""
+        return str((pod.get("metadata") or {}).get("uid") or "")
+
     def _add_crd(self, crd: o.Obj, old: o.Obj | None) -> None:
         """Serve a CRD's type at once (every served version), replacing what an older version of it served."""
         new = crd_type(crd)
@@ -586,17 +591,18 @@ class KubeWorld:
 
     def set_container(self, namespace: str, pod: str, container: str, state: str = "running",
                       reason: str | None = None, message: str | None = None, exit_code: int = 0,
-                      logs: Mapping[str, Any] | None = None) -> o.Obj:
-        """Move one container to running/waiting/terminated (waiting->running starts its log run)."""
+                      logs: Mapping[str, Any] | None = None, ready: bool = True) -> o.Obj:
+        """Move one container to running/waiting/terminated (waiting->running starts its log run); a running
+        container is ready unless `ready` is False (its readiness probe fails)."""
         with self.lock:
             obj = copy.deepcopy(self.objects[("pods", namespace, pod)])
             st = self._status_of(obj, container)
             now = o.ago(0)
             if state == "running":
                 st["state"] = {"running": {"startedAt": now}}
-                st["ready"] = True
+                st["ready"] = ready
                 st["started"] = True
-                st.setdefault("containerID", f"containerd://{o.uid_for(namespace, pod, container)}")
+                st.setdefault("containerID", f"containerd://{o.uid_for(namespace, pod, container, self._pod_uid(obj))}")
                 runs = self.logs.setdefault((namespace, pod, container), [])
                 if not runs or runs[-1].ended_at is not None:
                     runs.append(LogRun(logs if logs is not None else (runs[-1].spec if runs else None)))
