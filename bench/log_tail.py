@@ -89,6 +89,7 @@ def run_pane(services: Any, lines: int) -> PaneRun:
     from textual.app import App, ComposeResult
 
     from kftui.core.kube import LogState, PodRow
+    from kftui.screens.feeds import PodLogFeed
     from kftui.widgets.logpane import WINDOWS, LogPane
 
     everything = next(i for i, w in enumerate(WINDOWS) if w.label == "all")
@@ -103,7 +104,7 @@ def run_pane(services: Any, lines: int) -> PaneRun:
             self.measuring = False
 
         def compose(self) -> ComposeResult:
-            yield LogPane(services.kube_api, window=everything)
+            yield LogPane(PodLogFeed(services.kube_api), window=everything)
 
         def on_mount(self) -> None:
             self.set_interval(0.01, self.tick)
