@@ -216,13 +216,13 @@ def tmux_kubectl(tmux: Tmux, kubectl: str, lines: int, extra: str = "") -> float
         tmux.kill(session)
 
 
-def tmux_kftui(tmux: Tmux, lines: int) -> dict[str, float]:
+def tmux_kftui(tmux: Tmux, lines: int, args: str = f"-n {NAMESPACE}") -> dict[str, float]:
     """Launch `kftui watch -n bench` in tmux: seconds to its first frame, to the log's first lines, and to the last
     of every line on screen with all of them kept (the "all" window chosen with `l`, ctrl+t once the frame is up)."""
     session = f"kftui-{uuid.uuid4().hex[:6]}"
     kftui = Path(sys.executable).with_name("kftui")
     start = time.perf_counter()
-    tmux.launch(session, f"{kftui} watch -n {NAMESPACE}")
+    tmux.launch(session, f"{kftui} watch {args}")
     try:
         first = wait_screen(tmux, session, ("1 Pods",), start)
         tmux.keys(session, "l")
@@ -325,6 +325,8 @@ def end_to_end(tmp: Path, env: dict[str, str], kubectl: str, lines: int, runs: i
                                                      encoding="utf-8")
     tmux_env = {**env, "XDG_CONFIG_HOME": str(config), "XDG_STATE_HOME": str(state), "TERM": "xterm-256color",
                 "PYTHONPYCACHEPREFIX": str(tmp / "pycache")}
+    tmux_env.pop("PYTHONDONTWRITEBYTECODE", None)  # bytecode cached as an installed package's is (else every
+    # launch compiles kftui, Textual and kubernetes from source: seconds, which no user pays)
     tmux = Tmux(tmux_env)
     try:
         tmux_kubectl(tmux, kubectl, lines)  # untimed warm-up: tmux's own start, kftui's bytecode
