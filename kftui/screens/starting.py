@@ -4,6 +4,7 @@ the sandbox process reports ready; then the app shows the mode that was asked fo
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
@@ -22,10 +23,12 @@ class SandboxStarting(Screen[None]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "app.quit", "Quit")]
 
-    def __init__(self, scenario: str = "demo") -> None:
+    def __init__(self, scenario: str = "demo", clock: Callable[[], float] = time.monotonic) -> None:
+        """`clock` gives seconds (a fixed one makes screenshots repeatable)."""
         super().__init__(id="starting-screen")
         self.scenario = scenario
-        self.began = time.monotonic()
+        self.clock = clock
+        self.began = clock()
 
     def compose(self) -> ComposeResult:
         """The header, one box that says what is happening, the footer."""
@@ -49,7 +52,7 @@ class SandboxStarting(Screen[None]):
         out.append(f" (scenario {self.scenario})\n")
         out.append("fake Google Cloud, Kubernetes and Kubeflow Pipelines on loopback; nothing leaves this machine\n",
                    style="dim")
-        out.append(f"{time.monotonic() - self.began:.1f} s", style="dim")
+        out.append(f"{self.clock() - self.began:.1f} s", style="dim")
         return out
 
     def _tick(self) -> None:

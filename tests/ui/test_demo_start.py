@@ -63,3 +63,37 @@ async def test_a_sandbox_that_cannot_start_is_one_line_and_the_app_closes(own_en
         assert "KUBECONFIG" not in os.environ or not os.environ["KUBECONFIG"].startswith(str(own_env))
     finally:
         sandbox.close()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_snapshot_starting_screen(snap_compare: Any, size: tuple[int, int]) -> None:
+    from textual.app import App
+
+    class Shown(App[None]):
+        TITLE = "kftui"
+
+        def on_mount(self) -> None:
+            ticks = iter([100.0, *([101.5] * 1000)])  # began at 100 s; every later look says 1.5 s have passed
+            self.push_screen(SandboxStarting("demo", clock=lambda: next(ticks, 101.5)))
+
+    async def ready(pilot: Any) -> None:
+        await pilot.pause(0.6)  # one tick of the elapsed time
+
+    assert snap_compare(Shown(), terminal_size=size, run_before=ready)
+
+
+async def test_the_starting_screen_fails_in_words() -> None:
+    from textual.app import App
+
+    screen = SandboxStarting("demo")
+
+    class Shown(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(screen)
+
+    async with Shown().run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        screen.failed("the sandbox exited early: port in use")
+        await pilot.pause()
+        text = str(screen.query_one("#starting").render())
+        assert "The sandbox did not start" in text and "port in use" in text
