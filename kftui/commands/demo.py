@@ -1,5 +1,5 @@
-"""`kftui demo`: open kftui at once and start the sandbox in its own process meanwhile; the app shows the mode
-asked for once the sandbox reports ready, pointed at it."""
+"""`kftui demo`: open kftui at once, then start the sandbox in its own process; the app shows the mode asked for
+once the sandbox reports ready, pointed at it."""
 
 from __future__ import annotations
 
@@ -19,24 +19,44 @@ from kftui.errors import KftuiError, UsageError
 
 
 class SandboxProcess:
-    """`python -m kftui.sandbox` as a child: started at once, ready later (its environment), closed with stdin."""
+    """`python -m kftui.sandbox` as a child: started, ready later (its environment), closed with its stdin."""
 
     def __init__(self, scenario: str, workdir: Path) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kftui.sandbox", "--scenario", scenario, "--workdir", str(workdir),
-             "--until-stdin-closes"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        self.scenario = scenario
+        self.workdir = workdir
+        self.proc: subprocess.Popen[str] | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def start(self) -> None:
+        """Spawn the child (once; not after close())."""
+        with self._lock:
+            if self.proc is not None or self._closed:
+                return
+            scenario, workdir = self.scenario, self.workdir
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "kftui.sandbox", "--scenario", scenario, "--workdir", str(workdir),
+                 "--until-stdin-closes"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
 
     def wait_ready(self, timeout: float = 90) -> dict[str, str]:
-        """Block until it reports READY and return its environment; KftuiError (one line) if it cannot."""
+        """Start it if need be, block until it reports READY and return its environment; KftuiError (one line)
+        if it cannot."""
+        self.start()
+        if self.proc is None:
+            raise KftuiError("the sandbox was stopped before it started")
         return _wait_ready(self.proc, timeout)
 
     def close(self) -> None:
         """Closing its stdin stops it; a sandbox that does not stop within 10 s is killed."""
+        with self._lock:
+            self._closed = True
+        if self.proc is None:
+            return
         if self.proc.stdin:
             self.proc.stdin.close()
         try:
@@ -64,15 +84,24 @@ def _wait_ready(proc: subprocess.Popen[str], timeout: float) -> dict[str, str]:
     raise KftuiError(f"the sandbox did not report ready within {timeout:.0f} s")
 
 
+def scenarios_dir() -> Path:
+    """kftui.sandbox.SCENARIOS, found without importing the sandbox (asyncio and its servers: the first frame's
+    time); the sandbox process imports it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("kftui.sandbox")
+    assert spec is not None and spec.submodule_search_locations, "kftui.sandbox is part of kftui"
+    return Path(next(iter(spec.submodule_search_locations))) / "scenarios"
+
+
 def check_scenario(scenario: str) -> None:
     """An unknown scenario is one line naming it and the built-in ones, before a sandbox process starts."""
-    from kftui.sandbox import SCENARIOS
-
-    if Path(scenario).expanduser().is_dir() or (SCENARIOS / scenario).is_dir():
+    scenarios = scenarios_dir()
+    if Path(scenario).expanduser().is_dir() or (scenarios / scenario).is_dir():
         return
     from kftui.core.sanitize import inert
 
-    known = ", ".join(sorted(p.name for p in SCENARIOS.iterdir() if p.is_dir()))
+    known = ", ".join(sorted(p.name for p in scenarios.iterdir() if p.is_dir()))
     raise UsageError(f"--scenario: no scenario {inert(scenario)!r} (built-in: {known}; or give a directory).")
 
 
@@ -107,13 +136,17 @@ def demo_app(scenario: str, mode: str, sandbox: SandboxProcess, timeout: float =
             """Why the sandbox did not start ("" when it did, or is still starting)."""
 
         def on_mount(self) -> None:
-            """Wait for the sandbox on a daemon thread (the UI keeps answering: q quits)."""
+            """After the first frame, start the sandbox and wait for it on a daemon thread (q still quits)."""
             super().on_mount()
+            self.call_after_refresh(self._start_sandbox)
+
+        def _start_sandbox(self) -> None:
             threading.Thread(target=self._wait_sandbox, daemon=True, name="kftui-demo-sandbox").start()
 
         def _wait_sandbox(self) -> None:
             import importlib
 
+            sandbox.start()  # not before the first frame: on a busy machine it would compete with it for a core
             # The mode's screen module is loaded here meanwhile, so the switch once the sandbox is up is quick.
             importlib.import_module(f"kftui.screens.{mode}")
             try:

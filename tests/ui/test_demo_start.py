@@ -45,7 +45,7 @@ async def test_the_first_screen_says_it_is_starting_then_watch_opens_on_the_sand
             assert app.failure == ""
     finally:
         sandbox.close()
-    assert sandbox.proc.returncode is not None  # closing the demo stops its sandbox
+    assert sandbox.proc is not None and sandbox.proc.returncode is not None  # closing the demo stops it
 
 
 async def test_a_sandbox_that_cannot_start_is_one_line_and_the_app_closes(own_env: Path) -> None:
