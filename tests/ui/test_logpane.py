@@ -15,6 +15,7 @@ from textual.widgets import Footer, Input, Static
 from kftui.cluster.kubeconfig import api_client
 from kftui.core.kube import LogState, LogStatus, PodRow, pod_row
 from kftui.paths import data_dir
+from kftui.screens.feeds import PodLogFeed
 from kftui.widgets.logpane import WINDOWS, LogPane
 from tests.helpers import press, until
 
@@ -33,7 +34,7 @@ class PaneApp(App[None]):
 
     def compose(self) -> ComposeResult:
         factory = (lambda: api_client(path=self.kubeconfig)) if self.kubeconfig else None
-        yield LogPane(factory, window=self.window, id="logs-pane")
+        yield LogPane(PodLogFeed(factory) if factory else None, window=self.window, id="logs-pane")
         yield Footer()
 
 
