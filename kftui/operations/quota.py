@@ -12,6 +12,7 @@ from kftui.core.validate import is_user_email, validate_email
 from kftui.errors import ConfigError, KftuiError, UsageError
 
 if TYPE_CHECKING:
+    from kftui.gcp.quotas import Quotas
     from kftui.settings import StateStore
 
 KFTUI_PREFIX = "kftui-"
@@ -53,13 +54,6 @@ def validate_value(value: str, label: str = "Preferred value") -> str | None:
     return None
 
 
-def _quotas(project: str) -> Any:
-    """A Cloud Quotas adapter for the project (it reads endpoints and ADC from the environment)."""
-    from kftui.gcp.quotas import Quotas
-
-    return Quotas(project)
-
-
 def request_record(project: str, request: QuotaRequest) -> dict[str, Any]:
     """What kftui remembers about a filed request (and what `kftui quota status --json` prints)."""
     return {
@@ -96,11 +90,13 @@ def remembered_requests(store: StateStore, project: str | None = None) -> list[d
     return [dict(r) for r in state.quota_requests if project is None or r.get("project") == project]
 
 
-def follow_requests(store: StateStore, project: str) -> list[QuotaRequest]:
-    """Re-read every request kftui filed for a project: remembered ones plus kftui's ids the API lists."""
+def follow_requests(store: StateStore, project: str, quotas: Quotas) -> list[QuotaRequest]:
+    """Re-read every request kftui filed for a project: remembered ones plus kftui's ids the API lists.
+
+    `quotas` is the caller's Cloud Quotas adapter for the project (its services' own), never one built here.
+    """
     from kftui.gcp.errors import GcpApiError
 
-    quotas = _quotas(project)
     names = [str(r["name"]) for r in remembered_requests(store, project) if r.get("name")]
     try:
         listed: list[QuotaRequest] = quotas.requests()
@@ -121,6 +117,7 @@ def follow_requests(store: StateStore, project: str) -> list[QuotaRequest]:
 
 def file_request(
     store: StateStore,
+    quotas: Quotas,
     project: str,
     quota_id: str,
     where: str,
@@ -134,7 +131,6 @@ def file_request(
     problem = validate_value(str(value))
     if problem:
         raise UsageError(problem)
-    quotas = _quotas(project)
     if infos is None:
         progress(f"reading the quota {quota_id} of {project}")
         infos = quotas.quota_infos()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
 from kftui.core.diagnosis import Diagnosis, Fix
 from kftui.core.findings import Finding, Status, Table
@@ -248,7 +247,7 @@ class PlanInput:
         return self.count * self.max_nodes
 
 
-def _int_answer(value: Any, default: int) -> int:
+def _int_answer(value: object, default: int) -> int:
     """An integer answer in ASCII digits (validated before use), or the default when absent or not a number."""
     text = str(value).strip() if value is not None else ""
     return int(text) if text and text.isascii() and text.isdigit() and len(text) < 19 else default
@@ -507,13 +506,12 @@ class _Checker:
         )
 
 
-def _read_infos(project: str) -> tuple[list[QuotaInfo] | None, str]:
+def _read_infos(project: str, services: StepServices) -> tuple[list[QuotaInfo] | None, str]:
     """Cloud Quotas' view of compute quotas, or None and why it could not be read."""
     from kftui.gcp.errors import GcpApiError
-    from kftui.gcp.quotas import Quotas
 
     try:
-        infos: list[QuotaInfo] = Quotas(project).quota_infos()
+        infos: list[QuotaInfo] = services.quotas(project).quota_infos()
     except GcpApiError as exc:
         return None, diagnose_exception(exc, project=project).title
     return infos, ""
@@ -620,7 +618,11 @@ def _error_finding(check: str, exc: BaseException, project: str, doing: str) -> 
 
 
 def _checks_for(
-    plan: PlanInput, world: GpuWorld, rows: Sequence[ZonePlan], requests: Sequence[QuotaRequest]
+    plan: PlanInput,
+    world: GpuWorld,
+    rows: Sequence[ZonePlan],
+    requests: Sequence[QuotaRequest],
+    services: StepServices,
 ) -> list[Finding]:
     """The four shared checks for the user's zone, else the best zone, else the first zone offering the type."""
     zone = plan.zone or (rows[0].zone if rows else None)
@@ -636,7 +638,7 @@ def _checks_for(
             world.machine_types.get(zone),
         )
     needs_infos = any(b.kind in QUOTA_KINDS for b in row.feasibility.blockers)
-    infos, infos_error = _read_infos(plan.project) if needs_infos else ([], "")
+    infos, infos_error = _read_infos(plan.project, services) if needs_infos else ([], "")
     return _Checker(plan, world, row, infos, infos_error, requests).all()
 
 
@@ -697,7 +699,7 @@ def doctor_checks(ctx: StepContext, gpu: str, count: int, zone: str | None) -> l
         machine_type=plan.machine_type,
     )
     requests = _safe_follow(ctx, project)
-    return _checks_for(plan, world, rows, requests)
+    return _checks_for(plan, world, rows, requests, services_of(ctx))
 
 
 def _safe_follow(ctx: StepContext, project: str) -> list[QuotaRequest]:
@@ -705,7 +707,7 @@ def _safe_follow(ctx: StepContext, project: str) -> list[QuotaRequest]:
     from kftui.gcp.errors import GcpApiError
 
     try:
-        return quota_ops.follow_requests(store_of(ctx), project)
+        return quota_ops.follow_requests(store_of(ctx), project, services_of(ctx).quotas(project))
     except GcpApiError:
         return []
 
@@ -857,7 +859,7 @@ class GpuStep:
             return
         if plan.zone is None and plan_finding.learned.get("zone"):
             plan = PlanInput(**{**plan.__dict__, "zone": plan_finding.learned["zone"]})
-        yield from _checks_for(plan, world, rows, requests)
+        yield from _checks_for(plan, world, rows, requests, services_of(ctx))
         if requests:
             yield _requests_finding(requests)
 
@@ -909,7 +911,8 @@ class GpuStep:
             raise UsageError("Project is missing: choose a project before requesting quota.")
         email = contact_email(ctx.answers)
         reason = str(ctx.answer("quota_justification") or "").strip() or _request_reason(ctx, where)
-        filed = quota_ops.file_request(store_of(ctx), project, quota_id, where, value, email, reason, progress)
+        filed = quota_ops.file_request(store_of(ctx), services_of(ctx).quotas(project), project, quota_id, where, value,
+                                       email, reason, progress)
         request = filed.request
         verb = "was already filed" if request.already_filed else "is filed"
         loud = filed.warning(project)

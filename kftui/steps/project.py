@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kftui.core import validate
 from kftui.core.cloud import ProjectInfo
@@ -11,6 +11,9 @@ from kftui.core.diagnosis import Fix
 from kftui.core.findings import Finding, Status
 from kftui.diagnose import diagnose_exception
 from kftui.steps.base import CONSOLE, Field, Progress, StepContext, error_finding, project_of, services_of
+
+if TYPE_CHECKING:
+    from kftui.gcp.errors import GcpApiError
 
 CREATE_ACTION = "create-project:"
 _NOT_ABOUT_EXISTENCE = frozenset(
@@ -108,11 +111,10 @@ class ProjectStep:
     def _parent_skip(self, reason: str) -> Finding:
         return Finding("project.parent", Status.SKIP, "Parent not checked", f"Not checked: {reason}.")
 
-    def _unreachable(self, project: str, exc: Any) -> Finding:
+    def _unreachable(self, project: str, exc: GcpApiError) -> Finding:
         """403 and 404 both may mean "does not exist" (Google hides which), so both offer to create it."""
         diagnosis = diagnose_exception(exc, project=project)
-        status = int(getattr(exc, "status", 0) or 0)
-        kind = str(getattr(exc, "kind", "api"))
+        status, kind = exc.status, exc.kind
         if kind == "api" and status == 404:
             return Finding(
                 "project.access",
@@ -123,7 +125,7 @@ class ProjectStep:
                 fixes=(create_fix(project), *diagnosis.fixes),
                 diagnosis=diagnosis,
             )
-        if kind == "api" and status == 403 and getattr(exc, "reason", None) not in _NOT_ABOUT_EXISTENCE:
+        if kind == "api" and status == 403 and exc.reason not in _NOT_ABOUT_EXISTENCE:
             return Finding(
                 "project.access",
                 Status.FAIL,
