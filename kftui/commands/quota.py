@@ -63,9 +63,11 @@ def _check_shapes(gpu: str, region: str, count: int, email: str | None) -> None:
     if problem:
         raise UsageError(f"--region: {problem}")
     if email is not None:
-        problem = plan.validate_email(email) if email.strip() else "Email is empty."
+        from kftui.operations.quota import person_problem
+
+        problem = person_problem(email, "--email")
         if problem:
-            raise UsageError(f"--email: {problem}")
+            raise UsageError(problem)
 
 
 def _services(project: str | None) -> Services:
@@ -101,7 +103,6 @@ def run_request(
     from kftui.core.gpu import GLOBAL_GPU_METRIC, QuotaInfo, ineligibility_words
     from kftui.gcp.errors import GcpApiError
     from kftui.operations import quota as ops
-    from kftui.operations import quota as plan
 
     gpu, region = gpu.strip(), region.strip()
     _check_shapes(gpu, region, count, email)
@@ -120,14 +121,17 @@ def run_request(
     if region != "global" and region not in regions:
         sample = ", ".join(regions[:6]) + (", ..." if len(regions) > 6 else "")
         raise UsageError(f"--region: {region!r} is not a region of project {project} (regions: {sample}).")
-    contact = email.strip() if email else plan.contact_email({})
+    found = ops.find_contact({"email": email or ""}, project, services.projects())
+    if found is None:
+        raise UsageError(f"{ops.NO_CONTACT} Pass --email with your address.")
+    contact = found.email
     try:
         infos: list[QuotaInfo] = services.quotas(project).quota_infos()
     except GcpApiError as exc:
         raise _explained(exc, project) from exc
     regional = region != "global"
-    metric = plan.gpu_metric(infos, gpu) if regional else GLOBAL_GPU_METRIC
-    info = plan.quota_info_for(infos, metric, regional)
+    metric = ops.gpu_metric(infos, gpu) if regional else GLOBAL_GPU_METRIC
+    info = ops.quota_info_for(infos, metric, regional)
     if info is None:
         if not regional:
             raise KftuiError(
@@ -153,7 +157,7 @@ def run_request(
     )
     summary = (
         f"Ask Google to raise {metric} {where} from {current if current is not None else '?'} to {count} "
-        f"(quota id {info.quota_id}, project {project}, contact {contact})."
+        f"(quota id {info.quota_id}, project {project}, contact {contact}: {found.words()})."
     )
     if not yes:
         if not as_json:

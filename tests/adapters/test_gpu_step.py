@@ -240,11 +240,42 @@ def test_requests_are_found_again_after_the_state_file_is_lost(gcpb: Sandbox) ->
     assert len(load_state().quota_requests) == 1
 
 
-def test_missing_email_names_the_field(gcpb: Sandbox) -> None:
-    context = ctx(gpu_type=T4, gpu_count="1", gpu_max_nodes="1")
+def test_without_an_email_the_request_names_an_owner_from_the_policy(gcpb: Sandbox) -> None:
+    """The demo identity is a service account: the contact is the project's owner (a person), printed in full."""
+    save_state(State(answers={"project": PROJECT}))
+    context = ctx(gpu_type=T4, gpu_count="1", gpu_max_nodes="1", zone="europe-west4-a")
+    glob = run(context)["quota.gpus-all-regions"]
+    fix = next(f for f in glob.fixes if f.action)
+    assert fix.command is not None and fix.command.endswith("--count 1 --email ada.lovelace@example.com --yes")
+    assert "EMAIL" not in fix.command
+    assert "Google will write to ada.lovelace@example.com (an owner or editor in the project's IAM policy)" in (
+        glob.message)
+    STEP.apply(fix.action or "", context, lambda _line: None)
+    assert gcpb.world.sent("POST", "/quotaPreferences")[0].body["contactEmail"] == "ada.lovelace@example.com"
+
+
+def test_without_any_person_the_step_asks_and_prints_no_stand_in(gcpb: Sandbox) -> None:
+    iam = gcpb.world.scenario["projects"][PROJECT]["iam"]
+    iam["bindings"] = [b for b in iam["bindings"] if not any(m.startswith("user:") for m in b["members"])]
+    context = ctx(gpu_type=T4, gpu_count="1", gpu_max_nodes="1", zone="europe-west4-a")
+    glob = run(context)["quota.gpus-all-regions"]
+    fix = next(f for f in glob.fixes if f.action)
+    assert fix.command is None, "no command with a stand-in address"
+    assert "Email is missing" in glob.message and "'Contact email' field" in glob.message
+    assert "--email` followed by your address" in glob.message
+    fields, defaults = STEP.action_fields(fix.action or "", context)
+    assert defaults["email"] == "" and next(f for f in fields if f.name == "email").required
     with pytest.raises(UsageError, match=r"Email is missing.*Contact email"):
-        STEP.apply("request-quota:GPUS-ALL-REGIONS-per-project:global:1", context, lambda _line: None)
+        STEP.apply(fix.action or "", context, lambda _line: None)
     assert gcpb.world.sent("POST", "/quotaPreferences") == []
+
+
+def test_a_service_account_is_refused_as_the_contact(gcpb: Sandbox) -> None:
+    robot = "ada@robot-ml-demo.iam.gserviceaccount.com"
+    email = next(f for f in STEP.fields if f.name == "email")
+    assert email.validate is not None and "is a service account" in (email.validate(robot) or "")
+    plan = run(ctx(gpu_type=T4, gpu_count="1", gpu_max_nodes="1", email=robot))["gpu.plan"]
+    assert plan.status == Status.FAIL and "Contact email" in plan.message and "service account" in plan.message
 
 
 def test_invalid_answers_fail_with_the_rule(gcpb: Sandbox) -> None:

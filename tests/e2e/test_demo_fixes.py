@@ -24,8 +24,8 @@ pytestmark = [
 ]
 ZONE, GPU = "us-central1-a", "nvidia-l4"
 CONTACT = "ada.lovelace@example.com"
-"""What the user types for the one placeholder the quota fix carries (the demo identity is a service account,
-and Google needs a person to write to about a quota request)."""
+"""The person the quota fix names: the demo identity is a service account, so kftui takes the project's owner
+from its IAM policy (Google needs a person to write to about a quota request)."""
 
 
 @pytest.fixture
@@ -69,8 +69,8 @@ def test_every_fix_the_demo_shows_works_as_printed(demo: dict[str, str]) -> None
         assert done.returncode == 0, f"{command}: {done.stderr}"
 
     request = first_command(before["quota.gpus-all-regions"])
-    assert request.startswith("kftui quota request ") and request.endswith("--email EMAIL")
-    done = run(demo, request.replace("--email EMAIL", f"--email {CONTACT}") + " --yes")
+    assert request.startswith("kftui quota request ") and request.endswith(f"--email {CONTACT} --yes"), request
+    done = run(demo, request)  # exactly as printed: no placeholder to fill in
     assert done.returncode == 0, done.stderr
     for _ in range(10):  # Google decides in its own time; `kftui quota status` follows the request
         status = run(demo, "kftui quota status --project robot-ml-demo --json")
