@@ -85,8 +85,10 @@ GPU_POOL_NAME = "gpu-pool"
 CPU_POOL_NAME = "cpu-pool"
 GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
 """The taint GKE puts on GPU nodes by itself (pods asking for nvidia.com/gpu get the toleration)."""
-PORT_FORWARD = "kubectl port-forward svc/istio-ingressgateway -n istio-system 8080:80"
-URL = "http://localhost:8080"
+DASHBOARD_PORT = 8080
+"""The local port `kftui forward dashboard` (and the port-forward below) serves Kubeflow on."""
+PORT_FORWARD = f"kubectl port-forward svc/istio-ingressgateway -n istio-system {DASHBOARD_PORT}:80"
+URL = f"http://localhost:{DASHBOARD_PORT}"
 DEX_DEFAULT_USER = "user@example.com"
 DEX_DEFAULT_PASSWORD = "12341234"
 DEX_DEFAULT_HASH = "$2y$12$4K/VkmDd1q1Orb3xAt82zu8gk7Ad6ReFR4LCP9UeYE90NLiN9Df72"
@@ -94,8 +96,11 @@ DEX_DEFAULT_HASH = "$2y$12$4K/VkmDd1q1Orb3xAt82zu8gk7Ad6ReFR4LCP9UeYE90NLiN9Df72
 PASSWORD_MIN = 12
 PASSWORD_RULE = (f"at least {PASSWORD_MIN} characters, mixing letters with digits or symbols, and not the "
                  f"default {DEX_DEFAULT_PASSWORD}")
-GOOGLE_REDIRECT = "http://localhost:8080/oauth2/callback"
-"""Where Google sends the browser back to oauth2-proxy through the port-forward (the client must list it)."""
+OAUTH2_CALLBACK = "/oauth2/callback"
+"""oauth2-proxy's callback path (its default proxy prefix /oauth2; the deploy's config keeps it)."""
+GOOGLE_REDIRECT = URL + OAUTH2_CALLBACK
+"""Where Google sends the browser back to oauth2-proxy through `kftui forward dashboard`: the one source for the
+OAuth step's instructions and the oauth2-proxy config the deploy writes (the OAuth client must list it exactly)."""
 FORWARD_DASHBOARD = "kftui forward dashboard"
 
 REQUIRED_STEPS = ("account", "project", "billing", "apis", "iam", "gpu")

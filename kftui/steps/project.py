@@ -45,9 +45,9 @@ def _suggest(ctx: StepContext, text: str) -> list[tuple[str, str]]:
 def parent_words(info: ProjectInfo) -> str:
     """Where a project lives, in the words the OAuth decision needs."""
     if not info.parent:
-        return "no organization (a personal project): IAP will need a custom OAuth client"
+        return "no organization (a personal project): Google sign-in needs an External consent screen"
     kind = "an organization" if info.parent.startswith("organizations/") else "a folder"
-    return f"{kind} ({info.parent}): IAP can use the Google-managed OAuth client for your organization's users"
+    return f"{kind} ({info.parent}): Google sign-in can be kept to your organization's members (Internal)"
 
 
 class ProjectStep:
@@ -73,7 +73,7 @@ class ProjectStep:
     )
 
     def run(self, ctx: StepContext) -> Iterator[Finding]:
-        """Read the project once: its state, then its parent (which decides the OAuth route)."""
+        """Read the project once: its state, then its parent (which sets the consent screen's audience)."""
         from kftui.gcp.errors import GcpApiError
 
         project = project_of(ctx)
@@ -164,7 +164,7 @@ class ProjectStep:
             "project.parent",
             Status.PASS,
             "Under an organization" if info.has_organization else "No organization",
-            f"The project lives under {parent_words(info)}. This decides the OAuth route.",
+            f"The project lives under {parent_words(info)}. It sets the OAuth step's consent screen audience.",
         )
 
     def apply(self, action: str, ctx: StepContext, progress: Progress) -> str:
