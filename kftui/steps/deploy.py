@@ -48,7 +48,7 @@ SAVE = "save-script"
 
 
 def plan_inputs(ctx: StepContext) -> PlanInputs:
-    """The plan's inputs from remembered answers (the gpu step's type, count, maximum and zone)."""
+    """The plan's inputs from remembered answers (the gpu step's type, count, maximum, zone and machine type)."""
     a = ctx.answer
     return PlanInputs(
         project=a("project"), zone=a("zone"), cluster=a("cluster_name"), release=a("kubeflow_release"),
@@ -56,7 +56,7 @@ def plan_inputs(ctx: StepContext) -> PlanInputs:
         gpu_min_nodes=a("gpu_min_nodes"), gpu_machine_type=a("machine_type"), spot=a("gpu_spot"),
         cpu_machine_type=a("cpu_machine_type"), cpu_nodes=a("cpu_nodes"), cpu_min_nodes=a("cpu_min_nodes"),
         cpu_max_nodes=a("cpu_max_nodes"), nap_max_cpu=a("nap_max_cpu"), nap_max_memory_gb=a("nap_max_memory_gb"),
-        manifests=a("manifests"), repo=os.environ.get(MANIFESTS_REPO_ENV),
+        manifests=a("manifests"), repo=os.environ.get(MANIFESTS_REPO_ENV), recorded=ctx.answers,
     )
 
 

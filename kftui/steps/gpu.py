@@ -22,6 +22,7 @@ from kftui.core.gpu import (
     RegionQuotas,
     ZonePlan,
     ineligibility_words,
+    machine_choice_key,
     machine_prefixes,
     machine_words,
     plan_zone,
@@ -367,12 +368,18 @@ class _Checker:
                 + ". Check again later to confirm it is offered in this zone.",
             )
         chosen = row.machine_type or (row.machine_types[0] if row.machine_types else "")
+        # Recorded (per zone, type and count) so the deploy plan uses the machine type shown here.
+        learned: dict[str, str] = {}
+        if chosen and not plan.machine_type:
+            learned[machine_choice_key(row.zone, plan.gpu, plan.count)] = chosen
         return Finding(
             "gpu.machine-type",
             Status.PASS,
             f"{chosen} can carry {plan.count} x {plan.gpu}",
             f"Compatible machine types in {row.zone}: "
-            f"{machine_words(plan.gpu, row.machine_types, limit=6, bundled=row.bundled)}.",
+            f"{machine_words(plan.gpu, row.machine_types, limit=6, bundled=row.bundled)}"
+            + (f"; the deploy plan uses {chosen}." if learned else "."),
+            learned=learned,
         )
 
     def global_quota(self) -> Finding:

@@ -319,3 +319,43 @@ def test_unreadable_machine_catalog_falls_back_to_the_family_rules(gcpb: Sandbox
     assert "compute.machineTypes.list" in machine.message and "n1-*" in machine.message
     assert found["gpu.plan"].table is not None and found["gpu.plan"].table.rows[0][3] == "n1-*"
     assert found["quota.region-gpus"].status == Status.PASS
+
+
+H100 = "nvidia-h100-80gb"
+
+
+def test_with_several_compatible_types_the_plan_takes_the_gpu_steps_machine_type(gcpb: Sandbox) -> None:
+    """us-central1-a offers two machine types that carry 8 x H100 (A3 High and A3 Edge, same size): the GPU step
+    chooses one, records it, and the deploy step's plan and `deploy --plan-only` use that same one."""
+    import io
+
+    from kftui.commands.deploy import run_deploy
+    from kftui.core.gpu import machine_choice_key
+    from kftui.steps.deploy import STEP as DEPLOY
+
+    catalogue = ["e2-standard-8", "n1-standard-4", "a3-edgegpu-8g", "a3-highgpu-8g"]
+    gcpb.world.scenario["projects"][PROJECT]["compute"]["machineTypes"] = {"us-central1-a": catalogue}
+    answers = {"project": PROJECT, "gpu_type": H100, "gpu_count": "8", "gpu_max_nodes": "1", "zone": "us-central1-a"}
+    machine = run(ctx(**answers))["gpu.machine-type"]
+    assert machine.status == Status.PASS, machine.message
+    assert "a3-edgegpu-8g" in machine.message and "a3-highgpu-8g" in machine.message  # several were compatible
+    key = machine_choice_key("us-central1-a", H100, 8)
+    chosen = machine.learned[key]
+    assert machine.title == f"{chosen} can carry 8 x {H100}" and f"the deploy plan uses {chosen}" in machine.message
+
+    answers[key] = chosen  # what the setup screen and doctor remember from the finding
+    plan = next(f for f in DEPLOY.run(StepContext(answers=answers, services=None)) if f.id == "deploy.plan")
+    assert plan.table is not None
+    gpu_rows = [row for row in plan.table.rows if "x nvidia-h100-80gb" in row[1]]
+    assert gpu_rows and gpu_rows[0][1].startswith(f"{chosen} + 8 x {H100}"), plan.table.rows
+
+    save_state(State(answers=answers))
+    out = io.StringIO()
+    assert run_deploy(plan_only=True, out=out) == 0
+    assert f"--machine-type={chosen} " in out.getvalue()
+    assert "--machine-type=a3-" + ("edgegpu" if chosen == "a3-highgpu-8g" else "highgpu") not in out.getvalue()
+
+    gcpb.world.scenario["projects"][PROJECT]["iam"]["denied"] = ["compute.machineTypes.list"]
+    offline = io.StringIO()  # the zone's catalogue cannot be read now: the recorded choice still holds
+    assert run_deploy(plan_only=True, out=offline) == 0
+    assert f"--machine-type={chosen} " in offline.getvalue()
