@@ -9,7 +9,7 @@ from kftui.core.cloud import ProjectInfo
 from kftui.core.diagnosis import Fix
 from kftui.core.findings import Finding, Status
 from kftui.core.plan import DASHBOARD_PORT, FORWARD_DASHBOARD, GOOGLE_REDIRECT, PASSWORD_RULE
-from kftui.secrets import SecretStore, default_store
+from kftui.secrets import Secret, SecretStore, default_store
 from kftui.steps.base import CONSOLE, Field, Progress, StepContext, error_finding, project_of, services_of
 
 CLIENT_ID = "oauth_client_id"
@@ -128,7 +128,7 @@ class OAuthStep:
         client_id = str(ctx.answer(CLIENT_ID) or "").strip()
         typed = ctx.answer(CLIENT_SECRET)
         if typed:
-            store_client_secret(str(typed.reveal() if hasattr(typed, "reveal") else typed), self.store)
+            store_client_secret(typed.reveal() if isinstance(typed, Secret) else str(typed), self.store)
         secret = self.store.get(CLIENT_SECRET)
         problem = validate.oauth_client_id(client_id) if client_id else None
         if problem:
