@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Input, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from kftui.core.kube import PodRow, WatchKind
@@ -28,6 +28,7 @@ from kftui.screens.cockpit import CockpitActions, CockpitTarget
 from kftui.views import VIEWS, view_for
 from kftui.views.base import ViewSpec
 from kftui.views.pods import pod_key
+from kftui.widgets.footer import KeysFooter
 from kftui.widgets.logpane import LogPane
 from kftui.widgets.messages import FollowPod, LogFeed, ShowDetails
 from kftui.widgets.table import VirtualTable
@@ -162,7 +163,7 @@ class WatchScreen(CockpitActions, Screen[None]):
                           timestamps=prefs.log_timestamps, wrap=prefs.log_wrap)
             with VerticalScroll(id="details-pane"):
                 yield Static(Text("select a pod", style="dim"), id="details")
-        yield Footer()
+        yield KeysFooter()
 
     def _view_widget(self, spec: ViewSpec) -> Widget:
         feed = self.feeds.get(spec.id)

@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
+
 from kftui.sandbox.base import Served
+from kftui.sandbox.faults import FaultPlan
 from kftui.sandbox.kube import KubeWorld, load_scenario, serve, write_kubeconfig
 from tests.helpers import MIN_WAIT
 
@@ -58,6 +61,20 @@ def running_kube(scenario: dict[str, Any], tmp: Path) -> Iterator[KubeSandbox]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
         loop.close()
+
+
+@pytest.fixture
+def kube(tmp_path: Path) -> Iterator[KubeSandbox]:
+    """A fresh demo cluster per test (import it with the test module's other names; tests mutate the world)."""
+    with running_kube(demo_scenario(), tmp_path) as sb:
+        yield sb
+
+
+def plan_of(kube: KubeSandbox) -> FaultPlan:
+    """The live fault plan of the kube sandbox."""
+    plan = kube.served.extra["faults"]
+    assert isinstance(plan, FaultPlan)
+    return plan
 
 
 def wait_for(predicate: Callable[[], T | None], timeout: float = 5.0, interval: float = 0.01, what: str = "") -> T:

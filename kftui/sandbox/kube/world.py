@@ -118,6 +118,10 @@ class KubeWorld:
         self.log_streams: set[LogStream] = set()
         self._wakers: set[asyncio.Event] = set()
         self._seq = 0
+        self.seed = str(self.scenario.get("seed", "kftui-sandbox"))
+        """Mixed into the uids of re-created objects, so two worlds of one scenario agree and other seeds differ."""
+        self._creations = 0
+        self._incarnations: dict[Key, int] = {}
         self.expirations = 0
         self.requests: list[tuple[str, str]] = []
         self.types: dict[str, ResourceType] = {t.key: t for t in (*BUILTIN, NOTEBOOK_TYPE)}
@@ -241,7 +245,8 @@ class KubeWorld:
                                                           for k, v in (obj.pop("stringData") or {}).items()}}
         with self.lock:
             old = self.objects.get(key)
-            meta.setdefault("uid", o.uid_for(key_name, ns or "", meta["name"]))
+            if old is None:
+                self._stamp_uid(key, meta)
             meta.setdefault("creationTimestamp", o.ago(0))
             if key_name == CRDS:
                 obj["status"] = generic.established(obj)
@@ -268,6 +273,19 @@ class KubeWorld:
         self._notify()
         self.notebooks.observe(resource, old, obj)
         return copy.deepcopy(obj)
+
+    def _stamp_uid(self, key: Key, meta: dict[str, Any]) -> None:
+        """A uid for a new object (lock held): the first object of a name keeps the stable uid its scenario or
+        shorthand gives it (snapshots stay the same run after run); every re-creation of that name gets a new one
+        from the world's seed and the creation counter, as the API server gives a deleted-and-recreated object a
+        new uid (kubectl describe and log resumes tell the two apart by it)."""
+        self._creations += 1
+        count = self._incarnations.get(key, 0) + 1
+        self._incarnations[key] = count
+        if count == 1:
+            meta.setdefault("uid", o.uid_for(key[0], key[1] or "", key[2]))
+        else:
+            meta["uid"] = o.uid_for(self.seed, str(self._creations), key[0], key[1] or "", key[2], str(count))
 
     def _add_crd(self, crd: o.Obj, old: o.Obj | None) -> None:
         """Serve a CRD's type at once (every served version), replacing what an older version of it served."""
