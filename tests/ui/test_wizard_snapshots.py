@@ -229,7 +229,7 @@ def test_snapshot_step_other_outcome(own_sandbox: Sandbox, snap_compare: Any, st
         seen["badge"] = pilot.app.screen.views[step].badge
 
     assert snap_compare(app_with(own_sandbox), terminal_size=SIZE, run_before=show)
-    assert seen["badge"] == {"apis": "pass", "iam": "pass", "billing": "fail", "oauth": "pass"}[step]
+    assert seen["badge"] == {"apis": "pass", "iam": "pass", "billing": "fail", "oauth": "warn"}[step]
 
 
 def test_snapshot_project_that_cannot_be_seen(own_sandbox: Sandbox, snap_compare: Any) -> None:
