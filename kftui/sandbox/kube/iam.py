@@ -243,6 +243,12 @@ def kube_permissions_of(role: str) -> frozenset[str]:
     return ROLE_KUBE_PERMISSIONS.get(role, frozenset())
 
 
+def _details(attrs: Attributes) -> dict[str, str]:
+    """metav1.StatusDetails as the API server serialises them (empty name and core group left out)."""
+    details = {"name": attrs.name, "group": attrs.group, "kind": attrs.resource}
+    return {k: v for k, v in details.items() if v}
+
+
 def forbidden(who: str, attrs: Attributes, permission: str, verb: str | None = None) -> web.Response:
     """The API server's 403 for an authorizer's refusal, with GKE's reason naming the permission."""
     qualified = f"{attrs.resource}.{attrs.group}" if attrs.group else attrs.resource
@@ -252,9 +258,7 @@ def forbidden(who: str, attrs: Attributes, permission: str, verb: str | None = N
     denied = (f'User "{who}" cannot {verb or attrs.verb} resource "{resource}" in API group "{attrs.group}" '
               f"{where}: {reason}")
     subject = f'{qualified} "{attrs.name}"' if attrs.name else qualified
-    details: dict[str, str] = {"group": attrs.group, "kind": attrs.resource}
-    if attrs.name:
-        details = {"name": attrs.name, **details}
+    details = _details(attrs)
     body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
             "message": f"{subject} is forbidden: {denied}", "reason": "Forbidden", "details": details, "code": 403}
     return web.Response(body=json.dumps(body).encode(), status=403, content_type="application/json")
@@ -306,6 +310,6 @@ def _forbidden_create(attrs: Attributes, permission: str) -> web.Response:
     qualified = f"{attrs.resource}.{attrs.group}" if attrs.group else attrs.resource
     body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
             "message": f'{qualified} "{attrs.name}" is forbidden: requires one of ["{permission}"] permission(s).',
-            "reason": "Forbidden", "details": {"name": attrs.name, "group": attrs.group, "kind": attrs.resource},
+            "reason": "Forbidden", "details": _details(attrs),
             "code": 403}
     return web.Response(body=json.dumps(body).encode(), status=403, content_type="application/json")
