@@ -49,6 +49,51 @@ GOALS = ("check", "apis", "deploy", "quota", "destroy")
 """check: the wizard's and doctor's reads; apis: turning APIs on; deploy: the cluster and Kubeflow;
 quota: filing GPU quota requests; destroy: `kftui deploy --destroy`."""
 
+
+def _kube(resources: str, verbs: str = "create update") -> tuple[str, ...]:
+    """GKE's IAM permissions `container.<resource>.<verb>` for some Kubernetes resources (as its authorizer names
+    them: custom resources are all `thirdPartyObjects`)."""
+    return tuple(f"container.{r}.{v}" for r in resources.split() for v in verbs.split())
+
+
+APPLY = "server-side apply patches each object (update) and creates it the first time (create)"
+KUBE_CALLS: tuple[GoogleCall, ...] = (
+    GoogleCall("kubectl apply --server-side (Namespaces)", f"create Kubeflow's namespaces; {APPLY}",
+               _kube("namespaces"), "deploy"),
+    GoogleCall("kubectl apply --server-side (CustomResourceDefinitions)", "install Kubeflow's 74 CRDs",
+               _kube("customResourceDefinitions"), "deploy"),
+    GoogleCall("kubectl apply --server-side (ClusterRoles, ClusterRoleBindings, Roles, RoleBindings)",
+               "install Kubeflow's roles and bindings, which GKE authorizes through IAM",
+               _kube("clusterRoles clusterRoleBindings roles roleBindings"), "deploy"),
+    GoogleCall("kubectl apply --server-side (admission webhooks)",
+               "install the webhooks of cert-manager, Istio, KServe, Katib, Knative and Kubeflow",
+               _kube("mutatingWebhookConfigurations validatingWebhookConfigurations"), "deploy"),
+    GoogleCall("kubectl apply --server-side (custom resources)",
+               "install Istio, cert-manager, KServe and Kubeflow objects (GKE: thirdPartyObjects)",
+               _kube("thirdPartyObjects"), "deploy"),
+    GoogleCall("kubectl apply --server-side (workloads and their configuration)",
+               "install Kubeflow's deployments, services, accounts, config and policies",
+               _kube("deployments statefulSets daemonSets services serviceAccounts configMaps secrets "
+                     "persistentVolumeClaims networkPolicies horizontalPodAutoscalers podDisruptionBudgets "
+                     "priorityClasses"), "deploy"),
+    GoogleCall("kubectl wait, get (CRDs, deployments)", "wait until CRDs are established and deployments ready",
+               _kube("customResourceDefinitions deployments namespaces", "get list"), "deploy"),
+    GoogleCall("kubectl get, apply (the Dex password Secret)", "replace Dex's default password",
+               _kube("secrets", "get"), "deploy"),
+)
+"""What the deploy asks of the cluster's API server: on GKE, Google's IAM authorizes a Google identity's every
+Kubernetes request as one permission (the sandbox's GKE authorizer checks them the same way)."""
+KUBE_PERMISSIONS = frozenset(p for call in KUBE_CALLS for p in call.permissions)
+
+KUBE_SMALLEST_ROLE: dict[str, str] = {
+    **dict.fromkeys(KUBE_PERMISSIONS, "roles/container.developer"),
+    **dict.fromkeys(_kube("clusterRoles clusterRoleBindings roles roleBindings"), "roles/container.admin"),
+    **dict.fromkeys(_kube("mutatingWebhookConfigurations validatingWebhookConfigurations"), "roles/container.editor"),
+    **dict.fromkeys(_kube("customResourceDefinitions deployments namespaces", "get list"), "roles/container.viewer"),
+}
+"""The smallest role for each Kubernetes-side permission alone: Developer writes workloads and CRDs, only Admin
+writes RBAC, webhooks need Kubernetes Engine Editor, reads need Viewer (a test checks them against the table)."""
+
 CALLS: tuple[GoogleCall, ...] = (
     GoogleCall("cloudresourcemanager.projects.get", "read the project and its parent",
                ("resourcemanager.projects.get",), "check"),
@@ -91,11 +136,7 @@ CALLS: tuple[GoogleCall, ...] = (
                ("container.clusters.list",), "deploy"),
     GoogleCall("gcloud container clusters get-credentials", "fetch kubectl credentials for the cluster",
                ("container.clusters.get", "container.clusters.getCredentials"), "deploy"),
-    GoogleCall("kubectl apply (CustomResourceDefinitions)", "install Kubeflow's 74 CRDs",
-               ("container.customResourceDefinitions.create",), "deploy"),
-    GoogleCall("kubectl apply (ClusterRoles, ClusterRoleBindings)",
-               "install Kubeflow's cluster-wide roles and bindings, which GKE authorizes through IAM",
-               ("container.clusterRoles.create", "container.clusterRoleBindings.create"), "deploy"),
+    *KUBE_CALLS,
     GoogleCall("container.projects.locations.clusters.delete", "delete the cluster (--destroy)",
                ("container.clusters.delete",), "destroy"),
 )
@@ -154,6 +195,7 @@ SMALLEST_ROLE: dict[str, str] = {
     "container.clusterRoles.create": "roles/container.admin",
     "container.clusterRoleBindings.create": "roles/container.admin",
     "iam.serviceAccounts.actAs": "roles/iam.serviceAccountUser",
+    **KUBE_SMALLEST_ROLE,
 }
 """For each permission, the smallest predefined role meant for people that grants it (Google's role table,
 2026-08; service-agent roles left out). A test checks every entry against the table."""
@@ -162,11 +204,22 @@ SMALLEST_ROLE: dict[str, str] = {
 def roles_for(permissions: Iterable[str]) -> dict[str, list[str]]:
     """The roles to grant for missing permissions, each with the permissions it covers: the one seam fixes use.
 
-    Where `kftui.core.roles.smallest_roles` (Google's whole role table) is present, call it here instead.
+    The Kubernetes-side ones are covered together by the fewest smallest roles of Google's table (one
+    Kubernetes Engine Admin grant rather than Developer, Editor and Admin for pieces of one apply).
     """
+    wanted = list(dict.fromkeys(permissions))
+    kube = [p for p in wanted if p in KUBE_PERMISSIONS]
+    cover: list[str] = []
+    if kube:
+        from kftui.core.roles import covers, smallest_roles
+
+        cover = smallest_roles(kube)
     out: dict[str, list[str]] = {}
-    for permission in dict.fromkeys(permissions):
-        out.setdefault(SMALLEST_ROLE.get(permission, "roles/owner"), []).append(permission)
+    for permission in wanted:
+        role = SMALLEST_ROLE.get(permission, "roles/owner")
+        if permission in KUBE_PERMISSIONS:
+            role = next((r for r in cover if covers(r, [permission])), role)
+        out.setdefault(role, []).append(permission)
     return out
 
 

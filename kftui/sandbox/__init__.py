@@ -95,8 +95,14 @@ class Sandbox:
             shared = {"faults": self.faults} if "faults" in inspect.signature(module.serve).parameters else {}
             self.served[name] = self._run(module.serve(scenario, self.host, 0, **shared))
         from kftui.sandbox.gcp.container import connect_kube
+        from kftui.sandbox.kube.iam import connect as connect_iam
+        from kftui.sandbox.kube.tls import serve_tls
 
-        connect_kube(self.served["gcp"].state, self.served["kube"].url)  # a created GKE cluster is the kube sandbox
+        # A GKE cluster's endpoint is the kube sandbox over https (kubectl sends the auth plugin's token only over
+        # TLS), and GKE's IAM authorizer guards it for Google identities.
+        tls = self.served["kube-tls"] = self._run(serve_tls(self.served["kube"], self.host))
+        connect_kube(self.served["gcp"].state, tls.extra["endpoint"], tls.extra["ca"])
+        connect_iam(self.served["kube"].state, self.served["gcp"].state)
         self.served["kube"].state.notebooks.registry = self.served["registry"].state  # private images need secrets
         self.served["kfp"].state.connect_pods(self.served["kube"].state)  # runs' driver and launcher pods
         if write_env:

@@ -93,8 +93,11 @@ class IamStep:
         ordered = [p for p in wanted if p in missing] + [p for p in missing if p not in wanted]
         by_role = roles_for(ordered)
         role_of = {perm: role for role, perms in by_role.items() for perm in perms}
+        alike: dict[tuple[str, str], list[str]] = {}  # permissions needed for the same thing from the same role
+        for perm in ordered:
+            alike.setdefault((why(perm), role_of[perm]), []).append(perm)
         needs = "; ".join(
-            f"{perm} ({why(perm)}) from {role_title(role_of[perm])} ({role_of[perm]})" for perm in ordered
+            f"{', '.join(perms)} ({doing}) from {role_title(role)} ({role})" for (doing, role), perms in alike.items()
         )
         fixes = [
             Fix(

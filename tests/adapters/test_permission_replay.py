@@ -1,8 +1,9 @@
 """Replay every Google call of a whole journey against the sandbox and compare what IAM checked with the table.
 
-The sandbox records each permission its APIs check for a call (as Google's IAM does). A deploy, an API
-enable, a quota request, the doctor and a destroy run for real (real clients, real gcloud); any permission
-checked that `kftui.core.requirements` does not list would be a pre-check the IAM step and doctor miss.
+The sandbox records each permission its APIs check for a call (as Google's IAM does), and its GKE cluster's
+API server does the same for every Kubernetes request of a Google identity (GKE's IAM authorizer). A deploy, an
+API enable, a quota request, the doctor and a destroy run for real (real clients, real gcloud and kubectl); any
+permission checked that `kftui.core.requirements` does not list would be a pre-check the IAM step and doctor miss.
 """
 
 from __future__ import annotations
@@ -14,18 +15,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from kftui.cli import cli
 from kftui.commands.deploy import run_deploy
 from kftui.core.requirements import GOALS, permissions_for
 from kftui.sandbox import Sandbox
+from kftui.sandbox.kube.iam import Attributes, permission_for
+from kftui.sandbox.kube.types import BUILTIN
 from kftui.steps.apis import ENABLE_ACTION
 from kftui.steps.apis import STEP as APIS
 from kftui.steps.base import StepContext
 from tests.deploy_world import MINI, PROJECT, ZONE, ready_scenario
+from tests.release_data import EXAMPLE, ISTIO_GKE, rendered
 
-pytestmark = pytest.mark.skipif(
+NEEDS_TOOLS = pytest.mark.skipif(
     shutil.which("gcloud") is None or shutil.which("kubectl") is None, reason="needs the real gcloud and kubectl"
 )
 
@@ -41,6 +46,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
         sb.stop()
 
 
+@NEEDS_TOOLS
 def test_every_permission_the_calls_needed_is_in_the_table(world: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KFTUI_DEX_PASSWORD", "robot-arms-2026!")  # the deploy never ends on Dex's default login
     project = world.gcp.state.scenario["projects"][PROJECT]
@@ -71,5 +77,31 @@ def test_every_permission_the_calls_needed_is_in_the_table(world: Sandbox, monke
     for call_needs in ("container.clusters.create", "iam.serviceAccounts.actAs", "container.clusters.update",
                        "container.operations.get", "container.clusters.get", "container.clusters.delete",
                        "cloudquotas.quotas.update", "cloudquotas.quotas.get", "serviceusage.services.enable",
-                       "compute.regions.get", "compute.acceleratorTypes.list"):
+                       "compute.regions.get", "compute.acceleratorTypes.list",
+                       # the Kubernetes side, which GKE's IAM authorizer checks for the deploy's kubectl and client
+                       "container.namespaces.create", "container.namespaces.update",
+                       "container.customResourceDefinitions.create", "container.customResourceDefinitions.get",
+                       "container.thirdPartyObjects.create", "container.deployments.update",
+                       "container.deployments.list", "container.secrets.get"):
         assert call_needs in checked, f"the replay never made a call needing {call_needs}"
+
+
+def test_the_table_covers_what_applying_the_real_release_needs() -> None:
+    """Each object of the real 26.03 release (and the GKE Istio overlay) is server-side applied: GKE's authorizer
+    checks `update`, then `create` for a new object; the table must list both for every kind."""
+    needed: dict[str, set[str]] = {}
+    builtin = {(t.group, t.kind): t.plural for t in BUILTIN}
+    for text in (rendered(EXAMPLE), rendered(ISTIO_GKE)):
+        for obj in yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+            if not obj:
+                continue
+            group = str(obj["apiVersion"]).rpartition("/")[0]
+            plural = builtin.get((group, obj["kind"]), obj["kind"].lower() + "s")
+            for verb in ("patch", "create"):
+                attrs = Attributes(verb, group, "v1", plural, "", "", str(obj["metadata"]["name"]))
+                permission = permission_for(attrs, custom=(group, obj["kind"]) not in builtin)
+                assert permission is not None, f"GKE's IAM would have no opinion on {obj['kind']}"
+                needed.setdefault(permission, set()).add(obj["kind"])
+    missed = {p: sorted(kinds) for p, kinds in needed.items() if p not in permissions_for(("deploy",))}
+    assert not missed, f"applying the release needs permissions the table lacks: {missed}"
+    assert "container.clusterRoles.create" in needed and "container.thirdPartyObjects.update" in needed

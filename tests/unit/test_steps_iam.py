@@ -79,8 +79,10 @@ def test_every_role_in_the_table_grants_its_permissions_and_none_of_its_service_
 def test_demo_editor_lacks_what_kubeflows_rbac_needs_and_the_fix_names_the_smallest_role(gcp_env: GcpSandbox) -> None:
     finding = check("robot-ml-demo", gpu_type="nvidia-l4")
     assert finding.status is Status.FAIL
-    assert finding.title == (
-        "Missing 2 permissions kftui's calls need: container.clusterRoles.create, container.clusterRoleBindings.create"
+    assert finding.title == (  # Editor writes no RBAC on GKE: a server-side apply needs update and create
+        "Missing 8 permissions kftui's calls need: container.clusterRoles.create, container.clusterRoles.update, "
+        "container.clusterRoleBindings.create, container.clusterRoleBindings.update, container.roles.create, "
+        "container.roles.update, container.roleBindings.create, container.roleBindings.update"
     )
     assert finding.message.startswith("You are Editor, Project IAM Admin; deploying as " + SA + " also needs")
     assert "Kubernetes Engine Admin (roles/container.admin)" in finding.message

@@ -386,6 +386,8 @@ def has_permission(
     table; roles/owner is everything), minus `denied`. A check for an API call (`record`; testIamPermissions is a
     question, not a call) is recorded, so tests can compare what the calls needed with what kftui checks up front.
     """
+    from kftui.sandbox.kube.iam import kube_permissions_of  # the roles' Kubernetes-side part (GKE's authorizer)
+
     if world is not None and record:
         with world.lock:
             world.checked.append((str(project.get("id", "")), permission))
@@ -400,6 +402,7 @@ def has_permission(
             if members & {str(m) for m in binding.get("members") or []}:
                 role = str(binding.get("role"))
                 granted |= {"*"} if role == "roles/owner" else {str(p) for p in roles.get(role) or []}
+                granted |= kube_permissions_of(role)
     return "*" in granted or permission in granted
 
 

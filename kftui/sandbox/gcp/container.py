@@ -22,6 +22,7 @@ from kftui.sandbox.gcp.faulting import FAIL_KEY, container_forbidden
 
 _STATE_ATTR = "_kftui_container_clusters"
 _ENDPOINT_ATTR = "_kftui_container_endpoint"
+_CA_ATTR = "_kftui_container_ca"
 API = "container.googleapis.com"
 DEFAULT_POLLS = 2
 _FAKE_CA = base64.b64encode(
@@ -31,13 +32,22 @@ BARE_ENDPOINT = "34.118.0.10"
 """What a running cluster reports when no kube sandbox is attached: GKE gives a bare IP (kubectl adds https://)."""
 
 
-def connect_kube(world: World, url: str) -> None:
-    """Make every cluster's endpoint the kube sandbox (a full http URL; real GKE gives a bare IP for https)."""
+def connect_kube(world: World, url: str, ca: str | None = None) -> None:
+    """Make every cluster's endpoint the kube sandbox: its bare host:port served over https with the CA `ca`
+    (base64 PEM), as real GKE reports them, or a full http URL."""
     with world.lock:
         vars(world)[_ENDPOINT_ATTR] = url
+        if ca:
+            vars(world)[_CA_ATTR] = ca
         for cluster in clusters(world).values():
             if cluster.get("endpoint"):
                 cluster["endpoint"] = url
+                cluster.setdefault("masterAuth", {})["clusterCaCertificate"] = _ca(world)
+
+
+def _ca(world: World) -> str:
+    """The cluster CA a running cluster reports (the kube sandbox's own when it serves https)."""
+    return str(vars(world).get(_CA_ATTR) or _FAKE_CA)
 
 
 def _endpoint(world: World) -> str:
@@ -60,7 +70,7 @@ def clusters(world: World) -> dict[str, dict[str, Any]]:
                     cluster["locations"] = zones
                     pools = cluster.get("nodePools") or [{"name": "default-pool", "initialNodeCount": 3}]
                     cluster["nodePools"] = [_new_pool(pid, location, name, p, zones) for p in pools]
-                    _set_running(cluster, _endpoint(world))
+                    _set_running(cluster, _endpoint(world), _ca(world))
                     store[cluster["_name"]] = cluster
             vars(world)[_STATE_ATTR] = store
         return store
@@ -226,11 +236,11 @@ def _new_cluster(project: str, location: str, spec: dict[str, Any]) -> dict[str,
     return cluster
 
 
-def _set_running(cluster: dict[str, Any], endpoint: str) -> None:
+def _set_running(cluster: dict[str, Any], endpoint: str, ca: str = _FAKE_CA) -> None:
     """What a finished create leaves: endpoint, CA, RUNNING pools, node counts."""
     cluster["status"] = "RUNNING"
     cluster["endpoint"] = endpoint
-    cluster.setdefault("masterAuth", {})["clusterCaCertificate"] = _FAKE_CA
+    cluster.setdefault("masterAuth", {})["clusterCaCertificate"] = ca
     for pool in cluster.get("nodePools") or []:
         pool["status"] = "RUNNING"
     cluster["currentNodeCount"] = sum(
@@ -387,7 +397,7 @@ def add_routes(app: web.Application, world: World) -> None:
             store[key] = cluster
 
             def finish() -> None:
-                _set_running(cluster, _endpoint(world))
+                _set_running(cluster, _endpoint(world), _ca(world))
 
             def failed(message: str) -> None:
                 _set_failed(cluster, message)

@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from kftui.sandbox.faults import FaultPlan
-from kftui.sandbox.kube import faults, fields, generic, proto, streams
+from kftui.sandbox.kube import faults, fields, generic, iam, proto, streams
 from kftui.sandbox.kube import objects as o
 from kftui.sandbox.kube import types as t_
 from kftui.sandbox.kube.loggen import NS, LogRun
@@ -197,6 +197,8 @@ class KubeApi:
         """Route a request the way the API server's path grammar does."""
         path = request.path.rstrip("/") or "/"
         self.world.requests.append((request.method, str(request.rel_url)))
+        if (refused := iam.authorize(self.world, request)) is not None:  # GKE: a Google identity goes through IAM
+            return refused
         if (stream := streams.stream_kind(path)) is not None:
             ns, pod, kind = stream
             serve = streams.serve_exec if kind == "exec" else streams.serve_portforward
