@@ -265,13 +265,11 @@ class CockpitActions:
         """Events through the engine, as the details pane reads them."""
         from kftui.cluster.inspect import events_for
         from kftui.diagnose import diagnose_events
+        from kftui.screens.feeds import fix_context
 
         screen: Any = self
         events = events_for(self.cockpit_services().kube_api(), target.namespace, target.name)
-        context = {"namespace": target.namespace, "pod": target.name}
-        project = getattr(self.cockpit_services().options, "project", None)
-        if project:
-            context["project"] = project
+        context = {**fix_context(screen.app), "namespace": target.namespace, "pod": target.name}
         diagnosis = diagnose_events(events, **context)
         fixes = [f for f in diagnosis.fixes if f.command]
         if not diagnosis.known or not fixes:
@@ -294,7 +292,8 @@ class CockpitActions:
             names = placeholders(command)
             if names:
                 prefill = {"PROJECT_ID": known.get("project", ""), "PROJECT": known.get("project", ""),
-                           "NAMESPACE": known.get("namespace", "")}
+                           "NAMESPACE": known.get("namespace", ""), "EMAIL": known.get("email", ""),
+                           "ZONE": known.get("zone", ""), "REGION": known.get("region", "")}
                 screen.app.push_screen(ValuesForm(command, names, prefill),
                                        lambda values: self._confirm_fix(command, values) if values else None)
             else:

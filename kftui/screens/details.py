@@ -23,7 +23,7 @@ def _section(out: Text, title: str) -> None:
     out.append(f"\n{title}\n", style="bold underline")
 
 
-def pod_details(services: Any, row: PodRow) -> Text:
+def pod_details(services: Any, row: PodRow, known: dict[str, str] | None = None) -> Text:
     """Read the pod and its events (in a worker) and lay them out; a stuck pod gets a plain-language reason."""
     from kftui.cluster.events import object_events
     from kftui.cluster.objects import get_pod
@@ -41,7 +41,7 @@ def pod_details(services: Any, row: PodRow) -> Text:
         out.append(f"· {row.gpus} GPU", style="dim")
     out.append("\n")
     if row.status not in HEALTHY or any(e.get("type") == "Warning" for e in events[-5:]):
-        diagnosis = diagnose_events(events, namespace=row.namespace, pod=row.name)
+        diagnosis = diagnose_events(events, **{**(known or {}), "namespace": row.namespace, "pod": row.name})
         if diagnosis.known:
             _section(out, "Why")
             out.append_text(diagnosis_text(diagnosis))

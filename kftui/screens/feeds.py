@@ -275,12 +275,46 @@ class RunsFeed(Poller[RunsListing]):
         return out
 
 
+_CONTACTS: dict[tuple[int, str, str], str] = {}
+_CONTACTS_LOCK = threading.Lock()
+
+
+def fix_context(app: Any) -> dict[str, str]:
+    """What setup learned plus the quota contact, so every fix a watch view shows carries values, not stand-ins.
+
+    Runs on a feed or worker thread (the contact may need the project's IAM policy); the contact is looked up
+    once per project and app, as the GPU step finds it: the given email, a person's active account, or an owner
+    or editor of the project. With no person found the fix keeps its EMAIL stand-in for the `a` form to ask.
+    """
+    from kftui.widgets.notebooks import known_context
+
+    known = known_context(app)
+    project = known.get("project", "")
+    answers = getattr(getattr(app, "state", None), "answers", {}) or {}
+    given = str(answers.get("email") or "")
+    key = (id(app), project, given)
+    with _CONTACTS_LOCK:
+        cached = _CONTACTS.get(key)
+    if cached is None:
+        cached = ""
+        try:
+            from kftui.operations.quota import find_contact
+
+            found = find_contact(answers, project or None, app.services.projects() if project else None)
+            cached = found.email if found is not None else ""
+        except Exception:  # an unreadable policy or a bad given address: the form asks instead
+            cached = ""
+        with _CONTACTS_LOCK:
+            _CONTACTS[key] = cached
+    if cached:
+        known["email"] = cached
+    return known
+
+
 def widget_feed(view: str, app: Any) -> Any:
     """The feed a widget view (notebooks, runs) is built with; None for a view that needs none."""
     if view == "notebooks":
-        from kftui.widgets.notebooks import known_context
-
-        return NotebooksFeed(app.services, lambda: known_context(app))
+        return NotebooksFeed(app.services, lambda: fix_context(app))
     if view == "runs":
         from kftui import paths
 

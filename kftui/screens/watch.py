@@ -670,8 +670,9 @@ class WatchScreen(CockpitActions, Screen[None]):
 
     def _load_details(self, services: Any, row: Any) -> None:
         from kftui.screens.details import pod_details
+        from kftui.screens.feeds import fix_context
 
-        self.post_message(PodDetails(pod_key(row), pod_details(services, row)))
+        self.post_message(PodDetails(pod_key(row), pod_details(services, row, fix_context(self.app))))
 
     def on_pod_details(self, message: PodDetails) -> None:
         """Show details only if the user has not moved on."""

@@ -297,6 +297,15 @@ async def test_notebook_fixes_carry_what_setup_learned(env: Any) -> None:
         commands = " ".join(f.command or "" for f in diag.fixes)
         assert "PROJECT_ID" not in commands and "GPU_TYPE" not in commands, commands
         assert "robot-ml-demo" in commands
+        # the contact, as the GPU step finds it: the ADC is a service account, so the project's owner/editor
+        assert "EMAIL" not in commands and "--email ada.lovelace@example.com" in commands, commands
+        await press(pilot, "1")  # the pod's details say the same fix with the same values
+        await until(pilot, lambda: f"{PROFILE}/gpu-notebook-0" in app.screen.rows, what="gpu notebook pod")
+        await select_pod(pilot, f"{PROFILE}/gpu-notebook-0")
+        details = app.screen.query_one("#details")
+        await until(pilot, lambda: "kftui quota request" in text_of(details), what="the quota fix in details")
+        shown = text_of(details)
+        assert "--email ada.lovelace@example.com" in shown and "EMAIL" not in shown and "PROJECT_ID" not in shown
 
 
 async def test_filter_with_markup_characters_never_crashes_and_esc_in_the_box_clears(env: Any) -> None:
