@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kftui.core.diagnosis import Diagnosis, Fix
+from kftui.core.plan import DASHBOARD_PORT, GOOGLE_REDIRECT, OAUTH2_CALLBACK
 from kftui.diagnose import values as v
 from kftui.diagnose.advice import CONSOLE
 from kftui.diagnose.normalize import Problem
@@ -41,7 +42,14 @@ def redirect_uri_mismatch(p: Problem, ctx: v.Context) -> Diagnosis | None:
             url=page,
         )
     ]
-    if uri is None or "iap.googleapis.com" in uri or v.ctx_get(ctx, "iap"):
+    if uri is None or OAUTH2_CALLBACK in uri:
+        # kftui's Kubeflow signs in with Google through oauth2-proxy, on the port `kftui forward dashboard` uses
+        fixes.append(Fix(
+            title=f"For the Kubeflow kftui deployed, list exactly {GOOGLE_REDIRECT} on the client and open the "
+                  f"dashboard on port {DASHBOARD_PORT} (another local port changes the redirect URI Google sees)",
+            command="kftui forward dashboard",
+        ))
+    if (uri is not None and "iap.googleapis.com" in uri) or v.ctx_get(ctx, "iap"):
         fixes.append(Fix(title=f"For IAP (Kubeflow behind IAP) the redirect URI is {iap}", url=IAP_DOC))
     return Diagnosis(
         cause="redirect-uri-mismatch",
