@@ -242,6 +242,39 @@ def test_webhooks_fail_until_their_service_has_endpoints(kube: KubeSandbox) -> N
     assert ok.returncode == 0, ok.stderr
 
 
+def available(kube: KubeSandbox, name: str, namespace: str) -> bool:
+    out = kubectl(kube, "get", "deployment", name, "-n", namespace, "-o", "json")
+    conditions = json.loads(out.stdout).get("status", {}).get("conditions") or []
+    return any(c["type"] == "Available" and c["status"] == "True" for c in conditions)
+
+
+def test_a_webhook_server_takes_its_start_up_time_even_when_its_configuration_comes_later(tmp_path: Path) -> None:
+    with running_kube({**EMPTY_CLUSTER, "webhook_ready_seconds": 600}, tmp_path) as kube:
+        assert kube.world.webhook_ready_seconds == 600  # the scenario's setting (the default is short)
+        setup = WEBHOOK.partition("---\napiVersion: admissionregistration")[0]  # the namespace and the service
+        assert kubectl(kube, "apply", "--server-side", "-f", "-", stdin=setup).returncode == 0
+        for args in (("serviceaccount", "guard"), ("secret", "generic", "guard-cert", "--from-literal=tls.crt=x")):
+            assert kubectl(kube, "create", *args, "-n", "hooks").returncode == 0
+        assert kubectl(kube, "apply", "--server-side", "-f", "-", stdin=GUARD_DEPLOYMENT).returncode == 0
+        # nothing says yet that its pods serve a webhook: the controller makes it Available as any deployment
+        waited = kubectl(kube, "wait", "--for=condition=Available", "deployment/guard", "-n", "hooks",
+                         "--timeout=20s")
+        assert waited.returncode == 0, waited.stderr
+        # the configuration arrives while the server is within its start-up time: it is in fact still starting
+        assert kubectl(kube, "apply", "--server-side", "-f", "-", stdin=WEBHOOK % "Fail").returncode == 0
+        assert not available(kube, "guard", "hooks")
+        assert kubectl(kube, "label", "namespace", "default", "guarded=yes").returncode == 0
+        refused = kubectl(kube, "apply", "--server-side", "-f", "-", stdin=CONFIGMAP % "red")
+        assert 'no endpoints available for service "guard"' in refused.stderr
+        # once started (here: the world's setting lowered, and the deployment touched), it serves
+        kube.world.webhook_ready_seconds = 0
+        assert kubectl(kube, "annotate", "deployment", "guard", "-n", "hooks", "touched=yes").returncode == 0
+        waited = kubectl(kube, "wait", "--for=condition=Available", "deployment/guard", "-n", "hooks",
+                         "--timeout=20s")
+        assert waited.returncode == 0, waited.stderr
+        ok = kubectl(kube, "apply", "--server-side", "-f", "-", stdin=CONFIGMAP % "red")
+        assert ok.returncode == 0, ok.stderr
+
 def test_a_webhook_that_ignores_failures_lets_writes_through(kube: KubeSandbox) -> None:
     assert kubectl(kube, "apply", "--server-side", "-f", "-", stdin=WEBHOOK % "Ignore").returncode == 0
     assert kubectl(kube, "create", "namespace", "app").returncode == 0
