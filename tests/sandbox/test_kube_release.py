@@ -351,3 +351,85 @@ def test_put_with_a_stale_resource_version_conflicts(kube: KubeSandbox) -> None:
                         "application/json")
     assert status == 409 and body["message"].startswith('Operation cannot be fulfilled on configmaps "paint"')
     wait_for(lambda: kube.world.get("configmaps", "default", "paint"), what="configmap still there")
+
+
+# ---- server-side apply of keyed lists, item by item ----------------------------------------------
+
+
+def deployment(*containers: str, finalizer: str | None = None) -> str:
+    """A Deployment whose pod template carries the given containers (YAML flow mappings)."""
+    meta = "{name: web, namespace: default" + (f", finalizers: [{finalizer}]" if finalizer else "") + "}"
+    return ("apiVersion: apps/v1\nkind: Deployment\nmetadata: " + meta + "\nspec:\n  selector: {matchLabels: "
+            "{app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n"
+            + "".join(f"      - {c}\n" for c in containers))
+
+
+WEB = ("{name: web, image: 'nginx:1.27', args: [--port, '80'], ports: [{containerPort: 80}], "
+       "env: [{name: MODE, value: prod}, {name: DEBUG, value: 'no'}]}")
+
+
+def managed(kube: KubeSandbox) -> dict[str, Any]:
+    """managedFields by manager, as `kubectl get --show-managed-fields` prints them."""
+    out = kubectl(kube, "get", "deployment", "web", "-n", "default", "-o", "json", "--show-managed-fields")
+    assert out.returncode == 0, out.stderr
+    return {m["manager"]: m for m in json.loads(out.stdout)["metadata"]["managedFields"]}
+
+
+def containers(kube: KubeSandbox) -> list[dict[str, Any]]:
+    out = kubectl(kube, "get", "deployment", "web", "-n", "default", "-o", "json")
+    return list(json.loads(out.stdout)["spec"]["template"]["spec"]["containers"])
+
+
+def ssa(kube: KubeSandbox, manager: str, text: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    return kubectl(kube, "apply", "--server-side", f"--field-manager={manager}", *extra, "-f", "-", stdin=text)
+
+
+def test_two_managers_own_their_own_containers_item_by_item(kube: KubeSandbox) -> None:
+    assert ssa(kube, "alpha", deployment(WEB)).returncode == 0
+    side = ssa(kube, "beta", deployment("{name: proxy, image: 'envoy:1.31'}"))
+    assert side.returncode == 0, side.stderr  # another item of a keyed list: merged, not a conflict
+    assert [c["name"] for c in containers(kube)] == ["web", "proxy"]
+    fields = managed(kube)
+    alpha = fields["alpha"]["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"]
+    web = alpha['k:{"name":"web"}']
+    assert web["."] == {} and web["f:image"] == {} and web["f:args"] == {}  # args is atomic: owned whole
+    assert set(web["f:env"]) == {'k:{"name":"MODE"}', 'k:{"name":"DEBUG"}'}
+    assert web["f:env"]['k:{"name":"MODE"}'] == {".": {}, "f:name": {}, "f:value": {}}
+    assert web["f:ports"] == {'k:{"containerPort":80,"protocol":"TCP"}': {".": {}, "f:containerPort": {}}}
+    beta = fields["beta"]["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"]
+    assert set(beta) == {'k:{"name":"proxy"}'} and fields["beta"]["operation"] == "Apply"
+
+
+def test_a_conflict_names_the_item_field_and_force_takes_only_it(kube: KubeSandbox) -> None:
+    assert ssa(kube, "alpha", deployment(WEB)).returncode == 0
+    other = "{name: web, image: 'nginx:1.28', ports: [{containerPort: 80}]}"
+    clash = ssa(kube, "beta", deployment(other))
+    assert clash.returncode != 0
+    assert ('Apply failed with 1 conflict: conflict with "alpha": .spec.template.spec.containers[name="web"].image'
+            in clash.stderr)  # the same port is shared ownership; only the image differs
+    assert ssa(kube, "beta", deployment(other), "--force-conflicts").returncode == 0
+    fields = managed(kube)
+    alpha = fields["alpha"]["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"]['k:{"name":"web"}']
+    beta = fields["beta"]["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"]['k:{"name":"web"}']
+    assert "f:image" not in alpha and {"f:args", "f:env", "f:name", "."} <= set(alpha)
+    assert "f:image" in beta and "f:ports" in beta and "f:env" not in beta
+    web = containers(kube)[0]
+    assert web["image"] == "nginx:1.28" and web["args"] == ["--port", "80"] and len(web["env"]) == 2
+    args = ssa(kube, "beta", deployment("{name: web, image: 'nginx:1.28', args: [--port, '81']}"))
+    assert 'conflict with "alpha": .spec.template.spec.containers[name="web"].args' in args.stderr  # atomic
+
+
+def test_an_applier_that_drops_an_item_it_alone_owned_removes_only_that_item(kube: KubeSandbox) -> None:
+    assert ssa(kube, "alpha", deployment(WEB, finalizer="example.com/alpha")).returncode == 0
+    side = "{name: web, env: [{name: TRACE, value: 'on'}]}"
+    assert ssa(kube, "beta", deployment(side, finalizer="example.com/beta")).returncode == 0
+    web = containers(kube)[0]
+    assert [e["name"] for e in web["env"]] == ["MODE", "DEBUG", "TRACE"]
+    fewer = WEB.replace(", {name: DEBUG, value: 'no'}", "")
+    assert ssa(kube, "alpha", deployment(fewer, finalizer="example.com/alpha")).returncode == 0
+    web = containers(kube)[0]
+    assert [e["name"] for e in web["env"]] == ["MODE", "TRACE"]  # DEBUG gone, beta's TRACE stays
+    meta = json.loads(kubectl(kube, "get", "deployment", "web", "-n", "default", "-o", "json").stdout)["metadata"]
+    assert meta["finalizers"] == ["example.com/alpha", "example.com/beta"]  # a set: each manager's value
+    beta = managed(kube)["beta"]["fieldsV1"]
+    assert beta["f:metadata"]["f:finalizers"] == {'v:"example.com/beta"': {}}
