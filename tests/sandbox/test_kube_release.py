@@ -433,3 +433,52 @@ def test_an_applier_that_drops_an_item_it_alone_owned_removes_only_that_item(kub
     assert meta["finalizers"] == ["example.com/alpha", "example.com/beta"]  # a set: each manager's value
     beta = managed(kube)["beta"]["fieldsV1"]
     assert beta["f:metadata"]["f:finalizers"] == {'v:"example.com/beta"': {}}
+
+
+WIDGET_CRD = """apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              parts:
+                type: array
+                x-kubernetes-list-type: map
+                x-kubernetes-list-map-keys: [name]
+                items: {type: object, properties: {name: {type: string}, size: {type: integer}}}
+              tags: {type: array, x-kubernetes-list-type: set, items: {type: string}}
+              steps: {type: array, items: {type: string}}
+"""
+
+
+def widget(parts: str, tags: str, steps: str) -> str:
+    return ("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: default}\n"
+            f"spec: {{parts: {parts}, tags: {tags}, steps: {steps}}}\n")
+
+
+def test_a_custom_resource_merges_the_lists_its_crd_marks_and_keeps_the_others_atomic(kube: KubeSandbox) -> None:
+    assert ssa(kube, "setup", WIDGET_CRD).returncode == 0
+    assert kubectl(kube, "wait", "--for", "condition=established", "crd/widgets.example.com").returncode == 0
+    assert ssa(kube, "alpha", widget("[{name: a, size: 1}]", "[red]", "[build]")).returncode == 0
+    beta = ssa(kube, "beta", widget("[{name: b, size: 2}]", "[blue]", "[build]"))
+    assert beta.returncode == 0, beta.stderr  # other items, another set value, the same atomic list: no conflict
+    out = kubectl(kube, "get", "widget", "w", "-n", "default", "-o", "json", "--show-managed-fields")
+    obj = json.loads(out.stdout)
+    assert [p["name"] for p in obj["spec"]["parts"]] == ["a", "b"] and obj["spec"]["tags"] == ["red", "blue"]
+    fields = {m["manager"]: m["fieldsV1"]["f:spec"] for m in obj["metadata"]["managedFields"]}
+    assert fields["beta"]["f:parts"] == {'k:{"name":"b"}': {".": {}, "f:name": {}, "f:size": {}}}
+    assert fields["beta"]["f:tags"] == {'v:"blue"': {}} and fields["beta"]["f:steps"] == {}
+    clash = ssa(kube, "beta", widget("[{name: b, size: 2}]", "[blue]", "[build, test]"))
+    assert 'conflict with "alpha": .spec.steps' in clash.stderr  # unmarked: atomic, owned whole

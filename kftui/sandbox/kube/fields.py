@@ -55,9 +55,41 @@ KEY_DEFAULTS: dict[str, Any] = {"protocol": "TCP"}
 """Key fields the schema defaults (a port without a protocol is keyed as TCP)."""
 
 
-def list_keys(kind: str, where: Sequence[str]) -> tuple[str, ...] | None:
+ListSchema = Mapping[tuple[str, ...], tuple[str, ...]]
+"""A custom resource's keyed lists: field path (`*` for any key of a map) -> keys, () for a set."""
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    """What the list rules are looked up by: the kind, and for a custom resource its CRD's lists."""
+
+    kind: str
+    custom: ListSchema | None = None
+    """None for built-in kinds (the table above); a CRD's `x-kubernetes-list-type`s for its resources."""
+
+
+Kind = Schema | str
+
+
+def _custom_keys(custom: ListSchema, where: tuple[str, ...]) -> tuple[str, ...] | None:
+    """A CRD's rule for this path, `*` standing for any key of an additionalProperties map."""
+    found = custom.get(where)
+    if found is not None:
+        return found
+    for pattern, keys in custom.items():
+        if "*" in pattern and len(pattern) == len(where) and all(p in ("*", w) for p, w in zip(pattern, where,
+                                                                                                  strict=True)):
+            return keys
+    return None
+
+
+def list_keys(kind: Kind, where: Sequence[str]) -> tuple[str, ...] | None:
     """The keys of a keyed list at this field path, () for a set, None for an atomic list."""
     where = tuple(where)
+    if isinstance(kind, Schema):
+        if kind.custom is not None and where[:1] != ("metadata",):
+            return _custom_keys(kind.custom, where)
+        kind = kind.kind
     if where == ("metadata", "ownerReferences"):
         return ("uid",)
     if where == ("metadata", "finalizers"):
@@ -81,7 +113,7 @@ def _compact(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def items_of(kind: str, where: Sequence[str], items: Sequence[Any], live: bool = False) -> list[Item] | None:
+def items_of(kind: Kind, where: Sequence[str], items: Sequence[Any], live: bool = False) -> list[Item] | None:
     """Each item's path element, or None when the list is atomic (or its items cannot be keyed: then the server
     refuses an applied list, and kftui's sandbox keeps it whole)."""
     keys = list_keys(kind, where)
@@ -125,11 +157,11 @@ PRESENT = "\x00item"
 """The value of an item's own path (`.`): the item exists."""
 
 
-def leaves(obj: Mapping[str, Any]) -> dict[Path, Any]:
+def leaves(obj: Mapping[str, Any], custom: ListSchema | None = None) -> dict[Path, Any]:
     """Every owned path of an object: leaf fields with their values, keyed-list items themselves (PRESENT), set
     items, atomic lists and empty maps whole."""
     out: dict[Path, Any] = {}
-    kind = _kind(obj)
+    kind = Schema(_kind(obj), custom)
 
     def walk(value: Any, path: Path) -> None:
         if isinstance(value, Mapping) and value:
@@ -184,7 +216,7 @@ def _sort_key(path: Path) -> tuple[tuple[int, str], ...]:
     return tuple((0, e) if isinstance(e, str) else (1, e[0] + e[1]) for e in path)
 
 
-def _find(items: list[Any], kind: str, where: tuple[str, ...], element: Item) -> int | None:
+def _find(items: list[Any], kind: Kind, where: tuple[str, ...], element: Item) -> int | None:
     """The index of the item a path element names in a list, if any."""
     elements = items_of(kind, where, items, live=True)
     if elements is None:
@@ -195,7 +227,7 @@ def _find(items: list[Any], kind: str, where: tuple[str, ...], element: Item) ->
         return None
 
 
-def _lookup(obj: Mapping[str, Any], path: Path, kind: str = "") -> tuple[bool, Any]:
+def _lookup(obj: Mapping[str, Any], path: Path, kind: Kind = "") -> tuple[bool, Any]:
     """(found, value) of a path in an object."""
     cur: Any = obj
     kind = kind or _kind(obj)
@@ -212,7 +244,7 @@ def _lookup(obj: Mapping[str, Any], path: Path, kind: str = "") -> tuple[bool, A
     return True, PRESENT if path and not isinstance(path[-1], str) and path[-1][0] == "k" else cur
 
 
-def _remove(obj: dict[str, Any], path: Path, kind: str) -> None:
+def _remove(obj: dict[str, Any], path: Path, kind: Kind) -> None:
     """Delete a path (a field or a list item) from an object, dropping maps and lists it leaves empty."""
     trail: list[tuple[Any, Any]] = []
     cur: Any = obj
@@ -238,7 +270,7 @@ def _remove(obj: dict[str, Any], path: Path, kind: str) -> None:
             break
 
 
-def merge(base: Mapping[str, Any], patch: Mapping[str, Any], kind: str = "", where: tuple[str, ...] = ()
+def merge(base: Mapping[str, Any], patch: Mapping[str, Any], kind: Kind = "", where: tuple[str, ...] = ()
           ) -> dict[str, Any]:
     """Apply's merge: maps key by key, keyed and set lists item by item, atomic lists replaced; shares the inputs'
     parts."""
@@ -256,7 +288,7 @@ def merge(base: Mapping[str, Any], patch: Mapping[str, Any], kind: str = "", whe
     return out
 
 
-def _merge_list(lhs: list[Any], rhs: list[Any], kind: str, where: tuple[str, ...]) -> list[Any]:
+def _merge_list(lhs: list[Any], rhs: list[Any], kind: Kind, where: tuple[str, ...]) -> list[Any]:
     """structured-merge-diff's order: shared items in the applied order, live-only items where they stood, new
     applied items where the applier put them."""
     left, right = items_of(kind, where, lhs, live=True), items_of(kind, where, rhs)
@@ -407,10 +439,9 @@ def _owned_prefix(paths: set[Path], path: Path) -> Iterator[Path]:
 
 
 def _clashes(current: Mapping[str, Any] | None, applied: Mapping[str, Any], want: Mapping[Path, Any],
-             path: Path, owned: Path) -> bool:
+             path: Path, owned: Path, kind: Kind) -> bool:
     """Whether applying `path` changes the value of `owned` (another manager's): the same field with another
     value, a field inside an atomic value the applier replaces, or an atomic value above the applier's field."""
-    kind = _kind(applied, current)
     if want.get(path) == PRESENT and len(owned) > len(path):
         return False  # the applier names the item; fields of it it does not send stay the other's
     before = _lookup(current, owned, kind) if current is not None else (False, None)
@@ -421,16 +452,19 @@ def _clashes(current: Mapping[str, Any] | None, applied: Mapping[str, Any], want
 
 
 def apply(current: Mapping[str, Any] | None, applied: Mapping[str, Any], own: Ownership, manager: Manager,
-          force: bool, now: str) -> dict[str, Any]:
-    """The object after `manager` applies `applied` (ApplyConflictError unless forced); updates `own` in place."""
-    want = leaves(applied)
+          force: bool, now: str, custom: ListSchema | None = None) -> dict[str, Any]:
+    """The object after `manager` applies `applied` (ApplyConflictError unless forced); updates `own` in place.
+
+    `custom` is a custom resource's list rules from its CRD (None: the built-in schemas)."""
+    kind = Schema(_kind(applied, current), custom)
+    want = leaves(applied, custom)
     conflicts: list[Conflict] = []
     for other, paths in own.owners.items():
         if other == manager:
             continue
         for path in want:
             for owned in _owned_prefix(paths, path):
-                if _clashes(current, applied, want, path, owned):
+                if _clashes(current, applied, want, path, owned, kind):
                     conflicts.append(Conflict(other, owned))
     conflicts = list(dict.fromkeys(conflicts))
     if conflicts and not force:
@@ -438,7 +472,6 @@ def apply(current: Mapping[str, Any] | None, applied: Mapping[str, Any], own: Ow
     for c in conflicts:
         own.owners[c.manager].discard(c.path)
     before = own.owners.get(manager, set())
-    kind = _kind(applied, current)
     result = merge(current or {}, applied, kind)
     others = [paths for m, paths in own.owners.items() if m != manager]
     dropped = [gone for gone in before - set(want)
@@ -468,10 +501,10 @@ _MISSING = object()
 
 
 def update(old: Mapping[str, Any] | None, new: Mapping[str, Any], own: Ownership, manager: Manager,
-           now: str) -> None:
+           now: str, custom: ListSchema | None = None) -> None:
     """A create, update or patch: the manager takes every field it changed (or, on create, every field)."""
-    after = leaves(new)
-    before = leaves(old) if old is not None else {}
+    after = leaves(new, custom)
+    before = leaves(old, custom) if old is not None else {}
     changed = {p for p, v in after.items() if before.get(p, _MISSING) != v}
     if not changed:
         return

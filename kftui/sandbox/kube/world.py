@@ -17,7 +17,7 @@ from kftui.sandbox.kube import admission, fields, generic
 from kftui.sandbox.kube import objects as o
 from kftui.sandbox.kube.controller import NotebookController
 from kftui.sandbox.kube.loggen import LogRun
-from kftui.sandbox.kube.types import BUILTIN, ResourceType, crd_type
+from kftui.sandbox.kube.types import BUILTIN, ResourceType, crd_lists, crd_type
 from kftui.sandbox.kube.types import NOTEBOOKS as NOTEBOOK_TYPE
 
 Key = tuple[str, str | None, str]
@@ -37,10 +37,10 @@ ISTIO_ROOT = "istio-ca-root-cert"
 UNBLOCKS = frozenset({"secrets", "configmaps", "serviceaccounts", ISSUERS, CLUSTER_ISSUERS})
 """Kinds whose arrival may let a blocked workload or certificate go on."""
 WEBHOOK_READY_SECONDS = 5.0
-"""How long after its creation a workload whose pods serve an admission webhook takes to be ready: a webhook
-server pulls its image, loads its certificate and passes its readiness probe (tens of seconds on GKE; short here,
-yet longer than kubectl takes to send the rest of a component, so the webhook's refusals show). The scenario's
-`webhook_ready_seconds` (or the world's attribute) sets it."""
+"""How long after its creation (or after what its pods mount arrives) a workload whose pods serve an admission
+webhook takes to be ready: a webhook server pulls its image, loads its certificate and passes its readiness probe
+(tens of seconds on GKE; short here, yet longer than kubectl takes to send the rest of a component, so the
+webhook's refusals show). The scenario's `webhook_ready_seconds` (or the world's attribute) sets it."""
 
 
 class Refused(Exception):  # noqa: N818 - it is the API's refusal, raised to the handler
@@ -133,6 +133,8 @@ class KubeWorld:
         """Workloads and certificates waiting for something (a secret, a service account, cert-manager)."""
         self.webhook_ready_seconds = float(self.scenario.get("webhook_ready_seconds", WEBHOOK_READY_SECONDS))
         self._born: dict[Key, float] = {}
+        self._lists: dict[tuple[str, str, str], fields.ListSchema] = {}
+        """Custom resources' keyed lists, by (type, version, CRD resourceVersion): read once per CRD change."""
         """When each workload was created (monotonic), for the webhook servers' start-up time."""
         self._reindex()
         self.notebooks = NotebookController(self)
@@ -324,15 +326,16 @@ class KubeWorld:
             if keep_status:
                 body.pop("status", None)
             body.setdefault("metadata", {}).pop("managedFields", None)
+            custom = self._custom_lists(key_name, str(body.get("apiVersion") or ""))
             if apply:
                 try:
-                    obj = fields.apply(_strip_server_meta(old), body, own, manager, force, now)
+                    obj = fields.apply(_strip_server_meta(old), body, own, manager, force, now, custom)
                 except fields.ApplyConflictError as exc:
                     raise Refused(admission.Refusal(409, "Conflict", exc.message(),
                                                     {"causes": exc.causes()})) from exc
             else:
                 obj = body
-                fields.update(_strip_server_meta(old), obj, own, manager, now)
+                fields.update(_strip_server_meta(old), obj, own, manager, now, custom)
             meta = obj.setdefault("metadata", {})
             meta["name"] = name
             if namespace is not None:
@@ -358,6 +361,18 @@ class KubeWorld:
                 raise Refused(refusal)
             self.ownership[key] = own
             return self.put(key_name, obj), old is None
+
+    def _custom_lists(self, key_name: str, api_version: str) -> fields.ListSchema | None:
+        """A custom resource's keyed lists from its CRD's schema at the sent version (None for built-in kinds)."""
+        crd = self.objects.get((CRDS, None, key_name))
+        if crd is None:
+            return None
+        version = api_version.rpartition("/")[2]
+        cache = (key_name, version, str((crd.get("metadata") or {}).get("resourceVersion", "")))
+        found = self._lists.get(cache)
+        if found is None:
+            found = self._lists[cache] = crd_lists(crd, version)
+        return found
 
     def apply(self, resource: str, namespace: str | None, name: str, body: Mapping[str, Any]) -> tuple[o.Obj, bool]:
         """Server-side apply as the sandbox's own manager (tests and timelines); returns (object, created)."""
@@ -413,6 +428,8 @@ class KubeWorld:
             if generic.missing_for_pods(old, lambda r, n: (r, key[1], n) in self.objects):
                 self._blocked.add(key)
                 return
+            if key in self._blocked and key in self._born:
+                self._born[key] = time.monotonic()  # its pods start only now that what they mount exists
             self._blocked.discard(key)
             starting = self._webhook_start_left(key, old)
             if starting > 0:
