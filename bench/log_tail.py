@@ -1,4 +1,5 @@
-"""Log tail speed: a million sandbox lines into the real LogPane (headless), beside `kubectl logs -f`.
+"""Log tail speed: a million sandbox lines into the real LogPane (headless, then end to end in tmux), beside
+`kubectl logs -f`.
 
 Same run, same sandbox, same pod: kubectl first (stdout to /dev/null, timed until it exits: the container has
 finished, so the stream ends after the last line), then the pane, timed from follow() until every line has
@@ -8,7 +9,14 @@ while lines pour in) and the memory the view holds per retained line, against th
 The sandbox runs in its own process so its generator does not share our GIL (nor kubectl's CPU budget).
 One untimed warm-up round of each comes first; the pane gets its client from Services, as in watch mode, where
 the pod table has built it (and the kubernetes import is paid) before a pod is chosen.
-Run: .venv/bin/python bench/log_tail.py [--lines N] [--runs R] [--profile FILE]
+The headless pane keeps every line (log_max_lines raised to --lines), so the memory figure is for all of them.
+
+End to end (tmux on a private socket `-L`, 160x45): from launching `kubectl logs -f` until its last line is on the
+terminal, against launching `kftui watch -n bench` (which follows the only pod's log; `l` then ctrl+t picks the
+"all" window as soon as the first frame is up and the pane has the focus) until the pane shows the last line and
+every line kept. Skipped,
+with the reason, when tmux or kubectl is absent.
+Run: .venv/bin/python bench/log_tail.py [--lines N] [--runs R] [--tmux-runs R] [--profile FILE]
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +41,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "bench" / "scenarios" / "flood" / "kube.yaml"
 NAMESPACE, POD = "bench", "flood-0"
 TARGET_RATIO, TARGET_STALL, TARGET_MEMORY = 1.0, 0.100, 1.5
+TMUX_SIZE = (160, 45)
+TARGET_TMUX, STRETCH_TMUX = 1.0, 1.5
 
 
 @dataclass
@@ -89,6 +100,7 @@ def run_pane(services: Any, lines: int) -> PaneRun:
     from textual.app import App, ComposeResult
 
     from kftui.core.kube import LogState, PodRow
+    from kftui.screens.feeds import PodLogFeed
     from kftui.widgets.logpane import WINDOWS, LogPane
 
     everything = next(i for i, w in enumerate(WINDOWS) if w.label == "all")
@@ -103,7 +115,7 @@ def run_pane(services: Any, lines: int) -> PaneRun:
             self.measuring = False
 
         def compose(self) -> ComposeResult:
-            yield LogPane(services.kube_api, window=everything)
+            yield LogPane(PodLogFeed(services.kube_api), window=everything, max_lines=max(lines, 1000))
 
         def on_mount(self) -> None:
             self.set_interval(0.01, self.tick)
@@ -145,20 +157,103 @@ def run_pane(services: Any, lines: int) -> PaneRun:
     return run
 
 
+class Tmux:
+    """A tmux server of our own (`-L` private socket, never the user's), one window size for every session."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.socket = f"kftui-bench-{uuid.uuid4().hex[:8]}"
+        self.cmd = ["tmux", "-L", self.socket]
+        self.env = env  # a new session gets the server's environment: the sandbox's kubeconfig, our XDG dirs
+        width, height = TMUX_SIZE
+        subprocess.run([*self.cmd, "-f", "/dev/null", "new-session", "-d", "-s", "hold", "-x", str(width), "-y",
+                        str(height), "sleep 900"], env=env, check=True)
+        # A detached session takes default-size (no client sizes it). Not `window-size manual`: with it, tmux 3.3a's
+        # server crashes on the next `new-session -x -y`.
+        subprocess.run([*self.cmd, "set-option", "-g", "default-size", f"{width}x{height}"], env=env, check=True)
+
+    def screen(self, session: str) -> str:
+        """The text on the session's screen now."""
+        return subprocess.run([*self.cmd, "capture-pane", "-p", "-t", session], capture_output=True, text=True,
+                              env=self.env, check=False).stdout
+
+    def launch(self, session: str, command: str) -> None:
+        """Start `command` in a new 160x45 session (kept open after it exits, so its last screen stays)."""
+        subprocess.run([*self.cmd, "new-session", "-d", "-s", session, f"env -u COLUMNS -u LINES {command}; sleep 900"],
+                       env=self.env, check=True)
+
+    def keys(self, session: str, *keys: str) -> None:
+        """Type keys into the session."""
+        subprocess.run([*self.cmd, "send-keys", "-t", session, *keys], env=self.env, check=True)
+
+    def kill(self, session: str) -> None:
+        """End one session (its process gets SIGHUP)."""
+        subprocess.run([*self.cmd, "kill-session", "-t", session], env=self.env, capture_output=True, check=False)
+
+    def close(self) -> None:
+        """Stop our server and everything in it."""
+        subprocess.run([*self.cmd, "kill-server"], env=self.env, capture_output=True, check=False)
+
+
+def wait_screen(tmux: Tmux, session: str, texts: tuple[str, ...], start: float, timeout: float = 180) -> float:
+    """Seconds from `start` until every text is on the session's screen (polled every 20 ms)."""
+    while True:
+        shown = tmux.screen(session)
+        if all(t in shown for t in texts):
+            return time.perf_counter() - start
+        if time.perf_counter() - start > timeout:
+            raise SystemExit(f"{session}: not on screen within {timeout:.0f} s: {texts}\n{shown}")
+        time.sleep(0.02)
+
+
+def tmux_kubectl(tmux: Tmux, kubectl: str, lines: int, extra: str = "") -> float:
+    """Launch `kubectl logs -f` in tmux; seconds until its last line is on the terminal."""
+    session = f"kubectl-{uuid.uuid4().hex[:6]}"
+    start = time.perf_counter()
+    tmux.launch(session, f"{kubectl} logs -f -n {NAMESPACE} {POD} {extra}")
+    try:
+        return wait_screen(tmux, session, (f"flood line {lines - 1:08d}",), start)
+    finally:
+        tmux.kill(session)
+
+
+def tmux_kftui(tmux: Tmux, lines: int, args: str = f"-n {NAMESPACE}") -> dict[str, float]:
+    """Launch `kftui watch -n bench` in tmux: seconds to its first frame, to the log's first lines, and to the last
+    of every line on screen with all of them kept (the "all" window chosen with `l`, ctrl+t once the frame is up)."""
+    session = f"kftui-{uuid.uuid4().hex[:6]}"
+    kftui = Path(sys.executable).with_name("kftui")
+    start = time.perf_counter()
+    tmux.launch(session, f"{kftui} watch {args}")
+    try:
+        first = wait_screen(tmux, session, ("1 Pods",), start)
+        tmux.keys(session, "l")
+        wait_screen(tmux, session, ("Next window",), start)  # the log pane has the focus (its keys in the footer)
+        tmux.keys(session, "C-t")
+        some = wait_screen(tmux, session, ("flood line",), start)
+        last = wait_screen(tmux, session, (f"flood line {lines - 1:08d}", f"{lines:,} kept"), start)
+        return {"first frame": first, "first lines": some, "last line": last}
+    finally:
+        tmux.keys(session, "q")
+        time.sleep(0.3)
+        tmux.kill(session)
+
+
 def main() -> None:
     """Measure kubectl and the pane on the same sandbox, print rates, ratios, stall and memory."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--tmux-runs", type=int, default=2, help="end-to-end rounds in tmux (0: skip)")
     parser.add_argument("--profile", help="write a cProfile of one pane run to this file")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     kubectl = shutil.which("kubectl")
     if kubectl is None:
-        raise SystemExit("kubectl not found")
+        print("log tail bench skipped: kubectl is not installed (it is the reference every figure is a ratio to)")
+        return
     with tempfile.TemporaryDirectory() as tmp:
         proc, sandbox_env = start_sandbox(Path(tmp), args.lines)
         env = {**os.environ, **sandbox_env}
+        tmux_note, tmux_rounds = tmux_skip_reason(args.tmux_runs), []
         try:
             from kftui.factory import Options, Services
 
@@ -175,6 +270,8 @@ def main() -> None:
                 plain += time_kubectl(kubectl, env, [], 1)
                 stamped += time_kubectl(kubectl, env, ["--timestamps"], 1)
                 runs.append(run_pane(services, args.lines))
+            if not tmux_note:
+                tmux_rounds = end_to_end(Path(tmp), env, kubectl, args.lines, args.tmux_runs)
             if args.profile:
                 import cProfile
 
@@ -208,6 +305,66 @@ def main() -> None:
           f"{mem_ratio:.2f}x   (target <= {TARGET_MEMORY:.1f}x)")
     print(f"  vs the text alone (without API timestamps, {last.raw_text_bytes / last.retained:.1f} B/line): "
           f"{last.held_bytes / last.raw_text_bytes:.2f}x;  process RSS delta {last.rss_delta / 1e6:.1f} MB")
+    report_end_to_end(n, tmux_note, tmux_rounds)
+
+
+def tmux_skip_reason(runs: int) -> str:
+    """Why the end-to-end rounds do not run ("" when they do)."""
+    if runs <= 0:
+        return "--tmux-runs 0"
+    if shutil.which("tmux") is None:
+        return "tmux is not installed"
+    return ""
+
+
+def end_to_end(tmp: Path, env: dict[str, str], kubectl: str, lines: int, runs: int) -> list[dict[str, float]]:
+    """Interleaved rounds of kubectl and kftui in one private tmux server; kftui keeps every line (settings.json)."""
+    config, state = tmp / "config", tmp / "state"
+    (config / "kftui").mkdir(parents=True)
+    (config / "kftui" / "settings.json").write_text(json.dumps({"log_max_lines": max(lines, 1000)}),
+                                                     encoding="utf-8")
+    tmux_env = {**env, "XDG_CONFIG_HOME": str(config), "XDG_STATE_HOME": str(state), "TERM": "xterm-256color",
+                "PYTHONPYCACHEPREFIX": str(tmp / "pycache")}
+    tmux_env.pop("PYTHONDONTWRITEBYTECODE", None)  # bytecode cached as an installed package's is (else every
+    # launch compiles kftui, Textual and kubernetes from source: seconds, which no user pays)
+    tmux = Tmux(tmux_env)
+    try:
+        tmux_kubectl(tmux, kubectl, lines)  # untimed warm-up: tmux's own start, kftui's bytecode
+        tmux_kftui(tmux, lines)
+        rounds = []
+        for _ in range(runs):
+            rounds.append({"kubectl": tmux_kubectl(tmux, kubectl, lines),
+                           "kubectl --timestamps": tmux_kubectl(tmux, kubectl, lines, "--timestamps"),
+                           **tmux_kftui(tmux, lines)})
+        return rounds
+    finally:
+        tmux.close()
+
+
+def report_end_to_end(n: int, note: str, rounds: list[dict[str, float]]) -> None:
+    """The end-to-end lines: launch to the last line on screen, kftui against kubectl, and where kftui's time goes."""
+    width, height = TMUX_SIZE
+    if note:
+        print(f"  end to end (tmux {width}x{height}): skipped: {note}")
+        return
+
+    def med(key: str) -> float:
+        return statistics.median(r[key] for r in rounds)
+
+    def each(key: str) -> str:
+        return ", ".join(f"{r[key]:.2f}" for r in rounds)
+
+    k, kts, total = med("kubectl"), med("kubectl --timestamps"), med("last line")
+    print(f"end to end in tmux {width}x{height} (private socket), launch to the last of {n:,} lines on screen, "
+          f"medians of {len(rounds)}:")
+    print(f"  kubectl logs -f               {k:6.2f} s   runs: {each('kubectl')}")
+    print(f"  kubectl logs -f --timestamps  {kts:6.2f} s")
+    print(f"  kftui watch (log pane, all)   {total:6.2f} s   runs: "
+          f"{each('last line')}")
+    print(f"    first frame {med('first frame'):.2f} s, first log lines {med('first lines'):.2f} s, "
+          f"then {total - med('first lines'):.2f} s for the stream")
+    print(f"  ratio (speed) kftui / kubectl: {k / total:.2f}x   vs kubectl --timestamps: {kts / total:.2f}x   "
+          f"(target >= {TARGET_TMUX:.1f}x, stretch {STRETCH_TMUX:.1f}x)")
 
 
 if __name__ == "__main__":

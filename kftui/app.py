@@ -12,6 +12,7 @@ from textual.worker import Worker, WorkerState
 from kftui import settings as settings_mod
 from kftui.core.sanitize import inert, inert_lines
 from kftui.factory import Services
+from kftui.widgets.help import HELP_BINDING
 
 
 def _setup_screen() -> Screen[Any]:
@@ -34,6 +35,7 @@ class KftuiApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
     MODES: ClassVar[dict[str, Any]] = {"setup": _setup_screen, "watch": _watch_screen}
     BINDINGS: ClassVar[list[BindingType]] = [
+        HELP_BINDING,
         Binding("f2", "toggle_mode", "Setup/Watch", priority=True),
         Binding("ctrl+q", "quit", "Quit", priority=True, show=False),
     ]
@@ -76,6 +78,12 @@ class KftuiApp(App[None]):
             known = ", ".join(sorted(self.available_themes)[:8])
             self.notify(f"settings.json: theme {wanted!r} is not a Textual theme (e.g. {known}); kept the default",
                         severity="warning", timeout=10, markup=False)
+
+    def action_keys(self) -> None:
+        """`?` on any screen: its keys, read from its live bindings."""
+        from kftui.widgets.help import show_keys
+
+        show_keys(self)
 
     def action_toggle_mode(self) -> None:
         """Swap between setup and watch; each mode keeps its screen alive, so nothing restarts."""

@@ -326,7 +326,7 @@ def quota() -> None:
 @click.option("--gpu", required=True, metavar="TYPE", help="GPU type, e.g. nvidia-tesla-t4 (one the project offers).")
 @click.option("--region", required=True, metavar="R", help="Region of the GPU quota, or 'global' for GPUS_ALL_REGIONS.")
 @click.option("--count", required=True, type=int, metavar="N", help="The quota limit to ask for (at least 1).")
-@click.option("--email", metavar="E", help="Contact email Google writes to (default: your gcloud or ADC user).")
+@click.option("--email", metavar="E", help="Contact email Google writes to (default: your user account or an owner).")
 @click.option("--justification", metavar="J", help="Why you need it (default: a Kubeflow-on-GKE sentence).")
 @click.option("--yes", is_flag=True, help="File without asking for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")

@@ -18,6 +18,11 @@ GOOGLE_APIS = (
 )
 """Every Google API kftui, gcloud or a client library might be asked to call from a test."""
 
+os.environ["NO_GCE_CHECK"] = "true"
+"""google-auth reads this once, when `google.auth.compute_engine._metadata` is first imported, and only the exact
+word "true" counts: without it every failed ADC lookup pings the (absent) metadata server three times with backoff,
+about 5 s each, instead of failing at once as it does on a laptop that is not on GCE."""
+
 E2E_DIRS = ("e2e",)
 """Test directories whose every test drives a real CLI, tmux or a subprocess app (marked `e2e` here)."""
 
@@ -63,7 +68,7 @@ def offline(private_xdg: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CLOUDSDK_CORE_DISABLE_PROMPTS", "1")
     monkeypatch.setenv("GCE_METADATA_HOST", "127.0.0.1:9")  # google-auth never probes a real metadata server
     monkeypatch.setenv("GCE_METADATA_IP", "127.0.0.1:9")
-    monkeypatch.setenv("NO_GCE_CHECK", "True")
+    monkeypatch.setenv("NO_GCE_CHECK", "true")  # google-auth compares with "true" exactly (see above)
     monkeypatch.setenv("KUBECONFIG", str(nothing / "no-kubeconfig"))
     monkeypatch.setenv("KF_PIPELINES_ENDPOINT", NOWHERE.rstrip("/"))
     monkeypatch.setenv("KFTUI_REGISTRY_OVERRIDES", "*=http://127.0.0.1:9")  # no image check reaches a real registry

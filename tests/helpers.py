@@ -20,7 +20,7 @@ def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: floa
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or condition}")
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or condition} (last value: {value!r})")
         time.sleep(interval)
 
 
@@ -33,6 +33,46 @@ async def until(pilot: Any, condition: Callable[[], Any], what: str = "", timeou
             return value
         await pilot.pause(0.05)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or condition}")
+
+
+async def press(pilot: Any, *keys: str) -> None:
+    """Press keys as `pilot.press` does, each one handled before the next, but know that by the app's own message
+    queues instead of textual's CPU-idle guess: the guess waits its full second twice a key whenever a sandbox or a
+    log stream in this process keeps the CPU busy, so typing a 15-key command took 30 s on a loaded machine.
+
+    After each key, rounds of `pilot.pause(0)` (each returns once the app and every widget of its screen have
+    processed what was queued before it) until a round leaves every one of those queues empty: the key, what its
+    handler forwarded or posted (Input.Changed, a pushed screen's mount and focus) have all been handled; then the
+    animations it started (a page scroll) are waited for, as `press` does, and the queues drained again. One idle
+    wait at the end, as `press` ends with."""
+    import unicodedata
+
+    from textual import events
+    from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+
+    app = pilot.app
+    for key in keys:
+        name = _character_to_key(key) if len(key) == 1 and not key.isalnum() else key
+        try:
+            char: str | None = unicodedata.lookup(_get_unicode_name_from_key(REPLACED_KEYS.get(name, name)))
+        except KeyError:
+            char = name if len(name) == 1 else None
+        event = events.Key(name, char)
+        event.set_sender(app)
+        app.post_message(event)
+        await _drained(pilot)
+        await app.animator.wait_until_complete()  # a key that scrolls animates on timers, not on queues
+        await _drained(pilot)
+    await pilot.pause()
+
+
+async def _drained(pilot: Any) -> None:
+    """Rounds of `pilot.pause(0)` until one leaves the app's and its screen's message queues all empty."""
+    for _ in range(100):  # a bound for a message storm, never reached by one key
+        await pilot.pause(0)
+        pumps = [pilot.app, *pilot.app.screen.walk_children(with_self=True)]
+        if not any(pump.message_queue_size for pump in pumps):
+            return
 
 
 def kftui_parses(argv: list[str]) -> list[str]:

@@ -108,6 +108,8 @@ class _Outcome:
     skipping: bool = False
     skip_ns: int = -1
     skip_left: int = 0
+    restarted: bool = False
+    """The stream turned out to be a newer run than the one being resumed: nothing of it was delivered."""
 
 
 class LogFollower:
@@ -349,9 +351,12 @@ class LogFollower:
                 first = False
             run_id = cid or run_id
             query = self._query(container, resume, first, follow=self.follow, previous=self.previous)
+            same_run = None
+            if resume.ns >= 0 and run_id and not self.previous:
+                same_run = self._still_run(container, run_id)
             try:
                 out = self._stream(container, query, resume, follow=self.follow, quiet_since=quiet_since,
-                                   reconnected=attempt)
+                                   reconnected=attempt, same_run=same_run)
             except ClusterApiError as exc:
                 if "waiting to start" in str(exc) or "ContainerCreating" in str(exc):
                     continue  # the pod read above decides what to say
@@ -372,6 +377,8 @@ class LogFollower:
                 if self.stopped:
                     return
                 out = _Outcome(False, f"cannot open the log stream: {short_error(exc)}")
+            if out.restarted:
+                continue  # the top of the loop sees the new container id: old run's rest first, then the new run
             if out.delivered:
                 first = False
                 attempt = 0
@@ -494,8 +501,29 @@ class LogFollower:
             self.lines_seen += len(part)
             resume.advance(part, window_start=window_start and i == 0)
 
+    def _still_run(self, container: str, run_id: str) -> Callable[[], bool]:
+        """A check, made once a resumed stream is open, that the container is still the run being resumed.
+
+        The pod was read before the stream was asked for; a restart in between would make the stream the new
+        run's, read as if it continued the old one (its tail lost, no restart said). Reading the pod again after
+        the stream answered is sound: if the old run is still current now, it was current when the stream opened.
+        """
+
+        def check() -> bool:
+            try:
+                pod = self._read_pod()
+            except Exception:
+                return True  # unknown: the checks after the stream still catch a restart
+            if not pod:
+                return True
+            cid = str(self._container_status(pod, container).get("containerID") or "")
+            return not cid or cid == run_id
+
+        return check
+
     def _stream(self, container: str, query: list[tuple[str, Any]], resume: ResumePoint, *, follow: bool,
-                quiet_since: datetime | None = None, reconnected: int = 0) -> _Outcome:
+                quiet_since: datetime | None = None, reconnected: int = 0,
+                same_run: Callable[[], bool] | None = None) -> _Outcome:
         """One log request read to its end: complete lines delivered past the resume point, a last fragment kept."""
         from kubernetes.client.exceptions import ApiException
         from urllib3.exceptions import HTTPError, ReadTimeoutError
@@ -547,6 +575,9 @@ class LogFollower:
                     if not lines:
                         continue
                 if not got_data.is_set():
+                    if same_run is not None and not same_run():
+                        out = _Outcome(False, "the container restarted while reconnecting", restarted=True)
+                        break
                     got_data.set()
                     self._status(LogState.STREAMING, container,
                                  f"reconnected after {reconnected} attempt{'s' if reconnected > 1 else ''}"

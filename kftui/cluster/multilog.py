@@ -8,7 +8,6 @@ renders: lines and states go to callbacks (the `kftui logs` command prints them;
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from typing import Any
 
 from kftui.cluster._http import ClusterApiError, short_error
 from kftui.cluster.logs import LogFollower
-from kftui.cluster.pods import PodWatcher, list_pods
+from kftui.cluster.pods import PodWatcher, list_pods, pod_selection
 from kftui.core.kube import LogState, LogStatus, PodRow, WatchKind
 
 
@@ -56,10 +55,9 @@ class MultiLog:
                  max_retry_delay: float = 5.0) -> None:
         """Say what to follow; regexes search anywhere in the name, as stern's do (anchor them with ^ and $)."""
         self.client = client
-        self.pod_re = re.compile(pod_regex or "")
-        self.container_re = re.compile(container_regex) if container_regex else None
+        self.selection = pod_selection(pod_regex, container_regex, label_selector)
+        """What is followed (raises InvalidPatternError for a regex that does not compile)."""
         self.namespace = namespace
-        self.label_selector = label_selector
         self.since_seconds = since_seconds
         self.tail_lines = tail_lines
         self.follow = follow
@@ -82,11 +80,11 @@ class MultiLog:
 
     def pod_matches(self, row: PodRow) -> bool:
         """Whether a pod is one of ours (the selector was applied by the server already)."""
-        return bool(self.pod_re.search(row.name))
+        return self.selection.pod_matches(row.name)
 
     def containers_of(self, row: PodRow) -> list[str]:
         """The pod's containers that match the container regex, in spec order."""
-        return [c for c in row.containers if self.container_re is None or self.container_re.search(c)]
+        return self.selection.containers(row.containers)
 
     # ---- control --------------------------------------------------------------------------------
 
@@ -115,7 +113,8 @@ class MultiLog:
         """
         if not self.follow:
             return self._read_once()
-        watcher = PodWatcher(self.client, self.namespace, self.label_selector, retry_delay=self.retry_delay)
+        watcher = PodWatcher(self.client, self.namespace, self.selection.label_selector,
+                             retry_delay=self.retry_delay)
         self._watcher = watcher
         if self.stopped:
             return self.matched
@@ -151,7 +150,7 @@ class MultiLog:
     def _read_once(self) -> int:
         """No follow: every matching container read to the end, one after another (pod, then container order)."""
         try:
-            rows, _ = list_pods(self.client, self.namespace, self.label_selector)
+            rows, _ = list_pods(self.client, self.namespace, self.selection.label_selector)
         except Exception as exc:  # refused, reset, timed out, or the API's refusal: the list never came
             self.error = self._unreachable(exc)
         if self.error is not None:

@@ -16,8 +16,8 @@ def _notebooks_in(client: Any, namespace: str | None) -> list[dict[str, Any]]:
     """Raw Notebook objects of one namespace, or of all namespaces."""
     path = (f"/apis/kubeflow.org/v1/namespaces/{namespace}/notebooks" if namespace
             else "/apis/kubeflow.org/v1/notebooks")
-    items: list[dict[str, Any]] = get_json(client, path).get("items") or []
-    return items
+    raw = get_json(client, path).get("items") or []
+    return [nb for nb in raw if isinstance(nb, dict)] if isinstance(raw, list) else []
 
 
 def raw_notebooks(client: Any, namespace: str | None = None) -> list[dict[str, Any]]:
@@ -45,9 +45,12 @@ def notebook_events(client: Any, namespace: str) -> dict[str, list[dict[str, Any
     """Events per notebook name in a namespace: the Notebook's own plus its pod's (reissues dropped), oldest first."""
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for ev in list_events(client, namespace):
-        inv = ev.get("involvedObject") or {}
-        name = str(inv.get("name") or "")
-        if inv.get("kind") == "Notebook" and not str(ev.get("message", "")).startswith(REISSUED):
+        inv = ev.get("involvedObject")
+        if not isinstance(inv, dict) or not isinstance(inv.get("name"), str):
+            continue  # an event about nothing readable belongs to no notebook
+        name = inv["name"]
+        message = ev.get("message")
+        if inv.get("kind") == "Notebook" and not (isinstance(message, str) and message.startswith(REISSUED)):
             out[name].append(ev)
         elif inv.get("kind") == "Pod" and name.endswith("-0"):
             out[name[:-2]].append(ev)
@@ -60,7 +63,8 @@ def list_notebooks(client: Any, namespace: str | None = None, with_events: bool 
     events: dict[str, dict[str, list[dict[str, Any]]]] = {}
     rows = []
     for nb in notebooks:
-        meta = nb.get("metadata") or {}
+        meta = nb.get("metadata")
+        meta = meta if isinstance(meta, dict) else {}
         ns, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
         evs: list[dict[str, Any]] = []
         if with_events:

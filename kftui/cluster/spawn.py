@@ -137,5 +137,8 @@ def progress(client: Any, namespace: str, name: str) -> Progress:
     phase = str(status.get("phase", "Pending"))
     if ready:
         return Progress("Ready", "", True, events)
+    if phase == "Running":  # started but not Ready: kubelet's newest probe failure is the reason, not the pull
+        unhealthy = next((m for r, m in reversed(events) if r == "Unhealthy"), "")
+        return Progress("NotReady" if unhealthy else phase, unhealthy, False, events)
     pulling = next((m for r, m in reversed(events) if r == "Pulling"), "")
     return Progress(phase if phase != "Pending" else "ContainerCreating", pulling, False, events)

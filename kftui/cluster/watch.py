@@ -27,6 +27,7 @@ from kftui.core.kube import WatchKind
 from kftui.core.table import Change, WatchSpec
 
 R = TypeVar("R")
+MAX_BACKOFF = 15.0
 _KINDS = {"ADDED": WatchKind.ADDED, "MODIFIED": WatchKind.MODIFIED, "DELETED": WatchKind.DELETED}
 
 
@@ -67,15 +68,23 @@ class ResourceWatcher(Generic[R]):
     """Yields a SYNCED snapshot, then one Change per event; stop() from any thread ends it at once."""
 
     def __init__(self, client: Any, spec: WatchSpec[R], namespace: str | None = None, timeout_seconds: int = 240,
-                 retry_delay: float = 1.0) -> None:
+                 retry_delay: float = 1.0, label_selector: str | None = None,
+                 field_selector: str | None = None) -> None:
         """Watch one collection of one namespace (or all), with server-side timeouts so a dead watch never lingers."""
         self.client = client
         self.spec = spec
         self.path = collection_path(spec, namespace)
+        self.selectors: list[tuple[str, Any]] = [(k, v) for k, v in (("labelSelector", label_selector),
+                                                                     ("fieldSelector", field_selector)) if v]
         self.timeout_seconds = timeout_seconds
         self.retry_delay = retry_delay
         self.resource_version = ""
         self.relists = 0
+        self.reconnects = 0
+        self.gave_up: ClusterApiError | None = None
+        """Set when the API refused for good (401, 403, 404): the last ERROR change is final, no retry follows."""
+        self.last_error: BaseException | None = None
+        """What the last ERROR change was about (kept for callers that stop at the first one)."""
         self._stop = Stoppable()
 
     def stop(self) -> None:
@@ -107,7 +116,7 @@ class ResourceWatcher(Generic[R]):
         while not self.stopped:
             try:
                 with collector_paused():
-                    data = get_json(self.client, self.path)
+                    data = get_json(self.client, self.path, self.selectors)
                     self.resource_version = str((data.get("metadata") or {}).get("resourceVersion", ""))
                     rows = tuple(self._rows(list(data.get("items") or [])))
                     del data
@@ -123,7 +132,8 @@ class ResourceWatcher(Generic[R]):
                         got += 1
                         yield change
                     quick = quick + 1 if not got and time.monotonic() - started < 1 else 0
-                    if quick and self._stop.stopped.wait(min(self.retry_delay * 2 ** (quick - 1), 15.0)):
+                    # a watch the server ends at once, again and again, must not become a busy loop
+                    if quick and self._stop.stopped.wait(self._backoff(quick)):
                         return
             except _GoneError:
                 self.relists += 1
@@ -131,27 +141,38 @@ class ResourceWatcher(Generic[R]):
             except ClusterApiError as exc:
                 if self.stopped:
                     return
+                self.last_error = exc
                 if exc.status in (401, 403, 404):
+                    self.gave_up = exc
                     yield Change(WatchKind.ERROR, message=str(exc))
                     return
                 attempt += 1
-                delay = min(self.retry_delay * 2 ** (attempt - 1), 15.0)
+                delay = self._backoff(attempt)
+                self.reconnects += 1
                 yield Change(WatchKind.ERROR, message=f"{exc}; {retry_words(attempt, delay)}")
             except Exception as exc:  # transport errors and garbage: say so, back off, retry
                 if self.stopped:
                     return
+                self.last_error = exc
                 attempt += 1
-                delay = min(self.retry_delay * 2 ** (attempt - 1), 15.0)
+                delay = self._backoff(attempt)
+                self.reconnects += 1
                 yield Change(WatchKind.ERROR, message=f"connection to the cluster lost: {short_error(exc)}; "
                                                       f"{retry_words(attempt, delay)}")
             if self._stop.stopped.wait(delay):
                 return
 
+    def _backoff(self, attempt: int) -> float:
+        """Seconds before reconnect `attempt`: retry_delay, doubling, at most MAX_BACKOFF."""
+        return float(min(self.retry_delay * 2 ** (attempt - 1), MAX_BACKOFF))
+
     def _watch_once(self) -> Iterator[Change[R]]:
+        """One watch request from the current resourceVersion until the server's timeout or a 410."""
         from kubernetes.client.exceptions import ApiException
 
         query: list[tuple[str, Any]] = [("watch", "true"), ("resourceVersion", self.resource_version),
-                                        ("allowWatchBookmarks", "true"), ("timeoutSeconds", self.timeout_seconds)]
+                                        ("allowWatchBookmarks", "true"), ("timeoutSeconds", self.timeout_seconds),
+                                        *self.selectors]
         try:
             resp = open_stream(self.client, self.path, query, self.timeout_seconds + 30)
         except ApiException as exc:

@@ -51,7 +51,7 @@ def plan_from(answers: Mapping[str, Any], **flags: Any) -> Any:
         nap_max_cpu=_first(flags.get("nap_max_cpu"), answers.get("nap_max_cpu")),
         nap_max_memory_gb=_first(flags.get("nap_max_memory"), answers.get("nap_max_memory_gb")),
         manifests=_first(flags.get("manifests"), answers.get("manifests")),
-        repo=os.environ.get(MANIFESTS_REPO_ENV),
+        repo=os.environ.get(MANIFESTS_REPO_ENV), recorded=answers,
     )
     for flag, value in (("--gpu-count", flags.get("gpu_count")), ("--max-gpu-nodes", flags.get("max_gpu_nodes"))):
         if value is not None and int(value) < 1:

@@ -6,9 +6,10 @@ import errno
 import sys
 import threading
 
+from kftui.core.plan import DASHBOARD_PORT
 from kftui.errors import KftuiError, UsageError
 
-DEFAULT_LOCAL = {"dashboard": 8080, "notebook": 8888, "tensorboard": 6006}
+DEFAULT_LOCAL = {"dashboard": DASHBOARD_PORT, "notebook": 8888, "tensorboard": 6006}
 """Familiar local ports, so the printed URL is the one a Kubeflow guide shows; a busy one falls back to any."""
 
 

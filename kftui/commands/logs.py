@@ -43,15 +43,20 @@ def parse_since(text: str) -> int:
     return seconds
 
 
-def compile_regex(field: str, pattern: str | None) -> str | None:
-    """A user's regex checked before any request; UsageError naming the field."""
-    if pattern is None:
-        return None
+OPTION_OF = {"pod": "POD_REGEX", "container": "-c/--container"}
+"""The command-line name of each regex, for the one line a bad one gets."""
+
+
+def check_patterns(pod_regex: str | None, container: str | None, selector: str | None) -> None:
+    """The user's regexes checked before any request by the same function the log engine uses; UsageError naming
+    the option."""
+    from kftui.cluster.pods import InvalidPatternError, pod_selection
+
     try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise UsageError(f"{field} {pattern!r} is not a valid regular expression: {exc}") from exc
-    return pattern
+        pod_selection(pod_regex, container, selector)
+    except InvalidPatternError as exc:
+        raise UsageError(f"{OPTION_OF[exc.which]} {exc.pattern!r} is not a valid regular expression: "
+                         f"{exc.error}") from exc
 
 
 def _colour(name: str, tty: bool) -> str:
@@ -146,8 +151,7 @@ def run_logs(pod_regex: str | None, *, selector: str | None = None, namespace: s
         raise UsageError("-n/--namespace and -A/--all-namespaces cannot be used together")
     if not pod_regex and not selector:
         raise UsageError("give POD_REGEX (a regular expression for pod names) or -l/--selector")
-    compile_regex("POD_REGEX", pod_regex)
-    compile_regex("-c/--container", container)
+    check_patterns(pod_regex, container, selector)
     since_seconds = parse_since(since) if since is not None else None
     if tail is not None and not -1 <= tail <= INT64_MAX:
         raise UsageError(f"--tail {tail} must be -1 (all) or a line count up to {INT64_MAX}")

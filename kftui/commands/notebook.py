@@ -78,7 +78,7 @@ def follow(client: object, ns: str, name: str, wait: float) -> int:
             last = state.line
             print(f"  {inert(state.line)}", flush=True)
             if state.reason and not state.ready:
-                found = diagnose(state.reason, namespace=ns)
+                found = diagnose(state.reason, namespace=ns, notebook=name, pod=f"{name}-0")
                 if found.known:
                     print(f"    why: {inert(found.title)}")
                     for fix in found.fixes[:1]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    from kftui.factory import Services
     from kftui.settings import StateStore
 
 from kftui.errors import KftuiError, UsageError
@@ -62,9 +63,18 @@ def _check_shapes(gpu: str, region: str, count: int, email: str | None) -> None:
     if problem:
         raise UsageError(f"--region: {problem}")
     if email is not None:
-        problem = plan.validate_email(email) if email.strip() else "Email is empty."
+        from kftui.operations.quota import person_problem
+
+        problem = person_problem(email, "--email")
         if problem:
-            raise UsageError(f"--email: {problem}")
+            raise UsageError(problem)
+
+
+def _services(project: str | None) -> Services:
+    """The adapters the commands share with the app (one Cloud Quotas adapter per project, built once)."""
+    from kftui.factory import Options, Services
+
+    return Services(Options(project=project))
 
 
 def _ask(message: str) -> bool:
@@ -91,17 +101,15 @@ def run_request(
 ) -> int:
     """Validate against the project's own GPU types and regions, confirm, then file one quota preference."""
     from kftui.core.gpu import GLOBAL_GPU_METRIC, QuotaInfo, ineligibility_words
-    from kftui.gcp.compute import Compute
     from kftui.gcp.errors import GcpApiError
-    from kftui.gcp.quotas import Quotas
     from kftui.operations import quota as ops
-    from kftui.operations import quota as plan
 
     gpu, region = gpu.strip(), region.strip()
     _check_shapes(gpu, region, count, email)
     project = _default_project(project)
+    services = _services(project)
     try:
-        compute = Compute(project)
+        compute = services.compute(project)
         offered = compute.accelerator_offers().gpu_types()
         regions = compute.regions() if region != "global" else []
     except GcpApiError as exc:
@@ -113,14 +121,17 @@ def run_request(
     if region != "global" and region not in regions:
         sample = ", ".join(regions[:6]) + (", ..." if len(regions) > 6 else "")
         raise UsageError(f"--region: {region!r} is not a region of project {project} (regions: {sample}).")
-    contact = email.strip() if email else plan.contact_email({})
+    found = ops.find_contact({"email": email or ""}, project, services.projects())
+    if found is None:
+        raise UsageError(f"{ops.NO_CONTACT} Pass --email with your address.")
+    contact = found.email
     try:
-        infos: list[QuotaInfo] = Quotas(project).quota_infos()
+        infos: list[QuotaInfo] = services.quotas(project).quota_infos()
     except GcpApiError as exc:
         raise _explained(exc, project) from exc
     regional = region != "global"
-    metric = plan.gpu_metric(infos, gpu) if regional else GLOBAL_GPU_METRIC
-    info = plan.quota_info_for(infos, metric, regional)
+    metric = ops.gpu_metric(infos, gpu) if regional else GLOBAL_GPU_METRIC
+    info = ops.quota_info_for(infos, metric, regional)
     if info is None:
         if not regional:
             raise KftuiError(
@@ -146,7 +157,7 @@ def run_request(
     )
     summary = (
         f"Ask Google to raise {metric} {where} from {current if current is not None else '?'} to {count} "
-        f"(quota id {info.quota_id}, project {project}, contact {contact})."
+        f"(quota id {info.quota_id}, project {project}, contact {contact}: {found.words()})."
     )
     if not yes:
         if not as_json:
@@ -155,7 +166,8 @@ def run_request(
             click.echo("Nothing was requested.", err=True)
             return 1
     try:
-        filed = ops.file_request(_store(), project, info.quota_id, region, count, contact, reason, infos=infos)
+        filed = ops.file_request(_store(), services.quotas(project), project, info.quota_id, region, count, contact,
+                                 reason, infos=infos)
     except GcpApiError as exc:
         raise _explained(exc, project) from exc
     request = filed.request
@@ -201,6 +213,7 @@ def run_status(*, project: str | None, as_json: bool = False) -> int:
     from kftui.operations import quota as ops
 
     store = _store()
+    services = _services(project)
     if project and project.strip():
         projects = [project.strip()]
     else:
@@ -209,7 +222,7 @@ def run_status(*, project: str | None, as_json: bool = False) -> int:
     records: list[dict[str, Any]] = []
     for name in projects:
         try:
-            followed = ops.follow_requests(store, name)
+            followed = ops.follow_requests(store, name, services.quotas(name))
         except GcpApiError as exc:
             raise _explained(exc, name) from exc
         records.extend(ops.request_record(name, r) for r in followed)

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from kftui.core.events import event_count, mapping
 from kftui.core.kube import human_age, parse_time
 from kftui.core.sanitize import inert
 
@@ -140,9 +141,9 @@ def _events(events: Sequence[Mapping[str, Any]], now: datetime | None) -> list[s
     rows = [("Type", "Reason", "Age", "From", "Message"), ("----", "------", "----", "----", "-------")]
     for ev in sorted(events, key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or "")):
         last = human_age(parse_time(ev.get("lastTimestamp") or ev.get("eventTime")), now)
-        count = int(ev.get("count") or 1)
+        count = event_count(ev.get("count"))
         age = f"{last} (x{count} over {human_age(parse_time(ev.get('firstTimestamp')), now)})" if count > 1 else last
-        source = ev.get("source") or {}
+        source = mapping(ev.get("source"))
         rows.append((inert(ev.get("type", "")), inert(ev.get("reason", "")), age,
                      inert(source.get("component") or ev.get("reportingComponent") or ""),
                      inert(ev.get("message", ""))))

@@ -612,15 +612,37 @@ def compatible_machine_types(gpu_type: str, count: int, machine_types: Sequence[
     return tuple(mt.name for mt in machine_types if machine_type_compatible(gpu_type, count, mt.name, machine_types))
 
 
-def default_machine_type(gpu_type: str, count: int, machine_types: Sequence[MachineType]) -> str | None:
-    """The machine type a GPU pool would use: n1-standard-4 for attach-your-own GPUs, else the smallest fit."""
+def choose_machine_type(gpu_type: str, count: int, machine_types: Sequence[MachineType] | None) -> str | None:
+    """THE choice of the GPU pool's machine type for (zone, GPU type, count), shared by the GPU step and the plan.
+
+    With the zone's catalogue: n1-standard-4 for attach-your-own GPUs, else GCE's table shape for the count, else
+    the smallest compatible type (vCPUs, memory, name); None when nothing there carries them. Without a catalogue
+    (None or empty): the same rules from the names alone.
+    """
+    shape = shape_machine(gpu_type, count)
+    if not machine_types:
+        if "n1-" in machine_prefixes(gpu_type):
+            return "n1-standard-4"
+        return shape
     names = set(compatible_machine_types(gpu_type, count, machine_types))
     if not names:
         return None
-    if "n1-standard-4" in names:
-        return "n1-standard-4"
+    for preferred in ("n1-standard-4", shape):
+        if preferred in names:
+            return preferred
     fits = sorted((mt for mt in machine_types if mt.name in names), key=lambda m: (m.guest_cpus, m.memory_mb, m.name))
     return fits[0].name
+
+
+def default_machine_type(gpu_type: str, count: int, machine_types: Sequence[MachineType]) -> str | None:
+    """The machine type a GPU pool would use in a zone with this catalogue (see choose_machine_type)."""
+    return choose_machine_type(gpu_type, count, machine_types) if machine_types else None
+
+
+def machine_choice_key(zone: str, gpu_type: str, count: int) -> str:
+    """The answer name the GPU step records its machine type under, so the plan takes the same one for the same
+    zone, type and count (and a stale record for another zone is never read)."""
+    return f"gpu_machine:{zone}:{gpu_type}:{count}"
 
 
 def machine_words(gpu_type: str, names: Sequence[str], limit: int = 3, bundled: Iterable[str] = ()) -> str:

@@ -14,8 +14,9 @@ PULL_REASONS = frozenset({"ImagePullBackOff", "ErrImagePull", "ErrImageNeverPull
 
 
 def parse_time(text: str | None) -> datetime | None:
-    """An RFC3339 (or RFC3339Nano) string as an aware datetime; None when absent or unreadable."""
-    if not text:
+    """An RFC3339 (or RFC3339Nano) string as an aware datetime; None when absent or unreadable (a server's number,
+    list or object there too)."""
+    if not isinstance(text, str) or not text:
         return None
     t = text.strip()
     if t.endswith("Z"):

@@ -22,11 +22,12 @@ from kftui.core.gpu import (
     QuotaValue,
     RegionQuotas,
     assess,
+    choose_machine_type,
     gpu_counts,
+    machine_choice_key,
     machine_prefixes,
     machine_type_compatible,
     region_of,
-    shape_machine,
 )
 
 RELEASES = ("26.03", "v1.11.0")
@@ -86,8 +87,10 @@ GPU_POOL_NAME = "gpu-pool"
 CPU_POOL_NAME = "cpu-pool"
 GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
 """The taint GKE puts on GPU nodes by itself (pods asking for nvidia.com/gpu get the toleration)."""
-PORT_FORWARD = "kubectl port-forward svc/istio-ingressgateway -n istio-system 8080:80"
-URL = "http://localhost:8080"
+DASHBOARD_PORT = 8080
+"""The local port `kftui forward dashboard` (and the port-forward below) serves Kubeflow on."""
+PORT_FORWARD = f"kubectl port-forward svc/istio-ingressgateway -n istio-system {DASHBOARD_PORT}:80"
+URL = f"http://localhost:{DASHBOARD_PORT}"
 DEX_DEFAULT_USER = "user@example.com"
 DEX_DEFAULT_PASSWORD = "12341234"
 DEX_DEFAULT_HASH = "$2y$12$4K/VkmDd1q1Orb3xAt82zu8gk7Ad6ReFR4LCP9UeYE90NLiN9Df72"
@@ -95,8 +98,11 @@ DEX_DEFAULT_HASH = "$2y$12$4K/VkmDd1q1Orb3xAt82zu8gk7Ad6ReFR4LCP9UeYE90NLiN9Df72
 PASSWORD_MIN = 12
 PASSWORD_RULE = (f"at least {PASSWORD_MIN} characters, mixing letters with digits or symbols, and not the "
                  f"default {DEX_DEFAULT_PASSWORD}")
-GOOGLE_REDIRECT = "http://localhost:8080/oauth2/callback"
-"""Where Google sends the browser back to oauth2-proxy through the port-forward (the client must list it)."""
+OAUTH2_CALLBACK = "/oauth2/callback"
+"""oauth2-proxy's callback path (its default proxy prefix /oauth2; the deploy's config keeps it)."""
+GOOGLE_REDIRECT = URL + OAUTH2_CALLBACK
+"""Where Google sends the browser back to oauth2-proxy through `kftui forward dashboard`: the one source for the
+OAuth step's instructions and the oauth2-proxy config the deploy writes (the OAuth client must list it exactly)."""
 FORWARD_DASHBOARD = "kftui forward dashboard"
 
 REQUIRED_STEPS = ("account", "project", "billing", "apis", "iam", "gpu")
@@ -395,6 +401,8 @@ class PlanInputs:
     nap_max_memory_gb: str | int | None = None
     manifests: str | None = None
     repo: str | None = None
+    recorded: Mapping[str, object] = field(default_factory=dict)
+    """Remembered answers the GPU step recorded (its machine type per zone, type and count), read by key."""
 
 
 def _text(value: object) -> str:
@@ -408,14 +416,8 @@ def _truthy(value: object) -> bool:
 
 
 def default_gpu_machine(gpu_type: str, count: int, machine_types: Sequence[MachineType] = ()) -> str:
-    """The machine type the GPU pool uses when none is given (n1-standard-4 for attach-your-own GPUs)."""
-    fits = [mt for mt in machine_types if machine_type_compatible(gpu_type, count, mt.name, machine_types)]
-    names = {mt.name for mt in fits}
-    if "n1-standard-4" in names or (not fits and "n1-" in machine_prefixes(gpu_type)):
-        return "n1-standard-4"
-    if fits:
-        return sorted(fits, key=lambda m: (m.guest_cpus, m.memory_mb, m.name))[0].name
-    return shape_machine(gpu_type, count) or ""
+    """The machine type the GPU pool uses when none is given: the one choice the GPU step makes too."""
+    return choose_machine_type(gpu_type, count, machine_types) or choose_machine_type(gpu_type, count, None) or ""
 
 
 def build_plan(inputs: PlanInputs, machine_types: Sequence[MachineType] = ()) -> DeployPlan:
@@ -474,7 +476,8 @@ def build_plan(inputs: PlanInputs, machine_types: Sequence[MachineType] = ()) ->
         if count is not None and gmax is not None and gmin is not None:
             if gmin > gmax:
                 problems.append(f"Minimum GPU nodes ({gmin}) must not exceed the maximum ({gmax}).")
-            machine = _text(inputs.gpu_machine_type) or default_gpu_machine(gpu_type, count, machine_types)
+            recorded = _text(inputs.recorded.get(machine_choice_key(zone, gpu_type, count)))
+            machine = _text(inputs.gpu_machine_type) or recorded or default_gpu_machine(gpu_type, count, machine_types)
             if not machine:
                 problems.append(
                     f"GPU type {gpu_type}: no machine family kftui knows carries it. Check the name "
@@ -527,18 +530,14 @@ def build_plan(inputs: PlanInputs, machine_types: Sequence[MachineType] = ()) ->
 
 
 def fit_to_zone(plan: DeployPlan, machine_types: Sequence[MachineType] | None) -> DeployPlan:
-    """A defaulted GPU machine type replaced by the one the GPU step shows, from the zone's own catalogue."""
+    """A defaulted GPU machine type chosen again from the zone's own catalogue, by the GPU step's one function."""
     from dataclasses import replace
-
-    from kftui.core.gpu import default_machine_type
 
     g = plan.gpu
     if g is None or not g.defaulted or not machine_types:
         return plan
-    if any(mt.name == g.machine_type for mt in machine_types):
-        return plan
-    chosen = default_machine_type(g.gpu_type, g.count, machine_types)
-    return replace(plan, gpu=replace(g, machine_type=chosen)) if chosen else plan
+    chosen = choose_machine_type(g.gpu_type, g.count, machine_types)
+    return replace(plan, gpu=replace(g, machine_type=chosen)) if chosen and chosen != g.machine_type else plan
 
 
 class PlanError(ValueError):

@@ -13,6 +13,16 @@ from kftui.core.diagnosis import FactValue
 MAX_CHARS = 1 << 20
 """Analyse at most this much text: errors that matter are at the top, and regexes must stay fast."""
 
+METRIC_ID = r"[A-Z0-9_]{2,64}"
+"""A Compute quota metric as errors spell it (GPUS_ALL_REGIONS, NVIDIA_L4_GPUS): bounded, so a run of id characters
+longer than any real metric is not one, and no trailing text ever becomes part of a fact."""
+QUOTA_ID = r"[\w-]{2,100}"
+"""A quota id / limit name (GPUS-ALL-REGIONS-per-project, NVIDIA-L4-GPUS-per-project-region)."""
+METRIC_NAME = r"[a-z0-9][a-z0-9.-]{0,99}/\w{1,100}"
+"""A full metric name (compute.googleapis.com/nvidia_l4_gpus)."""
+REGION_ID = r"[a-z]{2,20}-[a-z]{2,20}\d{1,2}"
+"""A Google Cloud region (us-central1, europe-west4)."""
+
 _MAX_JSON_TRIES = 20
 _MAX_PREFIX_ROUNDS = 8
 
@@ -28,12 +38,12 @@ _ESCAPES = re.compile(r"\\+(?=[\"' ]|$)")
 _PREFIXES: tuple[re.Pattern[str], ...] = tuple(
     re.compile(p, re.IGNORECASE)
     for p in (
-        r"^ERROR:\s*\((?P<command>gcloud[\w.-]*)\)\s*",
-        r"^(?-i:(?P<exception>(?:[a-z_]\w*\.)+[A-Z]\w*)):\s+",  # google.api_core.exceptions.Forbidden:
+        r"^ERROR:\s*\((?P<command>gcloud[\w.-]{0,100})\)\s*",
+        r"^(?-i:(?P<exception>(?:[a-z_]\w{0,60}\.){1,8}[A-Z]\w{0,80})):\s+",  # google.api_core.exceptions.Forbidden:
         r"^(?:Error|HTTP error)\s+(?P<http_status>\d{3}):\s*",
         r"^(?P<http_status>\d{3})\s+(?:GET|POST|PUT|PATCH|DELETE|HEAD)\s+(?P<url>https?://\S+?):\s+",
         r"^(?:GET|POST|PUT|PATCH|DELETE|HEAD)\s+(?P<url>https?://\S+?):\s+",
-        r"^Reissued from (?:pod|statefulset)/(?P<pod>[\w.-]+):\s*",
+        r"^Reissued from (?:pod|statefulset)/(?P<pod>[\w.-]{1,253}):\s*",
         r"^ResponseError:\s*code=(?P<http_status>\d{3}),\s*message=",
         r"^Could not fetch resource:\s*",
         r"^-\s+",
@@ -130,16 +140,21 @@ def _walk(node: Any, out: dict[str, Any], depth: int = 0) -> None:
 
 def _quota_info(info: Mapping[str, Any], values: dict[str, FactValue]) -> None:
     """Compute's structured quota detail, the most exact source of metric, limit and region."""
-    if isinstance(info.get("metricName"), str):
+    if _is_id(info.get("metricName"), METRIC_NAME):
         values.setdefault("metric_name", info["metricName"])
-    if isinstance(info.get("limitName"), str):
+    if _is_id(info.get("limitName"), QUOTA_ID):
         values.setdefault("quota_id", info["limitName"])
     limit = info.get("limit")
     if isinstance(limit, int | float) and not isinstance(limit, bool):
         values.setdefault("limit", float(limit))
     dims = info.get("dimensions")
-    if isinstance(dims, dict) and isinstance(dims.get("region"), str):
+    if isinstance(dims, dict) and _is_id(dims.get("region"), REGION_ID):
         values.setdefault("region", dims["region"])
+
+
+def _is_id(value: Any, pattern: str) -> bool:
+    """Whether a JSON value is exactly one id of that kind (a fact is the id or nothing, never an id plus junk)."""
+    return isinstance(value, str) and re.fullmatch(pattern, value, re.IGNORECASE) is not None
 
 
 def _unwrap_json(text: str, out: dict[str, Any]) -> str:

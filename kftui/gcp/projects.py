@@ -113,6 +113,20 @@ class Projects:
         members = {f"{kind}:{email}" for kind in ("user", "serviceAccount", "group")}
         return sorted({b.role for b in policy.bindings if members & set(b.members)})
 
+    def people_with(self, project: str, roles: Sequence[str]) -> list[str]:
+        """Emails of the people (`user:` members, never service accounts or groups) the policy grants `roles`,
+        in the order of `roles` (owners before editors), so a quota request can name a person to contact."""
+        with translated():
+            policy = self.client.get_iam_policy(request={"resource": _resource(project)}, **call_options(API))
+        by_role: dict[str, list[str]] = {}
+        for binding in policy.bindings:
+            if binding.condition.expression:
+                continue  # a conditional grant may not hold for a quota decision
+            for member in binding.members:
+                if member.startswith("user:"):
+                    by_role.setdefault(binding.role, []).append(member.removeprefix("user:"))
+        return list(dict.fromkeys(email for role in roles for email in by_role.get(role, [])))
+
 
 def wait_operation(
     operation: Any,

@@ -12,6 +12,8 @@ from kftui.core.validate import is_user_email, validate_email
 from kftui.errors import ConfigError, KftuiError, UsageError
 
 if TYPE_CHECKING:
+    from kftui.gcp.projects import Projects
+    from kftui.gcp.quotas import Quotas
     from kftui.settings import StateStore
 
 KFTUI_PREFIX = "kftui-"
@@ -53,13 +55,6 @@ def validate_value(value: str, label: str = "Preferred value") -> str | None:
     return None
 
 
-def _quotas(project: str) -> Any:
-    """A Cloud Quotas adapter for the project (it reads endpoints and ADC from the environment)."""
-    from kftui.gcp.quotas import Quotas
-
-    return Quotas(project)
-
-
 def request_record(project: str, request: QuotaRequest) -> dict[str, Any]:
     """What kftui remembers about a filed request (and what `kftui quota status --json` prints)."""
     return {
@@ -96,11 +91,13 @@ def remembered_requests(store: StateStore, project: str | None = None) -> list[d
     return [dict(r) for r in state.quota_requests if project is None or r.get("project") == project]
 
 
-def follow_requests(store: StateStore, project: str) -> list[QuotaRequest]:
-    """Re-read every request kftui filed for a project: remembered ones plus kftui's ids the API lists."""
+def follow_requests(store: StateStore, project: str, quotas: Quotas) -> list[QuotaRequest]:
+    """Re-read every request kftui filed for a project: remembered ones plus kftui's ids the API lists.
+
+    `quotas` is the caller's Cloud Quotas adapter for the project (its services' own), never one built here.
+    """
     from kftui.gcp.errors import GcpApiError
 
-    quotas = _quotas(project)
     names = [str(r["name"]) for r in remembered_requests(store, project) if r.get("name")]
     try:
         listed: list[QuotaRequest] = quotas.requests()
@@ -121,6 +118,7 @@ def follow_requests(store: StateStore, project: str) -> list[QuotaRequest]:
 
 def file_request(
     store: StateStore,
+    quotas: Quotas,
     project: str,
     quota_id: str,
     where: str,
@@ -134,7 +132,6 @@ def file_request(
     problem = validate_value(str(value))
     if problem:
         raise UsageError(problem)
-    quotas = _quotas(project)
     if infos is None:
         progress(f"reading the quota {quota_id} of {project}")
         infos = quotas.quota_infos()
@@ -174,14 +171,42 @@ def gpu_metric(infos: Sequence[QuotaInfo], gpu: str, preemptible: bool = False) 
     return resolve_metric(gpu, [i.metric_name for i in infos if "region" in i.dimensions], preemptible)
 
 
-def contact_email(answers: Mapping[str, Any]) -> str:
-    """answers["email"], else the ADC or gcloud account when it is a person's; else say which field is missing."""
-    given = str(answers.get("email") or "").strip()
-    if given:
-        problem = validate_email(given)
-        if problem:
-            raise UsageError(problem)
-        return given
+CONTACT_ROLES = ("roles/owner", "roles/editor")
+"""Whom to name when the active account is not a person: someone the project's policy makes owner or editor."""
+
+
+@dataclass(frozen=True)
+class Contact:
+    """The person Google writes to about a quota request, and where kftui found them (said with the request)."""
+
+    email: str
+    source: str
+    """given (the Contact email field or --email) | account (the active gcloud or ADC account) | policy."""
+
+    def words(self) -> str:
+        """Where the address came from, in a few words for the confirm line."""
+        return {
+            "given": "as given",
+            "account": "the active account",
+            "policy": "an owner or editor in the project's IAM policy",
+        }.get(self.source, self.source)
+
+
+def person_problem(email: str, label: str = "Email") -> str | None:
+    """A contact must be a person's address: Google refuses a service account as a quota request's contact."""
+    problem = validate_email(email) if email.strip() else f"{label} is empty."
+    if problem:
+        return problem.replace("Email", label, 1)
+    if email.strip().endswith(".gserviceaccount.com"):
+        return (
+            f"{label} {email.strip()} is a service account: Google needs a person to contact about a quota "
+            "request (someone who may update the project's quotas). Give your own address."
+        )
+    return None
+
+
+def _active_person() -> str | None:
+    """The ADC or gcloud account when it is a person's (None for a service account or no login)."""
     from kftui.gcp.auth import adc_identity, effective_config
 
     try:
@@ -194,9 +219,42 @@ def contact_email(answers: Mapping[str, Any]) -> str:
         account = (effective_config().get("core") or {}).get("account")
     except KftuiError:
         account = None
-    if is_user_email(account):
-        return str(account)
-    raise UsageError(
-        "Email is missing: Google needs a person to contact about a quota request, and neither ADC nor gcloud "
-        "is logged in as a user. Fill in the GPU step's 'Contact email' field (or pass --email)."
-    )
+    return str(account) if is_user_email(account) else None
+
+
+def find_contact(answers: Mapping[str, Any], project: str | None, projects: Projects | None) -> Contact | None:
+    """answers["email"], else the active account when it is a person, else an owner or editor from the project's
+    IAM policy (read with `projects`, the caller's Resource Manager adapter); None when there is no person."""
+    from kftui.gcp.errors import GcpApiError
+
+    given = str(answers.get("email") or "").strip()
+    if given:
+        problem = person_problem(given)
+        if problem:
+            raise UsageError(problem)
+        return Contact(given, "given")
+    active = _active_person()
+    if active is not None:
+        return Contact(active, "account")
+    if project and projects is not None:
+        try:
+            people = projects.people_with(project, CONTACT_ROLES)
+        except GcpApiError:  # not allowed to read the policy: ask instead
+            people = []
+        if people:
+            return Contact(people[0], "policy")
+    return None
+
+
+NO_CONTACT = (
+    "Email is missing: Google needs a person to contact about a quota request, the active account is not a "
+    "person (a service account), and kftui found no owner or editor in the project's IAM policy to name."
+)
+
+
+def contact_email(answers: Mapping[str, Any], project: str | None = None, projects: Projects | None = None) -> str:
+    """The contact's address (see find_contact); else say which field to fill in (exit 2)."""
+    found = find_contact(answers, project, projects)
+    if found is None:
+        raise UsageError(f"{NO_CONTACT} Fill in the GPU step's 'Contact email' field, or pass --email.")
+    return found.email

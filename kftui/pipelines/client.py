@@ -242,24 +242,24 @@ def connect(
         url = _kube_proxy_config(config, kube_context, install_namespace)
     multi_user = _probe(config, url, probe_timeout)
 
-    import kfp
-
+    bounded = _bounded_client_class(whole_seconds(probe_timeout))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         try:
             if host or resolve_host(None, env):
-                client = kfp.Client(host=url, existing_token=existing_token)
+                client = bounded(host=url, existing_token=existing_token)
             elif config.refresh_api_key_hook is not None:
-                client = kfp.Client(
+                client = bounded(
                     host=url,
                     credentials=_kube_token_credentials(config),
                     ssl_ca_cert=config.ssl_ca_cert,
                     verify_ssl=config.verify_ssl,
                 )
             else:
-                client = kfp.Client(kube_context=kube_context, namespace=install_namespace)
+                client = bounded(kube_context=kube_context, namespace=install_namespace)
         except Exception as exc:  # kfp raises bare Exception/TimeoutError/ValueError from its constructor
-            raise KftuiError(f"cannot reach the pipelines API at {url}: {exc}") from exc
+            why = describe_failure(exc, probe_timeout)
+            raise KftuiError(f"cannot reach the pipelines API at {url}: {why}") from exc
     _without_retries(client)
     if multi_user and not namespace:
         raise KftuiError(
@@ -269,6 +269,26 @@ def connect(
     return PipelinesClient(
         kfp=client, url=url, namespace=namespace or "", multi_user=multi_user, timeout=request_timeout
     )
+
+
+def _bounded_client_class(timeout: int) -> Any:
+    """A `kfp.Client` whose healthz (asked by its own constructor) has a timeout and is asked once.
+
+    The stock `get_kfp_healthz` passes no `_request_timeout` and retries 5 times with 5 s sleeps, so a server
+    that accepts and never answers froze `connect()` forever right after kftui's own probe had succeeded.
+    """
+    import kfp
+
+    class BoundedClient(kfp.Client):  # type: ignore[misc]
+        """kfp.Client with one bounded healthz call (integer timeout: kfp_server_api ignores floats)."""
+
+        def get_kfp_healthz(self, sleep_duration: int = 5) -> Any:
+            """One healthz call with a whole-second timeout and no urllib3 retries; errors go to the caller."""
+            del sleep_duration  # kftui decides itself what to retry
+            _without_retries(self)
+            return self._healthz_api.healthz_service_get_healthz(_request_timeout=timeout)
+
+    return BoundedClient
 
 
 def _without_retries(client: Any) -> None:

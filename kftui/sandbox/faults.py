@@ -9,13 +9,23 @@ or `kube::/api/v1/namespaces/*/pods/*/log=reset,after=4096,times=2`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import fnmatch
+import socket
+import struct
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 KINDS = (
     "status", "delay", "hang", "reset", "cut", "drop", "gone", "html", "truncated", "shape", "empty", "failop",
@@ -203,3 +213,80 @@ def scenario_faults(directory: Path) -> list[Fault]:
             except ValueError as exc:
                 raise ValueError(f"{path.name}: {exc}") from exc
     return found
+
+
+# ---- acting a fault out on a JSON API (the fake Google APIs and the fake KFP share these) ----------------------
+
+GARBAGE_KINDS = ("html", "empty", "shape", "truncated", "reset", "cut", "drop", "gone")
+"""The kinds `garbled_answer` acts out: a 200 that is not the API's JSON, or the real answer cut or reset."""
+
+
+def reset_connection(request: web.Request, head: bytes = b"") -> None:
+    """Send `head` raw, then close the socket with RST (SO_LINGER 0), as a dying proxy or NAT does: the client's
+    read raises "connection reset by peer" rather than seeing a clean end."""
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if head:
+        transport.write(head)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+
+
+async def hang(request: web.Request, limit: float, closing: asyncio.Event | None = None) -> bool:
+    """Hold the request open without a byte until the client goes (True), the server shuts down (True) or `limit`
+    seconds pass (False: the caller answers after all, so no task lives forever)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        transport = request.transport
+        if transport is None or transport.is_closing() or (closing is not None and closing.is_set()):
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def real_answer(request: web.Request, handler: Handler, streamed: bytes = b"{}") -> tuple[int, bytes, str]:
+    """What the API would have answered: status, body bytes and content type (`streamed` for a streamed one)."""
+    from aiohttp import web
+
+    answer = await handler(request)
+    if isinstance(answer, web.Response) and answer.body is not None:
+        body = answer.body if isinstance(answer.body, bytes) else answer.text.encode() if answer.text else b""
+        return answer.status, body, answer.content_type
+    return 200, streamed, "application/json"
+
+
+async def garbled_answer(fault: Fault, request: web.Request, handler: Handler, *, html: Callable[[int], str],
+                         shape: str, charset: str | None = None, streamed: bytes = b"{}") -> web.StreamResponse:
+    """One of GARBAGE_KINDS on a JSON API: `html` (the API's front-door page for a status), `empty`, `shape` (JSON
+    of another shape), `truncated` (the real body cut at `after` or its middle), else the real answer's headers
+    and `after` body bytes, then a TCP reset."""
+    from aiohttp import web
+
+    kind = fault.kind
+    if kind == "html":
+        status = fault.status or 200
+        page = fault.body if fault.body is not None else html(status)
+        return web.Response(text=page, status=status, content_type="text/html", charset=charset)
+    if kind == "empty":
+        return web.Response(body=b"", status=200, content_type="application/json")
+    if kind == "shape":
+        return web.Response(text=fault.body if fault.body is not None else shape, status=200,
+                            content_type="application/json")
+    status, body, ctype = await real_answer(request, handler, streamed)
+    if kind == "truncated":
+        cut = fault.after if 0 < fault.after < len(body) else max(1, len(body) // 2)
+        return web.Response(body=body[:cut], status=status, content_type=ctype)
+    # reset (and the stream kinds cut/drop/gone, which for a JSON API mean the same): headers, `after` bytes, RST.
+    head = b""
+    if fault.after > 0:
+        full_type = f"{ctype}; charset={charset}" if charset else ctype
+        head = (
+            f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\nContent-Type: {full_type}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode() + body[: fault.after]
+    reset_connection(request, head)
+    return web.Response(status=499)

@@ -35,7 +35,6 @@ class CockpitTarget:
 
 
 COCKPIT_BINDINGS: list[BindingType] = [
-    Binding("question_mark", "cockpit_help", "Help"),
     Binding("y", "cockpit_yaml", "YAML"),
     Binding("d", "cockpit_describe", "Describe"),
     Binding("s", "cockpit_shell", "Shell"),
@@ -77,13 +76,6 @@ class CockpitActions:
     def _say(self, text: str, severity: str = "information") -> None:
         """A notification of outside text, never read as markup."""
         getattr(self, "notify")(inert(text), severity=severity, markup=False)  # noqa: B009
-
-    def action_cockpit_help(self) -> None:
-        """The keys of this screen, from its own bindings."""
-        from kftui.widgets.help import HelpScreen, key_rows
-
-        screen: Any = self
-        screen.app.push_screen(HelpScreen(type(self).__name__.removesuffix("Screen"), key_rows(screen)))
 
     def action_cockpit_yaml(self) -> None:
         """The selected object's YAML, read fresh."""

@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.text import Text
 
+from kftui.core.events import event_count
 from kftui.core.kube import PodRow, human_age, parse_time
 from kftui.core.sanitize import inert
 from kftui.widgets.modals import diagnosis_text
@@ -15,10 +16,7 @@ HEALTHY = {"Running", "Completed", "Succeeded"}
 
 def _count(event: dict[str, Any]) -> int:
     """An event's count; a server sending garbage there gets 1, not a crash."""
-    try:
-        return int(event.get("count") or 1)
-    except (TypeError, ValueError):
-        return 1
+    return event_count(event.get("count"))
 
 
 def _section(out: Text, title: str) -> None:

@@ -6,7 +6,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.padding import Padding
 from rich.table import Table as RichTable
 from rich.text import Text
 from textual.app import ComposeResult
@@ -14,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kftui.core.diagnosis import Diagnosis, Fix
@@ -23,6 +24,7 @@ from kftui.core.progress import fold
 from kftui.core.sanitize import inert, inert_lines
 from kftui.steps import Step, StepContext, after_steps, all_steps, missing_requirements
 from kftui.steps.base import action_command, action_form
+from kftui.widgets.footer import KeysFooter
 
 ICONS = {
     "pass": ("✔", "green"),
@@ -89,16 +91,70 @@ class StepDone(Message):
         self.generation = generation
 
 
-def table_renderable(table: Table) -> RichTable:
-    """A finding's table; cells wrap inside their column and rows take their status colour."""
-    out = RichTable(box=None, padding=(0, 1), show_edge=False, header_style="bold", pad_edge=False)
-    for column in table.columns:
-        out.add_column(column, overflow="fold")
-    colours = {Status.PASS: "green", Status.FAIL: "red", Status.WARN: "yellow"}
-    for index, row in enumerate(table.rows):
-        status = table.row_status[index] if index < len(table.row_status) else None
-        out.add_row(*(Text(inert(cell)) for cell in row), style=colours.get(status, "") if status else "")
-    return out
+_COLOURS = {Status.PASS: "green", Status.FAIL: "red", Status.WARN: "yellow"}
+_PROSE_MIN = 16
+"""Columns a narrow pane must still leave for the one column of sentences (the planner's `feasible`)."""
+
+
+class FitTable:
+    """A finding's table that fits its pane: columns when they fit, else one short block per row.
+
+    One-word cells (a zone, a number) never break inside; when they alone leave too little room for the
+    sentence column, each row becomes its first cells in bold and `column: value` pairs beneath, so an
+    80-column terminal reads the GPU planner instead of a grid of four-letter fragments.
+    """
+
+    def __init__(self, table: Table) -> None:
+        """Cells are outside text: they are made inert here, once."""
+        self.columns = [inert(c) for c in table.columns]
+        self.rows = [[inert(c) for c in row] for row in table.rows]
+        self.styles = [_COLOURS.get(table.row_status[i], "") if i < len(table.row_status) else ""
+                       for i in range(len(self.rows))]
+        self.words = [bool(cells) and all(len(c) <= 20 and not any(ch.isspace() for ch in c) for c in cells)
+                      for cells in ([row[i] for row in self.rows if i < len(row)] for i in range(len(self.columns)))]
+
+    def grid(self) -> RichTable:
+        """The table as columns; one-word columns stay whole and the others wrap."""
+        out = RichTable(box=None, padding=(0, 1), show_edge=False, header_style="bold", pad_edge=False)
+        for index, column in enumerate(self.columns):
+            if self.words[index]:
+                width = max([len(row[index]) for row in self.rows if index < len(row)] + [1])
+                out.add_column(column, no_wrap=True, min_width=width)
+            else:
+                out.add_column(column, overflow="fold", ratio=1)
+        for row, style in zip(self.rows, self.styles, strict=True):
+            out.add_row(*(Text(cell) for cell in row), style=style)
+        return out
+
+    def fixed_width(self) -> int:
+        """Columns the one-word cells need, with the gaps between columns."""
+        widths = [max([len(row[i]) for row in self.rows if i < len(row)] + [len(self.columns[i])])
+                  for i, words in enumerate(self.words) if words]
+        return sum(widths) + 2 * len(self.columns)
+
+    def blocks(self) -> Group:
+        """Each row as a short block: the first two cells, then the rest as `column: value`, indented."""
+        parts: list[RenderableType] = []
+        lead = min(2, len(self.columns))
+        for row, style in zip(self.rows, self.styles, strict=True):
+            parts.append(Text("  ".join(row[:lead]), style=f"bold {style}".strip()))
+            rest = [f"{self.columns[i]}: {row[i]}" for i in range(lead, min(len(row), len(self.columns)))]
+            if rest:
+                parts.append(Padding(Text("; ".join(rest), style=style), (0, 0, 0, 2)))
+        return Group(*parts)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        """Columns if the one-word cells leave the sentences room; blocks otherwise."""
+        prose = not all(self.words)
+        if self.fixed_width() + (_PROSE_MIN if prose else 0) <= options.max_width:
+            yield self.grid()
+        else:
+            yield self.blocks()
+
+
+def table_renderable(table: Table) -> FitTable:
+    """A finding's table; rows take their status colour, and it fits any pane width."""
+    return FitTable(table)
 
 
 def finding_renderables(finding: Finding) -> list[RenderableType]:
@@ -159,7 +215,7 @@ class SetupScreen(Screen[None]):
             with VerticalScroll(id="step-detail"):
                 yield Static(id="detail-title")
                 yield Static(id="detail-body")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         """Discover the steps and start every one whose inputs are known."""
@@ -264,13 +320,15 @@ class SetupScreen(Screen[None]):
                 app.save_state()
 
     # -- rendering -------------------------------------------------------------------------------
-    def _label(self, view: StepView) -> Text:
+    def _label(self, view: StepView) -> RenderableType:
         icon, colour = ICONS[view.badge]
         label = Text()
         label.append(f" {icon} ", style=f"bold {colour}")
         label.append(view.step.title)
         if view.phase == "waiting" and view.waiting_for:
-            label.append(f"\n    waiting for: {', '.join(view.waiting_for)}", style="dim")
+            # indented as a block, so on a narrow list the wrapped names stay under "waiting for"
+            waiting = Text(f"waiting for: {', '.join(view.waiting_for)}", style="dim")
+            return Group(label, Padding(waiting, (0, 0, 0, 4), expand=False))
         return label
 
     def _refresh_step(self, step_id: str) -> None:

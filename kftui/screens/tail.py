@@ -20,9 +20,10 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from kftui.core.sanitize import inert
+from kftui.widgets.footer import KeysFooter
 from kftui.widgets.logview import LogView
 
 DRAIN_SECONDS = 0.05
@@ -141,7 +142,7 @@ class TailScreen(Screen[None]):
         view.prefixed = True
         yield view
         yield Input(placeholder="search (regex); Enter finds, Esc closes", id="tail-search")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         """Start the engine and the drain timer."""

@@ -18,16 +18,18 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Input, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from kftui.core.kube import PodRow, WatchKind
 from kftui.core.sanitize import inert
 from kftui.core.table import Change, Inbox, TableModel
 from kftui.screens.cockpit import CockpitActions, CockpitTarget
+from kftui.screens.feeds import PodLogFeed, widget_feed
 from kftui.views import VIEWS, view_for
 from kftui.views.base import ViewSpec
 from kftui.views.pods import pod_key
+from kftui.widgets.footer import KeysFooter
 from kftui.widgets.logpane import LogPane
 from kftui.widgets.messages import FollowPod, LogFeed, ShowDetails
 from kftui.widgets.table import VirtualTable
@@ -158,11 +160,11 @@ class WatchScreen(CockpitActions, Screen[None]):
         yield Input(placeholder=command_hint(), id="command")
         with Horizontal(id="watch-bottom"):
             prefs = app.settings
-            yield LogPane(self._kube_client, id="logs-pane", max_lines=prefs.log_max_lines,
+            yield LogPane(PodLogFeed(self._kube_client), id="logs-pane", max_lines=prefs.log_max_lines,
                           timestamps=prefs.log_timestamps, wrap=prefs.log_wrap)
             with VerticalScroll(id="details-pane"):
                 yield Static(Text("select a pod", style="dim"), id="details")
-        yield Footer()
+        yield KeysFooter()
 
     def _view_widget(self, spec: ViewSpec) -> Widget:
         feed = self.feeds.get(spec.id)
@@ -170,7 +172,7 @@ class WatchScreen(CockpitActions, Screen[None]):
             return TableView(feed.model, noun=spec.noun or spec.id, table_id=spec.id, placeholder=spec.placeholder,
                              clock=self._now, keys=spec.keys, actions=spec.actions, id=f"{spec.id}-view")
         assert spec.widget is not None, f"view {spec.id} has neither a model nor a widget"
-        return spec.widget()
+        return spec.widget(widget_feed(spec.id, self.app))
 
     def on_mount(self) -> None:
         """A key per view, then the first view's watch (the log pane runs its own flush timer)."""
@@ -580,9 +582,9 @@ class WatchScreen(CockpitActions, Screen[None]):
         for spec in VIEWS:
             children = self.query_one(f"#{spec.tab}", TabPane).children
             if spec.widget is not None and children:
-                poll = getattr(children[0], "poll", None)
-                if callable(poll):
-                    poll()
+                source = getattr(children[0], "source", None)
+                if source is not None:
+                    source.restart()  # the widget view's feed polls the new scope now
         self._sync_title()
 
     def _scope_text(self, context: str | None = None, cluster: str | None = None) -> str:

@@ -19,7 +19,7 @@ def all_steps() -> list[Step]:
         if info.name in _SKIP or info.name.startswith("_"):
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
-        step = getattr(module, "STEP", None)
+        step = vars(module).get("STEP")
         if isinstance(step, Step):
             found.append(step)
     return sorted(found, key=lambda s: (s.order, s.id))

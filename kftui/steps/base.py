@@ -169,27 +169,50 @@ class Step(Protocol):
         ...
 
 
+@runtime_checkable
+class AsksBeforeAction(Protocol):
+    """A step that wants fields filled before it applies an action (the quota request's value and email)."""
+
+    def action_fields(self, action: str, ctx: StepContext) -> tuple[tuple[Field, ...], dict[str, str]]:
+        """The fields and their prefilled values."""
+        ...
+
+
+@runtime_checkable
+class RendersAction(Protocol):
+    """A step whose confirm dialog shows the command with what the user typed."""
+
+    def action_command(self, action: str, ctx: StepContext) -> str | None:
+        """The command line, or None for the Fix's own."""
+        ...
+
+
+@runtime_checkable
+class ReadsOtherSteps(Protocol):
+    """A step that reads other steps' outcomes (through `ctx.passed`), so it runs after them."""
+
+    after: tuple[str, ...]
+
+
 def action_form(step: Step, action: str, ctx: StepContext) -> tuple[tuple[Field, ...], dict[str, str]]:
     """Fields (with prefilled values) a step wants filled before it applies an action; optional, usually none."""
-    ask = getattr(step, "action_fields", None)
-    if ask is None:
+    if not isinstance(step, AsksBeforeAction):
         return (), {}
-    fields, defaults = ask(action, ctx)
+    fields, defaults = step.action_fields(action, ctx)
     return tuple(fields), dict(defaults)
 
 
 def action_command(step: Step, fix: Fix, ctx: StepContext, values: Mapping[str, str]) -> str | None:
     """The command a confirm dialog shows: the step's own rendering with what the user typed, else the Fix's."""
-    render = getattr(step, "action_command", None)
-    if render is None or not values:
+    if not isinstance(step, RendersAction) or not values:
         return fix.command
     filled = replace(ctx, answers={**ctx.answers, **values})
-    return str(render(fix.action or "", filled) or fix.command)
+    return step.action_command(fix.action or "", filled) or fix.command
 
 
 def after_steps(step: Step) -> tuple[str, ...]:
     """Step ids whose outcome this step reads (through `ctx.passed`); optional, so most steps omit it."""
-    return tuple(getattr(step, "after", ()))
+    return tuple(step.after) if isinstance(step, ReadsOtherSteps) else ()
 
 
 CONSOLE = "https://console.cloud.google.com"

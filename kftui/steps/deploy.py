@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kftui.core.diagnosis import Fix
 from kftui.core.findings import Finding, Status, Table
@@ -39,14 +38,17 @@ from kftui.core.plan import (
 )
 from kftui.core.validate import manifests_path
 from kftui.errors import ConfigError
-from kftui.steps.base import Field, Progress, StepContext
+from kftui.steps.base import Field, Progress, StepContext, services_of, store_of
+
+if TYPE_CHECKING:
+    from kftui.core.plan import DeployPlan, PlanWorld
 
 ACTION = "deploy"
 SAVE = "save-script"
 
 
-def plan_inputs(ctx: Any) -> PlanInputs:
-    """The plan's inputs from remembered answers (the gpu step's type, count, maximum and zone)."""
+def plan_inputs(ctx: StepContext) -> PlanInputs:
+    """The plan's inputs from remembered answers (the gpu step's type, count, maximum, zone and machine type)."""
     a = ctx.answer
     return PlanInputs(
         project=a("project"), zone=a("zone"), cluster=a("cluster_name"), release=a("kubeflow_release"),
@@ -54,11 +56,11 @@ def plan_inputs(ctx: Any) -> PlanInputs:
         gpu_min_nodes=a("gpu_min_nodes"), gpu_machine_type=a("machine_type"), spot=a("gpu_spot"),
         cpu_machine_type=a("cpu_machine_type"), cpu_nodes=a("cpu_nodes"), cpu_min_nodes=a("cpu_min_nodes"),
         cpu_max_nodes=a("cpu_max_nodes"), nap_max_cpu=a("nap_max_cpu"), nap_max_memory_gb=a("nap_max_memory_gb"),
-        manifests=a("manifests"), repo=os.environ.get(MANIFESTS_REPO_ENV),
+        manifests=a("manifests"), repo=os.environ.get(MANIFESTS_REPO_ENV), recorded=ctx.answers,
     )
 
 
-def default_script_path(plan: Any) -> Path:
+def default_script_path(plan: DeployPlan) -> Path:
     """Where the script goes unless the user says otherwise: the working directory, named after the cluster."""
     return Path(f"deploy-{plan.cluster}.sh")
 
@@ -124,14 +126,14 @@ class DeployStep:
               required=False, validate=validate_count("Auto-provisioning max memory (GB)", 1, MAX_NAP)),
     )
 
-    def run(self, ctx: Any) -> Iterator[Finding]:
+    def run(self, ctx: StepContext) -> Iterator[Finding]:
         """deploy.plan, deploy.checks, deploy.script, deploy.state."""
         try:
             plan = build_plan(plan_inputs(ctx))
         except PlanError as exc:
             yield Finding("deploy.plan", Status.FAIL, "The deploy plan has invalid values", str(exc))
             return
-        world: Any = None
+        world: PlanWorld | None = None
         try:
             from kftui.operations.deploy import read_plan_world
 
@@ -149,7 +151,7 @@ class DeployStep:
         )
         if ctx.cancelled():
             return
-        passed = frozenset(getattr(ctx, "passed", frozenset()))
+        passed = ctx.passed
         checks = check_steps(passed) if passed else []
         try:
             from kftui.operations.deploy import read_plan_world
@@ -186,7 +188,7 @@ class DeployStep:
         yield Finding("deploy.script", Status.PASS, "The plan as a script", script(plan), fixes=fixes)
         yield self._state(plan)
 
-    def _state(self, plan: Any) -> Finding:
+    def _state(self, plan: DeployPlan) -> Finding:
         """What a previous (maybe interrupted) run finished."""
         from kftui.operations.deploy import PHASES, finished, record_for
 
@@ -240,8 +242,12 @@ class DeployStep:
 
         plan = build_plan(plan_inputs(ctx))
         secret = secrets.default_store().get("dex_password")
-        now = getattr(ctx.services, "now", None)
-        clock = (lambda: now().timestamp()) if now is not None else time.monotonic  # elapsed as the app tells time
+        services = services_of(ctx)
+
+        def clock() -> float:
+            """Elapsed time as the app tells it (a fixed clock keeps screenshots repeatable)."""
+            return services.now().timestamp()
+
         client_id = str(ctx.answer("oauth_client_id") or "").strip()
         client_secret = secrets.default_store().get("oauth_client_secret") if client_id else None
         oauth = (client_id, client_secret.reveal()) if client_id and client_secret is not None else None
@@ -250,13 +256,9 @@ class DeployStep:
         summary = runner.run()
         context = runner.record.get("context")
         if context and "ready" in finished(runner.record):
-            from kftui.steps.base import store_of
-
             store_of(ctx).remember(kube_context=context)  # through the app's store: its next save keeps this
-            use_context = getattr(ctx.services, "use_context", None)
-            if use_context is not None:
-                use_context(context)
-                summary += " Watch mode (F2) now opens on this context."
+            services.use_context(context)
+            summary += " Watch mode (F2) now opens on this context."
         return summary
 
 

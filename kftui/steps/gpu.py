@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
 from kftui.core.diagnosis import Diagnosis, Fix
 from kftui.core.findings import Finding, Status, Table
@@ -23,6 +22,7 @@ from kftui.core.gpu import (
     RegionQuotas,
     ZonePlan,
     ineligibility_words,
+    machine_choice_key,
     machine_prefixes,
     machine_words,
     plan_zone,
@@ -31,7 +31,6 @@ from kftui.core.gpu import (
 )
 from kftui.core.validate import (
     NONE,
-    validate_email,
     validate_gpu_count,
     validate_gpu_type,
     validate_max_nodes,
@@ -40,7 +39,7 @@ from kftui.core.validate import (
 from kftui.diagnose import diagnose, diagnose_exception
 from kftui.errors import KftuiError, UsageError
 from kftui.operations import quota as quota_ops
-from kftui.operations.quota import contact_email, quota_info_for
+from kftui.operations.quota import NO_CONTACT, Contact, contact_email, find_contact, quota_info_for
 from kftui.steps.base import EnvServices, Field, Progress, StepContext, StepServices, project_of, services_of, store_of
 
 REQUEST_ACTION = "request-quota:"
@@ -168,6 +167,11 @@ def _parse_request(action: str) -> tuple[str, str, int]:
     return parts[0], parts[1], int(parts[2])
 
 
+def _validate_contact(value: str) -> str | None:
+    """Optional, but when given a person's address: Google refuses a service account as the contact."""
+    return quota_ops.person_problem(value, "Contact email") if value.strip() else None
+
+
 def _validate_quota_value(value: str) -> str | None:
     """The preferred value: ASCII digits, at least 1, within Cloud Quotas' int64."""
     return quota_ops.validate_value(value)
@@ -184,11 +188,10 @@ def _request_reason(ctx: StepContext, where: str) -> str:
 
 
 def request_command(project: str, gpu: str, where: str, value: int, email: str | None) -> str:
-    """The `kftui quota request` line a Fix shows."""
-    return (
-        f"kftui quota request --project {project} --gpu {gpu} --region {where} --count {value}"
-        f" --email {email or 'EMAIL'}"
-    )
+    """The `kftui quota request` line a Fix shows: runnable as printed, so it names the contact and carries --yes
+    (copying the line is the confirmation, as with the deploy's); without a contact, the bare line to add one to."""
+    line = f"kftui quota request --project {project} --gpu {gpu} --region {where} --count {value}"
+    return line + (f" --email {email} --yes" if email else "")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -248,7 +251,7 @@ class PlanInput:
         return self.count * self.max_nodes
 
 
-def _int_answer(value: Any, default: int) -> int:
+def _int_answer(value: object, default: int) -> int:
     """An integer answer in ASCII digits (validated before use), or the default when absent or not a number."""
     text = str(value).strip() if value is not None else ""
     return int(text) if text and text.isascii() and text.isdigit() and len(text) < 19 else default
@@ -282,9 +285,12 @@ class _Checker:
         infos: Sequence[QuotaInfo] | None,
         infos_error: str,
         requests: Sequence[QuotaRequest],
+        contact: Contact | None = None,
+        contact_problem: str = "",
     ) -> None:
         self.plan, self.world, self.row = plan, world, row
         self.infos, self.infos_error, self.requests = infos, infos_error, requests
+        self.contact, self.contact_problem = contact, contact_problem
         self.ctx = _context(plan.project, plan.gpu, row.zone, plan.email)
 
     def all(self) -> list[Finding]:
@@ -362,12 +368,18 @@ class _Checker:
                 + ". Check again later to confirm it is offered in this zone.",
             )
         chosen = row.machine_type or (row.machine_types[0] if row.machine_types else "")
+        # Recorded (per zone, type and count) so the deploy plan uses the machine type shown here.
+        learned: dict[str, str] = {}
+        if chosen and not plan.machine_type:
+            learned[machine_choice_key(row.zone, plan.gpu, plan.count)] = chosen
         return Finding(
             "gpu.machine-type",
             Status.PASS,
             f"{chosen} can carry {plan.count} x {plan.gpu}",
             f"Compatible machine types in {row.zone}: "
-            f"{machine_words(plan.gpu, row.machine_types, limit=6, bundled=row.bundled)}.",
+            f"{machine_words(plan.gpu, row.machine_types, limit=6, bundled=row.bundled)}"
+            + (f"; the deploy plan uses {chosen}." if learned else "."),
+            learned=learned,
         )
 
     def global_quota(self) -> Finding:
@@ -492,28 +504,37 @@ class _Checker:
                 fixes=others,
                 diagnosis=diagnosis,
             )
+        contact = self.contact
+        command = request_command(plan.project, plan.gpu, where, value, contact.email) if contact else None
         request = Fix(
             f"Request {quota.metric} = {value} {where_words}",
-            command=request_command(plan.project, plan.gpu, where, value, plan.email),
+            command=command,
             action=f"{REQUEST_ACTION}{info.quota_id}:{where}:{value}",
         )
+        if contact is not None:
+            who = f" Google will write to {contact.email} ({contact.words()}) if it needs more information."
+        else:  # never a stand-in address: say what is missing and where to give it
+            line = request_command(plan.project, plan.gpu, where, value, None)
+            who = (
+                f" {self.contact_problem or NO_CONTACT} Fill in the 'Contact email' field (the request form asks "
+                f"for it), or run `{line} --email` followed by your address."
+            )
         return Finding(
             check,
             Status.FAIL,
             title,
-            f"{message} kftui can file the request for you (or use gcloud or the Console).",
+            f"{message} kftui can file the request for you (or use gcloud or the Console).{who}",
             fixes=(request, *others),
             diagnosis=diagnosis,
         )
 
 
-def _read_infos(project: str) -> tuple[list[QuotaInfo] | None, str]:
+def _read_infos(project: str, services: StepServices) -> tuple[list[QuotaInfo] | None, str]:
     """Cloud Quotas' view of compute quotas, or None and why it could not be read."""
     from kftui.gcp.errors import GcpApiError
-    from kftui.gcp.quotas import Quotas
 
     try:
-        infos: list[QuotaInfo] = Quotas(project).quota_infos()
+        infos: list[QuotaInfo] = services.quotas(project).quota_infos()
     except GcpApiError as exc:
         return None, diagnose_exception(exc, project=project).title
     return infos, ""
@@ -620,7 +641,11 @@ def _error_finding(check: str, exc: BaseException, project: str, doing: str) -> 
 
 
 def _checks_for(
-    plan: PlanInput, world: GpuWorld, rows: Sequence[ZonePlan], requests: Sequence[QuotaRequest]
+    plan: PlanInput,
+    world: GpuWorld,
+    rows: Sequence[ZonePlan],
+    requests: Sequence[QuotaRequest],
+    services: StepServices,
 ) -> list[Finding]:
     """The four shared checks for the user's zone, else the best zone, else the first zone offering the type."""
     zone = plan.zone or (rows[0].zone if rows else None)
@@ -636,8 +661,17 @@ def _checks_for(
             world.machine_types.get(zone),
         )
     needs_infos = any(b.kind in QUOTA_KINDS for b in row.feasibility.blockers)
-    infos, infos_error = _read_infos(plan.project) if needs_infos else ([], "")
-    return _Checker(plan, world, row, infos, infos_error, requests).all()
+    infos, infos_error = _read_infos(plan.project, services) if needs_infos else ([], "")
+    contact, problem = _contact(plan, services) if needs_infos else (None, "")
+    return _Checker(plan, world, row, infos, infos_error, requests, contact, problem).all()
+
+
+def _contact(plan: PlanInput, services: StepServices) -> tuple[Contact | None, str]:
+    """Whom a quota request would name (the field, the active person, an owner or editor), or why nobody."""
+    try:
+        return find_contact({"email": plan.email or ""}, plan.project, services.projects()), ""
+    except UsageError as exc:
+        return None, str(exc)
 
 
 def _unknown_type(plan: PlanInput, offers: AcceleratorOffers) -> Finding:
@@ -697,7 +731,7 @@ def doctor_checks(ctx: StepContext, gpu: str, count: int, zone: str | None) -> l
         machine_type=plan.machine_type,
     )
     requests = _safe_follow(ctx, project)
-    return _checks_for(plan, world, rows, requests)
+    return _checks_for(plan, world, rows, requests, services_of(ctx))
 
 
 def _safe_follow(ctx: StepContext, project: str) -> list[QuotaRequest]:
@@ -705,7 +739,7 @@ def _safe_follow(ctx: StepContext, project: str) -> list[QuotaRequest]:
     from kftui.gcp.errors import GcpApiError
 
     try:
-        return quota_ops.follow_requests(store_of(ctx), project)
+        return quota_ops.follow_requests(store_of(ctx), project, services_of(ctx).quotas(project))
     except GcpApiError:
         return []
 
@@ -768,8 +802,9 @@ class GpuStep:
             "email",
             "Contact email",
             placeholder="you@example.com",
-            help="Google writes here about quota requests (default: your gcloud or ADC user account).",
-            validate=validate_email,
+            help="Google writes here about quota requests (default: the active account when it is a person's, else "
+            "an owner or editor of the project).",
+            validate=_validate_contact,
             required=False,
         ),
     )
@@ -813,7 +848,7 @@ class GpuStep:
                 validate_gpu_count(str(ctx.answer("gpu_count") or "1")),
                 validate_max_nodes(str(ctx.answer("gpu_max_nodes") or "1")),
                 validate_zone(str(ctx.answer("zone") or "")),
-                validate_email(str(ctx.answer("email") or "")),
+                _validate_contact(str(ctx.answer("email") or "")),
             )
             if p
         ]
@@ -857,7 +892,7 @@ class GpuStep:
             return
         if plan.zone is None and plan_finding.learned.get("zone"):
             plan = PlanInput(**{**plan.__dict__, "zone": plan_finding.learned["zone"]})
-        yield from _checks_for(plan, world, rows, requests)
+        yield from _checks_for(plan, world, rows, requests, services_of(ctx))
         if requests:
             yield _requests_finding(requests)
 
@@ -871,10 +906,11 @@ class GpuStep:
     def action_fields(self, action: str, ctx: StepContext) -> tuple[tuple[Field, ...], dict[str, str]]:
         """The request form: the value (the smallest that unblocks the plan), contact email and justification."""
         quota_id, where, value = _parse_request(action)
+        project = _project(ctx)
         try:
-            email = contact_email(ctx.answers)
+            email = contact_email(ctx.answers, project, services_of(ctx).projects())
         except KftuiError:
-            email = ""
+            email = ""  # the field stays empty and required: the form asks, never a stand-in
         fields = (
             Field(
                 "quota_value",
@@ -887,7 +923,7 @@ class GpuStep:
                 "email",
                 "Contact email",
                 placeholder="you@example.com",
-                validate=validate_email,
+                validate=_validate_contact,
                 help="Google writes here if the request needs more information.",
             ),
             Field("quota_justification", "Justification", help="Shown to Google's reviewers; edit freely."),
@@ -907,9 +943,10 @@ class GpuStep:
         project = _project(ctx)
         if project is None:
             raise UsageError("Project is missing: choose a project before requesting quota.")
-        email = contact_email(ctx.answers)
+        email = contact_email(ctx.answers, project, services_of(ctx).projects())
         reason = str(ctx.answer("quota_justification") or "").strip() or _request_reason(ctx, where)
-        filed = quota_ops.file_request(store_of(ctx), project, quota_id, where, value, email, reason, progress)
+        filed = quota_ops.file_request(store_of(ctx), services_of(ctx).quotas(project), project, quota_id, where, value,
+                                       email, reason, progress)
         request = filed.request
         verb = "was already filed" if request.already_filed else "is filed"
         loud = filed.warning(project)

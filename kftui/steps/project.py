@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kftui.core import validate
 from kftui.core.cloud import ProjectInfo
@@ -11,6 +11,9 @@ from kftui.core.diagnosis import Fix
 from kftui.core.findings import Finding, Status
 from kftui.diagnose import diagnose_exception
 from kftui.steps.base import CONSOLE, Field, Progress, StepContext, error_finding, project_of, services_of
+
+if TYPE_CHECKING:
+    from kftui.gcp.errors import GcpApiError
 
 CREATE_ACTION = "create-project:"
 _NOT_ABOUT_EXISTENCE = frozenset(
@@ -42,9 +45,9 @@ def _suggest(ctx: StepContext, text: str) -> list[tuple[str, str]]:
 def parent_words(info: ProjectInfo) -> str:
     """Where a project lives, in the words the OAuth decision needs."""
     if not info.parent:
-        return "no organization (a personal project): IAP will need a custom OAuth client"
+        return "no organization (a personal project): Google sign-in needs an External consent screen"
     kind = "an organization" if info.parent.startswith("organizations/") else "a folder"
-    return f"{kind} ({info.parent}): IAP can use the Google-managed OAuth client for your organization's users"
+    return f"{kind} ({info.parent}): Google sign-in can be kept to your organization's members (Internal)"
 
 
 class ProjectStep:
@@ -70,7 +73,7 @@ class ProjectStep:
     )
 
     def run(self, ctx: StepContext) -> Iterator[Finding]:
-        """Read the project once: its state, then its parent (which decides the OAuth route)."""
+        """Read the project once: its state, then its parent (which sets the consent screen's audience)."""
         from kftui.gcp.errors import GcpApiError
 
         project = project_of(ctx)
@@ -108,11 +111,10 @@ class ProjectStep:
     def _parent_skip(self, reason: str) -> Finding:
         return Finding("project.parent", Status.SKIP, "Parent not checked", f"Not checked: {reason}.")
 
-    def _unreachable(self, project: str, exc: Any) -> Finding:
+    def _unreachable(self, project: str, exc: GcpApiError) -> Finding:
         """403 and 404 both may mean "does not exist" (Google hides which), so both offer to create it."""
         diagnosis = diagnose_exception(exc, project=project)
-        status = int(getattr(exc, "status", 0) or 0)
-        kind = str(getattr(exc, "kind", "api"))
+        status, kind = exc.status, exc.kind
         if kind == "api" and status == 404:
             return Finding(
                 "project.access",
@@ -123,7 +125,7 @@ class ProjectStep:
                 fixes=(create_fix(project), *diagnosis.fixes),
                 diagnosis=diagnosis,
             )
-        if kind == "api" and status == 403 and getattr(exc, "reason", None) not in _NOT_ABOUT_EXISTENCE:
+        if kind == "api" and status == 403 and exc.reason not in _NOT_ABOUT_EXISTENCE:
             return Finding(
                 "project.access",
                 Status.FAIL,
@@ -162,7 +164,7 @@ class ProjectStep:
             "project.parent",
             Status.PASS,
             "Under an organization" if info.has_organization else "No organization",
-            f"The project lives under {parent_words(info)}. This decides the OAuth route.",
+            f"The project lives under {parent_words(info)}. It sets the OAuth step's consent screen audience.",
         )
 
     def apply(self, action: str, ctx: StepContext, progress: Progress) -> str:

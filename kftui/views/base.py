@@ -30,8 +30,9 @@ class ViewSpec:
     """What the title counts ("pods", "events")."""
     model: Callable[[], TableModel[Any]] | None = None
     watch: WatchSpec[Any] | None = None
-    widget: Callable[[], Widget] | None = None
-    """For a view that is its own widget (notebooks, runs) instead of a table over a model."""
+    widget: Callable[[Any], Widget] | None = None
+    """For a view that is its own widget (notebooks, runs) instead of a table over a model; it is given the feed
+    the screen made for it (kftui.screens.feeds.widget_feed), so it never calls an adapter itself."""
     title: Callable[[Any], str] | None = None
     """A widget view's title from its widget (plain text; the screen makes it inert); default: the noun."""
     select: Callable[[Any], list[Message]] | None = None

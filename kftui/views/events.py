@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 
+from kftui.core.events import TEXT_LIMIT, event_count, event_text, mapping
 from kftui.core.kube import human_age, parse_time
 from kftui.core.sanitize import inert, inert_lines
 from kftui.core.table import Column, TableModel, WatchSpec
@@ -38,31 +39,32 @@ class EventRow:
 
 
 def _count(obj: Mapping[str, Any]) -> int:
-    raw = obj.get("count") or (obj.get("series") or {}).get("count") or 1
-    try:
-        return max(1, int(raw))
-    except (TypeError, ValueError):
-        return 1
+    raw = obj.get("count")
+    return event_count(raw if raw not in (None, 0, "") else mapping(obj.get("series")).get("count"))
 
 
 def event_row(obj: Mapping[str, Any]) -> EventRow:
-    """An EventRow from an Event as JSON; the best timestamp it carries, as `kubectl get events` picks it."""
-    meta = obj.get("metadata") or {}
-    inv = obj.get("involvedObject") or obj.get("regarding") or {}
-    src = obj.get("source") or {}
-    stamp = (obj.get("lastTimestamp") or (obj.get("series") or {}).get("lastObservedTime") or obj.get("eventTime")
-             or obj.get("firstTimestamp") or meta.get("creationTimestamp"))
+    """An EventRow from an Event as JSON; the best timestamp it carries, as `kubectl get events` picks it. Every
+    field is the server's: read for its type and bounded (kftui.core.events), so a junk event shows, not vanishes."""
+    meta = mapping(obj.get("metadata"))
+    inv = mapping(obj.get("involvedObject")) or mapping(obj.get("regarding"))
+    src = mapping(obj.get("source"))
+    series = mapping(obj.get("series"))
+    stamp = next((t for t in (obj.get("lastTimestamp"), series.get("lastObservedTime"), obj.get("eventTime"),
+                              obj.get("firstTimestamp"), meta.get("creationTimestamp")) if isinstance(t, str) and t),
+                 None)
     return EventRow(
-        namespace=str(meta.get("namespace") or inv.get("namespace") or ""),
-        name=str(meta.get("name") or ""),
-        type=str(obj.get("type") or "Normal"),
-        reason=str(obj.get("reason") or ""),
-        kind=str(inv.get("kind") or ""),
-        object=str(inv.get("name") or ""),
-        message=str(obj.get("message") or obj.get("note") or ""),
+        namespace=event_text(meta.get("namespace")) or event_text(inv.get("namespace")),
+        name=event_text(meta.get("name")),
+        type=event_text(obj.get("type")) or "Normal",
+        reason=event_text(obj.get("reason")),
+        kind=event_text(inv.get("kind")),
+        object=event_text(inv.get("name")),
+        message=event_text(obj.get("message"), TEXT_LIMIT) or event_text(obj.get("note"), TEXT_LIMIT),
         count=_count(obj),
-        last=parse_time(str(stamp) if stamp else None),
-        source=str(src.get("component") or obj.get("reportingComponent") or obj.get("reportingController") or ""),
+        last=parse_time(stamp[:64] if stamp else None),
+        source=event_text(src.get("component")) or event_text(obj.get("reportingComponent"))
+        or event_text(obj.get("reportingController")),
     )
 
 

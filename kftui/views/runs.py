@@ -1,4 +1,4 @@
-"""The runs view: pipeline runs and their task trees (the RunsView widget, which the pipelines work owns)."""
+"""The runs view: pipeline runs and their task trees (a model the screen's runs feed fills)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from textual.widget import Widget
 from kftui.views.base import ViewSpec
 
 
-def _widget() -> Widget:
+def _widget(source: Any) -> Widget:
     from kftui.widgets.runs import RunsView
 
-    return RunsView(id="runs-view")
+    return RunsView(source, id="runs-view")
 
 
 def _title(widget: Any) -> str:

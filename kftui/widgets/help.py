@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
@@ -57,6 +57,18 @@ def key_rows(screen: Screen[object]) -> list[tuple[str, str, str]]:
         rows.setdefault((rank, _where(owner), binding.description), []).append(key_label(key))
     ordered = sorted(rows.items(), key=lambda item: item[0][0])
     return [(where, " ".join(dict.fromkeys(keys)), what) for (_rank, where, what), keys in ordered]
+
+
+HELP_BINDING = Binding("question_mark", "keys", "Help")
+"""`?` on every screen: an app-level key, so a screen cannot forget it (its action is `show_keys`)."""
+
+
+def show_keys(app: App[Any]) -> None:
+    """Open the keys of the screen the user is on (a help screen already open stays the only one)."""
+    screen = app.screen
+    if isinstance(screen, HelpScreen):
+        return
+    app.push_screen(HelpScreen(type(screen).__name__.removesuffix("Screen"), key_rows(screen)))
 
 
 class HelpScreen(ModalScreen[None]):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from rich.text import Text
 from textual import on
@@ -19,7 +20,6 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from kftui.cluster.logs import LogFollower
 from kftui.core.kube import LogState, LogStatus, PodRow
 from kftui.core.sanitize import inert_lines, sanitize
 from kftui.widgets.logview import Chunk, LogView, prepare
@@ -92,6 +92,26 @@ def save_dir() -> Path:
     return data_dir() / "logs"
 
 
+class LogStream(Protocol):
+    """One open log stream (kftui.cluster.logs.LogFollower, as the screen's feed starts it)."""
+
+    @property
+    def stopped(self) -> bool:
+        """Whether stop() was called."""
+
+    def stop(self) -> None:
+        """End the stream at once."""
+
+
+class LogSource(Protocol):
+    """What the screen hands the pane to follow a pod (kftui.screens.feeds.PodLogFeed): the reader thread is its."""
+
+    def open(self, namespace: str, pod: str, container: str | None, *, all_containers: bool, previous: bool,
+             tail_lines: int | None, since_seconds: int | None, on_lines: Callable[[str, list[str]], None],
+             on_status: Callable[[LogStatus], None]) -> LogStream:
+        """Start following (lines and states come from the reader thread); returns the stream to stop."""
+
+
 class LogPane(Vertical):
     """Status line, an input row for search and filters, and the LogView; owns the follower and the flush timer."""
 
@@ -143,7 +163,7 @@ class LogPane(Vertical):
 
     def __init__(
         self,
-        client_factory: Any = None,
+        source: LogSource | None = None,
         *,
         max_lines: int = 100_000,
         flush_seconds: float = FLUSH_SECONDS,
@@ -153,9 +173,9 @@ class LogPane(Vertical):
         name: str | None = None,
         id: str | None = None,
     ) -> None:
-        """`client_factory()` returns a kubernetes ApiClient (called on each follow; None: feed by hand)."""
+        """`source` opens a pod's log stream (None: lines are fed by hand, as a local run's are)."""
         super().__init__(name=name, id=id)
-        self.client_factory = client_factory
+        self.source = source
         self.max_lines = max_lines
         self._start_timestamps, self._start_wrap = timestamps, wrap
         self.flush_seconds = flush_seconds
@@ -164,7 +184,7 @@ class LogPane(Vertical):
         """Chosen container; ALL interleaves every container; None lets the API pick the default."""
         self.previous = False
         self.window = window
-        self.follower: LogFollower | None = None
+        self.follower: LogStream | None = None
         self.statuses: dict[str, LogStatus] = {}
         self.received = 0
         """Lines received from the stream since the last follow()."""
@@ -234,11 +254,10 @@ class LogPane(Vertical):
         generation = self._generation
         self.statuses[""] = LogStatus(LogState.CONNECTING, "", f"{row.namespace}/{row.name}")
         self.render_status()
-        if self.client_factory is None:
+        if self.source is None:
             return
         win = self.custom_window or WINDOWS[self.window]
-        follower = LogFollower(
-            None,
+        self.follower = self.source.open(
             row.namespace,
             row.name,
             None if everything else self.container,
@@ -248,37 +267,11 @@ class LogPane(Vertical):
             since_seconds=win.since_seconds,
             on_lines=lambda _c, lines: self.feed_lines(lines, generation),
             on_status=lambda status: self._post_status(generation, status),
-            keep_timestamps=True,  # the view shows or hides the stamp (T) without asking the server again
-            chunk_size=1024 * 1024,
         )
-        self.follower = follower
-        threading.Thread(
-            target=self._run, args=(follower, generation), daemon=True, name=f"kftui-logpane-{row.name}"
-        ).start()
 
     def _post_status(self, generation: int, status: LogStatus) -> None:
-        """Runs on the follower's thread; post_message is thread-safe."""
+        """Runs on the reader's thread; post_message is thread-safe."""
         self.post_message(self.StatusChanged(generation, status))
-
-    def _run(self, follower: LogFollower, generation: int) -> None:
-        """The follower's thread: builds the client here (the kubernetes import is slow), reports any failure."""
-        try:
-            follower.client = self.client_factory()
-        except Exception as exc:  # no kubeconfig, bad context: say it where the lines would be
-            self._post_status(generation, LogStatus(LogState.ERROR, "", f"cannot build a Kubernetes client: {exc}"))
-            return
-        try:
-            follower.run()
-        except Exception as exc:
-            if not follower.stopped:
-                self.post_message(
-                    self.StatusChanged(
-                        generation,
-                        LogStatus(
-                            LogState.ERROR, follower.container or "", f"log reader failed: {type(exc).__name__}: {exc}"
-                        ),
-                    )
-                )
 
     def stop(self) -> None:
         """Stop the stream at once and forget lines not yet shown (also called on unmount)."""

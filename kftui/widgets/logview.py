@@ -302,6 +302,7 @@ class LogView(ScrollView, can_focus=True):
         self._current_style = Style(underline=True, bold=True)
         self._stamp_style = Style(dim=True)
         self._jumping = False
+        self._end_pending = False
         self._frame: tuple[Style, int] | None = None
         self._wrap_cache: tuple[tuple[object, ...], list[tuple[int, int]]] | None = None
 
@@ -361,8 +362,23 @@ class LogView(ScrollView, can_focus=True):
         self._width = max(self._width, widest)
         self._resize()
         if self.follow:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self._to_end()
         self.refresh()
+
+    def _to_end(self) -> None:
+        """Scroll to the last row now. Forced: the scrollbar of a view that was empty is only shown at the next
+        layout, and until then Textual ignores a plain scroll, so a stream read in one batch (a finished pod's
+        tail) would stay at its first row. Once more after the layout: a horizontal scrollbar that appears with
+        wide lines takes a row, and the last line would sit under it."""
+        self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
+        if not self._end_pending:
+            self._end_pending = True
+            self.call_after_refresh(self._to_end_after_layout)
+
+    def _to_end_after_layout(self) -> None:
+        self._end_pending = False
+        if self.follow:
+            self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
 
     def _resize(self) -> None:
         width = self.scrollable_content_region.width if self.wrap else self._width + (34 if self.show_timestamps
@@ -425,7 +441,7 @@ class LogView(ScrollView, can_focus=True):
         self._shown_head = 0
         self._resize()
         if self.follow:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self._to_end()
         self.refresh()
 
     @property

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, Protocol
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -16,6 +17,7 @@ from textual.widgets import DataTable
 from kftui.core.diagnosis import Diagnosis
 from kftui.core.kube import NotebookPhase, NotebookRow
 from kftui.core.sanitize import inert
+from kftui.core.table import Column, TableModel
 from kftui.widgets.messages import FollowPod, ShowDetails
 
 PHASE_STYLE = {
@@ -34,15 +36,56 @@ COLUMNS = (
     ("why", "WHY", 48),
     ("image", "IMAGE", 60),
 )
-POLL_SECONDS = 5.0
+
+
+NotebookItem = tuple[NotebookRow, Diagnosis | None]
+
+
+class NotebooksSource(Protocol):
+    """What the screen hands the view: a poll of the cluster's notebooks (kftui.screens.feeds.NotebooksFeed)."""
+
+    def start(self, sink: Callable[[Any], None]) -> None:
+        """Deliver listings (`.items`, or None with `.error`) to `sink` from the poll thread."""
+
+    def poke(self) -> None:
+        """Poll now."""
+
+    def stop(self) -> None:
+        """No more listings."""
 
 
 class NotebooksLoaded(Message):
-    """A fresh list of notebooks with a diagnosis for each one that is not ready."""
+    """A fresh list of notebooks with a diagnosis for each one that is not ready (or why there is none)."""
 
-    def __init__(self, rows: list[tuple[NotebookRow, Diagnosis | None]]) -> None:
+    def __init__(self, items: list[NotebookItem] | None, error: str = "") -> None:
         super().__init__()
-        self.rows = rows
+        self.items = items
+        self.error = error
+
+
+def _why(item: NotebookItem) -> str:
+    row, diagnosis = item
+    return diagnosis.title if diagnosis is not None and diagnosis.known else row.message
+
+
+def _key(item: NotebookItem) -> str:
+    return f"{item[0].namespace}/{item[0].name}"
+
+
+MODEL_COLUMNS: tuple[Column[NotebookItem], ...] = (
+    Column("namespace", "NAMESPACE", lambda i, _: i[0].namespace),
+    Column("name", "NAME", lambda i, _: i[0].name),
+    Column("phase", "PHASE", lambda i, _: str(i[0].phase)),
+    Column("gpus", "GPU", lambda i, _: str(i[0].gpus or "")),
+    Column("why", "WHY", lambda i, _: _why(i)),
+    Column("image", "IMAGE", lambda i, _: i[0].image),
+)
+
+
+def notebooks_model() -> TableModel[NotebookItem]:
+    """Notebooks by namespace/name; every poll replaces the rows (latest state wins), sorted as kubectl lists."""
+    return TableModel(MODEL_COLUMNS, key=_key, haystack=lambda i: f"{_key(i)} {i[0].phase} {_why(i)}",
+                      sort="namespace", tie=lambda i: i[0].name)
 
 
 def notebook_details(row: NotebookRow, diagnosis: Diagnosis | None) -> Text:
@@ -79,70 +122,84 @@ def known_context(app: Any) -> dict[str, str]:
 
 
 class NotebooksView(Vertical):
-    """Notebook servers in every namespace the user can list, polled and updated by key."""
+    """Notebook servers of the watched scope, from a model the screen's notebooks feed fills; drawn by key."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "refresh", "Refresh")]
 
-    def __init__(self, id: str | None = None) -> None:
+    def __init__(self, source: NotebooksSource, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.known: dict[str, tuple[NotebookRow, Diagnosis | None]] = {}
+        self.source = source
+        self.model = notebooks_model()
+        self.error = ""
+        """Why the last poll could not list the notebooks ("" when it could)."""
+        self.loaded_once = False
+
+    @property
+    def known(self) -> dict[str, NotebookItem]:
+        """Every notebook listed, by namespace/name, with its diagnosis."""
+        return self.model.rows
 
     def compose(self) -> ComposeResult:
         """One table."""
         yield DataTable(id="notebooks", cursor_type="row")
 
     def on_mount(self) -> None:
-        """Columns, then the first poll; each poll re-arms the next only after it finished."""
+        """Columns, then the feed: its listings arrive as messages, one model update each."""
         table = self.query_one(DataTable)
         for key, label, width in COLUMNS:
             table.add_column(label, key=key, width=width)
-        self.call_after_refresh(self.poll)
+        self.source.start(self._listed)
+
+    def _listed(self, listing: Any) -> None:
+        """The feed's poll thread: one message per listing."""
+        self.post_message(NotebooksLoaded(listing.items, listing.error))
+
+    def on_unmount(self) -> None:
+        """The feed stops with the view."""
+        self.source.stop()
 
     def action_refresh(self) -> None:
         """Poll now."""
-        self.poll()
-
-    @work(thread=True, exclusive=True, group="notebooks", description="listing notebooks", exit_on_error=False)
-    def poll(self) -> None:
-        """List notebooks and explain each one that is not ready (runs in a worker)."""
-        from kftui.cluster.notebooks import list_notebooks
-        from kftui.diagnose import diagnose_events
-
-        app: Any = self.app
-        rows = list_notebooks(app.services.kube_api(), app.services.options.namespace)
-        known = known_context(app)
-        out: list[tuple[NotebookRow, Diagnosis | None]] = []
-        for row in rows:
-            diagnosis = None
-            if row.phase not in (NotebookPhase.READY, NotebookPhase.STOPPED):
-                diagnosis = diagnose_events(list(row.events), namespace=row.namespace, pod=row.pod_name, **known)
-            out.append((row, diagnosis))
-        self.post_message(NotebooksLoaded(out))
+        self.source.poke()
 
     def on_notebooks_loaded(self, message: NotebooksLoaded) -> None:
-        """Update rows by key, drop vanished ones, then schedule the next poll."""
+        """Fold the listing into the model, then draw what changed by key (a failed poll keeps the rows)."""
+        message.stop()
+        self.error = message.error
+        if message.items is not None:
+            self.model.replace(message.items)
+            self.loaded_once = True
+        self._redraw()
+
+    def _cells(self, item: NotebookItem) -> list[Text | str]:
+        row = item[0]
+        return [
+            Text(inert(row.namespace), style="dim", overflow="ellipsis", no_wrap=True),
+            Text(inert(row.name)),
+            Text(str(row.phase), style=PHASE_STYLE.get(row.phase, "")),
+            str(row.gpus or ""),
+            Text(inert(_why(item)), overflow="ellipsis", no_wrap=True),
+            Text(inert(row.image), style="dim", overflow="ellipsis", no_wrap=True),
+        ]
+
+    def _redraw(self) -> None:
+        """Cells updated in place when the order holds; else the rows again, the cursor kept on its notebook."""
         table = self.query_one(DataTable)
-        fresh = {f"{r.namespace}/{r.name}": (r, d) for r, d in message.rows}
-        for key in [k for k in self.known if k not in fresh]:
-            table.remove_row(key)
-        for key, (row, diagnosis) in fresh.items():
-            why = diagnosis.title if diagnosis is not None and diagnosis.known else row.message
-            cells = [
-                Text(inert(row.namespace), style="dim", overflow="ellipsis", no_wrap=True),
-                Text(inert(row.name)),
-                Text(str(row.phase), style=PHASE_STYLE.get(row.phase, "")),
-                str(row.gpus or ""),
-                Text(inert(why), overflow="ellipsis", no_wrap=True),
-                Text(inert(row.image), style="dim", overflow="ellipsis", no_wrap=True),
-            ]
-            if key in table.rows:
-                for (column, _, _), value in zip(COLUMNS, cells, strict=True):
+        visible = self.model.visible()
+        current = [str(k.value) for k in table.rows]
+        items = self.model.rows
+        if current == visible:
+            for key in visible:
+                for (column, _, _), value in zip(COLUMNS, self._cells(items[key]), strict=True):
                     table.update_cell(key, column, value)
-            else:
-                table.add_row(*cells, key=key)
-        self.known = fresh
-        self.border_title = f"notebooks · {len(fresh)}"
-        self.set_timer(POLL_SECONDS, self.poll)
+        else:
+            cursor = current[table.cursor_row] if 0 <= table.cursor_row < len(current) else None
+            table.clear()
+            for key in visible:
+                table.add_row(*self._cells(items[key]), key=key)
+            if cursor in visible:
+                table.move_cursor(row=visible.index(cursor), animate=False)
+        self.border_title = f"notebooks · {len(items)}"
 
     def _shown(self) -> bool:
         """Whether the notebooks tab is showing: a hidden view must not take over the shared panes."""

@@ -11,10 +11,10 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -25,11 +25,13 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static, Tree
 from textual.widgets.tree import TreeNode
 
+from kftui.core.runlist import LOCAL, Item, RunsModel
 from kftui.core.runs import USER_CONTAINER, LocalRunRecord, RunDetail, RunRow, RunState, TaskNode, short_duration
 from kftui.core.sanitize import inert, inert_lines
 from kftui.widgets.messages import FollowPod, LogFeed, ShowDetails
 
 POLL_SECONDS = 5.0
+"""How often the screen's runs feed lists again (kftui.screens.feeds.POLL_SECONDS; said in the status line)."""
 POD_WAIT_TRIES = 40
 """How many times (every 0.25 s) to wait for the screen's pod list to include a pod the view found."""
 STATE_STYLE = {
@@ -65,12 +67,39 @@ COLUMNS = (
     ("created", "CREATED", 8),
     ("duration", "DURATION", 8),
 )
-LOCAL = "local"
-"""Experiment column of runs made with `kftui runs local` (kfp.local on this machine)."""
-
-Item = RunRow | LocalRunRecord
 PodRef = tuple[str, str]
 """(namespace, pod name)."""
+
+
+class RunsSource(Protocol):
+    """What the screen hands the view (kftui.screens.feeds.RunsFeed): listings by poll, the rest called in workers."""
+
+    def start(self, sink: Callable[[Any], None]) -> None:
+        """Deliver listings (`.rows`, `.local`, `.error`, `.url`) to `sink` from the poll thread."""
+
+    def poke(self) -> None:
+        """List again now."""
+
+    def stop(self) -> None:
+        """No more listings."""
+
+    def detail(self, run_id: str) -> tuple[RunDetail | None, dict[str, list[PodRef]], str, str]:
+        """(detail, pods by task id, error, pods error), blocking."""
+
+    def act(self, verb: str, run_id: str) -> None:
+        """Terminate, retry or archive, blocking; raises KftuiError."""
+
+    def submit(self, pipeline: str, params: dict[str, str], experiment: str) -> RunRow:
+        """Create a run on the server, blocking; raises KftuiError."""
+
+    def split_params(self, words: list[str]) -> dict[str, str]:
+        """`name=value` words as the CLI reads them."""
+
+    def start_local(self, pipeline: str, params: dict[str, str]) -> Any:
+        """A kfp.local run in a child process (events(), record, stop())."""
+
+    def local_events(self, path: str) -> list[Any]:
+        """A finished local run's events from its log file; raises OSError."""
 
 
 def _with_depth(tasks: tuple[TaskNode, ...], depth: int = 0) -> Iterator[tuple[TaskNode, int]]:
@@ -187,20 +216,21 @@ def local_line(event: Any, noise: Any) -> str | None:
 def local_details(record: LocalRunRecord, now: datetime) -> Text:
     """The details pane for a local (kfp.local) run: where its files and its full log are."""
     out = Text()
-    out.append(f"local run {record.id} ", style="bold")
+    out.append(f"local run {inert(record.id)} ", style="bold")
     out.append(str(record.state), style=STATE_STYLE.get(record.state, ""))
-    out.append(f"\npipeline {record.pipeline}\n")
+    out.append(f"\npipeline {inert(record.pipeline)}\n")
     out.append(f"started {short_duration(now - record.started)} ago")
     out.append(f" · took {short_duration(record.duration)}\n" if record.duration else "\n")
     if record.parameters:
-        out.append("parameters " + " ".join(f"{k}={v}" for k, v in record.parameters.items()) + "\n", style="dim")
+        params = inert(" ".join(f"{k}={v}" for k, v in record.parameters.items()))
+        out.append(f"parameters {params}\n", style="dim")
     if record.error:
         out.append("error ", style="bold red")
-        out.append(record.error + "\n")
-    out.append(f"log {record.log_path}\nroot {record.root}\n", style="dim")
+        out.append(inert(record.error) + "\n")
+    out.append(f"log {inert(str(record.log_path))}\nroot {inert(str(record.root))}\n", style="dim")
     out.append("\nTasks\n", style="bold underline")
     for name, state in record.tasks.items():
-        out.append(f"{STATE_MARK.get(state, '?')} {name} {state}\n", style=STATE_STYLE.get(state, ""))
+        out.append(f"{STATE_MARK.get(state, '?')} {inert(name)} {state}\n", style=STATE_STYLE.get(state, ""))
     return out
 
 
@@ -285,10 +315,11 @@ class RunsView(Vertical):
         Binding("n", "new_run", "New run"),
     ]
 
-    def __init__(self, id: str | None = None) -> None:
+    def __init__(self, source: RunsSource, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.items: dict[str, Item] = {}
-        self.order: list[str] = []
+        self.source = source
+        self.model = RunsModel()
+        """Every run listed, by key: the screen's runs feed fills it, the table draws a filtered view of it."""
         self.experiment: str | None = None
         self.state_index = 0
         self.error = ""
@@ -302,7 +333,6 @@ class RunsView(Vertical):
         self.followed: tuple[str, str, str] | None = None
         self.loaded_once = False
         self._auto_pick = False
-        self._timer: Timer | None = None
         self._pod_wait: Timer | None = None
 
     # -- layout ----------------------------------------------------------------------------------
@@ -320,48 +350,38 @@ class RunsView(Vertical):
         for key, label, width in COLUMNS:
             table.add_column(label, key=key, width=width)
         self.border_title = "runs"
-        self.poll()
+        self.source.start(self._listed)
+
+    def _listed(self, listing: Any) -> None:
+        """The feed's poll thread: one message per listing."""
+        self.post_message(RunsLoaded(listing.rows, listing.local, listing.error, listing.url))
+
+    @property
+    def items(self) -> dict[str, Item]:
+        """Every run the model holds, by key (`run:ID`, `local:ID`)."""
+        return self.model.items
 
     def now(self) -> datetime:
         """The app's clock (fixed in screenshots), else the wall clock."""
         clock = getattr(getattr(self.app, "services", None), "now", None)
         return clock() if callable(clock) else datetime.now(UTC)
 
-    # -- polling ---------------------------------------------------------------------------------
+    # -- listings --------------------------------------------------------------------------------
     def action_refresh(self) -> None:
-        """Poll now."""
+        """List again now."""
         self.poll()
 
-    @work(thread=True, exclusive=True, group="runs", description="listing pipeline runs", exit_on_error=False)
     def poll(self) -> None:
-        """List server runs and local runs (in a worker); an unreachable API becomes a message, not an error."""
-        from kftui import paths
-        from kftui.errors import KftuiError
-        from kftui.pipelines.local import list_local_runs
-        from kftui.pipelines.runs import list_runs
-
-        app: Any = self.app
-        local = list_local_runs(paths.state_dir())
-        try:
-            client = app.services.kfp()
-            rows = list_runs(client)
-        except KftuiError as exc:
-            self.post_message(RunsLoaded([], local, str(exc)))
-            return
-        except Exception as exc:  # anything else still must not stop the poll or freeze the view
-            self.post_message(RunsLoaded([], local, f"listing runs failed: {type(exc).__name__}: {exc}"))
-            return
-        self.post_message(RunsLoaded(rows, local, url=str(client.url)))
+        """Ask the feed for a listing now (it also lists every few seconds by itself)."""
+        self.source.poke()
 
     def on_runs_loaded(self, message: RunsLoaded) -> None:
-        """Keep the rows, redraw the table with the filters, refresh the open run, schedule the next poll."""
+        """Fold the listing into the model, redraw the table with the filters, refresh the open run."""
         message.stop()
         previous = self.items
         self.error = message.error
         self.api_url = message.url or self.api_url
-        self.items = {f"run:{r.id}": r for r in message.rows}
-        self.items.update({f"local:{r.id}": r for r in message.local})
-        self.order = sorted(self.items, key=lambda k: self._started(self.items[k]), reverse=True)
+        self.model.replace([*message.rows, *message.local])
         self.loaded_once = True
         key = self.selected
         self._redraw()
@@ -373,37 +393,16 @@ class RunsView(Vertical):
                 self._show_local(key)
             else:
                 self._load_detail(key, item.id)
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = self.set_timer(POLL_SECONDS, self.poll)
-
-    @staticmethod
-    def _started(item: Item) -> datetime:
-        moment = item.started if isinstance(item, LocalRunRecord) else item.created
-        return moment or datetime.min.replace(tzinfo=UTC)
 
     # -- the table -------------------------------------------------------------------------------
     def _visible(self) -> list[str]:
-        states = STATE_FILTERS[self.state_index][1]
-        keys = []
-        for key in self.order:
-            item = self.items[key]
-            if states is not None and item.state not in states:
-                continue
-            if self.experiment is not None and self._experiment(item) != self.experiment:
-                continue
-            keys.append(key)
-        return keys
-
-    @staticmethod
-    def _experiment(item: Item) -> str:
-        return LOCAL if isinstance(item, LocalRunRecord) else item.experiment
+        return self.model.visible(STATE_FILTERS[self.state_index][1], self.experiment)
 
     def _cells(self, item: Item) -> list[Text | str]:
         now = self.now()
         state = Text(str(item.state), style=STATE_STYLE.get(item.state, ""))
         if isinstance(item, LocalRunRecord):
-            name = Text(f"{item.pipeline.rsplit('/', 1)[-1]} {item.id}", overflow="ellipsis", no_wrap=True)
+            name = Text(inert(f"{item.pipeline.rsplit('/', 1)[-1]} {item.id}"), overflow="ellipsis", no_wrap=True)
             running = item.state.finished is False
             duration = item.duration or (now - item.started if running else None)
             return [
@@ -458,12 +457,11 @@ class RunsView(Vertical):
         status.append(f"{shown} of {len(self.items)} runs", style="dim")
         self.query_one("#runs-status", Static).update(status)
         where = f" · {self.api_url}" if self.api_url else ""
-        self.border_title = f"runs{where}"
+        self.border_title = Text(inert(f"runs{where}"))
 
     def action_cycle_experiment(self) -> None:
         """All experiments, then each one seen in the list (local runs count as one), then all again."""
-        names = sorted({self._experiment(i) for i in self.items.values()})
-        choices: list[str | None] = [None, *names]
+        choices: list[str | None] = [None, *self.model.experiments()]
         index = choices.index(self.experiment) if self.experiment in choices else 0
         self.experiment = choices[(index + 1) % len(choices)]
         self._redraw()
@@ -508,10 +506,8 @@ class RunsView(Vertical):
         self.query_one("#run-tasks", Tree).reset(Text("no run matches the filters", style="dim"))
 
     def _load_detail(self, key: str, run_id: str) -> None:
-        app: Any = self.app
-        services = app.services
         self.run_worker(
-            lambda: self._fetch_detail(services, key, run_id),
+            lambda: self._fetch_detail(key, run_id),
             thread=True,
             exclusive=True,
             group="run-detail",
@@ -519,33 +515,10 @@ class RunsView(Vertical):
             description=f"reading run {run_id}",
         )
 
-    def _fetch_detail(self, services: Any, key: str, run_id: str) -> None:
-        """Runs in a worker: the run's task tree from KFP, then its pods from Kubernetes."""
-        from kftui.cluster.runpods import list_run_pods
-        from kftui.core.runs import map_pods_to_nodes, pods_of
-        from kftui.errors import KftuiError
-        from kftui.pipelines.runs import get_run
-
-        try:
-            detail = get_run(services.kfp(), run_id)
-        except KftuiError as exc:
-            self.post_message(RunDetailLoaded(key, None, {}, error=str(exc)))
-            return
-        pods: dict[str, list[PodRef]] = {}
-        pods_error = ""
-        try:
-            raw = list_run_pods(services.kube_api(), run_id, services.options.namespace)
-            where = {str(p["name"]): str(p["namespace"]) for p in raw}
-            by_node = map_pods_to_nodes(run_id, raw)
-            for task in detail.walk():
-                found = pods_of(task, by_node)
-                if found:
-                    pods[task.id] = [(where[name], name) for name in found]
-        except Exception as exc:  # no cluster, or no right to list pods: the tree still shows, the log explains
-            pods_error = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
-            if not isinstance(exc, KftuiError):
-                pods_error = f"{type(exc).__name__}: {pods_error}"
-        self.post_message(RunDetailLoaded(key, detail, pods, pods_error=pods_error))
+    def _fetch_detail(self, key: str, run_id: str) -> None:
+        """Runs in a worker: the run's task tree and its pods, through the feed."""
+        detail, pods, error, pods_error = self.source.detail(run_id)
+        self.post_message(RunDetailLoaded(key, detail, pods, error=error, pods_error=pods_error))
 
     def on_run_detail_loaded(self, message: RunDetailLoaded) -> None:
         """Show the task tree; a failed run's failing task is highlighted at once so its log shows."""
@@ -721,21 +694,18 @@ class RunsView(Vertical):
     def _replay_local(self, record: LocalRunRecord) -> None:
         """A finished local run's log, read back from its output.log into the shared log pane (in a worker)."""
 
-        def read() -> None:
-            from pathlib import Path
+        source = self.source
 
+        def read() -> None:
             from kftui.core.runs import ExecutorNoise
-            from kftui.pipelines.local import parse_line
 
             noise = ExecutorNoise()
             lines: list[str] = []
             try:
-                with Path(record.log_path).open(encoding="utf-8", errors="replace") as log:
-                    for raw in log:
-                        event = parse_line(raw)
-                        line = local_line(event, noise) if event is not None else None
-                        if line is not None:
-                            lines.append(line)
+                for event in source.local_events(str(record.log_path)):
+                    line = local_line(event, noise)
+                    if line is not None:
+                        lines.append(line)
             except OSError as exc:
                 lines.append(f"cannot read {record.log_path}: {exc.strerror or exc}")
             title = f"local run {record.id} · {record.pipeline}"
@@ -755,7 +725,8 @@ class RunsView(Vertical):
             self.app.notify("select a run on the pipelines server first", severity="warning")
             return
         if not action.allowed(item.state):
-            self.app.notify(f"run {item.name} is {item.state}: it cannot be {verb}d now", severity="warning")
+            self.app.notify(f"run {inert(item.name)} is {item.state}: it cannot be {verb}d now", severity="warning",
+                            markup=False)
             return
         base = self.api_url or "$KF_PIPELINES_ENDPOINT"
         command = f"curl -X POST {base}/apis/v2beta1/runs/{item.id}:{verb}"
@@ -766,19 +737,16 @@ class RunsView(Vertical):
             if yes:
                 self._do_action(verb, item)
 
-        self.app.push_screen(ConfirmScreen(action.question.format(name=item.name), command), answered)
+        self.app.push_screen(ConfirmScreen(action.question.format(name=inert(item.name)), inert(command)), answered)
 
     def _do_action(self, verb: str, item: RunRow) -> None:
-        app: Any = self.app
-        services = app.services
+        source = self.source
 
         def call() -> None:
             from kftui.errors import KftuiError
-            from kftui.pipelines import runs
 
-            fn = {"terminate": runs.terminate_run, "retry": runs.retry_run, "archive": runs.archive_run}[verb]
             try:
-                fn(services.kfp(), item.id)
+                source.act(verb, item.id)
             except KftuiError as exc:
                 self.post_message(RunActionDone(str(exc), failed=True))
                 return
@@ -799,9 +767,7 @@ class RunsView(Vertical):
     def on_run_submitted(self, message: RunSubmitted) -> None:
         """Put the new run in the table now (the next poll confirms it) and select it."""
         message.stop()
-        key = f"run:{message.row.id}"
-        self.items[key] = message.row
-        self.order = [key, *[k for k in self.order if k != key]]
+        key = self.model.put(message.row)
         self.state_index, self.experiment = 0, None
         self._redraw()
         table = self.query_one("#runs", DataTable)
@@ -841,10 +807,9 @@ class RunsView(Vertical):
     def _new_run_answered(self, values: dict[str, str] | None) -> None:
         if values is None:
             return
-        from kftui.pipelines.params import split_params
         from kftui.widgets.modals import ConfirmScreen
 
-        params = split_params(values.get("params", "").split())
+        params = self.source.split_params(values.get("params", "").split())
         if values.get("where") == "local":
             self._start_local(values["pipeline"], params)
             return
@@ -861,17 +826,13 @@ class RunsView(Vertical):
         self.app.push_screen(ConfirmScreen(inert(question), inert(command)), answered)
 
     def _submit(self, pipeline: str, params: dict[str, str], experiment: str) -> None:
-        app: Any = self.app
-        services = app.services
+        source = self.source
 
         def call() -> None:
             from kftui.errors import KftuiError
-            from kftui.pipelines.runs import get_run, submit_run
 
             try:
-                client = services.kfp()
-                run_id = submit_run(client, pipeline, params=params, experiment=experiment)
-                row = get_run(client, run_id).row
+                row = source.submit(pipeline, params, experiment)
             except KftuiError as exc:
                 self.post_message(RunActionDone(f"submitting {pipeline} failed: {exc}", failed=True))
                 return
@@ -883,11 +844,9 @@ class RunsView(Vertical):
 
     def _start_local(self, pipeline: str, params: dict[str, str]) -> None:
         """Run on this machine in a child process (kfp.local prints to stdout, which a TUI cannot share)."""
-        from kftui import paths
         from kftui.core.runs import ExecutorNoise, LocalEventKind
-        from kftui.pipelines.local import start_local_run
 
-        run = start_local_run(pipeline, params, paths.state_dir())
+        run = self.source.start_local(pipeline, params)
         source, title = f"local:{run.id}", f"local run {run.id} · {pipeline}"
         self._local_runs.append(run)
         noise = ExecutorNoise()
@@ -907,7 +866,8 @@ class RunsView(Vertical):
         threading.Thread(target=pump, daemon=True, name=f"kftui-local-{run.id}").start()
 
     def on_unmount(self) -> None:
-        """A local run still going is stopped with the app (its record says CANCELED)."""
+        """The feed stops with the view; a local run still going is stopped with the app (its record: CANCELED)."""
+        self.source.stop()
         for run in self._local_runs:
             run.stop()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import threading
-import time
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,9 @@ import pytest
 from kftui.sandbox.base import Served
 from kftui.sandbox.gcp import load_scenario, serve
 from kftui.sandbox.gcp.common import World
-from tests.helpers import MIN_WAIT
+from tests.helpers import wait_for
+
+__all__ = ["wait_for"]  # tests import the one polling helper from here too
 
 DEMO = Path(__file__).resolve().parents[2] / "kftui" / "sandbox" / "scenarios" / "demo"
 T = TypeVar("T")
@@ -65,18 +66,6 @@ def start_sandbox(scenario: dict[str, Any]) -> tuple[GcpSandbox, Callable[[], No
 
     return sandbox, stop
 
-
-def wait_for(predicate: Callable[[], T], timeout: float = 10.0, interval: float = 0.02) -> T:
-    """Poll until `predicate()` is truthy (and return it), failing the test after `timeout` seconds."""
-    timeout = max(timeout, MIN_WAIT)  # a bound for a hang, never a speed check
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(interval)
 
 
 @pytest.fixture

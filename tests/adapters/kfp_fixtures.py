@@ -6,23 +6,24 @@ import asyncio
 import copy
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
 from kftui.sandbox.base import Served
 from kftui.sandbox.kfp import load_scenario, serve
 from kftui.sandbox.kfp.state import World
+from tests.helpers import wait_for
+
+__all__ = ["wait_for"]  # tests import the one polling helper from here too
 
 DEMO = Path(__file__).resolve().parents[2] / "kftui" / "sandbox" / "scenarios" / "demo"
 FAILED_RUN = "8f2c1a7e-1b7d-4c3e-9a55-2f1f0c6d9b01"
 OLD_RUN = "3b9e4d2a-6c1f-4f7a-8e2b-9d0a1c5e7f42"
 RUNNING_RUN = "c41d7b90-2e8a-4f36-b1c5-5a7e9d3f2b68"
-T = TypeVar("T")
 
 
 @dataclass
@@ -73,15 +74,3 @@ def closed_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
-
-
-def wait_for(check: Callable[[], T | None], timeout: float = 20.0, interval: float = 0.05) -> T:
-    """Poll until `check` returns something truthy; fail with the last value after `timeout`."""
-    deadline = time.monotonic() + timeout
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s (last value: {last!r})")

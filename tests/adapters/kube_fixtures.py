@@ -5,20 +5,23 @@ from __future__ import annotations
 import asyncio
 import copy
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
+
+import pytest
 
 from kftui.sandbox.base import Served
+from kftui.sandbox.faults import FaultPlan
 from kftui.sandbox.kube import KubeWorld, load_scenario, serve, write_kubeconfig
-from tests.helpers import MIN_WAIT
+from tests.helpers import wait_for
+
+__all__ = ["wait_for"]  # tests import the one polling helper from here too
 
 DEMO = Path(__file__).resolve().parents[2] / "kftui" / "sandbox" / "scenarios" / "demo"
 PROFILE = "kubeflow-user-example-com"
-T = TypeVar("T")
 
 
 @dataclass
@@ -60,14 +63,15 @@ def running_kube(scenario: dict[str, Any], tmp: Path) -> Iterator[KubeSandbox]:
         loop.close()
 
 
-def wait_for(predicate: Callable[[], T | None], timeout: float = 5.0, interval: float = 0.01, what: str = "") -> T:
-    """Poll until predicate() is truthy and return it; fail with `what` after timeout seconds."""
-    timeout = max(timeout, MIN_WAIT)  # a bound for a hang, never a speed check
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
-        time.sleep(interval)
+@pytest.fixture
+def kube(tmp_path: Path) -> Iterator[KubeSandbox]:
+    """A fresh demo cluster per test (import it with the test module's other names; tests mutate the world)."""
+    with running_kube(demo_scenario(), tmp_path) as sb:
+        yield sb
+
+
+def plan_of(kube: KubeSandbox) -> FaultPlan:
+    """The live fault plan of the kube sandbox."""
+    plan = kube.served.extra["faults"]
+    assert isinstance(plan, FaultPlan)
+    return plan

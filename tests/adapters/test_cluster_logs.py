@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 import subprocess
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -14,15 +12,10 @@ from kftui.cluster.kubeconfig import api_client
 from kftui.cluster.logs import LogFollower, ts_ns
 from kftui.core.kube import LogState, LogStatus
 from kftui.core.logbuffer import sanitize
-from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, demo_scenario, running_kube, wait_for
+from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, kube, wait_for
 from tests.helpers import tool
 
-
-@pytest.fixture
-def kube(tmp_path: Path) -> Iterator[KubeSandbox]:
-    """A fresh demo cluster per test."""
-    with running_kube(demo_scenario(), tmp_path) as sb:
-        yield sb
+__all__ = ["kube"]  # the shared fixture, used by name
 
 
 class Sink:

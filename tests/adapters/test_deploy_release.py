@@ -33,6 +33,7 @@ def record() -> dict[str, Any]:
     return next(iter(load_records().values()))
 
 
+@pytest.mark.e2e  # the real release through real gcloud and kubectl: end to end
 def test_the_real_release_deploys_to_done_in_upstreams_order(world: Sandbox, tmp_path: Path) -> None:
     root = vendored_tree(tmp_path / "release")
     out = io.StringIO()
@@ -60,6 +61,7 @@ def test_the_real_release_deploys_to_done_in_upstreams_order(world: Sandbox, tmp
     assert "CRD is still being established" not in text and "MutatingWebhookConfiguration" not in text
 
 
+@pytest.mark.e2e  # the real release through real gcloud and kubectl: end to end
 def test_a_rendered_release_file_deploys_too(world: Sandbox) -> None:
     if not EXAMPLE.is_file():
         pytest.skip(f"real release fixture {EXAMPLE.name} is absent")

@@ -13,6 +13,8 @@ from tests.adapters.gcp_b_fixtures import PROJECT, Sandbox, gcpb, gcpb_scenario
 
 __all__ = ["gcpb", "gcpb_scenario"]
 
+ADA = "ada@example.com"
+
 
 def test_quota_infos_give_ids_dimensions_and_values(gcpb: Sandbox) -> None:
     quotas = Quotas(PROJECT)
@@ -63,8 +65,8 @@ def test_preference_is_filed_with_quota_id_dimensions_and_value(gcpb: Sandbox) -
 
 def test_second_press_does_not_file_twice(gcpb: Sandbox) -> None:
     quotas = Quotas(PROJECT)
-    first = quotas.request_increase("GPUS_ALL_REGIONS", 1)
-    second = quotas.request_increase("GPUS_ALL_REGIONS", 1)
+    first = quotas.request_increase("GPUS_ALL_REGIONS", 1, contact_email=ADA)
+    second = quotas.request_increase("GPUS_ALL_REGIONS", 1, contact_email=ADA)
     assert not first.already_filed
     assert second.already_filed and second.name == first.name
     assert len(fake.preferences(gcpb.world)) == 1
@@ -73,7 +75,7 @@ def test_second_press_does_not_file_twice(gcpb: Sandbox) -> None:
 
 def test_pending_then_granted_raises_the_compute_quota(gcpb: Sandbox) -> None:
     quotas = Quotas(PROJECT)
-    filed = quotas.request_increase("GPUS_ALL_REGIONS", 1)
+    filed = quotas.request_increase("GPUS_ALL_REGIONS", 1, contact_email=ADA)
     states = [quotas.get(filed.name) for _ in range(4)]
     assert states[0].reconciling and states[0].granted_value is None
     final = states[-1]
@@ -88,7 +90,7 @@ def test_pending_then_granted_raises_the_compute_quota(gcpb: Sandbox) -> None:
 def test_denied_request_keeps_the_old_value(gcpb: Sandbox) -> None:
     gcpb.world.scenario["projects"][PROJECT]["quotas"]["decision"] = "deny"
     quotas = Quotas(PROJECT)
-    filed = quotas.request_increase("NVIDIA_T4_GPUS", 2, region="europe-west4")
+    filed = quotas.request_increase("NVIDIA_T4_GPUS", 2, region="europe-west4", contact_email=ADA)
     polls = [quotas.get(filed.name) for _ in range(4)]
     final = polls[-1]
     assert polls[0].reconciling
@@ -103,3 +105,16 @@ def test_unknown_metric_is_not_guessed(gcpb: Sandbox) -> None:
         Quotas(PROJECT).request_increase("NVIDIA_B300_GPUS", 1, region="us-central1")
     assert info.value.status == 404
     assert gcpb.world.sent("POST", "/quotaPreferences") == []
+
+
+@pytest.mark.parametrize(("contact", "words"), [
+    ("", "contact_email is required when requesting a quota increase"),
+    ("ada@robot-ml-demo.iam.gserviceaccount.com", "is a service account; a quota increase needs the email address of "
+                                                  "a person"),
+])
+def test_an_increase_needs_a_person_to_contact(gcpb: Sandbox, contact: str, words: str) -> None:
+    """QuotaPreference.contact_email: required for an increase, and a person's (a service account reads no mail)."""
+    with pytest.raises(GcpApiError) as info:
+        Quotas(PROJECT).request_increase("GPUS_ALL_REGIONS", 1, contact_email=contact)
+    assert info.value.status == 400 and words in info.value.message
+    assert fake.preferences(gcpb.world) == {}

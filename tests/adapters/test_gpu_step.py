@@ -240,11 +240,42 @@ def test_requests_are_found_again_after_the_state_file_is_lost(gcpb: Sandbox) ->
     assert len(load_state().quota_requests) == 1
 
 
-def test_missing_email_names_the_field(gcpb: Sandbox) -> None:
-    context = ctx(gpu_type=T4, gpu_count="1", gpu_max_nodes="1")
+def test_without_an_email_the_request_names_an_owner_from_the_policy(gcpb: Sandbox) -> None:
+    """The demo identity is a service account: the contact is the project's owner (a person), printed in full."""
+    save_state(State(answers={"project": PROJECT}))
+    context = ctx(gpu_type=T4, gpu_count="1", gpu_max_nodes="1", zone="europe-west4-a")
+    glob = run(context)["quota.gpus-all-regions"]
+    fix = next(f for f in glob.fixes if f.action)
+    assert fix.command is not None and fix.command.endswith("--count 1 --email ada.lovelace@example.com --yes")
+    assert "EMAIL" not in fix.command
+    assert "Google will write to ada.lovelace@example.com (an owner or editor in the project's IAM policy)" in (
+        glob.message)
+    STEP.apply(fix.action or "", context, lambda _line: None)
+    assert gcpb.world.sent("POST", "/quotaPreferences")[0].body["contactEmail"] == "ada.lovelace@example.com"
+
+
+def test_without_any_person_the_step_asks_and_prints_no_stand_in(gcpb: Sandbox) -> None:
+    iam = gcpb.world.scenario["projects"][PROJECT]["iam"]
+    iam["bindings"] = [b for b in iam["bindings"] if not any(m.startswith("user:") for m in b["members"])]
+    context = ctx(gpu_type=T4, gpu_count="1", gpu_max_nodes="1", zone="europe-west4-a")
+    glob = run(context)["quota.gpus-all-regions"]
+    fix = next(f for f in glob.fixes if f.action)
+    assert fix.command is None, "no command with a stand-in address"
+    assert "Email is missing" in glob.message and "'Contact email' field" in glob.message
+    assert "--email` followed by your address" in glob.message
+    fields, defaults = STEP.action_fields(fix.action or "", context)
+    assert defaults["email"] == "" and next(f for f in fields if f.name == "email").required
     with pytest.raises(UsageError, match=r"Email is missing.*Contact email"):
-        STEP.apply("request-quota:GPUS-ALL-REGIONS-per-project:global:1", context, lambda _line: None)
+        STEP.apply(fix.action or "", context, lambda _line: None)
     assert gcpb.world.sent("POST", "/quotaPreferences") == []
+
+
+def test_a_service_account_is_refused_as_the_contact(gcpb: Sandbox) -> None:
+    robot = "ada@robot-ml-demo.iam.gserviceaccount.com"
+    email = next(f for f in STEP.fields if f.name == "email")
+    assert email.validate is not None and "is a service account" in (email.validate(robot) or "")
+    plan = run(ctx(gpu_type=T4, gpu_count="1", gpu_max_nodes="1", email=robot))["gpu.plan"]
+    assert plan.status == Status.FAIL and "Contact email" in plan.message and "service account" in plan.message
 
 
 def test_invalid_answers_fail_with_the_rule(gcpb: Sandbox) -> None:
@@ -288,3 +319,43 @@ def test_unreadable_machine_catalog_falls_back_to_the_family_rules(gcpb: Sandbox
     assert "compute.machineTypes.list" in machine.message and "n1-*" in machine.message
     assert found["gpu.plan"].table is not None and found["gpu.plan"].table.rows[0][3] == "n1-*"
     assert found["quota.region-gpus"].status == Status.PASS
+
+
+H100 = "nvidia-h100-80gb"
+
+
+def test_with_several_compatible_types_the_plan_takes_the_gpu_steps_machine_type(gcpb: Sandbox) -> None:
+    """us-central1-a offers two machine types that carry 8 x H100 (A3 High and A3 Edge, same size): the GPU step
+    chooses one, records it, and the deploy step's plan and `deploy --plan-only` use that same one."""
+    import io
+
+    from kftui.commands.deploy import run_deploy
+    from kftui.core.gpu import machine_choice_key
+    from kftui.steps.deploy import STEP as DEPLOY
+
+    catalogue = ["e2-standard-8", "n1-standard-4", "a3-edgegpu-8g", "a3-highgpu-8g"]
+    gcpb.world.scenario["projects"][PROJECT]["compute"]["machineTypes"] = {"us-central1-a": catalogue}
+    answers = {"project": PROJECT, "gpu_type": H100, "gpu_count": "8", "gpu_max_nodes": "1", "zone": "us-central1-a"}
+    machine = run(ctx(**answers))["gpu.machine-type"]
+    assert machine.status == Status.PASS, machine.message
+    assert "a3-edgegpu-8g" in machine.message and "a3-highgpu-8g" in machine.message  # several were compatible
+    key = machine_choice_key("us-central1-a", H100, 8)
+    chosen = machine.learned[key]
+    assert machine.title == f"{chosen} can carry 8 x {H100}" and f"the deploy plan uses {chosen}" in machine.message
+
+    answers[key] = chosen  # what the setup screen and doctor remember from the finding
+    plan = next(f for f in DEPLOY.run(StepContext(answers=answers, services=None)) if f.id == "deploy.plan")
+    assert plan.table is not None
+    gpu_rows = [row for row in plan.table.rows if "x nvidia-h100-80gb" in row[1]]
+    assert gpu_rows and gpu_rows[0][1].startswith(f"{chosen} + 8 x {H100}"), plan.table.rows
+
+    save_state(State(answers=answers))
+    out = io.StringIO()
+    assert run_deploy(plan_only=True, out=out) == 0
+    assert f"--machine-type={chosen} " in out.getvalue()
+    assert "--machine-type=a3-" + ("edgegpu" if chosen == "a3-highgpu-8g" else "highgpu") not in out.getvalue()
+
+    gcpb.world.scenario["projects"][PROJECT]["iam"]["denied"] = ["compute.machineTypes.list"]
+    offline = io.StringIO()  # the zone's catalogue cannot be read now: the recorded choice still holds
+    assert run_deploy(plan_only=True, out=offline) == 0
+    assert f"--machine-type={chosen} " in offline.getvalue()

@@ -11,9 +11,7 @@ import shutil
 import subprocess
 import threading
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -21,25 +19,14 @@ import pytest
 from kftui.cluster.kubeconfig import api_client
 from kftui.cluster.logs import LogFollower, ResumePoint, ts_ns
 from kftui.core.kube import LogState, LogStatus
-from kftui.sandbox.faults import Fault, FaultPlan, parse_spec
+from kftui.sandbox.faults import Fault, parse_spec
 from kftui.sandbox.kube.objects import expand_pod
-from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, demo_scenario, running_kube, wait_for
+from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, kube, plan_of, wait_for
+
+__all__ = ["kube"]  # the shared fixture, used by name
+
 
 WORDS = ["epoch", "loss=0.42", "größe", "€uro", "ok", "日本語のログ", "x" * 37, "step"]
-
-
-@pytest.fixture
-def kube(tmp_path: Path) -> Iterator[KubeSandbox]:
-    """A fresh demo cluster per test."""
-    with running_kube(demo_scenario(), tmp_path) as sb:
-        yield sb
-
-
-def plan_of(kube: KubeSandbox) -> FaultPlan:
-    """The live fault plan of the kube sandbox."""
-    plan = kube.served.extra["faults"]
-    assert isinstance(plan, FaultPlan)
-    return plan
 
 
 class Sink:

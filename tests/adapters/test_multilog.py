@@ -23,6 +23,7 @@ import pytest
 from kftui.cli import main
 from kftui.cluster.kubeconfig import api_client
 from kftui.cluster.multilog import LogLine, MultiLog, TailEvent
+from kftui.cluster.pods import InvalidPatternError, pod_selection
 from kftui.commands.logs import Printer, parse_since
 from kftui.core.kube import LogState
 from kftui.sandbox.faults import Fault, FaultPlan
@@ -119,6 +120,24 @@ def test_bad_flags_are_one_line_and_exit_2(kube: KubeSandbox, capsys: pytest.Cap
                                            words: str) -> None:
     code, out, err = cli(kube, *args, capsys=capsys)
     assert (code, out) == (2, "") and err.count("\n") == 1 and words in err and "Traceback" not in err
+
+
+def test_the_engine_and_the_command_select_with_one_function(kube: KubeSandbox) -> None:
+    # The command checks with pod_selection; the engine builds its matchers with it: a regex one refuses, the
+    # other refuses too, and what the engine follows is what the selection says.
+    with pytest.raises(InvalidPatternError) as caught:
+        MultiLog(api_client(path=kube.kubeconfig), "web[", on_lines=lambda _batch: None)
+    assert caught.value.which == "pod"
+    with pytest.raises(InvalidPatternError) as caught:
+        pod_selection("web", "(")
+    assert caught.value.which == "container"
+    got = Collect()
+    engine = MultiLog(api_client(path=kube.kubeconfig), "^web-", namespace=PROFILE, container_regex="^main$",
+                      label_selector="app=web", follow=False, on_lines=got.on_lines, on_event=got.on_event)
+    selection = pod_selection("^web-", "^main$", "app=web")
+    assert engine.selection == selection and selection.query() == [("labelSelector", "app=web")]
+    assert engine.run() == 2
+    assert {(ln.pod, ln.container) for ln in got.lines} == {("web-1", "main"), ("web-2", "main")}
 
 
 class Collect:

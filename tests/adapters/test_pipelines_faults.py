@@ -52,6 +52,19 @@ def test_runs_list_command_gives_up_on_a_hung_server_with_its_default_timeout(kf
     assert "no runs" not in out.getvalue()
 
 
+@pytest.mark.timeout(60)
+def test_kfp_clients_own_healthz_in_its_constructor_is_bounded_and_names_the_url(kfp: KfpSandbox) -> None:
+    # kftui's own probe is answered (the first fault passes it through), then kfp.Client(...) asks healthz again
+    # in its constructor: that second call hangs, and must end in the probe timeout with one line naming the URL.
+    kfp.world.faults.add(parse_spec("kfp:GET:/apis/v2beta1/healthz=delay,delay=0,times=1"))
+    kfp.world.faults.add(parse_spec("kfp:GET:/apis/v2beta1/healthz=hang,delay=50"))
+    with pytest.raises(KftuiError) as caught:
+        connect(kfp.url, probe_timeout=1)
+    said = str(caught.value)
+    assert said == f"cannot reach the pipelines API at {kfp.url}: no answer within 1 s"
+    assert len(kfp.world.faults) == 1  # both healthz calls were made: the probe's and the constructor's
+
+
 @pytest.mark.parametrize(
     ("kind", "said"),
     [

@@ -91,8 +91,34 @@ def test_malformed_email_is_refused_before_any_call(gcpb: Sandbox) -> None:
     result = kftui("quota", "request", "--project", PROJECT, "--gpu", T4, "--region", "us-central1", "--count", "1",
                    "--email", "ada-at-example", "--yes")  # fmt: skip
     assert result.exit_code == 2
-    assert "--email: Email must look like name@example.com" in result.stderr
+    assert "--email must look like name@example.com" in result.stderr
     assert gcpb.world.requests == [], "shape errors are caught before asking Google anything"
+    robot = kftui("quota", "request", "--project", PROJECT, "--gpu", T4, "--region", "us-central1", "--count", "1",
+                  "--email", "ada@robot-ml-demo.iam.gserviceaccount.com", "--yes")  # fmt: skip
+    assert robot.exit_code == 2 and "is a service account: Google needs a person to contact" in robot.stderr
+    assert gcpb.world.requests == []
+
+
+def test_without_email_the_contact_is_an_owner_and_the_summary_says_so(
+    gcpb: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The sandbox identity is a service account: the person named is the policy's owner, never a stand-in."""
+    code = run_request(project=PROJECT, gpu=T4, region="us-central1", count=1, email=None, confirm=lambda _q: True)
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "contact ada.lovelace@example.com: an owner or editor in the project's IAM policy" in out
+    assert gcpb.world.sent("POST", "/quotaPreferences")[0].body["contactEmail"] == "ada.lovelace@example.com"
+
+
+def test_without_email_and_without_a_person_it_asks_for_email(gcpb: Sandbox) -> None:
+    iam = gcpb.world.scenario["projects"][PROJECT]["iam"]
+    iam["bindings"] = [b for b in iam["bindings"] if not any(m.startswith("user:") for m in b["members"])]
+    result = kftui("quota", "request", "--project", PROJECT, "--gpu", T4, "--region", "us-central1", "--count", "1",
+                   "--yes")  # fmt: skip
+    assert result.exit_code == 2
+    assert "Email is missing" in result.stderr and "Pass --email with your address" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert gcpb.world.sent("POST", "/quotaPreferences") == []
 
 
 def test_ineligible_project_is_refused(gcpb: Sandbox) -> None:

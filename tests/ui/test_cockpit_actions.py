@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 from typing import ClassVar
 
 import pytest
@@ -16,11 +14,13 @@ from textual.widgets import Footer, Input, Static
 from kftui.factory import Options, Services
 from kftui.screens.cockpit import CockpitActions, CockpitTarget
 from kftui.widgets.forwards import ForwardAsk, ForwardList, parse_port
-from kftui.widgets.help import HelpScreen
+from kftui.widgets.help import HELP_BINDING, HelpScreen, show_keys
 from kftui.widgets.modals import ConfirmScreen
 from kftui.widgets.textview import TextScreen
-from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, demo_scenario, running_kube
-from tests.helpers import until
+from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, kube
+from tests.helpers import press, until
+
+__all__ = ["kube"]  # the shared fixture, used by name
 
 
 class Harness(CockpitActions, Screen[None]):
@@ -39,6 +39,8 @@ class Harness(CockpitActions, Screen[None]):
 
 
 class CockpitApp(App[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [HELP_BINDING]  # as KftuiApp binds it
+
     def __init__(self, services: Services, target: CockpitTarget) -> None:
         super().__init__()
         self.services = services
@@ -47,11 +49,8 @@ class CockpitApp(App[None]):
     def on_mount(self) -> None:
         self.push_screen(Harness(self.target))
 
-
-@pytest.fixture
-def kube(tmp_path: Path) -> Iterator[KubeSandbox]:
-    with running_kube(demo_scenario(), tmp_path) as sb:
-        yield sb
+    def action_keys(self) -> None:
+        show_keys(self)
 
 
 def _app(kube: KubeSandbox, pod: str = "cpu-notebook-0") -> CockpitApp:
@@ -62,7 +61,7 @@ def _app(kube: KubeSandbox, pod: str = "cpu-notebook-0") -> CockpitApp:
 async def test_question_mark_lists_the_cockpit_keys(kube: KubeSandbox) -> None:
     app = _app(kube)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("question_mark")
+        await press(pilot, "question_mark")
         help_screen = await until(pilot, lambda: isinstance(app.screen, HelpScreen) and app.screen, "help")
         keys = {(k, w) for _where, k, w in help_screen.rows}
         assert {("y", "YAML"), ("d", "Describe"), ("s", "Shell"), ("F", "Port-forward"), ("ctrl+d", "Delete")} <= keys
@@ -71,13 +70,13 @@ async def test_question_mark_lists_the_cockpit_keys(kube: KubeSandbox) -> None:
 async def test_y_shows_the_pods_yaml_and_d_describes_it(kube: KubeSandbox) -> None:
     app = _app(kube, "ecr-notebook-0")
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("y")
+        await press(pilot, "y")
         shown = await until(pilot, lambda: isinstance(app.screen, TextScreen) and app.screen, "the YAML")
         assert shown.language == "yaml"
         assert "name: ecr-notebook-0" in shown.text
-        await pilot.press("escape")
+        await press(pilot, "escape")
         await until(pilot, lambda: isinstance(app.screen, Harness), "back to the view")
-        await pilot.press("d")
+        await press(pilot, "d")
         described = await until(pilot, lambda: isinstance(app.screen, TextScreen) and app.screen, "describe")
         assert "Reason:         ImagePullBackOff" in described.text
         assert "Events:" in described.text
@@ -86,19 +85,19 @@ async def test_y_shows_the_pods_yaml_and_d_describes_it(kube: KubeSandbox) -> No
 async def test_ctrl_d_asks_with_the_kubectl_command_and_deletes_on_yes(kube: KubeSandbox) -> None:
     app = _app(kube)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("ctrl+d")
+        await press(pilot, "ctrl+d")
         confirm = await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen, "the question")
         assert confirm.command == f"kubectl delete pod cpu-notebook-0 -n {PROFILE}"
-        await pilot.press("y")
+        await press(pilot, "y")
         await until(pilot, lambda: kube.world.get("pods", PROFILE, "cpu-notebook-0") is None, "the pod to go")
 
 
 async def test_ctrl_d_answered_no_deletes_nothing(kube: KubeSandbox) -> None:
     app = _app(kube)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("ctrl+d")
+        await press(pilot, "ctrl+d")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
-        await pilot.press("n")
+        await press(pilot, "n")
         await until(pilot, lambda: isinstance(app.screen, Harness), "back")
         assert kube.world.get("pods", PROFILE, "cpu-notebook-0") is not None
 
@@ -106,11 +105,11 @@ async def test_ctrl_d_answered_no_deletes_nothing(kube: KubeSandbox) -> None:
 async def test_shift_f_forwards_and_pf_lists_and_stops(kube: KubeSandbox) -> None:
     app = _app(kube)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("F")
+        await press(pilot, "F")
         ask = await until(pilot, lambda: isinstance(app.screen, ForwardAsk) and app.screen, "the port question")
         ask.query_one("#forward-local", Input).value = "0"
         ask.query_one("#forward-local", Input).focus()
-        await pilot.press("enter")
+        await press(pilot, "enter")
         screen = await until(pilot, lambda: isinstance(app.screen, Harness) and app.screen, "back")
         forwards = await until(pilot, lambda: screen._forwards and screen._forwards.active, "a running forward")
         with urllib.request.urlopen(forwards[0].url, timeout=30) as resp:
@@ -118,7 +117,7 @@ async def test_shift_f_forwards_and_pf_lists_and_stops(kube: KubeSandbox) -> Non
         screen.show_forwards()
         listing = await until(pilot, lambda: isinstance(app.screen, ForwardList) and app.screen, "the :pf list")
         assert listing.rows[0][0] == forwards[0].url
-        await pilot.press("ctrl+d")
+        await press(pilot, "ctrl+d")
         await until(pilot, lambda: not screen._forwards.active, "the forward to stop")
 
 
@@ -136,15 +135,15 @@ async def test_c_opens_the_notebook_form_and_creates_the_notebook(kube: KubeSand
     app = CockpitApp(Services(Options(kubeconfig=str(kube.kubeconfig), namespace=PROFILE)),
                      CockpitTarget("notebooks", PROFILE, "cpu-notebook"))
     async with app.run_test(size=(100, 40)) as pilot:
-        await pilot.press("c")
+        await press(pilot, "c")
         form = await until(pilot, lambda: isinstance(app.screen, NotebookForm) and app.screen, "the form")
         form.query_one("#nb-name", Input).value = "lab"
         form.query_one("#nb-cpu", Input).value = "lots"
-        await pilot.press("ctrl+s")
+        await press(pilot, "ctrl+s")
         await pilot.pause()
         assert "cpu: cores as a number" in str(form.query_one("#nb-error").render())
         form.query_one("#nb-cpu", Input).value = "1"
-        await pilot.press("ctrl+s")
+        await press(pilot, "ctrl+s")
         await until(pilot, lambda: kube.world.get("notebooks", PROFILE, "lab") is not None, "the notebook")
         notebook = kube.world.get("notebooks", PROFILE, "lab")
         assert notebook is not None
@@ -161,7 +160,7 @@ async def test_a_offers_the_diagnosed_fix_fills_values_and_confirms_the_exact_co
     app = CockpitApp(Services(Options(kubeconfig=str(kube.kubeconfig), project="robot-ml-demo")),
                      CockpitTarget("pods", PROFILE, "gpu-notebook-0"))
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("a")
+        await press(pilot, "a")
         picker = await until(pilot, lambda: isinstance(app.screen, FixPicker) and app.screen, "the fixes")
         index = next(i for i, f in enumerate(picker.fixes) if str(f.command).startswith("kftui quota request"))
         picker.dismiss(index)
@@ -171,7 +170,7 @@ async def test_a_offers_the_diagnosed_fix_fills_values_and_confirms_the_exact_co
         for name in form.names:
             form.query_one(f"#value-{name}", Input).value = "me@example.org"
         form.query_one(f"#value-{form.names[-1]}", Input).focus()
-        await pilot.press("enter")
+        await press(pilot, "enter")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
         confirm = app.screen
         assert isinstance(confirm, ConfirmScreen)
@@ -179,7 +178,7 @@ async def test_a_offers_the_diagnosed_fix_fills_values_and_confirms_the_exact_co
         assert confirm.command.startswith("kftui quota request")
         assert "--project robot-ml-demo" in confirm.command
         assert "--email me@example.org" in confirm.command
-        await pilot.press("y")  # headless: no terminal to hand over, so the command is said instead of run
+        await press(pilot, "y")  # headless: no terminal to hand over, so the command is said instead of run
         await until(pilot, lambda: isinstance(app.screen, Harness), "back to the view")
 
 
@@ -187,17 +186,17 @@ async def test_o_stops_and_starts_the_selected_notebook_after_asking(kube: KubeS
     app = CockpitApp(Services(Options(kubeconfig=str(kube.kubeconfig))),
                      CockpitTarget("notebooks", PROFILE, "cpu-notebook"))
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("o")
+        await press(pilot, "o")
         confirm = await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen, "the question")
         assert confirm.command == f"kftui notebook stop cpu-notebook -n {PROFILE}"
-        await pilot.press("y")
+        await press(pilot, "y")
         await until(pilot, lambda: "kubeflow-resource-stopped" in (
             kube.world.get("notebooks", PROFILE, "cpu-notebook") or {}).get("metadata", {}).get("annotations", {}),
             "the culling annotation")
         await until(pilot, lambda: kube.world.get("pods", PROFILE, "cpu-notebook-0") is None, "its pod to go")
         await until(pilot, lambda: isinstance(app.screen, Harness), "back")
-        await pilot.press("o")
+        await press(pilot, "o")
         again = await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen, "the question")
         assert again.command == f"kftui notebook start cpu-notebook -n {PROFILE}"
-        await pilot.press("y")
+        await press(pilot, "y")
         await until(pilot, lambda: kube.world.get("pods", PROFILE, "cpu-notebook-0") is not None, "its pod back")

@@ -18,7 +18,7 @@ from kftui.screens.tail import TailScreen
 from kftui.widgets.help import HelpScreen
 from kftui.widgets.notebook_form import NotebookForm
 from kftui.widgets.textview import TextScreen
-from tests.helpers import settled, until
+from tests.helpers import press, settled, until
 from tests.ui.test_watch_screen import PROFILE, select_pod
 
 EPOCH = datetime(2026, 4, 12, 10, 0, tzinfo=UTC)
@@ -52,7 +52,7 @@ async def _on_pod(pilot: Any, pod: str = "ecr-notebook-0") -> Any:
 def test_snapshot_help(app: KftuiApp, snap_compare: Any, size: tuple[int, int]) -> None:
     async def ready(pilot: Any) -> None:
         await _on_pod(pilot)
-        await pilot.press("question_mark")
+        await press(pilot, "question_mark")
         await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen), "help")
 
     assert snap_compare(app, terminal_size=size, run_before=ready)
@@ -63,7 +63,7 @@ def test_snapshot_help(app: KftuiApp, snap_compare: Any, size: tuple[int, int]) 
 def test_snapshot_yaml_and_describe(app: KftuiApp, snap_compare: Any, size: tuple[int, int], key: str) -> None:
     async def ready(pilot: Any) -> None:
         await _on_pod(pilot)
-        await pilot.press(key)
+        await press(pilot, key)
         await until(pilot, lambda: isinstance(pilot.app.screen, TextScreen), "the text screen")
         await pilot.pause(0.2)
 
@@ -89,7 +89,7 @@ def test_snapshot_notebook_form(app: KftuiApp, snap_compare: Any, size: tuple[in
         screen = await _on_pod(pilot)
         screen.run_command("ns " + PROFILE)
         await until(pilot, lambda: pilot.app.services.options.namespace == PROFILE, "the namespace")
-        await pilot.press("c")
+        await press(pilot, "c")
         await until(pilot, lambda: isinstance(pilot.app.screen, NotebookForm), "the form")
         await settled(pilot)
 

@@ -9,7 +9,7 @@ import pytest
 from kftui.app import KftuiApp
 from kftui.factory import Services
 from kftui.views import VIEWS, view_for
-from tests.helpers import until
+from tests.helpers import press, until
 
 SIZE = (120, 40)
 PROFILE = "kubeflow-user-example-com"
@@ -41,7 +41,7 @@ async def test_colon_events_shows_the_events_newest_first_and_explains_one(env: 
         await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
         model = screen.view_model("events")
         assert not screen.feeds["events"].started  # a view's watch starts when it is first shown
-        await pilot.press("colon", *"events", "enter")
+        await press(pilot, "colon", *"events", "enter")
         await until(pilot, lambda: len(model) >= 3, what="events listed")
         assert str(screen.query_one("#top-pane").border_title).startswith("events · all namespaces · ")
         keys = model.visible()
@@ -61,29 +61,29 @@ async def test_w_keeps_only_warnings_and_keys_switch_views(env: Any) -> None:
     app = still_app(env)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        await pilot.press("4")
+        await press(pilot, "4")
         model = screen.view_model("events")
         await until(pilot, lambda: len(model) >= 3, what="events listed")
         total = len(model)
         assert any(r.type == "Normal" for r in model.rows.values())
-        await pilot.press("w")
+        await press(pilot, "w")
         assert model.shown < total and all(model.rows[k].type == "Warning" for k in model.visible())
-        await pilot.press("w")
+        await press(pilot, "w")
         assert model.shown == total
-        await pilot.press("2")
+        await press(pilot, "2")
         await until(pilot, lambda: str(screen.query_one("#top-pane").border_title).startswith("notebooks"),
                     what="the notebooks title")
-        await pilot.press("colon", *"runs", "enter")
+        await press(pilot, "colon", *"runs", "enter")
         await until(pilot, lambda: str(screen.query_one("#top-pane").border_title).startswith("runs"),
                     what="the runs title")
-        await pilot.press("colon", *"po", "enter")
+        await press(pilot, "colon", *"po", "enter")
         await until(pilot, lambda: str(screen.query_one("#top-pane").border_title).startswith("pods"),
                     what="the pods title again")
 
 
 def test_snapshot_events_view(env: Any, snap_compare: Any) -> None:
     async def ready(pilot: Any) -> None:
-        await pilot.press("4")
+        await press(pilot, "4")
         model = pilot.app.screen.view_model("events")
         await until(pilot, lambda: len(model) >= 3, what="events")
         await pilot.pause(0.2)

@@ -11,7 +11,7 @@ from textual.widgets import Footer, Static
 
 from kftui.widgets.help import HelpScreen, key_label, key_rows
 from kftui.widgets.textview import TextScreen, object_yaml, save_text
-from tests.helpers import until
+from tests.helpers import press, until
 
 
 class Toy(App[None]):
@@ -43,7 +43,7 @@ async def test_help_lists_every_described_binding_and_closes_on_escape() -> None
         await app.push_screen(HelpScreen("toy", rows))
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        await pilot.press("escape")
+        await press(pilot, "escape")
         await until(pilot, lambda: not isinstance(app.screen, HelpScreen), "help to close")
 
 
@@ -73,9 +73,9 @@ async def test_text_screen_saves_where_the_user_confirms_and_esc_goes_back(tmp_p
     async with app.run_test(size=(80, 24)) as pilot:
         await app.push_screen(TextScreen("pod p", "kind: Pod\nmetadata: {}", "yaml", str(target)))
         await pilot.pause()
-        await pilot.press("ctrl+s")
-        await pilot.press("enter")
+        await press(pilot, "ctrl+s")
+        await press(pilot, "enter")
         await until(pilot, target.exists, "the file to be saved")
         assert target.read_text() == "kind: Pod\nmetadata: {}\n"
-        await pilot.press("escape")
+        await press(pilot, "escape")
         await until(pilot, lambda: not isinstance(app.screen, TextScreen), "the text screen to close")

@@ -15,8 +15,9 @@ from textual.widgets import Footer, Input, Static
 from kftui.cluster.kubeconfig import api_client
 from kftui.core.kube import LogState, LogStatus, PodRow, pod_row
 from kftui.paths import data_dir
+from kftui.screens.feeds import PodLogFeed
 from kftui.widgets.logpane import WINDOWS, LogPane
-from tests.helpers import until
+from tests.helpers import press, until
 
 PROFILE = "kubeflow-user-example-com"
 SIZE = (120, 30)
@@ -33,7 +34,7 @@ class PaneApp(App[None]):
 
     def compose(self) -> ComposeResult:
         factory = (lambda: api_client(path=self.kubeconfig)) if self.kubeconfig else None
-        yield LogPane(factory, window=self.window, id="logs-pane")
+        yield LogPane(PodLogFeed(factory) if factory else None, window=self.window, id="logs-pane")
         yield Footer()
 
 
@@ -75,20 +76,21 @@ async def test_lines_keep_arriving_while_the_user_scrolls_searches_and_switches_
         await until(pilot, lambda: view.line_count > 80, "ticker lines")
         assert LogState.STREAMING in state_of(pane)
         view.focus()
-        await pilot.press("pageup", "pageup")
+        await until(pilot, lambda: view.max_scroll_y > 0, "more lines than the pane shows")  # laid out: pageup moves
+        await press(pilot, "pageup", "pageup")
         assert not view.follow
         top, count = view.scroll_y, view.line_count
         await until(pilot, lambda: view.line_count > count + 20, "lines while paused")
         assert view.scroll_y == top  # the reader keeps going; the screen stays where the user put it
         assert "paused" in str(app.query_one("#log-status", Static).render())
 
-        await pilot.press("slash", *"step 1[0-9]/", "enter")
+        await press(pilot, "slash", *"step 1[0-9]/", "enter")
         assert pane.search is not None and view.highlight is pane.search
         first = view.current
         assert first is not None and "step 1" in view.ring.line(first)
-        await pilot.press("n")
+        await press(pilot, "n")
         assert view.current is not None and view.current != first
-        await pilot.press("end")
+        await press(pilot, "end")
         assert view.follow
         before = view.line_count
         await until(pilot, lambda: view.line_count > before, "lines after resuming")
@@ -153,13 +155,13 @@ async def test_an_invalid_regex_is_reported_next_to_the_input(sandbox: Any, kube
         pane.follow(row_of(sandbox, "cpu-notebook-0"))
         await until(pilot, lambda: pane.view.line_count >= 4, "notebook lines")
         pane.view.focus()
-        await pilot.press("i", *"Kernel[", "enter")
+        await press(pilot, "i", *"Kernel[", "enter")
         error = str(app.query_one("#log-input-error", Static).render())
         assert "invalid regex" in error and "unterminated character set" in error
         assert app.query_one("#log-input-row").has_class("visible")
         assert isinstance(app.focused, Input)
         assert pane.view.filters == (None, None) and pane.view.row_count == 4
-        await pilot.press("backspace", "enter")
+        await press(pilot, "backspace", "enter")
         assert str(app.query_one("#log-input-error", Static).render()) == ""
         assert list(pane.view.shown_lines()) == [
             "␛]0;pwned: title set by a pod log^G[I 2026-04-12 08:05:00.000 ServerApp] Kernel started: 5f1c"]
@@ -174,14 +176,14 @@ async def test_saving_writes_the_shown_lines_and_says_where(sandbox: Any, kubeco
         pane.follow(row_of(sandbox, "training-pipeline-x7k2q-system-container-impl-2950846120"))
         await until(pilot, lambda: LogState.ENDED in state_of(pane) and pane.view.line_count == 8, "the whole log")
         pane.view.focus()
-        await pilot.press("x", *"^ ", "enter")  # hide the indented traceback lines
+        await press(pilot, "x", *"^ ", "enter")  # hide the indented traceback lines
         shown = list(pane.view.shown_lines())
         assert len(shown) == 4 and shown[-1].startswith("RuntimeError: CUDA out of memory")
-        await pilot.press("s")  # asks where, prefilled with a fresh name in the data directory
+        await press(pilot, "s")  # asks where, prefilled with a fresh name in the data directory
         prompt = app.query_one("#log-input", Input)
         await until(pilot, lambda: prompt.value.endswith(".log"), "the prefilled path")
         assert prompt.value.startswith(str(data_dir() / "logs"))
-        await pilot.press("enter")
+        await press(pilot, "enter")
         files = await until(pilot, lambda: list((data_dir() / "logs").glob("kftui-*.log")), "the saved file")
         assert not list(tmp_path.glob("*.log"))  # never into the working directory
         assert files[0].read_text(encoding="utf-8").splitlines() == shown
@@ -195,7 +197,7 @@ async def test_previous_run_of_a_restarted_container(sandbox: Any, kubeconfig: s
         pane.follow(row_of(sandbox, "ml-pipeline-visualizationserver-7c6b5d4f8-k8lm2", "kubeflow"))
         await until(pilot, lambda: pane.view.line_count == 2, "the current run")
         pane.view.focus()
-        await pilot.press("p")
+        await press(pilot, "p")
         await until(pilot, lambda: LogState.ENDED in state_of(pane) and pane.view.line_count == 3, "previous run")
         assert list(pane.view.shown_lines())[-1] == "Killed"
         assert "previous run" in str(app.query_one("#log-status", Static).render())
@@ -212,7 +214,7 @@ async def test_all_containers_interleave_with_a_prefix_and_c_picks_one(sandbox: 
         strip = next(pane.view.render_line(y) for y in range(2) if "[app]" in pane.view.render_line(y).text)
         assert any(seg.text == "[app] " and seg.style is not None and seg.style.color is not None for seg in strip)
         pane.view.focus()
-        await pilot.press("c")
+        await press(pilot, "c")
         await until(pilot, lambda: list(pane.view.shown_lines()) == ["app up"], "only the app container")
         assert pane.container == "app"
 
@@ -238,7 +240,7 @@ def fed(status: LogStatus | None, lines: list[str], keys: tuple[str, ...] = ()) 
         pane.view.focus()
         pilot.app.query_one("#log-input", Input).cursor_blink = False
         if keys:
-            await pilot.press(*keys)
+            await press(pilot, *keys)
         await pilot.pause()
 
     return run_before
@@ -280,24 +282,24 @@ async def test_save_goes_where_the_user_types_and_a_typed_window_refetches(sandb
         pane.follow(row_of(sandbox, "training-pipeline-x7k2q-system-container-impl-2950846120"))
         await until(pilot, lambda: LogState.ENDED in state_of(pane) and pane.view.line_count == 8, "the whole log")
         pane.view.focus()
-        await pilot.press("s")
+        await press(pilot, "s")
         prompt = app.query_one("#log-input", Input)
         prompt.value = str(tmp_path / "mine" / "train.log")
-        await pilot.press("enter")
+        await press(pilot, "enter")
         saved = tmp_path / "mine" / "train.log"
         await until(pilot, saved.exists, "the file where the user said")
         assert len(saved.read_text(encoding="utf-8").splitlines()) == 8
         pane.view.focus()
-        await pilot.press("t")
+        await press(pilot, "t")
         await until(pilot, lambda: prompt.value == "tail 1000", "the window in force, prefilled")
         prompt.value = "tail 3"
-        await pilot.press("enter")
+        await press(pilot, "enter")
         await until(pilot, lambda: LogState.ENDED in state_of(pane) and pane.view.line_count == 3, "the last 3 lines")
         assert "tail 3" in str(app.query_one("#log-status", Static).render())
         pane.view.focus()
-        await pilot.press("t")
+        await press(pilot, "t")
         prompt.value = "since yesterday"
-        await pilot.press("enter")
+        await press(pilot, "enter")
         await pilot.pause()
         assert "window: all, tail N" in str(app.query_one("#log-input-error", Static).render())
 
@@ -310,10 +312,10 @@ async def test_search_counts_its_matches_and_n_says_which_one(sandbox: Any, kube
         await until(pilot, lambda: LogState.ENDED in state_of(pane) and pane.view.line_count == 8, "the whole log")
         pane.view.focus()
         expected = sum(1 for line in pane.view.shown_lines() if "e" in line.lower())  # smart case: no capital, any case
-        await pilot.press("slash", "e", "enter")
+        await press(pilot, "slash", "e", "enter")
         status = app.query_one("#log-status", Static)
         await until(pilot, lambda: f"match 1/{expected}" in str(status.render()), "the first match of all")
         pane.view.focus()
-        await pilot.press("n")
+        await press(pilot, "n")
         await until(pilot, lambda: f"match 2/{expected}" in str(status.render()), "the second match")
 

@@ -11,6 +11,7 @@ from textual.app import App, ComposeResult
 from kftui.cluster.kubeconfig import api_client
 from kftui.core.kube import LogState, pod_row
 from kftui.sandbox.faults import Fault, FaultPlan
+from kftui.screens.feeds import PodLogFeed
 from kftui.widgets.logpane import WINDOWS, LogPane
 from tests.helpers import until
 
@@ -26,7 +27,7 @@ class PaneApp(App[None]):
         self.kubeconfig = kubeconfig
 
     def compose(self) -> ComposeResult:
-        yield LogPane(lambda: api_client(path=self.kubeconfig), window=ALL_WINDOW, id="logs-pane")
+        yield LogPane(PodLogFeed(lambda: api_client(path=self.kubeconfig)), window=ALL_WINDOW, id="logs-pane")
 
 
 async def test_resets_at_random_offsets_leave_each_line_in_the_pane_once(sandbox: Any) -> None:

@@ -179,7 +179,10 @@ async def test_unreachable_pipelines_api_is_a_message_in_the_view(env: Any) -> N
         assert view.query_one("#runs", DataTable).row_count == 0
         await pilot.press("s")  # the app still answers keys
         assert "state: running" in str(status.render())
-        assert view._timer is not None  # the next poll is armed
+        listed = view.source.listed
+        await pilot.press("r")  # the feed keeps listing after a failure: `r` lists again at once
+        await until(pilot, lambda: view.source.listed > listed, what="another listing")
+        assert "cannot reach the pipelines API" in str(status.render())
 
 
 async def test_terminate_asks_with_the_rest_call_then_cancels(env: Any, own_kfp: KfpSandbox) -> None:

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from textual.app import App
 
 from kftui.cluster.kubeconfig import api_client
 from kftui.screens.tail import TailQuery, TailScreen, parse_query
 from kftui.widgets.logview import LogView
-from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, demo_scenario, running_kube
-from tests.helpers import until
+from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, kube
+from tests.helpers import press, until
 
-
-@pytest.fixture
-def kube(tmp_path: Path) -> Iterator[KubeSandbox]:
-    with running_kube(demo_scenario(), tmp_path) as sb:
-        yield sb
+__all__ = ["kube"]  # the shared fixture, used by name
 
 
 def test_queries_read_like_stern_and_bad_parts_are_named() -> None:
@@ -50,15 +43,15 @@ async def test_lines_of_every_matching_pod_arrive_prefixed_and_search_counts_the
         lines = list(view.lines)
         assert any(line.startswith("[ml-pipeline-6f8d7c9b4-2hjkp/ml-pipeline-api-server] ") for line in lines)
         assert all(line.startswith("[ml-pipeline") for line in lines)
-        await pilot.press("slash")
-        await pilot.press(*"Starting")
-        await pilot.press("enter")
+        await press(pilot, "slash")
+        await press(pilot, *"Starting")
+        await press(pilot, "enter")
         await until(pilot, lambda: screen.matches, "a search match")
         expected = sum(1 for line in view.lines if "Starting" in line)
         assert len(screen.matches) == expected
         status = str(screen.query_one("#tail-status").render())
         assert f"match 1/{expected}" in status
-        await pilot.press("escape")
+        await press(pilot, "escape")
         await until(pilot, lambda: app.screen is not screen, "the tail screen to close")
     assert screen._engine is not None
     assert screen._engine.stopped is True

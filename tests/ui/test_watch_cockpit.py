@@ -11,7 +11,7 @@ from kftui.screens.tail import TailScreen
 from kftui.widgets.forwards import ForwardList
 from kftui.widgets.help import HelpScreen
 from kftui.widgets.textview import TextScreen
-from tests.helpers import until
+from tests.helpers import press, until
 from tests.ui.test_watch_screen import PROFILE, SIZE, select_pod, still_app
 
 ECR_POD = f"{PROFILE}/ecr-notebook-0"
@@ -28,7 +28,7 @@ async def test_help_lists_every_cockpit_key_of_the_watch_screen(env: Any) -> Non
     app = still_app(env)
     async with app.run_test(size=SIZE) as pilot:
         await _watch(pilot)
-        await pilot.press("question_mark")
+        await press(pilot, "question_mark")
         shown = await until(pilot, lambda: isinstance(app.screen, HelpScreen) and app.screen, "help")
         described = {what for _where, _keys, what in shown.rows}
         assert {"YAML", "Describe", "Shell", "Port-forward", "Delete", "New notebook", "Apply fix", "Filter"} <= described
@@ -38,12 +38,12 @@ async def test_y_and_d_on_the_selected_pod(env: Any) -> None:
     app = still_app(env)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _watch(pilot)
-        await pilot.press("y")
+        await press(pilot, "y")
         yaml_view = await until(pilot, lambda: isinstance(app.screen, TextScreen) and app.screen, "the YAML")
         assert "name: ecr-notebook-0" in yaml_view.text
-        await pilot.press("escape")
+        await press(pilot, "escape")
         await until(pilot, lambda: app.screen is screen, "back to watch")
-        await pilot.press("d")
+        await press(pilot, "d")
         described = await until(pilot, lambda: isinstance(app.screen, TextScreen) and app.screen, "describe")
         assert described.text.startswith("Name:           ecr-notebook-0\nNamespace:      kubeflow-user-example-com")
 
@@ -56,7 +56,7 @@ async def test_colon_logs_opens_stern_and_colon_pf_lists_forwards(env: Any) -> N
         tail = await until(pilot, lambda: isinstance(app.screen, TailScreen) and app.screen, "the tail screen")
         assert tail.query_spec.pod_regex == "^ml-pipeline"
         await until(pilot, lambda: tail.containers, "a container to join")
-        await pilot.press("escape")
+        await press(pilot, "escape")
         await until(pilot, lambda: app.screen is screen, "back to watch")
         screen.run_command("pf")
         listing = await until(pilot, lambda: isinstance(app.screen, ForwardList) and app.screen, "the :pf list")
@@ -111,13 +111,13 @@ async def test_escape_leaves_a_zoomed_pane_before_it_clears_the_filter(env: Any)
     app = still_app(env)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _watch(pilot)
-        await pilot.press("slash", *"notebook", "enter")
-        await pilot.press("z")
+        await press(pilot, "slash", *"notebook", "enter")
+        await press(pilot, "z")
         await until(pilot, lambda: screen._zoomed, "the zoom")
-        await pilot.press("escape")
+        await press(pilot, "escape")
         await until(pilot, lambda: not screen._zoomed, "out of the zoom")
         assert screen.pods.filter_text == "notebook"  # one level only
-        await pilot.press("escape")
+        await press(pilot, "escape")
         await until(pilot, lambda: screen.pods.filter_text == "", "the filter cleared")
 
 
@@ -127,7 +127,7 @@ async def test_s_hands_the_terminal_to_kubectl_exec_or_says_the_command(env: Any
     async with app.run_test(size=SIZE) as pilot:
         await _watch(pilot)
         await select_pod(pilot, f"{PROFILE}/cpu-notebook-0")
-        await pilot.press("s")  # headless: no terminal to hand over, so the exact command is said
+        await press(pilot, "s")  # headless: no terminal to hand over, so the exact command is said
         said = await until(pilot, lambda: [n.message for n in app._notifications if "kubectl" in n.message], "it")
         assert "exec -it -n kubeflow-user-example-com cpu-notebook-0 -c cpu-notebook" in said[0]
         assert said[0].endswith("-- sh -c command -v bash >/dev/null && exec bash || exec sh")

@@ -14,7 +14,7 @@ from kftui.app import KftuiApp
 from kftui.factory import Services
 from kftui.sandbox import Sandbox
 from kftui.sandbox.kube.objects import pinned_now
-from tests.helpers import until
+from tests.helpers import press, until
 
 PROFILE = "kubeflow-user-example-com"
 EVIL_POD = "evil\x1b]0;pwned\x07-\x1b[5mblink\u202e-0"
@@ -90,13 +90,13 @@ async def test_hostile_pod_name_and_event_reach_no_terminal_control(env: Sandbox
         for text in (table_text, shown, *titles):
             assert not any(ch in text for ch in RAW), repr(text)
         assert "pwned" not in app.title and "owned" not in (screen.sub_title or "")
-        await pilot.press("4")
+        await press(pilot, "4")
         model = screen.view_model("events")
         await until(pilot, lambda: any(r.object == EVIL_POD for r in model.rows.values()), what="hostile event")
         await pilot.pause(0.2)
         events_text = drawn(screen.query_one("#events"))
         assert "␛]2;owned" in events_text and not any(ch in events_text for ch in RAW)
-        await pilot.press("colon", *"ns [/evil\x1b]0;x\x07", "enter")  # a hostile typed command: said, never markup
+        await press(pilot, "colon", *"ns [/evil\x1b]0;x\x07", "enter")  # a hostile typed command: said, never markup
         said = await until(pilot, lambda: [str(n.message) for n in app._notifications if "namespace" in str(n.message)],
                            what="the refusal")
         assert not any(ch in said[0] for ch in RAW)

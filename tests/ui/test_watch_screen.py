@@ -14,7 +14,7 @@ from kftui.factory import Services
 from kftui.settings import Settings, State
 from kftui.widgets.logpane import LogPane
 from kftui.widgets.notebooks import NotebooksView
-from tests.helpers import until
+from tests.helpers import press, until
 
 SIZE = (120, 40)
 PROFILE = "kubeflow-user-example-com"
@@ -86,7 +86,7 @@ async def test_stuck_gpu_notebook_pod_explains_the_quota(env: Any) -> None:
 async def test_notebooks_view_names_each_reason(env: Any) -> None:
     app = still_app(env)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("2")
+        await press(pilot, "2")
         view = app.screen.query_one(NotebooksView)
         await until(pilot, lambda: len(view.known) >= 3, what="notebooks listed")
         _ecr_row, ecr_diag = view.known[f"{PROFILE}/ecr-notebook"]
@@ -104,16 +104,16 @@ async def test_namespace_switch_with_colon_command(env: Any) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
-        await pilot.press("colon")
-        await pilot.press(*"ns kubeflow", "enter")
+        await press(pilot, "colon")
+        await press(pilot, *"ns kubeflow", "enter")
         await until(
             pilot,
             lambda: screen.rows and all(k.startswith("kubeflow/") for k in screen.rows),
             what="only kubeflow pods",
         )
         assert app.services.options.namespace == "kubeflow"
-        await pilot.press("colon")
-        await pilot.press(*"nonsense", "enter")
+        await press(pilot, "colon")
+        await press(pilot, *"nonsense", "enter")
         await pilot.pause()
         assert app.services.options.namespace == "kubeflow"
 
@@ -128,12 +128,12 @@ async def test_clearing_the_filter_restores_the_table_order(env: Any) -> None:
         assert before == sorted(before, key=lambda k: tuple(k.split("/"))), "pods listed in (namespace, name) order"
         assert any(k.startswith("kubeflow/") for k in before) and any(k.startswith(f"{PROFILE}/") for k in before)
         await select_pod(pilot, f"{PROFILE}/gpu-notebook-0")
-        await pilot.press("slash", *"gpu", "enter")
+        await press(pilot, "slash", *"gpu", "enter")
         await until(pilot, lambda: screen.query_one("#pods").row_count < len(before), what="filter applied")
         filtered = shown_keys(screen)
         assert f"{PROFILE}/gpu-notebook-0" in filtered and all("gpu" in f"{k} {screen.rows[k].node}" for k in filtered)
         assert cursor_key(screen) == f"{PROFILE}/gpu-notebook-0"
-        await pilot.press("escape")
+        await press(pilot, "escape")
         await until(pilot, lambda: screen.query_one("#pods").row_count == len(before), what="filter cleared")
         assert shown_keys(screen) == before
         assert cursor_key(screen) == f"{PROFILE}/gpu-notebook-0"
@@ -149,7 +149,7 @@ async def test_unknown_namespace_is_refused_and_named(env: Any) -> None:
         await select_pod(pilot, f"{PROFILE}/ecr-notebook-0")
         await until(pilot, lambda: "Why" in text_of(screen.query_one("#details")), what="details shown")
         scope, pods, details = app.services.options.namespace, shown_keys(screen), text_of(screen.query_one("#details"))
-        await pilot.press("colon", *"ns no-such-ns", "enter")
+        await press(pilot, "colon", *"ns no-such-ns", "enter")
         said = await until(pilot, lambda: [n for n in notes(app) if "no-such-ns" in n], what="refusal said")
         assert len(said) == 1 and "\n" not in said[0]
         assert said[0].startswith("no namespace named 'no-such-ns'") and "kubeflow" in said[0]
@@ -158,7 +158,7 @@ async def test_unknown_namespace_is_refused_and_named(env: Any) -> None:
         assert shown_keys(screen) == pods
         assert screen.selected_key == f"{PROFILE}/ecr-notebook-0"
         assert text_of(screen.query_one("#details")) == details
-        await pilot.press("colon", *f"ns {PROFILE}", "enter")  # a real one still switches
+        await press(pilot, "colon", *f"ns {PROFILE}", "enter")  # a real one still switches
         await until(pilot, lambda: app.services.options.namespace == PROFILE, what="switched")
         await until(
             pilot,
@@ -186,7 +186,7 @@ async def test_namespace_is_taken_on_trust_when_listing_is_forbidden(no_namespac
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
-        await pilot.press("colon", *"ns kubeflow", "enter")
+        await press(pilot, "colon", *"ns kubeflow", "enter")
         await until(pilot, lambda: app.services.options.namespace == "kubeflow", what="switched without a list")
         hits = [f["hits"] for f in no_namespace_list.faults.describe()]
         assert hits and hits[0] >= 1, "the namespace list was asked for (and refused) first"
@@ -224,10 +224,10 @@ def test_snapshot_watch_pods(env: Any, snap_compare: Any) -> None:
 
 def test_snapshot_notebooks_view(env: Any, snap_compare: Any) -> None:
     async def ready(pilot: Any) -> None:
-        await pilot.press("2")
+        await press(pilot, "2")
         view = pilot.app.screen.query_one(NotebooksView)
         await until(pilot, lambda: len(view.known) >= 3, what="notebooks")
-        await pilot.press("down", "down")
+        await press(pilot, "down", "down")
         await until(pilot, lambda: "Why" in text_of(pilot.app.screen.query_one("#details")), what="details")
 
     assert snap_compare(still_app(env), terminal_size=SIZE, run_before=ready)
@@ -256,17 +256,17 @@ async def test_context_switch_by_command_and_after_a_deploy(
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
-        await pilot.press("colon", *"ctx gke_demo_us-central1-a_second", "enter")
+        await press(pilot, "colon", *"ctx gke_demo_us-central1-a_second", "enter")
         await until(pilot, lambda: app.services.options.context == "gke_demo_us-central1-a_second", what="switch")
         await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed again")
         assert "gke_demo_us-central1-a_second" in screen.sub_title
-        await pilot.press("colon", *"ctx no-such-context", "enter")
+        await press(pilot, "colon", *"ctx no-such-context", "enter")
         await pilot.pause()
         assert app.services.options.context == "gke_demo_us-central1-a_second"  # refused, said, nothing changed
-        await pilot.press("f2")
+        await press(pilot, "f2")
         await until(pilot, lambda: app.screen is not screen, what="setup shown")
         app.services.use_context("gke_demo_us-central1-a_third")  # what the deploy step does when it finishes
-        await pilot.press("f2")
+        await press(pilot, "f2")
         await until(pilot, lambda: app.screen is screen, what="watch shown again")
         await until(pilot, lambda: "gke_demo_us-central1-a_third" in screen.sub_title, what="new context shown")
         await until(pilot, lambda: len(screen.rows) >= 10, what="pods from the new context")
@@ -289,7 +289,7 @@ async def test_notebook_fixes_carry_what_setup_learned(env: Any) -> None:
     app = KftuiApp(services=Services(now=lambda: env.epoch), mode="watch", persist=False,
                    state=State(answers=answers))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("2")
+        await press(pilot, "2")
         view = app.screen.query_one(NotebooksView)
         await until(pilot, lambda: f"{PROFILE}/gpu-notebook" in view.known, what="notebooks listed")
         _row, diag = view.known[f"{PROFILE}/gpu-notebook"]
@@ -306,16 +306,16 @@ async def test_filter_with_markup_characters_never_crashes_and_esc_in_the_box_cl
         screen = app.screen
         await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
         total = len(screen.rows)
-        await pilot.press("slash", *"notebook-[0-9]")
+        await press(pilot, "slash", *"notebook-[0-9]")
         await until(pilot, lambda: screen.filter_text == "notebook-[0-9]", what="filter typed")
         shown = shown_keys(screen)
         assert shown and all("notebook-" in k for k in shown)
-        await pilot.press(*"[/")
+        await press(pilot, *"[/")
         await pilot.pause()
         assert screen.filter_text == "notebook-[0-9][/" and shown_keys(screen) == []  # text, since not a regex
         assert "[/" in str(screen.query_one("#top-pane").border_title)
         assert app.screen.query_one("#pods-filter").has_focus
-        await pilot.press("escape")  # in the box itself
+        await press(pilot, "escape")  # in the box itself
         await until(pilot, lambda: screen.filter_text == "", what="filter cleared")
         assert len(shown_keys(screen)) == total
         assert not screen.query_one("#pods-filter").has_class("visible")
@@ -326,10 +326,10 @@ async def test_a_second_slash_replaces_the_filter(env: Any) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
-        await pilot.press("slash", *"gpu", "enter")
+        await press(pilot, "slash", *"gpu", "enter")
         await until(pilot, lambda: screen.filter_text == "gpu", what="first filter")
         assert screen.query_one("#pods").has_focus
-        await pilot.press("slash", *"istio")
+        await press(pilot, "slash", *"istio")
         await until(pilot, lambda: screen.filter_text == "istio", what="second filter replaced the first")
         assert shown_keys(screen) and all(k.startswith("istio-system/") for k in shown_keys(screen))
 
@@ -341,14 +341,14 @@ async def test_sort_keys_keep_the_cursor_on_its_pod(env: Any) -> None:
         screen = app.screen
         await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
         await select_pod(pilot, f"{PROFILE}/gpu-notebook-0")
-        await pilot.press("T")
+        await press(pilot, "T")
         keys = shown_keys(screen)
         restarts = [screen.rows[k].restarts for k in keys]
         assert restarts == sorted(restarts) and screen.pods.sort_column == "restarts"
-        await pilot.press("T")
+        await press(pilot, "T")
         assert [screen.rows[k].restarts for k in shown_keys(screen)] == sorted(restarts, reverse=True)
         assert cursor_key(screen) == f"{PROFILE}/gpu-notebook-0" == screen.selected_key
-        await pilot.press("N")
+        await press(pilot, "N")
         names = [screen.rows[k].name for k in shown_keys(screen)]
         assert names == sorted(names)
 
@@ -374,8 +374,8 @@ async def test_columns_scroll_sideways_when_cut(env: Any) -> None:
         await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
         table = screen.query_one("#pods")
         assert table.render_line(0).text.rstrip().endswith("»")
-        await pilot.press("right", "right", "right", "right", "right", "right", "right", "right")
+        await press(pilot, "right", "right", "right", "right", "right", "right", "right", "right")
         header = table.render_line(0).text
         assert header.startswith("«") and "NODE" in header
-        await pilot.press("home")
+        await press(pilot, "home")
         assert table.cursor == 0

@@ -228,3 +228,26 @@ def test_a_defaulted_gpu_machine_type_comes_from_the_zones_catalogue() -> None:
 def test_counts_are_ascii_and_bounded_by_real_limits(field: str, value: str, words: str) -> None:
     with pytest.raises(PlanError, match=words):
         build_plan(PlanInputs(**{**BASE.__dict__, field: value}))
+
+
+def test_one_choice_of_gpu_machine_type_for_the_step_and_the_plan() -> None:
+    """Several compatible types in a zone: the GPU step's function and the plan's default pick the same one."""
+    from kftui.core.gpu import choose_machine_type, default_machine_type
+    from kftui.core.plan import default_gpu_machine, fit_to_zone
+
+    h100 = (("nvidia-h100-80gb", 8),)
+    zone = [MachineType("a3-edgegpu-8g", "us-central1-a", 208, 1916928, h100),
+            MachineType("a3-highgpu-8g", "us-central1-a", 208, 1916928, h100)]
+    assert choose_machine_type("nvidia-h100-80gb", 8, zone) == "a3-highgpu-8g"  # GCE's table shape, not the name sort
+    assert default_machine_type("nvidia-h100-80gb", 8, zone) == default_gpu_machine("nvidia-h100-80gb", 8, zone)
+    plan = build_plan(PlanInputs(**{**BASE.__dict__, "gpu_type": "nvidia-h100-80gb", "gpu_count": "8"}))
+    assert plan.gpu is not None and fit_to_zone(plan, zone).gpu == plan.gpu
+    edge_only = zone[:1]
+    fitted = fit_to_zone(plan, edge_only).gpu
+    assert fitted is not None and fitted.machine_type == "a3-edgegpu-8g"
+    recorded = build_plan(PlanInputs(**{**BASE.__dict__, "gpu_type": "nvidia-h100-80gb", "gpu_count": "8",
+                                        "recorded": {f"gpu_machine:{BASE.zone}:nvidia-h100-80gb:8": "a3-edgegpu-8g"}}))
+    assert recorded.gpu is not None and recorded.gpu.machine_type == "a3-edgegpu-8g"  # what the GPU step recorded
+    other_zone = build_plan(PlanInputs(**{**BASE.__dict__, "gpu_type": "nvidia-h100-80gb", "gpu_count": "8",
+                                          "recorded": {"gpu_machine:elsewhere-a:nvidia-h100-80gb:8": "a3-edgegpu-8g"}}))
+    assert other_zone.gpu is not None and other_zone.gpu.machine_type == "a3-highgpu-8g"  # another zone's record

@@ -183,7 +183,8 @@ def test_quota_ids_are_looked_up_not_guessed() -> None:
 
 def test_words_for_requests() -> None:
     assert justification(T4, 2, 3, "us-central1").startswith("Kubeflow on GKE: 6 x nvidia-tesla-t4 for ")
-    assert request_command("p-1", T4, "global", 1, None).endswith("--region global --count 1 --email EMAIL")
+    assert request_command("p-1", T4, "global", 1, None).endswith("--region global --count 1")  # never a stand-in
+    assert request_command("p-1", T4, "global", 1, "ada@example.com").endswith("--count 1 --email ada@example.com --yes")
     assert "billing account" in ineligibility_words("NO_VALID_BILLING_ACCOUNT")
     assert "SOMETHING_NEW" in ineligibility_words("SOMETHING_NEW")
 
@@ -209,6 +210,8 @@ def test_contact_email_from_the_answer() -> None:
     assert contact_email({"email": " ada@example.com "}) == "ada@example.com"
     with pytest.raises(UsageError, match="Email must look like"):
         contact_email({"email": "ada"})
+    with pytest.raises(UsageError, match="is a service account: Google needs a person to contact"):
+        contact_email({"email": "robot@p-123456.iam.gserviceaccount.com"})
 
 
 def test_apply_refuses_unknown_and_malformed_actions() -> None:

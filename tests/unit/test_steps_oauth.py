@@ -1,10 +1,13 @@
-"""OAuth step: the route from the project's parent, the Console walk-through and the client inputs."""
+"""OAuth step: Google sign-in through oauth2-proxy, the Console walk-through, the redirect URI and the client inputs."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from kftui.cluster.apply import google_proxy_config
+from kftui.commands.forward import DEFAULT_LOCAL
 from kftui.core.findings import Finding, Status
+from kftui.core.plan import GOOGLE_REDIRECT
 from kftui.secrets import SecretStore
 from kftui.steps.base import StepContext
 from kftui.steps.oauth import STEP, OAuthStep, redirect_uri, store_client_secret
@@ -45,35 +48,43 @@ def memory_step() -> OAuthStep:
     return OAuthStep(SecretStore(use_system=False))
 
 
-def test_personal_project_takes_the_custom_route_and_waits_for_the_client(gcp_env: GcpSandbox) -> None:
+def test_personal_project_walks_through_a_web_client_for_oauth2_proxy(gcp_env: GcpSandbox) -> None:
     found = run(memory_step(), project="robot-ml-demo")
     route = found["oauth.route"]
-    assert route.status is Status.PASS and route.title.startswith("Custom OAuth client")
-    assert "shut down" in route.message and "roles/iap.httpsResourceAccessor" in route.message
+    assert route.status is Status.PASS and "Dex and a password" in route.title
+    assert "oauth2-proxy" in route.message and "no IAP" in route.message and "External" in route.message
+    assert "iap.googleapis.com" not in route.message + found["oauth.client"].message
     client = found["oauth.client"]
-    assert client.status is Status.WARN
+    assert client.status is Status.WARN and client.title.endswith("(optional)")
     assert "Do NOT upload a logo" in client.message
-    assert "https://iap.googleapis.com/v1/oauth/clientIds/CLIENT_ID:handleRedirect" in client.message
+    assert "Authorised redirect URIs add http://localhost:8080/oauth2/callback" in client.message
+    assert "`kftui forward dashboard` serves Kubeflow on port 8080" in client.message
     urls = [f.url for f in client.fixes]
     assert "https://console.cloud.google.com/auth/branding?project=robot-ml-demo" in urls
     assert "https://console.cloud.google.com/auth/clients/create?project=robot-ml-demo" in urls
     assert "only in memory" in client.message
 
 
-def test_organization_project_uses_the_google_managed_client(gcp_env: GcpSandbox) -> None:
+def test_the_redirect_uri_is_the_one_the_deploy_configures_and_forward_serves() -> None:
+    """One source: the step's URI is what oauth2-proxy is told and where `kftui forward dashboard` listens."""
+    assert redirect_uri() == GOOGLE_REDIRECT == "http://localhost:8080/oauth2/callback"
+    assert f'redirect_url = "{redirect_uri()}"' in google_proxy_config(GOOGLE_REDIRECT)
+    assert redirect_uri().startswith(f"http://localhost:{DEFAULT_LOCAL['dashboard']}/")
+
+
+def test_organization_project_keeps_sign_in_to_its_members(gcp_env: GcpSandbox) -> None:
     gcp_env.project("acme-prod-ml")["visible"] = True
     found = run(memory_step(), project="acme-prod-ml")
     route = found["oauth.route"]
-    assert route.status is Status.PASS and route.title.startswith("Google-managed")
-    assert "organizations/444444444444" in route.message
-    assert dict(route.learned) == {"oauth_route": "google-managed"}
-    assert "oauth.client" not in found
+    assert route.status is Status.PASS
+    assert "organizations/444444444444" in route.message and "audience Internal" in route.message
+    assert "audience Internal" in found["oauth.client"].message
 
 
-def test_external_users_need_a_custom_client_even_with_an_organization(gcp_env: GcpSandbox) -> None:
+def test_external_users_make_the_audience_external_even_with_an_organization(gcp_env: GcpSandbox) -> None:
     gcp_env.project("acme-prod-ml")["visible"] = True
     found = run(memory_step(), project="acme-prod-ml", oauth_audience="external")
-    assert found["oauth.route"].learned["oauth_route"] == "custom"
+    assert "audience External" in found["oauth.client"].message
     assert found["oauth.client"].status is Status.WARN
 
 
@@ -81,8 +92,9 @@ def test_client_id_and_secret_given_pass_and_say_where_the_secret_is(gcp_env: Gc
     step = memory_step()
     found = run(step, project="robot-ml-demo", oauth_client_id=CLIENT, oauth_client_secret=SECRET)
     client = found["oauth.client"]
-    assert client.status is Status.PASS
-    assert redirect_uri(CLIENT) in client.message
+    assert client.status is Status.PASS and "signs people in with Google" in client.title
+    assert f"authorised redirect URI {GOOGLE_REDIRECT} exactly" in client.message
+    assert found["oauth.route"].title == "Sign-in: Google accounts through oauth2-proxy"
     assert "only in memory" in client.message
     assert SECRET not in client.message and SECRET not in repr(found)
     again = run(step, project="robot-ml-demo", oauth_client_id=CLIENT)  # secret remembered by the store
@@ -105,8 +117,8 @@ def test_invalid_client_id_fails_naming_the_rule(gcp_env: GcpSandbox) -> None:
 
 def test_only_the_id_given_still_warns_for_the_secret(gcp_env: GcpSandbox) -> None:
     client = run(memory_step(), project="robot-ml-demo", oauth_client_id=CLIENT)["oauth.client"]
-    assert client.status is Status.WARN and client.title == "Waiting for the OAuth client secret"
-    assert redirect_uri(CLIENT) in client.message
+    assert client.status is Status.WARN and client.title == "Google sign-in waits for the OAuth client secret (optional)"
+    assert GOOGLE_REDIRECT in client.message
 
 
 def test_fields_are_a_validated_id_and_a_masked_secret() -> None:

@@ -7,7 +7,7 @@ import math
 from kftui.core.diagnosis import Diagnosis, Fix
 from kftui.diagnose import values as v
 from kftui.diagnose.advice import CONSOLE, console, q, quota_fixes
-from kftui.diagnose.normalize import Problem
+from kftui.diagnose.normalize import METRIC_ID, METRIC_NAME, QUOTA_ID, Problem
 from kftui.diagnose.registry import rule
 
 # 'Quota 'X' exceeded. Limit: 0.0 globally.' and the loose retellings people paste (blog: 'Quota gpus
@@ -20,13 +20,18 @@ _COMPUTE = (
 # '1.0' and is short '1.0'. project has a quota of '0.0' with '0.0' available.'
 _GKE = (
     r"insufficient (?P<scope>regional |global |project )?quota to satisfy request(?: for resource)?:"
-    r" (?:resource )?\"(?P<metric>[A-Z0-9_]+)\"[.:]? (?:the )?request requires '(?P<requires>[\d.]+)' and is short"
+    rf" (?:resource )?\"(?P<metric>{METRIC_ID})\"[.:]? (?:the )?request requires '(?P<requires>[\d.]+)' and is short"
     r" '(?P<short>[\d.]+)'\.? (?:project has a quota of|the (?:regional|global|project) quota is) '(?P<limit>[\d.]+)'"
 )
 # Dataproc: "Insufficient 'N2_CPUS' quota. Requested 12.0, available 0.0."
-_DATAPROC = r"insufficient '(?P<metric>[A-Z0-9_]+)' quota\. requested (?P<requires>[\d.]+), available (?P<limit>[\d.]+)"
+_DATAPROC = (
+    rf"insufficient '(?P<metric>{METRIC_ID})' quota\. requested (?P<requires>[\d.]+), available (?P<limit>[\d.]+)"
+)
 # Vertex AI and TPU: "The following quota metrics exceed quota limits: aiplatform.googleapis.com/custom_model_..."
-_VERTEX = r"following quota metrics exceed quota limits: (?P<metric>(?P<service>[a-z0-9-]+\.googleapis\.com)/\w+)"
+_VERTEX = (
+    r"following quota metrics exceed quota limits: "
+    r"(?P<metric>(?P<service>[a-z0-9-]{1,63}\.googleapis\.com)/\w{1,100})\b"
+)
 _RATE = r"(?:per minute|per 100 seconds|per second|per day|rate ?limit|_per_minute|_per_second)"
 
 
@@ -45,7 +50,7 @@ def quota_exceeded(p: Problem, ctx: v.Context) -> Diagnosis | None:
     if p.search(_RATE) or (m is None and "metric_name" not in p.values and "quota_id" not in p.values):
         return None
     metric = (v.group(m, "metric") or "").strip().upper().replace(" ", "_") or None
-    metric_name = v.group(p.search(r"metric name = (\S+)")) or p.values.get("metric_name")
+    metric_name = v.group(p.search(rf"metric name = ({METRIC_NAME})(?![\w/])")) or p.values.get("metric_name")
     if metric is None and isinstance(metric_name, str):
         metric = metric_name.rsplit("/", 1)[-1].upper()
     if metric is None:
@@ -53,7 +58,7 @@ def quota_exceeded(p: Problem, ctx: v.Context) -> Diagnosis | None:
     limit = v.number(v.group(m, "limit"))
     if limit is None and isinstance(p.values.get("limit"), float):
         limit = float(p.values["limit"])
-    quota_id = v.group(p.search(r"limit name = ([\w-]+)")) or p.values.get("quota_id")
+    quota_id = v.group(p.search(rf"limit name = ({QUOTA_ID})(?![\w-])")) or p.values.get("quota_id")
     scope_word = (v.group(m, "scope") or "").strip()
     regional = bool(
         v.group(m, "region")

@@ -32,7 +32,10 @@ MACHINE_CATALOG: dict[str, tuple[int, int, str | None, int, bool]] = {
     "a2-highgpu-1g": (12, 87040, "nvidia-tesla-a100", 1, False),
     "a2-ultragpu-1g": (12, 174080, "nvidia-a100-80gb", 1, False),
     "a3-highgpu-8g": (208, 1916928, "nvidia-h100-80gb", 8, False),
+    "a3-edgegpu-8g": (208, 1916928, "nvidia-h100-80gb", 8, False),
 }
+_LISTED_ONLY = frozenset({"a3-edgegpu-8g"})
+"""A3 Edge is offered in a few zones only: a zone has it when its scenario lists it (machineTypes)."""
 # Machine types offered in every zone; the GPU-bundled ones only where their GPU is offered.
 _EVERYWHERE = ("e2-medium", "e2-standard-4", "e2-standard-8", "n1-standard-4", "n1-standard-8", "n1-highmem-8")
 
@@ -167,7 +170,8 @@ def _machine_names(proj: dict[str, Any], zone: str) -> list[str]:
         return [str(n) for n in explicit]
     offered = set(accelerators_in_zone(proj, zone))
     names = list(_EVERYWHERE)
-    names += [n for n, spec in MACHINE_CATALOG.items() if spec[2] is not None and spec[2] in offered]
+    names += [n for n, spec in MACHINE_CATALOG.items()
+              if spec[2] is not None and spec[2] in offered and n not in _LISTED_ONLY]
     return names
 
 

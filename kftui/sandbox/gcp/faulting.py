@@ -21,16 +21,13 @@ import contextlib
 import ipaddress
 import json
 import re
-import socket
-import struct
-import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-from kftui.sandbox.faults import Fault, FaultPlan, faults_from_data
+from kftui.sandbox.faults import Fault, FaultPlan, faults_from_data, garbled_answer, hang
 from kftui.sandbox.gcp.common import (
     CANONICAL,
     World,
@@ -311,40 +308,14 @@ _HTML = """<!DOCTYPE html>
 </html>
 """
 """What a front end, proxy or captive portal answers in place of JSON (written for the sandbox)."""
+OTHER_SHAPE = '["unexpected", {"kind": "sandbox#notTheResourceAsked"}]'
+"""JSON of another shape than the resource asked for."""
 
 
-async def _real_answer(request: web.Request, handler: Handler) -> tuple[int, bytes, str]:
-    """What the API would have answered: status, body bytes and content type."""
-    answer = await handler(request)
-    if isinstance(answer, web.Response) and answer.body is not None:
-        body = answer.body if isinstance(answer.body, bytes) else answer.text.encode() if answer.text else b""
-        return answer.status, body, answer.content_type
-    return 200, b'{"kind": "sandbox#streamed"}', "application/json"
-
-
-def _reset(request: web.Request, head: bytes) -> None:
-    """Send `head` raw, then close the socket with RST (SO_LINGER 0), as a dying proxy or NAT does."""
-    transport = request.transport
-    if transport is None:
-        return
-    sock = transport.get_extra_info("socket")
-    if head:
-        transport.write(head)
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    transport.abort()
-
-
-async def _hang(request: web.Request, limit: float) -> None:
-    """Keep the request open without a byte until the client gives up (or the limit passes)."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        transport = request.transport
-        closing = request.app.get(CLOSING_KEY)
-        if transport is None or transport.is_closing() or (closing is not None and closing.is_set()):
-            return
-        await asyncio.sleep(0.05)
+def _html_page(status: int) -> str:
+    """Google's front-end error page for an error status, a captive portal's page for a 200."""
+    title = f"Error {status} (Server Error)!!1" if status >= 400 else "Sign in to the network"
+    return _HTML.format(title=title, status=status)
 
 
 async def act(fault: Fault, service: str, request: web.Request, handler: Handler, world: World) -> web.StreamResponse:
@@ -354,8 +325,7 @@ async def act(fault: Fault, service: str, request: web.Request, handler: Handler
         await asyncio.sleep(max(0.0, fault.delay))
         return await handler(request)
     if kind == "hang":
-        await _hang(request, fault.delay if fault.delay > 0 else HANG_LIMIT)
-        if request.transport is None or request.transport.is_closing():
+        if await hang(request, fault.delay if fault.delay > 0 else HANG_LIMIT, request.app.get(CLOSING_KEY)):
             return web.Response(status=499)
         return await handler(request)
     if kind == "status":
@@ -370,30 +340,8 @@ async def act(fault: Fault, service: str, request: web.Request, handler: Handler
             "message": fault.message or "Internal error encountered while creating the resource.",
         }
         return await handler(request)
-    if kind == "html":
-        status = fault.status or 200
-        title = f"Error {status} (Server Error)!!1" if status >= 400 else "Sign in to the network"
-        page = fault.body if fault.body is not None else _HTML.format(title=title, status=status)
-        return web.Response(text=page, status=status, content_type="text/html", charset="UTF-8")
-    if kind == "empty":
-        return web.Response(body=b"", status=200, content_type="application/json")
-    if kind == "shape":
-        text = fault.body if fault.body is not None else '["unexpected", {"kind": "sandbox#notTheResourceAsked"}]'
-        return web.Response(text=text, status=200, content_type="application/json")
-    status, body, ctype = await _real_answer(request, handler)
-    if kind == "truncated":
-        cut = fault.after if 0 < fault.after < len(body) else max(1, len(body) // 2)
-        return web.Response(body=body[:cut], status=status, content_type=ctype)
-    # reset (and the stream kinds cut/drop/gone, which for a JSON API mean the same): headers, `after` bytes, RST.
-    head = b""
-    if fault.after > 0:
-        reason = "OK" if status == 200 else "Error"
-        head = (
-            f"HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}; charset=UTF-8\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
-        ).encode() + body[: fault.after]
-    _reset(request, head)
-    return web.Response(status=499)
+    return await garbled_answer(fault, request, handler, html=_html_page, shape=OTHER_SHAPE, charset="UTF-8",
+                                streamed=b'{"kind": "sandbox#streamed"}')
 
 
 def middleware(plan: FaultPlan, world: World, calls: Counter[str] | None = None) -> Any:

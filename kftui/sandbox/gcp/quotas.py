@@ -159,6 +159,32 @@ def _public(pref: dict[str, Any]) -> dict[str, Any]:
     return {k: copy.deepcopy(v) for k, v in pref.items() if k != "_sandbox"}
 
 
+def _contact_refusal(
+    pref_in: dict[str, Any], info: dict[str, Any], dims: dict[str, str], config: dict[str, Any]
+) -> web.Response | None:
+    """QuotaPreference.contact_email, as documented: required when asking for more than the current value, and the
+    Google account of a person with quota update permission, so a service account (which reads no mail) is refused.
+    400 INVALID_ARGUMENT with a BadRequest field violation (the words are the documented rule's; no verbatim
+    refusal text was found in public docs or issues)."""
+    try:
+        asked = int(config.get("preferredValue", 0))
+    except (TypeError, ValueError):
+        asked = 0
+    if asked <= _current_value(info, dims):
+        return None  # a decrease needs no contact
+    email = str(pref_in.get("contactEmail") or "").strip()
+    if not email:
+        why = "contact_email is required when requesting a quota increase."
+    elif email.endswith(".gserviceaccount.com"):
+        why = (f"contact_email {email} is a service account; a quota increase needs the email address of a person "
+               "with quota update permission on the project.")
+    else:
+        return None
+    violation = {"field": "quota_preference.contact_email", "description": why}
+    detail = {"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": [violation]}
+    return error(400, why, extra_details=[detail])
+
+
 def _current_value(info: dict[str, Any], dimensions: dict[str, str]) -> int:
     """The quota's current value for the given dimensions (0 when none matches)."""
     for d in info.get("dimensionsInfos") or []:
@@ -235,6 +261,9 @@ def add_routes(app: web.Application, world: World) -> None:
                     "QUOTA_INCREASE_INELIGIBLE",
                     metadata={"ineligibilityReason": reason, "quotaId": qid},
                 )
+            refused = _contact_refusal(pref_in, info, dims, config)
+            if refused is not None:
+                return refused
             pid = request.query.get("quotaPreferenceId") or f"auto-{world.next_id()}"
             name = f"projects/{request.match_info['project']}/locations/{location}/quotaPreferences/{pid}"
             store = preferences(world)

@@ -7,16 +7,12 @@ prefix removed), so one fault such as `kfp:GET:/apis/v2beta1/runs=hang` hits bot
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import socket
-import struct
-import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from kftui.sandbox.faults import Fault
+from kftui.sandbox.faults import Fault, garbled_answer, hang
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -61,40 +57,15 @@ def error_body(status: int, message: str) -> bytes:
     return json.dumps(body).encode()
 
 
-def _reset(request: web.Request, head: bytes) -> None:
-    """Send `head` raw, then close with RST (SO_LINGER 0), as a dying proxy does."""
-    transport = request.transport
-    if transport is None:
-        return
-    if head:
-        transport.write(head)
-    sock = transport.get_extra_info("socket")
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    transport.abort()
-
-
-async def _hang(request: web.Request, limit: float) -> bool:
-    """Hold the request open without a byte; True when the client went away first."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        transport = request.transport
-        if transport is None or transport.is_closing():
-            return True
-        await asyncio.sleep(0.05)
-    return False
-
-
 async def act(fault: Fault, request: web.Request, handler: Handler) -> web.StreamResponse:
     """Answer one request the way the fault says (status, delay, hang, reset/cut/drop, html, truncated, shape,
-    empty; `gone` answers 410)."""
+    empty; `gone` answers 410); the garbage kinds are the sandbox's shared ones with KFP's front-door page."""
     kind = fault.kind
     if kind == "delay":
         await asyncio.sleep(max(0.0, fault.delay))
         return await handler(request)
     if kind == "hang":
-        if await _hang(request, fault.delay if fault.delay > 0 else HANG_LIMIT):
+        if await hang(request, fault.delay if fault.delay > 0 else HANG_LIMIT):
             return web.Response(status=499)
         return await handler(request)
     if kind in ("status", "gone"):
@@ -106,22 +77,4 @@ async def act(fault: Fault, request: web.Request, handler: Handler) -> web.Strea
         )
         headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
         return web.Response(body=body, status=status, content_type="application/json", headers=headers)
-    if kind == "html":
-        page = fault.body if fault.body is not None else LOGIN_PAGE
-        return web.Response(text=page, status=fault.status or 200, content_type="text/html")
-    if kind == "empty":
-        return web.Response(body=b"", status=200, content_type="application/json")
-    if kind == "shape":
-        return web.Response(text=fault.body or OTHER_SHAPE, status=200, content_type="application/json")
-    answer = await handler(request)
-    body = answer.body if isinstance(answer, web.Response) and isinstance(answer.body, bytes) else b"{}"
-    if kind == "truncated":
-        cut = fault.after if 0 < fault.after < len(body) else max(1, len(body) // 2)
-        return web.Response(body=body[:cut], status=answer.status, content_type="application/json")
-    head = b""
-    if fault.after > 0:
-        head = (
-            f"HTTP/1.1 {answer.status} OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-        ).encode() + body[: fault.after]
-    _reset(request, head)
-    return web.Response(status=499)
+    return await garbled_answer(fault, request, handler, html=lambda _status: LOGIN_PAGE, shape=OTHER_SHAPE)

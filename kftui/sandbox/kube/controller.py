@@ -21,6 +21,16 @@ if TYPE_CHECKING:
     from kftui.sandbox.kube.world import KubeWorld
 
 STOPPED = "kubeflow-resource-stopped"
+READINESS = "sandbox.kftui.dev/readiness-probe"
+"""Knob on a Notebook: its pod starts but never turns Ready, its readiness probe failing as kubelet says it.
+`503` (or any HTTP status: the server answers an error, e.g. 404 when a custom image ignores NB_PREFIX) or `refused`
+(nothing listens on 8888: Jupyter crashed inside or listens elsewhere). What the blog calls "the notebook server
+spins forever with no reason shown"."""
+PROBE_PERIOD = 2.0
+"""Seconds between two failed probes in the sandbox (kubelet's default periodSeconds is 10)."""
+PROBE_REPEATS = 30
+"""Failed probes acted out before the sandbox stops counting (the event's count stays where it got to)."""
+POD_IP = "10.8.3.17"
 MAX_PULLS = 40
 STEP_SECONDS = 0.4
 """The pause between a pod's steps (scheduled, pulling, running): long enough to be seen, short for tests."""
@@ -44,6 +54,8 @@ class NotebookController:
         self.registry: Any = None
         self.active = False
         self.pull_tries: dict[tuple[str, str], int] = {}
+        self.unready: dict[tuple[str, str], str] = {}
+        """Pods whose readiness probe fails, and how (the READINESS knob's value)."""
 
     def observe(self, resource: str, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> None:
         """Called after every change; acts on notebooks only, once the scenario has loaded."""
@@ -78,6 +90,7 @@ class NotebookController:
             c.setdefault("env", [])
             c["env"].append({"name": "NB_PREFIX", "value": f"/notebook/{ns}/{name}"})
         spec["containers"] = containers
+        self._probe_knob(meta, ns, f"{name}-0", containers)
         pod = {
             "apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": f"{name}-0", "namespace": ns,
@@ -85,7 +98,8 @@ class NotebookController:
                                     "statefulset.kubernetes.io/pod-name": f"{name}-0"},
                          "annotations": {},
                          "ownerReferences": [{"apiVersion": "apps/v1", "kind": "StatefulSet", "name": name,
-                                              "controller": True, "blockOwnerDeletion": True}]},
+                                              "uid": _statefulset_uid(meta), "controller": True,
+                                              "blockOwnerDeletion": True}]},
             "spec": spec,
             "status": {"phase": "Pending", "qosClass": "Burstable"},
         }
@@ -191,11 +205,99 @@ class NotebookController:
                 self.world.loop.call_later(STEP_SECONDS * min(2 ** tries, 8), self._pull, ns, name)
             return
         self.pull_tries.pop((ns, name), None)
+        if (ns, name) in self.unready:
+            self._start_unready(pod, cname)
+            return
         self.world.set_container(ns, name, cname, state="running")
         now = (pod.get("metadata") or {}).get("creationTimestamp")
         conditions = [{"type": t, "status": "True", "lastTransitionTime": now}
                       for t in ("Initialized", "Ready", "ContainersReady", "PodScheduled")]
         self.world.update_pod(ns, name, {"status": {"phase": "Running", "conditions": conditions, "startTime": now,
-                                                    "hostIP": "10.128.0.9", "podIP": "10.8.3.17"}})
+                                                    "hostIP": "10.128.0.9", "podIP": POD_IP}})
         self.world.add_event({"namespace": ns, "involvedObject": {"kind": "Pod", "name": name}, "reason": "Started",
                               "message": f"Started container {cname}", "source": "kubelet", "age_seconds": 0})
+
+    # ---- a notebook whose readiness probe fails ------------------------------------------------------------
+
+    def _probe_knob(self, meta: Mapping[str, Any], ns: str, pod: str, containers: list[dict[str, Any]]) -> None:
+        """Remember a Notebook's READINESS knob for its pod and give the container the probe that fails (the
+        Notebook's own readinessProbe when its template has one, else an HTTP GET of Jupyter's API under NB_PREFIX)."""
+        mode = str((meta.get("annotations") or {}).get(READINESS) or "").strip().lower()
+        if not mode or not containers:
+            self.unready.pop((ns, pod), None)
+            return
+        self.unready[(ns, pod)] = mode
+        containers[0].setdefault("readinessProbe", {
+            "httpGet": {"path": f"/notebook/{ns}/{meta['name']}/api", "port": 8888, "scheme": "HTTP"},
+            "initialDelaySeconds": 0, "periodSeconds": 10, "timeoutSeconds": 1, "successThreshold": 1,
+            "failureThreshold": 3,
+        })
+
+    def _probe_failure(self, pod: Mapping[str, Any], mode: str) -> str:
+        """kubelet's event message for one failed readiness probe (pkg/probe/http and the prober's wording)."""
+        container = (pod["spec"].get("containers") or [{}])[0]
+        get = (container.get("readinessProbe") or {}).get("httpGet") or {}
+        port, path = get.get("port", 8888), str(get.get("path") or "/")
+        if mode == "refused":
+            return (f'Readiness probe failed: Get "http://{POD_IP}:{port}{path}": dial tcp {POD_IP}:{port}: '
+                    "connect: connection refused")
+        status = mode if mode.isdigit() and len(mode) == 3 else "503"
+        return f"Readiness probe failed: HTTP probe failed with statuscode: {status}"
+
+    def _start_unready(self, pod: Mapping[str, Any], cname: str) -> None:
+        """The container runs, but the pod stays Running and not Ready: ContainersNotReady, as kubelet reports it."""
+        ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        started = self.world.set_container(ns, name, cname, state="running", ready=False)
+        now = (pod.get("metadata") or {}).get("creationTimestamp")
+        unready = f"containers with unready status: [{cname}]"
+        conditions = [
+            {"type": "Initialized", "status": "True", "lastTransitionTime": now},
+            {"type": "Ready", "status": "False", "reason": "ContainersNotReady", "message": unready,
+             "lastTransitionTime": now},
+            {"type": "ContainersReady", "status": "False", "reason": "ContainersNotReady", "message": unready,
+             "lastTransitionTime": now},
+            {"type": "PodScheduled", "status": "True", "lastTransitionTime": now},
+        ]
+        self.world.update_pod(ns, name, {"status": {"phase": "Running", "conditions": conditions, "startTime": now,
+                                                    "hostIP": "10.128.0.9", "podIP": POD_IP}})
+        self.world.add_event({"namespace": ns, "involvedObject": {"kind": "Pod", "name": name}, "reason": "Started",
+                              "message": f"Started container {cname}", "source": "kubelet", "age_seconds": 0})
+        uid = str((started.get("metadata") or {}).get("uid") or "")
+        self.world.loop.call_later(STEP_SECONDS, self._probe_fails, ns, name, uid, "", 1)
+
+    def _probe_fails(self, ns: str, name: str, uid: str, event: str, count: int) -> None:
+        """One failed probe: the first is a Warning Unhealthy event from kubelet, the next ones count on it (as
+        client-go's event correlator folds repeats into one event), until the pod goes or PROBE_REPEATS."""
+        pod = self.world.get("pods", ns, name)
+        mode = self.unready.get((ns, name))
+        if pod is None or mode is None or str(pod["metadata"].get("uid") or "") != uid:
+            return
+        if not event or self.world.get("events", ns, event) is None:
+            made = self.world.add_event({"namespace": ns, "involvedObject": {"kind": "Pod", "name": name,
+                                                                             "fieldPath": "spec.containers{"
+                                                                             + str(pod["spec"]["containers"][0]
+                                                                                   .get("name", "main")) + "}"},
+                                         "type": "Warning", "reason": "Unhealthy", "source": "kubelet",
+                                         "message": self._probe_failure(pod, mode), "age_seconds": 0,
+                                         "count": count})
+            event = str(made["metadata"]["name"])
+        else:
+            self.world.patch("events", ns, event, {"count": count, "lastTimestamp": _now()})
+        if count < PROBE_REPEATS:
+            self.world.loop.call_later(PROBE_PERIOD, self._probe_fails, ns, name, uid, event, count + 1)
+
+
+def _now() -> str:
+    """An event timestamp for this instant, in the API's seconds form."""
+    from datetime import UTC, datetime
+
+    return datetime.now(tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _statefulset_uid(notebook_meta: Mapping[str, Any]) -> str:
+    """The uid of the StatefulSet the controller makes for a Notebook (an owner reference always carries one: the
+    kubernetes client refuses a pod whose ownerReferences lack it), stable for the life of that Notebook."""
+    from kftui.sandbox.kube.objects import uid_for
+
+    return uid_for("statefulset", str(notebook_meta.get("namespace") or ""), str(notebook_meta.get("name") or ""),
+                   str(notebook_meta.get("uid") or ""))

@@ -271,8 +271,7 @@ class KubeApi:
                 return await self.watch(request, resource, scope_ns, version)
             return self.list_response(request, resource, scope_ns, version)
         if request.method == "GET" and name is not None:
-            obj = self.world.get(resource, scope_ns, name)
-            return _json(as_version(obj, rtype, version)) if obj is not None else _not_found(rtype, name)
+            return self.single_response(request, rtype, scope_ns, name, version)
         if request.method == "DELETE" and name is not None:
             if resource == "pods":
                 gone = self.world.delete_pod(str(ns), name)
@@ -357,6 +356,20 @@ class KubeApi:
             r = exc.refusal
             return status_error(r.code, r.reason, r.message, r.details)
         return _json(as_version(obj, rtype, version), status=201 if created else 200)
+
+    def single_response(self, request: web.Request, rtype: ResourceType, ns: str | None, name: str,
+                        version: str | None) -> web.Response:
+        """One object as JSON, or as the same Table a list gets when kubectl asks for one (`kubectl get pod NAME`
+        prints the pod columns, not NAME/AGE)."""
+        obj = self.world.get(rtype.key, ns, name)
+        if obj is None:
+            return _not_found(rtype, name)
+        obj = as_version(obj, rtype, version)
+        if "as=Table" in request.headers.get("Accept", ""):
+            rv = str((obj.get("metadata") or {}).get("resourceVersion") or "0")
+            return _json(to_table(rtype.plural, [obj], int(rv) if rv.isdigit() else 0,
+                                  request.query.get("includeObject")))
+        return _json(obj)
 
     def list_response(self, request: web.Request, resource: str, ns: str | None,
                       version: str | None = None) -> web.StreamResponse:

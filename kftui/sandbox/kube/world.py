@@ -123,6 +123,10 @@ class KubeWorld:
         self.log_streams: set[LogStream] = set()
         self._wakers: set[asyncio.Event] = set()
         self._seq = 0
+        self.seed = str(self.scenario.get("seed", "kftui-sandbox"))
+        """Mixed into the uids of re-created objects, so two worlds of one scenario agree and other seeds differ."""
+        self._creations = 0
+        self._incarnations: dict[Key, int] = {}
         self.expirations = 0
         self.requests: list[tuple[str, str]] = []
         self.types: dict[str, ResourceType] = {t.key: t for t in (*BUILTIN, NOTEBOOK_TYPE)}
@@ -251,7 +255,8 @@ class KubeWorld:
                                                           for k, v in (obj.pop("stringData") or {}).items()}}
         with self.lock:
             old = self.objects.get(key)
-            meta.setdefault("uid", o.uid_for(key_name, ns or "", meta["name"]))
+            if old is None:
+                self._stamp_uid(key, meta)
             meta.setdefault("creationTimestamp", o.ago(0))
             if key_name == CRDS:
                 obj["status"] = generic.established(obj)
@@ -283,6 +288,24 @@ class KubeWorld:
         self._notify()
         self.notebooks.observe(resource, old, obj)
         return copy.deepcopy(obj)
+
+    def _stamp_uid(self, key: Key, meta: dict[str, Any]) -> None:
+        """A uid for a new object (lock held): the first object of a name keeps the stable uid its scenario or
+        shorthand gives it (snapshots stay the same run after run); every re-creation of that name gets a new one
+        from the world's seed and the creation counter, as the API server gives a deleted-and-recreated object a
+        new uid (kubectl describe and log resumes tell the two apart by it)."""
+        self._creations += 1
+        count = self._incarnations.get(key, 0) + 1
+        self._incarnations[key] = count
+        if count == 1:
+            meta.setdefault("uid", o.uid_for(key[0], key[1] or "", key[2]))
+        else:
+            meta["uid"] = o.uid_for(self.seed, str(self._creations), key[0], key[1] or "", key[2], str(count))
+
+    @staticmethod
+    def _pod_uid(pod: o.Obj) -> str:
+        """A pod's uid for ids derived from it (a re-created pod's containers get new container ids too)."""
+        return str((pod.get("metadata") or {}).get("uid") or "")
 
     def _add_crd(self, crd: o.Obj, old: o.Obj | None) -> None:
         """Serve a CRD's type at once (every served version), replacing what an older version of it served."""
@@ -650,17 +673,18 @@ class KubeWorld:
 
     def set_container(self, namespace: str, pod: str, container: str, state: str = "running",
                       reason: str | None = None, message: str | None = None, exit_code: int = 0,
-                      logs: Mapping[str, Any] | None = None) -> o.Obj:
-        """Move one container to running/waiting/terminated (waiting->running starts its log run)."""
+                      logs: Mapping[str, Any] | None = None, ready: bool = True) -> o.Obj:
+        """Move one container to running/waiting/terminated (waiting->running starts its log run); a running
+        container is ready unless `ready` is False (its readiness probe fails)."""
         with self.lock:
             obj = copy.deepcopy(self.objects[("pods", namespace, pod)])
             st = self._status_of(obj, container)
             now = o.ago(0)
             if state == "running":
                 st["state"] = {"running": {"startedAt": now}}
-                st["ready"] = True
+                st["ready"] = ready
                 st["started"] = True
-                st.setdefault("containerID", f"containerd://{o.uid_for(namespace, pod, container)}")
+                st.setdefault("containerID", f"containerd://{o.uid_for(namespace, pod, container, self._pod_uid(obj))}")
                 runs = self.logs.setdefault((namespace, pod, container), [])
                 if not runs or runs[-1].ended_at is not None:
                     runs.append(LogRun(logs if logs is not None else (runs[-1].spec if runs else None)))
