@@ -10,6 +10,7 @@ import re
 import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from kftui.core.gpu import (
     AcceleratorOffers,
@@ -759,15 +760,25 @@ def deploy_command(plan: DeployPlan, plan_only: bool = False) -> str:
 
 
 def script(plan: DeployPlan) -> str:
-    """The whole plan as a reviewable shell script, with the user's values."""
+    """The whole plan as a reviewable shell script that does what `kftui deploy` does, with the user's values."""
     lines = [
         "#!/usr/bin/env bash",
         f"# Kubeflow {plan.release} on GKE: project {plan.project}, zone {plan.zone}, cluster {plan.cluster}.",
         f"# {plan.cost_note()}",
+        "# Each step looks at what exists first, so running the script again continues where it stopped.",
         "set -euo pipefail",
         "",
+        "# 0. Tools and the new Dex password, checked before anything is created.",
+        *_tool_lines(),
+        *_password_lines(),
+        "",
         "# 1. The cluster with its CPU pool, Workload Identity and auto-provisioning limits.",
-        cluster_command(plan),
+        f"if gcloud container clusters describe {_q(plan.cluster)} --project={_q(plan.project)} "
+        f"--zone={_q(plan.zone)} --format='value(name)' >/dev/null 2>&1; then",
+        f'  echo "cluster {plan.cluster}: exists, skipped"',
+        "else",
+        "  " + cluster_command(plan).replace("\n", "\n  "),
+        "fi",
         "",
     ]
     pool = node_pool_command(plan)
@@ -776,75 +787,294 @@ def script(plan: DeployPlan) -> str:
         lines += [
             "# 2. The GPU pool: autoscales from 0, GKE installs the NVIDIA driver and taints the nodes",
             f"#    {GPU_TAINT} (pods that request nvidia.com/gpu get the toleration automatically).",
-            pool,
+            f"if gcloud container node-pools describe {GPU_POOL_NAME} --cluster={_q(plan.cluster)} "
+            f"--project={_q(plan.project)} --zone={_q(plan.zone)} --format='value(name)' >/dev/null 2>&1; then",
+            f'  echo "node pool {GPU_POOL_NAME}: exists, skipped"',
+            "else",
+            "  " + pool.replace("\n", "\n  "),
+            "fi",
             "",
         ]
         n = 3
     lines += [
-        f"# {n}. Credentials for kubectl (context " + plan.context + ").",
+        f"# {n}. Credentials for kubectl (context {plan.context}); when gcloud's context does not answer, it is",
+        "#    written from the cluster's endpoint and CA, as kftui does.",
         credentials_command(plan),
+        *_context_lines(plan),
         "",
-        f"# {n + 1}. Kubeflow, component by component in the release README's order, with the GKE Istio overlay.",
+        f"# {n + 1}. Kubeflow, component by component in the release README's order, with the GKE Istio overlay:",
+        "#    namespaces and CRDs first (waited for until Established), webhook refusals waited for by their",
+        "#    deployments, bounded retries.",
         *_manifest_lines(plan),
         "",
-        f"# {n + 2}. Sign-in: Dex's default login ({DEX_DEFAULT_USER} / {DEX_DEFAULT_PASSWORD}) stays until it is "
-        "replaced;",
-        "#    `KFTUI_DEX_PASSWORD=... kftui deploy --yes` replaces it (and sets up Google sign-in when the OAuth step",
-        "#    has a client; its secret goes to a Kubernetes Secret, never into this script).",
-        f"# {n + 3}. Open the dashboard: `kftui forward dashboard`, or the same by hand, then browse {URL}.",
-        PORT_FORWARD,
+        f"# {n + 2}. Every deployment Available.",
+        *_ready_lines(),
+        "",
+        f"# {n + 3}. Sign-in: Dex's default login ({DEX_DEFAULT_USER} / {DEX_DEFAULT_PASSWORD}) is replaced by the",
+        "#    password read above (bcrypt), and the script never ends done while the default stands. (Google sign-in",
+        "#    through the OAuth step's client is set up by `kftui deploy`: its secret never goes into this script.)",
+        *_dex_lines(),
+        "",
+        f"# {n + 4}. Open the dashboard: `kftui forward dashboard`, or the same by hand, then browse {URL}:",
+        f"#    {PORT_FORWARD}",
+        f'echo "Kubeflow is running on $CTX. Open the dashboard with \\`{FORWARD_DASHBOARD}\\` (or '
+        f'\\`{PORT_FORWARD}\\`), browse {URL} and sign in as {DEX_DEFAULT_USER} with your password."',
         "",
     ]
     return "\n".join(lines)
 
 
-WAIT_CRDS = "kubectl wait --for condition=established crd --all --timeout=60s >/dev/null || true"
-WAIT_DEPLOYMENTS = "kubectl wait --for=condition=Available deployment --all -A --timeout=120s >/dev/null || true"
+PASSWORD_ENV = "KFTUI_DEX_PASSWORD"
+"""Where a non-interactive deploy (and the script) reads the Dex password: never a flag, flags land in history."""
+BCRYPT_ROUNDS = 10
+
+
+def _tool_lines() -> list[str]:
+    """Every tool the script calls, checked first, each missing one named with how to get it."""
+    return [
+        "need() {  # a tool the script calls; stops at once (exit 2), naming it and how to get it",
+        '  command -v "$1" >/dev/null || { echo "plan: $1 is needed and is not on PATH ($2)" >&2; exit 2; }',
+        "}",
+        'need gcloud "the Google Cloud CLI: cloud.google.com/sdk"',
+        'need kubectl "gcloud components install kubectl"',
+        "for tool in awk base64 cut grep gzip mktemp sed sort; do need \"$tool\" \"a standard Unix tool\"; done",
+        'if command -v kustomize >/dev/null; then BUILD="kustomize build"; else BUILD="kubectl kustomize"; fi',
+        "if python3 -c 'import bcrypt' >/dev/null 2>&1; then HASHER=python3-bcrypt",
+        "elif python3 -c 'import passlib.hash' >/dev/null 2>&1; then HASHER=python3-passlib",
+        "elif command -v htpasswd >/dev/null; then HASHER=htpasswd",
+        "else",
+        "  if command -v python3 >/dev/null; then PY=\"python3 has neither the bcrypt nor the passlib module\"",
+        '  else PY="python3 is not on PATH"; fi',
+        '  echo "plan: a bcrypt tool is needed to replace Dex\'s default password, and none was found: $PY'
+        ' (pip install bcrypt), and htpasswd is not on PATH (apt-get install apache2-utils)" >&2',
+        "  exit 2",
+        "fi",
+        'WORK=$(mktemp -d)',
+        "trap 'rm -rf \"$WORK\"' EXIT",
+    ]
+
+
+def _password_lines() -> list[str]:
+    """The password from the same variable the deploy reads, else typed twice without echo; checked by its rule."""
+    bad = (f"plan: {PASSWORD_ENV}: Dex password must be at least {PASSWORD_MIN} characters, mixing letters with "
+           f"digits or symbols, and not the default {DEX_DEFAULT_PASSWORD}.")
+    return [
+        f'PASSWORD="${{{PASSWORD_ENV}:-}}"',
+        'if [ -z "$PASSWORD" ] && [ -t 0 ]; then',
+        f'  read -rs -p "New Dex password for {DEX_DEFAULT_USER} ({PASSWORD_MIN}+ characters, letters with digits '
+        'or symbols): " PASSWORD; echo',
+        '  read -rs -p "Again: " AGAIN; echo',
+        '  [ "$PASSWORD" = "$AGAIN" ] || { echo "plan: the two passwords differ; nothing was created" >&2; exit 2; }',
+        "fi",
+        'HASH=""',
+        'if [ -n "$PASSWORD" ]; then',
+        f'  if [ "${{#PASSWORD}}" -lt {PASSWORD_MIN} ] || ! [[ $PASSWORD =~ [[:alpha:]] ]] || '
+        f"! [[ $PASSWORD =~ [^[:alpha:]] ]] || [[ $PASSWORD == *{DEX_DEFAULT_PASSWORD}* ]]; then",
+        f'    echo "{bad}" >&2; exit 2',
+        "  fi",
+        '  case "$HASHER" in  # the password goes through stdin, never a command line (ps would show it)',
+        "    python3-bcrypt) HASH=$(printf '%s' \"$PASSWORD\" | python3 -c 'import sys, bcrypt; "
+        f"print(bcrypt.hashpw(sys.stdin.buffer.read()[:72], bcrypt.gensalt({BCRYPT_ROUNDS})).decode())');;",
+        "    python3-passlib) HASH=$(printf '%s' \"$PASSWORD\" | python3 -c 'import sys; from passlib.hash import "
+        f"bcrypt; print(bcrypt.using(rounds={BCRYPT_ROUNDS}).hash(sys.stdin.buffer.read()[:72]))');;",
+        f"    htpasswd) HASH=$(printf '%s\\n' \"$PASSWORD\" | htpasswd -niBC {BCRYPT_ROUNDS} user | cut -d: -f2-);;",
+        "  esac",
+        '  case "$HASH" in \'$2\'*) ;; *) echo "plan: $HASHER did not make a bcrypt hash; nothing was created" >&2; '
+        "exit 2;; esac",
+        '  echo "password: read and hashed with $HASHER (it replaces Dex\'s default at the end)"',
+        "else",
+        f'  echo "password: none given ({PASSWORD_ENV} is empty and there is no terminal to ask); the script stops '
+        'before done while Dex\'s default login stands" >&2',
+        "fi",
+        "unset PASSWORD AGAIN",
+    ]
+
+
+def _context_lines(plan: DeployPlan) -> list[str]:
+    """The context answers, else it is written from the cluster's endpoint and CA (as the deploy's fallback)."""
+    where = f"--project={_q(plan.project)} --zone={_q(plan.zone)}"
+    return [
+        f"CTX={_q(plan.context)}",
+        'kc() { kubectl --context "$CTX" "$@"; }',
+        "if ! kc get namespaces -o name --request-timeout=20s >/dev/null 2>\"$WORK/context.err\"; then",
+        f"  ENDPOINT=$(gcloud container clusters describe {_q(plan.cluster)} {where} --format='value(endpoint)')",
+        f"  CA=$(gcloud container clusters describe {_q(plan.cluster)} {where} "
+        "--format='value(masterAuth.clusterCaCertificate)')",
+        '  case "$ENDPOINT" in *://*) SERVER=$ENDPOINT;; *) SERVER=https://$ENDPOINT;; esac',
+        '  echo "credentials: gcloud\'s context does not answer ($(tail -n 1 "$WORK/context.err")); writing it from the'
+        ' cluster\'s endpoint and CA"',
+        '  kubectl config set-cluster "$CTX" --server="$SERVER" >/dev/null',
+        '  case "$SERVER" in',
+        '    https://*) kubectl config set "clusters.$CTX.certificate-authority-data" "$CA" >/dev/null;;',
+        '    *) kubectl config unset "clusters.$CTX.certificate-authority-data" >/dev/null;;',
+        "  esac",
+        "  kc get namespaces -o name --request-timeout=20s >/dev/null || "
+        '{ echo "plan: kubectl cannot reach $CTX (above)" >&2; exit 1; }',
+        "fi",
+        'echo "credentials: context $CTX works"',
+    ]
 
 
 def _manifest_lines(plan: DeployPlan) -> list[str]:
-    """Tools checked first, then each component applied with bounded retries and waits (never an endless loop)."""
+    """Each component built, split (namespaces, CRDs, the rest), applied with bounded retries that wait by need."""
     lines = [
-        "for tool in kubectl gcloud; do",
-        '  command -v "$tool" >/dev/null || { echo "$tool is needed (see cloud.google.com/sdk)" >&2; exit 2; }',
-        "done",
-        'if command -v kustomize >/dev/null; then BUILD="kustomize build"; else BUILD="kubectl kustomize"; fi',
-        "apply() {  # one kustomization, server-side; bounded retries while CRDs settle and webhooks start",
-        "  local try",
-        f"  for try in $(seq 1 {APPLY_ATTEMPTS}); do",
-        '    if $BUILD "$1" | kubectl apply --server-side --force-conflicts -f -; then return 0; fi',
-        f'    echo "retrying $1 ($try/{APPLY_ATTEMPTS}): waiting for CRDs and webhooks" >&2',
-        f"    {WAIT_CRDS}",
-        f"    {WAIT_DEPLOYMENTS}",
-        "  done",
-        f'  echo "$1 did not apply after {APPLY_ATTEMPTS} attempts" >&2; return 1',
+        "split() {  # $1 -> namespaces.yaml, crds.yaml, rest.yaml in $WORK (kustomize prints one object per document)",
+        "  awk -v dir=\"$WORK\" '",
+        "    function flush(i, out) { if (n) { out = dir \"/\" kind \".yaml\"; for (i = 0; i < n; i++) print lines[i] "
+        ">> out; print \"---\" >> out }; n = 0; kind = \"rest\" }",
+        '    BEGIN { kind = "rest" }',
+        "    /^---/ { flush(); next }",
+        '    /^kind: Namespace *$/ { kind = "namespaces" }',
+        '    /^kind: CustomResourceDefinition *$/ { kind = "crds" }',
+        "    { lines[n++] = $0 }",
+        "    END { flush() }' \"$1\"",
         "}",
-        'ready() { kubectl wait --for=condition=Available deployment --all -n "$1" --timeout=300s; }',
+        "count() { if [ -s \"$1\" ]; then grep -c '^kind: ' \"$1\" || true; else echo 0; fi; }",
+        "apply_file() {  # $1 component, $2 file: server-side, bounded retries waiting for what the refusals need",
+        "  local try ns waited",
+        '  [ -s "$2" ] || return 0',
+        f"  for try in $(seq 1 {APPLY_ATTEMPTS}); do",
+        '    echo "component $1: applying $(count "$2") objects$( [ "$try" -gt 1 ] && echo " (retry $((try - 1)))")"',
+        '    if kc apply --server-side --force-conflicts -f "$2" >"$WORK/applied" 2>"$WORK/refused"; then return 0; fi',
+        "    { grep -v '^ensure CRDs are installed first' \"$WORK/refused\" || true; } | head -n 3 | sed 's/^/  /' >&2",
+        f'    [ "$try" = {APPLY_ATTEMPTS} ] && {{ echo "plan: component $1 did not apply after {APPLY_ATTEMPTS} '
+        'attempts (kubectl\'s words above)" >&2; exit 1; }',
+        '    waited=""',
+        "    for ns in $(grep -oE 'Post \"https://[a-z0-9-]+\\.[a-z0-9-]+\\.svc' \"$WORK/refused\" "
+        "| sed -E 's/.*\\.([a-z0-9-]+)\\.svc$/\\1/' | sort -u); do",
+        '      echo "component $1: waiting for a webhook (deployments in $ns)"',
+        '      kc wait --for=condition=Available deployment --all -n "$ns" --timeout=300s >/dev/null 2>&1 || true',
+        "      waited=1",
+        "    done",
+        "    if grep -q 'no matches for kind' \"$WORK/refused\"; then",
+        '      echo "component $1: waiting for CRDs to be established"',
+        "      kc wait --for condition=established crd --all --timeout=60s >/dev/null 2>&1 || true",
+        "      waited=1",
+        "    fi",
+        '    [ -n "$waited" ] || sleep 3',
+        "  done",
+        "}",
+        "ready() {  # $1 component, $2 namespace: its deployments Available (none there is fine)",
+        '  echo "component $1: waiting for the deployments in $2"',
+        '  if ! kc wait --for=condition=Available deployment --all -n "$2" --timeout=300s >/dev/null '
+        '2>"$WORK/wait.err"; then',
+        "    grep -q 'no matching resources found' \"$WORK/wait.err\" || "
+        '{ echo "plan: $1: deployments in $2 not Available: $(tail -n 1 "$WORK/wait.err")" >&2; exit 1; }',
+        "  fi",
+        "}",
+        "install() {  # $1 component; $2 file of its objects",
+        '  rm -f "$WORK/namespaces.yaml" "$WORK/crds.yaml" "$WORK/rest.yaml"',
+        '  split "$2"',
+        '  apply_file "$1" "$WORK/namespaces.yaml"',
+        '  if [ -s "$WORK/crds.yaml" ]; then',
+        '    apply_file "$1" "$WORK/crds.yaml"',
+        '    echo "component $1: waiting for $(count "$WORK/crds.yaml") CRDs to be established"',
+        '    kc wait --for condition=established --timeout=300s -f "$WORK/crds.yaml" >/dev/null || '
+        '{ echo "plan: $1: its CRDs were not established" >&2; exit 1; }',
+        "  fi",
+        '  apply_file "$1" "$WORK/rest.yaml"',
+        '  echo "component $1: $(count "$2") applied"',
+        "}",
+        "build() {  # $1 component, $2 kustomization: appended to $WORK/built.yaml; stops in one line if it cannot",
+        '  if ! $BUILD "$2" >>"$WORK/built.yaml" 2>"$WORK/build.err"; then',
+        "    if grep -qE 'Could not resolve host|no such host|dial tcp|git fetch|cloneCmd|git clone|network is "
+        "unreachable|Connection timed out|i/o timeout' \"$WORK/build.err\"; then",
+        '      echo "plan: $1 ($2) needs the network for a remote base: use a checkout with its remote bases vendored,'
+        ' or a rendered YAML file" >&2',
+        "    else",
+        "      echo \"plan: $1 ($2) does not build: $(grep -v '^# Warning' \"$WORK/build.err\" | tail -n 1)\" >&2",
+        "    fi",
+        "    exit 1",
+        "  fi",
+        '  echo "---" >>"$WORK/built.yaml"',
+        "}",
+        "FOUND=0",
+        "component() {  # $1 name, $2 namespaces to wait for, then its kustomizations (absent: skipped)",
+        '  local name=$1 waits=$2 path; shift 2',
+        '  [ -f "$1/kustomization.yaml" ] || return 0',
+        "  FOUND=$((FOUND + 1))",
+        '  echo "component $name: building"',
+        '  : >"$WORK/built.yaml"',
+        '  for path; do build "$name" "$path"; done',
+        '  install "$name" "$WORK/built.yaml"',
+        '  for ns in $waits; do ready "$name" "$ns"; done',
+        "}",
     ]
     if plan.manifests and is_rendered(plan.manifests):
-        return [*lines[:4],
-            f"# {plan.manifests} is rendered YAML (air-gapped): applied whole, with bounded retries.",
+        name = PurePosixPath(plan.manifests).name
+        return [*lines,
+            f"# {plan.manifests} is rendered YAML (air-gapped): split and applied as one component.",
             f"RENDERED={_q(plan.manifests)}",
-            'case "$RENDERED" in *.gz) CAT="gzip -dc";; *) CAT="cat";; esac',
-            f"for try in $(seq 1 {APPLY_ATTEMPTS}); do",
-            '  if $CAT "$RENDERED" | kubectl apply --server-side --force-conflicts -f -; then break; fi',
-            f'  [ "$try" = {APPLY_ATTEMPTS} ] && {{ echo "the manifests did not apply" >&2; exit 1; }}',
-            f"  {WAIT_CRDS}",
-            f"  {WAIT_DEPLOYMENTS}",
-            "done",
+            '[ -f "$RENDERED" ] || { echo "plan: manifests file $RENDERED does not exist" >&2; exit 2; }',
+            'case "$RENDERED" in *.gz) gzip -dc "$RENDERED" >"$WORK/built.yaml";;',
+            '  *) cp "$RENDERED" "$WORK/built.yaml";; esac',
+            "if grep -q '/opt/cni/bin' \"$WORK/built.yaml\"; then echo \"warning: $RENDERED carries "
+            "Istio's default CNI "
+            f"(/opt/cni/bin, read-only on GKE); render {ISTIO_GKE_OVERLAY} into it for GKE\"; fi",
+            f'install {_q("rendered " + name)} "$WORK/built.yaml"',
         ]
     if plan.manifests:
         lines.append(f"cd {_q(plan.manifests)}")
     else:
         lines += [
-            f"git clone --depth 1 --branch {_q(plan.release)} {_q(plan.repo)} kubeflow-manifests",
+            "if [ ! -d kubeflow-manifests/common ]; then",
+            f"  git clone --depth 1 --branch {_q(plan.release)} {_q(plan.repo)} kubeflow-manifests",
+            "fi",
             "cd kubeflow-manifests",
         ]
     for component in COMPONENTS:
-        lines.append(f"# {component.name}")
-        lines += [f"apply {p}" for p in component.paths]
-        lines += [f"ready {ns}" for ns in component.wait_namespaces]
+        lines.append(f"component {component.name} {_q(' '.join(component.wait_namespaces))} "
+                     + " ".join(_q(p) for p in component.paths))
+    lines += [
+        'if [ "$FOUND" = 0 ]; then  # not the release\'s layout: one kustomization of the user\'s (or its example/)',
+        '  if [ -f kustomization.yaml ]; then component "$(basename "$PWD")" "" .',
+        f"  elif [ -f {EXAMPLE}/kustomization.yaml ]; then component {EXAMPLE} \"\" {EXAMPLE}",
+        f'  else echo "plan: $PWD holds none of the release\'s kustomizations (e.g. {COMPONENTS[1].paths[0]})" >&2; '
+        "exit 1; fi",
+        "fi",
+    ]
     return lines
+
+
+def _ready_lines() -> list[str]:
+    """Every deployment Available within 15 minutes, else the ones still waiting, named."""
+    return [
+        'echo "ready: waiting for every deployment to be Available"',
+        "if ! kc wait --for=condition=Available deployment --all --all-namespaces --timeout=900s >/dev/null "
+        '2>"$WORK/wait.err"; then',
+        "  grep -q 'no matching resources found' \"$WORK/wait.err\" || { echo \"plan: deployments not Available "
+        "after 15 minutes: $(tail -n 3 \"$WORK/wait.err\" | tr '\\n' ' ')run the script again to keep waiting\" >&2; "
+        "exit 1; }",
+        "fi",
+        'echo "ready: all $(kc get deployments --all-namespaces -o name | wc -l | tr -d \' \') deployments are '
+        'Available"',
+    ]
+
+
+def _dex_lines() -> list[str]:
+    """The same secret, key and restart as kftui's replace_dex_password; never done while the default stands."""
+    refuse = (f"plan: Kubeflow is up on $CTX, but Dex still has its default login {DEX_DEFAULT_USER} / "
+              f"{DEX_DEFAULT_PASSWORD}: anyone who reaches the dashboard can sign in. Set a password "
+              f"({PASSWORD_RULE}) in {PASSWORD_ENV} (or run this script in a terminal) and run it again; it "
+              "continues here.")
+    return [
+        "if kc get secret dex-passwords -n auth >/dev/null 2>&1; then",
+        '  if [ -n "$HASH" ]; then',
+        "    kc -n auth patch secret dex-passwords --type=merge "
+        "-p \"{\\\"stringData\\\":{\\\"DEX_USER_PASSWORD\\\":\\\"$HASH\\\"}}\" >/dev/null",
+        "    kc -n auth rollout restart deployment/dex >/dev/null || echo \"password: Dex's restart failed; "
+        "restart it to use the new password\" >&2",
+        "  fi",
+        "  NOW=$(kc get secret dex-passwords -n auth -o jsonpath='{.data.DEX_USER_PASSWORD}' | base64 -d)",
+        f"  if [ \"$NOW\" = {_q(DEX_DEFAULT_HASH)} ]; then",
+        f'    echo "{refuse}" >&2',
+        "    exit 1",
+        "  fi",
+        f'  if [ -n "$HASH" ]; then echo "password: Dex\'s password for {DEX_DEFAULT_USER} replaced (bcrypt)"; fi',
+        "else",
+        "  echo \"password: no Dex here (no secret auth/dex-passwords); nothing to replace\"",
+        "fi",
+    ]
 
 
 def is_rendered(manifests: str) -> bool:

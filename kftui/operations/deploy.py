@@ -134,7 +134,14 @@ def _clock(seconds: float) -> str:
 
 
 def bcrypt_hash(password: str) -> str | None:
-    """A bcrypt hash Dex accepts, from the C library's crypt(3) when it knows bcrypt; None when it does not."""
+    """A bcrypt hash Dex accepts: the bcrypt package when installed (as the plan script prefers), else the C
+    library's crypt(3) when it knows bcrypt (Python 3.13 dropped the crypt module); None when neither can."""
+    try:
+        import bcrypt
+    except ImportError:
+        pass
+    else:
+        return str(bcrypt.hashpw(password.encode()[:72], bcrypt.gensalt(10)).decode())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         try:

@@ -86,7 +86,8 @@ def test_plan_only_prints_a_script_with_the_users_values(world: Sandbox) -> None
     assert "--accelerator=type=nvidia-tesla-t4,count=1,gpu-driver-version=default" in text
     assert "--min-nodes=0 --max-nodes=2" in text
     assert f"get-credentials ml-gpu --project={PROJECT} --zone={ZONE}" in text
-    assert "kubectl apply --server-side --force-conflicts" in text
+    assert 'kc() { kubectl --context "$CTX" "$@"; }' in text and "kc apply --server-side --force-conflicts" in text
+    assert "-n auth patch secret dex-passwords" in text  # the script replaces Dex's password as the deploy does
     assert cluster_creates(world) == []
 
 

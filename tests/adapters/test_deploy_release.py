@@ -71,6 +71,17 @@ def test_a_rendered_release_file_deploys_too(world: Sandbox) -> None:
     assert code == 0, text[-3000:]
     assert f"component rendered {EXAMPLE.name}: 675 applied" in text
     assert "carries Istio's default CNI (/opt/cni/bin, read-only on GKE)" in text  # said, not hidden
+    # A webhook server takes its start-up time (the sandbox's webhook_ready_seconds; Knative's webhook config
+    # precedes objects it admits in the one stream): they are refused, the deploy names the webhook, waits for its
+    # deployments, then applies only what was refused
+    said = [line.split("] ", 1)[-1] for line in text.splitlines()]
+    subject = f"component rendered {EXAMPLE.name}"
+    refused = next(i for i, line in enumerate(said) if line.startswith(f"retry rendered {EXAMPLE.name}: "))
+    assert "webhook" in said[refused] and "not serving yet" in said[refused], said[refused]
+    waits = [line for line in said[refused + 1:] if line.startswith(f"{subject}: waiting for webhook ")]
+    assert waits and waits[0].endswith(")") and "(deployments in " in waits[0], said[refused:refused + 4]
+    again = next(line for line in said[refused:] if line.startswith(f"{subject}: applying "))
+    assert again.endswith("(retry 1)") and not again.startswith(f"{subject}: applying 594/")  # only the refused
 
 
 def test_remote_bases_that_need_the_network_are_said_in_one_line(world: Sandbox, tmp_path: Path) -> None:

@@ -242,6 +242,39 @@ def test_webhooks_fail_until_their_service_has_endpoints(kube: KubeSandbox) -> N
     assert ok.returncode == 0, ok.stderr
 
 
+def available(kube: KubeSandbox, name: str, namespace: str) -> bool:
+    out = kubectl(kube, "get", "deployment", name, "-n", namespace, "-o", "json")
+    conditions = json.loads(out.stdout).get("status", {}).get("conditions") or []
+    return any(c["type"] == "Available" and c["status"] == "True" for c in conditions)
+
+
+def test_a_webhook_server_takes_its_start_up_time_even_when_its_configuration_comes_later(tmp_path: Path) -> None:
+    with running_kube({**EMPTY_CLUSTER, "webhook_ready_seconds": 600}, tmp_path) as kube:
+        assert kube.world.webhook_ready_seconds == 600  # the scenario's setting (the default is short)
+        setup = WEBHOOK.partition("---\napiVersion: admissionregistration")[0]  # the namespace and the service
+        assert kubectl(kube, "apply", "--server-side", "-f", "-", stdin=setup).returncode == 0
+        for args in (("serviceaccount", "guard"), ("secret", "generic", "guard-cert", "--from-literal=tls.crt=x")):
+            assert kubectl(kube, "create", *args, "-n", "hooks").returncode == 0
+        assert kubectl(kube, "apply", "--server-side", "-f", "-", stdin=GUARD_DEPLOYMENT).returncode == 0
+        # nothing says yet that its pods serve a webhook: the controller makes it Available as any deployment
+        waited = kubectl(kube, "wait", "--for=condition=Available", "deployment/guard", "-n", "hooks",
+                         "--timeout=20s")
+        assert waited.returncode == 0, waited.stderr
+        # the configuration arrives while the server is within its start-up time: it is in fact still starting
+        assert kubectl(kube, "apply", "--server-side", "-f", "-", stdin=WEBHOOK % "Fail").returncode == 0
+        assert not available(kube, "guard", "hooks")
+        assert kubectl(kube, "label", "namespace", "default", "guarded=yes").returncode == 0
+        refused = kubectl(kube, "apply", "--server-side", "-f", "-", stdin=CONFIGMAP % "red")
+        assert 'no endpoints available for service "guard"' in refused.stderr
+        # once started (here: the world's setting lowered, and the deployment touched), it serves
+        kube.world.webhook_ready_seconds = 0
+        assert kubectl(kube, "annotate", "deployment", "guard", "-n", "hooks", "touched=yes").returncode == 0
+        waited = kubectl(kube, "wait", "--for=condition=Available", "deployment/guard", "-n", "hooks",
+                         "--timeout=20s")
+        assert waited.returncode == 0, waited.stderr
+        ok = kubectl(kube, "apply", "--server-side", "-f", "-", stdin=CONFIGMAP % "red")
+        assert ok.returncode == 0, ok.stderr
+
 def test_a_webhook_that_ignores_failures_lets_writes_through(kube: KubeSandbox) -> None:
     assert kubectl(kube, "apply", "--server-side", "-f", "-", stdin=WEBHOOK % "Ignore").returncode == 0
     assert kubectl(kube, "create", "namespace", "app").returncode == 0
@@ -318,3 +351,134 @@ def test_put_with_a_stale_resource_version_conflicts(kube: KubeSandbox) -> None:
                         "application/json")
     assert status == 409 and body["message"].startswith('Operation cannot be fulfilled on configmaps "paint"')
     wait_for(lambda: kube.world.get("configmaps", "default", "paint"), what="configmap still there")
+
+
+# ---- server-side apply of keyed lists, item by item ----------------------------------------------
+
+
+def deployment(*containers: str, finalizer: str | None = None) -> str:
+    """A Deployment whose pod template carries the given containers (YAML flow mappings)."""
+    meta = "{name: web, namespace: default" + (f", finalizers: [{finalizer}]" if finalizer else "") + "}"
+    return ("apiVersion: apps/v1\nkind: Deployment\nmetadata: " + meta + "\nspec:\n  selector: {matchLabels: "
+            "{app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n"
+            + "".join(f"      - {c}\n" for c in containers))
+
+
+WEB = ("{name: web, image: 'nginx:1.27', args: [--port, '80'], ports: [{containerPort: 80}], "
+       "env: [{name: MODE, value: prod}, {name: DEBUG, value: 'no'}]}")
+
+
+def managed(kube: KubeSandbox) -> dict[str, Any]:
+    """managedFields by manager, as `kubectl get --show-managed-fields` prints them."""
+    out = kubectl(kube, "get", "deployment", "web", "-n", "default", "-o", "json", "--show-managed-fields")
+    assert out.returncode == 0, out.stderr
+    return {m["manager"]: m for m in json.loads(out.stdout)["metadata"]["managedFields"]}
+
+
+def containers(kube: KubeSandbox) -> list[dict[str, Any]]:
+    out = kubectl(kube, "get", "deployment", "web", "-n", "default", "-o", "json")
+    return list(json.loads(out.stdout)["spec"]["template"]["spec"]["containers"])
+
+
+def ssa(kube: KubeSandbox, manager: str, text: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    return kubectl(kube, "apply", "--server-side", f"--field-manager={manager}", *extra, "-f", "-", stdin=text)
+
+
+def test_two_managers_own_their_own_containers_item_by_item(kube: KubeSandbox) -> None:
+    assert ssa(kube, "alpha", deployment(WEB)).returncode == 0
+    side = ssa(kube, "beta", deployment("{name: proxy, image: 'envoy:1.31'}"))
+    assert side.returncode == 0, side.stderr  # another item of a keyed list: merged, not a conflict
+    assert [c["name"] for c in containers(kube)] == ["web", "proxy"]
+    fields = managed(kube)
+    alpha = fields["alpha"]["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"]
+    web = alpha['k:{"name":"web"}']
+    assert web["."] == {} and web["f:image"] == {} and web["f:args"] == {}  # args is atomic: owned whole
+    assert set(web["f:env"]) == {'k:{"name":"MODE"}', 'k:{"name":"DEBUG"}'}
+    assert web["f:env"]['k:{"name":"MODE"}'] == {".": {}, "f:name": {}, "f:value": {}}
+    assert web["f:ports"] == {'k:{"containerPort":80,"protocol":"TCP"}': {".": {}, "f:containerPort": {}}}
+    beta = fields["beta"]["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"]
+    assert set(beta) == {'k:{"name":"proxy"}'} and fields["beta"]["operation"] == "Apply"
+
+
+def test_a_conflict_names_the_item_field_and_force_takes_only_it(kube: KubeSandbox) -> None:
+    assert ssa(kube, "alpha", deployment(WEB)).returncode == 0
+    other = "{name: web, image: 'nginx:1.28', ports: [{containerPort: 80}]}"
+    clash = ssa(kube, "beta", deployment(other))
+    assert clash.returncode != 0
+    assert ('Apply failed with 1 conflict: conflict with "alpha": .spec.template.spec.containers[name="web"].image'
+            in clash.stderr)  # the same port is shared ownership; only the image differs
+    assert ssa(kube, "beta", deployment(other), "--force-conflicts").returncode == 0
+    fields = managed(kube)
+    alpha = fields["alpha"]["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"]['k:{"name":"web"}']
+    beta = fields["beta"]["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"]['k:{"name":"web"}']
+    assert "f:image" not in alpha and {"f:args", "f:env", "f:name", "."} <= set(alpha)
+    assert "f:image" in beta and "f:ports" in beta and "f:env" not in beta
+    web = containers(kube)[0]
+    assert web["image"] == "nginx:1.28" and web["args"] == ["--port", "80"] and len(web["env"]) == 2
+    args = ssa(kube, "beta", deployment("{name: web, image: 'nginx:1.28', args: [--port, '81']}"))
+    assert 'conflict with "alpha": .spec.template.spec.containers[name="web"].args' in args.stderr  # atomic
+
+
+def test_an_applier_that_drops_an_item_it_alone_owned_removes_only_that_item(kube: KubeSandbox) -> None:
+    assert ssa(kube, "alpha", deployment(WEB, finalizer="example.com/alpha")).returncode == 0
+    side = "{name: web, env: [{name: TRACE, value: 'on'}]}"
+    assert ssa(kube, "beta", deployment(side, finalizer="example.com/beta")).returncode == 0
+    web = containers(kube)[0]
+    assert [e["name"] for e in web["env"]] == ["MODE", "DEBUG", "TRACE"]
+    fewer = WEB.replace(", {name: DEBUG, value: 'no'}", "")
+    assert ssa(kube, "alpha", deployment(fewer, finalizer="example.com/alpha")).returncode == 0
+    web = containers(kube)[0]
+    assert [e["name"] for e in web["env"]] == ["MODE", "TRACE"]  # DEBUG gone, beta's TRACE stays
+    meta = json.loads(kubectl(kube, "get", "deployment", "web", "-n", "default", "-o", "json").stdout)["metadata"]
+    assert meta["finalizers"] == ["example.com/alpha", "example.com/beta"]  # a set: each manager's value
+    beta = managed(kube)["beta"]["fieldsV1"]
+    assert beta["f:metadata"]["f:finalizers"] == {'v:"example.com/beta"': {}}
+
+
+WIDGET_CRD = """apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              parts:
+                type: array
+                x-kubernetes-list-type: map
+                x-kubernetes-list-map-keys: [name]
+                items: {type: object, properties: {name: {type: string}, size: {type: integer}}}
+              tags: {type: array, x-kubernetes-list-type: set, items: {type: string}}
+              steps: {type: array, items: {type: string}}
+"""
+
+
+def widget(parts: str, tags: str, steps: str) -> str:
+    return ("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: default}\n"
+            f"spec: {{parts: {parts}, tags: {tags}, steps: {steps}}}\n")
+
+
+def test_a_custom_resource_merges_the_lists_its_crd_marks_and_keeps_the_others_atomic(kube: KubeSandbox) -> None:
+    assert ssa(kube, "setup", WIDGET_CRD).returncode == 0
+    assert kubectl(kube, "wait", "--for", "condition=established", "crd/widgets.example.com").returncode == 0
+    assert ssa(kube, "alpha", widget("[{name: a, size: 1}]", "[red]", "[build]")).returncode == 0
+    beta = ssa(kube, "beta", widget("[{name: b, size: 2}]", "[blue]", "[build]"))
+    assert beta.returncode == 0, beta.stderr  # other items, another set value, the same atomic list: no conflict
+    out = kubectl(kube, "get", "widget", "w", "-n", "default", "-o", "json", "--show-managed-fields")
+    obj = json.loads(out.stdout)
+    assert [p["name"] for p in obj["spec"]["parts"]] == ["a", "b"] and obj["spec"]["tags"] == ["red", "blue"]
+    fields = {m["manager"]: m["fieldsV1"]["f:spec"] for m in obj["metadata"]["managedFields"]}
+    assert fields["beta"]["f:parts"] == {'k:{"name":"b"}': {".": {}, "f:name": {}, "f:size": {}}}
+    assert fields["beta"]["f:tags"] == {'v:"blue"': {}} and fields["beta"]["f:steps"] == {}
+    clash = ssa(kube, "beta", widget("[{name: b, size: 2}]", "[blue]", "[build, test]"))
+    assert 'conflict with "alpha": .spec.steps' in clash.stderr  # unmarked: atomic, owned whole

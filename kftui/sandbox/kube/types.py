@@ -261,3 +261,34 @@ def openapi_doc(types: Iterable[ResourceType], group: str, version: str) -> dict
                                  "responses": {"200": {"description": "OK"}}}}
     return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.33.5"}, "paths": paths,
             "components": {"schemas": {}}}
+
+
+def crd_lists(crd: Mapping[str, Any], version: str | None = None) -> dict[tuple[str, ...], tuple[str, ...]]:
+    """A CRD's keyed lists at one version (its storage version by default), from its OpenAPI schema:
+    `x-kubernetes-list-type: map` with its `x-kubernetes-list-map-keys`, `set` as (); `*` stands for any key of an
+    additionalProperties map. Lists it does not mark are atomic, as the API server treats them."""
+    versions = [v for v in (crd.get("spec") or {}).get("versions") or [] if isinstance(v, Mapping)]
+    entry = next((v for v in versions if v.get("name") == version), None) \
+        or next((v for v in versions if v.get("storage")), None) or (versions[0] if versions else {})
+    schema = (entry.get("schema") or {}).get("openAPIV3Schema") or {}
+    out: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def walk(node: Any, path: tuple[str, ...], depth: int) -> None:
+        if depth > 64 or not isinstance(node, Mapping):
+            return
+        if node.get("type") == "array" or "items" in node:
+            kind = node.get("x-kubernetes-list-type")
+            keys = tuple(str(k) for k in node.get("x-kubernetes-list-map-keys") or ())
+            if kind == "map" and keys:
+                out[path] = keys
+            elif kind == "set":
+                out[path] = ()
+            walk(node.get("items"), path, depth + 1)
+        for name, child in (node.get("properties") or {}).items():
+            walk(child, (*path, str(name)), depth + 1)
+        extra = node.get("additionalProperties")
+        if isinstance(extra, Mapping):
+            walk(extra, (*path, "*"), depth + 1)
+
+    walk(schema, (), 0)
+    return out

@@ -17,7 +17,7 @@ from kftui.sandbox.kube import admission, fields, generic
 from kftui.sandbox.kube import objects as o
 from kftui.sandbox.kube.controller import NotebookController
 from kftui.sandbox.kube.loggen import LogRun
-from kftui.sandbox.kube.types import BUILTIN, ResourceType, crd_type
+from kftui.sandbox.kube.types import BUILTIN, ResourceType, crd_lists, crd_type
 from kftui.sandbox.kube.types import NOTEBOOKS as NOTEBOOK_TYPE
 
 Key = tuple[str, str | None, str]
@@ -36,6 +36,11 @@ ISTIOD: Key = (DEPLOYMENTS, "istio-system", "istiod")
 ISTIO_ROOT = "istio-ca-root-cert"
 UNBLOCKS = frozenset({"secrets", "configmaps", "serviceaccounts", ISSUERS, CLUSTER_ISSUERS})
 """Kinds whose arrival may let a blocked workload or certificate go on."""
+WEBHOOK_READY_SECONDS = 5.0
+"""How long after its creation (or after what its pods mount arrives) a workload whose pods serve an admission
+webhook takes to be ready: a webhook server pulls its image, loads its certificate and passes its readiness probe
+(tens of seconds on GKE; short here, yet longer than kubectl takes to send the rest of a component, so the
+webhook's refusals show). The scenario's `webhook_ready_seconds` (or the world's attribute) sets it."""
 
 
 class Refused(Exception):  # noqa: N818 - it is the API's refusal, raised to the handler
@@ -130,6 +135,11 @@ class KubeWorld:
         self.ownership: dict[Key, fields.Ownership] = {}
         self._blocked: set[Key] = set()
         """Workloads and certificates waiting for something (a secret, a service account, cert-manager)."""
+        self.webhook_ready_seconds = float(self.scenario.get("webhook_ready_seconds", WEBHOOK_READY_SECONDS))
+        self._born: dict[Key, float] = {}
+        self._lists: dict[tuple[str, str, str], fields.ListSchema] = {}
+        """Custom resources' keyed lists, by (type, version, CRD resourceVersion): read once per CRD change."""
+        """When each workload was created (monotonic), for the webhook servers' start-up time."""
         self._reindex()
         self.notebooks = NotebookController(self)
         epoch = self.scenario.get("epoch_ns")
@@ -265,7 +275,12 @@ class KubeWorld:
                 self._namespace_defaults(meta["name"])
                 self._istio_root(meta["name"])
         if key_name in WORKLOADS:
+            if old is None:
+                self._born[key] = time.monotonic()
             self._schedule(self._make_available, key)
+        if key_name in WEBHOOK_CONFIGS:
+            with self.lock:
+                self._restart_webhook_servers(obj)
         if key_name == CERTIFICATES:
             self._schedule(self._issue, key)
         if self._blocked and key_name in UNBLOCKS:
@@ -334,15 +349,16 @@ class KubeWorld:
             if keep_status:
                 body.pop("status", None)
             body.setdefault("metadata", {}).pop("managedFields", None)
+            custom = self._custom_lists(key_name, str(body.get("apiVersion") or ""))
             if apply:
                 try:
-                    obj = fields.apply(_strip_server_meta(old), body, own, manager, force, now)
+                    obj = fields.apply(_strip_server_meta(old), body, own, manager, force, now, custom)
                 except fields.ApplyConflictError as exc:
                     raise Refused(admission.Refusal(409, "Conflict", exc.message(),
                                                     {"causes": exc.causes()})) from exc
             else:
                 obj = body
-                fields.update(_strip_server_meta(old), obj, own, manager, now)
+                fields.update(_strip_server_meta(old), obj, own, manager, now, custom)
             meta = obj.setdefault("metadata", {})
             meta["name"] = name
             if namespace is not None:
@@ -368,6 +384,18 @@ class KubeWorld:
                 raise Refused(refusal)
             self.ownership[key] = own
             return self.put(key_name, obj), old is None
+
+    def _custom_lists(self, key_name: str, api_version: str) -> fields.ListSchema | None:
+        """A custom resource's keyed lists from its CRD's schema at the sent version (None for built-in kinds)."""
+        crd = self.objects.get((CRDS, None, key_name))
+        if crd is None:
+            return None
+        version = api_version.rpartition("/")[2]
+        cache = (key_name, version, str((crd.get("metadata") or {}).get("resourceVersion", "")))
+        found = self._lists.get(cache)
+        if found is None:
+            found = self._lists[cache] = crd_lists(crd, version)
+        return found
 
     def apply(self, resource: str, namespace: str | None, name: str, body: Mapping[str, Any]) -> tuple[o.Obj, bool]:
         """Server-side apply as the sandbox's own manager (tests and timelines); returns (object, created)."""
@@ -423,7 +451,13 @@ class KubeWorld:
             if generic.missing_for_pods(old, lambda r, n: (r, key[1], n) in self.objects):
                 self._blocked.add(key)
                 return
+            if key in self._blocked and key in self._born:
+                self._born[key] = time.monotonic()  # its pods start only now that what they mount exists
             self._blocked.discard(key)
+            starting = self._webhook_start_left(key, old)
+            if starting > 0:
+                self.loop.call_later(starting, self._make_available, key)
+                return
             new = copy.deepcopy(old)
             new["status"] = generic.available(new)
             if new["status"] == old.get("status"):
@@ -436,6 +470,54 @@ class KubeWorld:
                         self._istio_root(ns_name)
         self._recheck_soon()
         self._notify()
+
+    def _webhook_services(self, config: Mapping[str, Any] | None = None) -> set[tuple[str, str]]:
+        """(namespace, service) of every webhook in one configuration, or in all of them (lock held)."""
+        configs = [config] if config is not None else [c for (k, _, _), c in self.objects.items()
+                                                         if k in WEBHOOK_CONFIGS]
+        found: set[tuple[str, str]] = set()
+        for c in configs:
+            for hook in c.get("webhooks") or []:
+                svc = (hook.get("clientConfig") or {}).get("service") or {}
+                if svc.get("name"):
+                    found.add((str(svc.get("namespace") or "default"), str(svc["name"])))
+        return found
+
+    def _serves(self, workload: o.Obj, namespace: str | None, services: set[tuple[str, str]]) -> bool:
+        """Whether a workload's pods are selected by one of these services (lock held)."""
+        labels = (((workload.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels") or {}
+        for ns, name in services:
+            if ns != namespace:
+                continue
+            selector = (((self.objects.get(("services", ns, name)) or {}).get("spec") or {}).get("selector")) or {}
+            if selector and all(labels.get(k) == v for k, v in selector.items()):
+                return True
+        return False
+
+    def _webhook_start_left(self, key: Key, workload: o.Obj) -> float:
+        """Seconds a webhook server still needs to start (0 for other workloads, or once started; lock held)."""
+        born = self._born.get(key)
+        if born is None or self.webhook_ready_seconds <= 0:
+            return 0.0
+        left = born + self.webhook_ready_seconds - time.monotonic()
+        return left if left > 0 and self._serves(workload, key[1], self._webhook_services()) else 0.0
+
+    def _restart_webhook_servers(self, config: o.Obj) -> None:
+        """A webhook configuration arrived after its server was marked ready within its start-up time: the server
+        is in fact still starting (the sandbox's controller only learns now that the pods serve a webhook)."""
+        services = self._webhook_services(config)
+        for key, obj in list(self.objects.items()):
+            if key[0] not in WORKLOADS or not generic.is_ready(obj) or not self._serves(obj, key[1], services):
+                continue
+            left = self._webhook_start_left(key, obj)
+            if left <= 0:
+                continue
+            new = copy.deepcopy(obj)
+            new["status"] = generic.progressing(new)
+            self._record(key[0], "MODIFIED", new, obj)
+            self.objects[key] = new
+            if not self.loop.is_closed():
+                self.loop.call_soon_threadsafe(self.loop.call_later, left, self._make_available, key)
 
     def _istio_root(self, namespace: str) -> None:
         """istiod's part: every namespace gets the `istio-ca-root-cert` ConfigMap its gateways and sidecars mount."""
