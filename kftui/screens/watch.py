@@ -31,7 +31,7 @@ from kftui.views.base import ViewSpec
 from kftui.views.pods import pod_key
 from kftui.widgets.footer import KeysFooter
 from kftui.widgets.logpane import LogPane
-from kftui.widgets.messages import FollowPod, LogFeed, ShowDetails
+from kftui.widgets.messages import FollowPod, LogFeed, Retitled, ShowDetails
 from kftui.widgets.table import VirtualTable
 from kftui.widgets.tableview import TableView
 
@@ -343,6 +343,11 @@ class WatchScreen(CockpitActions, Screen[None]):
         if pane.border_title != title.markup:
             pane.border_title = title
         pane.border_subtitle = ""
+
+    def on_retitled(self, message: Retitled) -> None:
+        """A widget view (notebooks, runs) redrew: its count belongs in the pane title now, not at the next tick."""
+        message.stop()
+        self._sync_title()
 
     @on(TableView.Changed)
     def _view_changed(self, event: TableView.Changed) -> None:

@@ -42,3 +42,11 @@ class LogFeed(Message):
         self.state = state
         """A LogState value (streaming, ended, error ...) or None to leave the state as it is."""
         self.detail = detail
+
+
+class Retitled(Message):
+    """A widget view's rows changed, so the pane title the screen shows for it (its count) may have."""
+
+    def can_replace(self, message: Message) -> bool:
+        """A burst of redraws collapses to one retitle."""
+        return isinstance(message, Retitled)

@@ -18,7 +18,7 @@ from kftui.core.diagnosis import Diagnosis
 from kftui.core.kube import NotebookPhase, NotebookRow
 from kftui.core.sanitize import inert
 from kftui.core.table import Column, TableModel
-from kftui.widgets.messages import FollowPod, ShowDetails
+from kftui.widgets.messages import FollowPod, Retitled, ShowDetails
 
 PHASE_STYLE = {
     NotebookPhase.READY: "green",
@@ -200,6 +200,7 @@ class NotebooksView(Vertical):
             if cursor in visible:
                 table.move_cursor(row=visible.index(cursor), animate=False)
         self.border_title = f"notebooks · {len(items)}"
+        self.post_message(Retitled())
 
     def _shown(self) -> bool:
         """Whether the notebooks tab is showing: a hidden view must not take over the shared panes."""

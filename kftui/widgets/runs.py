@@ -28,7 +28,7 @@ from textual.widgets.tree import TreeNode
 from kftui.core.runlist import LOCAL, Item, RunsModel
 from kftui.core.runs import USER_CONTAINER, LocalRunRecord, RunDetail, RunRow, RunState, TaskNode, short_duration
 from kftui.core.sanitize import inert, inert_lines
-from kftui.widgets.messages import FollowPod, LogFeed, ShowDetails
+from kftui.widgets.messages import FollowPod, LogFeed, Retitled, ShowDetails
 
 POLL_SECONDS = 5.0
 """How often the screen's runs feed lists again (kftui.screens.feeds.POLL_SECONDS; said in the status line)."""
@@ -458,6 +458,7 @@ class RunsView(Vertical):
         self.query_one("#runs-status", Static).update(status)
         where = f" · {self.api_url}" if self.api_url else ""
         self.border_title = Text(inert(f"runs{where}"))
+        self.post_message(Retitled())
 
     def action_cycle_experiment(self) -> None:
         """All experiments, then each one seen in the list (local runs count as one), then all again."""
