@@ -276,38 +276,54 @@ class RunsFeed(Poller[RunsListing]):
 
 
 _CONTACTS: dict[tuple[int, str, str], str] = {}
+_LOOKUPS: dict[tuple[int, str, str], threading.Event] = {}
 _CONTACTS_LOCK = threading.Lock()
+CONTACT_WAIT = 10.0
+"""How long a details load waits for a contact lookup another thread started (then it shows the stand-in)."""
+
+
+def _contact(app: Any, answers: dict[str, Any], project: str, key: tuple[int, str, str]) -> str:
+    """The quota contact, looked up once per key: concurrent callers wait for the one lookup instead of each
+    starting their own (a details load per cursor move would otherwise run gcloud once each)."""
+    with _CONTACTS_LOCK:
+        if key in _CONTACTS:
+            return _CONTACTS[key]
+        running = _LOOKUPS.get(key)
+        if running is None:
+            _LOOKUPS[key] = threading.Event()
+    if running is not None:
+        running.wait(CONTACT_WAIT)
+        with _CONTACTS_LOCK:
+            return _CONTACTS.get(key, "")
+    email = ""
+    try:
+        from kftui.operations.quota import find_contact
+
+        found = find_contact(answers, project or None, app.services.projects() if project else None)
+        email = found.email if found is not None else ""
+    except Exception:  # an unreadable policy or a bad given address: the form asks instead
+        email = ""
+    with _CONTACTS_LOCK:
+        _CONTACTS[key] = email
+        _LOOKUPS.pop(key).set()
+    return email
 
 
 def fix_context(app: Any) -> dict[str, str]:
     """What setup learned plus the quota contact, so every fix a watch view shows carries values, not stand-ins.
 
-    Runs on a feed or worker thread (the contact may need the project's IAM policy); the contact is looked up
-    once per project and app, as the GPU step finds it: the given email, a person's active account, or an owner
-    or editor of the project. With no person found the fix keeps its EMAIL stand-in for the `a` form to ask.
+    Runs on a feed or worker thread (the contact may need gcloud and the project's IAM policy); the contact is
+    found once per project and app, as the GPU step finds it: the given email, a person's active account, or an
+    owner or editor of the project. With no person found the fix keeps its EMAIL stand-in for the `a` form.
     """
     from kftui.widgets.notebooks import known_context
 
     known = known_context(app)
     project = known.get("project", "")
-    answers = getattr(getattr(app, "state", None), "answers", {}) or {}
-    given = str(answers.get("email") or "")
-    key = (id(app), project, given)
-    with _CONTACTS_LOCK:
-        cached = _CONTACTS.get(key)
-    if cached is None:
-        cached = ""
-        try:
-            from kftui.operations.quota import find_contact
-
-            found = find_contact(answers, project or None, app.services.projects() if project else None)
-            cached = found.email if found is not None else ""
-        except Exception:  # an unreadable policy or a bad given address: the form asks instead
-            cached = ""
-        with _CONTACTS_LOCK:
-            _CONTACTS[key] = cached
-    if cached:
-        known["email"] = cached
+    answers = dict(getattr(getattr(app, "state", None), "answers", {}) or {})
+    email = _contact(app, answers, project, (id(app), project, str(answers.get("email") or "")))
+    if email:
+        known["email"] = email
     return known
 
 

@@ -25,7 +25,7 @@ from kftui.core.kube import PodRow, WatchKind
 from kftui.core.sanitize import inert
 from kftui.core.table import Change, Inbox, TableModel
 from kftui.screens.cockpit import CockpitActions, CockpitTarget
-from kftui.screens.feeds import PodLogFeed, widget_feed
+from kftui.screens.feeds import PodLogFeed, fix_context, widget_feed
 from kftui.views import VIEWS, view_for
 from kftui.views.base import ViewSpec
 from kftui.views.pods import pod_key
@@ -186,6 +186,9 @@ class WatchScreen(CockpitActions, Screen[None]):
         self._sync_title()
         self._focus_view()
         self._feed_context = (app.services.options.context,)
+        # warm the quota contact (gcloud, the IAM policy) once the first list is in: details then wait less
+        self.set_timer(1.0, lambda: self.run_worker(lambda: fix_context(app), thread=True, group="fix-context",
+                                                    exit_on_error=False, description="finding the quota contact"))
         for feed in self.feeds.values():
             if feed.spec.eager:  # after the first frame: the client's import must not hold up the first paint
                 feed.started = True
@@ -675,7 +678,6 @@ class WatchScreen(CockpitActions, Screen[None]):
 
     def _load_details(self, services: Any, row: Any) -> None:
         from kftui.screens.details import pod_details
-        from kftui.screens.feeds import fix_context
 
         self.post_message(PodDetails(pod_key(row), pod_details(services, row, fix_context(self.app))))
 
