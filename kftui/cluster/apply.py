@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kftui.core.plan import GOOGLE_CONFIG, GOOGLE_ENV, GOOGLE_SECRET, OAUTH2_NAMESPACE, google_proxy_config
 from kftui.errors import ConfigError, ToolMissingError
 
 KUBECTL_TIMEOUT = 300.0
@@ -340,31 +341,6 @@ def dex_password_hash(context: str) -> str | None:
         return None
 
 
-GOOGLE_SECRET = "kftui-google-oauth"
-GOOGLE_CONFIG = "kftui-oauth2-proxy-google"
-OAUTH2_NAMESPACE = "oauth2-proxy"
-
-
-def google_proxy_config(redirect_url: str) -> str:
-    """oauth2-proxy's configuration with Google as the identity provider (the rest as upstream's)."""
-    return "\n".join([
-        'provider = "google"',
-        'scope = "openid email profile"',
-        'email_domains = [ "*" ]',
-        'upstreams = [ "static://200" ]',
-        'skip_auth_routes = [ "^/dex/" ]',
-        'api_routes = [ "/api/", "/apis/", "^/ml_metadata" ]',
-        f'redirect_url = "{redirect_url}"',
-        "skip_provider_button = false",
-        'provider_display_name = "Google"',
-        'custom_sign_in_logo = "/custom-theme/kubeflow-logo.svg"',
-        'banner = "-"',
-        'footer = "-"',
-        'prompt = "select_account"',
-        "",
-    ])
-
-
 def use_google_login(context: str, client_id: str, client_secret: str, redirect_url: str) -> str | None:
     """Point oauth2-proxy at Google with the user's OAuth client; the secret goes to a Secret via stdin only."""
     import base64
@@ -385,8 +361,7 @@ def use_google_login(context: str, client_id: str, client_secret: str, redirect_
     pod = deployment["spec"]["template"]["spec"]
     for container in pod.get("containers") or []:
         for env in container.get("env") or []:
-            key = {"OAUTH2_PROXY_CLIENT_ID": "client-id", "OAUTH2_PROXY_CLIENT_SECRET": "client-secret",
-                   "OAUTH2_PROXY_COOKIE_SECRET": "cookie-secret"}.get(str(env.get("name")))
+            key = GOOGLE_ENV.get(str(env.get("name")))
             if key:
                 env["valueFrom"] = {"secretKeyRef": {"name": GOOGLE_SECRET, "key": key}}
     for volume in pod.get("volumes") or []:

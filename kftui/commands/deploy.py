@@ -52,6 +52,7 @@ def plan_from(answers: Mapping[str, Any], **flags: Any) -> Any:
         nap_max_memory_gb=_first(flags.get("nap_max_memory"), answers.get("nap_max_memory_gb")),
         manifests=_first(flags.get("manifests"), answers.get("manifests")),
         repo=os.environ.get(MANIFESTS_REPO_ENV), recorded=answers,
+        oauth_client_id=_first(None, answers.get("oauth_client_id")),
     )
     for flag, value in (("--gpu-count", flags.get("gpu_count")), ("--max-gpu-nodes", flags.get("max_gpu_nodes"))):
         if value is not None and int(value) < 1:

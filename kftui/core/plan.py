@@ -98,6 +98,16 @@ DEX_DEFAULT_HASH = "$2y$12$4K/VkmDd1q1Orb3xAt82zu8gk7Ad6ReFR4LCP9UeYE90NLiN9Df72
 PASSWORD_MIN = 12
 PASSWORD_RULE = (f"at least {PASSWORD_MIN} characters, mixing letters with digits or symbols, and not the "
                  f"default {DEX_DEFAULT_PASSWORD}")
+GOOGLE_SECRET = "kftui-google-oauth"
+"""The Secret (in oauth2-proxy's namespace) that holds the OAuth client's id, secret and a cookie secret."""
+GOOGLE_CONFIG = "kftui-oauth2-proxy-google"
+"""The ConfigMap with oauth2-proxy's configuration for Google."""
+OAUTH2_NAMESPACE = "oauth2-proxy"
+GOOGLE_ENV = {"OAUTH2_PROXY_CLIENT_ID": "client-id", "OAUTH2_PROXY_CLIENT_SECRET": "client-secret",
+              "OAUTH2_PROXY_COOKIE_SECRET": "cookie-secret"}
+"""oauth2-proxy's variables, each read from that key of GOOGLE_SECRET (the deploy and the script set the same)."""
+SECRET_ENV = "KFTUI_OAUTH_CLIENT_SECRET"
+"""Where the plan script reads the OAuth client's secret (or asks without echo): never in the script itself."""
 OAUTH2_CALLBACK = "/oauth2/callback"
 """oauth2-proxy's callback path (its default proxy prefix /oauth2; the deploy's config keeps it)."""
 GOOGLE_REDIRECT = URL + OAUTH2_CALLBACK
@@ -284,6 +294,8 @@ class DeployPlan:
     """A local manifests checkout; None means clone the release tag."""
     repo: str = MANIFESTS_REPO
     """Where the release tag is cloned from."""
+    oauth_client_id: str | None = None
+    """The OAuth step's client: sign-in with Google through oauth2-proxy (its secret is never in the plan)."""
 
     @property
     def region(self) -> str:
@@ -401,6 +413,7 @@ class PlanInputs:
     nap_max_memory_gb: str | int | None = None
     manifests: str | None = None
     repo: str | None = None
+    oauth_client_id: str | None = None
     recorded: Mapping[str, object] = field(default_factory=dict)
     """Remembered answers the GPU step recorded (its machine type per zone, type and count), read by key."""
 
@@ -526,6 +539,7 @@ def build_plan(inputs: PlanInputs, machine_types: Sequence[MachineType] = ()) ->
         nap=nap,
         manifests=_text(inputs.manifests) or None,
         repo=_text(inputs.repo) or MANIFESTS_REPO,
+        oauth_client_id=_text(inputs.oauth_client_id) or None,
     )
 
 
@@ -759,6 +773,26 @@ def deploy_command(plan: DeployPlan, plan_only: bool = False) -> str:
     return " ".join(parts)
 
 
+def google_proxy_config(redirect_url: str) -> str:
+    """oauth2-proxy's configuration with Google as the identity provider (the rest as upstream's)."""
+    return "\n".join([
+        'provider = "google"',
+        'scope = "openid email profile"',
+        'email_domains = [ "*" ]',
+        'upstreams = [ "static://200" ]',
+        'skip_auth_routes = [ "^/dex/" ]',
+        'api_routes = [ "/api/", "/apis/", "^/ml_metadata" ]',
+        f'redirect_url = "{redirect_url}"',
+        "skip_provider_button = false",
+        'provider_display_name = "Google"',
+        'custom_sign_in_logo = "/custom-theme/kubeflow-logo.svg"',
+        'banner = "-"',
+        'footer = "-"',
+        'prompt = "select_account"',
+        "",
+    ])
+
+
 def script(plan: DeployPlan) -> str:
     """The whole plan as a reviewable shell script that does what `kftui deploy` does, with the user's values."""
     lines = [
@@ -771,6 +805,7 @@ def script(plan: DeployPlan) -> str:
         "# 0. Tools and the new Dex password, checked before anything is created.",
         *_tool_lines(),
         *_password_lines(),
+        *(_client_secret_lines(plan) if plan.oauth_client_id else []),
         "",
         "# 1. The cluster with its CPU pool, Workload Identity and auto-provisioning limits.",
         f"if gcloud container clusters describe {_q(plan.cluster)} --project={_q(plan.project)} "
@@ -810,15 +845,20 @@ def script(plan: DeployPlan) -> str:
         f"# {n + 2}. Every deployment Available.",
         *_ready_lines(),
         "",
-        f"# {n + 3}. Sign-in: Dex's default login ({DEX_DEFAULT_USER} / {DEX_DEFAULT_PASSWORD}) is replaced by the",
-        "#    password read above (bcrypt), and the script never ends done while the default stands. (Google sign-in",
-        "#    through the OAuth step's client is set up by `kftui deploy`: its secret never goes into this script.)",
+        f"# {n + 3}. Sign-in: "
+        + (f"Google through oauth2-proxy with the OAuth step's client {plan.oauth_client_id} (its secret, read "
+           "above, goes only into a Secret, through a pipe); then " if plan.oauth_client_id else "")
+        + f"Dex's default login ({DEX_DEFAULT_USER} / {DEX_DEFAULT_PASSWORD}) is",
+        "#    replaced by the password read above (bcrypt), and the script never ends done while the default stands.",
+        *(_google_lines(plan) if plan.oauth_client_id else []),
         *_dex_lines(),
         "",
         f"# {n + 4}. Open the dashboard: `kftui forward dashboard`, or the same by hand, then browse {URL}:",
         f"#    {PORT_FORWARD}",
         f'echo "Kubeflow is running on $CTX. Open the dashboard with \\`{FORWARD_DASHBOARD}\\` (or '
-        f'\\`{PORT_FORWARD}\\`), browse {URL} and sign in as {DEX_DEFAULT_USER} with your password."',
+        f'\\`{PORT_FORWARD}\\`), browse {URL} and sign in '
+        + ("with your Google account." if plan.oauth_client_id else f'as {DEX_DEFAULT_USER} with your password.')
+        + '"',
         "",
     ]
     return "\n".join(lines)
@@ -851,6 +891,74 @@ def _tool_lines() -> list[str]:
         "fi",
         'WORK=$(mktemp -d)',
         "trap 'rm -rf \"$WORK\"' EXIT",
+    ]
+
+
+def _client_secret_lines(plan: DeployPlan) -> list[str]:
+    """The OAuth client's secret from the environment, else typed without echo; never a flag or a file."""
+    missing = (f"plan: {SECRET_ENV}: the secret of OAuth client {plan.oauth_client_id} is needed for Google "
+               "sign-in (the OAuth step's client; Google Cloud Console, APIs & Services, Credentials); nothing was "
+               "created")
+    return [
+        'command -v python3 >/dev/null || { echo "plan: python3 is needed to set up Google sign-in and is not on '
+        'PATH" >&2; exit 2; }',
+        f'CLIENT_SECRET="${{{SECRET_ENV}:-}}"',
+        'if [ -z "$CLIENT_SECRET" ] && [ -t 0 ]; then',
+        f'  read -rs -p "Secret of OAuth client {plan.oauth_client_id}: " CLIENT_SECRET; echo',
+        "fi",
+        f'[ -n "$CLIENT_SECRET" ] || {{ echo "{missing}" >&2; exit 2; }}',
+        "export CLIENT_SECRET",
+    ]
+
+
+_LOGIN_PY = """import base64, json, os, secrets, sys
+d = json.load(sys.stdin)
+pod = d["spec"]["template"]["spec"]
+keys = json.loads(os.environ["GOOGLE_ENV"])
+for c in pod.get("containers") or []:
+    for e in c.get("env") or []:
+        if e.get("name") in keys:
+            e.pop("value", None)
+            e["valueFrom"] = {"secretKeyRef": {"name": os.environ["GOOGLE_SECRET"], "key": keys[e["name"]]}}
+for v in pod.get("volumes") or []:
+    if v.get("name") == "oauth2-proxy-config":
+        v["configMap"] = {"name": os.environ["GOOGLE_CONFIG"]}
+d.pop("status", None)
+m = d["metadata"]
+d["metadata"] = {"name": m["name"], "namespace": m["namespace"], "labels": m.get("labels") or {}}
+ns = os.environ["OAUTH2_NAMESPACE"]
+cookie = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()[:32]
+items = [
+    {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": {"name": os.environ["GOOGLE_SECRET"],
+     "namespace": ns}, "stringData": {"client-id": os.environ["CLIENT_ID"],
+     "client-secret": os.environ["CLIENT_SECRET"], "cookie-secret": cookie}},
+    {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": os.environ["GOOGLE_CONFIG"], "namespace": ns},
+     "data": {"oauth2_proxy.cfg": os.environ["PROXY_CFG"]}},
+    d,
+]
+print(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+"""
+"""The same Secret, ConfigMap and Deployment edit as kftui.cluster.apply.use_google_login, for the script's python3."""
+
+
+def _google_lines(plan: DeployPlan) -> list[str]:
+    """oauth2-proxy pointed at Google with the OAuth step's client, as `kftui deploy` does it."""
+    import json
+
+    env = {"CLIENT_ID": plan.oauth_client_id or "", "GOOGLE_SECRET": GOOGLE_SECRET, "GOOGLE_CONFIG": GOOGLE_CONFIG,
+           "OAUTH2_NAMESPACE": OAUTH2_NAMESPACE, "GOOGLE_ENV": json.dumps(GOOGLE_ENV),
+           "PROXY_CFG": google_proxy_config(GOOGLE_REDIRECT)}
+    assigns = " ".join(f"{k}={_q(v)}" for k, v in env.items())
+    return [
+        f"LOGIN_PY={_q(_LOGIN_PY)}",
+        f"if ! kc get deployment oauth2-proxy -n {OAUTH2_NAMESPACE} -o json "
+        f'| {assigns} python3 -c "$LOGIN_PY" '
+        "| kc apply --server-side --force-conflicts --field-manager=kftui-login -f - >/dev/null; then",
+        '  echo "plan: Google sign-in could not be set up (oauth2-proxy)" >&2; exit 1',
+        "fi",
+        "unset CLIENT_SECRET",
+        f'echo "login: Google through oauth2-proxy (client {plan.oauth_client_id}); the client secret is in Secret '
+        f'{OAUTH2_NAMESPACE}/{GOOGLE_SECRET}; the client must list {GOOGLE_REDIRECT}"',
     ]
 
 

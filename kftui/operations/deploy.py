@@ -372,7 +372,8 @@ class Runner:
 
     def google_login(self) -> None:
         """With the OAuth step's client, oauth2-proxy signs people in with Google (secret only in the cluster)."""
-        from kftui.cluster.apply import GOOGLE_SECRET, OAUTH2_NAMESPACE, use_google_login
+        from kftui.cluster.apply import use_google_login
+        from kftui.core.plan import GOOGLE_SECRET, OAUTH2_NAMESPACE
 
         if self.oauth is None:
             self.say("login: Dex (no OAuth client was set up in the OAuth step)")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from kftui.cluster.apply import google_proxy_config
 from kftui.commands.forward import DEFAULT_LOCAL
 from kftui.core.findings import Finding, Status
-from kftui.core.plan import GOOGLE_REDIRECT
+from kftui.core.plan import GOOGLE_REDIRECT, google_proxy_config
 from kftui.secrets import SecretStore
 from kftui.steps.base import StepContext
 from kftui.steps.oauth import STEP, OAuthStep, redirect_uri, store_client_secret
