@@ -278,23 +278,14 @@ class RunsFeed(Poller[RunsListing]):
 _CONTACTS: dict[tuple[int, str, str], str] = {}
 _LOOKUPS: dict[tuple[int, str, str], threading.Event] = {}
 _CONTACTS_LOCK = threading.Lock()
-CONTACT_WAIT = 10.0
-"""How long a details load waits for a contact lookup another thread started (then it shows the stand-in)."""
+CONTACT_WAIT = 2.0
+"""How long a details load waits for the contact lookup (gcloud, the IAM policy); after that it shows the
+stand-in and the lookup finishes in the background for the next one."""
 
 
-def _contact(app: Any, answers: dict[str, Any], project: str, key: tuple[int, str, str]) -> str:
-    """The quota contact, looked up once per key: concurrent callers wait for the one lookup instead of each
-    starting their own (a details load per cursor move would otherwise run gcloud once each)."""
-    with _CONTACTS_LOCK:
-        if key in _CONTACTS:
-            return _CONTACTS[key]
-        running = _LOOKUPS.get(key)
-        if running is None:
-            _LOOKUPS[key] = threading.Event()
-    if running is not None:
-        running.wait(CONTACT_WAIT)
-        with _CONTACTS_LOCK:
-            return _CONTACTS.get(key, "")
+def _look_up(app: Any, answers: dict[str, Any], project: str, key: tuple[int, str, str],
+             done: threading.Event) -> None:
+    """Find the contact on its own thread, so no view waits longer than CONTACT_WAIT for gcloud or Google."""
     email = ""
     try:
         from kftui.operations.quota import find_contact
@@ -305,23 +296,41 @@ def _contact(app: Any, answers: dict[str, Any], project: str, key: tuple[int, st
         email = ""
     with _CONTACTS_LOCK:
         _CONTACTS[key] = email
-        _LOOKUPS.pop(key).set()
-    return email
+        _LOOKUPS.pop(key, None)
+    done.set()
 
 
-def fix_context(app: Any) -> dict[str, str]:
+def _contact(app: Any, answers: dict[str, Any], project: str, key: tuple[int, str, str], wait: float) -> str:
+    """The quota contact, looked up once per key on one background thread; callers wait at most `wait`."""
+    with _CONTACTS_LOCK:
+        if key in _CONTACTS:
+            return _CONTACTS[key]
+        done = _LOOKUPS.get(key)
+        if done is None:
+            done = _LOOKUPS[key] = threading.Event()
+            threading.Thread(target=_look_up, args=(app, answers, project, key, done), daemon=True,
+                             name="kftui-contact").start()
+    if wait > 0:
+        done.wait(wait)
+    with _CONTACTS_LOCK:
+        return _CONTACTS.get(key, "")
+
+
+def fix_context(app: Any, wait: float = CONTACT_WAIT) -> dict[str, str]:
     """What setup learned plus the quota contact, so every fix a watch view shows carries values, not stand-ins.
 
     Runs on a feed or worker thread (the contact may need gcloud and the project's IAM policy); the contact is
     found once per project and app, as the GPU step finds it: the given email, a person's active account, or an
     owner or editor of the project. With no person found the fix keeps its EMAIL stand-in for the `a` form.
+    `wait=0` never waits (the details pane: a cursor move must show its pod at once; the screen warms the
+    lookup a second after it starts, so by the first selection it is usually known).
     """
     from kftui.widgets.notebooks import known_context
 
     known = known_context(app)
     project = known.get("project", "")
     answers = dict(getattr(getattr(app, "state", None), "answers", {}) or {})
-    email = _contact(app, answers, project, (id(app), project, str(answers.get("email") or "")))
+    email = _contact(app, answers, project, (id(app), project, str(answers.get("email") or "")), wait)
     if email:
         known["email"] = email
     return known

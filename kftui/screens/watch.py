@@ -679,7 +679,7 @@ class WatchScreen(CockpitActions, Screen[None]):
     def _load_details(self, services: Any, row: Any) -> None:
         from kftui.screens.details import pod_details
 
-        self.post_message(PodDetails(pod_key(row), pod_details(services, row, fix_context(self.app))))
+        self.post_message(PodDetails(pod_key(row), pod_details(services, row, fix_context(self.app, wait=0))))
 
     def on_pod_details(self, message: PodDetails) -> None:
         """Show details only if the user has not moved on."""
