@@ -42,8 +42,7 @@ async def shoot(sandbox: Any) -> None:
         screen = app.screen
         await until(pilot, lambda: len(screen.rows) >= 10)
         table = screen.query_one("#pods")
-        keys = [str(k.value) for k in table.rows]
-        table.move_cursor(row=keys.index("kubeflow-user-example-com/gpu-notebook-0"))
+        table.move_to("kubeflow-user-example-com/gpu-notebook-0")
         await until(pilot, lambda: "Why" in str(screen.query_one("#details").render()))
         await pilot.pause(0.3)
         app.save_screenshot(str(HERE / "watch.svg"))
