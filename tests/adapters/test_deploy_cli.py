@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import copy
 import io
 import re
 import shutil
@@ -23,7 +21,7 @@ from kftui.operations.deploy import load_records
 from kftui.paths import cache_dir
 from kftui.sandbox import Sandbox
 from kftui.sandbox.kube.generic import STUCK_ANNOTATION
-from tests.deploy_world import MINI, PROJECT, ZONE, ready_scenario
+from tests.deploy_world import MINI, PROJECT, ZONE, assert_google_login, ready_scenario, seed_oauth2_proxy
 from tests.helpers import wait_for
 
 pytestmark = [
@@ -365,21 +363,6 @@ def test_a_weak_password_is_refused_with_the_rule(world: Sandbox, monkeypatch: p
     assert cluster_creates(world) == []  # refused before anything is created
 
 
-OAUTH2_PROXY = {
-    "apiVersion": "apps/v1", "kind": "Deployment",
-    "metadata": {"name": "oauth2-proxy", "namespace": "oauth2-proxy"},
-    "spec": {"selector": {"matchLabels": {"app.kubernetes.io/name": "oauth2-proxy"}}, "template": {
-        "metadata": {"labels": {"app.kubernetes.io/name": "oauth2-proxy"}},
-        "spec": {"containers": [{"name": "oauth2-proxy", "image": "quay.io/oauth2-proxy/oauth2-proxy:v7.10.0",
-                                 "env": [{"name": f"OAUTH2_PROXY_{k}", "valueFrom": {"secretKeyRef": {
-                                     "name": "oauth2-proxy-h675gf55ht", "key": v}}}
-                                     for k, v in (("CLIENT_ID", "client-id"), ("CLIENT_SECRET", "client-secret"),
-                                                  ("COOKIE_SECRET", "cookie-secret"))]}],
-                 "volumes": [{"name": "oauth2-proxy-config", "configMap": {"name": "oauth2-proxy-hk55gm96k4"}},
-                             {"name": "oauth2-proxy-theme", "configMap": {"name": "oauth2-proxy-theme"}}]}}},
-}
-
-
 def test_the_oauth_steps_client_signs_people_in_with_google(world: Sandbox) -> None:
     from kftui.secrets import default_store
     from kftui.settings import load_state, save_state
@@ -392,11 +375,7 @@ def test_the_oauth_steps_client_signs_people_in_with_google(world: Sandbox) -> N
     store = default_store()
     store.put("oauth_client_secret", client_secret)
     kube = world.kube.state
-    kube.add_namespace("oauth2-proxy")
-    for name in ("oauth2-proxy-hk55gm96k4", "oauth2-proxy-theme"):  # what its pods mount, as upstream ships
-        kube.put("configmaps", {"apiVersion": "v1", "kind": "ConfigMap",
-                                "metadata": {"name": name, "namespace": "oauth2-proxy"}, "data": {}})
-    kube.put("deployments", copy.deepcopy(OAUTH2_PROXY))
+    seed_oauth2_proxy(kube)
     try:
         code, text = deploy()
     finally:
@@ -404,19 +383,8 @@ def test_the_oauth_steps_client_signs_people_in_with_google(world: Sandbox) -> N
     assert code == 0, text
     assert f"login: Google through oauth2-proxy (client {client_id})" in text
     assert "sign in with your Google account" in text
-    secret = kube.get("secrets", "oauth2-proxy", "kftui-google-oauth")
-    assert secret is not None
-    assert base64.b64decode(secret["data"]["client-secret"]).decode() == client_secret
     assert client_secret not in text
-    config = kube.get("configmaps", "oauth2-proxy", "kftui-oauth2-proxy-google")
-    assert config is not None and 'provider = "google"' in config["data"]["oauth2_proxy.cfg"]
-    proxy = kube.get("deployments", "oauth2-proxy", "oauth2-proxy")
-    assert proxy is not None
-    pod = proxy["spec"]["template"]["spec"]
-    refs = {e["name"]: e["valueFrom"]["secretKeyRef"]["name"] for e in pod["containers"][0]["env"]}
-    assert set(refs.values()) == {"kftui-google-oauth"}
-    assert {v["name"]: v["configMap"]["name"] for v in pod["volumes"]}["oauth2-proxy-config"] == \
-        "kftui-oauth2-proxy-google"
+    assert_google_login(kube, client_id, client_secret)
     # never in a file kftui writes, nor in the script
     assert not any(client_secret in p.read_text(errors="ignore") for p in Path(world.workdir).rglob("*")
                    if p.is_file() and p.stat().st_size < 5_000_000)

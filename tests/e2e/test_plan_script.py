@@ -18,7 +18,7 @@ import pytest
 
 from kftui.core.plan import DEX_DEFAULT_HASH
 from kftui.sandbox import Sandbox
-from tests.deploy_world import MINI, PROJECT, ZONE, ready_scenario
+from tests.deploy_world import MINI, PROJECT, ZONE, assert_google_login, ready_scenario, seed_oauth2_proxy
 from tests.release_data import EXAMPLE
 
 MISSING = [tool for tool in ("bash", "kubectl", "gcloud") if shutil.which(tool) is None]
@@ -200,10 +200,6 @@ def test_the_oauth_steps_client_signs_people_in_with_google_as_the_deploy_does(
     """With an OAuth client from the OAuth step, the script points oauth2-proxy at Google exactly as `kftui deploy`
     does (the same Secret, ConfigMap and Deployment edit); the secret is read from the environment, never written
     into the script, and without it the script stops before anything is created."""
-    import copy
-
-    from tests.adapters.test_deploy_cli import OAUTH2_PROXY
-
     sb, env = world
     client_id = "123456789012-abcdefghijklmnopqrstuvwxyz012345.apps.googleusercontent.com"
     client_secret = "GOCSPX-scriptSecretValue0123456789"
@@ -219,31 +215,11 @@ def test_the_oauth_steps_client_signs_people_in_with_google_as_the_deploy_does(
     assert not cluster_creates(sb)
 
     kube = sb.kube.state
-    kube.add_namespace("oauth2-proxy")
-    for name in ("oauth2-proxy-hk55gm96k4", "oauth2-proxy-theme"):  # what its pods mount, as upstream ships
-        kube.put("configmaps", {"apiVersion": "v1", "kind": "ConfigMap",
-                                "metadata": {"name": name, "namespace": "oauth2-proxy"}, "data": {}})
-    kube.put("deployments", copy.deepcopy(OAUTH2_PROXY))
+    seed_oauth2_proxy(kube)
     done = run(script, env, KFTUI_DEX_PASSWORD=PASSWORD, KFTUI_OAUTH_CLIENT_SECRET=client_secret)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert f"login: Google through oauth2-proxy (client {client_id})" in done.stdout
     assert "sign in with your Google account" in done.stdout
     assert client_secret not in done.stdout + done.stderr
-    secret = kube.get("secrets", "oauth2-proxy", "kftui-google-oauth")
-    assert secret is not None
-    assert base64.b64decode(secret["data"]["client-secret"]).decode() == client_secret
-    assert base64.b64decode(secret["data"]["client-id"]).decode() == client_id
-    config = kube.get("configmaps", "oauth2-proxy", "kftui-oauth2-proxy-google")
-    assert config is not None and 'provider = "google"' in config["data"]["oauth2_proxy.cfg"]
-    assert 'redirect_url = "http://localhost:8080/oauth2/callback"' in config["data"]["oauth2_proxy.cfg"]
-    proxy = kube.get("deployments", "oauth2-proxy", "oauth2-proxy")
-    assert proxy is not None
-    pod = proxy["spec"]["template"]["spec"]
-    refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in pod["containers"][0]["env"]}
-    assert {k: (r["name"], r["key"]) for k, r in refs.items()} == {
-        "OAUTH2_PROXY_CLIENT_ID": ("kftui-google-oauth", "client-id"),
-        "OAUTH2_PROXY_CLIENT_SECRET": ("kftui-google-oauth", "client-secret"),
-        "OAUTH2_PROXY_COOKIE_SECRET": ("kftui-google-oauth", "cookie-secret")}
-    assert {v["name"]: v["configMap"]["name"] for v in pod["volumes"]}["oauth2-proxy-config"] == \
-        "kftui-oauth2-proxy-google"
+    assert_google_login(kube, client_id, client_secret)
     assert bcrypt.checkpw(PASSWORD.encode(), dex_hash(sb).encode())  # and Dex's default replaced, as the deploy
