@@ -122,10 +122,16 @@ class TableModel(Generic[R]):
         self.reverse = reverse
         self.version = 0
         """Bumped by every change that can alter what is shown."""
+        self.layout_version = 0
+        """Bumped when rows can move on screen: rows added or gone, the order, the filter's verdicts, a column's
+        width; a change that leaves it alone only rewrote the cells of the keys take_touched() returns."""
+        self._touched: set[str] = set()
         self._visible: list[str] | None = None
         self._index: dict[str, int] | None = None
-        self._widest: list[int] | None = None
-        """The widest cell of each column over every row, kept up to date by each change (None: to measure)."""
+        self._lengths: list[dict[int, int]] | None = None
+        """Per column, how many cells have each length (None: not measured since the last full list), so a change
+        knows at once whether it moved a column's widest cell, and with it every row on screen."""
+        self._widest: list[int] = []
 
     # ---- changes -------------------------------------------------------------------------------
 
@@ -143,35 +149,53 @@ class TableModel(Generic[R]):
         cells = tuple(_inert(c.cell(row, None)) if not c.clock else "" for c in self.columns)
         return self._key(row), row, cells, self._haystack(row).lower()
 
-    def _store(self, key: str, row: R, prepared: Prepared[R] | None = None) -> None:
+    def _store(self, key: str, row: R, prepared: Prepared[R] | None = None) -> bool:
+        """File one row; True when that can move rows on screen (a new key, a column width, the filter's verdict)."""
         if prepared is None:
             prepared = self.prepare(row)
         _, _, cells, hay = prepared
+        moved = key not in self.rows
         self.rows[key] = row
         old = self._cells.get(key)
         self._cells[key] = cells
-        widest = self._widest
-        if widest is not None:
-            for i, text in enumerate(cells):
-                size = len(text)
-                if size > widest[i]:
-                    widest[i] = size
-                elif old is not None and size < widest[i] == len(old[i]):
-                    self._widest = None  # the widest cell got narrower: measure again when asked
-                    break
+        if self._lengths is not None and old != cells:
+            moved = self._count(cells, 1) or moved
+            if old is not None:
+                moved = self._count(old, -1) or moved
         self._hay[key] = hay
         if self._filter is not None:
+            was = key in self._matching
             if self._filter.matches(hay):
                 self._matching.add(key)
             else:
                 self._matching.discard(key)
+            moved = moved or was != (key in self._matching)
+        return moved
+
+    def _count(self, cells: tuple[str, ...], sign: int) -> bool:
+        """Count a row's cell lengths in (1) or out (-1); True when a column's widest cell changed with it."""
+        assert self._lengths is not None
+        changed = False
+        for i, text in enumerate(cells):
+            size, counts, widest = len(text), self._lengths[i], self._widest[i]
+            left = counts.get(size, 0) + sign
+            if left:
+                counts[size] = left
+            else:
+                del counts[size]
+            if sign > 0 and size > widest:
+                self._widest[i] = size
+                changed = True
+            elif not left and size == widest:
+                self._widest[i] = max(counts, default=0)
+                changed = changed or self._widest[i] != widest
+        return changed
 
     def _forget(self, key: str) -> None:
         self.rows.pop(key, None)
         old = self._cells.pop(key, None)
-        if old is not None and self._widest is not None and any(
-                len(text) == self._widest[i] for i, text in enumerate(old)):
-            self._widest = None
+        if old is not None and self._lengths is not None:
+            self._count(old, -1)
         self._hay.pop(key, None)
         self._matching.discard(key)
 
@@ -194,7 +218,7 @@ class TableModel(Generic[R]):
     def replace_prepared(self, rows: Iterable[Prepared[R]]) -> None:
         """replace() with rows prepared on another thread (the UI thread only files them)."""
         self.rows, self._cells, self._hay, self._matching = {}, {}, {}, set()
-        self._widest = None
+        self._lengths = None
         for prepared in rows:
             self._store(prepared[0], prepared[1], prepared)
         self._resort()
@@ -209,30 +233,44 @@ class TableModel(Generic[R]):
         if not changes:
             return False
         full = len(changes) * FULL_RESORT_SHARE > max(len(self.rows), 1)
+        moved = full
+        touched = self._touched
         for key, prepared in changes.items():
             if prepared is None:
                 if key in self.rows:
                     self._forget(key)
+                    moved = True
                     if not full:
                         self._unindex(key)
                 continue
             row = prepared[1]
-            self._store(key, row, prepared)
+            moved = self._store(key, row, prepared) or moved
+            touched.add(key)
             if not full:
                 value = self._sort_value(row, key)
                 if self._sortval.get(key) != value:
                     self._unindex(key)
                     self._sortval[key] = value
                     insort(self._order, (value, key))
+                    moved = True
         if full:
             self._resort()
-        self._changed()
+        self._changed(moved)
         return True
 
-    def _changed(self) -> None:
+    def _changed(self, moved: bool = True) -> None:
         self.version += 1
-        self._visible = None
-        self._index = None
+        if moved:
+            self.layout_version += 1
+            self._touched.clear()
+            self._visible = None
+            self._index = None
+
+    def take_touched(self) -> set[str]:
+        """The keys whose cells changed in place since the last call: with layout_version unchanged, only the
+        screen lines of these rows need drawing again (at 200 updates a second most of them are off screen)."""
+        touched, self._touched = self._touched, set()
+        return touched
 
     # ---- views ---------------------------------------------------------------------------------
 
@@ -322,9 +360,11 @@ class TableModel(Generic[R]):
 
     def widths(self) -> list[int]:
         """Each column's natural width: its widest cell or label, within its bounds (over all rows)."""
-        if self._widest is None:
-            self._widest = [max((len(cells[i]) for cells in self._cells.values()), default=0)
-                            for i in range(len(self.columns))]
+        if self._lengths is None:
+            self._lengths = [{} for _ in self.columns]
+            self._widest = [0] * len(self.columns)
+            for cells in self._cells.values():
+                self._count(cells, 1)
         out: list[int] = []
         for c, widest in zip(self.columns, self._widest, strict=True):
             width = max(len(c.label) + 1, c.min_width, widest)

@@ -38,6 +38,8 @@ from kftui.widgets.tableview import TableView
 FREEZE_ROWS = 1000
 """A full list at least this long is moved out of the collector's reach once installed (see _drain)."""
 FRAME_SECONDS = 1 / 20
+CONTACT_LATE = 30.0
+"""How long a details load stays to redraw its fixes once a slow quota-contact lookup (gcloud, IAM) ends."""
 """At most one table update per view this often, however fast its watch delivers (latest state wins per key)."""
 
 
@@ -144,6 +146,7 @@ class WatchScreen(CockpitActions, Screen[None]):
         self._feed_source: str | None = None
         self._feed_generation = 0
         self.selected_key: str | None = None
+        self._pane_titles: list[tuple[str, tuple[Any, ...]] | None] = [None, None]
         self._log_height = 55
         self._zoomed: str | None = None
 
@@ -335,17 +338,23 @@ class WatchScreen(CockpitActions, Screen[None]):
         """The top pane's title and state line belong to the view on show."""
         spec = self._active_view()
         widget = self._active_widget()
-        pane = self.query_one("#top-pane")
         if isinstance(widget, TableView):
-            pane.border_title = widget.title(self.app_namespace or "all namespaces")
             feed = self.feeds[spec.id]
-            pane.border_subtitle = Text(feed.state) if feed.state else ""
+            self._set_pane_title(widget.title(self.app_namespace or "all namespaces"),
+                                 Text(feed.state) if feed.state else Text())
             return
         words = spec.title(widget) if spec.title is not None and widget is not None else spec.noun or spec.id
-        title = Text(inert(words))
-        if pane.border_title != title.markup:
-            pane.border_title = title
-        pane.border_subtitle = ""
+        self._set_pane_title(Text(inert(words)), Text())
+
+    def _set_pane_title(self, title: Text, subtitle: Text) -> None:
+        """Set only what differs: each set repaints the whole top pane, and the title is asked for every batch."""
+        pane = self.query_one("#top-pane")
+        shown = self._pane_titles
+        for i, (name, text) in enumerate((("border_title", title), ("border_subtitle", subtitle))):
+            seen = (text.plain, tuple(text.spans))
+            if shown[i] != seen:
+                setattr(pane, name, text if text.plain else "")
+                shown[i] = seen
 
     def on_retitled(self, message: Retitled) -> None:
         """A widget view (notebooks, runs) redrew: its count belongs in the pane title now, not at the next tick."""
@@ -679,7 +688,12 @@ class WatchScreen(CockpitActions, Screen[None]):
     def _load_details(self, services: Any, row: Any) -> None:
         from kftui.screens.details import pod_details
 
-        self.post_message(PodDetails(pod_key(row), pod_details(services, row, fix_context(self.app, wait=0))))
+        known = fix_context(self.app, wait=0)
+        self.post_message(PodDetails(pod_key(row), pod_details(services, row, known)))
+        if "email" not in known:  # the contact lookup may still run: when it ends, the fixes get its address
+            later = fix_context(self.app, wait=CONTACT_LATE)
+            if "email" in later:
+                self.post_message(PodDetails(pod_key(row), pod_details(services, row, later)))
 
     def on_pod_details(self, message: PodDetails) -> None:
         """Show details only if the user has not moved on."""

@@ -16,7 +16,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -129,6 +129,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self.cursor_key: str | None = None
         self.hscroll = 0
         self._seen_version = -1
+        self._seen_layout = -1
         self._frame: tuple[Any, ...] | None = None
         self._style_cache: dict[str, Style] = {}
 
@@ -149,6 +150,11 @@ class VirtualTable(ScrollView, can_focus=True):
         if self.model.version == self._seen_version:
             return
         self._seen_version = self.model.version
+        touched = self.model.take_touched()
+        if self.model.layout_version == self._seen_layout:
+            self._redraw_rows(touched)
+            return
+        self._seen_layout = self.model.layout_version
         keys = self.model.visible()
         index = self.model.index_of(self.cursor_key)
         if index is None:  # its row is gone or filtered out: stay at the same height, on whatever is there now
@@ -161,6 +167,14 @@ class VirtualTable(ScrollView, can_focus=True):
         if new_key != self.cursor_key:
             self.cursor_key = new_key
             self.post_message(self.Highlighted(self, new_key))
+
+    def _redraw_rows(self, keys: set[str]) -> None:
+        """Rows rewritten in place: draw again only the screen lines they are on, if any."""
+        top, height, width = int(self.scroll_y), self.size.height - 1, self.size.width
+        for key in keys:
+            index = self.model.index_of(key)
+            if index is not None and top <= index < top + height:
+                self.refresh(Region(0, index - top + 1, width, 1))
 
     def move_to(self, key: str) -> bool:
         """Put the cursor on a row by key (False when that row is not shown)."""
