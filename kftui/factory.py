@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from kftui.cluster.prefetch import PodPrefetch, Snapshot
     from kftui.gcp.billing import Billing
     from kftui.gcp.compute import Compute
     from kftui.gcp.projects import Projects
@@ -64,6 +65,36 @@ class Services:
         self._lock = threading.Lock()
         self._cache: dict[str, Any] = {}
         self._state = state
+        self._prefetch: PodPrefetch | None = None
+
+    def prefetch_pods(self) -> None:
+        """Start the first pod list in a child process now, before the UI's imports (`kftui watch`)."""
+        from kftui.cluster.prefetch import start_pod_prefetch
+
+        options = self.options
+        self._prefetch = start_pod_prefetch(options.context, options.namespace, options.kubeconfig)
+
+    def pod_prefetch_pending(self) -> bool:
+        """Whether a child's first list waits to be taken."""
+        return self._prefetch is not None
+
+    def take_pod_prefetch(self) -> Snapshot | None:
+        """That list, once, if it is of the scope being watched now; None: list as usual."""
+        with self._lock:
+            prefetch, self._prefetch = self._prefetch, None
+        if prefetch is None:
+            return None
+        if (prefetch.context, prefetch.namespace) != (self.options.context, self.options.namespace):
+            prefetch.discard()
+            return None
+        return prefetch.take()
+
+    def drop_pod_prefetch(self) -> None:
+        """The app is closing: a child still listing is ended."""
+        with self._lock:
+            prefetch, self._prefetch = self._prefetch, None
+        if prefetch is not None:
+            prefetch.discard()
 
     @property
     def state(self) -> StateStore:

@@ -10,7 +10,7 @@ import gc
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from kftui.cluster._http import (
@@ -69,9 +69,18 @@ class ResourceWatcher(Generic[R]):
 
     def __init__(self, client: Any, spec: WatchSpec[R], namespace: str | None = None, timeout_seconds: int = 240,
                  retry_delay: float = 1.0, label_selector: str | None = None,
-                 field_selector: str | None = None) -> None:
-        """Watch one collection of one namespace (or all), with server-side timeouts so a dead watch never lingers."""
+                 field_selector: str | None = None,
+                 first: Callable[[], tuple[Sequence[R], str] | None] | None = None,
+                 connect: Callable[[], Any] | None = None) -> None:
+        """Watch one collection of one namespace (or all), with server-side timeouts so a dead watch never lingers.
+
+        `first` may hand over a list already made elsewhere (rows, resourceVersion; None: list as usual) and
+        `connect` builds the client only when a request needs it, so a handed-over list is shown without waiting
+        for the client's import.
+        """
         self.client = client
+        self._first = first
+        self._connect = connect
         self.spec = spec
         self.path = collection_path(spec, namespace)
         self.selectors: list[tuple[str, Any]] = [(k, v) for k, v in (("labelSelector", label_selector),
@@ -115,11 +124,15 @@ class ResourceWatcher(Generic[R]):
         delay = self.retry_delay
         while not self.stopped:
             try:
-                with collector_paused():
-                    data = get_json(self.client, self.path, self.selectors)
-                    self.resource_version = str((data.get("metadata") or {}).get("resourceVersion", ""))
-                    rows = tuple(self._rows(list(data.get("items") or [])))
-                    del data
+                handed, self._first = (self._first() if self._first is not None else None), None
+                if handed is not None:
+                    rows, self.resource_version = tuple(handed[0]), handed[1]
+                else:
+                    with collector_paused():
+                        data = get_json(self._client(), self.path, self.selectors)
+                        self.resource_version = str((data.get("metadata") or {}).get("resourceVersion", ""))
+                        rows = tuple(self._rows(list(data.get("items") or [])))
+                        del data
                 if self.stopped:
                     return
                 back = f"reconnected after {attempt} attempt{'s' if attempt > 1 else ''}" if attempt else ""
@@ -162,6 +175,12 @@ class ResourceWatcher(Generic[R]):
             if self._stop.stopped.wait(delay):
                 return
 
+    def _client(self) -> Any:
+        """The API client, built on first use when a `connect` was given."""
+        if self.client is None and self._connect is not None:
+            self.client = self._connect()
+        return self.client
+
     def _backoff(self, attempt: int) -> float:
         """Seconds before reconnect `attempt`: retry_delay, doubling, at most MAX_BACKOFF."""
         return float(min(self.retry_delay * 2 ** (attempt - 1), MAX_BACKOFF))
@@ -174,7 +193,7 @@ class ResourceWatcher(Generic[R]):
                                         ("allowWatchBookmarks", "true"), ("timeoutSeconds", self.timeout_seconds),
                                         *self.selectors]
         try:
-            resp = open_stream(self.client, self.path, query, self.timeout_seconds + 30)
+            resp = open_stream(self._client(), self.path, query, self.timeout_seconds + 30)
         except ApiException as exc:
             if exc.status == 410:
                 raise _GoneError from exc

@@ -108,8 +108,14 @@ def launch(
     from kftui.settings import load_settings
 
     settings = load_settings()  # a hand-edited mistake is one line naming the field, before the screen opens
-    from kftui.app import KftuiApp
     from kftui.factory import Options, Services
 
     services = Services(Options(context=context, namespace=namespace, kubeconfig=kubeconfig, kfp_host=kfp_host))
-    KftuiApp(services=services, mode=mode, persist=persist, settings=settings).run()
+    if mode == "watch":
+        services.prefetch_pods()  # before the UI's imports: the child lists on the other core meanwhile
+    try:
+        from kftui.app import KftuiApp
+
+        KftuiApp(services=services, mode=mode, persist=persist, settings=settings).run()
+    finally:
+        services.drop_pod_prefetch()

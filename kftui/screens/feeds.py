@@ -19,16 +19,20 @@ from kftui.core.runs import LocalRunRecord, RunDetail, RunRow
 
 T = TypeVar("T")
 POLL_SECONDS = 5.0
+GATE_WAIT = 2.0
 PodRef = tuple[str, str]
 
 
 class Poller(Generic[T]):
     """Fetch, deliver, wait (or be poked), again, on one daemon thread; a restart drops the old thread's answers."""
 
-    def __init__(self, name: str, fetch: Callable[[], T], seconds: float = POLL_SECONDS) -> None:
+    def __init__(self, name: str, fetch: Callable[[], T], seconds: float = POLL_SECONDS,
+                 gate: threading.Event | None = None) -> None:
         self.name = name
         self._fetch = fetch
         self.seconds = seconds
+        self._gate = gate
+        """The first poll waits for this (the pod list on screen), at most GATE_WAIT: it only competes for the GIL."""
         self._lock = threading.Lock()
         self._generation = 0
         self._wake: threading.Event | None = None
@@ -75,6 +79,8 @@ class Poller(Generic[T]):
             return generation == self._generation
 
     def _loop(self, generation: int, wake: threading.Event, sink: Callable[[T], None]) -> None:
+        if self._gate is not None:
+            self._gate.wait(GATE_WAIT)
         while self._current(generation):
             wake.clear()  # a poke from now on asks for the listing after this one
             result = self._fetch()
@@ -142,11 +148,12 @@ class NotebooksListing:
 class NotebooksFeed(Poller[NotebooksListing]):
     """Every notebook of the watched scope every few seconds, each one not ready with its diagnosis."""
 
-    def __init__(self, services: Any, known: Callable[[], dict[str, str]], seconds: float = POLL_SECONDS) -> None:
+    def __init__(self, services: Any, known: Callable[[], dict[str, str]], seconds: float = POLL_SECONDS,
+                 gate: threading.Event | None = None) -> None:
         """`known()` gives what setup learned (project, zone, ...) so fixes carry values instead of placeholders."""
         self.services = services
         self.known = known
-        super().__init__("notebooks", self.fetch, seconds)
+        super().__init__("notebooks", self.fetch, seconds, gate)
 
     def fetch(self) -> NotebooksListing:
         """One listing with diagnoses (on the poll thread); a failure is said, not raised, and polling goes on."""
@@ -336,10 +343,10 @@ def fix_context(app: Any, wait: float = CONTACT_WAIT) -> dict[str, str]:
     return known
 
 
-def widget_feed(view: str, app: Any) -> Any:
+def widget_feed(view: str, app: Any, gate: threading.Event | None = None) -> Any:
     """The feed a widget view (notebooks, runs) is built with; None for a view that needs none."""
     if view == "notebooks":
-        return NotebooksFeed(app.services, lambda: fix_context(app))
+        return NotebooksFeed(app.services, lambda: fix_context(app), gate=gate)
     if view == "runs":
         from kftui import paths
 

@@ -38,6 +38,7 @@ from kftui.widgets.tableview import TableView
 FREEZE_ROWS = 1000
 """A full list at least this long is moved out of the collector's reach once installed (see _drain)."""
 FRAME_SECONDS = 1 / 20
+FIRST_PAINT_WAIT = 2.0
 CONTACT_LATE = 30.0
 """How long a details load stays to redraw its fixes once a slow quota-contact lookup (gcloud, IAM) ends."""
 """At most one table update per view this often, however fast its watch delivers (latest state wins per key)."""
@@ -73,6 +74,9 @@ class Feed:
     drain_at: float = 0.0
     timer: Any = field(default=None, repr=False)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    painted: threading.Event = field(default_factory=threading.Event, repr=False)
+    """Set once the first list is on screen: work that only competes for the GIL (a client's import, the views
+    not on show) waits for it, at most FIRST_PAINT_WAIT."""
 
     def stop(self) -> None:
         """Stop the watch thread's stream now."""
@@ -175,7 +179,7 @@ class WatchScreen(CockpitActions, Screen[None]):
             return TableView(feed.model, noun=spec.noun or spec.id, table_id=spec.id, placeholder=spec.placeholder,
                              clock=self._now, keys=spec.keys, actions=spec.actions, id=f"{spec.id}-view")
         assert spec.widget is not None, f"view {spec.id} has neither a model nor a widget"
-        return spec.widget(widget_feed(spec.id, self.app))
+        return spec.widget(widget_feed(spec.id, self.app, gate=self.feeds["pods"].painted))
 
     def on_mount(self) -> None:
         """A key per view, then the first view's watch (the log pane runs its own flush timer)."""
@@ -192,10 +196,21 @@ class WatchScreen(CockpitActions, Screen[None]):
         # warm the quota contact (gcloud, the IAM policy) once the first list is in: details then wait less
         self.set_timer(1.0, lambda: self.run_worker(lambda: fix_context(app), thread=True, group="fix-context",
                                                     exit_on_error=False, description="finding the quota contact"))
+        self.query_one("#pods", VirtualTable).on_painted = self._first_rows_painted
         for feed in self.feeds.values():
-            if feed.spec.eager:  # after the first frame: the client's import must not hold up the first paint
+            if feed.spec.eager:
                 feed.started = True
-                self.call_after_refresh(self.start_feed, feed)
+                if feed.spec.id == "pods" and app.services.pod_prefetch_pending():
+                    self.start_feed(feed)  # a child has the list: taking it imports nothing
+                else:  # after the first frame: the client's import must not hold up the first paint
+                    self.call_after_refresh(self.start_feed, feed)
+
+    def _first_rows_painted(self) -> None:
+        """The first pods are on screen: the views not on show may poll now, and the first pod is selected."""
+        self.feeds["pods"].painted.set()
+        table = self.query_one("#pods", VirtualTable)
+        if self.selected_key is None and table.cursor_key is not None and self._active_view().id == "pods":
+            self._select_key(table.cursor_key)
 
     # -- feeds -----------------------------------------------------------------------------------
     def on_screen_resume(self) -> None:
@@ -235,7 +250,19 @@ class WatchScreen(CockpitActions, Screen[None]):
 
         assert feed.spec.watch is not None, f"table view {feed.spec.id} names nothing to watch"
         namespace = services.options.namespace
-        watcher = ResourceWatcher(services.kube_api(), feed.spec.watch, namespace=namespace)
+        if feed.spec.id == "pods" and services.pod_prefetch_pending():
+            # the list a child made while the UI started: shown first; the client (a slow import) is built after
+            def first() -> tuple[tuple[Any, ...], str] | None:
+                snapshot = services.take_pod_prefetch()
+                return None if snapshot is None else (snapshot.rows, snapshot.resource_version)
+
+            def connect() -> Any:
+                feed.painted.wait(FIRST_PAINT_WAIT)
+                return services.kube_api()
+
+            watcher = ResourceWatcher(None, feed.spec.watch, namespace=namespace, first=first, connect=connect)
+        else:
+            watcher = ResourceWatcher(services.kube_api(), feed.spec.watch, namespace=namespace)
         with feed.lock:
             if generation != feed.generation:
                 return  # superseded by a context or namespace switch while connecting
@@ -285,8 +312,9 @@ class WatchScreen(CockpitActions, Screen[None]):
         if self._active_view().id != feed.spec.id:
             return
         table = view.table
-        if feed.spec.id == "pods" and self.selected_key is None and table.cursor_key is not None:
-            self._select_key(table.cursor_key)
+        if feed.spec.id == "pods" and feed.painted.is_set() and self.selected_key is None \
+                and table.cursor_key is not None:
+            self._select_key(table.cursor_key)  # (the first list's first pod is selected once it is drawn)
 
     @property
     def pods_live(self) -> bool:

@@ -130,6 +130,8 @@ class VirtualTable(ScrollView, can_focus=True):
         self.hscroll = 0
         self._seen_version = -1
         self._seen_layout = -1
+        self.on_painted: Callable[[], None] | None = None
+        """Called once, right after the first frame that drew rows (work that would slow that frame waits)."""
         self._frame: tuple[Any, ...] | None = None
         self._style_cache: dict[str, Style] = {}
 
@@ -296,7 +298,11 @@ class VirtualTable(ScrollView, can_focus=True):
             self.scrollable_content_region.width,
             self.clock() if self.clock is not None else None,
         )
-        return super().render_lines(crop)
+        lines = super().render_lines(crop)
+        if self.on_painted is not None and self.model.shown:
+            hook, self.on_painted = self.on_painted, None
+            self.call_later(hook)  # after this frame is out, not inside it
+        return lines
 
     def _crop(self, segments: list[Segment], width: int, base: Style) -> Strip:
         return Strip(segments).crop(self.hscroll, self.hscroll + width).adjust_cell_length(width, base)

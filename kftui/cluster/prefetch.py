@@ -1,0 +1,196 @@
+"""The first pod list of `kftui watch`, read by a forked child on the other core while this process loads the UI.
+
+A fresh watch spends about 0.3 s importing Textual and drawing, and as long again importing the kubernetes client
+before it can ask for a single pod; then it decodes the list. The child is forked before either import, so the
+client's import, the request and the decoding run beside the UI's start-up instead of after it. It sends back
+plain rows and the list's resourceVersion through a pipe and exits; the watch then goes on from that version in
+this process, exactly as after its own list. Anything the child could not do (no fork on this system, a refused
+or unreachable API, a kubeconfig it cannot use) only means this process lists as it always did, and says why
+there, with its usual retries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import gc
+import marshal
+import os
+import select
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from kftui.core.kube import PodRow, pod_row
+
+FIELDS = tuple(f.name for f in dataclasses.fields(PodRow))
+"""A row crosses the pipe as a tuple of plain values in this order (marshal: it can build nothing but values)."""
+TIMES = tuple(i for i, name in enumerate(FIELDS) if name in ("created", "last_restart"))
+"""The datetime fields, sent as POSIX timestamps."""
+DISABLE_ENV = "KFTUI_PREFETCH"
+"""`KFTUI_PREFETCH=0` turns the child off (this process then lists itself, as on a system without fork)."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the child listed: every pod it could read, and where a watch resumes."""
+
+    rows: tuple[PodRow, ...]
+    resource_version: str
+
+
+class PodPrefetch:
+    """The running child; take() its snapshot once, or discard() it (the child is killed if still running)."""
+
+    def __init__(self, pid: int, fd: int, context: str | None, namespace: str | None) -> None:
+        """Hold the child's pid and the read end of its pipe, and the scope it lists."""
+        self.pid = pid
+        self.context = context
+        self.namespace = namespace
+        self.error = ""
+        """Why the child brought nothing (for tests and the bench; the UI lists again and says its own why)."""
+        self._fd: int | None = fd
+        self._lock = threading.Lock()
+
+    def take(self, timeout: float = 30.0) -> Snapshot | None:
+        """The child's snapshot (blocks until it is written, at most `timeout` s); None if it failed or was taken."""
+        with self._lock:
+            fd, self._fd = self._fd, None
+        if fd is None:
+            return None
+        chunks: list[bytes] = []
+        end = time.monotonic() + timeout
+        finished = False
+        try:
+            while True:
+                left = end - time.monotonic()
+                if left <= 0 or not select.select([fd], [], [], left)[0]:
+                    self.error = f"no answer within {timeout:g} s"
+                    return None
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    finished = True
+                    break
+                chunks.append(chunk)
+        finally:
+            os.close(fd)
+            if not finished:  # given up on: the child must not go on listing for nobody
+                with contextlib.suppress(OSError):
+                    os.kill(self.pid, signal.SIGKILL)
+            self._reap()
+        return self._decode(b"".join(chunks))
+
+    def _decode(self, payload: bytes) -> Snapshot | None:
+        paused = gc.isenabled()
+        gc.disable()  # 5,000 rows of tuples and dicts: no collection may walk them while they are built
+        try:
+            # our own child's bytes, through a pipe made before the fork; marshal builds values, and nothing here
+            # would run a code object even if one came
+            kind, first, second = marshal.loads(payload)  # noqa: S302
+            if kind != "ok":
+                self.error = str(first)
+                return None
+            return Snapshot(tuple(PodRow(*_values(plain)) for plain in second), str(first))
+        except Exception as exc:  # cut short (the child was killed), or not our shape: list as usual
+            self.error = f"unreadable answer ({type(exc).__name__})"
+            return None
+        finally:
+            if paused:
+                gc.enable()
+
+    def discard(self) -> None:
+        """Not needed after all (another scope, the app closing): end the child and forget it."""
+        with self._lock:
+            fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)
+        os.close(fd)
+        self._reap()
+
+    def _reap(self) -> None:
+        """Collect the child's exit so it never lingers as a zombie (it exits right after writing)."""
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(self.pid, 0)
+
+
+def start_pod_prefetch(context: str | None, namespace: str | None,
+                       kubeconfig: str | None) -> PodPrefetch | None:
+    """Fork the child that lists pods; None where there is no fork (Windows) or it is turned off."""
+    if os.environ.get(DISABLE_ENV, "1") == "0" or not hasattr(os, "fork") or sys.platform == "win32":
+        return None
+    read, write = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read)
+        os.close(write)
+        return None
+    if pid == 0:  # the child: never returns
+        os.close(read)
+        _child(write, context, namespace, kubeconfig)
+    os.close(write)
+    return PodPrefetch(pid, read, context, namespace)
+
+
+def _child(fd: int, context: str | None, namespace: str | None, kubeconfig: str | None) -> None:
+    """List, write one pickle, exit without running the parent's exit handlers or touching its terminal."""
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the UI belongs to the UI
+        null = os.open(os.devnull, os.O_RDWR)
+        for std in (0, 1, 2):  # nothing the client logs may land on the screen Textual draws
+            os.dup2(null, std)
+        payload = marshal.dumps(_listing(context, namespace, kubeconfig))
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(fd, view):]
+    except BaseException:  # a closed pipe (the app went away) or anything else: the parent lists itself
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _listing(context: str | None, namespace: str | None, kubeconfig: str | None) -> tuple[str, Any, Any]:
+    """("ok", resourceVersion, plain rows) or ("error", why, None), as the parent's watch would list."""
+    try:
+        from kftui.cluster._http import get_json
+        from kftui.cluster.kubeconfig import api_client
+
+        gc.disable()  # a short-lived process decoding one big acyclic tree: collections would only cost
+        client = api_client(context=context, path=kubeconfig)
+        path = f"/api/v1/namespaces/{namespace}/pods" if namespace else "/api/v1/pods"
+        data = get_json(client, path)
+        rows = []
+        for item in data.get("items") or []:
+            try:
+                row = pod_row(item)
+            except (TypeError, ValueError, KeyError, AttributeError):
+                continue  # as the watch does: one unreadable pod must not hide the others
+            rows.append(_plain(row))
+        return "ok", str((data.get("metadata") or {}).get("resourceVersion", "")), rows
+    except Exception as exc:
+        return "error", f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", None
+
+
+def _plain(row: PodRow) -> tuple[Any, ...]:
+    """A row as marshal can carry it: its fields in order, datetimes as timestamps."""
+    values = [getattr(row, name) for name in FIELDS]
+    for i in TIMES:
+        if values[i] is not None:
+            values[i] = values[i].timestamp()
+    return tuple(values)
+
+
+def _values(plain: tuple[Any, ...]) -> list[Any]:
+    """_plain() undone: the fields for PodRow(*values)."""
+    values = list(plain)
+    for i in TIMES:
+        if values[i] is not None:
+            values[i] = datetime.fromtimestamp(values[i], UTC)
+    return values

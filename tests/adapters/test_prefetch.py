@@ -1,0 +1,145 @@
+"""The forked first pod list of `kftui watch` against the fake API server, with the real `kubernetes` client."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kftui.cluster.kubeconfig import api_client
+from kftui.cluster.pods import list_pods
+from kftui.cluster.prefetch import DISABLE_ENV, PodPrefetch, start_pod_prefetch
+from kftui.cluster.watch import ResourceWatcher
+from kftui.core.kube import WatchKind
+from kftui.sandbox.kube import write_kubeconfig
+from kftui.views.pods import VIEW
+from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, kube, wait_for
+
+__all__ = ["kube"]
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the prefetch child needs os.fork (not on Windows)")
+
+
+def started(context: str | None, namespace: str | None, kubeconfig: Path) -> PodPrefetch:
+    prefetch = start_pod_prefetch(context, namespace, str(kubeconfig))
+    assert prefetch is not None, "fork is available here, so a child must have been started"
+    return prefetch
+
+
+def reaped(pid: int) -> bool:
+    """Whether the child is gone for good (no zombie left to collect)."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_the_child_lists_what_the_watch_would_and_is_reaped(kube: KubeSandbox) -> None:
+    prefetch = started(None, None, kube.kubeconfig)
+    snapshot = prefetch.take(timeout=30)
+    assert snapshot is not None, prefetch.error
+    rows, rv = list_pods(api_client(path=kube.kubeconfig))
+    assert sorted(snapshot.rows, key=lambda r: (r.namespace, r.name)) == sorted(rows, key=lambda r: (r.namespace,
+                                                                                                     r.name))
+    assert snapshot.resource_version and int(snapshot.resource_version) <= int(rv)
+    assert {r.name for r in snapshot.rows} >= {"gpu-notebook-0", "train-resnet-0"}
+    assert reaped(prefetch.pid)
+    assert prefetch.take() is None  # once only
+
+
+def test_one_namespace_is_listed_alone(kube: KubeSandbox) -> None:
+    snapshot = started(None, PROFILE, kube.kubeconfig).take(timeout=30)
+    assert snapshot is not None and snapshot.rows
+    assert {r.namespace for r in snapshot.rows} == {PROFILE}
+
+
+def test_the_watch_resumes_from_the_handed_over_list(kube: KubeSandbox) -> None:
+    """A pod added after the child listed arrives on the watch: nothing between list and watch is lost."""
+    prefetch = started(None, PROFILE, kube.kubeconfig)
+    snapshot = prefetch.take(timeout=30)
+    assert snapshot is not None, prefetch.error
+    kube.world.add_pod({"name": "after-the-list", "namespace": PROFILE, "node": "n1", "phase": "Running"})
+    assert VIEW.watch is not None
+    connected = threading.Event()
+
+    def connect() -> object:
+        connected.set()
+        return api_client(path=kube.kubeconfig)
+
+    watcher = ResourceWatcher(None, VIEW.watch, PROFILE, timeout_seconds=30,
+                              first=lambda: (snapshot.rows, snapshot.resource_version), connect=connect)
+    changes: list[object] = []
+    thread = watcher.start(changes.append)
+    try:
+        wait_for(lambda: changes, what="the snapshot")
+        first = changes[0]
+        assert getattr(first, "kind", None) == WatchKind.SYNCED
+        assert "after-the-list" not in {r.name for r in getattr(first, "snapshot", ())}
+        wait_for(lambda: any(getattr(getattr(c, "row", None), "name", "") == "after-the-list" for c in changes),
+                 what="the pod added after the list, on the watch")
+        assert connected.is_set()
+    finally:
+        watcher.stop()
+        thread.join(timeout=10)
+
+
+def test_an_unreachable_cluster_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    kubeconfig = write_kubeconfig(f"http://127.0.0.1:{port}", tmp_path / "kubeconfig", namespace=PROFILE)
+    prefetch = started(None, None, kubeconfig)
+    assert prefetch.take(timeout=60) is None
+    assert prefetch.error, "the child says why it brought nothing"
+    assert reaped(prefetch.pid)
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """Accepts connections and never answers: a hung API server."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for conn in held:
+            conn.close()
+        server.close()
+
+
+def test_a_hung_child_is_given_up_on_and_discard_ends_it(tmp_path: Path, silent_server: int) -> None:
+    kubeconfig = write_kubeconfig(f"http://127.0.0.1:{silent_server}", tmp_path / "kubeconfig", namespace=PROFILE)
+    prefetch = started(None, None, kubeconfig)
+    assert prefetch.take(timeout=0.5) is None and "no answer" in prefetch.error
+    assert reaped(prefetch.pid)  # take() gave up: it ended the child and collected it
+
+    other = started(None, None, kubeconfig)
+    other.discard()
+    assert reaped(other.pid), "discard() kills the child and collects it"
+    assert other.take() is None
+
+
+def test_turned_off_by_the_environment(kube: KubeSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DISABLE_ENV, "0")
+    assert start_pod_prefetch(None, None, str(kube.kubeconfig)) is None

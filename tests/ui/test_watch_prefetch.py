@@ -1,0 +1,51 @@
+"""`kftui watch` with its first pod list made by a forked child: the same table, then the same live watch."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from kftui.app import KftuiApp
+from kftui.factory import Options, Services
+from tests.helpers import until
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the prefetch child needs os.fork (not on Windows)")
+
+SIZE = (120, 40)
+
+
+async def test_the_handed_over_list_fills_the_table_and_the_watch_goes_on_from_it(env: Any) -> None:
+    services = Services(Options(), now=lambda: env.epoch)
+    services.prefetch_pods()
+    assert services.pod_prefetch_pending()
+    app = KftuiApp(services=services, mode="watch", persist=False)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen: Any = app.screen
+            await until(pilot, lambda: screen.pods_live and len(screen.rows) >= 10, what="pods from the child")
+            assert not services.pod_prefetch_pending()  # taken once
+            assert "kubeflow-user-example-com/gpu-notebook-0" in screen.rows
+            feed = screen.feeds["pods"]
+            await until(pilot, feed.painted.is_set, what="the first rows drawn")
+            # the watch builds its client only after the first rows are drawn, then follows the cluster
+            await until(pilot, lambda: feed.watcher is not None and feed.watcher.client is not None,
+                        what="the watch connected after the first paint")
+            await until(pilot, lambda: screen.selected_key is not None, what="the first pod selected")
+            table = screen.query_one("#pods")
+            assert table.row_count == len(screen.rows)
+    finally:
+        services.drop_pod_prefetch()
+
+
+async def test_without_a_child_the_screen_lists_itself(env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KFTUI_PREFETCH", "0")
+    services = Services(Options(), now=lambda: env.epoch)
+    services.prefetch_pods()
+    assert not services.pod_prefetch_pending()
+    app = KftuiApp(services=services, mode="watch", persist=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen: Any = app.screen
+        await until(pilot, lambda: screen.pods_live and len(screen.rows) >= 10, what="pods listed in-process")
+        assert "kubeflow-user-example-com/gpu-notebook-0" in screen.rows
