@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
+import importlib.util
 import marshal
 import os
 import select
@@ -21,8 +22,10 @@ import signal
 import sys
 import threading
 import time
+import types
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from kftui.core.kube import PodRow, pod_row
@@ -163,6 +166,7 @@ def _listing(context: str | None, namespace: str | None, kubeconfig: str | None)
         from kftui.cluster.kubeconfig import api_client
 
         gc.disable()  # a short-lived process decoding one big acyclic tree: collections would only cost
+        _light_client()
         client = api_client(context=context, path=kubeconfig)
         path = f"/api/v1/namespaces/{namespace}/pods" if namespace else "/api/v1/pods"
         data = get_json(client, path)
@@ -194,3 +198,34 @@ def _values(plain: tuple[Any, ...]) -> list[Any]:
         if values[i] is not None:
             values[i] = datetime.fromtimestamp(values[i], UTC)
     return values
+
+
+def _light_client() -> None:
+    """In the child only: load the parts of the kubernetes package one GET uses (its Configuration, ApiClient,
+    REST client and kubeconfig loader), not the ~700 API and model modules its `__init__` imports: about 0.1 s
+    instead of 0.27 s, on the path the first rows wait for. The same classes run the same code; the packages
+    above them are left empty. Should this layout not load (another client version), every trace of it is
+    dropped and the whole package is imported as usual."""
+    spec = importlib.util.find_spec("kubernetes")
+    roots = list(spec.submodule_search_locations or []) if spec is not None else []
+    if not roots or "kubernetes" in sys.modules:
+        return  # not installed (the import below says so), or loaded already
+    try:
+        packages = {}
+        for name, sub in (("kubernetes", ()), ("kubernetes.client", ("client",)),
+                          ("kubernetes.client.models", ("client", "models"))):
+            module = types.ModuleType(name)
+            module.__path__ = [str(Path(roots[0], *sub))]
+            module.__package__ = name
+            sys.modules[name] = packages[name] = module
+        packages["kubernetes"].client = packages["kubernetes.client"]  # type: ignore[attr-defined]
+        from kubernetes.client import api_client, configuration, exceptions
+
+        client = packages["kubernetes.client"]
+        client.ApiClient = api_client.ApiClient  # type: ignore[attr-defined]
+        client.Configuration = configuration.Configuration  # type: ignore[attr-defined]
+        client.exceptions = exceptions  # type: ignore[attr-defined]
+        import kubernetes.config  # noqa: F401  (the kubeconfig loader, against the classes above)
+    except Exception:
+        for name in [n for n in sys.modules if n == "kubernetes" or n.startswith("kubernetes.")]:
+            del sys.modules[name]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -143,3 +145,23 @@ def test_a_hung_child_is_given_up_on_and_discard_ends_it(tmp_path: Path, silent_
 def test_turned_off_by_the_environment(kube: KubeSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(DISABLE_ENV, "0")
     assert start_pod_prefetch(None, None, str(kube.kubeconfig)) is None
+
+
+def test_the_child_loads_only_the_client_parts_one_get_needs() -> None:
+    """In a fresh process (as the child is): the light load keeps the API and model modules out, and a client
+    built from a kubeconfig still works with the real classes."""
+    code = (
+        "import sys\n"
+        "from kftui.cluster.prefetch import _light_client\n"
+        "_light_client()\n"
+        "import kubernetes.client, kubernetes.config\n"
+        "loaded = [m for m in sys.modules if m.startswith('kubernetes.client.')]\n"
+        "assert 'kubernetes.client.api.core_v1_api' not in sys.modules, 'the API modules were imported'\n"
+        "assert not any(m.startswith('kubernetes.client.models.') for m in loaded), 'models were imported'\n"
+        "assert kubernetes.client.ApiClient.__module__ == 'kubernetes.client.api_client'\n"
+        "assert callable(kubernetes.config.new_client_from_config)\n"
+        "print(len(loaded))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert 0 < int(done.stdout) < 20
