@@ -8,6 +8,7 @@ kftui.widgets.runs.RunsSource), so widgets and views never import an adapter.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -284,6 +285,8 @@ class RunsFeed(Poller[RunsListing]):
 
 _CONTACTS: dict[tuple[int, str, str], str] = {}
 _LOOKUPS: dict[tuple[int, str, str], threading.Event] = {}
+_LATER: dict[tuple[int, str, str], list[Callable[[], None]]] = {}
+"""Who asked before the lookup ended and wants to know when it found someone (to show the fix again)."""
 _CONTACTS_LOCK = threading.Lock()
 CONTACT_WAIT = 2.0
 """How long a details load waits for the contact lookup (gcloud, the IAM policy); after that it shows the
@@ -304,11 +307,17 @@ def _look_up(app: Any, answers: dict[str, Any], project: str, key: tuple[int, st
     with _CONTACTS_LOCK:
         _CONTACTS[key] = email
         _LOOKUPS.pop(key, None)
+        later = _LATER.pop(key, [])
     done.set()
+    for then in later if email else ():
+        with contextlib.suppress(Exception):  # a view that went away meanwhile
+            then()
 
 
-def _contact(app: Any, answers: dict[str, Any], project: str, key: tuple[int, str, str], wait: float) -> str:
-    """The quota contact, looked up once per key on one background thread; callers wait at most `wait`."""
+def _contact(app: Any, answers: dict[str, Any], project: str, key: tuple[int, str, str], wait: float,
+             then: Callable[[], None] | None) -> str:
+    """The quota contact, looked up once per key on one background thread; callers wait at most `wait`, and
+    `then` is called (on the lookup's thread) if it was not known by then and is found later."""
     with _CONTACTS_LOCK:
         if key in _CONTACTS:
             return _CONTACTS[key]
@@ -320,24 +329,29 @@ def _contact(app: Any, answers: dict[str, Any], project: str, key: tuple[int, st
     if wait > 0:
         done.wait(wait)
     with _CONTACTS_LOCK:
-        return _CONTACTS.get(key, "")
+        if key in _CONTACTS:
+            return _CONTACTS[key]
+        if then is not None:
+            _LATER.setdefault(key, []).append(then)
+        return ""
 
 
-def fix_context(app: Any, wait: float = CONTACT_WAIT) -> dict[str, str]:
+def fix_context(app: Any, wait: float = CONTACT_WAIT, then: Callable[[], None] | None = None) -> dict[str, str]:
     """What setup learned plus the quota contact, so every fix a watch view shows carries values, not stand-ins.
 
     Runs on a feed or worker thread (the contact may need gcloud and the project's IAM policy); the contact is
     found once per project and app, as the GPU step finds it: the given email, a person's active account, or an
     owner or editor of the project. With no person found the fix keeps its EMAIL stand-in for the `a` form.
     `wait=0` never waits (the details pane: a cursor move must show its pod at once; the screen warms the
-    lookup a second after it starts, so by the first selection it is usually known).
+    lookup a second after it starts, so by the first selection it is usually known). A caller that got no
+    contact because the lookup was still running passes `then` to show its fixes again once it is found.
     """
     from kftui.widgets.notebooks import known_context
 
     known = known_context(app)
     project = known.get("project", "")
     answers = dict(getattr(getattr(app, "state", None), "answers", {}) or {})
-    email = _contact(app, answers, project, (id(app), project, str(answers.get("email") or "")), wait)
+    email = _contact(app, answers, project, (id(app), project, str(answers.get("email") or "")), wait, then)
     if email:
         known["email"] = email
     return known
@@ -346,7 +360,9 @@ def fix_context(app: Any, wait: float = CONTACT_WAIT) -> dict[str, str]:
 def widget_feed(view: str, app: Any, gate: threading.Event | None = None) -> Any:
     """The feed a widget view (notebooks, runs) is built with; None for a view that needs none."""
     if view == "notebooks":
-        return NotebooksFeed(app.services, lambda: fix_context(app), gate=gate)
+        feed = NotebooksFeed(app.services, dict, gate=gate)
+        feed.known = lambda: fix_context(app, then=feed.poke)  # a late contact: list again with its address
+        return feed
     if view == "runs":
         from kftui import paths
 

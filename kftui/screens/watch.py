@@ -39,8 +39,6 @@ FREEZE_ROWS = 1000
 """A full list at least this long is moved out of the collector's reach once installed (see _drain)."""
 FRAME_SECONDS = 1 / 20
 FIRST_PAINT_WAIT = 2.0
-CONTACT_LATE = 30.0
-"""How long a details load stays to redraw its fixes once a slow quota-contact lookup (gcloud, IAM) ends."""
 """At most one table update per view this often, however fast its watch delivers (latest state wins per key)."""
 
 
@@ -716,12 +714,13 @@ class WatchScreen(CockpitActions, Screen[None]):
     def _load_details(self, services: Any, row: Any) -> None:
         from kftui.screens.details import pod_details
 
-        known = fix_context(self.app, wait=0)
-        self.post_message(PodDetails(pod_key(row), pod_details(services, row, known)))
-        if "email" not in known:  # the contact lookup may still run: when it ends, the fixes get its address
-            later = fix_context(self.app, wait=CONTACT_LATE)
-            if "email" in later:
-                self.post_message(PodDetails(pod_key(row), pod_details(services, row, later)))
+        key = pod_key(row)
+
+        def again() -> None:  # the contact was found after all: the same details, now with its address
+            if self.selected_key == key:
+                self.post_message(PodDetails(key, pod_details(services, row, fix_context(self.app, wait=0))))
+
+        self.post_message(PodDetails(key, pod_details(services, row, fix_context(self.app, wait=0, then=again))))
 
     def on_pod_details(self, message: PodDetails) -> None:
         """Show details only if the user has not moved on."""
