@@ -78,6 +78,11 @@ class Services:
         """Whether a child's first list waits to be taken."""
         return self._prefetch is not None
 
+    def pod_namespace_verdict(self) -> str:
+        """The child's answer on the namespace being watched: "missing", "ok" or "unknown" (no child, no answer)."""
+        prefetch = self._prefetch
+        return "unknown" if prefetch is None else prefetch.namespace_verdict()
+
     def take_pod_prefetch(self) -> Snapshot | None:
         """That list, once, if it is of the scope being watched now; None: list as usual."""
         with self._lock:

@@ -30,8 +30,9 @@ def test_unknown_context(sandbox_env: dict[str, str]) -> None:
     one_line(kftui("watch", "--context", "nope"), "--context", "'nope'", "kftui-sandbox")
 
 
-def test_unknown_namespace(sandbox_env: dict[str, str], sandbox: Any) -> None:
-    one_line(kftui("watch", "-n", "nope"), "--namespace", "no namespace 'nope'")
+@pytest.mark.parametrize("prefetch", ["1", "0"], ids=["asked-by-the-prefetch-child", "asked-in-process"])
+def test_unknown_namespace(sandbox_env: dict[str, str], sandbox: Any, prefetch: str) -> None:
+    one_line(kftui("watch", "-n", "nope", env={"KFTUI_PREFETCH": prefetch}), "--namespace", "no namespace 'nope'")
 
 
 @pytest.mark.parametrize("name", ["Bad_Name", "x" * 64, "-a"])

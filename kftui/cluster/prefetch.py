@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 import types
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,48 +58,83 @@ class PodPrefetch:
         self.error = ""
         """Why the child brought nothing (for tests and the bench; the UI lists again and says its own why)."""
         self._fd: int | None = fd
+        self._buf = b""
+        self._verdict: str | None = None
         self._lock = threading.Lock()
+
+    def namespace_verdict(self, timeout: float = 5.0) -> str:
+        """For a namespace given on the command line: "missing" when the cluster said 404, else "ok" or
+        "unknown" (refused, unreachable, slow: the watch then says so with its retries)."""
+        if self.namespace is None:
+            return "unknown"
+        with self._lock:
+            if self._verdict is None:
+                frame = self._frame(timeout)
+                self._verdict = "unknown"
+                if frame is not None and frame[0] == "namespace":
+                    self._verdict = str(frame[1])
+            return self._verdict
 
     def take(self, timeout: float = 30.0) -> Snapshot | None:
         """The child's snapshot (blocks until it is written, at most `timeout` s); None if it failed or was taken."""
+        if self.namespace is not None:
+            self.namespace_verdict(timeout)
         with self._lock:
-            fd, self._fd = self._fd, None
+            try:
+                frame = self._frame(timeout)
+            finally:
+                self._close()
+        return None if frame is None else self._snapshot(frame)
+
+    def _frame(self, timeout: float) -> Any:
+        """The child's next message (a length, then marshal bytes), or None: it ended, failed or took too long."""
+        fd = self._fd
         if fd is None:
             return None
-        chunks: list[bytes] = []
         end = time.monotonic() + timeout
-        finished = False
-        try:
-            while True:
-                left = end - time.monotonic()
-                if left <= 0 or not select.select([fd], [], [], left)[0]:
-                    self.error = f"no answer within {timeout:g} s"
-                    return None
-                chunk = os.read(fd, 1 << 20)
-                if not chunk:
-                    finished = True
-                    break
-                chunks.append(chunk)
-        finally:
-            os.close(fd)
-            if not finished:  # given up on: the child must not go on listing for nobody
-                with contextlib.suppress(OSError):
-                    os.kill(self.pid, signal.SIGKILL)
-            self._reap()
-        return self._decode(b"".join(chunks))
-
-    def _decode(self, payload: bytes) -> Snapshot | None:
-        paused = gc.isenabled()
-        gc.disable()  # 5,000 rows of tuples and dicts: no collection may walk them while they are built
+        while len(self._buf) < 4 or len(self._buf) < 4 + int.from_bytes(self._buf[:4], "big"):
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                self.error = f"no answer within {timeout:g} s"
+                self._close(kill=True)
+                return None
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                self.error = self.error or "the child ended without an answer"
+                self._close()
+                return None
+            self._buf += chunk
+        size = int.from_bytes(self._buf[:4], "big")
+        payload, self._buf = bytes(self._buf[4:4 + size]), self._buf[4 + size:]
         try:
             # our own child's bytes, through a pipe made before the fork; marshal builds values, and nothing here
             # would run a code object even if one came
-            kind, first, second = marshal.loads(payload)  # noqa: S302
+            return marshal.loads(payload)  # noqa: S302
+        except Exception as exc:  # cut short (the child was killed): list as usual
+            self.error = f"unreadable answer ({type(exc).__name__})"
+            return None
+
+    def _close(self, kill: bool = False) -> None:
+        """Done with the pipe; a child given up on is ended first, and every child is collected."""
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        if kill:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+        os.close(fd)
+        self._reap()
+
+    def _snapshot(self, frame: Any) -> Snapshot | None:
+        paused = gc.isenabled()
+        gc.disable()  # 5,000 rows of tuples and dicts: no collection may walk them while they are built
+        try:
+            kind, first, second = frame
             if kind != "ok":
                 self.error = str(first)
                 return None
             return Snapshot(tuple(PodRow(*_values(plain)) for plain in second), str(first))
-        except Exception as exc:  # cut short (the child was killed), or not our shape: list as usual
+        except Exception as exc:  # not our shape: list as usual
             self.error = f"unreadable answer ({type(exc).__name__})"
             return None
         finally:
@@ -108,13 +144,7 @@ class PodPrefetch:
     def discard(self) -> None:
         """Not needed after all (another scope, the app closing): end the child and forget it."""
         with self._lock:
-            fd, self._fd = self._fd, None
-        if fd is None:
-            return
-        with contextlib.suppress(OSError):
-            os.kill(self.pid, signal.SIGKILL)
-        os.close(fd)
-        self._reap()
+            self._close(kill=True)
 
     def _reap(self) -> None:
         """Collect the child's exit so it never lingers as a zombie (it exits right after writing)."""
@@ -149,25 +179,38 @@ def _child(fd: int, context: str | None, namespace: str | None, kubeconfig: str 
         null = os.open(os.devnull, os.O_RDWR)
         for std in (0, 1, 2):  # nothing the client logs may land on the screen Textual draws
             os.dup2(null, std)
-        payload = marshal.dumps(_listing(context, namespace, kubeconfig))
-        view = memoryview(payload)
-        while view:
-            view = view[os.write(fd, view):]
+        for message in _messages(context, namespace, kubeconfig):
+            payload = marshal.dumps(message)
+            view = memoryview(len(payload).to_bytes(4, "big") + payload)
+            while view:
+                view = view[os.write(fd, view):]
     except BaseException:  # a closed pipe (the app went away) or anything else: the parent lists itself
         code = 1
     finally:
         os._exit(code)
 
 
-def _listing(context: str | None, namespace: str | None, kubeconfig: str | None) -> tuple[str, Any, Any]:
-    """("ok", resourceVersion, plain rows) or ("error", why, None), as the parent's watch would list."""
+def _messages(context: str | None, namespace: str | None,
+              kubeconfig: str | None) -> Iterator[tuple[Any, ...]]:
+    """For a given namespace first ("namespace", "ok" | "missing" | "unknown"); then ("ok", resourceVersion,
+    plain rows) or ("error", why, None), as the parent's watch would list."""
     try:
-        from kftui.cluster._http import get_json
+        from kftui.cluster._http import ClusterApiError, get_json
         from kftui.cluster.kubeconfig import api_client
 
         gc.disable()  # a short-lived process decoding one big acyclic tree: collections would only cost
         _light_client()
         client = api_client(context=context, path=kubeconfig)
+        if namespace:
+            try:
+                get_json(client, f"/api/v1/namespaces/{namespace}", timeout=3)
+                yield "namespace", "ok"
+            except ClusterApiError as exc:
+                yield "namespace", "missing" if exc.status == 404 else "unknown"
+                if exc.status == 404:
+                    return
+            except Exception:  # unreachable, timed out: the watch says so with its retries
+                yield "namespace", "unknown"
         path = f"/api/v1/namespaces/{namespace}/pods" if namespace else "/api/v1/pods"
         data = get_json(client, path)
         rows = []
@@ -177,9 +220,9 @@ def _listing(context: str | None, namespace: str | None, kubeconfig: str | None)
             except (TypeError, ValueError, KeyError, AttributeError):
                 continue  # as the watch does: one unreadable pod must not hide the others
             rows.append(_plain(row))
-        return "ok", str((data.get("metadata") or {}).get("resourceVersion", "")), rows
+        yield "ok", str((data.get("metadata") or {}).get("resourceVersion", "")), rows
     except Exception as exc:
-        return "error", f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", None
+        yield "error", f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", None
 
 
 def _plain(row: PodRow) -> tuple[Any, ...]:

@@ -60,9 +60,8 @@ def _check_context(context: str, kubeconfig: str | None) -> None:
     )
 
 
-def _check_namespace(namespace: str, context: str | None, kubeconfig: str | None) -> None:
-    """A namespace that cannot exist, or that the cluster says does not, is one line; an unreachable cluster is
-    left to watch mode, which says so and keeps retrying."""
+def _check_namespace_name(namespace: str) -> None:
+    """A namespace that cannot exist is one line, before anything is asked of the cluster."""
     from kftui.core.sanitize import inert
 
     if len(namespace) > 63 or not _NAMESPACE.match(namespace):
@@ -70,6 +69,18 @@ def _check_namespace(namespace: str, context: str | None, kubeconfig: str | None
             f"--namespace: {inert(namespace)!r} is not a namespace name (lowercase letters, digits and hyphens, "
             "at most 63, starting and ending with a letter or digit)."
         )
+
+
+def _missing_namespace(namespace: str, context: str | None) -> UsageError:
+    from kftui.core.sanitize import inert
+
+    where = f" of context {inert(context)}" if context else ""
+    return UsageError(f"--namespace: the cluster{where} has no namespace {namespace!r}.")
+
+
+def _check_namespace(namespace: str, context: str | None, kubeconfig: str | None) -> None:
+    """A namespace the cluster says does not exist is one line; an unreachable cluster is left to watch mode,
+    which says so and keeps retrying. (Where the prefetch child runs, it asks instead, beside the UI's imports.)"""
     try:
         from kubernetes.client import CoreV1Api
         from kubernetes.client.exceptions import ApiException
@@ -83,8 +94,7 @@ def _check_namespace(namespace: str, context: str | None, kubeconfig: str | None
         CoreV1Api(api).read_namespace(namespace, _request_timeout=(3, 3))
     except ApiException as exc:
         if exc.status == 404:
-            where = f" of context {inert(context)}" if context else ""
-            raise UsageError(f"--namespace: the cluster{where} has no namespace {namespace!r}.") from exc
+            raise _missing_namespace(namespace, context) from exc
     except Exception:  # unreachable, refused, timed out: watch mode reports it with its own retries
         return
     finally:
@@ -104,7 +114,7 @@ def launch(
     if context is not None:
         _check_context(context, kubeconfig)
     if namespace is not None:
-        _check_namespace(namespace, context, kubeconfig)
+        _check_namespace_name(namespace)
     from kftui.settings import load_settings
 
     settings = load_settings()  # a hand-edited mistake is one line naming the field, before the screen opens
@@ -112,10 +122,15 @@ def launch(
 
     services = Services(Options(context=context, namespace=namespace, kubeconfig=kubeconfig, kfp_host=kfp_host))
     if mode == "watch":
-        services.prefetch_pods()  # before the UI's imports: the child lists on the other core meanwhile
+        services.prefetch_pods()  # before the UI's imports: the child lists (and checks -n) on the other core
     try:
+        if namespace is not None and not services.pod_prefetch_pending():
+            _check_namespace(namespace, context, kubeconfig)  # no child here: ask in this process
         from kftui.app import KftuiApp
 
-        KftuiApp(services=services, mode=mode, persist=persist, settings=settings).run()
+        app = KftuiApp(services=services, mode=mode, persist=persist, settings=settings)
+        if namespace is not None and services.pod_namespace_verdict() == "missing":
+            raise _missing_namespace(namespace, context)
+        app.run()
     finally:
         services.drop_pod_prefetch()

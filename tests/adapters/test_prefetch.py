@@ -54,10 +54,20 @@ def test_the_child_lists_what_the_watch_would_and_is_reaped(kube: KubeSandbox) -
     assert prefetch.take() is None  # once only
 
 
-def test_one_namespace_is_listed_alone(kube: KubeSandbox) -> None:
-    snapshot = started(None, PROFILE, kube.kubeconfig).take(timeout=30)
+def test_one_namespace_is_checked_then_listed_alone(kube: KubeSandbox) -> None:
+    prefetch = started(None, PROFILE, kube.kubeconfig)
+    assert prefetch.namespace_verdict(timeout=30) == "ok"
+    snapshot = prefetch.take(timeout=30)
     assert snapshot is not None and snapshot.rows
     assert {r.namespace for r in snapshot.rows} == {PROFILE}
+
+
+def test_a_missing_namespace_is_said_and_nothing_is_listed(kube: KubeSandbox) -> None:
+    prefetch = started(None, "no-such-namespace", kube.kubeconfig)
+    assert prefetch.namespace_verdict(timeout=30) == "missing"
+    assert prefetch.namespace_verdict() == "missing"  # asked again: the same answer, no second read
+    assert prefetch.take(timeout=30) is None
+    assert reaped(prefetch.pid)
 
 
 def test_the_watch_resumes_from_the_handed_over_list(kube: KubeSandbox) -> None:
