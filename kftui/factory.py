@@ -83,6 +83,11 @@ class Services:
         prefetch = self._prefetch
         return "unknown" if prefetch is None else prefetch.namespace_verdict()
 
+    def pod_prefetch_ready(self, timeout: float) -> bool:
+        """Whether the child's list is arriving (waits at most `timeout`): the first frame can then show it."""
+        prefetch = self._prefetch
+        return prefetch is not None and prefetch.ready(timeout)
+
     def take_pod_prefetch(self) -> Snapshot | None:
         """That list, once, if it is of the scope being watched now; None: list as usual."""
         with self._lock:

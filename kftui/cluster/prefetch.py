@@ -75,6 +75,14 @@ class PodPrefetch:
                     self._verdict = str(frame[1])
             return self._verdict
 
+    def ready(self, timeout: float = 0.0) -> bool:
+        """Whether the list is coming through the pipe now (waiting at most `timeout` s), so take() is quick."""
+        with self._lock:
+            fd = self._fd
+            if fd is None or (self.namespace is not None and self._verdict is None):
+                return False
+            return bool(self._buf) or bool(select.select([fd], [], [], timeout)[0])
+
     def take(self, timeout: float = 30.0) -> Snapshot | None:
         """The child's snapshot (blocks until it is written, at most `timeout` s); None if it failed or was taken."""
         if self.namespace is not None:

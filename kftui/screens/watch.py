@@ -39,6 +39,9 @@ FREEZE_ROWS = 1000
 """A full list at least this long is moved out of the collector's reach once installed (see _drain)."""
 FRAME_SECONDS = 1 / 20
 FIRST_PAINT_WAIT = 2.0
+FIRST_LIST_WAIT = 0.1
+"""How long the first frame may wait for a prefetch child that is about to hand its list over: on the bench's
+instant server the child ends right about when the UI is ready, and one frame with every row beats two."""
 """At most one table update per view this often, however fast its watch delivers (latest state wins per key)."""
 
 
@@ -72,6 +75,8 @@ class Feed:
     drain_at: float = 0.0
     timer: Any = field(default=None, repr=False)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    handed: Any = None
+    """The rows a prefetch child listed and the first frame already shows: the watch's first snapshot is these."""
     painted: threading.Event = field(default_factory=threading.Event, repr=False)
     """Set once the first list is on screen: work that only competes for the GIL (a client's import, the views
     not on show) waits for it, at most FIRST_PAINT_WAIT."""
@@ -199,9 +204,22 @@ class WatchScreen(CockpitActions, Screen[None]):
             if feed.spec.eager:
                 feed.started = True
                 if feed.spec.id == "pods" and app.services.pod_prefetch_pending():
+                    self._file_handed_list(feed)
                     self.start_feed(feed)  # a child has the list: taking it imports nothing
                 else:  # after the first frame: the client's import must not hold up the first paint
                     self.call_after_refresh(self.start_feed, feed)
+
+    def _file_handed_list(self, feed: Feed) -> None:
+        """The child's list, if it is arriving now, straight into the model: the first frame then shows it."""
+        app: Any = self.app
+        if not app.services.pod_prefetch_ready(FIRST_LIST_WAIT):
+            return  # still listing (a real cluster takes its time): the watch thread takes it when it comes
+        snapshot = app.services.take_pod_prefetch()
+        if snapshot is None:
+            return
+        feed.model.replace(snapshot.rows)
+        feed.handed = snapshot
+        feed.live = True
 
     def _first_rows_painted(self) -> None:
         """The first pods are on screen: the views not on show may poll now, and the first pod is selected."""
@@ -248,7 +266,15 @@ class WatchScreen(CockpitActions, Screen[None]):
 
         assert feed.spec.watch is not None, f"table view {feed.spec.id} names nothing to watch"
         namespace = services.options.namespace
-        if feed.spec.id == "pods" and services.pod_prefetch_pending():
+        handed = feed.handed
+        if handed is not None:  # already shown: the watch starts from its version, with a client built after
+            def connect_later() -> Any:
+                feed.painted.wait(FIRST_PAINT_WAIT)
+                return services.kube_api()
+
+            watcher = ResourceWatcher(None, feed.spec.watch, namespace=namespace, connect=connect_later,
+                                      first=lambda: (handed.rows, handed.resource_version))
+        elif feed.spec.id == "pods" and services.pod_prefetch_pending():
             # the list a child made while the UI started: shown first; the client (a slow import) is built after
             def first() -> tuple[tuple[Any, ...], str] | None:
                 snapshot = services.take_pod_prefetch()
@@ -267,13 +293,18 @@ class WatchScreen(CockpitActions, Screen[None]):
             feed.watcher = watcher
             inbox = feed.inbox
         view = feed.spec.id
-        self.post_message(FeedState(view, "connecting", namespace or "all namespaces"))
+        if handed is None:
+            self.post_message(FeedState(view, "connecting", namespace or "all namespaces"))
         watcher.start(lambda change: self._on_change(change, view, generation, inbox))
 
     def _on_change(self, change: Change[Any], view: str, generation: int, inbox: Inbox[Any]) -> None:
         """Runs on the watch thread: fold into the inbox; wake the UI only when the inbox was empty."""
         if change.kind == WatchKind.SYNCED:
-            if inbox.reset(change.snapshot):
+            feed = self.feeds[view]
+            handed, feed.handed = feed.handed, None
+            if handed is not None and change.snapshot is handed.rows:
+                pass  # the child's list, filed before the first frame: nothing to fold again
+            elif inbox.reset(change.snapshot):
                 self.post_message(FeedPending(view, generation))
             self.post_message(FeedState(view, "live", getattr(change, "message", "") or ""))
         elif change.kind == WatchKind.ERROR:
@@ -619,6 +650,7 @@ class WatchScreen(CockpitActions, Screen[None]):
                 feed.inbox = Inbox(feed.model.prepare)
             feed.model.replace([])
             feed.live = False
+            feed.handed = None  # the child listed the old scope
             self.query_one(f"#{feed.spec.id}-view", TableView).synced()
             if feed.started or feed.spec.eager:
                 self.start_feed(feed)

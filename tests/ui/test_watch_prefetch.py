@@ -49,3 +49,26 @@ async def test_without_a_child_the_screen_lists_itself(env: Any, monkeypatch: py
         screen: Any = app.screen
         await until(pilot, lambda: screen.pods_live and len(screen.rows) >= 10, what="pods listed in-process")
         assert "kubeflow-user-example-com/gpu-notebook-0" in screen.rows
+
+
+async def test_a_list_already_handed_over_is_in_the_first_frame(env: Any) -> None:
+    """When the child is done by the time the screen mounts, its rows are filed before the first paint, and the
+    watch's first snapshot (the same rows) is not folded in a second time."""
+    services = Services(Options(), now=lambda: env.epoch)
+    services.prefetch_pods()
+    assert services.pod_prefetch_ready(30), "the child lists the still sandbox in well under 30 s"
+    app = KftuiApp(services=services, mode="watch", persist=False)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen: Any = app.screen
+            feed = screen.feeds["pods"]
+            assert len(screen.rows) >= 10 and feed.live, "filed at mount, before any watch thread ran"
+            version = feed.model.version
+            await until(pilot, lambda: feed.handed is None, what="the watch's first snapshot")
+            await until(pilot, lambda: feed.watcher is not None and feed.watcher.client is not None,
+                        what="the watch connected")
+            await pilot.pause(0.2)
+            assert feed.model.version == version, "the handed rows were not folded in again"
+            assert screen.query_one("#pods").row_count == len(screen.rows)
+    finally:
+        services.drop_pod_prefetch()
