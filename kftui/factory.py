@@ -66,6 +66,8 @@ class Services:
         self._cache: dict[str, Any] = {}
         self._state = state
         self._prefetch: PodPrefetch | None = None
+        self.prefetch_outcome = ""
+        """What became of the child's list ("used: N pods", "not used: why"; "" when none was started)."""
 
     def prefetch_pods(self) -> None:
         """Start the first pod list in a child process now, before the UI's imports (`kftui watch`)."""
@@ -96,8 +98,12 @@ class Services:
             return None
         if (prefetch.context, prefetch.namespace) != (self.options.context, self.options.namespace):
             prefetch.discard()
+            self.prefetch_outcome = "discarded: the scope changed"
             return None
-        return prefetch.take()
+        snapshot = prefetch.take()
+        self.prefetch_outcome = f"used: {len(snapshot.rows)} pods" if snapshot is not None else (
+            f"not used: {prefetch.error}")
+        return snapshot
 
     def drop_pod_prefetch(self) -> None:
         """The app is closing: a child still listing is ended."""
