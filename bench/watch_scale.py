@@ -5,8 +5,9 @@ Kubernetes discovery kubectl needs, a pod list answered from prepared bytes (a m
 for one, a PodList otherwise, as the API server does) and a watch that streams MODIFIED events at a rate set
 through a loopback control route. Then, in the same run:
 
-- launch to full table: a fresh `kftui watch` process (headless, 120x40) timed from spawn until the frame that
-  shows every pod, against a fresh `kubectl get pods -A` process timed from spawn to exit (median of --runs);
+- launch to full table: a fresh `kftui watch` process (the CLI's own entry, headless at 120x40) timed from spawn
+  until the frame that shows every pod, against a fresh `kubectl get pods -A` process timed from spawn to exit
+  (median of --runs);
 - first frame: the same process, until WatchScreen's first frame (goal <= 0.5 s);
 - memory: resident size of that process with every pod shown, minus the same with an empty cluster;
 - CPU, filter and stalls, in this process with Textual's run_test (headless, 160x50): process CPU time over
@@ -282,31 +283,42 @@ def kubeconfig(workdir: Path, url: str) -> Path:
 
 CHILD = """
 import gc, os, sys, time
-from kftui.factory import Options, Services
-
-services = Services(Options())
-services.prefetch_pods()  # as `kftui watch` does (commands/launch.py), before the UI's imports
-import textual.screen
 
 spawned, want, what = float(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-paint = textual.screen.Screen._compositor_refresh
 seen = {}
+from kftui.factory import Services
 
-def hooked(self, *args, **kwargs):
-    result = paint(self, *args, **kwargs)
-    if type(self).__name__ != "WatchScreen":
+prefetch = Services.prefetch_pods
+
+
+def prefetch_then_measure(self):
+    prefetch(self)  # the real `kftui watch` forks its child here; the probes go in after it, as the UI's imports do
+    import textual.screen
+    from kftui.app import KftuiApp
+
+    paint = textual.screen.Screen._compositor_refresh
+
+    def hooked(screen, *args, **kwargs):
+        result = paint(screen, *args, **kwargs)
+        if type(screen).__name__ != "WatchScreen":
+            return result
+        now = time.time() - spawned
+        seen.setdefault("first", now)
+        if getattr(screen, "pods_live", False) and len(screen.pods) >= want and \\
+                screen.query_one("#pods").row_count >= want:
+            if what == "launch":
+                print(seen["first"], now, flush=True)
+                print(self.prefetch_outcome or "no child", file=sys.stderr, flush=True)
+                os._exit(0)
+            if "full" not in seen:
+                seen["full"] = now
+                screen.set_timer(1.0, lambda: report(screen))
         return result
-    now = time.time() - spawned
-    seen.setdefault("first", now)
-    if getattr(self, "pods_live", False) and len(self.pods) >= want and self.query_one("#pods").row_count >= want:
-        if what == "launch":
-            print(seen["first"], now, flush=True)
-            print(services.prefetch_outcome or "no child", file=sys.stderr, flush=True)
-            os._exit(0)
-        if "full" not in seen:
-            seen["full"] = now
-            self.set_timer(1.0, lambda: report(self))
-    return result
+
+    textual.screen.Screen._compositor_refresh = hooked
+    run = KftuiApp.run
+    KftuiApp.run = lambda app, **kwargs: run(app, headless=True, size=(120, 40))
+
 
 def report(screen):
     gc.collect()
@@ -315,13 +327,11 @@ def report(screen):
     print(rss * 1024, flush=True)
     os._exit(0)
 
-textual.screen.Screen._compositor_refresh = hooked
-from kftui.app import KftuiApp
 
-try:
-    KftuiApp(services=services, mode="watch", persist=False).run(headless=True, size=(120, 40))
-finally:
-    services.drop_pod_prefetch()
+Services.prefetch_pods = prefetch_then_measure
+from kftui.cli import main
+
+main(["watch"])  # the command as typed: click, the launch checks, the fork, the UI
 """
 
 
