@@ -96,3 +96,21 @@ def test_a_revoked_key_is_refused_even_when_the_identity_was_activated_before(
     revoked = {**scenario_of(who), "revoked_keys": [who]}
     with pytest.raises(RuntimeError, match="activate-service-account failed"):
         write_env(worlds(revoked).url, tmp_path / "second", revoked, reuse=True)
+
+
+def test_a_copy_that_would_still_name_the_first_sandboxs_url_falls_back_to_a_real_activation(
+    worlds: Callable[[dict[str, Any]], GcpSandbox], tmp_path: Path
+) -> None:
+    from kftui.sandbox.gcp import env as sandbox_env
+
+    who = f"stale-{secrets.token_hex(4)}@robot-ml-demo.iam.gserviceaccount.com"
+    first, second = worlds(scenario_of(who)), worlds(scenario_of(who))
+    write_env(first.url, tmp_path / "first", scenario_of(who), reuse=True)
+    assert GCLOUD is not None
+    template = sandbox_env._ACTIVATED[(GCLOUD, who)]
+    (template.copy / "notes").write_text(f"token from {template.token_uri}\n", encoding="utf-8")  # not patched
+    env = write_env(second.url, tmp_path / "second", scenario_of(who), reuse=True)
+    assert tokens(second) >= 1, "gcloud activated the key at the second sandbox itself"
+    config = Path(env["CLOUDSDK_CONFIG"])
+    assert not (config / "notes").exists() and not config.with_name("gcloud.staging").exists()
+    assert gcloud(env, "auth", "list") == [{"account": who, "status": "ACTIVE"}]
