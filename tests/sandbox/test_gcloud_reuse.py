@@ -108,7 +108,7 @@ def test_a_copy_that_would_still_name_the_first_sandboxs_url_falls_back_to_a_rea
     write_env(first.url, tmp_path / "first", scenario_of(who), reuse=True)
     assert GCLOUD is not None
     template = sandbox_env._ACTIVATED[(GCLOUD, who)]
-    (template.copy / "notes").write_text(f"token from {template.token_uri}\n", encoding="utf-8")  # not patched
+    template.files["notes"] = (f"token from {template.token_uri}\n".encode(), 0o600)  # a URL is not patched
     env = write_env(second.url, tmp_path / "second", scenario_of(who), reuse=True)
     assert tokens(second) >= 1, "gcloud activated the key at the second sandbox itself"
     config = Path(env["CLOUDSDK_CONFIG"])

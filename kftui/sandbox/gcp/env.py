@@ -9,7 +9,6 @@ copy (a field, a table or a stale path or URL left over) falls back to the real 
 
 from __future__ import annotations
 
-import atexit
 import configparser
 import contextlib
 import json
@@ -17,8 +16,8 @@ import os
 import secrets
 import shutil
 import sqlite3
+import stat
 import subprocess
-import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -117,9 +116,10 @@ def gcloud_env(config_dir: Path) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class _Activation:
-    """A copy of a config dir right after gcloud activated a key in it, and where that dir was."""
+    """What gcloud wrote when it activated a key (each file's bytes by relative path, held in memory so no
+    process leaves a copy behind, even one ended by a signal), where that dir was, and the token URL it used."""
 
-    copy: Path
+    files: dict[str, tuple[bytes, int]]
     origin: str
     token_uri: str
 
@@ -146,14 +146,16 @@ def _activate(gcloud: str, email: str, key: Path, config_dir: Path) -> None:
 
 
 def _keep_template(gcloud: str, email: str, config_dir: Path, token_uri: str) -> None:
-    """Copy a fresh activation aside (before any gcloud run changes it) for the identity's later sandboxes."""
+    """Read a fresh activation into memory (before any gcloud run changes it) for the identity's later sandboxes."""
     with _ACTIVATED_LOCK:
         if (gcloud, email) in _ACTIVATED:
             return
-        copy = Path(tempfile.mkdtemp(prefix="kftui-sandbox-gcloud-"))
-        atexit.register(shutil.rmtree, copy, True)
-        shutil.copytree(config_dir, copy / "gcloud", ignore=shutil.ignore_patterns(*_SKIP))
-        _ACTIVATED[(gcloud, email)] = _Activation(copy / "gcloud", str(config_dir), token_uri)
+        files = {
+            path.relative_to(config_dir).as_posix(): (path.read_bytes(), stat.S_IMODE(path.stat().st_mode))
+            for path in config_dir.rglob("*")
+            if path.is_file() and path.relative_to(config_dir).parts[0] not in _SKIP
+        }
+        _ACTIVATED[(gcloud, email)] = _Activation(files, str(config_dir), token_uri)
 
 
 def _patched_key(stored: dict[str, Any], info: dict[str, Any], email: str) -> dict[str, Any]:
@@ -208,7 +210,13 @@ def _from_template(gcloud: str, email: str, key: Path, config_dir: Path) -> bool
     info = json.loads(key.read_text(encoding="utf-8"))
     staging = config_dir.parent / (config_dir.name + ".staging")
     try:
-        shutil.copytree(template.copy, staging, ignore=shutil.ignore_patterns("configurations", "active_config"))
+        for name, (data, mode) in template.files.items():
+            if name.split("/")[0] in ("configurations", "active_config"):
+                continue  # this sandbox's own, written above
+            target = staging / name
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            target.write_bytes(data)
+            target.chmod(mode)
         _patch_stores(staging, info, email)
         for path in staging.rglob("*"):
             if not path.is_file() or path.suffix == ".db":
@@ -222,7 +230,7 @@ def _from_template(gcloud: str, email: str, key: Path, config_dir: Path) -> bool
             if template.origin.encode() in data or template.token_uri.encode() in data:
                 raise ValueError(f"{path.name} still names the template's directory or URL")
         activated = configparser.ConfigParser()
-        activated.read(template.copy / "configurations" / "config_default", encoding="utf-8")
+        activated.read_string(template.files["configurations/config_default"][0].decode("utf-8"))
         ours = configparser.ConfigParser()
         ours.read(config_dir / "configurations" / "config_default", encoding="utf-8")
         for section in activated.sections():  # what activation set (core/account), never the template's URLs
