@@ -18,7 +18,10 @@ from kftui.sandbox.gcp.env import gcloud_env, write_env
 from tests.adapters.gcp_fixtures import GcpSandbox, demo_scenario, start_sandbox
 
 GCLOUD = shutil.which("gcloud")
-pytestmark = pytest.mark.skipif(GCLOUD is None, reason="the real gcloud is not on PATH")
+pytestmark = [
+    pytest.mark.skipif(GCLOUD is None, reason="the real gcloud is not on PATH"),
+    pytest.mark.e2e,  # every test here runs the real gcloud (its activation, then its commands)
+]
 PROJECT = "robot-ml-demo"
 
 
