@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from kftui.sandbox import SCENARIOS
+from kftui.sandbox.base import load_yaml
 
 MINI = Path(__file__).resolve().parent / "data" / "kustomize" / "kubeflow-mini"
 MINI_RELATIVE = "tests/data/kustomize/kubeflow-mini"
@@ -22,7 +23,7 @@ ZONE = "us-central1-a"
 def ready_scenario(target: Path, gpu_quota: int = 8, polls_to_done: int | None = None) -> Path:
     """The demo world with everything a deploy needs granted: container API, Owner, GPU and CPU quota."""
     shutil.copytree(SCENARIOS / "demo", target)
-    gcp = yaml.safe_load((target / "gcp.yaml").read_text())
+    gcp = load_yaml((target / "gcp.yaml").read_text())
     proj = gcp["projects"][PROJECT]
     proj["services"]["container.googleapis.com"] = "ENABLED"
     proj["iam"]["granted"] = ["*"]
@@ -30,7 +31,7 @@ def ready_scenario(target: Path, gpu_quota: int = 8, polls_to_done: int | None =
     proj["iam"]["bindings"] = [{"role": "roles/owner", "members": [f"serviceAccount:ada@{PROJECT}.iam.gserviceaccount.com"]}]
     (target / "gcp.yaml").write_text(yaml.safe_dump(gcp))
     compute_file = target / "gcp_compute.yaml"
-    comp = yaml.safe_load(compute_file.read_text())
+    comp = load_yaml(compute_file.read_text())
     c = comp["projects"][PROJECT]["compute"]
     c.setdefault("quotas", {}).update(GPUS_ALL_REGIONS={"limit": gpu_quota, "usage": 0},
                                       CPUS_ALL_REGIONS={"limit": 128, "usage": 0})

@@ -118,7 +118,7 @@ class Sandbox:
         from kftui.sandbox.kube import write_kubeconfig
 
         workdir.mkdir(parents=True, exist_ok=True)
-        env = dict(write_env(self.served["gcp"].url, workdir / "gcp", load_gcp(self.scenario_path)))
+        env = dict(write_env(self.served["gcp"].url, workdir / "gcp", load_gcp(self.scenario_path), reuse=True))
         kubeconfig = write_kubeconfig(self.served["kube"].url, workdir / "kubeconfig", KUBE_CONTEXT)
         env["KUBECONFIG"] = str(kubeconfig)
         env["KF_PIPELINES_ENDPOINT"] = self.served["kfp"].url

@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kftui.sandbox.base import load_yaml
+
 if TYPE_CHECKING:
     from aiohttp import web
 
@@ -202,11 +204,9 @@ def faults_from_data(items: Any) -> list[Fault]:
 
 def scenario_faults(directory: Path) -> list[Fault]:
     """A scenario directory's planned faults: `faults:` in any `faults*.yaml` or `gcp*.yaml`, in name order."""
-    import yaml
-
     found: list[Fault] = []
     for path in sorted([*directory.glob("faults*.yaml"), *directory.glob("gcp*.yaml")]):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
         if isinstance(data, dict) and data.get("faults"):
             try:
                 found.extend(faults_from_data(data["faults"]))

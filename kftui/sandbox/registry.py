@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from aiohttp import web
 
-from kftui.sandbox.base import Served
+from kftui.sandbox.base import Served, load_yaml
 
 INDEX = "application/vnd.oci.image.index.v1+json"
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -193,7 +192,7 @@ def load_scenario(directory: Path) -> dict[str, Any]:
     """Every `registry*.yaml` in a scenario directory (later files' images are added to earlier ones)."""
     merged: dict[str, Any] = {"registry": {"users": {}, "images": []}}
     for path in sorted(Path(directory).glob("registry*.yaml")):
-        data = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("registry") or {}
+        data = (load_yaml(path.read_text(encoding="utf-8")) or {}).get("registry") or {}
         merged["registry"]["users"].update(data.get("users") or {})
         merged["registry"]["images"].extend(data.get("images") or [])
     return merged

@@ -84,6 +84,7 @@ def test_a_rendered_release_file_deploys_too(world: Sandbox) -> None:
     assert again.endswith("(retry 1)") and not again.startswith(f"{subject}: applying 594/")  # only the refused
 
 
+@pytest.mark.e2e  # kftui deploy renders the manifests with the real kubectl (kustomize): end to end
 def test_remote_bases_that_need_the_network_are_said_in_one_line(world: Sandbox, tmp_path: Path) -> None:
     base = tmp_path / "manifests" / "common" / "kubeflow-namespace" / "base"
     base.mkdir(parents=True)

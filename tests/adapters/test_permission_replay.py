@@ -46,6 +46,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
         sb.stop()
 
 
+@pytest.mark.e2e  # a whole journey through the real gcloud and kubectl (kftui deploy, doctor, quota): end to end
 @NEEDS_TOOLS
 def test_every_permission_the_calls_needed_is_in_the_table(world: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KFTUI_DEX_PASSWORD", "robot-arms-2026!")  # the deploy never ends on Dex's default login

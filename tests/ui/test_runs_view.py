@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -293,6 +294,10 @@ async def test_retry_reads_the_tree_again_and_follows_the_new_pod(tmp_path: Any,
             await pilot.press("y")
 
             def new_train_pod() -> str | None:
+                # Someone else has the run open too (KFP's UI polls it): the simulated run moves a step per look,
+                # so it finishes in a few of this wait's rounds instead of one step per 5 s poll of the view.
+                with urllib.request.urlopen(f"{own.kfp.url}/apis/v2beta1/runs/{FAILED_RUN}", timeout=10) as seen:
+                    seen.read()
                 detail = view.detail
                 if detail is None or detail.row.state is not RunState.SUCCEEDED:
                     return None

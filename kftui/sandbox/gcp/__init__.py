@@ -8,10 +8,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import yaml
 from aiohttp import web
 
-from kftui.sandbox.base import Served
+from kftui.sandbox.base import Served, load_yaml
 from kftui.sandbox.faults import FaultPlan
 from kftui.sandbox.gcp import faulting
 from kftui.sandbox.gcp.common import World
@@ -34,7 +33,7 @@ def load_scenario(directory: Path) -> dict[str, Any]:
     """Every `gcp*.yaml` in a scenario directory, merged in name order."""
     merged: dict[str, Any] = {}
     for path in sorted(directory.glob("gcp*.yaml")):
-        merged = deep_merge(merged, yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+        merged = deep_merge(merged, load_yaml(path.read_text(encoding="utf-8")) or {})
     return merged
 
 

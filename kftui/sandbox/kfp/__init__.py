@@ -23,10 +23,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from aiohttp import web
 
-from kftui.sandbox.base import Served
+from kftui.sandbox.base import Served, load_yaml
 from kftui.sandbox.faults import FaultPlan
 from kftui.sandbox.kfp.faulting import act
 from kftui.sandbox.kfp.filters import Getter, parse_filter, sort_items
@@ -75,7 +74,7 @@ def load_scenario(directory: Path) -> dict[str, Any]:
     """Every `kfp*.yaml` in a scenario directory, merged in name order (later lists extend earlier)."""
     merged: dict[str, Any] = {}
     for path in sorted(directory.glob("kfp*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
         for key, value in data.items():
             if isinstance(value, list) and isinstance(merged.get(key), list):
                 merged[key] = merged[key] + value

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from kftui.sandbox.base import Served
+from kftui.sandbox.base import Served, load_yaml
 from kftui.sandbox.faults import FaultPlan, faults_from_data
 from kftui.sandbox.kube.server import KubeApi
 from kftui.sandbox.kube.world import KubeWorld, deep_merge
@@ -22,7 +22,7 @@ def load_scenario(directory: Path) -> dict[str, Any]:
     """Every `kube*.yaml` in a scenario directory, merged in name order."""
     merged: dict[str, Any] = {}
     for path in sorted(Path(directory).glob("kube*.yaml")):
-        merged = deep_merge(merged, yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+        merged = deep_merge(merged, load_yaml(path.read_text(encoding="utf-8")) or {})
     return merged
 
 
