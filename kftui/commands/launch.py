@@ -110,20 +110,20 @@ def launch(
     persist: bool = True,
 ) -> None:
     """Build the services from the options and run the app until the user quits."""
-    _check_kubeconfig(kubeconfig)
-    if context is not None:
-        _check_context(context, kubeconfig)
-    if namespace is not None:
-        _check_namespace_name(namespace)
-    from kftui.settings import load_settings
-
-    settings = load_settings()  # a hand-edited mistake is one line naming the field, before the screen opens
     from kftui.factory import Options, Services
 
     services = Services(Options(context=context, namespace=namespace, kubeconfig=kubeconfig, kfp_host=kfp_host))
-    if mode == "watch":
-        services.prefetch_pods()  # before the UI's imports: the child lists (and checks -n) on the other core
+    if mode == "watch":  # first of all: the child lists (and checks -n) on the other core while the rest runs here
+        services.prefetch_pods()
     try:
+        _check_kubeconfig(kubeconfig)
+        if context is not None:
+            _check_context(context, kubeconfig)
+        if namespace is not None:
+            _check_namespace_name(namespace)
+        from kftui.settings import load_settings
+
+        settings = load_settings()  # a hand-edited mistake is one line naming the field, before the screen opens
         if namespace is not None and not services.pod_prefetch_pending():
             _check_namespace(namespace, context, kubeconfig)  # no child here: ask in this process
         from kftui.app import KftuiApp
@@ -133,4 +133,4 @@ def launch(
             raise _missing_namespace(namespace, context)
         app.run()
     finally:
-        services.drop_pod_prefetch()
+        services.drop_pod_prefetch()  # a child still listing (an error above, or the app closing) is ended

@@ -243,7 +243,7 @@ class WatchScreen(CockpitActions, Screen[None]):
         with feed.lock:  # a connecting worker of the previous generation checks under the same lock
             feed.stop()
             feed.started = True
-            feed.live = False
+            feed.live = feed.handed is not None  # a child's list on screen is as live as a list of our own
             feed.generation += 1
             generation = feed.generation
             feed.inbox = Inbox(feed.model.prepare)  # a late change of an old watch lands nowhere the UI reads
