@@ -29,8 +29,10 @@ test: $(STAMP)
 	$(BIN)/mypy --strict kftui
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
+# The fast suite waits on sandboxes and timers about half of its time: a third worker fills those waits
+# (measured idle on 2 cores: 173 s with -n 2, 134 s with -n 3).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not e2e"
+	$(BIN)/python -m pytest -q -n 3 --dist loadfile -m "not e2e"
 
 bench: $(STAMP)
 	$(BIN)/python bench/startup.py
