@@ -600,12 +600,18 @@ def main() -> None:
             child(env, args.pods, "launch")  # untimed: bytecode, page cache
             OUTCOMES.clear()
             launches = [child(env, args.pods, "launch") for _ in range(args.runs)]
+            outcomes = list(OUTCOMES)
+            server.control(pods=0)  # the UI's own start-up: an empty cluster, nothing to list or file
+            bare = statistics.median(child(env, 0, "launch")[1] for _ in range(args.runs))
+            server.control(pods=args.pods)
+            OUTCOMES[:] = outcomes
             imports = statistics.median(import_time(env) for _ in range(args.runs))
             if args.launch_only:
                 ref = statistics.median(kube) if kube else float("nan")
                 print(f"launch {statistics.median(x[1] for x in launches):.2f}s, first frame "
                       f"{statistics.median(x[0] for x in launches):.2f}s, kubectl {ref:.2f}s, "
-                      f"kubernetes import {imports:.2f}s, load {os.getloadavg()[0]:.1f}; child: {handed()}")
+                      f"empty cluster {bare:.2f}s, kubernetes import {imports:.2f}s, load {os.getloadavg()[0]:.1f}; "
+                      f"child: {handed()}")
                 return
             server.control(pods=0)
             empty = child(env, 0, "memory")[0]
@@ -625,9 +631,10 @@ def main() -> None:
         ratio = table / ref
         print(f"launch to full table      kftui {table:6.2f}s  kubectl get pods -A {ref:6.2f}s  "
               f"ratio {ratio:5.2f}x kubectl (goal <= {GOALS['launch']}x)  {verdict(ratio <= GOALS['launch'])}")
-        print(f"  floor of that ratio: the first frame alone is {first / ref:4.2f}x kubectl's whole run; the list "
-              f"(the kubernetes client's import {imports:4.2f}s = {imports / ref:4.2f}x, the request, the decoding) "
-              f"is made beside it by the prefetch child: {handed()}")
+        print(f"  floor of that ratio: the UI's own start-up (spawn to the first frame of an empty cluster) is "
+              f"{bare:4.2f}s = {bare / ref:4.2f}x kubectl's whole run; the list (the kubernetes client's import "
+              f"{imports:4.2f}s = {imports / ref:4.2f}x, the request, the decoding) is made beside it by the "
+              f"prefetch child: {handed()}")
     else:
         print(f"launch to full table      kftui {table:6.2f}s  (kubectl not on PATH: no ratio)")
     print(f"first frame (kftui watch) {first:6.2f}s (goal <= {GOALS['first']}s)  {verdict(first <= GOALS['first'])}")
