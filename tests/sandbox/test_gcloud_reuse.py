@@ -60,12 +60,19 @@ def tokens(sandbox: GcpSandbox) -> int:
     return len(sandbox.world.sent("POST", "/token"))
 
 
+def activated_twice(worlds: Callable[[dict[str, Any]], GcpSandbox], tmp_path: Path,
+                    prefix: str) -> tuple[str, GcpSandbox, GcpSandbox]:
+    """A fresh identity, two sandboxes that know it, and its first (real) activation against the first one."""
+    who = f"{prefix}-{secrets.token_hex(4)}@robot-ml-demo.iam.gserviceaccount.com"
+    first, second = worlds(scenario_of(who)), worlds(scenario_of(who))
+    write_env(first.url, tmp_path / "first", scenario_of(who), reuse=True)
+    return who, first, second
+
+
 def test_the_second_sandbox_of_an_identity_gets_a_copy_that_gcloud_uses_as_its_own(
     worlds: Callable[[dict[str, Any]], GcpSandbox], tmp_path: Path
 ) -> None:
-    who = f"reuse-{secrets.token_hex(4)}@robot-ml-demo.iam.gserviceaccount.com"
-    first, second = worlds(scenario_of(who)), worlds(scenario_of(who))
-    write_env(first.url, tmp_path / "first", scenario_of(who), reuse=True)
+    who, first, second = activated_twice(worlds, tmp_path, "reuse")
     assert tokens(first) >= 1, "the first activation is real: gcloud traded the key at the first sandbox"
     env = write_env(second.url, tmp_path / "second", scenario_of(who), reuse=True)
     assert tokens(second) == 0, "the second is a copy: no gcloud ran"
@@ -106,9 +113,7 @@ def test_a_copy_that_would_still_name_the_first_sandboxs_url_falls_back_to_a_rea
 ) -> None:
     from kftui.sandbox.gcp import env as sandbox_env
 
-    who = f"stale-{secrets.token_hex(4)}@robot-ml-demo.iam.gserviceaccount.com"
-    first, second = worlds(scenario_of(who)), worlds(scenario_of(who))
-    write_env(first.url, tmp_path / "first", scenario_of(who), reuse=True)
+    who, _first, second = activated_twice(worlds, tmp_path, "stale")
     assert GCLOUD is not None
     template = sandbox_env._ACTIVATED[(GCLOUD, who)]
     template.files["notes"] = (f"token from {template.token_uri}\n".encode(), 0o600)  # a URL is not patched
