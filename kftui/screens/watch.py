@@ -116,8 +116,9 @@ class PodDetails(Message):
         self.body = body
 
     def can_replace(self, message: Message) -> bool:
-        """Only the latest details matter when the selection moves fast."""
-        return isinstance(message, PodDetails)
+        """Only the latest details of a pod matter. Another pod's must not be replaced: a load for a pod the user
+        has left, ending late, would evict the details of the pod now selected (and then be dropped itself)."""
+        return isinstance(message, PodDetails) and message.key == self.key
 
 
 class WatchScreen(CockpitActions, Screen[None]):
