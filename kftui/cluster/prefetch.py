@@ -4,7 +4,8 @@ A fresh watch spends about 0.3 s importing Textual and drawing, and as long agai
 before it can ask for a single pod; then it decodes the list. The child is forked before either import, so the
 client's import, the request and the decoding run beside the UI's start-up instead of after it. It sends back
 plain rows and the list's resourceVersion through a pipe and exits; the watch then goes on from that version in
-this process, exactly as after its own list. Anything the child could not do (no fork on this system, a refused
+this process, exactly as after its own list. For `-n NS` its first message says whether the namespace exists, so
+that check too runs beside the UI's imports. Anything the child could not do (no fork on this system, a refused
 or unreachable API, a kubeconfig it cannot use) only means this process lists as it always did, and says why
 there, with its usual retries.
 """
@@ -180,7 +181,8 @@ def start_pod_prefetch(context: str | None, namespace: str | None,
 
 
 def _child(fd: int, context: str | None, namespace: str | None, kubeconfig: str | None) -> None:
-    """List, write one pickle, exit without running the parent's exit handlers or touching its terminal."""
+    """List, write its messages (a length, then marshal bytes, each), exit without running the parent's exit
+    handlers or touching its terminal."""
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the UI belongs to the UI
