@@ -55,7 +55,7 @@ class KftuiApp(App[None]):
         """The one owner of state.json: the app, the steps and the commands all change it through here."""
         loaded = self.store.read()
         self._state_problem = " ".join(self.store.take_problems())
-        start = mode or ("watch" if loaded.setup_passed else "setup")
+        start = mode or loaded.opening_mode
         # Textual starts in DEFAULT_MODE; pointing it at the wanted mode avoids drawing a blank first frame.
         self.DEFAULT_MODE = start  # type: ignore[misc]
         super().__init__()

@@ -84,6 +84,11 @@ class State:
     quota_requests: list[dict[str, Any]] = field(default_factory=list)
     """Quota preferences kftui filed, so their state can be followed across runs."""
 
+    @property
+    def opening_mode(self) -> str:
+        """What bare `kftui` opens: setup until it has passed once, then watch mode."""
+        return "watch" if self.setup_passed else "setup"
+
     def __post_init__(self) -> None:
         """The shapes the rest of kftui relies on, so a damaged file fails here and not deep inside a command."""
         self.setup_passed = _bool("setup_passed", self.setup_passed)

@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kftui.errors import ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from kftui.factory import Services
 
 _NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 """Kubernetes' DNS-1123 label rule for namespace names (at most 63 characters)."""
@@ -101,6 +105,16 @@ def _check_namespace(namespace: str, context: str | None, kubeconfig: str | None
         api.close()
 
 
+def _opens_watch(mode: str | None, services: Services, persist: bool) -> bool:
+    """Whether the app will open in watch mode (bare `kftui` does once setup has passed)."""
+    if mode is not None or not persist:
+        return mode == "watch"
+    try:
+        return services.state.read().opening_mode == "watch"
+    except Exception:  # an unreadable state file is the app's to report; no child for it
+        return False
+
+
 def launch(
     mode: str | None,
     context: str | None = None,
@@ -113,7 +127,7 @@ def launch(
     from kftui.factory import Options, Services
 
     services = Services(Options(context=context, namespace=namespace, kubeconfig=kubeconfig, kfp_host=kfp_host))
-    if mode == "watch":  # first of all: the child lists (and checks -n) on the other core while the rest runs here
+    if _opens_watch(mode, services, persist):  # first of all: the child lists (and checks -n) on the other core
         services.prefetch_pods()
     try:
         _check_kubeconfig(kubeconfig)
