@@ -41,12 +41,13 @@ def _clean(text: str) -> bool:
 class _Joined:
     """Many lines as one string plus start offsets: a line costs its characters and 4 bytes."""
 
-    __slots__ = ("offs", "text", "width")
+    __slots__ = ("offs", "text", "widest")
 
     def __init__(self, lines: list[str], text: str | None = None) -> None:
         self.text = "".join(lines) if text is None else text
         self.offs = array("I", accumulate(map(len, lines), initial=0))
-        self.width = len(max(lines, key=len)) if lines else 0
+        self.widest = max(lines, key=len) if lines else ""
+        """The longest stored line (its shown width is measured when the view knows whether lines are stamped)."""
 
     def __len__(self) -> int:
         return len(self.offs) - 1
@@ -358,7 +359,8 @@ class LogView(ScrollView, can_focus=True):
             new = ring.iter_range(first_new, ring.end)
             self._shown.extend(n for n, line in zip(range(first_new, ring.end), new, strict=True) if self._passes(line))
             self._drop_filtered_head()
-        widest = max(p.width if isinstance(p, _Joined) else len(max(p, key=len, default="")) for p in pieces)
+        widest = max(self._shown_width(p.widest) if isinstance(p, _Joined) else
+                     max(map(self._shown_width, p), default=0) for p in pieces)
         self._width = max(self._width, widest)
         self._resize()
         if self.follow:
@@ -396,6 +398,11 @@ class LogView(ScrollView, can_focus=True):
         self.virtual_size = Size(0, 0)
         self.scroll_to(0, 0, animate=False, immediate=True)
         self.refresh()
+
+    def _shown_width(self, line: str) -> int:
+        """Columns a stored line takes without its API timestamp: the timestamp column is added on its own, and
+        the API's RFC 3339 nanoseconds drop trailing zeros, so counting it made the width wander by a column."""
+        return len(line) - line.find(" ") - 1 if self.stamped else len(line)
 
     def body(self, line: str) -> str:
         """The searchable part of a stored line: without the timestamp, with the container prefix."""
