@@ -60,6 +60,8 @@ def human_age(then: datetime | None, now: datetime | None = None) -> str:
 
 def _quantity(value: Any) -> int:
     """An integer resource quantity (GPUs are whole numbers); anything unreadable counts as 0."""
+    if value is None:  # most containers ask for no GPU: no exception to raise and catch for them
+        return 0
     try:
         return int(float(str(value)))
     except (TypeError, ValueError):
