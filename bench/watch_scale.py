@@ -291,8 +291,9 @@ from kftui.factory import Services
 prefetch = Services.prefetch_pods
 
 
-def prefetch_then_measure(self):
-    prefetch(self)  # the real `kftui watch` forks its child here; the probes go in after it, as the UI's imports do
+def prefetch_then_measure(self, *args, **kwargs):
+    # the real `kftui watch` forks its child here; the probes go in after it, as the UI's imports do
+    prefetch(self, *args, **kwargs)
     import textual.screen
     from kftui.app import KftuiApp
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
@@ -25,6 +26,14 @@ def _watch_screen() -> Screen[Any]:
     from kftui.screens.watch import WatchScreen
 
     return WatchScreen()
+
+
+def _collect_again() -> None:
+    """After the first frame: what start-up built stays (frozen out of every later collection), and the
+    collector launch paused runs again."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 class KftuiApp(App[None]):
@@ -68,6 +77,7 @@ class KftuiApp(App[None]):
 
     def on_mount(self) -> None:
         """Apply the theme the settings name, or say why not; say if the state file had to be set aside."""
+        self.call_after_refresh(_collect_again)
         if self._state_problem:
             self.notify(inert_lines(self._state_problem), title="state file unreadable", severity="warning", timeout=15,
                         markup=False)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kftui.cluster.prefetch import PodPrefetch, Snapshot
+    from kftui.cluster.prefetch import CellsFactory, PodPrefetch, Snapshot
     from kftui.gcp.billing import Billing
     from kftui.gcp.compute import Compute
     from kftui.gcp.projects import Projects
@@ -69,16 +69,27 @@ class Services:
         self.prefetch_outcome = ""
         """What became of the child's list ("used: N pods", "not used: why"; "" when none was started)."""
 
-    def prefetch_pods(self) -> None:
-        """Start the first pod list in a child process now, before the UI's imports (`kftui watch`)."""
+    def prefetch_pods(self, cells: CellsFactory | None = None) -> None:
+        """Start the first pod list in a child process now, before the UI's imports (`kftui watch`); with `cells`,
+        the child also files each row as the pods table would."""
         from kftui.cluster.prefetch import start_pod_prefetch
 
         options = self.options
-        self._prefetch = start_pod_prefetch(options.context, options.namespace, options.kubeconfig)
+        self._prefetch = start_pod_prefetch(options.context, options.namespace, options.kubeconfig, cells)
 
     def pod_prefetch_pending(self) -> bool:
         """Whether a child's first list waits to be taken."""
         return self._prefetch is not None
+
+    def pod_kubeconfig_problem(self) -> str | None:
+        """What the child found wrong with the kubeconfig's content ("" nothing; None: no child, or no answer)."""
+        prefetch = self._prefetch
+        return None if prefetch is None else prefetch.kubeconfig_problem()
+
+    def pod_kubeconfig_scope(self) -> tuple[str, str] | None:
+        """The context the child's kubeconfig names for this scope and its cluster, if it read them."""
+        prefetch = self._prefetch
+        return None if prefetch is None else prefetch.named_scope()
 
     def pod_namespace_verdict(self) -> str:
         """The child's answer on the namespace being watched: "missing", "ok" or "unknown" (no child, no answer)."""

@@ -55,6 +55,47 @@ def _read(path: Path) -> dict[str, Any]:
     return data
 
 
+def kubeconfig_files(kubeconfig: str | None) -> list[Path]:
+    """The files launch checks: the --kubeconfig given, else each file $KUBECONFIG names (none: kubectl's default,
+    whose absence is no error)."""
+    raw = [kubeconfig] if kubeconfig else [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p]
+    return [Path(p).expanduser() for p in raw]
+
+
+def check_kubeconfig(kubeconfig: str | None, content: bool = True) -> None:
+    """An unreadable kubeconfig is named in one line before any screen opens, instead of as an error inside the
+    UI. With `content=False` the YAML is left to the prefetch child (which parses it anyway), so that this process
+    loads no YAML parser before its first frame."""
+    for path in kubeconfig_files(kubeconfig):
+        if kubeconfig and not path.exists():
+            raise ConfigError(f"kubeconfig {path} does not exist")
+        if path.exists():
+            if not path.is_file():
+                raise ConfigError(f"kubeconfig {path} is not a regular file")
+            try:
+                path.read_bytes()
+            except OSError as exc:
+                raise ConfigError(f"kubeconfig {path} cannot be read: {exc.strerror}") from exc
+            if content:
+                check_kubeconfig_content(path)
+
+
+def check_kubeconfig_content(path: Path) -> None:
+    """Catch a kubeconfig that is not YAML or has no contexts list."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8", errors="replace"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ConfigError(f"kubeconfig {path} is not valid YAML{where}") from exc
+    if data is None:
+        return
+    if not isinstance(data, dict) or not isinstance(data.get("contexts", []), list):
+        raise ConfigError(f"kubeconfig {path} is not a kubeconfig: expected a mapping with a 'contexts' list")
+
+
 def load_contexts(path: str | Path | None = None) -> list[KubeContext]:
     """Every context across the kubeconfig files (first definition wins, as kubectl merges them)."""
     files = kubeconfig_paths(path)

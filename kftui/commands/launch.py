@@ -2,51 +2,21 @@
 
 from __future__ import annotations
 
-import os
+import gc
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kftui.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from kftui.cluster.prefetch import Cells
+    from kftui.core.kube import PodRow
     from kftui.factory import Services
 
 _NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 """Kubernetes' DNS-1123 label rule for namespace names (at most 63 characters)."""
-
-
-def _check_kubeconfig(kubeconfig: str | None) -> None:
-    """An unreadable kubeconfig is named here, in one line, instead of as an error inside the UI."""
-    paths = [kubeconfig] if kubeconfig else [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p]
-    for raw in paths:
-        path = Path(raw).expanduser()
-        if kubeconfig and not path.exists():
-            raise ConfigError(f"kubeconfig {path} does not exist")
-        if path.exists():
-            if not path.is_file():
-                raise ConfigError(f"kubeconfig {path} is not a regular file")
-            try:
-                path.read_bytes()
-            except OSError as exc:
-                raise ConfigError(f"kubeconfig {path} cannot be read: {exc.strerror}") from exc
-            _check_kubeconfig_content(path)
-
-
-def _check_kubeconfig_content(path: Path) -> None:
-    """Catch a kubeconfig that is not YAML or has no contexts before the UI starts."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8", errors="replace"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ConfigError(f"kubeconfig {path} is not valid YAML{where}") from exc
-    if data is None:
-        return
-    if not isinstance(data, dict) or not isinstance(data.get("contexts", []), list):
-        raise ConfigError(f"kubeconfig {path} is not a kubeconfig: expected a mapping with a 'contexts' list")
 
 
 def _check_context(context: str, kubeconfig: str | None) -> None:
@@ -105,6 +75,19 @@ def _check_namespace(namespace: str, context: str | None, kubeconfig: str | None
         api.close()
 
 
+def _pod_cells() -> Callable[[PodRow], Cells]:
+    """Run in the prefetch child: the pods table's own filing of a row, so the first frame only stores it."""
+    from kftui.core.podtable import pods_model
+
+    prepare = pods_model().prepare
+
+    def filed(row: PodRow) -> Cells:
+        key, _row, cells, hay = prepare(row)
+        return key, cells, hay
+
+    return filed
+
+
 def _opens_watch(mode: str | None, services: Services, persist: bool) -> bool:
     """Whether the app will open in watch mode (bare `kftui` does once setup has passed)."""
     if mode is not None or not persist:
@@ -124,13 +107,29 @@ def launch(
     persist: bool = True,
 ) -> None:
     """Build the services from the options and run the app until the user quits."""
+    collecting = gc.isenabled()
+    # start-up builds a few hundred thousand objects that live as long as the app; collections before the first
+    # frame only walk them (about 25 ms at a launch), so the app turns collection back on once it has drawn
+    gc.disable()
+    try:
+        _launch(mode, context, namespace, kubeconfig, kfp_host, persist)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _launch(mode: str | None, context: str | None, namespace: str | None, kubeconfig: str | None,
+            kfp_host: str | None, persist: bool) -> None:
     from kftui.factory import Options, Services
 
     services = Services(Options(context=context, namespace=namespace, kubeconfig=kubeconfig, kfp_host=kfp_host))
     if _opens_watch(mode, services, persist):  # first of all: the child lists (and checks -n) on the other core
-        services.prefetch_pods()
+        services.prefetch_pods(_pod_cells)
     try:
-        _check_kubeconfig(kubeconfig)
+        from kftui.cluster.kubeconfig import check_kubeconfig
+
+        # where a child runs, it reads the kubeconfig's YAML (it parses it anyway) and says what is wrong with it
+        check_kubeconfig(kubeconfig, content=not services.pod_prefetch_pending())
         if context is not None:
             _check_context(context, kubeconfig)
         if namespace is not None:
@@ -143,6 +142,12 @@ def launch(
         from kftui.app import KftuiApp
 
         app = KftuiApp(services=services, mode=mode, persist=persist, settings=settings)
+        if services.pod_prefetch_pending():
+            problem = services.pod_kubeconfig_problem()
+            if problem is None:  # the child did not say: read it here after all
+                check_kubeconfig(kubeconfig)
+            elif problem:
+                raise ConfigError(problem)
         if namespace is not None and services.pod_namespace_verdict() == "missing":
             raise _missing_namespace(namespace, context)
         app.run()

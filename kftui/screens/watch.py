@@ -188,7 +188,12 @@ class WatchScreen(CockpitActions, Screen[None]):
     def on_mount(self) -> None:
         """A key per view, then the first view's watch (the log pane runs its own flush timer)."""
         app: Any = self.app
-        self.sub_title = self._scope_text()
+        named = app.services.pod_kubeconfig_scope()  # the prefetch child read the kubeconfig already
+        if named is not None:
+            self.sub_title = self._scope_text(*named)
+        else:  # read it after the first frame: a YAML parser's import must not hold that frame up
+            self.sub_title = self._scope_text(ask=False)
+            self.call_after_refresh(self._name_scope)
         self.query_one("#details-pane").border_title = "details"
         self.query_one("#logs-pane").border_title = "log"
         self._apply_log_height()
@@ -206,8 +211,9 @@ class WatchScreen(CockpitActions, Screen[None]):
                 feed.started = True
                 if feed.spec.id == "pods" and app.services.pod_prefetch_pending():
                     self._file_handed_list(feed)
-                    self.start_feed(feed)  # a child has the list: taking it imports nothing
-                else:  # after the first frame: the client's import must not hold up the first paint
+                if feed.handed is None and app.services.pod_prefetch_pending():
+                    self.start_feed(feed)  # the child is still listing: the watch thread takes its list when it comes
+                else:  # after the first frame: the watch's imports and thread must not hold up the first paint
                     self.call_after_refresh(self.start_feed, feed)
 
     def _file_handed_list(self, feed: Feed) -> None:
@@ -218,7 +224,10 @@ class WatchScreen(CockpitActions, Screen[None]):
         snapshot = app.services.take_pod_prefetch()
         if snapshot is None:
             return
-        feed.model.replace(snapshot.rows)
+        if snapshot.prepared is not None:  # filed by the child as this model files a row
+            feed.model.replace_prepared(snapshot.prepared)
+        else:
+            feed.model.replace(snapshot.rows)
         feed.handed = snapshot
         feed.live = True
 
@@ -663,7 +672,7 @@ class WatchScreen(CockpitActions, Screen[None]):
                     source.restart()  # the widget view's feed polls the new scope now
         self._sync_title()
 
-    def _scope_text(self, context: str | None = None, cluster: str | None = None) -> str:
+    def _scope_text(self, context: str | None = None, cluster: str | None = None, ask: bool = True) -> str:
         """What is watched, as the header says it: the context and its cluster by name, and the namespace."""
         app: Any = self.app
         opts = app.services.options
@@ -671,7 +680,7 @@ class WatchScreen(CockpitActions, Screen[None]):
         if cluster and cluster != where:
             where += f" (cluster {cluster})"
         text = inert(f"watch · {where} · {opts.namespace or 'all namespaces'}")
-        if context is None:
+        if context is None and ask:
             self._name_scope()
         return text
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from typing import Any
 
@@ -72,3 +73,36 @@ async def test_a_list_already_handed_over_is_in_the_first_frame(env: Any) -> Non
             assert screen.query_one("#pods").row_count == len(screen.rows)
     finally:
         services.drop_pod_prefetch()
+
+
+async def test_the_header_names_the_context_the_child_read(env: Any, tmp_path: Any,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Launch reads the child's first word before the UI starts: the header names the context and its cluster
+    from it, with no kubeconfig read on this side (here this side could not read one)."""
+    services = Services(Options(), now=lambda: env.epoch)
+    services.prefetch_pods()
+    assert services.pod_kubeconfig_problem() == ""
+    named = services.pod_kubeconfig_scope()
+    assert named is not None
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "gone"))  # what this process would read now is not there
+    app = KftuiApp(services=services, mode="watch", persist=False)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen: Any = app.screen
+            await pilot.pause(0.2)
+            assert named[0] in screen.sub_title and "current context" not in screen.sub_title
+    finally:
+        services.drop_pod_prefetch()
+
+
+async def test_the_app_turns_collection_back_on_after_its_first_frame(env: Any) -> None:
+    """Launch pauses the collector; the app resumes it once it has drawn (freezing what start-up built)."""
+    gc.disable()
+    try:
+        app = KftuiApp(services=Services(Options(), now=lambda: env.epoch), mode="watch", persist=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, gc.isenabled, what="the collector back on")
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.enable()
+        gc.unfreeze()

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
-from kftui.commands.launch import _opens_watch
+import pytest
+
+from kftui.cluster.prefetch import DISABLE_ENV
+from kftui.commands.launch import _opens_watch, launch
+from kftui.errors import ConfigError
 from kftui.factory import Services
 from kftui.settings import StateStore
 
@@ -36,3 +41,12 @@ def test_an_unreadable_state_file_starts_no_child(tmp_path: Path) -> None:
     services = Services(state=StateStore(tmp_path / "state.json"))
     assert not _opens_watch(None, services, persist=True)
     assert services.state.problems, "the file was set aside and said, for the app to report"
+
+
+def test_launch_gives_collection_back_however_it_ends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Launch pauses the collector for start-up; an error before the app runs must not leave it off."""
+    monkeypatch.setenv(DISABLE_ENV, "0")  # no child from the test process
+    assert gc.isenabled()
+    with pytest.raises(ConfigError, match="does not exist"):
+        launch("watch", kubeconfig=str(tmp_path / "missing"), persist=False)
+    assert gc.isenabled()
