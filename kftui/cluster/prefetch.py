@@ -433,9 +433,9 @@ def _defer(name: str, names: tuple[str, ...]) -> None:
 def _light_client() -> None:
     """In the child only: load the parts of the kubernetes package one GET uses (its Configuration, ApiClient,
     REST client and kubeconfig loader), not the ~700 API and model modules its `__init__` imports, and with the
-    DEFERRED modules left for first use: about 65 ms instead of 0.27 s, on the path the first rows wait for. The same classes run the same code; the packages
-    above them are left empty. Should this layout not load (another client version), every trace of it is
-    dropped and the whole package is imported as usual."""
+    DEFERRED modules left for first use: about 65 ms instead of 0.27 s, on the path the first rows wait for. The
+    same classes run the same code; the packages above them are left empty. Should this layout not load (another
+    client version), every trace of it is dropped and the whole package is imported as usual."""
     spec = importlib.util.find_spec("kubernetes")
     roots = list(spec.submodule_search_locations or []) if spec is not None else []
     if not roots or "kubernetes" in sys.modules:
