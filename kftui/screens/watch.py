@@ -38,6 +38,9 @@ from kftui.widgets.tableview import TableView
 FREEZE_ROWS = 1000
 """A full list at least this long is moved out of the collector's reach once installed (see _drain)."""
 FRAME_SECONDS = 1 / 20
+DETAILS_EVERY = 1.0
+"""The selected pod's details are read again when its row changes, at most this often (a pod that changes many times
+a second, as in a crash loop, costs the API one read a second)."""
 FIRST_PAINT_WAIT = 2.0
 FIRST_LIST_WAIT = 0.1
 """How long the first frame may wait for a prefetch child that is about to hand its list over: on the bench's
@@ -110,10 +113,12 @@ class FeedState(Message):
 class PodDetails(Message):
     """Details of the selected pod were fetched (conditions, containers, events, diagnosis)."""
 
-    def __init__(self, key: str, body: Text) -> None:
+    def __init__(self, key: str, body: Text, seq: int | None = None) -> None:
         super().__init__()
         self.key = key
         self.body = body
+        self.seq = seq
+        """Which read of the details this is: an older read that ends late never replaces a newer one."""
 
     def can_replace(self, message: Message) -> bool:
         """Only the latest details of a pod matter. Another pod's must not be replaced: a load for a pod the user
@@ -154,6 +159,13 @@ class WatchScreen(CockpitActions, Screen[None]):
         self._feed_source: str | None = None
         self._feed_generation = 0
         self.selected_key: str | None = None
+        self._details_row: PodRow | None = None
+        """The row the details pane was last read for: when the selected pod's row differs, it is read again."""
+        self._details_seq = 0
+        self._details_shown = 0
+        self._details_at = 0.0
+        self._details_due: Any = None
+        self._details_body: Text | None = None
         self._pane_titles: list[tuple[str, tuple[Any, ...]] | None] = [None, None]
         self._log_height = 55
         self._zoomed: str | None = None
@@ -354,6 +366,8 @@ class WatchScreen(CockpitActions, Screen[None]):
         if feed.spec.id == "pods" and feed.painted.is_set() and self.selected_key is None \
                 and table.cursor_key is not None:
             self._select_key(table.cursor_key)  # (the first list's first pod is selected once it is drawn)
+        elif feed.spec.id == "pods":
+            self._follow_selected()
 
     @property
     def pods_live(self) -> bool:
@@ -741,33 +755,82 @@ class WatchScreen(CockpitActions, Screen[None]):
         if row is None:
             return
         self.query_one("#details", Static).update(Text(f"{inert(key)}\nloading…", style="dim"))
+        self._details_body = None
         self.follow_logs(row)
+        self._read_details(row, quiet=False)
+
+    def _read_details(self, row: PodRow, quiet: bool) -> None:
+        """Read the details of the pod this row is, in a worker; `quiet`: a re-read, whose failure (the pod went
+        away meanwhile) keeps what is shown instead of saying so in a toast."""
         app: Any = self.app
         services = app.services
+        self._details_row = row
+        self._details_at = time.monotonic()
+        self._details_seq += 1
+        seq = self._details_seq
         self.run_worker(
-            lambda: self._load_details(services, row),
+            lambda: self._load_details(services, row, seq, quiet),
             thread=True,
             exclusive=True,
             group="details",
             exit_on_error=False,
-            description=f"reading {key}",
+            description=f"reading {pod_key(row)}",
         )
 
-    def _load_details(self, services: Any, row: Any) -> None:
+    def _follow_selected(self) -> None:
+        """After a batch: if the selected pod changed, its details are read again (at most every DETAILS_EVERY s);
+        if it is gone, the pane says so above what it last showed."""
+        key, shown = self.selected_key, self._details_row
+        if key is None or shown is None or pod_key(shown) != key:
+            return
+        row = self.rows.get(key)
+        if row == shown:
+            return
+        if row is None:
+            self._details_row = None
+            gone = Text(f"{inert(key)} is gone from the cluster (deleted); what it last showed:\n\n", style="yellow")
+            if self._details_body is not None:
+                gone.append_text(self._details_body)
+            self.query_one("#details", Static).update(gone)
+            return
+        wait = self._details_at + DETAILS_EVERY - time.monotonic()
+        if wait > 0:
+            if self._details_due is None:
+                self._details_due = self.set_timer(wait, self._details_due_now)
+            return
+        self._read_details(row, quiet=True)
+
+    def _details_due_now(self) -> None:
+        self._details_due = None
+        self._follow_selected()
+
+    def _load_details(self, services: Any, row: Any, seq: int, quiet: bool) -> None:
         from kftui.screens.details import pod_details
 
         key = pod_key(row)
 
         def again() -> None:  # the contact was found after all: the same details, now with its address
             if self.selected_key == key:
-                self.post_message(PodDetails(key, pod_details(services, row, fix_context(self.app, wait=0))))
+                self.post_message(PodDetails(key, pod_details(services, row, fix_context(self.app, wait=0)), seq))
 
-        self.post_message(PodDetails(key, pod_details(services, row, fix_context(self.app, wait=0, then=again))))
+        try:
+            body = pod_details(services, row, fix_context(self.app, wait=0, then=again))
+        except Exception:
+            if quiet:
+                return  # a re-read: the details shown stay, and the next change reads again
+            raise
+        self.post_message(PodDetails(key, body, seq))
 
     def on_pod_details(self, message: PodDetails) -> None:
-        """Show details only if the user has not moved on."""
-        if message.key == self.selected_key:
-            self.query_one("#details", Static).update(message.body)
+        """Show details only if the user has not moved on, and never an older read over a newer one."""
+        if message.key != self.selected_key:
+            return
+        if message.seq is not None:
+            if message.seq < self._details_shown:
+                return
+            self._details_shown = message.seq
+        self._details_body = message.body
+        self.query_one("#details", Static).update(message.body)
 
     def follow_logs(self, row: PodRow) -> None:
         """Hand the pod to the log pane: it stops the previous stream at once and follows this one."""

@@ -578,7 +578,7 @@ class KubeWorld:
             self._record(key_name, "DELETED", old, old)
             if key_name == "pods":
                 for (ns, pod, _), runs in self.logs.items():
-                    if ns == namespace and pod == name:
+                    if ns == namespace and pod == name and runs:  # a container that never started has no run
                         runs[-1].end()
                 self._sync_notebook(old, deleted=True)
             if key_name == CRDS:

@@ -1,0 +1,89 @@
+"""The details pane follows the selected pod: read again when its row changes, and not left behind when it is gone."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from kftui.app import KftuiApp
+from kftui.factory import Options, Services
+from tests.helpers import until
+
+SIZE = (120, 40)
+NAME = "details-follow"
+KEY = f"default/{NAME}"
+
+
+def waiting(reason: str, message: str = "") -> dict[str, Any]:
+    """The pod's one container, waiting for `reason`, as the kubelet reports it."""
+    state: dict[str, Any] = {"reason": reason, **({"message": message} if message else {})}
+    return {"name": "main", "image": "registry.example.com/team/trainer:1.0", "ready": False, "restartCount": 0,
+            "started": False, "state": {"waiting": state}}
+
+
+def details_text(screen: Any) -> str:
+    return str(screen.query_one("#details").render())
+
+
+async def test_the_selected_pods_details_follow_its_changes_and_its_deletion(
+        sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in sandbox.env.items():
+        monkeypatch.setenv(key, value)
+    world = sandbox.kube.state
+    world.add_pod({"name": NAME, "namespace": "default", "node": "gke-kubeflow-cpu-pool-3f6a2b1c-7k2x",
+                   "phase": "Pending", "containers": [{"name": "main", "image": "registry.example.com/team/trainer:1.0",
+                                                       "state": "waiting", "reason": "ContainerCreating"}]})
+    try:
+        app = KftuiApp(services=Services(), mode="watch", persist=False)
+        async with app.run_test(size=SIZE) as pilot:
+            screen: Any = app.screen
+            await until(pilot, lambda: KEY in screen.rows, what="the pod listed")
+            table = screen.query_one("#pods")
+            await until(pilot, lambda: table.move_to(KEY) and screen.selected_key == KEY, what="the pod selected")
+            await until(pilot, lambda: "ContainerCreating" in details_text(screen), what="its first details")
+            # the image cannot be pulled: the row changes on the watch, and the pane follows with no key pressed
+            pulled = time.monotonic()
+            world.update_pod("default", NAME, {"status": {"containerStatuses": [waiting(
+                "ImagePullBackOff", 'Back-off pulling image "registry.example.com/team/trainer:1.0"')]}})
+            await until(pilot, lambda: screen.rows[KEY].status == "ImagePullBackOff", what="the row changed")
+            await until(pilot, lambda: "ImagePullBackOff" in details_text(screen), timeout=10,
+                        what="the details read again")
+            assert "ContainerCreating" not in details_text(screen)
+            assert time.monotonic() - pulled < 5, "followed within a couple of re-read periods"
+            # deleted: the cursor moves on to a neighbour (whose details the pane then shows), or, with no pod left
+            # to move to, the pane says this one is gone; never its old details as if it were still there
+            world.delete_pod("default", NAME)
+            await until(pilot, lambda: "gone from the cluster" in details_text(screen)
+                        or (screen.selected_key != KEY and NAME not in details_text(screen)
+                            and "loading" not in details_text(screen)), what="the deletion followed")
+    finally:
+        if world.objects.get(("pods", "default", NAME)) is not None:
+            world.delete_pod("default", NAME)
+
+
+async def test_the_last_pod_of_a_namespace_deleted_is_said_gone(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Watching one namespace whose only pod is deleted: no row to move to, so the pane says it is gone, above
+    what it last showed."""
+    for key, value in sandbox.env.items():
+        monkeypatch.setenv(key, value)
+    world = sandbox.kube.state
+    world.put("namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "details-alone"}})
+    world.add_pod({"name": NAME, "namespace": "details-alone", "node": "gke-kubeflow-cpu-pool-3f6a2b1c-7k2x",
+                   "phase": "Pending", "containers": [{"name": "main", "image": "registry.example.com/team/trainer:1.0",
+                                                       "state": "waiting", "reason": "ImagePullBackOff"}]})
+    key = f"details-alone/{NAME}"
+    try:
+        app = KftuiApp(services=Services(Options(namespace="details-alone")), mode="watch", persist=False)
+        async with app.run_test(size=SIZE) as pilot:
+            screen: Any = app.screen
+            await until(pilot, lambda: screen.selected_key == key, what="the only pod selected")
+            await until(pilot, lambda: "ImagePullBackOff" in details_text(screen), what="its details")
+            world.delete_pod("details-alone", NAME)
+            await until(pilot, lambda: "gone from the cluster" in details_text(screen), what="said gone")
+            assert "ImagePullBackOff" in details_text(screen), "what it last showed stays below"
+    finally:
+        if world.objects.get(("pods", "details-alone", NAME)) is not None:
+            world.delete_pod("details-alone", NAME)
+        world.delete("namespaces", None, "details-alone")
