@@ -129,6 +129,10 @@ class PodDetails(Message):
 class WatchScreen(CockpitActions, Screen[None]):
     """The cockpit: every view live, the selected object's log following, its reason for waiting explained."""
 
+    AUTO_FOCUS = f"#{VIEWS[0].id}"
+    """The first view's table, as on_mount would focus it: Textual's default (the first focusable widget, the tabs)
+    would restyle the top pane for a focus that moves on at once."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         *(Binding(v.key, f"show_view('{v.id}')", v.label) for v in VIEWS),
         Binding("slash", "filter", "Filter"),
