@@ -11,8 +11,11 @@ from kftui.errors import UsageError
 if TYPE_CHECKING:
     from kftui.core.diagnosis import Diagnosis
 
-MAX_BYTES = 1 << 20
-"""Read at most this much; the diagnosis engine looks no further anyway."""
+HEAD_BYTES = 128 << 10
+TAIL_BYTES = 384 << 10
+MAX_BYTES = HEAD_BYTES + TAIL_BYTES
+"""What is kept of a long input: its head and its tail (the diagnosis engine looks at no more). Standard input is
+read to its end, so `kubectl logs POD | kftui explain` sees the crash a long log ends with, in bounded memory."""
 
 _EMPTY = (
     "nothing to explain: give the error text as an argument, or pipe it in "
@@ -21,13 +24,33 @@ _EMPTY = (
 
 
 def _read_stdin(stream: IO[bytes]) -> str:
-    """Bytes in any encoding become text; undecodable bytes become U+FFFD instead of a crash."""
-    return stream.read(MAX_BYTES).decode("utf-8", errors="replace")
+    """Bytes in any encoding become text; undecodable bytes become U+FFFD instead of a crash. Of a long input the
+    head and the tail are kept (each cut at a line's end), however long it is."""
+    head = stream.read(HEAD_BYTES)
+    tail = bytearray()
+    dropped = False
+    while chunk := stream.read(1 << 16):
+        tail += chunk
+        if len(tail) > 2 * TAIL_BYTES:
+            del tail[:len(tail) - TAIL_BYTES]
+            dropped = True
+    if len(tail) > TAIL_BYTES:
+        del tail[:len(tail) - TAIL_BYTES]
+        dropped = True
+    if dropped:  # the middle went: cut both sides at a line's end, so no line is half there
+        end = head.rfind(b"\n")
+        head = head[:end + 1] if end > 0 else head
+        start = tail.find(b"\n")
+        tail = tail[start + 1:] if 0 <= start < len(tail) - 1 else tail
+        head += b"\n"
+    return (head + bytes(tail)).decode("utf-8", errors="replace")
 
 
 def _from_argument(text: str) -> str:
     """Command-line text may carry surrogate escapes from undecodable argv bytes; make it plain text."""
-    return text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")[:MAX_BYTES]
+    from kftui.diagnose.normalize import cut
+
+    return cut(text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace"))
 
 
 def read_input(text: str | None, stdin: IO[bytes] | None = None) -> str:

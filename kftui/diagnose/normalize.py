@@ -10,8 +10,11 @@ from typing import Any
 
 from kftui.core.diagnosis import FactValue
 
-MAX_CHARS = 1 << 20
-"""Analyse at most this much text: errors that matter are at the top, and regexes must stay fast."""
+HEAD_CHARS = 128 << 10
+TAIL_CHARS = 384 << 10
+MAX_CHARS = HEAD_CHARS + TAIL_CHARS
+"""Analyse at most this much text, so that the rules' regexes stay fast (about 0.9 s at most): the head, where an
+API error puts its message, and the tail, where a log ends with the crash; what goes is the middle of a long log."""
 
 METRIC_ID = r"[A-Z0-9_]{2,64}"
 """A Compute quota metric as errors spell it (GPUS_ALL_REGIONS, NVIDIA_L4_GPUS): bounded, so a run of id characters
@@ -95,9 +98,22 @@ class Problem:
         return ""
 
 
+def cut(text: str) -> str:
+    """At most HEAD_CHARS from the top and TAIL_CHARS from the bottom, each cut at a line's end where there is one
+    (the middle of a long log goes; a blank line stands where it was)."""
+    if len(text) <= MAX_CHARS:
+        return text
+    head, tail = text[:HEAD_CHARS], text[-TAIL_CHARS:]
+    end = head.rfind("\n")
+    head = head[:end + 1] if end > 0 else head
+    start = tail.find("\n")
+    tail = tail[start + 1:] if 0 <= start < len(tail) - 1 else tail
+    return head + "\n" + tail
+
+
 def clean(text: str) -> str:
     """Cut to size, drop terminal escapes and control characters, unify line ends."""
-    text = text[:MAX_CHARS]
+    text = cut(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _ANSI.sub("", text)
     text = text.replace("\t", " ")

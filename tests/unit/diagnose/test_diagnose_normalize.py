@@ -60,7 +60,18 @@ def test_control_characters_never_survive() -> None:
 
 def test_size_is_capped() -> None:
     p = normalize("x" * (MAX_CHARS + 10))
-    assert len(p.raw) == MAX_CHARS
+    assert len(p.raw) <= MAX_CHARS + 1  # the head, a line break where the middle was, the tail
+
+
+def test_a_long_text_keeps_its_head_and_its_tail_whole_lines() -> None:
+    lines = [f"line {i:07d} of an ordinary training log" for i in range(60_000)]  # about 2.4 MB
+    p = normalize("\n".join(["FIRST: the API said no", *lines, "LAST: the crash"]))
+    assert len(p.raw) <= MAX_CHARS + 1
+    assert p.raw.startswith("FIRST: the API said no\n") and p.raw.endswith("LAST: the crash")
+    assert "line 0030000" not in p.raw, "the middle went"
+    kept = p.raw.splitlines()
+    assert all(k.startswith(("FIRST", "LAST", "line ")) and (not k.startswith("line ") or len(k) == len(lines[0]))
+               for k in kept if k), "no line is cut in half"
 
 
 def test_broken_json_is_left_as_text() -> None:

@@ -119,3 +119,14 @@ def test_json_output_keeps_the_text_exact() -> None:
     run_explain(text="the printer \x1b]0;title\x07 is on fire \u202e", as_json=True, out=out)
     doc = json.loads(out.getvalue())
     assert "\u202e" in doc["explanation"] and "<U+202E>" not in doc["explanation"]  # JSON stays exact
+
+
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_a_long_log_piped_in_is_explained_by_its_head_or_its_tail(where: str) -> None:
+    """`kubectl logs POD | kftui explain`: the error a log starts or ends with is found, however long the log."""
+    noise = b"".join(b"step %07d loss 0.1234 lr 0.001 an ordinary line of training output\n" % i for i in range(80_000))
+    blob = QUOTA.encode() + b"\n" + noise if where == "first" else noise + QUOTA.encode() + b"\n"
+    assert len(blob) > 5 * MAX_BYTES
+    out = io.StringIO()
+    assert run_explain(text=None, as_json=True, stdin=io.BytesIO(blob), out=out) == 0
+    assert json.loads(out.getvalue())["cause"] == "quota-exceeded"
