@@ -80,6 +80,10 @@ def gpus_requested(containers: Sequence[Mapping[str, Any]] | None) -> int:
     return total
 
 
+HEALTHY = frozenset({"Running", "Completed", "Succeeded"})
+"""Pod statuses that need no explaining (anything else gets a reason in the details pane)."""
+
+
 @dataclass(frozen=True, slots=True)
 class PodRow:
     """One line of the pod table, computed the way `kubectl get pods` computes it."""

@@ -7,11 +7,9 @@ from typing import Any
 from rich.text import Text
 
 from kftui.core.events import event_count
-from kftui.core.kube import PodRow, human_age, parse_time
+from kftui.core.kube import HEALTHY, PodRow, human_age, parse_time
 from kftui.core.sanitize import inert
 from kftui.widgets.modals import diagnosis_text
-
-HEALTHY = {"Running", "Completed", "Succeeded"}
 
 
 def _count(event: dict[str, Any]) -> int:

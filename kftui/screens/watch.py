@@ -21,7 +21,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Header, Input, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from kftui.core.kube import PodRow, WatchKind
+from kftui.core.kube import HEALTHY, PodRow, WatchKind
 from kftui.core.sanitize import inert
 from kftui.core.table import Change, Inbox, TableModel
 from kftui.screens.cockpit import CockpitActions, CockpitTarget
@@ -38,6 +38,9 @@ from kftui.widgets.tableview import TableView
 FREEZE_ROWS = 1000
 """A full list at least this long is moved out of the collector's reach once installed (see _drain)."""
 FRAME_SECONDS = 1 / 20
+STUCK_EVERY = 5.0
+"""A selected pod that is not healthy has its details read again this often even when its row stays the same: new
+events (another FailedMount, a scheduler's changed reason) change the story without changing the row."""
 DETAILS_EVERY = 1.0
 """The selected pod's details are read again when its row changes, at most this often (a pod that changes many times
 a second, as in a crash loop, costs the API one read a second)."""
@@ -215,6 +218,7 @@ class WatchScreen(CockpitActions, Screen[None]):
         self._apply_log_height()
         self.set_interval(5, self._refresh_ages)
         self.set_interval(1, self._sync_title)  # widget views (notebooks, runs) retitle themselves
+        self.set_interval(STUCK_EVERY, self._recheck_stuck)
         self._sync_title()
         self._focus_view()
         self._feed_context = (app.services.options.context,)
@@ -803,6 +807,15 @@ class WatchScreen(CockpitActions, Screen[None]):
                 self._details_due = self.set_timer(wait, self._details_due_now)
             return
         self._read_details(row, quiet=True)
+
+    def _recheck_stuck(self) -> None:
+        """A stuck pod's story is in its events: read its details again now and then while it is selected."""
+        key, shown = self.selected_key, self._details_row
+        if key is None or shown is None or pod_key(shown) != key or shown.status in HEALTHY:
+            return
+        row = self.rows.get(key)
+        if row is not None and time.monotonic() - self._details_at >= STUCK_EVERY - 0.5:
+            self._read_details(row, quiet=True)
 
     def _details_due_now(self) -> None:
         self._details_due = None

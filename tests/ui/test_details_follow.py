@@ -87,3 +87,35 @@ async def test_the_last_pod_of_a_namespace_deleted_is_said_gone(sandbox: Any, mo
         if world.objects.get(("pods", "details-alone", NAME)) is not None:
             world.delete_pod("details-alone", NAME)
         world.delete("namespaces", None, "details-alone")
+
+
+async def test_a_stuck_pods_new_events_reach_its_details_with_its_row_unchanged(
+        sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pod stuck in ContainerCreating keeps its row while the kubelet's events change the story (FailedMount
+    after FailedMount): the details are read again now and then while it is selected."""
+    for key, value in sandbox.env.items():
+        monkeypatch.setenv(key, value)
+    world = sandbox.kube.state
+    name = "details-stuck"
+    world.add_pod({"name": name, "namespace": "default", "node": "gke-kubeflow-cpu-pool-3f6a2b1c-7k2x",
+                   "phase": "Pending", "containers": [{"name": "main", "image": "busybox:1.36", "state": "waiting",
+                                                       "reason": "ContainerCreating"}]})
+    key = f"default/{name}"
+    try:
+        app = KftuiApp(services=Services(), mode="watch", persist=False)
+        async with app.run_test(size=SIZE) as pilot:
+            screen: Any = app.screen
+            await until(pilot, lambda: key in screen.rows, what="the pod listed")
+            table = screen.query_one("#pods")
+            await until(pilot, lambda: table.move_to(key) and screen.selected_key == key, what="the pod selected")
+            await until(pilot, lambda: "ContainerCreating" in details_text(screen), what="its first details")
+            row = screen.rows[key]
+            world.add_event({"namespace": "default", "type": "Warning", "reason": "FailedMount",
+                             "message": 'MountVolume.SetUp failed for volume "data" : secret "training-data" not found',
+                             "involvedObject": {"kind": "Pod", "name": name, "namespace": "default"}})
+            await until(pilot, lambda: "training-data" in details_text(screen), timeout=15,
+                        what="the new event in the details")
+            assert screen.rows[key] == row, "the row itself never changed"
+    finally:
+        if world.objects.get(("pods", "default", name)) is not None:
+            world.delete_pod("default", name)
