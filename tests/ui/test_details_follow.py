@@ -14,12 +14,14 @@ from tests.helpers import until
 SIZE = (120, 40)
 NAME = "details-follow"
 KEY = f"default/{NAME}"
+NODE = "gke-kubeflow-cpu-pool-3f6a2b1c-7k2x"
+IMAGE = "registry.example.com/team/trainer:1.0"
 
 
 def waiting(reason: str, message: str = "") -> dict[str, Any]:
     """The pod's one container, waiting for `reason`, as the kubelet reports it."""
     state: dict[str, Any] = {"reason": reason, **({"message": message} if message else {})}
-    return {"name": "main", "image": "registry.example.com/team/trainer:1.0", "ready": False, "restartCount": 0,
+    return {"name": "main", "image": IMAGE, "ready": False, "restartCount": 0,
             "started": False, "state": {"waiting": state}}
 
 
@@ -27,26 +29,35 @@ def details_text(screen: Any) -> str:
     return str(screen.query_one("#details").render())
 
 
+def add_waiting_pod(world: Any, namespace: str, name: str, reason: str) -> None:
+    """A pod whose one container waits for `reason` (the kubelet's words for a pod not running yet)."""
+    world.add_pod({"name": name, "namespace": namespace, "node": NODE, "phase": "Pending",
+                   "containers": [{"name": "main", "image": IMAGE, "state": "waiting", "reason": reason}]})
+
+
+async def selected(pilot: Any, screen: Any, key: str, first_words: str) -> None:
+    """Put the cursor on the pod and wait for its first details."""
+    await until(pilot, lambda: key in screen.rows, what="the pod listed")
+    table = screen.query_one("#pods")
+    await until(pilot, lambda: table.move_to(key) and screen.selected_key == key, what="the pod selected")
+    await until(pilot, lambda: first_words in details_text(screen), what="its first details")
+
+
 async def test_the_selected_pods_details_follow_its_changes_and_its_deletion(
         sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in sandbox.env.items():
         monkeypatch.setenv(key, value)
     world = sandbox.kube.state
-    world.add_pod({"name": NAME, "namespace": "default", "node": "gke-kubeflow-cpu-pool-3f6a2b1c-7k2x",
-                   "phase": "Pending", "containers": [{"name": "main", "image": "registry.example.com/team/trainer:1.0",
-                                                       "state": "waiting", "reason": "ContainerCreating"}]})
+    add_waiting_pod(world, "default", NAME, "ContainerCreating")
     try:
         app = KftuiApp(services=Services(), mode="watch", persist=False)
         async with app.run_test(size=SIZE) as pilot:
             screen: Any = app.screen
-            await until(pilot, lambda: KEY in screen.rows, what="the pod listed")
-            table = screen.query_one("#pods")
-            await until(pilot, lambda: table.move_to(KEY) and screen.selected_key == KEY, what="the pod selected")
-            await until(pilot, lambda: "ContainerCreating" in details_text(screen), what="its first details")
+            await selected(pilot, screen, KEY, "ContainerCreating")
             # the image cannot be pulled: the row changes on the watch, and the pane follows with no key pressed
             pulled = time.monotonic()
             world.update_pod("default", NAME, {"status": {"containerStatuses": [waiting(
-                "ImagePullBackOff", 'Back-off pulling image "registry.example.com/team/trainer:1.0"')]}})
+                "ImagePullBackOff", f'Back-off pulling image "{IMAGE}"')]}})
             await until(pilot, lambda: screen.rows[KEY].status == "ImagePullBackOff", what="the row changed")
             await until(pilot, lambda: "ImagePullBackOff" in details_text(screen), timeout=10,
                         what="the details read again")
@@ -70,9 +81,7 @@ async def test_the_last_pod_of_a_namespace_deleted_is_said_gone(sandbox: Any, mo
         monkeypatch.setenv(key, value)
     world = sandbox.kube.state
     world.put("namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "details-alone"}})
-    world.add_pod({"name": NAME, "namespace": "details-alone", "node": "gke-kubeflow-cpu-pool-3f6a2b1c-7k2x",
-                   "phase": "Pending", "containers": [{"name": "main", "image": "registry.example.com/team/trainer:1.0",
-                                                       "state": "waiting", "reason": "ImagePullBackOff"}]})
+    add_waiting_pod(world, "details-alone", NAME, "ImagePullBackOff")
     key = f"details-alone/{NAME}"
     try:
         app = KftuiApp(services=Services(Options(namespace="details-alone")), mode="watch", persist=False)
@@ -97,18 +106,13 @@ async def test_a_stuck_pods_new_events_reach_its_details_with_its_row_unchanged(
         monkeypatch.setenv(key, value)
     world = sandbox.kube.state
     name = "details-stuck"
-    world.add_pod({"name": name, "namespace": "default", "node": "gke-kubeflow-cpu-pool-3f6a2b1c-7k2x",
-                   "phase": "Pending", "containers": [{"name": "main", "image": "busybox:1.36", "state": "waiting",
-                                                       "reason": "ContainerCreating"}]})
+    add_waiting_pod(world, "default", name, "ContainerCreating")
     key = f"default/{name}"
     try:
         app = KftuiApp(services=Services(), mode="watch", persist=False)
         async with app.run_test(size=SIZE) as pilot:
             screen: Any = app.screen
-            await until(pilot, lambda: key in screen.rows, what="the pod listed")
-            table = screen.query_one("#pods")
-            await until(pilot, lambda: table.move_to(key) and screen.selected_key == key, what="the pod selected")
-            await until(pilot, lambda: "ContainerCreating" in details_text(screen), what="its first details")
+            await selected(pilot, screen, key, "ContainerCreating")
             row = screen.rows[key]
             world.add_event({"namespace": "default", "type": "Warning", "reason": "FailedMount",
                              "message": 'MountVolume.SetUp failed for volume "data" : secret "training-data" not found',
