@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +33,12 @@ READ_TIMEOUT = 60
 MAX_QUIET_ATTEMPTS = 8
 """Failed reads in a row, without a line delivered, before a non-follow read gives up."""
 HEAD_LIMIT = 10_000
+STALLED_RESUMES = 3
+STALL_SECONDS = 30.0
+"""A follow whose resumes all break off while still skipping the replayed lines of the resume second (at least
+STALLED_RESUMES in a row, for this long) gives up on that second and goes on from the log's end, saying which lines
+it may have missed: a pod writing more in one second than the connection carries between its resets would
+otherwise be resumed forever. Resets that only now and then land inside the replay never get this far."""
 """Lines of a tail window's first stamp remembered by content (beyond it, the count within the stamp is used)."""
 
 
@@ -110,6 +117,8 @@ class _Outcome:
     skip_left: int = 0
     restarted: bool = False
     """The stream turned out to be a newer run than the one being resumed: nothing of it was delivered."""
+    stalled: bool = False
+    """It ended before getting past the lines already delivered: the resume made no progress."""
 
 
 class LogFollower:
@@ -125,7 +134,7 @@ class LogFollower:
                  on_status: StatusCallback | None = None, prefix_container: bool | None = None,
                  max_batch: int = 5000, retry_delay: float = 0.2, max_retry_delay: float = 5.0,
                  keep_timestamps: bool = False, chunk_size: int = 256 * 1024, idle_timeout: int = IDLE_TIMEOUT,
-                 pod_uid: str | None = None) -> None:
+                 pod_uid: str | None = None, stall_seconds: float = STALL_SECONDS) -> None:
         """Say what to follow and where lines and states go; nothing happens until run() or start()."""
         self.client = client
         self.namespace = namespace
@@ -147,6 +156,7 @@ class LogFollower:
         """Follow this pod instance only: a new pod of the same name ends the follow (a multi-pod tail starts it)."""
         self.retry_delay = retry_delay
         self.max_retry_delay = max_retry_delay
+        self.stall_seconds = stall_seconds
         self.queue: queue.SimpleQueue[tuple[str, list[str]] | LogStatus] = queue.SimpleQueue()
         self._on_lines: LinesCallback = on_lines or (lambda c, lines: self.queue.put((c, lines)))
         self._on_status: StatusCallback = on_status or self.queue.put
@@ -154,6 +164,8 @@ class LogFollower:
         self.lines_seen = 0
         self.duplicates_dropped = 0
         self.reconnects = 0
+        self.gaps = 0
+        """Times a follow went on from the log's end because a resume could not get through (each one said)."""
         self._threads: list[threading.Thread] = []
 
     # ---- control --------------------------------------------------------------------------------
@@ -272,8 +284,9 @@ class LogFollower:
         return float(min(self.retry_delay * 2 ** (attempt - 2), self.max_retry_delay))
 
     def _query(self, container: str, resume: ResumePoint, first: bool, *, follow: bool,
-               previous: bool) -> list[tuple[str, Any]]:
-        """The log request: from the resume point when there is one, else the caller's tail/since (first only)."""
+               previous: bool, from_end: bool = False) -> list[tuple[str, Any]]:
+        """The log request: from the resume point when there is one, else the caller's tail/since (first only);
+        `from_end`: only what is written from now on."""
         query: list[tuple[str, Any]] = [("container", container), ("timestamps", "true")]
         if follow:
             query.append(("follow", "true"))
@@ -281,6 +294,8 @@ class LogFollower:
             query.append(("previous", "true"))
         if resume.ns >= 0:
             query.append(("sinceTime", resume.since_time()))
+        elif from_end:
+            query.append(("tailLines", 0))
         elif first:
             if self.tail_lines is not None:
                 query.append(("tailLines", self.tail_lines))
@@ -299,6 +314,7 @@ class LogFollower:
         attempt = 0
         first = True
         quiet_since: datetime | None = None
+        stalled, stalled_since, from_end, gap = 0, 0.0, False, ""
         while not self.stopped:
             try:
                 pod = self._read_pod()
@@ -350,13 +366,14 @@ class LogFollower:
                 resume = ResumePoint()
                 first = False
             run_id = cid or run_id
-            query = self._query(container, resume, first, follow=self.follow, previous=self.previous)
+            query = self._query(container, resume, first, follow=self.follow, previous=self.previous,
+                                from_end=from_end)
             same_run = None
             if resume.ns >= 0 and run_id and not self.previous:
                 same_run = self._still_run(container, run_id)
             try:
                 out = self._stream(container, query, resume, follow=self.follow, quiet_since=quiet_since,
-                                   reconnected=attempt, same_run=same_run)
+                                   reconnected=attempt, same_run=same_run, gap=gap)
             except ClusterApiError as exc:
                 if "waiting to start" in str(exc) or "ContainerCreating" in str(exc):
                     continue  # the pod read above decides what to say
@@ -382,6 +399,11 @@ class LogFollower:
             if out.delivered:
                 first = False
                 attempt = 0
+                from_end, gap = False, ""
+            if out.stalled and not out.idle:
+                stalled, stalled_since = stalled + 1, stalled_since if stalled else time.monotonic()
+            else:
+                stalled = 0
             quiet_since = out.quiet_since if out.idle else None
             if self.stopped:
                 return
@@ -425,6 +447,17 @@ class LogFollower:
             attempt += 1
             self.reconnects += 1
             delay = self._backoff(attempt)
+            if stalled >= STALLED_RESUMES and time.monotonic() - stalled_since >= self.stall_seconds \
+                    and resume.ns >= 0:
+                gap = _clock(resume.stamp)
+                self.gaps += 1
+                resume, stalled, from_end = ResumePoint(), 0, True
+                self._status(LogState.RECONNECTING, container,
+                             f"in {secs(delay)}: {out.why}; the log grows faster than this connection holds between "
+                             f"resets, so it goes on from its end: lines written after {gap} may be missing", attempt)
+                if self._sleep(delay):
+                    return
+                continue
             self._status(LogState.RECONNECTING, container, self._retry_words(out.why, delay, resume), attempt)
             if self._sleep(delay):
                 return
@@ -523,7 +556,7 @@ class LogFollower:
 
     def _stream(self, container: str, query: list[tuple[str, Any]], resume: ResumePoint, *, follow: bool,
                 quiet_since: datetime | None = None, reconnected: int = 0,
-                same_run: Callable[[], bool] | None = None) -> _Outcome:
+                same_run: Callable[[], bool] | None = None, gap: str = "") -> _Outcome:
         """One log request read to its end: complete lines delivered past the resume point, a last fragment kept."""
         from kubernetes.client.exceptions import ApiException
         from urllib3.exceptions import HTTPError, ReadTimeoutError
@@ -539,8 +572,9 @@ class LogFollower:
 
         def say_waiting() -> None:
             if not got_data.is_set() and not self.stopped:
-                self._status(LogState.WAITING, container, "the container has not written anything yet",
-                             since=connected)
+                words = f"nothing new yet; lines written after {gap} may be missing" if gap else \
+                    "the container has not written anything yet"
+                self._status(LogState.WAITING, container, words, since=connected)
 
         timer = threading.Timer(WAITING_AFTER, say_waiting) if follow and quiet_since is None else None
         if timer is not None:
@@ -579,9 +613,11 @@ class LogFollower:
                         out = _Outcome(False, "the container restarted while reconnecting", restarted=True)
                         break
                     got_data.set()
-                    self._status(LogState.STREAMING, container,
-                                 f"reconnected after {reconnected} attempt{'s' if reconnected > 1 else ''}"
-                                 if reconnected else "")
+                    words = f"reconnected after {reconnected} attempt{'s' if reconnected > 1 else ''}" \
+                        if reconnected else ""
+                    if gap:
+                        words += f"{'; ' if words else ''}lines written after {gap} may be missing"
+                    self._status(LogState.STREAMING, container, words)
                 self._deliver(container, lines, resume, shape, window_start=window and not delivered)
                 delivered += len(lines)
         except ReadTimeoutError:
@@ -593,6 +629,7 @@ class LogFollower:
                 timer.cancel()
             self._stop.release(resp)
         out.delivered = delivered
+        out.stalled = skipping and not delivered
         if out.clean:
             out.fragment, out.skipping, out.skip_ns, out.skip_left = buf, skipping, skip_ns, skip_left
         return out
@@ -643,6 +680,12 @@ class LogFollower:
 def _line_ns(line: str) -> int:
     """The stamp of a `STAMP text` line in nanoseconds."""
     return ts_ns(line.partition(" ")[0])
+
+
+def _clock(stamp: str) -> str:
+    """A resume stamp as the log pane's reader says a time: HH:MM:SS UTC (the stamp itself when unreadable)."""
+    ns = ts_ns(stamp)
+    return datetime.fromtimestamp(ns // 1_000_000_000, UTC).strftime("%H:%M:%S UTC") if ns > 0 else stamp
 
 
 def _already_seen(ns: int, skip_ns: int, skip_left: int) -> bool:

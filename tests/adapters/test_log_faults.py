@@ -323,3 +323,31 @@ def test_resume_point_remembers_a_tail_windows_first_stamp_by_content() -> None:
     assert point.head is not None and len(point.head) == 3
     point.advance(["2026-12-01T10:00:02Z h"])
     assert point.head is None and (point.stamp, point.count) == ("2026-12-01T10:00:02Z", 1)
+
+
+def test_a_second_too_long_to_replay_between_resets_is_given_up_on_and_said(kube: KubeSandbox) -> None:
+    """2,000 lines share one timestamp and every stream resets after 3,000 bytes: a resume from that second replays
+    the same lines and breaks off before getting past them, forever. The follow goes on from the log's end instead,
+    and says which lines may be missing; nothing is shown twice."""
+    lines = burst_lines(2000, seed=11)
+    add_bursty_pod(kube, "dense", lines, per_stamp=2000)
+    plan = plan_of(kube)
+    plan.add(Fault(service="kube", kind="reset", path=log_path("dense"), after=3000, times=10_000))
+    sink = Sink()
+    f = follow(kube, "dense", sink, stall_seconds=0.3)
+    thread = f.start()
+    try:
+        wait_for(lambda: any("may be missing" in s.detail for s in sink.of(LogState.RECONNECTING)), 30,
+                 interval=0.05, what="the gap said")
+        reconnects = f.reconnects
+        wait_for(lambda: any("may be missing" in s.detail for s in sink.of(LogState.WAITING)), 10, interval=0.05,
+                 what="following from the log's end, still saying what may be missing")
+        assert f.reconnects == reconnects, "no more resumes of the dense second"
+    finally:
+        f.stop()
+        thread.join(timeout=10)
+    got = sink.texts()
+    assert got and got == lines[:len(got)], "what was shown is the log's start, in order, nothing twice"
+    assert f.gaps == 1
+    said = next(s.detail for s in sink.of(LogState.RECONNECTING) if "may be missing" in s.detail)
+    assert "goes on from its end" in said and "UTC" in said
