@@ -68,7 +68,8 @@ class PodPrefetch:
     it (the child is killed if still running).
 
     The reader thread drains the pipe from the fork on, so the child never waits on this process, and files each
-    batch of rows while this process has nothing else to do (it is waiting for the first frame's rows)."""
+    batch of rows as it comes: between the UI's own steps while it starts, and at once while the first frame waits
+    for the last batch."""
 
     def __init__(self, pid: int, fd: int, context: str | None, namespace: str | None) -> None:
         """Hold the child's pid and the read end of its pipe, the scope it lists, and start reading."""
