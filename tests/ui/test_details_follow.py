@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -55,14 +54,12 @@ async def test_the_selected_pods_details_follow_its_changes_and_its_deletion(
             screen: Any = app.screen
             await selected(pilot, screen, KEY, "ContainerCreating")
             # the image cannot be pulled: the row changes on the watch, and the pane follows with no key pressed
-            pulled = time.monotonic()
             world.update_pod("default", NAME, {"status": {"containerStatuses": [waiting(
                 "ImagePullBackOff", f'Back-off pulling image "{IMAGE}"')]}})
             await until(pilot, lambda: screen.rows[KEY].status == "ImagePullBackOff", what="the row changed")
             await until(pilot, lambda: "ImagePullBackOff" in details_text(screen), timeout=10,
                         what="the details read again")
             assert "ContainerCreating" not in details_text(screen)
-            assert time.monotonic() - pulled < 5, "followed within a couple of re-read periods"
             # deleted: the cursor moves on to a neighbour (whose details the pane then shows), or, with no pod left
             # to move to, the pane says this one is gone; never its old details as if it were still there
             world.delete_pod("default", NAME)
