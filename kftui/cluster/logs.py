@@ -683,9 +683,11 @@ def _line_ns(line: str) -> int:
 
 
 def _clock(stamp: str) -> str:
-    """A resume stamp as the log pane's reader says a time: HH:MM:SS UTC (the stamp itself when unreadable)."""
+    """A resume stamp as the log pane's reader says a time: HH:MM:SS UTC (a server's unreadable stamp is not
+    echoed: it is only "the last line shown")."""
     ns = ts_ns(stamp)
-    return datetime.fromtimestamp(ns // 1_000_000_000, UTC).strftime("%H:%M:%S UTC") if ns > 0 else stamp
+    return datetime.fromtimestamp(ns // 1_000_000_000, UTC).strftime("%H:%M:%S UTC") if ns > 0 else \
+        "the last line shown"
 
 
 def _already_seen(ns: int, skip_ns: int, skip_left: int) -> bool:
