@@ -1,4 +1,7 @@
-"""Regenerate the README's screenshots from the still sandbox: `.venv/bin/python docs/screenshots.py`."""
+"""Regenerate the README's screenshots from the still sandbox: `.venv/bin/python docs/screenshots.py [DIR]`.
+
+DIR defaults to this folder, where the README finds them; tests/test_screenshots.py takes them into a temporary one.
+"""
 
 from __future__ import annotations
 
@@ -22,8 +25,8 @@ async def until(pilot: Any, condition: Any, timeout: float = 60) -> None:
     raise SystemExit(f"the screen never reached the state to photograph ({condition.__name__})")
 
 
-async def shoot(sandbox: Any) -> None:
-    """Setup mode with the demo's findings, then watch mode on the stuck ECR notebook."""
+async def shoot(sandbox: Any, out: Path = HERE) -> None:
+    """Setup mode with the demo's findings, then watch mode on the stuck GPU notebook."""
     from kftui.app import KftuiApp
     from kftui.factory import Services
 
@@ -36,7 +39,7 @@ async def shoot(sandbox: Any) -> None:
         await until(pilot, settled)
         await pilot.press("down", "down", "down")
         await pilot.pause(0.3)
-        app.save_screenshot(str(HERE / "setup.svg"))
+        app.save_screenshot(str(out / "setup.svg"))
     app = KftuiApp(services=Services(now=lambda: sandbox.epoch), mode="watch", persist=False)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = app.screen
@@ -45,11 +48,11 @@ async def shoot(sandbox: Any) -> None:
         table.move_to("kubeflow-user-example-com/gpu-notebook-0")
         await until(pilot, lambda: "Why" in str(screen.query_one("#details").render()))
         await pilot.pause(0.3)
-        app.save_screenshot(str(HERE / "watch.svg"))
+        app.save_screenshot(str(out / "watch.svg"))
 
 
-def main() -> None:
-    """Start the still sandbox, point the environment at it, take both pictures."""
+def main(out: Path = HERE) -> None:
+    """Start the still sandbox, point the environment at it, take both pictures into `out`."""
     from kftui.sandbox import Sandbox
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -57,11 +60,11 @@ def main() -> None:
         os.environ.update(sandbox.start())
         os.environ["XDG_STATE_HOME"] = tmp
         try:
-            asyncio.run(shoot(sandbox))
+            asyncio.run(shoot(sandbox, out))
         finally:
             sandbox.stop()
-    print(f"wrote {HERE / 'setup.svg'} and {HERE / 'watch.svg'}")
+    print(f"wrote {out / 'setup.svg'} and {out / 'watch.svg'}")
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE)
