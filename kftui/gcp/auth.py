@@ -40,11 +40,18 @@ _ANSWERS: dict[tuple[Any, ...], Any] = {}
 _ANSWERS_LOCK = threading.Lock()
 
 
+def installation_properties(gcloud: str) -> Path:
+    """Where this gcloud keeps its installation-wide properties: SDK_ROOT/properties, SDK_ROOT being two levels
+    above the real gcloud script (as `gcloud info` reports config.paths.installation_properties_path)."""
+    return Path(os.path.realpath(gcloud)).parent.parent / "properties"
+
+
 def config_state() -> tuple[Any, ...]:
-    """What those answers depend on: which gcloud, its CLOUDSDK_* environment, and the files of its configuration
+    """What those answers depend on: which gcloud, its CLOUDSDK_* environment, the files of its configuration
     directory (the properties, the configurations, the credential stores; `gcloud config set` and `gcloud auth`
-    rewrite them, and gcloud touches its own config_sentinel on every change). Its logs and dotfiles are left
-    out: every run writes those."""
+    rewrite them, and gcloud touches its own config_sentinel on every change), and its installation's properties
+    (`gcloud config set --installation` writes them). The directory's logs and dotfiles are left out: every run
+    writes those."""
     root = Path(os.environ.get("CLOUDSDK_CONFIG") or Path.home() / ".config" / "gcloud")
     files: list[tuple[Any, ...]] = []
     for directory in (root, root / "configurations", root / "legacy_credentials"):
@@ -58,7 +65,15 @@ def config_state() -> tuple[Any, ...]:
         except OSError:
             files.append((directory.name, None))
     env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("CLOUDSDK_")))
-    return shutil.which("gcloud"), env, tuple(sorted(files, key=repr))
+    gcloud = shutil.which("gcloud")
+    installation: tuple[int, int] | None = None
+    if gcloud is not None:
+        try:
+            info = installation_properties(gcloud).stat()
+            installation = (info.st_mtime_ns, info.st_size)
+        except OSError:
+            pass  # no installation properties (most installs): nothing there to change
+    return gcloud, env, tuple(sorted(files, key=repr)), installation
 
 
 def run_gcloud(*args: str) -> Any:
@@ -76,7 +91,7 @@ def run_gcloud(*args: str) -> Any:
         if len(_ANSWERS) > 64:  # many configuration directories (tests, switching users): keep it small
             _ANSWERS.clear()
         _ANSWERS[(args, before)] = answer
-        if after != before and after[:2] == before[:2] and set(before[2]) <= set(after[2]):
+        if after != before and after[:2] == before[:2] and after[3:] == before[3:] and set(before[2]) <= set(after[2]):
             _ANSWERS[(args, after)] = answer  # the run only created gcloud's stores (its first run here)
     return copy.deepcopy(answer)
 

@@ -61,3 +61,33 @@ def test_a_change_to_the_configuration_is_seen_at_once(counted: Path, monkeypatc
     assert auth.effective_config()["core"]["project"] == "from-the-environment"
     asked = [s.split(" --")[0] for s in starts(counted)]
     assert asked.count("config list") == 3, asked
+
+
+def test_the_installation_properties_are_where_the_real_gcloud_reads_them() -> None:
+    """`gcloud config set --installation` writes them: the key of the answers watches the file gcloud names."""
+    real = shutil.which("gcloud")
+    assert real is not None
+    told = subprocess.run([real, "info", "--format=value(config.paths.installation_properties_path)"],
+                          capture_output=True, text=True, check=True, timeout=120).stdout.strip()
+    assert told, "gcloud names its installation properties file"
+    assert auth.installation_properties(real) == Path(told)
+
+
+def test_a_change_to_the_installation_properties_is_seen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An SDK laid out as Google's is (SDK_ROOT/bin/gcloud, reached through a link on PATH, and SDK_ROOT/properties):
+    rewriting the installation's properties changes what the answers are kept under."""
+    root = tmp_path / "google-cloud-sdk"
+    (root / "bin").mkdir(parents=True)
+    script = root / "bin" / "gcloud"
+    script.write_text("#!/bin/sh\nexit 0\n")
+    script.chmod(0o755)
+    (tmp_path / "path").mkdir()
+    (tmp_path / "path" / "gcloud").symlink_to(script)
+    monkeypatch.setenv("PATH", str(tmp_path / "path"))
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "config"))
+    properties = root / "properties"
+    properties.write_text("[core]\nproject = first\n")
+    before = auth.config_state()
+    assert auth.config_state() == before, "nothing changed: the same key"
+    properties.write_text("[core]\nproject = second-project\n")
+    assert auth.config_state() != before
