@@ -42,7 +42,7 @@ def _age(row: PodRow, now: datetime | None) -> str:
 COLUMNS: tuple[Column[PodRow], ...] = (
     Column("namespace", "NAMESPACE", lambda r, _: r.namespace, min_width=9, max_width=32, sort_key="P",
            style=lambda _r: "dim"),
-    Column("name", "NAME", lambda r, _: r.name, min_width=28, grow=True, sort_key="N"),
+    Column("name", "NAME", lambda r, _: r.name, min_width=28, grow=True, sort_key="N", cut_middle=True),
     Column("ready", "READY", lambda r, _: r.ready, min_width=5, sort_key="R"),
     Column("status", "STATUS", lambda r, _: r.status, min_width=7, max_width=26, sort_key="S",
            style=_status_style),

@@ -61,6 +61,8 @@ class Column(Generic[R]):
     """A Rich style name for the cell (computed from the row, never from markup)."""
     clock: bool = False
     """The cell depends on the time (age): computed when drawn, not cached."""
+    cut_middle: bool = False
+    """Too long for its width, the cell keeps its head and its tail (a pod's name: replicas differ at the end)."""
 
 
 class Filter:

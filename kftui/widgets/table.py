@@ -27,21 +27,37 @@ GAP = 1
 """Spaces between columns."""
 MORE_LEFT, MORE_RIGHT = "«", "»"
 SORT_MARK = {False: "↑", True: "↓"}
+TAIL = 6
+"""Cells a middle cut keeps of a text's end: a pod's `-` and its five-character suffix, which tell replicas apart."""
 
 
-def fit(text: str, width: int, right: bool = False) -> str:
-    """A cell cut or padded to exactly `width` cells; a cut shows as … (inert text in, inert text out)."""
+def fit(text: str, width: int, right: bool = False, middle: bool = False) -> str:
+    """A cell cut or padded to exactly `width` cells; a cut shows as … (inert text in, inert text out), at the end,
+    or with `middle` before the text's last TAIL cells (the head keeps the app's name, the tail the replica's)."""
     if width <= 0:
         return ""
     if text.isascii():
         if len(text) > width:
+            if middle and width > 2 * TAIL:
+                return text[:width - 1 - TAIL] + "…" + text[len(text) - TAIL:]
             return text[: width - 1] + "…"
         return text.rjust(width) if right else text.ljust(width)
     size = cell_len(text)
     if size > width:
+        if middle and width > 2 * TAIL:
+            return set_cell_size(text, width - 1 - TAIL) + "…" + _tail(text, TAIL)
         return set_cell_size(text, width - 1) + "…"
     pad = " " * (width - size)
     return pad + text if right else text + pad
+
+
+def _tail(text: str, cells: int) -> str:
+    """The end of `text` that fills at most `cells` cells, padded on the left to exactly that many."""
+    taken, used = len(text), 0
+    while taken > 0 and used + cell_len(text[taken - 1]) <= cells:
+        taken -= 1
+        used += cell_len(text[taken])
+    return " " * (cells - used) + text[taken:]
 
 
 def layout(natural: list[int], grow: list[bool], min_widths: list[int], width: int) -> list[int]:
@@ -330,7 +346,7 @@ class VirtualTable(ScrollView, can_focus=True):
             if i:
                 segments.append(Segment(" " * GAP, row_style))
             style = row_style + self._style(styles[i]) if styles[i] and row != self.cursor else row_style
-            segments.append(Segment(fit(cells[i], widths[i], column.right), style))
+            segments.append(Segment(fit(cells[i], widths[i], column.right, column.cut_middle), style))
         return self._crop(segments, width, row_style)
 
     def _header(self, widths: list[int], width: int, style: Style, more: Style) -> Strip:

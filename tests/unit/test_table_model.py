@@ -148,3 +148,23 @@ def test_layout_gives_the_name_room_first_and_takes_it_back_first() -> None:
     assert layout(natural, grow, mins, 50) == [10, 32, 6]  # narrower: the name gives room back
     assert layout(natural, grow, mins, 20) == [10, 16, 6]  # never below its minimum: the table scrolls instead
     assert fit("abcdef", 4) == "abc…" and fit("ab", 4, right=True) == "  ab" and fit("日本語", 4) == "日 …"  # wide characters: cut on a cell boundary
+
+
+def test_a_pod_name_too_long_for_its_column_keeps_its_suffix() -> None:
+    """Replicas of one Deployment differ only in their last five characters: a middle cut keeps them."""
+    from rich.cells import cell_len
+
+    from kftui.core.podtable import COLUMNS
+    from kftui.widgets.table import fit
+
+    name = next(c for c in COLUMNS if c.key == "name")
+    assert name.cut_middle
+    replicas = ["notebook-controller-deployment-6b7f6c8d9-4tqwe", "notebook-controller-deployment-6b7f6c8d9-x9zr2"]
+    shown = [fit(r, 28, middle=name.cut_middle) for r in replicas]
+    assert shown == ["notebook-controller-d…-4tqwe", "notebook-controller-d…-x9zr2"]
+    assert fit("gpu-notebook-0", 28, middle=True) == "gpu-notebook-0".ljust(28)  # fits: no cut
+    assert fit("abcdefghijklmnopq", 14, middle=True) == "abcdefg…lmnopq"
+    assert fit("abcdefghijkl", 10, middle=True) == "abcdefghi…"  # too narrow to keep both ends: the head
+    assert fit("abcdefghijkl", 8) == "abcdefg…"  # other columns keep their head
+    wide = fit("日本語のポッド名前の長いもの-abcde", 14, middle=True)
+    assert cell_len(wide) == 14 and wide.endswith("…-abcde")  # wide characters: cut on cell boundaries
