@@ -88,7 +88,7 @@ COLUMNS: tuple[Column[EventRow], ...] = (
     Column("type", "TYPE", lambda r, _: r.type, min_width=6, max_width=10, sort_key="Y", style=_type_style),
     Column("reason", "REASON", lambda r, _: r.reason, min_width=8, max_width=28, sort_key="R", style=_type_style),
     Column("object", "OBJECT", lambda r, _: f"{r.kind.lower()}/{r.object}", min_width=12, max_width=48,
-           sort_key="O"),
+           sort_key="O", cut_middle=True),
     Column("count", "COUNT", lambda r, _: str(r.count), right=True, sort=lambda r: r.count, sort_key="C"),
     Column("message", "MESSAGE", lambda r, _: r.message, min_width=30, grow=True, sort_key="M"),
 )
