@@ -125,9 +125,12 @@ def load_contexts(path: str | Path | None = None) -> list[KubeContext]:
     return out
 
 
-def current_context(path: str | Path | None = None) -> KubeContext | None:
-    """The context kubectl would use, or None when there is none."""
-    return next((c for c in load_contexts(path) if c.current), None)
+def current_context(path: str | Path | None = None, name: str | None = None) -> KubeContext | None:
+    """The context kubectl would use (with `--context NAME`, that one), or None when there is none."""
+    contexts = load_contexts(path)
+    if name:
+        return next((c for c in contexts if c.name == name), None)
+    return next((c for c in contexts if c.current), None)
 
 
 TRANSPORT_RETRIES = 1

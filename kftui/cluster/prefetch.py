@@ -81,7 +81,6 @@ class PodPrefetch:
         self.scope: tuple[str, str] | None = None
         """The context the kubeconfig names for this scope (the --context, else its current one) and that context's
         cluster, as the child read them: the header can name them in the first frame."""
-        self._fd: int | None = fd
         self._lock = threading.Lock()
         self._problem: str | None = None
         self._verdict: str | None = None
@@ -94,7 +93,7 @@ class PodPrefetch:
         """Set once the namespace verdict came (or never will)."""
         self._done = threading.Event()
         """Set once the child's last message came, or it ended, failed or was discarded."""
-        self._reader = threading.Thread(target=self._read, name="pod-prefetch", daemon=True)
+        self._reader = threading.Thread(target=self._read, args=(fd,), name="pod-prefetch", daemon=True)
         self._reader.start()
 
     def kubeconfig_problem(self, timeout: float = 5.0) -> str | None:
@@ -148,11 +147,9 @@ class PodPrefetch:
         self._reader.join(timeout)
         return not self._reader.is_alive()
 
-    def _read(self) -> None:
+    def _read(self, fd: int) -> None:
         """The reader thread: every message the child writes (a length, then marshal bytes), filed as it comes;
-        then the child is collected, so it never lingers as a zombie."""
-        fd = self._fd
-        assert fd is not None
+        then the pipe is closed and the child collected, so it never lingers as a zombie."""
         buf = bytearray()
         try:
             while not self._done.is_set():
@@ -171,7 +168,6 @@ class PodPrefetch:
         except Exception as exc:  # cut short or not our shape: the watch lists as usual
             self._fail(f"unreadable answer ({type(exc).__name__})")
         finally:
-            self._fd = None
             os.close(fd)
             with contextlib.suppress(ChildProcessError, OSError):
                 os.waitpid(self.pid, 0)
@@ -276,7 +272,7 @@ def _messages(context: str | None, namespace: str | None, kubeconfig: str | None
     then ("rows", plain rows, their Cells or None) for each `batch` of rows, and ("ok", resourceVersion) after the
     last; or ("error", why) where the parent's watch would have failed to list."""
     try:
-        from kftui.cluster.kubeconfig import check_kubeconfig, load_contexts
+        from kftui.cluster.kubeconfig import check_kubeconfig, current_context
         from kftui.errors import ConfigError
 
         gc.disable()  # a short-lived process decoding one big acyclic tree: collections would only cost
@@ -287,9 +283,7 @@ def _messages(context: str | None, namespace: str | None, kubeconfig: str | None
             return
         chosen = None
         with contextlib.suppress(Exception):  # only the header's words: the loader below says what is wrong
-            contexts = load_contexts(kubeconfig)
-            chosen = next((c for c in contexts if c.name == context), None) if context else \
-                next((c for c in contexts if c.current), None)
+            chosen = current_context(kubeconfig, context)
         yield "kubeconfig", "", chosen and chosen.name, chosen and chosen.cluster
         from kftui.cluster._http import ClusterApiError, get_json
         from kftui.cluster.kubeconfig import api_client

@@ -11,11 +11,10 @@ from kftui.errors import UsageError
 if TYPE_CHECKING:
     from kftui.core.diagnosis import Diagnosis
 
-HEAD_BYTES = 128 << 10
-TAIL_BYTES = 384 << 10
-MAX_BYTES = HEAD_BYTES + TAIL_BYTES
-"""What is kept of a long input: its head and its tail (the diagnosis engine looks at no more). Standard input is
-read to its end, so `kubectl logs POD | kftui explain` sees the crash a long log ends with, in bounded memory."""
+MAX_BYTES = 512 << 10
+"""What is kept of a long input: its head and its tail, as the diagnosis engine cuts any text (it looks at no
+more). Standard input is read to its end, so `kubectl logs POD | kftui explain` sees the crash a long log ends
+with, in bounded memory."""
 
 _EMPTY = (
     "nothing to explain: give the error text as an argument, or pipe it in "
@@ -26,24 +25,18 @@ _EMPTY = (
 def _read_stdin(stream: IO[bytes]) -> str:
     """Bytes in any encoding become text; undecodable bytes become U+FFFD instead of a crash. Of a long input the
     head and the tail are kept (each cut at a line's end), however long it is."""
-    head = stream.read(HEAD_BYTES)
+    from kftui.diagnose.normalize import HEAD_CHARS, TAIL_CHARS, cut
+
+    head = stream.read(HEAD_CHARS)
     tail = bytearray()
-    dropped = False
     while chunk := stream.read(1 << 16):
         tail += chunk
-        if len(tail) > 2 * TAIL_BYTES:
-            del tail[:len(tail) - TAIL_BYTES]
-            dropped = True
-    if len(tail) > TAIL_BYTES:
-        del tail[:len(tail) - TAIL_BYTES]
-        dropped = True
-    if dropped:  # the middle went: cut both sides at a line's end, so no line is half there
-        end = head.rfind(b"\n")
-        head = head[:end + 1] if end > 0 else head
-        start = tail.find(b"\n")
-        tail = tail[start + 1:] if 0 <= start < len(tail) - 1 else tail
-        head += b"\n"
-    return (head + bytes(tail)).decode("utf-8", errors="replace")
+        if len(tail) > 2 * TAIL_CHARS:  # only the last TAIL_CHARS can be kept: the rest of the middle goes now
+            del tail[:len(tail) - TAIL_CHARS]
+    # latin-1 maps each byte to one character and back: the bytes are cut as the engine cuts text, at line ends,
+    # before a UTF-8 decode that could not be undone
+    kept = cut((head + bytes(tail)).decode("latin-1")).encode("latin-1")
+    return kept.decode("utf-8", errors="replace")
 
 
 def _from_argument(text: str) -> str:

@@ -709,16 +709,14 @@ class WatchScreen(CockpitActions, Screen[None]):
     @work(thread=True, exclusive=True, group="scope-name", description="reading the kubeconfig context")
     def _name_scope(self) -> None:
         """The kubeconfig read off the UI thread; the header then names the real context and cluster."""
-        from kftui.cluster.kubeconfig import load_contexts
+        from kftui.cluster.kubeconfig import current_context
 
         app: Any = self.app
         opts = app.services.options
         try:
-            contexts = load_contexts(opts.kubeconfig)
+            chosen = current_context(opts.kubeconfig, opts.context)
         except Exception:  # an unreadable kubeconfig is said by the feeds; the header keeps its words
             return
-        chosen = next((c for c in contexts if c.name == opts.context), None) if opts.context else \
-            next((c for c in contexts if c.current), None)
         if chosen is not None:
             self.app.call_from_thread(setattr, self, "sub_title", self._scope_text(chosen.name, chosen.cluster))
 
@@ -785,12 +783,18 @@ class WatchScreen(CockpitActions, Screen[None]):
             description=f"reading {pod_key(row)}",
         )
 
+    def _shown_row(self) -> PodRow | None:
+        """The row the details pane shows, while that pod is still the one selected."""
+        shown = self._details_row
+        return shown if shown is not None and pod_key(shown) == self.selected_key else None
+
     def _follow_selected(self) -> None:
         """After a batch: if the selected pod changed, its details are read again (at most every DETAILS_EVERY s);
         if it is gone, the pane says so above what it last showed."""
-        key, shown = self.selected_key, self._details_row
-        if key is None or shown is None or pod_key(shown) != key:
+        shown = self._shown_row()
+        if shown is None:
             return
+        key = pod_key(shown)
         row = self.rows.get(key)
         if row == shown:
             return
@@ -810,10 +814,10 @@ class WatchScreen(CockpitActions, Screen[None]):
 
     def _recheck_stuck(self) -> None:
         """A stuck pod's story is in its events: read its details again now and then while it is selected."""
-        key, shown = self.selected_key, self._details_row
-        if key is None or shown is None or pod_key(shown) != key or shown.status in HEALTHY:
+        shown = self._shown_row()
+        if shown is None or shown.status in HEALTHY:
             return
-        row = self.rows.get(key)
+        row = self.rows.get(pod_key(shown))
         if row is not None and time.monotonic() - self._details_at >= STUCK_EVERY - 0.5:
             self._read_details(row, quiet=True)
 

@@ -97,6 +97,7 @@ async def test_the_header_names_the_context_the_child_read(env: Any, tmp_path: A
 
 async def test_the_app_turns_collection_back_on_after_its_first_frame(env: Any) -> None:
     """Launch pauses the collector; the app resumes it once it has drawn (freezing what start-up built)."""
+    gc.unfreeze()  # nothing frozen before: the count below is the app's doing
     gc.disable()
     try:
         app = KftuiApp(services=Services(Options(), now=lambda: env.epoch), mode="watch", persist=False)
