@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -9,6 +10,19 @@ from typing import Any
 MIN_WAIT = 30.0
 """Every wait's bound is at least this: a bound catches a hang, it never measures speed (that is bench/'s job),
 so a loaded machine or a parallel run cannot fail a test that would pass given time."""
+
+_HELD: list[socket.socket] = []
+"""Sockets behind closed_port(), kept bound for the life of the test process."""
+
+
+def closed_port() -> int:
+    """A loopback port that refuses connections: bound and never listening, and held, so no other test (nor the
+    other xdist worker's next server) can be given it while this one counts on it being closed."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    _HELD.append(sock)
+    port: int = sock.getsockname()[1]
+    return port
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.02, what: str = "") -> Any:

@@ -249,7 +249,8 @@ def test_sandbox_env_sh_then_kubectl_and_doctor(tmp_path: Path) -> None:
     reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")) if proc.stdout else None)
     reader.start()
     try:
-        wait_for(lambda: any(ln.startswith("export KF_PIPELINES_ENDPOINT=") for ln in list(lines)), timeout=120,
+        wanted = ("export KF_PIPELINES_ENDPOINT=", "export KFTUI_REGISTRY_OVERRIDES=")  # the last two it prints
+        wait_for(lambda: all(any(ln.startswith(w) for ln in list(lines)) for w in wanted), timeout=120,
                  what="the export lines")
         shown = list(lines)
         assert shown[0].startswith("# ") and all(ln.startswith("export ") for ln in shown[1:]), shown

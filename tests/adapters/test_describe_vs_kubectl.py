@@ -28,7 +28,7 @@ def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeSandbox]:
 def _kubectl(sb: KubeSandbox, *args: str) -> str:
     assert KUBECTL is not None
     done = subprocess.run([KUBECTL, *args], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "KUBECONFIG": str(sb.kubeconfig)})
+                          env={**os.environ, "KUBECONFIG": str(sb.kubeconfig), "TZ": "UTC"})  # kftui says UTC
     assert done.returncode == 0, done.stderr
     return done.stdout
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from kftui.gcp.endpoints import api_endpoint, client_kwargs
 from kftui.gcp.errors import GcpApiError
 from kftui.gcp.services import Services
 from tests.adapters.gcp_fixtures import GcpSandbox, gcp_env, gcp_sandbox
+from tests.helpers import closed_port
 
 __all__ = ["gcp_env", "gcp_sandbox"]
 
@@ -42,9 +41,7 @@ def test_client_kwargs_are_rest_with_adc(gcp_env: GcpSandbox) -> None:
 
 
 def test_a_dead_endpoint_fails_fast_as_unreachable(gcp_env: GcpSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = closed_port()  # refuses connections for the whole test
     monkeypatch.setenv("CLOUDSDK_API_ENDPOINT_OVERRIDES_SERVICEUSAGE", f"http://127.0.0.1:{port}/")
     with pytest.raises(GcpApiError) as caught:
         Services().enabled("robot-ml-demo")

@@ -7,7 +7,6 @@ diagnosis that is never "kftui does not recognise this error yet".
 
 from __future__ import annotations
 
-import socket
 import time
 from typing import Any
 
@@ -23,6 +22,7 @@ from kftui.gcp.errors import GcpApiError
 from kftui.gcp.services import Services
 from kftui.sandbox.faults import FaultPlan, parse_spec
 from tests.adapters.gcp_fixtures import GcpSandbox, gcp_env, gcp_sandbox
+from tests.helpers import closed_port
 
 __all__ = ["gcp_env", "gcp_sandbox"]
 
@@ -165,10 +165,8 @@ def test_a_hung_call_is_listed_as_in_flight_with_its_owner(gcp_env: GcpSandbox, 
 
     worker = threading.Thread(target=call)
     worker.start()
-    for _ in range(200):
+    while worker.is_alive() and not seen:  # for as long as the call hangs, however slowly its client was built
         seen = inflight("billing")
-        if seen:
-            break
         time.sleep(0.01)
     worker.join()
     assert seen and seen[0].api == "cloudbilling" and seen[0].url == gcp_env.url
@@ -185,9 +183,7 @@ def test_reset_is_a_transport_failure_with_the_url(gcp_env: GcpSandbox, after: i
 
 
 def test_refused_names_the_override_that_points_nowhere(gcp_env: GcpSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = closed_port()  # refuses connections for the whole test
     monkeypatch.setenv("CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE", f"http://127.0.0.1:{port}/compute/v1/")
     exc = failure(lambda: Compute(PROJECT).zones())
     assert exc.kind == "refused" and f"127.0.0.1:{port}" in exc.message

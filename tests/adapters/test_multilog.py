@@ -9,7 +9,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -30,6 +29,7 @@ from kftui.sandbox.faults import Fault, FaultPlan
 from kftui.sandbox.kube import write_kubeconfig
 from kftui.sandbox.kube.objects import expand_pod
 from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, demo_scenario, running_kube, wait_for
+from tests.helpers import closed_port
 
 HOSTILE = "evil \x1b]0;pwned\x07 \u202eoverride \x1b[5mblink"
 
@@ -252,17 +252,17 @@ def test_context_flag_picks_the_kubeconfig_context(kube: KubeSandbox, capsys: py
 
 
 def test_since_keeps_only_recent_lines_as_kubectl_does(kube: KubeSandbox, capsys: pytest.CaptureFixture[str]) -> None:
-    lines = [f"tick {i:03d}" for i in range(100)]  # one a second, the last one a second ago
+    # Ten seconds apart, the newest 5 s old: lines 97-99 are within 30 s and line 96 (35 s old) is not, for any read
+    # in the next 5 s, so kftui's read and kubectl's later one agree however long kubectl takes to start.
+    lines = [f"tick {i:03d}" for i in range(100)]
     kube.world.add_pod({"name": "hist-0", "namespace": PROFILE, "node": "n1",
-                        "containers": [{"name": "main", "logs": {"lines": lines, "stamp_spacing_ms": 1000,
-                                                                 "history_seconds": 101}}]})
+                        "containers": [{"name": "main", "logs": {"lines": lines, "stamp_spacing_ms": 10_000,
+                                                                 "history_seconds": 995}}]})
     code, out, _ = cli(kube, "^hist-0$", "--since", "30s", "--no-follow", capsys=capsys)
     ours = [line.split(" ", 2)[2] for line in out.splitlines()]
     theirs = kubectl_logs(kube, "hist-0", "main", "--since=30s")
     assert code == 0
-    for got in (ours, theirs):  # the last ~28 lines (stamps 2-30 s old); none older
-        assert 26 <= len(got) <= 30 and got == lines[-len(got):]
-    assert abs(len(ours) - len(theirs)) <= 1  # a boundary line may cross the 30 s mark between the two reads
+    assert ours == theirs == lines[-3:]
 
 
 def test_all_namespaces_names_the_namespace_first(kube: KubeSandbox, capsys: pytest.CaptureFixture[str]) -> None:
@@ -316,9 +316,7 @@ def test_the_engine_reports_a_refusal_without_raising(kube: KubeSandbox) -> None
 @pytest.mark.parametrize("mode", [[], ["--no-follow"]])
 def test_an_unreachable_cluster_is_one_line_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                    mode: list[str]) -> None:
-    with socket.socket() as sock:  # a port nobody listens on any more
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = closed_port()  # refuses connections for the whole test
     kubeconfig = write_kubeconfig(f"http://127.0.0.1:{port}", tmp_path / "kubeconfig")
     with pytest.raises(SystemExit) as done:
         main(["logs", "--kubeconfig", str(kubeconfig), "web", *mode])

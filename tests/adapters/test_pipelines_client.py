@@ -12,7 +12,8 @@ import pytest
 from kftui.errors import KftuiError
 from kftui.pipelines.client import PipelinesApiError, connect, resolve_host
 from kftui.pipelines.runs import get_run
-from tests.adapters.kfp_fixtures import FAILED_RUN, KfpSandbox, closed_port, kfp_sandbox
+from tests.adapters.kfp_fixtures import FAILED_RUN, KfpSandbox, kfp_sandbox
+from tests.helpers import closed_port
 
 __all__ = ["kfp_sandbox"]
 

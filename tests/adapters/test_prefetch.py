@@ -22,6 +22,7 @@ from kftui.core.podtable import pods_model
 from kftui.sandbox.kube import write_kubeconfig
 from kftui.views.pods import VIEW
 from tests.adapters.kube_fixtures import PROFILE, KubeSandbox, kube, wait_for
+from tests.helpers import closed_port
 
 __all__ = ["kube"]
 
@@ -103,9 +104,7 @@ def test_the_watch_resumes_from_the_handed_over_list(kube: KubeSandbox) -> None:
 
 
 def test_an_unreachable_cluster_is_an_error_not_a_crash(tmp_path: Path) -> None:
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = closed_port()  # refuses connections for the whole test
     kubeconfig = write_kubeconfig(f"http://127.0.0.1:{port}", tmp_path / "kubeconfig", namespace=PROFILE)
     prefetch = started(None, None, kubeconfig)
     assert prefetch.take(timeout=60) is None

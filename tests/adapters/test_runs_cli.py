@@ -16,10 +16,10 @@ from tests.adapters.kfp_fixtures import (
     OLD_RUN,
     RUNNING_RUN,
     KfpSandbox,
-    closed_port,
     demo_scenario,
     start_kfp,
 )
+from tests.helpers import closed_port
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "train_pipeline.py"
 

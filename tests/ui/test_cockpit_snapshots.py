@@ -71,14 +71,18 @@ def test_snapshot_yaml_and_describe(app: KftuiApp, snap_compare: Any, size: tupl
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_snapshot_tail(app: KftuiApp, snap_compare: Any, size: tuple[int, int]) -> None:
+def test_snapshot_tail(app: KftuiApp, snap_compare: Any, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first lines wait BACKLOG seconds for the other pods' backlogs; on a loaded machine a third pod's backlog can
+    # come later than 0.4 s and be appended after the others, so the picture is taken with a wait no machine misses.
+    monkeypatch.setattr("kftui.screens.tail.BACKLOG", 5.0)
+
     async def ready(pilot: Any) -> None:
         screen = await _on_pod(pilot)
         screen.run_command("logs ^ml-pipeline -n kubeflow")  # three pods; their backlogs are shown in time order
         tail = await until(pilot, lambda: isinstance(pilot.app.screen, TailScreen) and pilot.app.screen, "tail")
         await until(pilot, lambda: len({p for p, _ in tail.containers}) == 3, "the three pods")
-        await until(pilot, lambda: any(v.line_count >= 5 for v in tail.query("#tail-log")), "their lines")
-        await pilot.pause(0.5)
+        await until(pilot, lambda: any(v.line_count == 6 for v in tail.query("#tail-log")), "their six lines")
+        await settled(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=ready)
 

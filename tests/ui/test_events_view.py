@@ -9,7 +9,7 @@ import pytest
 from kftui.app import KftuiApp
 from kftui.factory import Services
 from kftui.views import VIEWS, view_for
-from tests.helpers import press, until
+from tests.helpers import press, settled, until
 
 SIZE = (120, 40)
 PROFILE = "kubeflow-user-example-com"
@@ -83,9 +83,13 @@ async def test_w_keeps_only_warnings_and_keys_switch_views(env: Any) -> None:
 
 def test_snapshot_events_view(env: Any, snap_compare: Any) -> None:
     async def ready(pilot: Any) -> None:
+        screen = pilot.app.screen
+        # the first event follows its pod into the log pane: that pod must be listed first, and its log state read
+        await until(pilot, lambda: len(screen.rows) >= 10, what="pods")
         await press(pilot, "4")
-        model = pilot.app.screen.view_model("events")
+        model = screen.view_model("events")
         await until(pilot, lambda: len(model) >= 3, what="events")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: "not-started" in str(screen.query_one("#log-status").render()), what="log state")
+        await settled(pilot)
 
     assert snap_compare(still_app(env), terminal_size=SIZE, run_before=ready)

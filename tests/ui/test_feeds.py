@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from kftui.screens.feeds import Poller, widget_feed
+from tests.helpers import wait_for
 
 
-def wait(check: object, what: str, timeout: float = 10.0) -> None:
+def wait(check: Callable[[], object], what: str) -> None:
     """Until `check()` holds (bounded); a stuck feed fails here, naming what it waited for."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"waited {timeout} s for {what}")
+    wait_for(check, what=what)
 
 
 def test_a_poke_lists_now_a_restart_drops_the_old_thread_and_stop_silences() -> None:
@@ -42,6 +39,7 @@ def test_a_poke_lists_now_a_restart_drops_the_old_thread_and_stop_silences() -> 
     wait(lambda: "ns-b" in got, "the new scope's listing")
     time.sleep(0.1)
     assert got == ["ns-a", "ns-a", "ns-b"]  # the superseded thread's answer never arrived
+    wait(lambda: poller.listed == 3, "the count of the new scope's listing")  # it follows the sink's call
     poller.stop()
     listed = poller.listed
     poller.poke()

@@ -15,7 +15,7 @@ from kftui.core.spawner import NotebookSpec
 from kftui.factory import Services
 from kftui.sandbox import Sandbox
 from kftui.widgets.notebooks import NotebooksView
-from tests.helpers import until, wait_for
+from tests.helpers import settled, until, wait_for
 from tests.ui.test_watch_screen import PROFILE
 
 EPOCH = datetime(2026, 4, 12, 10, 0, tzinfo=UTC)
@@ -52,6 +52,8 @@ def test_snapshot_a_notebook_coming_up(spawned: Sandbox, monkeypatch: pytest.Mon
         table.move_cursor(row=table.get_row_index(f"{PROFILE}/gpu-lab"))
         details = pilot.app.screen.query_one("#details")
         await until(pilot, lambda: "gpu-lab" in str(details.render()), "its details")
-        await pilot.pause(0.3)
+        status = pilot.app.screen.query_one("#log-status")
+        await until(pilot, lambda: "not-started" in str(status.render()), "its pod's log state")
+        await settled(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=ready)

@@ -21,11 +21,10 @@ from tests.adapters.kfp_fixtures import (
     OLD_RUN,
     RUNNING_RUN,
     KfpSandbox,
-    closed_port,
     demo_scenario,
     start_kfp,
 )
-from tests.helpers import settled, until
+from tests.helpers import closed_port, settled, until
 
 SIZE = (140, 44)
 TRAIN_POD = "training-pipeline-x7k2q-system-container-impl-2950846120"

@@ -14,7 +14,7 @@ from kftui.factory import Services
 from kftui.settings import Settings, State
 from kftui.widgets.logpane import LogPane
 from kftui.widgets.notebooks import NotebooksView
-from tests.helpers import press, until
+from tests.helpers import press, settled, until
 
 SIZE = (120, 40)
 PROFILE = "kubeflow-user-example-com"
@@ -227,8 +227,12 @@ def test_snapshot_notebooks_view(env: Any, snap_compare: Any) -> None:
         await press(pilot, "2")
         view = pilot.app.screen.query_one(NotebooksView)
         await until(pilot, lambda: len(view.known) >= 3, what="notebooks")
+        await until(pilot, lambda: f"{PROFILE}/gpu-notebook-0" in pilot.app.screen.rows, what="its pod")
         await press(pilot, "down", "down")
         await until(pilot, lambda: "Why" in text_of(pilot.app.screen.query_one("#details")), what="details")
+        await until(pilot, lambda: "not-started" in text_of(pilot.app.screen.query_one("#log-status")),
+                    what="its pod's log state")
+        await settled(pilot)
 
     assert snap_compare(still_app(env), terminal_size=SIZE, run_before=ready)
 
