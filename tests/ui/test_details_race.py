@@ -26,14 +26,17 @@ async def test_a_late_load_of_another_pod_does_not_evict_the_selected_pods_detai
         details = screen.query_one("#details")
         await until(pilot, lambda: "Why" in str(details.render()), what="its details")
         left = next(k for k in screen.rows if k != chosen)
-        # both in the queue before either is handled: the selected pod's, then a late one for a pod left behind
-        screen.post_message(PodDetails(chosen, Text("the selected pod, refreshed")))
-        screen.post_message(PodDetails(left, Text("a pod the user left")))
+        # both in the queue before either is handled: the selected pod's, then a late one for a pod left behind.
+        # They are the newest reads there are, so the screen's own re-reads of this stuck pod (every few seconds,
+        # and on each change of its row) count as older and cannot replace them while the test looks.
+        newest = 10**9
+        screen.post_message(PodDetails(chosen, Text("the selected pod, refreshed"), seq=newest))
+        screen.post_message(PodDetails(left, Text("a pod the user left"), seq=newest + 1))
         await until(pilot, lambda: "the selected pod, refreshed" in str(details.render()),
                     what="the selected pod's details, not evicted by the late one")
         await pilot.pause()
         assert "a pod the user left" not in str(details.render())
         # a newer load of the same pod still replaces its older one
-        screen.post_message(PodDetails(chosen, Text("older")))
-        screen.post_message(PodDetails(chosen, Text("newest")))
+        screen.post_message(PodDetails(chosen, Text("older"), seq=newest + 2))
+        screen.post_message(PodDetails(chosen, Text("newest"), seq=newest + 3))
         await until(pilot, lambda: "newest" in str(details.render()), what="the newest details")
