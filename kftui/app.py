@@ -7,6 +7,9 @@ from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.css.model import RuleSet
+from textual.css.stylesheet import Stylesheet
+from textual.css.types import CSSLocation
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -34,6 +37,29 @@ def _collect_again() -> None:
     if not gc.isenabled():
         gc.freeze()
         gc.enable()
+
+
+class ParsedOnce(Stylesheet):
+    """Textual parses every CSS text three times before the first frame: for the first screen; when entering the
+    mode refreshes the CSS (new variables empty the cache, and the re-parse runs in a throwaway stylesheet); and
+    when the next widget's CSS arrives, into the emptied cache. One text's rules under one set of variables never
+    change, so here each is parsed once (watch mode: 23 ms of parsing before the first frame becomes 15 ms)."""
+
+    _parsed: ClassVar[dict[tuple[object, ...], list[RuleSet]]] = {}
+
+    def _parse_rules(self, css: str, read_from: CSSLocation, is_default_rules: bool = False, tie_breaker: int = 0,
+                     scope: str = "") -> list[RuleSet]:
+        """Textual's parse, remembered across the resets (keyed by the variables, so a new theme parses anew)."""
+        key = (css, read_from, is_default_rules, tie_breaker, scope, *sorted(self._variables.items()))
+        rules = self._parsed.get(key)
+        if rules is None:
+            rules = self._parsed[key] = super()._parse_rules(css, read_from, is_default_rules, tie_breaker, scope)
+        return rules
+
+    def reparse(self) -> None:
+        """Textual's re-parse builds a fresh stylesheet to keep this one whole if the CSS is bad; `parse` already
+        keeps it whole (it replaces the rules only on success), and goes through the remembered parses."""
+        self.parse()
 
 
 class KftuiApp(App[None]):
@@ -68,6 +94,7 @@ class KftuiApp(App[None]):
         # Textual starts in DEFAULT_MODE; pointing it at the wanted mode avoids drawing a blank first frame.
         self.DEFAULT_MODE = start  # type: ignore[misc]
         super().__init__()
+        self.stylesheet = ParsedOnce(variables=self.get_css_variables())
         self.state = loaded
         """The answers as last read or written (screens read it; changes go through `remember`)."""
         self.start_mode = start
