@@ -61,10 +61,10 @@ def test_real_release_applies_server_side_with_a_real_clusters_ordering(tmp_path
     # Webhook servers stay starting until the first pass a webhook refuses (not for a number of seconds, which a
     # slow machine's passes could outlast), then they have started: the refusal is seen however fast kubectl is.
     with running_kube({**EMPTY_CLUSTER, "webhook_ready_seconds": 600}, tmp_path) as kube:
-        apply_the_release_until_clean(kube)
+        apply_and_check_the_release(kube)
 
 
-def apply_the_release_until_clean(kube: KubeSandbox) -> None:
+def apply_and_check_the_release(kube: KubeSandbox) -> None:
     example = rendered(EXAMPLE)
     names = {(d["kind"], (d["metadata"].get("namespace") or ""), d["metadata"]["name"])
              for d in documents(example)}
