@@ -23,6 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from kftui.core.sanitize import inert
+from kftui.widgets.focus import focus_now, typed_into_a_box
 from kftui.widgets.footer import KeysFooter
 from kftui.widgets.logview import LogView
 
@@ -108,7 +109,7 @@ class TailScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
-        Binding("slash", "search", "Search"),
+        Binding("slash", "search", "Search", priority=True),  # priority: see widgets/focus.py
         Binding("n", "next", "Next match"),
         Binding("N", "previous", "Previous match"),
         Binding("f", "follow", "Follow"),
@@ -216,10 +217,11 @@ class TailScreen(Screen[None]):
         self.query_one("#tail-status", Static).update(text)
 
     def action_search(self) -> None:
-        """Open the search box."""
+        """Open the search box (in it, `/` is a character)."""
+        typed_into_a_box(self)
         box = self.query_one("#tail-search", Input)
         box.add_class("asking")
-        box.focus()
+        focus_now(box)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Highlight, count the matching lines and jump to the first."""

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -29,6 +30,7 @@ from kftui.screens.feeds import PodLogFeed, fix_context, widget_feed
 from kftui.views import VIEWS, view_for
 from kftui.views.base import ViewSpec
 from kftui.views.pods import pod_key
+from kftui.widgets.focus import focus_now, typed_into_a_box
 from kftui.widgets.footer import KeysFooter
 from kftui.widgets.logpane import LogPane
 from kftui.widgets.messages import FollowPod, LogFeed, Retitled, ShowDetails
@@ -138,8 +140,8 @@ class WatchScreen(CockpitActions, Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *(Binding(v.key, f"show_view('{v.id}')", v.label) for v in VIEWS),
-        Binding("slash", "filter", "Filter"),
-        Binding("colon", "command", ":cmd"),
+        Binding("slash", "filter", "Filter", priority=True),  # priority: see widgets/focus.py
+        Binding("colon", "command", ":cmd", priority=True),
         Binding("escape", "clear_filter", "Back (unzoom, clear filter)", show=False),
         Binding("l", "focus_logs", "Logs"),
         *CockpitActions.COCKPIT_BINDINGS,
@@ -520,10 +522,15 @@ class WatchScreen(CockpitActions, Screen[None]):
 
     # -- filter ----------------------------------------------------------------------------------
     def action_filter(self) -> None:
-        """`/` opens the active view's filter (k9s habit); a second `/` selects it, so typing replaces it."""
+        """`/` opens the active view's filter (k9s habit); a second `/` selects it, so typing replaces it. In a text
+        box it is a character, and in the log pane its search: handed on."""
+        typed_into_a_box(self)
+        focused = self.focused
+        in_logs = focused is not None and focused in self.query_one(LogPane).walk_children()
         widget = self._active_widget()
-        if isinstance(widget, TableView):
-            widget.open_filter()
+        if in_logs or not isinstance(widget, TableView):
+            raise SkipAction()
+        widget.open_filter()
 
     def action_clear_filter(self) -> None:
         """Esc goes back one level: out of a zoomed pane first, then drops the active view's filter."""
@@ -536,11 +543,12 @@ class WatchScreen(CockpitActions, Screen[None]):
 
     # -- k9s-style commands: switch context and namespace without leaving -----------------------
     def action_command(self) -> None:
-        """`:` opens the command line."""
+        """`:` opens the command line (in a text box, `:` is a character)."""
+        typed_into_a_box(self)
         box = self.query_one("#command", Input)
         box.add_class("visible")
         box.value = ""
-        box.focus()
+        focus_now(box)
 
     @on(Input.Submitted, "#command")
     def _command_submitted(self, event: Input.Submitted) -> None:

@@ -22,6 +22,7 @@ from textual.widgets import Input, Static
 
 from kftui.core.kube import LogState, LogStatus, PodRow
 from kftui.core.sanitize import inert_lines, sanitize
+from kftui.widgets.focus import focus_now, typed_into_a_box
 from kftui.widgets.logview import Chunk, LogView, prepare
 
 FLUSH_SECONDS = 0.05
@@ -127,20 +128,20 @@ class LogPane(Vertical):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "open_input('search')", "Search"),
+        Binding("slash", "open_input('search')", "Search", priority=True),  # priority: see widgets/focus.py
         Binding("n", "next_match", "Next"),
         Binding("N", "previous_match", "Prev"),
-        Binding("i", "open_input('include')", "Include"),
-        Binding("x", "open_input('exclude')", "Exclude"),
+        Binding("i", "open_input('include')", "Include", priority=True),
+        Binding("x", "open_input('exclude')", "Exclude", priority=True),
         Binding("f", "toggle_follow", "Follow"),
         Binding("end", "resume", "End: resume"),
         Binding("c", "cycle_container", "Container"),
         Binding("p", "toggle_previous", "Previous"),
-        Binding("t", "open_input('window')", "Tail/since"),
+        Binding("t", "open_input('window')", "Tail/since", priority=True),
         Binding("ctrl+t", "cycle_window", "Next window"),
         Binding("T", "toggle_timestamps", "Timestamps"),
         Binding("w", "toggle_wrap", "Wrap"),
-        Binding("s", "save", "Save"),
+        Binding("s", "save", "Save", priority=True),
         Binding("escape", "close_input", "Close input"),
     ]
 
@@ -413,7 +414,9 @@ class LogPane(Vertical):
     # ---- input row: search, include, exclude ---------------------------------------------------------
 
     def action_open_input(self, kind: str) -> None:
-        """Open the input row for a search or a filter, prefilled with what is in force."""
+        """Open the input row for a search or a filter, prefilled with what is in force (in the box itself, the key
+        is a character)."""
+        typed_into_a_box(self)
         self._input_kind = kind
         self.query_one("#log-input-kind", Static).update(kind)
         box = self.query_one("#log-input", Input)
@@ -427,7 +430,7 @@ class LogPane(Vertical):
             box.value = str(self.save_path())
         self.query_one("#log-input-error", Static).update("")
         self.query_one("#log-input-row").add_class("visible")
-        box.focus()
+        focus_now(box)
 
     def action_close_input(self) -> None:
         """Hide the input row and go back to the log."""

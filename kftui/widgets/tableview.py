@@ -17,6 +17,7 @@ from textual.widgets import Input
 from kftui.core.sanitize import inert
 from kftui.core.table import TableModel
 from kftui.widgets.filterbox import FilterBox
+from kftui.widgets.focus import focus_now
 from kftui.widgets.table import VirtualTable
 
 
@@ -58,6 +59,7 @@ class TableView(Vertical):
 
     def on_mount(self) -> None:
         """Sort keys from the columns (shift+letter, k9s), then the view's own keys; the footer lists them."""
+        self.box.back_to = self.table
         for column in self.model.columns:
             if column.sort_key:
                 self._bindings.bind(column.sort_key, f"sort('{column.key}')", f"Sort {column.label.lower()}",
@@ -92,8 +94,8 @@ class TableView(Vertical):
         """`/`: show the box with what is there selected, so typing replaces it."""
         box = self.box
         box.add_class("visible")
-        box.focus()
-        box.select_all()
+        focus_now(box)
+        box.call_later(box.select_all)  # after the keys the box already has queued: the next keys replace them
 
     def clear_filter(self) -> None:
         """Esc: no filter, box hidden, focus back on the table."""
@@ -102,7 +104,7 @@ class TableView(Vertical):
             box.value = ""
         box.remove_class("visible")
         self.set_filter("")
-        self.table.focus()
+        focus_now(self.table)
 
     def set_filter(self, text: str) -> None:
         """One pass over the model; the cursor stays on its row if still shown."""
@@ -114,11 +116,6 @@ class TableView(Vertical):
     def _typed(self, event: Input.Changed) -> None:
         event.stop()
         self.set_filter(event.value)
-
-    @on(Input.Submitted)
-    def _kept(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.table.focus()
 
     @on(FilterBox.Cleared)
     def _cleared(self, event: FilterBox.Cleared) -> None:

@@ -20,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from kftui.core.sanitize import inert_lines
+from kftui.widgets.focus import focus_now
 
 HIDDEN = ("managedFields",)
 """What `kubectl get -o yaml` leaves out by default (since 1.21), and so do we."""
@@ -111,7 +112,7 @@ class TextScreen(ModalScreen[None]):
         """Ask where to save (prefilled), never writing anywhere the user did not confirm."""
         prompt = self.query_one("#text-save", Input)
         prompt.add_class("asking")
-        prompt.focus()
+        focus_now(prompt)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Save in a worker, then say where (or why not)."""
