@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from textual import events
@@ -11,6 +13,16 @@ from kftui.factory import Services
 from tests.helpers import press, until
 
 SIZE = (120, 40)
+
+
+@asynccontextmanager
+async def watching(env: Any) -> AsyncIterator[tuple[Any, Any, Any]]:
+    """Watch mode on the sandbox, its pods listed: the app, its pilot, the watch screen."""
+    app = KftuiApp(services=Services(now=lambda: env.epoch), mode="watch", persist=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen: Any = app.screen
+        await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
+        yield app, pilot, screen
 
 
 def burst(app: Any, keys: str) -> None:
@@ -23,10 +35,7 @@ def burst(app: Any, keys: str) -> None:
 
 
 async def test_a_filter_typed_at_speed_filters(env: Any) -> None:
-    app = KftuiApp(services=Services(now=lambda: env.epoch), mode="watch", persist=False)
-    async with app.run_test(size=SIZE) as pilot:
-        screen: Any = app.screen
-        await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
+    async with watching(env) as (app, pilot, screen):
         burst(app, "/gpu")
         model = screen.view_model("pods")
         await until(pilot, lambda: model.filter_text == "gpu", what="the filter the keys typed")
@@ -34,10 +43,7 @@ async def test_a_filter_typed_at_speed_filters(env: Any) -> None:
 
 
 async def test_a_command_typed_at_speed_runs(env: Any) -> None:
-    app = KftuiApp(services=Services(now=lambda: env.epoch), mode="watch", persist=False)
-    async with app.run_test(size=SIZE) as pilot:
-        screen: Any = app.screen
-        await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
+    async with watching(env) as (app, pilot, screen):
         burst(app, ":events\r")
         await until(pilot, lambda: str(screen.query_one("#top-pane").border_title).startswith("events"),
                     what="the events view the command names")
@@ -45,10 +51,7 @@ async def test_a_command_typed_at_speed_runs(env: Any) -> None:
 
 
 async def test_keys_after_a_second_slash_replace_the_filter_and_never_reach_the_table(env: Any) -> None:
-    app = KftuiApp(services=Services(now=lambda: env.epoch), mode="watch", persist=False)
-    async with app.run_test(size=SIZE) as pilot:
-        screen: Any = app.screen
-        await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
+    async with watching(env) as (app, pilot, screen):
         model = screen.view_model("pods")
         burst(app, "/gpu\r/dy")  # `d` and `y` are Describe and YAML on the table: here they are the new filter
         await until(pilot, lambda: model.filter_text == "dy", what="the second filter")
@@ -57,10 +60,7 @@ async def test_keys_after_a_second_slash_replace_the_filter_and_never_reach_the_
 
 
 async def test_a_log_search_typed_at_speed_searches_and_its_slash_is_a_character(env: Any) -> None:
-    app = KftuiApp(services=Services(now=lambda: env.epoch), mode="watch", persist=False)
-    async with app.run_test(size=SIZE) as pilot:
-        screen: Any = app.screen
-        await until(pilot, lambda: len(screen.rows) >= 10, what="pods listed")
+    async with watching(env) as (app, pilot, screen):
         await press(pilot, "l")  # the log pane takes the focus: `/` is its search, not the table's filter
         burst(app, "/a/b")
         box = screen.query_one("#log-input")
