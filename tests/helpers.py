@@ -59,25 +59,30 @@ async def press(pilot: Any, *keys: str) -> None:
     handler forwarded or posted (Input.Changed, a pushed screen's mount and focus) have all been handled; then the
     animations it started (a page scroll) are waited for, as `press` does, and the queues drained again. One idle
     wait at the end, as `press` ends with."""
+    app = pilot.app
+    for key in keys:
+        post_key(app, key)
+        await _drained(pilot)
+        await app.animator.wait_until_complete()  # a key that scrolls animates on timers, not on queues
+        await _drained(pilot)
+    await pilot.pause()
+
+
+def post_key(app: Any, key: str) -> None:
+    """Queue one key for the app as the terminal driver would (a key name such as "enter", or a character)."""
     import unicodedata
 
     from textual import events
     from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 
-    app = pilot.app
-    for key in keys:
-        name = _character_to_key(key) if len(key) == 1 and not key.isalnum() else key
-        try:
-            char: str | None = unicodedata.lookup(_get_unicode_name_from_key(REPLACED_KEYS.get(name, name)))
-        except KeyError:
-            char = name if len(name) == 1 else None
-        event = events.Key(name, char)
-        event.set_sender(app)
-        app.post_message(event)
-        await _drained(pilot)
-        await app.animator.wait_until_complete()  # a key that scrolls animates on timers, not on queues
-        await _drained(pilot)
-    await pilot.pause()
+    name = _character_to_key(key) if len(key) == 1 and not key.isalnum() else key
+    try:
+        char: str | None = unicodedata.lookup(_get_unicode_name_from_key(REPLACED_KEYS.get(name, name)))
+    except KeyError:
+        char = name if len(name) == 1 else None
+    event = events.Key(name, char)
+    event.set_sender(app)
+    app.post_message(event)
 
 
 async def _drained(pilot: Any) -> None:

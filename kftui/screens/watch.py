@@ -526,7 +526,7 @@ class WatchScreen(CockpitActions, Screen[None]):
         box it is a character, and in the log pane its search: handed on."""
         typed_into_a_box(self)
         focused = self.focused
-        in_logs = focused is not None and focused in self.query_one(LogPane).walk_children()
+        in_logs = focused is not None and self.query_one(LogPane) in focused.ancestors_with_self
         widget = self._active_widget()
         if in_logs or not isinstance(widget, TableView):
             raise SkipAction()

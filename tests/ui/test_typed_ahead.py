@@ -6,11 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from textual import events
-
 from kftui.app import KftuiApp
 from kftui.factory import Services
-from tests.helpers import press, until
+from tests.helpers import post_key, press, until
 
 SIZE = (120, 40)
 
@@ -26,12 +24,9 @@ async def watching(env: Any) -> AsyncIterator[tuple[Any, Any, Any]]:
 
 
 def burst(app: Any, keys: str) -> None:
-    """Queue every key at once, as a terminal delivers what was typed (or pasted) in one read."""
+    """Queue every key at once, as a terminal delivers what was typed (or pasted) in one read (⏎ is Enter)."""
     for key in keys:
-        name = {"/": "slash", ":": "colon", "\r": "enter"}.get(key, key)
-        event = events.Key(name, None if key == "\r" else key)
-        event.set_sender(app)
-        app.post_message(event)
+        post_key(app, "enter" if key == "⏎" else key)
 
 
 async def test_a_filter_typed_at_speed_filters(env: Any) -> None:
@@ -44,7 +39,7 @@ async def test_a_filter_typed_at_speed_filters(env: Any) -> None:
 
 async def test_a_command_typed_at_speed_runs(env: Any) -> None:
     async with watching(env) as (app, pilot, screen):
-        burst(app, ":events\r")
+        burst(app, ":events⏎")
         await until(pilot, lambda: str(screen.query_one("#top-pane").border_title).startswith("events"),
                     what="the events view the command names")
         await press(pilot, "escape")
@@ -53,7 +48,7 @@ async def test_a_command_typed_at_speed_runs(env: Any) -> None:
 async def test_keys_after_a_second_slash_replace_the_filter_and_never_reach_the_table(env: Any) -> None:
     async with watching(env) as (app, pilot, screen):
         model = screen.view_model("pods")
-        burst(app, "/gpu\r/dy")  # `d` and `y` are Describe and YAML on the table: here they are the new filter
+        burst(app, "/gpu⏎/dy")  # `d` and `y` are Describe and YAML on the table: here they are the new filter
         await until(pilot, lambda: model.filter_text == "dy", what="the second filter")
         await press(pilot, "enter")
         assert app.screen is screen  # no Describe or YAML screen was opened by the typed letters
