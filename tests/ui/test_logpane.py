@@ -76,7 +76,8 @@ async def test_lines_keep_arriving_while_the_user_scrolls_searches_and_switches_
         await until(pilot, lambda: view.line_count > 80, "ticker lines")
         assert LogState.STREAMING in state_of(pane)
         view.focus()
-        await until(pilot, lambda: view.max_scroll_y > 0, "more lines than the pane shows")  # laid out: pageup moves
+        # laid out, and scrolled down to follow the end (scroll_y still 0 would make pageup move nothing)
+        await until(pilot, lambda: view.scroll_y > 0, "more lines than the pane shows, followed to the end")
         await press(pilot, "pageup", "pageup")
         assert not view.follow
         top, count = view.scroll_y, view.line_count
